@@ -1,0 +1,3 @@
+"""Pilothouse: a desktop manager for container engines."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,32 @@
+"""`pilothouse` entry point: the GUI by default, `pilothouse vm ...` for the bundled VM."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="pilothouse", description="Pilothouse: a desktop manager for container engines.")
+    p.add_argument("--host", help="engine endpoint (unix:///path, tcp://host:port, ssh://user@host, npipe://...)")
+    p.add_argument("--screenshot", metavar="FILE", help="open the window, wait for the first full load, save a PNG and exit")
+    p.add_argument("--page", default="containers", help="page to show (with --screenshot)")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "vm":
+        from desktop.vm.cli import main as vm_main
+
+        return vm_main(argv[1:])
+    args = _gui_parser().parse_args(argv)
+    if args.version:
+        from desktop import __version__
+
+        print(f"pilothouse {__version__}")
+        return 0
+    from desktop.app import run_gui
+
+    return run_gui(host=args.host, screenshot=args.screenshot, page=args.page)
