@@ -1,0 +1,135 @@
+"""`docker events` as a cancellable async iterator that survives the engine going away.
+
+Yields EngineConnected (first connection and after every reconnect: the consumer does a full
+resync), EngineLost (the engine stopped answering; retrying with backoff) and EngineEvent.
+The events subscription is opened *before* EngineConnected is yielded, so nothing that
+happens during the consumer's resync is missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING, Union
+
+from desktop.engine.client import make_api_client
+from desktop.engine.errors import EngineError
+from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
+
+if TYPE_CHECKING:
+    from desktop.engine.client import EngineClient
+
+log = logging.getLogger(__name__)
+
+WatchItem = Union[EngineConnected, EngineLost, EngineEvent]
+BACKOFF = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
+_END = object()
+
+
+class EngineWatch:
+    """Async iterator over the engine's life and events; `aclose()` stops it."""
+
+    def __init__(self, client: "EngineClient", backoff: tuple[float, ...] = BACKOFF) -> None:
+        self._client = client
+        self._backoff = backoff
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._task: asyncio.Task | None = None
+        self._stream = None
+        self._retry_now = asyncio.Event()
+        self._closed = False
+
+    def __aiter__(self) -> "EngineWatch":
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="engine-watch")
+        return self
+
+    async def __anext__(self) -> WatchItem:
+        item = await self._queue.get()
+        if item is _END:
+            raise StopAsyncIteration
+        return item
+
+    def retry_now(self) -> None:
+        """Skip the rest of the current backoff wait (the user pressed Retry)."""
+        self._retry_now.set()
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self._close_stream()
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        self._queue.put_nowait(_END)
+
+    def _close_stream(self) -> None:
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except Exception:  # noqa: BLE001 - closing a dead socket may fail; it is closed either way
+                pass
+
+    async def _wait_backoff(self, attempt: int) -> None:
+        delay = self._backoff[min(attempt, len(self._backoff) - 1)]
+        self._retry_now.clear()
+        try:
+            await asyncio.wait_for(self._retry_now.wait(), delay)
+        except asyncio.TimeoutError:
+            pass
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        attempt = 0
+        lost_reported = False
+        while not self._closed:
+            try:
+                info = await self._client.connect()
+                api = await self._client.run(make_api_client, self._client.endpoint, None, self._client.api.api_version)
+                stream = await self._client.run(api.events, decode=True)
+            except EngineError as err:
+                if not lost_reported:
+                    self._queue.put_nowait(EngineLost(str(err), getattr(err, "tried", ())))
+                    lost_reported = True
+                await self._wait_backoff(attempt)
+                attempt += 1
+                continue
+            except Exception as exc:  # noqa: BLE001 - opening the stream failed: treat as lost
+                if not lost_reported:
+                    self._queue.put_nowait(EngineLost(f"The engine's event stream failed: {exc}"))
+                    lost_reported = True
+                await self._wait_backoff(attempt)
+                attempt += 1
+                continue
+            attempt, lost_reported = 0, False
+            self._stream = stream
+            self._queue.put_nowait(EngineConnected(info))
+            done: asyncio.Future = loop.create_future()
+            engine_id = info.id
+
+            def pump(stream=stream, done=done) -> None:
+                err: BaseException | None = None
+                try:
+                    for raw in stream:
+                        ev = EngineEvent.from_api(raw, engine_id)
+                        loop.call_soon_threadsafe(self._queue.put_nowait, ev)
+                except BaseException as exc:  # noqa: BLE001 - any end of the stream is reported
+                    err = exc
+                finally:
+                    api.close()
+                    if not loop.is_closed():
+                        loop.call_soon_threadsafe(lambda: done.done() or done.set_result(err))
+
+            threading.Thread(target=pump, name="engine-events", daemon=True).start()
+            try:
+                await done
+            finally:
+                self._close_stream()
+            if self._closed:
+                break
+            self._queue.put_nowait(EngineLost("The engine stopped answering; reconnecting."))
+            lost_reported = True
+            await self._wait_backoff(0)
