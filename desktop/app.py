@@ -1,0 +1,109 @@
+"""Composition root: QApplication + qasync loop, wires engine → state → UI, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from desktop.engine.client import EngineClient
+from desktop.engine.endpoints import Endpoint, discover
+from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
+from desktop.state.containers import ContainerStore
+from desktop.state.sync import EngineSync
+
+log = logging.getLogger(__name__)
+
+
+class Pilothouse:
+    """One window against one engine (candidate endpoints in order)."""
+
+    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+        from desktop.ui.containers_page import ContainersPage
+        from desktop.ui.main_window import MainWindow
+
+        self.client = EngineClient(endpoints)
+        self.containers = ContainerStore()
+        self.status = ConnectionStatus()
+        self.sync = EngineSync(self.client, self.containers, self.status)
+        self.window = MainWindow(self.status)
+        self.containers_page = ContainersPage(self.client, self.containers)
+        self.window.add_page("containers", "Containers", "containers", self.containers_page)
+        self.containers_page.set_engine_available(self.status.is_connected)
+        self.window.retry_requested.connect(self.sync.retry_now)
+
+    def start(self) -> None:
+        self.sync.start()
+
+    async def first_load(self, timeout: float | None = None) -> ConnectionState:
+        """Wait until the first full list is on screen, or the first 'no engine' verdict."""
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future = loop.create_future()
+
+        def check(s: ConnectionState) -> None:
+            if not fut.done() and ((s.state == CONNECTED and s.loaded) or s.state == UNREACHABLE):
+                fut.set_result(s)
+
+        self.status.changed.connect(check)
+        check(self.status.current)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self.status.changed.disconnect(check)
+
+    async def aclose(self) -> None:
+        await self.sync.aclose()
+        await self.containers_page.tasks.cancel_all()
+        await self.client.aclose()
+
+
+def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers") -> int:
+    """Run the app until the window closes (or, with `screenshot`, until the PNG is written)."""
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    qapp = QApplication.instance() or QApplication(sys.argv)
+    qapp.setApplicationName("Pilothouse")
+    qapp.setOrganizationName("Pilothouse")
+    qapp.setDesktopFileName("pilothouse")
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    ph = Pilothouse(discover(host))
+    result = 0
+
+    async def main() -> None:
+        nonlocal result
+        ph.start()
+        ph.window.show()
+        if screenshot:
+            if not ph.window.show_page(page):
+                print(f"pilothouse: no page named {page!r}", file=sys.stderr)
+                result = 2
+                return
+            try:
+                await ph.first_load(timeout=60)
+            except asyncio.TimeoutError:
+                print("pilothouse: the first load did not finish within 60 s", file=sys.stderr)
+                result = 1
+            # Let the view lay out and paint the rows it just received.
+            done = asyncio.get_running_loop().create_future()
+            QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
+            await done
+            if not ph.window.grab().save(screenshot):
+                print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
+                result = 1
+            return
+        closed = asyncio.get_running_loop().create_future()
+        qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        await closed
+
+    try:
+        with loop:
+            loop.run_until_complete(main())
+            loop.run_until_complete(ph.aclose())
+    finally:
+        asyncio.set_event_loop(None)
+    return result

@@ -1,0 +1,313 @@
+"""Qt adapter over ContainerStore: a two-level tree (Compose projects → their containers).
+
+Top-level rows are standalone containers and Compose projects; a project's children are its
+containers. The view above is virtualised (uniform row heights), so 1000s of rows cost only
+what is on screen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QColor
+
+from desktop import presentation as pres
+from desktop.engine.records import Container
+from desktop.state.containers import ContainerStore
+
+COLUMNS = ("Name", "Image", "State", "Ports", "Created", "Actions")
+COL_NAME, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_ACTIONS = range(len(COLUMNS))
+
+ContainerRole = Qt.ItemDataRole.UserRole + 1  # the Container (None on a project row)
+KindRole = Qt.ItemDataRole.UserRole + 2  # "container" or "project"
+SortRole = Qt.ItemDataRole.UserRole + 3
+MembersRole = Qt.ItemDataRole.UserRole + 4  # a project's containers (list[Container])
+StateKeyRole = Qt.ItemDataRole.UserRole + 5
+FilterTextRole = Qt.ItemDataRole.UserRole + 6
+
+_TOP = 0  # internalId of top-level indexes; project children use the project's id
+
+
+@dataclass
+class _Project:
+    name: str
+    pid: int
+    children: list[str] = field(default_factory=list)
+
+
+class ContainerTreeModel(QAbstractItemModel):
+    """Rows follow the store: reset, upserts and removals map to fine-grained model signals."""
+
+    def __init__(self, store: ContainerStore, parent=None) -> None:
+        super().__init__(parent)
+        self._store = store
+        self._top: list[str | _Project] = []
+        self._projects: dict[str, _Project] = {}
+        self._by_pid: dict[int, _Project] = {}
+        self._next_pid = 1
+        self._rebuild()
+        store.reset.connect(self._on_store_reset)
+        store.upserted.connect(self._on_store_upserted)
+        store.removed.connect(self._on_store_removed)
+
+    # -- structure ----------------------------------------------------------------------------
+    def _project(self, name: str) -> _Project:
+        p = self._projects.get(name)
+        if p is None:
+            p = _Project(name, self._next_pid)
+            self._next_pid += 1
+            self._projects[name] = p
+            self._by_pid[p.pid] = p
+        return p
+
+    def _rebuild(self) -> None:
+        self._top, self._projects, self._by_pid = [], {}, {}
+        for c in sorted(self._store.all(), key=lambda c: c.created):
+            proj = c.compose_project
+            if proj:
+                p = self._projects.get(proj)
+                if p is None:
+                    p = self._project(proj)
+                    self._top.append(p)
+                p.children.append(c.id)
+            else:
+                self._top.append(c.id)
+
+    def _top_row_of_project(self, p: _Project) -> int:
+        return self._top.index(p)
+
+    def index_of(self, cid: str, column: int = 0) -> QModelIndex:
+        c = self._store.get(cid)
+        if c is None:
+            return QModelIndex()
+        proj = c.compose_project
+        if proj and proj in self._projects:
+            p = self._projects[proj]
+            try:
+                return self.createIndex(p.children.index(cid), column, p.pid)
+            except ValueError:
+                return QModelIndex()
+        try:
+            return self.createIndex(self._top.index(cid), column, _TOP)
+        except ValueError:
+            return QModelIndex()
+
+    def project_index(self, name: str, column: int = 0) -> QModelIndex:
+        p = self._projects.get(name)
+        if p is None:
+            return QModelIndex()
+        return self.createIndex(self._top_row_of_project(p), column, _TOP)
+
+    # -- store → model --------------------------------------------------------------------------
+    def _on_store_reset(self) -> None:
+        self.beginResetModel()
+        self._rebuild()
+        self.endResetModel()
+
+    def _on_store_upserted(self, rows: list[Container]) -> None:
+        last = self.columnCount() - 1
+        for c in rows:
+            idx = self.index_of(c.id)
+            if idx.isValid():
+                self.dataChanged.emit(idx, self.index(idx.row(), last, idx.parent()))
+                if idx.parent().isValid():
+                    p = idx.parent()
+                    self.dataChanged.emit(p, self.index(p.row(), last))
+                continue
+            proj = c.compose_project
+            if proj:
+                p = self._projects.get(proj)
+                if p is None:
+                    self.beginInsertRows(QModelIndex(), len(self._top), len(self._top))
+                    p = self._project(proj)
+                    p.children.append(c.id)
+                    self._top.append(p)
+                    self.endInsertRows()
+                else:
+                    parent = self.project_index(proj)
+                    self.beginInsertRows(parent, len(p.children), len(p.children))
+                    p.children.append(c.id)
+                    self.endInsertRows()
+                    self.dataChanged.emit(parent, self.index(parent.row(), last))
+            else:
+                self.beginInsertRows(QModelIndex(), len(self._top), len(self._top))
+                self._top.append(c.id)
+                self.endInsertRows()
+
+    def _on_store_removed(self, ids: list[str]) -> None:
+        gone = set(ids)
+        # Top-level containers.
+        for row in range(len(self._top) - 1, -1, -1):
+            item = self._top[row]
+            if isinstance(item, str) and item in gone:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self._top[row]
+                self.endRemoveRows()
+        # Project members; an emptied project goes too.
+        for p in list(self._projects.values()):
+            if not gone.intersection(p.children):
+                continue
+            prow = self._top_row_of_project(p)
+            if all(cid in gone for cid in p.children):
+                self.beginRemoveRows(QModelIndex(), prow, prow)
+                del self._top[prow]
+                del self._projects[p.name]
+                del self._by_pid[p.pid]
+                self.endRemoveRows()
+                continue
+            parent = self.createIndex(prow, 0, _TOP)
+            for row in range(len(p.children) - 1, -1, -1):
+                if p.children[row] in gone:
+                    self.beginRemoveRows(parent, row, row)
+                    del p.children[row]
+                    self.endRemoveRows()
+            self.dataChanged.emit(parent, self.index(prow, self.columnCount() - 1))
+
+    # -- QAbstractItemModel -----------------------------------------------------------------------
+    def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
+        if column < 0 or column >= len(COLUMNS) or row < 0:
+            return QModelIndex()
+        if not parent.isValid():
+            return self.createIndex(row, column, _TOP) if row < len(self._top) else QModelIndex()
+        if parent.internalId() != _TOP:
+            return QModelIndex()
+        item = self._top[parent.row()] if parent.row() < len(self._top) else None
+        if isinstance(item, _Project) and row < len(item.children):
+            return self.createIndex(row, column, item.pid)
+        return QModelIndex()
+
+    def parent(self, index=QModelIndex()) -> QModelIndex:  # type: ignore[override]
+        if not index.isValid() or index.internalId() == _TOP:
+            return QModelIndex()
+        p = self._by_pid.get(index.internalId())
+        if p is None:
+            return QModelIndex()
+        return self.createIndex(self._top_row_of_project(p), 0, _TOP)
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        if not parent.isValid():
+            return len(self._top)
+        if parent.column() > 0 or parent.internalId() != _TOP:
+            return 0
+        item = self._top[parent.row()] if parent.row() < len(self._top) else None
+        return len(item.children) if isinstance(item, _Project) else 0
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def _item(self, index: QModelIndex) -> Container | _Project | None:
+        if index.internalId() == _TOP:
+            if index.row() >= len(self._top):
+                return None
+            item = self._top[index.row()]
+            return item if isinstance(item, _Project) else self._store.get(item)
+        p = self._by_pid.get(index.internalId())
+        if p is None or index.row() >= len(p.children):
+            return None
+        return self._store.get(p.children[index.row()])
+
+    def members(self, p: _Project) -> list[Container]:
+        return [c for c in (self._store.get(cid) for cid in p.children) if c is not None]
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        item = self._item(index)
+        if item is None:
+            return None
+        col = index.column()
+        if isinstance(item, _Project):
+            return self._project_data(item, col, role)
+        c = item
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NAME:
+                return c.compose_service if c.compose_project and c.compose_service else c.name
+            if col == COL_IMAGE:
+                return c.image
+            if col == COL_STATE:
+                return pres.state_text(c)
+            if col == COL_PORTS:
+                return ", ".join(label for label, _ in pres.port_links(c))
+            if col == COL_CREATED:
+                return pres.age(c.created)
+            return None
+        if role == ContainerRole:
+            return c
+        if role == KindRole:
+            return "container"
+        if role == StateKeyRole:
+            return pres.state_key(c)
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+            return QColor(pres.state_colour(c))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col == COL_NAME:
+                return f"{c.name}\nID {c.short_id}\n{c.command}"
+            if col == COL_STATE:
+                return c.status
+            if col == COL_PORTS and c.published_ports:
+                return "Click a port to open it in the browser"
+        if role == SortRole:
+            if col == COL_CREATED:
+                return c.created
+            return (self.data(index, Qt.ItemDataRole.DisplayRole) or "").lower()
+        if role == FilterTextRole:
+            return c
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+            return f"Container {c.name}, {pres.state_text(c)}"
+        return None
+
+    def _project_data(self, p: _Project, col: int, role: int):
+        members = self.members(p)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_NAME:
+                return p.name
+            if col == COL_IMAGE:
+                return f"{len(members)} container{'s' if len(members) != 1 else ''} (Compose)"
+            if col == COL_STATE:
+                return pres.project_state(members)[0]
+            if col == COL_CREATED:
+                return pres.age(min((c.created for c in members), default=0))
+            return None
+        if role == KindRole:
+            return "project"
+        if role == MembersRole:
+            return members
+        if role == StateKeyRole:
+            return pres.project_state(members)[1]
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+            return QColor(pres.STATE_COLOURS[pres.project_state(members)[1]])
+        if role == SortRole:
+            if col == COL_CREATED:
+                return min((c.created for c in members), default=0)
+            return (self._project_data(p, col, Qt.ItemDataRole.DisplayRole) or "").lower()
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
+            return f"Compose project {p.name}"
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+            return f"Compose project {p.name}, {pres.project_state(members)[0]}"
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+
+def containers_at(indexes: list[QModelIndex | QPersistentModelIndex]) -> list[Container]:
+    """The containers a selection means: a project row means all its containers."""
+    seen: dict[str, Container] = {}
+    for idx in indexes:
+        kind = idx.data(KindRole)
+        if kind == "project":
+            for c in idx.data(MembersRole) or []:
+                seen.setdefault(c.id, c)
+        elif kind == "container":
+            c = idx.data(ContainerRole)
+            if c is not None:
+                seen.setdefault(c.id, c)
+    return list(seen.values())

@@ -1,0 +1,280 @@
+"""The Containers page: filterable tree of containers grouped by Compose project, one-click actions."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
+
+from desktop.engine.client import EngineClient
+from desktop.engine.records import Container
+from desktop.presentation import matches_filter
+from desktop.state.containers import ContainerStore
+from desktop.ui.async_tasks import TaskSet
+from desktop.ui.container_actions import ContainerActions
+from desktop.ui.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
+from desktop.ui.container_model import (COL_ACTIONS, COL_CREATED, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
+                                        ContainerRole, ContainerTreeModel, FilterTextRole, KindRole, SortRole,
+                                        containers_at)
+from desktop.ui.message_bar import MessageBar
+from desktop.ui.resources import icon
+
+# (action, label, shortcut, tooltip)
+BULK_ACTIONS = (
+    ("start", "Start", None, "Start the selected containers"),
+    ("stop", "Stop", None, "Stop the selected containers"),
+    ("toggle", "Start/stop", "Space", "Start or stop the selected containers (Space)"),
+    ("restart", "Restart", "Ctrl+R", "Restart the selected containers (Ctrl+R)"),
+    ("pause_toggle", "Pause/resume", "P", "Pause or resume the selected containers (P)"),
+    ("kill", "Kill", "Ctrl+Shift+K", "Kill the selected containers with SIGKILL (Ctrl+Shift+K)"),
+    ("delete", "Remove", "Delete", "Remove the selected containers (Delete)"),
+)
+TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_toggle": "pause",
+                 "kill": "kill", "delete": "delete"}
+
+
+class ContainerFilterProxy(QSortFilterProxyModel):
+    """Search text and a running-only toggle; a project shows when any of its containers match."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._text = ""
+        self._running_only = False
+        self.setRecursiveFilteringEnabled(True)
+        self.setSortRole(SortRole)
+        self.setDynamicSortFilter(True)
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self.invalidateFilter()
+
+    def set_running_only(self, on: bool) -> None:
+        self._running_only = on
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        idx = self.sourceModel().index(row, 0, parent)
+        if idx.data(KindRole) == "project":
+            return False  # shown through its matching children (recursive filtering)
+        c: Container | None = idx.data(FilterTextRole)
+        if c is None:
+            return False
+        if self._running_only and c.state not in ("running", "restarting", "paused"):
+            return False
+        return matches_filter(c, self._text)
+
+
+class ContainersPage(QWidget):
+    """Sidebar page `containers`."""
+
+    container_activated = Signal(object)  # Container: open its detail page
+    port_link_activated = Signal(str)  # URL opened in the browser
+
+    def __init__(self, client: EngineClient, store: ContainerStore, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("containersPage")
+        self.client = client
+        self.store = store
+        self.tasks = TaskSet()
+        self._engine_available = False
+
+        self.model = ContainerTreeModel(store, self)
+        self.proxy = ContainerFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+
+        title = QLabel("Containers")
+        title.setObjectName("pageTitle")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.search = QLineEdit()
+        self.search.setObjectName("containerSearch")
+        self.search.setPlaceholderText("Search by name, image, ID, label or project (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search containers")
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.running_only = QCheckBox("Running only")
+        self.running_only.setObjectName("runningOnly")
+        self.running_only.setToolTip("Show only running, paused and restarting containers")
+        self.running_only.setAccessibleName("Show running containers only")
+        self.running_only.toggled.connect(self.proxy.set_running_only)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("containerCount")
+
+        self.message = MessageBar(self)
+        self.message.setObjectName("pageMessage")
+
+        self.view = QTreeView()
+        self.view.setObjectName("containersTable")
+        self.view.setAccessibleName("Containers")
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
+        self.view.setAlternatingRowColors(True)
+        self.view.setMouseTracking(True)
+        self.view.setExpandsOnDoubleClick(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.activated.connect(self._on_view_activated)
+        self.view.doubleClicked.connect(self._on_view_activated)
+        self.state_delegate = StateDelegate(self.view)
+        self.ports_delegate = PortsDelegate(self._open_url, self.view)
+        self.actions_delegate = ActionsDelegate(self._on_row_action, self.view)
+        self.view.setItemDelegateForColumn(COL_STATE, self.state_delegate)
+        self.view.setItemDelegateForColumn(COL_PORTS, self.ports_delegate)
+        self.view.setItemDelegateForColumn(COL_ACTIONS, self.actions_delegate)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_IMAGE, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(COL_NAME, 260)
+        header.resizeSection(COL_STATE, 150)
+        header.resizeSection(COL_PORTS, 150)
+        header.resizeSection(COL_CREATED, 120)
+        header.resizeSection(COL_ACTIONS, self.actions_delegate.sizeHint(None, None).width() + 8)
+        header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.Fixed)
+        self.model.rowsInserted.connect(self._on_model_rows_inserted)
+        self.model.modelReset.connect(self._on_model_reset)
+        self.model.rowsRemoved.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.actions = ContainerActions(client, self, self._report)
+        self.bulk_buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.running_only)
+        for action, label, shortcut, tip in BULK_ACTIONS:
+            if action in ("start", "stop"):
+                continue  # the row buttons and Space cover these; the toolbar stays short
+            b = QToolButton()
+            b.setObjectName(f"bulk_{action}")
+            b.setIcon(icon(TOOLBAR_ICONS.get(action, "start")))
+            b.setToolTip(tip)
+            b.setAccessibleName(label)
+            b.setAutoRaise(True)
+            b.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            self.bulk_buttons[action] = b
+            if action != "toggle":
+                bar.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count_label)
+
+        self.context_actions: dict[str, QAction] = {}
+        for action, label, shortcut, tip in BULK_ACTIONS:
+            a = QAction(label, self)
+            a.setObjectName(f"action_{action}")
+            a.setToolTip(tip)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.view.addAction(a)
+            a.triggered.connect(lambda _=False, act=action: self.trigger(act))
+            self.context_actions[action] = a
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.search.setFocus)
+        self._update_buttons()
+        self._update_count()
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _open_url(self, url: str) -> None:
+        self.port_link_activated.emit(url)
+        QDesktopServices.openUrl(QUrl(url))
+
+    def _report(self, text: str, is_error: bool) -> None:
+        if is_error:
+            self.message.show_error(text)
+        else:
+            self.message.show_info(text)
+
+    def selected_containers(self) -> list[Container]:
+        rows = self.view.selectionModel().selectedRows(0)
+        return containers_at([self.proxy.mapToSource(i) for i in rows])
+
+    def proxy_index_of(self, cid: str, column: int = 0) -> QModelIndex:
+        return self.proxy.mapFromSource(self.model.index_of(cid, column))
+
+    def trigger(self, action: str, containers: list[Container] | None = None):
+        """Run an action on the given containers (default: the selection)."""
+        if not self._engine_available:
+            self.message.show_error("The engine is not connected; actions are unavailable until it is back.")
+            return None
+        cs = self.selected_containers() if containers is None else containers
+        if not cs:
+            return None
+        return self.tasks.spawn(self.actions.run(action, cs))
+
+    def set_engine_available(self, available: bool) -> None:
+        self._engine_available = available
+        self.actions_delegate.enabled = available
+        for a in self.context_actions.values():
+            a.setEnabled(available)
+        self._update_buttons()
+        self.view.viewport().update()
+
+    # -- slots -------------------------------------------------------------------------------------
+    def _on_search_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+        self.view.expandAll()
+        self._update_count()
+
+    def _on_row_action(self, action: str, proxy_index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(proxy_index)
+        self.trigger(action, containers_at([source]))
+
+    def _on_view_activated(self, proxy_index: QModelIndex) -> None:
+        c = proxy_index.siblingAtColumn(0).data(ContainerRole)
+        if c is not None:
+            self.container_activated.emit(c)
+
+    def _on_view_context_menu(self, pos) -> None:
+        idx = self.view.indexAt(pos)
+        if not idx.isValid():
+            return
+        if not self.view.selectionModel().isRowSelected(idx.row(), idx.parent()):
+            self.view.setCurrentIndex(idx)
+        menu = QMenu(self)
+        menu.setObjectName("containerContextMenu")
+        cs = self.selected_containers()
+        for action in ("start", "stop", "restart", "pause_toggle", "kill", "delete"):
+            menu.addAction(self.context_actions[action])
+        menu.addSeparator()
+        if len(cs) == 1:
+            c = cs[0]
+            copy = menu.addAction("Copy ID")
+            copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(c.id))
+            for p in c.published_ports:
+                if p.protocol == "tcp":
+                    url = f"http://localhost:{p.public_port}"
+                    menu.addAction(f"Open {url}").triggered.connect(lambda _=False, u=url: self._open_url(u))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if not parent.isValid():
+            for r in range(first, last + 1):
+                self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+        else:
+            self.view.expand(self.proxy.mapFromSource(parent))
+        self._update_count()
+
+    def _on_model_reset(self) -> None:
+        self.view.expandAll()
+        self._update_count()
+
+    def _update_buttons(self, *args) -> None:
+        has = bool(self.view.selectionModel().hasSelection())
+        for b in self.bulk_buttons.values():
+            b.setEnabled(has and self._engine_available)
+
+    def _update_count(self, *args) -> None:
+        total = len(self.store)
+        running = sum(1 for c in self.store.all() if c.state == "running")
+        self.count_label.setText(f"{total} containers, {running} running")

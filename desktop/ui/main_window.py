@@ -1,0 +1,129 @@
+"""The main window: a sidebar of pages, the lost-engine banner and the engine status bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+                               QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
+
+from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
+from desktop.ui.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
+from desktop.ui.resources import app_icon, icon
+
+SHORTCUTS_HELP = """<table>
+<tr><td><b>Space</b></td><td>Start or stop the selected containers</td></tr>
+<tr><td><b>Ctrl+R</b></td><td>Restart</td></tr>
+<tr><td><b>P</b></td><td>Pause or resume</td></tr>
+<tr><td><b>Ctrl+Shift+K</b></td><td>Kill (asks first)</td></tr>
+<tr><td><b>Delete</b></td><td>Remove (asks first)</td></tr>
+<tr><td><b>Enter</b></td><td>Open the container</td></tr>
+<tr><td><b>Ctrl+F</b></td><td>Search</td></tr>
+<tr><td><b>Ctrl+1…9</b></td><td>Switch page</td></tr>
+</table>"""
+
+
+class MainWindow(QMainWindow):
+    """Owns layout only; pages are added by the composition root."""
+
+    retry_requested = Signal()
+
+    def __init__(self, status: ConnectionStatus, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Pilothouse")
+        self.setWindowIcon(app_icon())
+        self.resize(1200, 720)
+        self.status = status
+
+        self.sidebar = QListWidget()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setAccessibleName("Pages")
+        self.sidebar.setFixedWidth(180)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setStyleSheet("QListWidget#sidebar { border: none; background: palette(window); font-size: 11pt; }"
+                                   " QListWidget#sidebar::item { padding: 8px 6px; }")
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("pages")
+        self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
+
+        self.banner = EngineLostBanner()
+        self.banner.retry_requested.connect(self.retry_requested)
+        self.no_engine = NoEnginePage()
+        self.no_engine.retry_requested.connect(self.retry_requested)
+
+        self.body = QStackedWidget()
+        self.body.setObjectName("body")
+        content = QWidget()
+        h = QHBoxLayout(content)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.sidebar)
+        h.addWidget(self.pages, 1)
+        self.body.addWidget(content)
+        self.body.addWidget(self.no_engine)
+
+        central = QWidget()
+        v = QVBoxLayout(central)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(0)
+        v.addWidget(self.banner)
+        v.addWidget(self.body, 1)
+        self.setCentralWidget(central)
+
+        self.engine_label = EngineStatusLabel()
+        sb = QStatusBar()
+        sb.setObjectName("statusBar")
+        sb.addWidget(self.engine_label, 1)
+        self.setStatusBar(sb)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Keyboard shortcuts", self._show_shortcuts)
+        help_menu.addAction("About Pilothouse", self._show_about)
+
+        self._page_keys: list[str] = []
+        status.changed.connect(self._on_status_changed)
+        self._on_status_changed(status.current)
+
+    def add_page(self, key: str, title: str, icon_name: str, widget: QWidget) -> None:
+        item = QListWidgetItem(icon(icon_name), title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        item.setToolTip(f"{title} (Ctrl+{len(self._page_keys) + 1})")
+        self.sidebar.addItem(item)
+        self.pages.addWidget(widget)
+        self._page_keys.append(key)
+        from PySide6.QtGui import QKeySequence, QShortcut
+
+        sc = QShortcut(QKeySequence(f"Ctrl+{len(self._page_keys)}"), self)
+        row = len(self._page_keys) - 1
+        sc.activated.connect(lambda: self.sidebar.setCurrentRow(row))
+        if self.sidebar.currentRow() < 0:
+            self.sidebar.setCurrentRow(0)
+
+    def show_page(self, key: str) -> bool:
+        if key in self._page_keys:
+            self.sidebar.setCurrentRow(self._page_keys.index(key))
+            return True
+        return False
+
+    def page(self, key: str) -> QWidget | None:
+        return self.pages.widget(self._page_keys.index(key)) if key in self._page_keys else None
+
+    def _on_status_changed(self, s: ConnectionState) -> None:
+        self.engine_label.show_state(s)
+        self.banner.show_state(s)
+        if s.state == UNREACHABLE:
+            self.no_engine.show_state(s)
+            self.body.setCurrentWidget(self.no_engine)
+        elif s.state == CONNECTED:
+            self.body.setCurrentIndex(0)
+        available = s.state == CONNECTED
+        for i in range(self.pages.count()):
+            w = self.pages.widget(i)
+            if hasattr(w, "set_engine_available"):
+                w.set_engine_available(available)
+
+    def _show_shortcuts(self) -> None:
+        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+
+    def _show_about(self) -> None:
+        from desktop import __version__
+
+        QMessageBox.about(self, "About Pilothouse", f"Pilothouse {__version__}: a light, honest desktop manager for container engines.")
