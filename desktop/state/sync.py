@@ -33,6 +33,11 @@ class EngineSync:
         self._dirty: set[str] = set()
         self._flush_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
+        self._resync_hooks: list = []
+
+    def add_resync_hook(self, hook) -> None:
+        """`async hook()` runs after every (re)connect's container resync: other stores list here."""
+        self._resync_hooks.append(hook)
 
     def start(self) -> asyncio.Task:
         self._task = asyncio.get_running_loop().create_task(self.run(), name="engine-sync")
@@ -62,6 +67,11 @@ class EngineSync:
             return  # the watch notices the loss and reconnects
         self._dirty.clear()
         self.containers.replace_all(rows)
+        for hook in self._resync_hooks:
+            try:
+                await hook()
+            except EngineError as err:
+                log.info("resync hook failed: %s", err)
         self.status.loaded()
 
     def _on_event(self, ev: EngineEvent) -> None:
