@@ -63,6 +63,8 @@ class EngineWatch:
                 await self._task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+        while not self._queue.empty():  # undelivered items are moot once closed
+            self._queue.get_nowait()
         self._queue.put_nowait(_END)
 
     def _close_stream(self) -> None:

@@ -34,6 +34,7 @@ class EngineSync:
         self._flush_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
         self._resync_hooks: list = []
+        self._closing = False
 
     def add_resync_hook(self, hook) -> None:
         """`async hook()` runs after every (re)connect's container resync: other stores list here."""
@@ -50,6 +51,8 @@ class EngineSync:
     async def run(self) -> None:
         self._watch = self.client.watch()
         async for item in self._watch:
+            if self._closing:
+                break
             if isinstance(item, EngineEvent):
                 self._on_event(item)
             elif isinstance(item, EngineConnected):
@@ -104,6 +107,7 @@ class EngineSync:
                 self.containers.remove([cid for cid in chunk if cid not in found])
 
     async def aclose(self) -> None:
+        self._closing = True  # nothing queued may reach the stores (and the UI) any more
         if self._watch is not None:
             await self._watch.aclose()
         for t in (self._flush_task, self._task):

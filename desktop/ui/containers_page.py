@@ -45,13 +45,21 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self.setSortRole(SortRole)
         self.setDynamicSortFilter(True)
 
+    def _refilter(self) -> None:
+        # Qt 6.10 deprecates invalidateFilter() in favour of begin/endFilterChange().
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateFilter()
+
     def set_text(self, text: str) -> None:
         self._text = text
-        self.invalidateFilter()
+        self._refilter()
 
     def set_running_only(self, on: bool) -> None:
         self._running_only = on
-        self.invalidateFilter()
+        self._refilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         idx = self.sourceModel().index(row, 0, parent)
