@@ -27,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"pilothouse {__version__}")
         return 0
+    # Ask the engine for its list before importing Qt and the SDK: the two overlap.
+    from desktop.engine.endpoints import discover
+    from desktop.engine.prefetch import Prefetch
+
+    endpoints = discover(args.host)
+    prefetch = Prefetch.start_for(endpoints[0].host)
+
     from desktop.app import run_gui
 
-    return run_gui(host=args.host, screenshot=args.screenshot, page=args.page)
+    return run_gui(host=args.host, screenshot=args.screenshot, page=args.page, endpoints=endpoints,
+                   prefetch=prefetch)

@@ -137,9 +137,17 @@ class EngineClient:
     # -- containers -------------------------------------------------------------------------
     async def list_containers(self, *, all: bool = True, filters: Mapping[str, Any] | None = None) -> list[Container]:
         """Containers as the list API gives them (no per-container inspect)."""
-        raw = await self._call("list", "containers", "containers", all=all, filters=dict(filters or {}))
         eid = self.info.id if self.info else ""
-        return [Container.from_api(r, eid) for r in raw]
+        api = self.api
+
+        def fetch() -> list[Container]:
+            # Records are built in the worker too: 1000 of them are ~10 ms the UI need not wait for.
+            return [Container.from_api(r, eid) for r in api.containers(all=all, filters=dict(filters or {}))]
+
+        try:
+            return await self.run(fetch)
+        except Exception as exc:  # noqa: BLE001
+            raise translate(exc, "list", "containers") from exc
 
     async def inspect_container(self, cid: str) -> ContainerDetails:
         return ContainerDetails.from_api(await self._call("inspect", f"container {cid[:12]}", "inspect_container", cid))

@@ -33,6 +33,17 @@ class ContainerStore:
         self._by_id = {c.id: c for c in containers}
         self.reset.emit()
 
+    def sync_all(self, containers: Iterable[Container]) -> None:
+        """Make the store equal to a full list by diffing: rows keep their identity (and the
+        user's selection) across a resync; an empty store takes the fast reset path."""
+        rows = list(containers)
+        if not self._by_id:
+            self.replace_all(rows)
+            return
+        fresh = {c.id for c in rows}
+        self.remove([cid for cid in self._by_id if cid not in fresh])
+        self.upsert(rows)
+
     def upsert(self, containers: Iterable[Container]) -> None:
         changed = []
         for c in containers:

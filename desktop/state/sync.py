@@ -69,7 +69,7 @@ class EngineSync:
             log.info("resync failed: %s", err)
             return  # the watch notices the loss and reconnects
         self._dirty.clear()
-        self.containers.replace_all(rows)
+        self.containers.sync_all(rows)
         for hook in self._resync_hooks:
             try:
                 await hook()

@@ -7,6 +7,7 @@ what is on screen.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
@@ -46,6 +47,8 @@ class ContainerTreeModel(QAbstractItemModel):
         self._projects: dict[str, _Project] = {}
         self._by_pid: dict[int, _Project] = {}
         self._next_pid = 1
+        self._sort_col = COL_NAME
+        self._descending = False
         self._rebuild()
         store.reset.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
@@ -73,6 +76,84 @@ class ContainerTreeModel(QAbstractItemModel):
                 p.children.append(c.id)
             else:
                 self._top.append(c.id)
+        self._sort_all()
+
+    # -- sorting (in the source model: a proxy's lessThan would call data() 20,000 times) -------
+    def _key(self, item: "str | _Project"):
+        col = self._sort_col
+        if isinstance(item, _Project):
+            members = self.members(item)
+            if col == COL_CREATED:
+                return min((c.created for c in members), default=0.0)
+            if col == COL_STATE:
+                return pres.project_state(members)[0].lower()
+            if col == COL_IMAGE:
+                return ""
+            return item.name.lower()
+        c = self._store.get(item)
+        if c is None:
+            return 0.0 if col == COL_CREATED else ""
+        if col == COL_CREATED:
+            return c.created
+        if col == COL_IMAGE:
+            return c.image.lower()
+        if col == COL_STATE:
+            return pres.state_text(c).lower()
+        if col == COL_PORTS:
+            return ", ".join(label for label, _ in pres.port_links(c))
+        return (c.compose_service if c.compose_project and c.compose_service else c.name).lower()
+
+    def _sorted(self, items: list) -> list:
+        return sorted(items, key=self._key, reverse=self._descending)
+
+    def _sort_all(self) -> None:
+        self._top = self._sorted(self._top)
+        for p in self._projects.values():
+            p.children = self._sorted(p.children)
+
+    def _insert_pos(self, items: list, item) -> int:
+        keys = [self._key(x) for x in items]
+        k = self._key(item)
+        if self._descending:
+            # bisect needs ascending order; search the mirrored list.
+            return len(items) - bisect.bisect_left(keys[::-1], k)
+        return bisect.bisect_right(keys, k)
+
+    def _identity(self, index: QModelIndex):
+        item = self._item(index)
+        if isinstance(item, _Project):
+            return ("p", item.name)
+        return ("c", item.id) if item is not None else None
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        self.layoutAboutToBeChanged.emit()
+        persistent = self.persistentIndexList()
+        ids = [(self._identity(i), i.column()) for i in persistent]
+        self._sort_col, self._descending = column, order == Qt.SortOrder.DescendingOrder
+        self._sort_all()
+        new = []
+        for ident, col in ids:
+            if ident is None:
+                new.append(QModelIndex())
+            elif ident[0] == "p":
+                new.append(self.project_index(ident[1], col))
+            else:
+                new.append(self.index_of(ident[1], col))
+        self.changePersistentIndexList(persistent, new)
+        self.layoutChanged.emit()
+
+    def filter_item(self, row: int, parent: QModelIndex) -> "Container | None":
+        """For the filter proxy without a Qt round trip: the container at a row (None: a project)."""
+        if not parent.isValid():
+            item = self._top[row] if row < len(self._top) else None
+            return self._store.get(item) if isinstance(item, str) else None
+        p = self._by_pid.get(parent.internalId()) if parent.internalId() != _TOP else None
+        if p is None:
+            item = self._top[parent.row()] if parent.row() < len(self._top) else None
+            p = item if isinstance(item, _Project) else None
+        if p is None or row >= len(p.children):
+            return None
+        return self._store.get(p.children[row])
 
     def _top_row_of_project(self, p: _Project) -> int:
         return self._top.index(p)
@@ -119,20 +200,23 @@ class ContainerTreeModel(QAbstractItemModel):
             if proj:
                 p = self._projects.get(proj)
                 if p is None:
-                    self.beginInsertRows(QModelIndex(), len(self._top), len(self._top))
                     p = self._project(proj)
                     p.children.append(c.id)
-                    self._top.append(p)
+                    pos = self._insert_pos(self._top, p)
+                    self.beginInsertRows(QModelIndex(), pos, pos)
+                    self._top.insert(pos, p)
                     self.endInsertRows()
                 else:
                     parent = self.project_index(proj)
-                    self.beginInsertRows(parent, len(p.children), len(p.children))
-                    p.children.append(c.id)
+                    pos = self._insert_pos(p.children, c.id)
+                    self.beginInsertRows(parent, pos, pos)
+                    p.children.insert(pos, c.id)
                     self.endInsertRows()
                     self.dataChanged.emit(parent, self.index(parent.row(), last))
             else:
-                self.beginInsertRows(QModelIndex(), len(self._top), len(self._top))
-                self._top.append(c.id)
+                pos = self._insert_pos(self._top, c.id)
+                self.beginInsertRows(QModelIndex(), pos, pos)
+                self._top.insert(pos, c.id)
                 self.endInsertRows()
 
     def _on_store_removed(self, ids: list[str]) -> None:

@@ -15,7 +15,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.container_actions import ContainerActions
 from desktop.ui.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
 from desktop.ui.container_model import (COL_ACTIONS, COL_CREATED, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
-                                        ContainerRole, ContainerTreeModel, FilterTextRole, KindRole, SortRole,
+                                        ContainerRole, ContainerTreeModel,
                                         containers_at)
 from desktop.ui.message_bar import MessageBar
 from desktop.ui.resources import icon
@@ -42,8 +42,7 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self._text = ""
         self._running_only = False
         self.setRecursiveFilteringEnabled(True)
-        self.setSortRole(SortRole)
-        self.setDynamicSortFilter(True)
+        self.setDynamicSortFilter(True)  # filter only: the source model keeps its own order
 
     def _refilter(self) -> None:
         # Qt 6.10 deprecates invalidateFilter() in favour of begin/endFilterChange().
@@ -62,12 +61,11 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self._refilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        idx = self.sourceModel().index(row, 0, parent)
-        if idx.data(KindRole) == "project":
-            return False  # shown through its matching children (recursive filtering)
-        c: Container | None = idx.data(FilterTextRole)
+        c: Container | None = self.sourceModel().filter_item(row, parent)
         if c is None:
-            return False
+            return False  # a project: shown through its matching children (recursive filtering)
+        if not self._text and not self._running_only:
+            return True
         if self._running_only and c.state not in ("running", "restarting", "paused"):
             return False
         return matches_filter(c, self._text)
@@ -119,8 +117,10 @@ class ContainersPage(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSortingEnabled(True)
-        self.view.sortByColumn(COL_NAME, Qt.SortOrder.AscendingOrder)
+        self.view.header().setSortIndicatorShown(True)
+        self.view.header().setSectionsClickable(True)
+        self.view.header().setSortIndicator(COL_NAME, Qt.SortOrder.AscendingOrder)
+        self.view.header().sortIndicatorChanged.connect(self.model.sort)
         self.view.setAlternatingRowColors(True)
         self.view.setMouseTracking(True)
         self.view.setExpandsOnDoubleClick(False)

@@ -1,0 +1,46 @@
+"""Child process for bench/containers.py: start the app (or a bare window) and report.
+
+argv: MODE(app|bare) SPAWN_TIME [HOST]. Prints `elapsed_s rss_bytes` once the table is
+fully populated and painted (app) or the window is shown and painted (bare).
+"""
+
+import sys
+import time
+
+mode, spawned = sys.argv[1], float(sys.argv[2])
+
+if mode == "bare":
+    from PySide6.QtWidgets import QApplication, QMainWindow
+
+    qapp = QApplication(sys.argv)
+    w = QMainWindow()
+    w.resize(1200, 720)
+    w.show()
+    qapp.processEvents()
+    w.repaint()
+    elapsed = time.time() - spawned
+    import psutil
+
+    print(elapsed, psutil.Process().memory_info().rss, flush=True)
+    sys.exit(0)
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+# The same start-up path as `pilothouse` (desktop/cli.py): prefetch first, then Qt and the SDK.
+from desktop.engine.endpoints import discover  # noqa: E402
+from desktop.engine.prefetch import Prefetch  # noqa: E402
+
+endpoints = discover(sys.argv[3])
+prefetch = Prefetch.start_for(endpoints[0].host)
+
+import psutil  # noqa: E402
+
+from desktop.app import run_gui  # noqa: E402
+
+
+def report(ph) -> None:
+    elapsed = time.time() - spawned
+    rows = ph.containers_page.model.rowCount()
+    print(elapsed, psutil.Process().memory_info().rss, rows, len(ph.containers), flush=True)
+
+
+run_gui(endpoints=endpoints, prefetch=prefetch, on_loaded=report)
