@@ -221,3 +221,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    sys.stdout.flush()
+    # PySide6 6.12 can crash in the interpreter's final GC after a qasync loop; the figures are
+    # printed, so leave without that final collection.
+    os._exit(0)
