@@ -47,10 +47,12 @@ def resolve(action: str, cs: Sequence[Container]) -> tuple[str, list[Container]]
 class ContainerActions:
     """Runs container actions for the UI; `report(text, is_error)` shows progress and outcomes."""
 
-    def __init__(self, client: EngineClient, parent: QWidget, report: Callable[[str, bool], None]) -> None:
+    def __init__(self, client: EngineClient, parent: QWidget, report: Callable[[str, bool], None],
+                 mark_pending: Callable[[str, str | None], None] | None = None) -> None:
         self.client = client
         self.parent = parent
         self.report = report
+        self.mark_pending = mark_pending or (lambda cid, text: None)
 
     async def run(self, action: str, containers: Sequence[Container]) -> bool:
         """Returns True when every container did what was asked."""
@@ -73,6 +75,7 @@ class ContainerActions:
         self.report(f"{ing} {_names(targets)}…", False)
 
         async def one(c: Container) -> EngineError | None:
+            self.mark_pending(c.id, f"{ing}…")
             try:
                 if action == "delete":
                     await self.client.remove(c.id, c.name, force=force, volumes=volumes)
@@ -82,6 +85,8 @@ class ContainerActions:
                     await getattr(self.client, action)(c.id, c.name)
             except EngineError as err:
                 return err
+            finally:
+                self.mark_pending(c.id, None)
             return None
 
         errors = [e for e in await asyncio.gather(*(one(c) for c in targets)) if e is not None]

@@ -47,6 +47,7 @@ class ContainerTreeModel(QAbstractItemModel):
         self._projects: dict[str, _Project] = {}
         self._by_pid: dict[int, _Project] = {}
         self._next_pid = 1
+        self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
         self._sort_col = COL_NAME
         self._descending = False
         self._rebuild()
@@ -141,6 +142,16 @@ class ContainerTreeModel(QAbstractItemModel):
                 new.append(self.index_of(ident[1], col))
         self.changePersistentIndexList(persistent, new)
         self.layoutChanged.emit()
+
+    def set_pending(self, cid: str, text: str | None) -> None:
+        """Show an action in progress in the row's state cell (None: done)."""
+        if text is None:
+            self._pending.pop(cid, None)
+        else:
+            self._pending[cid] = text
+        idx = self.index_of(cid, COL_STATE)
+        if idx.isValid():
+            self.dataChanged.emit(idx, idx)
 
     def filter_item(self, row: int, parent: QModelIndex) -> "Container | None":
         """For the filter proxy without a Qt round trip: the container at a row (None: a project)."""
@@ -315,7 +326,7 @@ class ContainerTreeModel(QAbstractItemModel):
             if col == COL_IMAGE:
                 return c.image
             if col == COL_STATE:
-                return pres.state_text(c)
+                return self._pending.get(c.id) or pres.state_text(c)
             if col == COL_PORTS:
                 return ", ".join(label for label, _ in pres.port_links(c))
             if col == COL_CREATED:

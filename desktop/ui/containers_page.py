@@ -150,7 +150,7 @@ class ContainersPage(QWidget):
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.actions = ContainerActions(client, self, self._report)
+        self.actions = ContainerActions(client, self, self._report, self.model.set_pending)
         self.bulk_buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.addWidget(title)
