@@ -1,0 +1,32 @@
+"""The `pilothouse` entry point as a user runs it (a real process, the real engine)."""
+
+import os
+import subprocess
+import sys
+
+from PySide6.QtGui import QImage
+
+
+def run_cli(*args, timeout=120):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_version():
+    out = run_cli("--version")
+    assert out.returncode == 0 and out.stdout.startswith("pilothouse ")
+
+
+def test_screenshot_after_first_full_load(engine_host, make_container, tmp_path, run_id):
+    make_container(f"pht-{run_id}-shot", start=True)
+    png = tmp_path / "shot.png"
+    out = run_cli("--host", engine_host, "--screenshot", str(png))
+    assert out.returncode == 0, out.stderr
+    img = QImage(str(png))
+    assert not img.isNull() and img.width() >= 800 and img.height() >= 500
+
+
+def test_screenshot_of_an_unknown_page_fails_clearly(engine_host, tmp_path):
+    out = run_cli("--host", engine_host, "--screenshot", str(tmp_path / "x.png"), "--page", "nope")
+    assert out.returncode == 2 and "no page named 'nope'" in out.stderr
