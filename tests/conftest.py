@@ -104,3 +104,16 @@ def docker_cli(engine_host: str):
         return subprocess.run([exe, "--host", engine_host, *args], capture_output=True, text=True, timeout=60)
 
     return cli
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    """A real OpenSSH server on 127.0.0.1 that lets the test key forward the engine's socket."""
+    from tests.harness.sshd import TestSSHD
+
+    if not shutil.which("sshd") and not os.path.exists("/usr/sbin/sshd"):
+        pytest.skip("openssh-server not installed")
+    server = TestSSHD()
+    server.start()
+    yield server
+    server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,7 @@ import docker.tls
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.records import Container, ContainerDetails, EngineInfo
+from desktop.engine.ssh_tunnel import SSHTunnel
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,10 +35,7 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     host = endpoint.host
     if host.startswith("tcp://") and tls:
         host = "https://" + host[len("tcp://"):]
-    return docker.APIClient(
-        base_url=host, version=version, timeout=timeout, tls=tls,
-        use_ssh_client=host.startswith("ssh://"), max_pool_size=16,
-    )
+    return docker.APIClient(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
 
 
 class EngineClient:
@@ -53,6 +52,8 @@ class EngineClient:
         self._executor = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="engine-call")
         self._api: docker.APIClient | None = None
         self.endpoint: Endpoint | None = None
+        self.api_endpoint: Endpoint | None = None  # what the SDK dials (an ssh:// engine's local forward)
+        self._tunnels: dict[str, SSHTunnel] = {}
         self.info: EngineInfo | None = None
         self._closed = False
 
@@ -80,8 +81,19 @@ class EngineClient:
             raise translate(exc, action, target) from exc
 
     # -- connection -------------------------------------------------------------------------
-    def _probe(self, endpoint: Endpoint) -> tuple[docker.APIClient, EngineInfo]:
-        api = make_api_client(endpoint, timeout=PROBE_TIMEOUT)
+    def _dial_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        """The endpoint the SDK connects to: ssh:// engines go through a local socket forward."""
+        if not endpoint.host.startswith("ssh://"):
+            return endpoint
+        tunnel = self._tunnels.get(endpoint.host)
+        if tunnel is None:
+            tunnel = self._tunnels[endpoint.host] = SSHTunnel(endpoint.host, endpoint.ssh_identity,
+                                                              endpoint.ssh_known_hosts)
+        return Endpoint(tunnel.open(), endpoint.source, endpoint.name)
+
+    def _probe(self, endpoint: Endpoint) -> tuple[docker.APIClient, EngineInfo, Endpoint]:
+        dial = self._dial_endpoint(endpoint)
+        api = make_api_client(dial, timeout=PROBE_TIMEOUT)
         try:
             info = api.info()
             version = api.version()
@@ -89,32 +101,37 @@ class EngineClient:
             api.close()
             raise
         api.timeout = CALL_TIMEOUT
-        return api, EngineInfo.from_api(info, version, endpoint.host)
+        return api, EngineInfo.from_api(info, version, endpoint.host), dial
 
     async def connect(self) -> EngineInfo:
         """Try each endpoint in order; keep the first that answers."""
-        tried, reasons = [], []
+        tried, reasons, sentences = [], [], []
         denied = None
         for ep in self.endpoints:
             tried.append(ep.describe())
             try:
-                api, info = await self.run(self._probe, ep)
+                api, info, dial = await self.run(self._probe, ep)
             except Exception as exc:  # noqa: BLE001
                 err = translate(exc, "connect to", f"the engine at {ep.host}")
+                if ep.host.startswith("unix://") and not os.path.exists(ep.host[len("unix://"):]):
+                    err = EngineUnreachableError(f"No engine socket exists at {ep.host[len('unix://'):]}.", err.detail)
+                elif str(err) == "The engine stopped answering.":
+                    err = EngineUnreachableError(f"The engine at {ep.host} did not answer.", err.detail)
                 if isinstance(err, PermissionDeniedError):
                     denied = err
                 reasons.append(f"{ep.host}: {err.detail or err}")
+                sentences.append(str(err))
                 continue
             old, self._api = self._api, api
             if old is not None:
                 old.close()
-            self.endpoint, self.info = ep, info
+            self.endpoint, self.api_endpoint, self.info = ep, dial, info
             return info
         if denied is not None:
             raise PermissionDeniedError(denied.message, "; ".join(reasons), tried)
-        raise EngineUnreachableError(
-            "No container engine is answering.", "; ".join(reasons), tried
-        )
+        # One candidate: its own sentence says most (an SSH key refused, a socket missing...).
+        message = sentences[0] if len(sentences) == 1 else "No container engine is answering."
+        raise EngineUnreachableError(message, "; ".join(reasons), tried)
 
     async def ping(self) -> bool:
         try:
@@ -132,6 +149,8 @@ class EngineClient:
         if self._api is not None:
             self._api.close()
             self._api = None
+        for tunnel in self._tunnels.values():
+            await self.run(tunnel.close)
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     # -- containers -------------------------------------------------------------------------

@@ -35,6 +35,8 @@ class Endpoint:
     source: str  # "--host", "DOCKER_HOST", "context NAME", "default"
     name: str = "default"
     tls: TLSFiles | None = None
+    ssh_identity: str | None = None  # ssh:// only: private key file (default: the user's ssh config)
+    ssh_known_hosts: str | None = None  # ssh:// only: known_hosts file to check the host key against
 
     def describe(self) -> str:
         return f"{self.host} ({self.source})"

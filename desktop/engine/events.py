@@ -40,11 +40,15 @@ class EngineWatch:
         self._closed = False
 
     def __aiter__(self) -> "EngineWatch":
-        if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="engine-watch")
+        self._ensure_started()
         return self
 
+    def _ensure_started(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="engine-watch")
+
     async def __anext__(self) -> WatchItem:
+        self._ensure_started()
         item = await self._queue.get()
         if item is _END:
             raise StopAsyncIteration
@@ -90,7 +94,7 @@ class EngineWatch:
         while not self._closed:
             try:
                 info = await self._client.connect()
-                api = await self._client.run(make_api_client, self._client.endpoint, None, self._client.api.api_version)
+                api = await self._client.run(make_api_client, self._client.api_endpoint, None, self._client.api.api_version)
                 stream = await self._client.run(api.events, decode=True)
             except EngineError as err:
                 if not lost_reported:

@@ -10,7 +10,7 @@ run_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
           libxcb-image0 libdbus-1-3 libfontconfig1 fonts-dejavu-core)
 # The tests run a private dockerd (docker.io), build their base image from busybox-static,
 # serve a real registry (docker-registry), boot the VM with QEMU, grab screens with Xvfb.
-test_pkgs=("${run_pkgs[@]}" docker.io busybox-static docker-registry iproute2 xvfb
+test_pkgs=("${run_pkgs[@]}" docker.io busybox-static docker-registry iproute2 xvfb openssh-server openssh-client
            qemu-system-x86 qemu-utils cpio xz-utils zstd)
 
 case "$what" in
