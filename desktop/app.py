@@ -74,6 +74,7 @@ class Pilothouse:
         if task is not None and not task.done():
             task.cancel()
         await self.sync.aclose()
+        self.containers_page.model.detach()
         await self.containers_page.tasks.cancel_all()
         await self.client.aclose()
 

@@ -10,6 +10,8 @@ import uuid
 from collections.abc import Iterator
 
 import docker
+import hypothesis  # noqa: F401 - import (and compile) it now: CPython 3.11.7's AST recursion
+# counter bug (gh-106905) can break a late import by hypothesis' own end-of-session hook.
 import pytest
 
 from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image

@@ -55,6 +55,12 @@ class ContainerTreeModel(QAbstractItemModel):
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_removed)
 
+    def detach(self) -> None:
+        """Stop following the store (before the widgets go away)."""
+        self._store.reset.disconnect(self._on_store_reset)
+        self._store.upserted.disconnect(self._on_store_upserted)
+        self._store.removed.disconnect(self._on_store_removed)
+
     # -- structure ----------------------------------------------------------------------------
     def _project(self, name: str) -> _Project:
         p = self._projects.get(name)

@@ -38,7 +38,7 @@ def await_(qtbot, aloop):
 
 def make_app(qtbot, aloop, await_, host: str) -> Pilothouse:
     ph = Pilothouse([Endpoint(host, "--host")])
-    qtbot.addWidget(ph.window)
+    # Not qtbot.addWidget: pytest-qt would delete the window before our teardown closes the app.
     ph.window.resize(1200, 700)
     ph.window.show()
     ph.start()
@@ -57,6 +57,8 @@ def app_factory(qtbot, aloop, await_):
     yield factory
     for ph in made:
         await_(ph.aclose())
+        ph.window.close()
+        ph.window.deleteLater()
 
 
 @pytest.fixture
