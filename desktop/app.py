@@ -3,39 +3,93 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import sys
 from collections.abc import Sequence
 
-from desktop.engine.client import EngineClient
-from desktop.engine.endpoints import Endpoint, discover
+from desktop.engine.endpoints import Endpoint, discover, list_contexts
 from desktop.engine.prefetch import Prefetch
-from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
-from desktop.state.containers import ContainerStore
-from desktop.state.sync import EngineSync
+from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
+from desktop.state.engines import AggregateStatus, CombinedContainerStore, EngineRegistry
 
 log = logging.getLogger(__name__)
 
 
-class Pilothouse:
-    """One window against one engine (candidate endpoints in order)."""
+def engine_name(endpoints: Sequence[Endpoint]) -> str:
+    """The switcher's name for an engine found by discovery."""
+    ep = endpoints[0]
+    if ep.source.startswith("context"):
+        return ep.name
+    return {"default": "local", "--host": "host"}.get(ep.source, ep.source)
 
-    def __init__(self, endpoints: Sequence[Endpoint]) -> None:
+
+class Pilothouse:
+    """The window and the engines it follows (the first one is the primary engine).
+
+    `client`, `containers`, `status` and `sync` are the primary engine's; the Containers page
+    shows every engine through the merged store, each row tagged with its engine.
+    """
+
+    def __init__(self, endpoints: Sequence[Endpoint],
+                 extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = ()) -> None:
         from desktop.ui.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
 
-        self.client = EngineClient(endpoints)
-        self.containers = ContainerStore()
-        self.status = ConnectionStatus()
-        self.sync = EngineSync(self.client, self.containers, self.status)
-        self.window = MainWindow(self.status)
-        self.containers_page = ContainersPage(self.client, self.containers)
+        self.engines = EngineRegistry()
+        self.primary = self.engines.add(engine_name(endpoints), endpoints)
+        self.client = self.primary.client
+        self.containers = self.primary.containers
+        self.status = self.primary.status
+        self.sync = self.primary.sync
+        for name, eps in extra_engines:
+            if self.engines.get(name) is None:
+                self.engines.add(name, eps)
+        self.all_containers = CombinedContainerStore(self.engines)
+        self.all_status = AggregateStatus(self.engines)
+        self._selected_engine: str | None = None
+
+        self.window = MainWindow(self.all_status)
+        self.containers_page = ContainersPage(self.engines.client_for, self.all_containers,
+                                              engine_label=self.engines.label_for,
+                                              owner_of=self.all_containers.owner)
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
-        self.containers_page.set_engine_available(self.status.is_connected)
-        self.window.retry_requested.connect(self.sync.retry_now)
+        self.containers_page.set_engine_available(self.all_status.is_connected)
+        self.window.retry_requested.connect(self._on_window_retry_requested)
+        self.window.engine_selected.connect(self._on_window_engine_selected)
+        self.engines.added.connect(self._on_engines_added)
+        self.engines.removed.connect(lambda _s: self._refresh_engines())
+        for session in self.engines.sessions:
+            session.status.changed.connect(lambda _st: self._refresh_engines())
+        self._refresh_engines()
+        self._started = False
+
+    # -- several engines ---------------------------------------------------------------------------
+    def _refresh_engines(self) -> None:
+        sessions = self.engines.sessions
+        self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
+        self.containers_page.set_multi_engine(len(sessions) > 1)
+
+    def _on_engines_added(self, session) -> None:
+        session.status.changed.connect(lambda _st: self._refresh_engines())
+        self._refresh_engines()
+        if self._started:
+            session.start()
+
+    def _on_window_engine_selected(self, key: "str | None") -> None:
+        self._selected_engine = key
+        session = self.engines.get(key) if key else None
+        self.window.set_status_source(session.status if session else self.all_status)
+        self.containers_page.proxy.set_engine(key)
+
+    def _on_window_retry_requested(self) -> None:
+        for s in self.engines.sessions:
+            s.sync.retry_now()
 
     def start(self, prefetch: "Prefetch | None" = None) -> None:
-        self.sync.start()
+        self._started = True
+        for session in self.engines.sessions:
+            session.start()
         if prefetch is not None:
             self._prefetch_task = asyncio.ensure_future(self._apply_prefetch(prefetch))
 
@@ -46,6 +100,8 @@ class Pilothouse:
         if prefetch.result is None:
             return
         engine, rows = prefetch.result
+        if self.client.engine_tag:
+            rows = [dataclasses.replace(r, engine_id=self.client.engine_tag) for r in rows]
         if self.status.is_connected or self.containers.all():
             # the real connection won the race; its list is fresher
             return
@@ -62,21 +118,23 @@ class Pilothouse:
             if not fut.done() and ((s.state == CONNECTED and s.loaded) or s.state == UNREACHABLE):
                 fut.set_result(s)
 
-        self.status.changed.connect(check)
-        check(self.status.current)
+        status = self.all_status
+        status.changed.connect(check)
+        check(status.current)
         try:
             return await asyncio.wait_for(fut, timeout)
         finally:
-            self.status.changed.disconnect(check)
+            status.changed.disconnect(check)
 
     async def aclose(self) -> None:
         task = getattr(self, "_prefetch_task", None)
         if task is not None and not task.done():
             task.cancel()
-        await self.sync.aclose()
+        for session in self.engines.sessions:
+            await session.sync.aclose()
         self.containers_page.model.detach()
         await self.containers_page.tasks.cancel_all()
-        await self.client.aclose()
+        await self.engines.aclose()
 
 
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
@@ -94,7 +152,11 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     qapp.setDesktopFileName("pilothouse")
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
-    ph = Pilothouse(endpoints or discover(host))
+    endpoints = endpoints or discover(host)
+    # Every docker context is an engine too (the switcher shows each with its state).
+    seen = {e.host for e in endpoints}
+    extra = [(ep.name, [ep]) for ep in list_contexts() if ep.host not in seen]
+    ph = Pilothouse(endpoints, extra)
     result = 0
 
     async def main() -> None:

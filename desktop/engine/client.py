@@ -56,6 +56,9 @@ class EngineClient:
         self._tunnels: dict[str, SSHTunnel] = {}
         self.info: EngineInfo | None = None
         self._closed = False
+        # The tag put on every record. Two daemons on one host can share an engine ID (docker 20.10
+        # derives it from /etc/docker/key.json), so the app tags records with its own engine name.
+        self.engine_tag: str | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
     @property
@@ -133,6 +136,10 @@ class EngineClient:
         message = sentences[0] if len(sentences) == 1 else "No container engine is answering."
         raise EngineUnreachableError(message, "; ".join(reasons), tried)
 
+    @property
+    def tag(self) -> str:
+        return self.engine_tag or (self.info.id if self.info else "")
+
     async def ping(self) -> bool:
         try:
             return bool(await self.run(self.api.ping))
@@ -156,7 +163,7 @@ class EngineClient:
     # -- containers -------------------------------------------------------------------------
     async def list_containers(self, *, all: bool = True, filters: Mapping[str, Any] | None = None) -> list[Container]:
         """Containers as the list API gives them (no per-container inspect)."""
-        eid = self.info.id if self.info else ""
+        eid = self.tag
         api = self.api
 
         def fetch() -> list[Container]:

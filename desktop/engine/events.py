@@ -114,7 +114,7 @@ class EngineWatch:
             self._stream = stream
             self._queue.put_nowait(EngineConnected(info))
             done: asyncio.Future = loop.create_future()
-            engine_id = info.id
+            engine_id = self._client.tag
 
             def pump(stream=stream, done=done) -> None:
                 err: BaseException | None = None

@@ -21,6 +21,7 @@ class ConnectionState:
     tried: tuple[str, ...] = ()
     endpoint: str = ""
     loaded: bool = False  # the first full list after (re)connecting has been applied
+    lost: tuple[str, ...] = ()  # several engines: the names of those currently away
 
 
 class ConnectionStatus:

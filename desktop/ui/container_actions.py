@@ -47,9 +47,10 @@ def resolve(action: str, cs: Sequence[Container]) -> tuple[str, list[Container]]
 class ContainerActions:
     """Runs container actions for the UI; `report(text, is_error)` shows progress and outcomes."""
 
-    def __init__(self, client: EngineClient, parent: QWidget, report: Callable[[str, bool], None],
+    def __init__(self, client_for: Callable[[Container], EngineClient], parent: QWidget,
+                 report: Callable[[str, bool], None],
                  mark_pending: Callable[[str, str | None], None] | None = None) -> None:
-        self.client = client
+        self.client_for = client_for
         self.parent = parent
         self.report = report
         self.mark_pending = mark_pending or (lambda cid, text: None)
@@ -77,14 +78,17 @@ class ContainerActions:
         async def one(c: Container) -> EngineError | None:
             self.mark_pending(c.id, f"{ing}…")
             try:
+                client = self.client_for(c)
                 if action == "delete":
-                    await self.client.remove(c.id, c.name, force=force, volumes=volumes)
+                    await client.remove(c.id, c.name, force=force, volumes=volumes)
                 elif action in ("stop", "restart"):
-                    await getattr(self.client, action)(c.id, c.name, timeout=10)
+                    await getattr(client, action)(c.id, c.name, timeout=10)
                 else:
-                    await getattr(self.client, action)(c.id, c.name)
+                    await getattr(client, action)(c.id, c.name)
             except EngineError as err:
                 return err
+            except LookupError:
+                return EngineError(f"The engine of container {c.name} is no longer followed.")
             finally:
                 self.mark_pending(c.id, None)
             return None

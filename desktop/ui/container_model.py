@@ -17,8 +17,8 @@ from desktop import presentation as pres
 from desktop.engine.records import Container
 from desktop.state.containers import ContainerStore
 
-COLUMNS = ("Name", "Image", "State", "Ports", "Created", "Actions")
-COL_NAME, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_ACTIONS = range(len(COLUMNS))
+COLUMNS = ("Name", "Engine", "Image", "State", "Ports", "Created", "Actions")
+COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_ACTIONS = range(len(COLUMNS))
 
 ContainerRole = Qt.ItemDataRole.UserRole + 1  # the Container (None on a project row)
 KindRole = Qt.ItemDataRole.UserRole + 2  # "container" or "project"
@@ -34,17 +34,28 @@ _TOP = 0  # internalId of top-level indexes; project children use the project's 
 class _Project:
     name: str
     pid: int
+    engine_id: str = ""
     children: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.engine_id, self.name)
+
+
+def _pkey(c: Container) -> tuple[str, str] | None:
+    """Compose projects are per engine: two engines may each have a project `shop`."""
+    return (c.engine_id, c.compose_project) if c.compose_project else None
 
 
 class ContainerTreeModel(QAbstractItemModel):
     """Rows follow the store: reset, upserts and removals map to fine-grained model signals."""
 
-    def __init__(self, store: ContainerStore, parent=None) -> None:
+    def __init__(self, store: ContainerStore, parent=None, engine_label=None) -> None:
         super().__init__(parent)
         self._store = store
+        self._engine_label = engine_label or (lambda engine_id: "")
         self._top: list[str | _Project] = []
-        self._projects: dict[str, _Project] = {}
+        self._projects: dict[tuple[str, str], _Project] = {}
         self._by_pid: dict[int, _Project] = {}
         self._next_pid = 1
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
@@ -62,19 +73,19 @@ class ContainerTreeModel(QAbstractItemModel):
         self._store.removed.disconnect(self._on_store_removed)
 
     # -- structure ----------------------------------------------------------------------------
-    def _project(self, name: str) -> _Project:
-        p = self._projects.get(name)
+    def _project(self, key: tuple[str, str]) -> _Project:
+        p = self._projects.get(key)
         if p is None:
-            p = _Project(name, self._next_pid)
+            p = _Project(key[1], self._next_pid, key[0])
             self._next_pid += 1
-            self._projects[name] = p
+            self._projects[key] = p
             self._by_pid[p.pid] = p
         return p
 
     def _rebuild(self) -> None:
         self._top, self._projects, self._by_pid = [], {}, {}
         for c in sorted(self._store.all(), key=lambda c: c.created):
-            proj = c.compose_project
+            proj = _pkey(c)
             if proj:
                 p = self._projects.get(proj)
                 if p is None:
@@ -96,6 +107,8 @@ class ContainerTreeModel(QAbstractItemModel):
                 return pres.project_state(members)[0].lower()
             if col == COL_IMAGE:
                 return ""
+            if col == COL_ENGINE:
+                return self._engine_label(item.engine_id).lower()
             return item.name.lower()
         c = self._store.get(item)
         if c is None:
@@ -104,6 +117,8 @@ class ContainerTreeModel(QAbstractItemModel):
             return c.created
         if col == COL_IMAGE:
             return c.image.lower()
+        if col == COL_ENGINE:
+            return self._engine_label(c.engine_id).lower()
         if col == COL_STATE:
             return pres.state_text(c).lower()
         if col == COL_PORTS:
@@ -129,7 +144,7 @@ class ContainerTreeModel(QAbstractItemModel):
     def _identity(self, index: QModelIndex):
         item = self._item(index)
         if isinstance(item, _Project):
-            return ("p", item.name)
+            return ("p", item.key)
         return ("c", item.id) if item is not None else None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -143,7 +158,7 @@ class ContainerTreeModel(QAbstractItemModel):
             if ident is None:
                 new.append(QModelIndex())
             elif ident[0] == "p":
-                new.append(self.project_index(ident[1], col))
+                new.append(self.project_index(ident[1][1], col, engine_id=ident[1][0]))
             else:
                 new.append(self.index_of(ident[1], col))
         self.changePersistentIndexList(persistent, new)
@@ -179,7 +194,7 @@ class ContainerTreeModel(QAbstractItemModel):
         c = self._store.get(cid)
         if c is None:
             return QModelIndex()
-        proj = c.compose_project
+        proj = _pkey(c)
         if proj and proj in self._projects:
             p = self._projects[proj]
             try:
@@ -191,8 +206,12 @@ class ContainerTreeModel(QAbstractItemModel):
         except ValueError:
             return QModelIndex()
 
-    def project_index(self, name: str, column: int = 0) -> QModelIndex:
-        p = self._projects.get(name)
+    def project_index(self, name: str, column: int = 0, engine_id: str | None = None) -> QModelIndex:
+        """The row of Compose project `name` (on `engine_id`, or the first engine that has one)."""
+        if engine_id is not None:
+            p = self._projects.get((engine_id, name))
+        else:
+            p = next((p for p in self._projects.values() if p.name == name), None)
         if p is None:
             return QModelIndex()
         return self.createIndex(self._top_row_of_project(p), column, _TOP)
@@ -213,7 +232,7 @@ class ContainerTreeModel(QAbstractItemModel):
                     p = idx.parent()
                     self.dataChanged.emit(p, self.index(p.row(), last))
                 continue
-            proj = c.compose_project
+            proj = _pkey(c)
             if proj:
                 p = self._projects.get(proj)
                 if p is None:
@@ -224,7 +243,7 @@ class ContainerTreeModel(QAbstractItemModel):
                     self._top.insert(pos, p)
                     self.endInsertRows()
                 else:
-                    parent = self.project_index(proj)
+                    parent = self.project_index(proj[1], engine_id=proj[0])
                     pos = self._insert_pos(p.children, c.id)
                     self.beginInsertRows(parent, pos, pos)
                     p.children.insert(pos, c.id)
@@ -253,7 +272,7 @@ class ContainerTreeModel(QAbstractItemModel):
             if all(cid in gone for cid in p.children):
                 self.beginRemoveRows(QModelIndex(), prow, prow)
                 del self._top[prow]
-                del self._projects[p.name]
+                del self._projects[p.key]
                 del self._by_pid[p.pid]
                 self.endRemoveRows()
                 continue
@@ -331,6 +350,8 @@ class ContainerTreeModel(QAbstractItemModel):
                 return c.compose_service if c.compose_project and c.compose_service else c.name
             if col == COL_IMAGE:
                 return c.image
+            if col == COL_ENGINE:
+                return self._engine_label(c.engine_id)
             if col == COL_STATE:
                 return self._pending.get(c.id) or pres.state_text(c)
             if col == COL_PORTS:
@@ -370,6 +391,8 @@ class ContainerTreeModel(QAbstractItemModel):
                 return p.name
             if col == COL_IMAGE:
                 return f"{len(members)} container{'s' if len(members) != 1 else ''} (Compose)"
+            if col == COL_ENGINE:
+                return self._engine_label(p.engine_id)
             if col == COL_STATE:
                 return pres.project_state(members)[0]
             if col == COL_CREATED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -14,7 +16,7 @@ from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.container_actions import ContainerActions
 from desktop.ui.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
-from desktop.ui.container_model import (COL_ACTIONS, COL_CREATED, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
+from desktop.ui.container_model import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
                                         ContainerRole, ContainerTreeModel,
                                         containers_at)
 from desktop.ui.message_bar import MessageBar
@@ -37,10 +39,12 @@ TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_
 class ContainerFilterProxy(QSortFilterProxyModel):
     """Search text and a running-only toggle; a project shows when any of its containers match."""
 
-    def __init__(self, parent=None) -> None:
+    def __init__(self, parent=None, owner_of: Callable[[str], str | None] | None = None) -> None:
         super().__init__(parent)
+        self._owner_of = owner_of or (lambda cid: None)
         self._text = ""
         self._running_only = False
+        self._engine_key: str | None = None
         self.setRecursiveFilteringEnabled(True)
         self.setDynamicSortFilter(True)  # filter only: the source model keeps its own order
 
@@ -60,10 +64,17 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self._running_only = on
         self._refilter()
 
+    def set_engine(self, key: str | None) -> None:
+        """Show one engine's containers (its session key; None: all engines)."""
+        self._engine_key = key
+        self._refilter()
+
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         c: Container | None = self.sourceModel().filter_item(row, parent)
         if c is None:
             return False  # a project: shown through its matching children (recursive filtering)
+        if self._engine_key is not None and self._owner_of(c.id) != self._engine_key:
+            return False
         if not self._text and not self._running_only:
             return True
         if self._running_only and c.state not in ("running", "restarting", "paused"):
@@ -77,16 +88,19 @@ class ContainersPage(QWidget):
     container_activated = Signal(object)  # Container: open its detail page
     port_link_activated = Signal(str)  # URL opened in the browser
 
-    def __init__(self, client: EngineClient, store: ContainerStore, parent=None) -> None:
+    def __init__(self, client: "EngineClient | Callable[[Container], EngineClient]", store: ContainerStore,
+                 parent=None, engine_label: Callable[[str], str] | None = None,
+                 owner_of: Callable[[str], str | None] | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("containersPage")
-        self.client = client
+        # One engine (a client) or several (a function from container to its engine's client).
+        self.client_for = (lambda c: client) if isinstance(client, EngineClient) else client
         self.store = store
         self.tasks = TaskSet()
         self._engine_available = False
 
-        self.model = ContainerTreeModel(store, self)
-        self.proxy = ContainerFilterProxy(self)
+        self.model = ContainerTreeModel(store, self, engine_label)
+        self.proxy = ContainerFilterProxy(self, owner_of)
         self.proxy.setSourceModel(self.model)
 
         title = QLabel("Containers")
@@ -139,6 +153,8 @@ class ContainersPage(QWidget):
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_IMAGE, QHeaderView.ResizeMode.Stretch)
         header.resizeSection(COL_NAME, 260)
+        header.resizeSection(COL_ENGINE, 110)
+        self.view.setColumnHidden(COL_ENGINE, True)  # shown when several engines are followed
         header.resizeSection(COL_STATE, 150)
         header.resizeSection(COL_PORTS, 150)
         header.resizeSection(COL_CREATED, 120)
@@ -150,7 +166,7 @@ class ContainersPage(QWidget):
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.actions = ContainerActions(client, self, self._report, self.model.set_pending)
+        self.actions = ContainerActions(self.client_for, self, self._report, self.model.set_pending)
         self.bulk_buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.addWidget(title)
@@ -224,6 +240,10 @@ class ContainersPage(QWidget):
         if not cs:
             return None
         return self.tasks.spawn(self.actions.run(action, cs))
+
+    def set_multi_engine(self, several: bool) -> None:
+        """Tag every row with its engine when more than one engine is followed."""
+        self.view.setColumnHidden(COL_ENGINE, not several)
 
     def set_engine_available(self, available: bool) -> None:
         self._engine_available = available

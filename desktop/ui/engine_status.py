@@ -57,7 +57,12 @@ class EngineLostBanner(QFrame):
         self.hide()
 
     def show_state(self, s: ConnectionState) -> None:
-        if s.state == RECONNECTING:
+        if s.state == CONNECTED and s.lost:
+            names = ", ".join(s.lost)
+            self.label.setText(f"Engine{'s' if len(s.lost) > 1 else ''} {names} not reachable; "
+                               "the others are live. Retrying on its own.")
+            self.show()
+        elif s.state == RECONNECTING:
             self.label.setText(
                 f"Lost the connection to the engine at {s.endpoint}. {s.message} "
                 "Showing the last known state; actions are disabled until it is back. Reconnecting…")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
@@ -26,6 +26,7 @@ class MainWindow(QMainWindow):
     """Owns layout only; pages are added by the composition root."""
 
     retry_requested = Signal()
+    engine_selected = Signal(object)  # session key, or None for all engines
 
     def __init__(self, status: ConnectionStatus, parent=None) -> None:
         super().__init__(parent)
@@ -33,12 +34,15 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("Pilothouse")
         self.setWindowIcon(app_icon())
         self.resize(1200, 720)
-        self.status = status
-
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")
         self.sidebar.setAccessibleName("Pages")
-        self.sidebar.setFixedWidth(180)
+        self.engine_switcher = QComboBox()
+        self.engine_switcher.setObjectName("engineSwitcher")
+        self.engine_switcher.setAccessibleName("Engine")
+        self.engine_switcher.setToolTip("Which engine to show: one, or all of them together")
+        self.engine_switcher.currentIndexChanged.connect(self._on_switcher_index_changed)
+        self.engine_switcher.hide()  # only worth showing with two or more engines
         self.sidebar.setIconSize(QSize(20, 20))
         self.sidebar.setStyleSheet("QListWidget#sidebar { border: none; background: palette(window); font-size: 11pt; }"
                                    " QListWidget#sidebar::item { padding: 8px 6px; }")
@@ -56,7 +60,13 @@ class MainWindow(QMainWindow):
         content = QWidget()
         h = QHBoxLayout(content)
         h.setContentsMargins(0, 0, 0, 0)
-        h.addWidget(self.sidebar)
+        side = QWidget()
+        side.setFixedWidth(200)
+        sv = QVBoxLayout(side)
+        sv.setContentsMargins(6, 6, 0, 6)
+        sv.addWidget(self.engine_switcher)
+        sv.addWidget(self.sidebar, 1)
+        h.addWidget(side)
         h.addWidget(self.pages, 1)
         self.body.addWidget(content)
         self.body.addWidget(self.no_engine)
@@ -79,8 +89,39 @@ class MainWindow(QMainWindow):
         help_menu.addAction("About Pilothouse", self._show_about)
 
         self._page_keys: list[str] = []
+        self.status = None
+        self.set_status_source(status)
+
+    def set_status_source(self, status) -> None:
+        """Follow another ConnectionStatus (the selected engine, or all engines together)."""
+        if self.status is not None:
+            self.status.changed.disconnect(self._on_status_changed)
+        self.status = status
         status.changed.connect(self._on_status_changed)
         self._on_status_changed(status.current)
+
+    def set_engines(self, entries: list[tuple[str, str]]) -> None:
+        """Switcher entries: (session key, state text). 'All engines' comes first."""
+        sw = self.engine_switcher
+        current = sw.currentData()
+        sw.blockSignals(True)
+        sw.clear()
+        sw.addItem(f"All engines ({len(entries)})", None)
+        dots = {"connected": "🟢", "connecting": "🟡", "reconnecting": "🟡", "unreachable": "🔴"}
+        for key, state in entries:
+            sw.addItem(f"{dots.get(state, '⚪')} {key} — {state}", key)
+        idx = sw.findData(current)
+        sw.setCurrentIndex(idx if idx >= 0 else 0)
+        sw.blockSignals(False)
+        sw.setVisible(len(entries) > 1)
+
+    def select_engine(self, key: str | None) -> None:
+        idx = self.engine_switcher.findData(key)
+        if idx >= 0:
+            self.engine_switcher.setCurrentIndex(idx)
+
+    def _on_switcher_index_changed(self, index: int) -> None:
+        self.engine_selected.emit(self.engine_switcher.itemData(index))
 
     def add_page(self, key: str, title: str, icon_name: str, widget: QWidget) -> None:
         item = QListWidgetItem(icon(icon_name), title)

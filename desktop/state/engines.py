@@ -1,0 +1,228 @@
+"""Several engines at once: one session per engine, a merged container store, an aggregate status.
+
+Each EngineSession is fully independent (its own client, store, status, sync), so one engine
+failing never empties or stalls another. Container ids are random 256-bit values, so the merged
+store can key rows by id. Records carry the session's name as their engine tag: daemons on one
+host can share an engine ID, so it cannot tell engines apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from desktop.engine.client import EngineClient
+from desktop.engine.endpoints import Endpoint
+from desktop.engine.records import Container
+from desktop.state.connection import (CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState,
+                                      ConnectionStatus)
+from desktop.state.containers import ContainerStore
+from desktop.state.observable import Listeners
+from desktop.state.sync import EngineSync
+
+
+@dataclass
+class EngineSession:
+    """One engine: its candidate endpoints and the live objects that follow it."""
+
+    key: str  # unique within the registry (the name shown to the user)
+    endpoints: tuple[Endpoint, ...]
+    client: EngineClient
+    containers: ContainerStore
+    status: ConnectionStatus
+    sync: EngineSync
+
+    @classmethod
+    def create(cls, key: str, endpoints: Sequence[Endpoint]) -> "EngineSession":
+        client = EngineClient(endpoints)
+        client.engine_tag = key
+        containers = ContainerStore()
+        status = ConnectionStatus()
+        return cls(key, tuple(endpoints), client, containers, status, EngineSync(client, containers, status))
+
+    @property
+    def engine_id(self) -> str:
+        """The tag on this engine's records."""
+        return self.key
+
+    def start(self) -> None:
+        self.sync.start()
+
+    async def aclose(self) -> None:
+        await self.sync.aclose()
+        await self.client.aclose()
+
+
+class EngineRegistry:
+    """The engines the app follows; announces `added(session)` and `removed(session)`."""
+
+    def __init__(self) -> None:
+        self.sessions: list[EngineSession] = []
+        self.added = Listeners()
+        self.removed = Listeners()
+
+    def add(self, key: str, endpoints: Sequence[Endpoint]) -> EngineSession:
+        if self.get(key) is not None:
+            raise ValueError(f"an engine named {key!r} already exists")
+        session = EngineSession.create(key, endpoints)
+        self.sessions.append(session)
+        self.added.emit(session)
+        return session
+
+    def get(self, key: str) -> EngineSession | None:
+        return next((s for s in self.sessions if s.key == key), None)
+
+    def by_engine_id(self, engine_id: str) -> EngineSession | None:
+        return next((s for s in self.sessions if s.engine_id == engine_id), None)
+
+    def client_for(self, c: Container) -> EngineClient:
+        s = self.by_engine_id(c.engine_id)
+        if s is None:
+            raise LookupError(f"no engine session for {c.engine_id}")
+        return s.client
+
+    def label_for(self, engine_id: str) -> str:
+        s = self.by_engine_id(engine_id)
+        return s.key if s else engine_id[:12]
+
+    async def remove(self, key: str) -> None:
+        s = self.get(key)
+        if s is None:
+            return
+        self.sessions.remove(s)
+        self.removed.emit(s)
+        await s.aclose()
+
+    async def aclose(self) -> None:
+        for s in list(self.sessions):
+            await s.aclose()
+
+
+class CombinedContainerStore:
+    """The ContainerStore interface over every session's store (for the 'All engines' view)."""
+
+    def __init__(self, registry: EngineRegistry) -> None:
+        self.registry = registry
+        self.reset = Listeners()
+        self.upserted = Listeners()
+        self.removed = Listeners()
+        self._by_id: dict[str, Container] = {}
+        self._owner: dict[str, str] = {}  # container id → session key
+        self._hooks: dict[str, tuple] = {}
+        for s in registry.sessions:
+            self._follow(s)
+        registry.added.connect(self._follow)
+        registry.removed.connect(self._unfollow)
+
+    # -- the ContainerStore interface -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __contains__(self, cid: str) -> bool:
+        return cid in self._by_id
+
+    def get(self, cid: str) -> Container | None:
+        return self._by_id.get(cid)
+
+    def all(self) -> list[Container]:
+        return list(self._by_id.values())
+
+    # -- following sessions ------------------------------------------------------------------------
+    def _follow(self, s: EngineSession) -> None:
+        def on_reset() -> None:
+            self._replace_session(s)
+
+        def on_upserted(rows: list[Container]) -> None:
+            for c in rows:
+                self._by_id[c.id] = c
+                self._owner[c.id] = s.key
+            self.upserted.emit(rows)
+
+        def on_removed(ids: list[str]) -> None:
+            gone = [cid for cid in ids if self._owner.get(cid) == s.key]
+            for cid in gone:
+                self._by_id.pop(cid, None)
+                self._owner.pop(cid, None)
+            if gone:
+                self.removed.emit(gone)
+
+        self._hooks[s.key] = (on_reset, on_upserted, on_removed)
+        s.containers.reset.connect(on_reset)
+        s.containers.upserted.connect(on_upserted)
+        s.containers.removed.connect(on_removed)
+        if len(s.containers):
+            self._replace_session(s)
+
+    def _unfollow(self, s: EngineSession) -> None:
+        hooks = self._hooks.pop(s.key, None)
+        if hooks:
+            s.containers.reset.disconnect(hooks[0])
+            s.containers.upserted.disconnect(hooks[1])
+            s.containers.removed.disconnect(hooks[2])
+        gone = [cid for cid, k in self._owner.items() if k == s.key]
+        for cid in gone:
+            self._by_id.pop(cid, None)
+            self._owner.pop(cid, None)
+        if gone:
+            self.removed.emit(gone)
+
+    def _replace_session(self, s: EngineSession) -> None:
+        for cid in [cid for cid, k in self._owner.items() if k == s.key]:
+            self._by_id.pop(cid, None)
+            self._owner.pop(cid, None)
+        for c in s.containers.all():
+            self._by_id[c.id] = c
+            self._owner[c.id] = s.key
+        self.reset.emit()
+
+    def owner(self, cid: str) -> str | None:
+        return self._owner.get(cid)
+
+
+class AggregateStatus:
+    """A ConnectionStatus-like view over all sessions, for the 'All engines' view."""
+
+    def __init__(self, registry: EngineRegistry) -> None:
+        self.registry = registry
+        self.changed = Listeners()
+        self.current = ConnectionState()
+        for s in registry.sessions:
+            s.status.changed.connect(self._recompute)
+        registry.added.connect(lambda s: (s.status.changed.connect(self._recompute), self._recompute()))
+        registry.removed.connect(lambda s: self._recompute())
+        self._recompute()
+
+    @property
+    def is_connected(self) -> bool:
+        return self.current.state == CONNECTED
+
+    def _recompute(self, *_args) -> None:
+        states = [(s.key, s.status.current) for s in self.registry.sessions]
+        connected = [(k, st) for k, st in states if st.state == CONNECTED]
+        lost = tuple(k for k, st in states if st.state in (RECONNECTING, UNREACHABLE))
+        if connected:
+            k, first = connected[0]
+            new = ConnectionState(CONNECTED, first.info, "", (), first.endpoint,
+                                  loaded=all(st.loaded for _k, st in connected), lost=lost)
+        elif any(st.state == RECONNECTING for _k, st in states):
+            k, st = next((k, st) for k, st in states if st.state == RECONNECTING)
+            new = ConnectionState(RECONNECTING, st.info, st.message, st.tried, st.endpoint, lost=lost)
+        elif states and all(st.state == UNREACHABLE for _k, st in states):
+            tried = tuple(t for _k, st in states for t in st.tried)
+            msgs = "; ".join(f"{k}: {st.message}" for k, st in states if st.message)
+            new = ConnectionState(UNREACHABLE, None, msgs, tried, "", lost=lost)
+        else:
+            new = ConnectionState(CONNECTING, lost=lost)
+        if new != self.current:
+            self.current = new
+            self.changed.emit(new)
+
+
+def summarize(sessions: Iterable[EngineSession]) -> str:
+    """`2 engines: 1 connected, 1 reconnecting`."""
+    sessions = list(sessions)
+    counts: dict[str, int] = {}
+    for s in sessions:
+        counts[s.status.current.state] = counts.get(s.status.current.state, 0) + 1
+    parts = [f"{n} {state}" for state, n in sorted(counts.items())]
+    return f"{len(sessions)} engine{'s' if len(sessions) != 1 else ''}: " + ", ".join(parts)
