@@ -8,7 +8,7 @@ host can share an engine ID, so it cannot tell engines apart.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from desktop.engine.client import EngineClient
@@ -216,13 +216,3 @@ class AggregateStatus:
         if new != self.current:
             self.current = new
             self.changed.emit(new)
-
-
-def summarize(sessions: Iterable[EngineSession]) -> str:
-    """`2 engines: 1 connected, 1 reconnecting`."""
-    sessions = list(sessions)
-    counts: dict[str, int] = {}
-    for s in sessions:
-        counts[s.status.current.state] = counts.get(s.status.current.state, 0) + 1
-    parts = [f"{n} {state}" for state, n in sorted(counts.items())]
-    return f"{len(sessions)} engine{'s' if len(sessions) != 1 else ''}: " + ", ".join(parts)

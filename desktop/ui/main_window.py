@@ -83,6 +83,9 @@ class MainWindow(QMainWindow):
         sb = QStatusBar()
         sb.setObjectName("statusBar")
         sb.addWidget(self.engine_label, 1)
+        self.engines_label = QLabel()
+        self.engines_label.setObjectName("enginesSummary")
+        sb.addPermanentWidget(self.engines_label)
         self.setStatusBar(sb)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("Keyboard shortcuts", self._show_shortcuts)
@@ -114,6 +117,13 @@ class MainWindow(QMainWindow):
         sw.setCurrentIndex(idx if idx >= 0 else 0)
         sw.blockSignals(False)
         sw.setVisible(len(entries) > 1)
+        if len(entries) > 1:
+            counts: dict[str, int] = {}
+            for _key, state in entries:
+                counts[state] = counts.get(state, 0) + 1
+            self.engines_label.setText(f"{len(entries)} engines: " + ", ".join(
+                f"{n} {state}" for state, n in sorted(counts.items())))
+        self.engines_label.setVisible(len(entries) > 1)
 
     def select_engine(self, key: str | None) -> None:
         idx = self.engine_switcher.findData(key)
