@@ -12,6 +12,7 @@ from desktop.engine.endpoints import Endpoint, discover, list_contexts
 from desktop.engine.prefetch import Prefetch
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
 from desktop.state.engines import AggregateStatus, CombinedContainerStore, EngineRegistry
+from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ class Pilothouse:
         self.all_containers = CombinedContainerStore(self.engines)
         self.all_status = AggregateStatus(self.engines)
         self._selected_engine: str | None = None
+        self.engine_added_by_user = Listeners()  # (Endpoint): the settings persist it
 
         self.window = MainWindow(self.all_status)
         self.containers_page = ContainersPage(self.engines.client_for, self.all_containers,
@@ -57,6 +59,7 @@ class Pilothouse:
         self.containers_page.set_engine_available(self.all_status.is_connected)
         self.window.retry_requested.connect(self._on_window_retry_requested)
         self.window.engine_selected.connect(self._on_window_engine_selected)
+        self.window.add_engine_requested.connect(self.open_add_engine_dialog)
         self.engines.added.connect(self._on_engines_added)
         self.engines.removed.connect(lambda _s: self._refresh_engines())
         for session in self.engines.sessions:
@@ -81,6 +84,22 @@ class Pilothouse:
         session = self.engines.get(key) if key else None
         self.window.set_status_source(session.status if session else self.all_status)
         self.containers_page.proxy.set_engine(key)
+
+    def open_add_engine_dialog(self):
+        """Settings' "Add engine": validated, pinged, then followed like any other engine."""
+        from desktop.ui.add_engine_dialog import AddEngineDialog
+
+        sessions = self.engines.sessions
+        dlg = AddEngineDialog({s.key for s in sessions}, self.window,
+                              {ep.host: s.key for s in sessions for ep in s.endpoints})
+        dlg.engine_added.connect(self.add_engine)
+        dlg.open()
+        return dlg
+
+    def add_engine(self, endpoint: Endpoint):
+        session = self.engines.add(endpoint.name, [endpoint])
+        self.engine_added_by_user.emit(endpoint)
+        return session
 
     def _on_window_retry_requested(self) -> None:
         for s in self.engines.sessions:

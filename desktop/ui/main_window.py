@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
@@ -27,6 +27,7 @@ class MainWindow(QMainWindow):
 
     retry_requested = Signal()
     engine_selected = Signal(object)  # session key, or None for all engines
+    add_engine_requested = Signal()
 
     def __init__(self, status: ConnectionStatus, parent=None) -> None:
         super().__init__(parent)
@@ -64,7 +65,16 @@ class MainWindow(QMainWindow):
         side.setFixedWidth(200)
         sv = QVBoxLayout(side)
         sv.setContentsMargins(6, 6, 0, 6)
-        sv.addWidget(self.engine_switcher)
+        top = QHBoxLayout()
+        top.addWidget(self.engine_switcher, 1)
+        add = QToolButton()
+        add.setObjectName("addEngineButton")
+        add.setText("+")
+        add.setToolTip("Add an engine (local socket, ssh://, tcp:// with TLS)")
+        add.setAccessibleName("Add an engine")
+        add.clicked.connect(self.add_engine_requested)
+        top.addWidget(add)
+        sv.addLayout(top)
         sv.addWidget(self.sidebar, 1)
         h.addWidget(side)
         h.addWidget(self.pages, 1)

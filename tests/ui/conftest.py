@@ -9,6 +9,7 @@ import qasync
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from tests.harness.private_engine import PrivateEngine, ensure_test_image
 
 
 @pytest.fixture
@@ -67,3 +68,15 @@ def ph(app_factory, engine_host, test_image, await_):
     app = app_factory(engine_host)
     await_(app.first_load(timeout=30))
     return app
+
+
+@pytest.fixture
+def second_engine(await_):
+    """Another private dockerd beside the test engine (own socket and bridge)."""
+    eng = PrivateEngine()
+    await_(asyncio.to_thread(eng.start), timeout=60)
+    await_(asyncio.to_thread(ensure_test_image, eng.host), timeout=60)
+    yield eng
+    await_(asyncio.to_thread(eng.destroy), timeout=60)
+
+

@@ -5,22 +5,12 @@ from __future__ import annotations
 import asyncio
 
 import docker
-import pytest
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import RECONNECTING
 from desktop.ui.container_model import COL_ENGINE, COL_STATE
-from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image
-
-
-@pytest.fixture
-def second_engine(await_):
-    eng = PrivateEngine()
-    await_(asyncio.to_thread(eng.start), timeout=60)
-    await_(asyncio.to_thread(ensure_test_image, eng.host), timeout=60)
-    yield eng
-    await_(asyncio.to_thread(eng.destroy), timeout=60)
+from tests.harness.private_engine import TEST_IMAGE
 
 
 def test_two_engines_tagged_and_independent(engine_host, second_engine, make_container, qtbot, aloop, await_,
