@@ -46,6 +46,7 @@ class ComposePage(QWidget):
         self.current_run: compose.ComposeRun | None = None
         self._engine_available = False
         self._confirm_destructive = confirm_destructive
+        self.follow_logs_here = True
 
         title = QLabel("Compose")
         title.setObjectName("pageTitle")
@@ -273,10 +274,9 @@ class ComposePage(QWidget):
         try:
             code = await run.wait()
         except asyncio.CancelledError:
-            run.cancel()
+            run.cancel()  # the page is closing: no widget updates
             raise
-        finally:
-            self._update_buttons()
+        self._update_buttons()
         if run.cancelled:
             self.message.show_info(f"{verb.capitalize()} on {p.name} was cancelled.")
         elif code == 0:
@@ -300,8 +300,9 @@ class ComposePage(QWidget):
         if p is None:
             return
         self.project_logs_requested.emit(p.name)
-        # Until the log viewer's merged Compose view is wired to the signal, follow here.
-        if self.receivers(self.project_logs_requested) == 0 and self.tool is not None:
+        # Until the log viewer's merged Compose view is wired to the signal (and sets
+        # follow_logs_here = False), follow `compose logs` in the output pane.
+        if self.follow_logs_here and self.tool is not None:
             if self.current_run is None or not self.current_run.running:
                 self.tasks.spawn(self._run(p, "logs", compose.verb_args("logs")))
 
