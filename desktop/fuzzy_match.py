@@ -33,8 +33,10 @@ def fuzzy_score(query: str, text: str) -> int | None:
         score -= min(found - ti, 6)  # a gap
         score += 2
         prev, ti = found, found + 1
-    if q in t:
-        score += 20  # the query as one piece
+    at = t.find(q)
+    if at >= 0:
+        # the query as one piece, worth most where a word starts ("back" in "web-backend")
+        score += 20 if at == 0 or t[at - 1] in _SEPARATORS else 4
     return score - len(t) // 8
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QPlainTextEdit, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from desktop.state.settings import THEMES, Settings, SettingsStore, validate_field
 from desktop.ui.message_bar import MessageBar
@@ -62,6 +62,8 @@ class SettingsPage(QWidget):
         bl = QVBoxLayout(body)
         for section, rows in SECTIONS:
             box = QGroupBox(section)
+            # fixed height: the scroll area scrolls instead of squeezing the rows
+            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
             for name, label, kind, help_text in rows:
@@ -80,8 +82,7 @@ class SettingsPage(QWidget):
                 cl.addWidget(editor)
                 cl.addWidget(err)
                 if help_text:
-                    h = QLabel(help_text)
-                    h.setWordWrap(True)
+                    h = QLabel(help_text)  # one line: wrapped labels get clipped in form rows
                     h.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
                     cl.addWidget(h)
                 form.addRow("" if kind == "bool" else label + ":", cell)

@@ -71,6 +71,12 @@ class ThemeManager(QObject):
             if self.app.style().name().lower() != "fusion":
                 self.app.setStyle("Fusion")
             self.app.setPalette(make_palette(scheme))
+            # Style sheets resolve palette(...) when a widget is polished: re-polish those.
+            for w in self.app.allWidgets():
+                sheet = w.styleSheet()
+                if sheet:
+                    w.setStyleSheet("")
+                    w.setStyleSheet(sheet)
             for w in self.app.topLevelWidgets():
                 w.update()
             self.applied.emit(scheme)
