@@ -121,7 +121,8 @@ class Pilothouse:
             ("Quit Pilothouse", self.quit),
         ]))
 
-        self.tray = Tray(self.client, self.containers, self.status, vm)
+        self.tray = Tray(self.client, self.containers, self.status, vm,
+                         notify_enabled=lambda: self.settings.current.notifications)
         self.tray.open_requested.connect(self.show_window)
         self.quit_callbacks: list = []
         self.tray.quit_requested.connect(self.quit)
@@ -131,12 +132,14 @@ class Pilothouse:
             # Closing the window keeps Pilothouse in the tray when the user chose so.
             def eventFilter(self, obj, event):
                 if (event.type() == QEvent.Type.Close and ph.settings.current.close_to_tray
-                        and ph.tray.icon.isVisible() and not getattr(ph, "_quitting", False)):
+                        and ph.tray.shown and not getattr(ph, "_quitting", False)):
                     event.ignore()
                     ph.window.hide()
+                    ph.hidden_to_tray += 1
                     return True
                 return False
 
+        self.hidden_to_tray = 0
         self._close_filter = _CloseToTray(self.window)
         self.window.installEventFilter(self._close_filter)
 

@@ -35,9 +35,11 @@ class Tray(QObject):
     container_action_done = Signal(str, str)  # action, container name
 
     def __init__(self, client: EngineClient, store: ContainerStore, status: ConnectionStatus,
-                 vm: VMControl | None = None, parent=None) -> None:
+                 vm: VMControl | None = None, parent=None, notify_enabled=lambda: True) -> None:
         super().__init__(parent)
         self.client, self.store, self.status, self.vm = client, store, status, vm
+        self.notify_enabled = notify_enabled
+        self.shown = False  # the icon is in the desktop's tray (closing the window may keep us there)
         self.tasks = TaskSet()
         self.menu = QMenu()
         self.menu.setObjectName("trayMenu")
@@ -58,7 +60,13 @@ class Tray(QObject):
         if not self.available():
             return False
         self.icon.show()
+        self.shown = True
         return True
+
+    def notify(self, text: str) -> None:
+        """A desktop notification through the tray, when the user wants them."""
+        if self.shown and self.notify_enabled():
+            self.icon.showMessage("Pilothouse", text, QSystemTrayIcon.MessageIcon.Warning)
 
     def _update_tooltip(self) -> None:
         s = self.status.current
@@ -122,8 +130,7 @@ class Tray(QObject):
             await getattr(self.client, action)(c.id, c.name)
         except EngineError as err:
             self.action_failed.emit(str(err))
-            if self.icon.isVisible():
-                self.icon.showMessage("Pilothouse", str(err), QSystemTrayIcon.MessageIcon.Warning)
+            self.notify(str(err))
             return
         self.container_action_done.emit(action, c.name)
 
@@ -132,10 +139,10 @@ class Tray(QObject):
             await getattr(self.vm, action)()
         except Exception as exc:  # noqa: BLE001 - the VM backend's errors are sentences too
             self.action_failed.emit(f"The VM could not {action}: {exc}")
-            if self.icon.isVisible():
-                self.icon.showMessage("Pilothouse", f"The VM could not {action}: {exc}",
-                                      QSystemTrayIcon.MessageIcon.Warning)
+            self.notify(f"The VM could not {action}: {exc}")
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
-        self.icon.hide()
+        if self.shown:
+            self.icon.hide()
+            self.shown = False

@@ -138,3 +138,17 @@ def test_tray_vm_entries_call_the_vm_backend(app_factory, engine_host, test_imag
     finally:
         await_(ph.aclose())
         ph.window.deleteLater()
+
+
+def test_closing_the_window_keeps_the_tray_when_chosen(ph, qtbot):
+    # offscreen has no system tray: pretend the icon is in one, the window logic is what is tested
+    ph.tray.shown = True
+    assert ph.settings.current.close_to_tray
+    assert ph.window.close() is False  # the close was refused: the app keeps running in the tray
+    assert not ph.window.isVisible() and ph.hidden_to_tray == 1
+    ph.tray.open_requested.emit()
+    assert ph.window.isVisible()
+    ph.settings.update(close_to_tray=False)
+    assert ph.window.close() is True
+    assert ph.hidden_to_tray == 1
+    ph.tray.shown = False
