@@ -148,6 +148,5 @@ def test_missing_compose_says_how_to_get_it(app_factory, engine_host, test_image
     assert page.tool is None
     ph.window.show_page("compose")
     assert page.missing.isVisible()
-    page.grab().save("/tmp/desk-compose-missing.png")
     assert "docker-compose" in page.missing.text() and "install" in page.missing.text().lower()
     assert not page.buttons["up"].isEnabled()

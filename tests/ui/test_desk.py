@@ -43,7 +43,7 @@ def _grab(widget) -> QImage:
     return widget.grab().toImage()
 
 
-def test_theme_switch_repaints(ph, qtbot):
+def test_theme_switch_repaints(ph, qtbot, tmp_path):
     ph.window.show_page("settings")
     assert ph.theme.effective == "light"  # offscreen reports no scheme: system → light
     before = _grab(ph.window)
@@ -52,7 +52,7 @@ def test_theme_switch_repaints(ph, qtbot):
         qtbot.mouseClick(ph.settings_page.save_button, Qt.MouseButton.LeftButton)
     assert sig.args == ["dark"]
     after = _grab(ph.window)
-    after.save("/tmp/desk-theme-dark.png")
+    after.save(str(tmp_path / "dark.png"))  # to look at when it fails
     assert before != after
     # the window background really is dark now
     bg = after.pixelColor(after.width() - 5, after.height() // 2)
