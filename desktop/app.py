@@ -88,8 +88,8 @@ class Pilothouse:
 
         from desktop.state.compose_projects import ComposeProjects
         from desktop.state.settings import SettingsStore
-        from desktop.ui.command_palette import (CommandPalette, actions_provider, containers_provider,
-                                                pages_provider)
+        from desktop.ui.command_palette import (CommandPalette, actions_provider, compose_provider,
+                                                containers_provider, pages_provider)
         from desktop.ui.compose_page import ComposePage
         from desktop.ui.settings_page import SettingsPage
         from desktop.ui.theme import ThemeManager
@@ -111,6 +111,7 @@ class Pilothouse:
         self.palette = CommandPalette(self.window)
         self.palette.add_provider(pages_provider(self.window))
         self.palette.add_provider(containers_provider(self.containers, self.containers_page, self.window))
+        self.palette.add_provider(compose_provider(self.compose_projects, self.compose_page, self.window))
         self.palette.add_provider(actions_provider([
             ("Open compose file…", lambda: (self.window.show_page("compose"), self.compose_page._on_open_clicked())),
             ("Settings", lambda: self.window.show_page("settings")),

@@ -19,6 +19,15 @@ def _gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+def with_saved_engines(discovered: list, saved: tuple[str, ...], explicit: bool) -> list:
+    """desk: the engines saved in Settings come before discovery, unless --host/DOCKER_HOST chose one."""
+    if explicit or not saved:
+        return discovered
+    from desktop.engine.endpoints import Endpoint
+
+    return [Endpoint(h, "settings", h) for h in saved] + [e for e in discovered if e.host not in saved]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "vm":
@@ -39,14 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     # Ask the engine for its list before importing Qt and the SDK: the two overlap.
-    from desktop.engine.endpoints import Endpoint, discover
+    from desktop.engine.endpoints import discover
     from desktop.engine.prefetch import Prefetch
     from desktop.state.settings import SettingsStore
 
-    endpoints = discover(args.host)
-    if not args.host and "DOCKER_HOST" not in os.environ:
-        saved = SettingsStore(limits=lambda: None).current.engines  # the user's endpoints come first
-        endpoints = [Endpoint(h, "settings", h) for h in saved] + [e for e in endpoints if e.host not in saved]
+    endpoints = with_saved_engines(discover(args.host), SettingsStore(limits=lambda: None).current.engines,
+                                   explicit=bool(args.host or os.environ.get("DOCKER_HOST")))
     # ---- end desk --------------------------------------------------------------------------------
     prefetch = Prefetch.start_for(endpoints[0].host)
 

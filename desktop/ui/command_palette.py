@@ -179,3 +179,15 @@ def actions_provider(actions: Iterable[tuple[str, Callable[[], object]]]) -> Pro
     """Fixed application actions: (label, callback)."""
     fixed = list(actions)
     return lambda: [PaletteItem(label, "action", cb) for label, cb in fixed]
+
+
+def compose_provider(projects, page, window) -> Provider:
+    """Each Compose project: jump to it on the Compose page."""
+
+    def jump(name: str) -> None:
+        window.show_page("compose")
+        page.select_project(name)
+        page.project_list.setFocus()
+
+    return lambda: [PaletteItem(f"Compose project {p.name}", "compose", lambda n=p.name: jump(n))
+                    for p in projects.all()]

@@ -62,9 +62,10 @@ class ThemeManager(QObject):
             hints.colorSchemeChanged.connect(self._on_hints_color_scheme_changed)
         self.apply(theme)
 
-    def apply(self, theme: str) -> str:
+    def apply(self, theme: str, os_scheme: str | None = None) -> str:
+        """Apply light, dark or system (the OS scheme: given, or read from the style hints)."""
         self.theme = theme
-        scheme = system_scheme() if theme == "system" else theme
+        scheme = (os_scheme or system_scheme()) if theme == "system" else theme
         if scheme != self.effective:
             self.effective = scheme
             # Fusion draws every widget from the palette, so a dark palette is dark everywhere.
@@ -82,9 +83,9 @@ class ThemeManager(QObject):
             self.applied.emit(scheme)
         return scheme
 
-    def _on_hints_color_scheme_changed(self, _scheme) -> None:
+    def _on_hints_color_scheme_changed(self, scheme) -> None:
         if self.theme == "system":
-            self.apply("system")
+            self.apply("system", DARK if scheme == Qt.ColorScheme.Dark else LIGHT)
 
     def close(self) -> None:
         """Stop following the OS scheme (the application outlives this manager in tests)."""

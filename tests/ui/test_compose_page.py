@@ -135,6 +135,14 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
     page = ph.compose_page
     ph.window.show_page("compose")
     qtbot.waitUntil(lambda: page.select_project(name), timeout=30000)
+    page.project_list.setCurrentRow(-1)
+    # reachable from the palette too
+    ph.window.show_page("containers")
+    ph.palette.open_palette()
+    qtbot.keyClicks(ph.palette.query, f"compose {name}")
+    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
+    assert ph.window.pages.currentWidget() is page
+    assert page.selected_project().name == name
     qtbot.waitUntil(lambda: [r[1][:2] for r in page.service_rows().get("solo", [])] == ["Up"], timeout=30000)
     item = page.project_list.currentItem()
     assert "1 of 1 running" in item.text()

@@ -152,3 +152,21 @@ def test_closing_the_window_keeps_the_tray_when_chosen(ph, qtbot):
     assert ph.window.close() is True
     assert ph.hidden_to_tray == 1
     ph.tray.shown = False
+
+
+def test_system_theme_follows_the_os_scheme_live(ph, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    hints = QGuiApplication.styleHints()
+    assert ph.settings.current.theme == "system"
+    # offscreen cannot switch its scheme: emit the hint's own signal as the desktop would
+    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert sig.args == ["dark"]
+    assert QApplication.instance().palette().window().color().lightness() < 80
+    ph.settings.update(theme="light")  # an explicit choice ignores the desktop
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert ph.theme.effective == "light"
+    ph.settings.update(theme="system")
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert ph.theme.effective == "light"
