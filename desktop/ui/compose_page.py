@@ -33,6 +33,7 @@ class ComposePage(QWidget):
     project_logs_requested = Signal(str)  # project name: the log viewer's merged Compose view
     run_finished = Signal(str, str, int)  # project, verb, exit code (tests and notifications)
     tool_detected = Signal(object)  # ComposeTool or None
+    container_activated = Signal(object)  # Container (Enter / double-click), like the Containers page
 
     def __init__(self, client: EngineClient, projects: ComposeProjects, parent=None,
                  confirm_destructive=lambda: True) -> None:
@@ -110,6 +111,7 @@ class ComposePage(QWidget):
         self.services.setColumnWidth(1, 180)
         self.services.setColumnWidth(2, 180)
         self.services.header().setStretchLastSection(True)
+        self.services.itemActivated.connect(self._on_services_item_activated)
 
         self.output = QPlainTextEdit()
         self.output.setObjectName("composeOutput")
@@ -205,7 +207,12 @@ class ComposePage(QWidget):
 
     def _show_selected(self) -> None:
         p = self.selected_project()
+        # Rebuilt on every change; keep the keyboard user's place (current row, scroll).
+        cur = self.services.currentItem()
+        keep = cur.text(0) if cur is not None else None
+        scroll = self.services.verticalScrollBar().value()
         self.services.clear()
+        restore = None
         if p is not None:
             for service, members in p.services.items():
                 running = sum(1 for c in members if c.state == "running")
@@ -213,11 +220,23 @@ class ComposePage(QWidget):
                                        "", ""])
                 top.setIcon(0, icon("containers"))
                 top.setData(0, Qt.ItemDataRole.UserRole, service)
+                restore = top if top.text(0) == keep else restore
                 for c in members:
-                    QTreeWidgetItem(top, [c.name, c.status or c.state, ", ".join(label for label, _ in port_links(c)), c.health or ""])
+                    row = QTreeWidgetItem(top, [c.name, c.status or c.state,
+                                                ", ".join(label for label, _ in port_links(c)), c.health or ""])
+                    row.setData(0, Qt.ItemDataRole.UserRole + 1, c)
+                    restore = row if c.name == keep else restore
                 self.services.addTopLevelItem(top)
             self.services.expandAll()
+        if restore is not None:
+            self.services.setCurrentItem(restore)
+        self.services.verticalScrollBar().setValue(scroll)
         self._update_buttons()
+
+    def _on_services_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        c = item.data(0, Qt.ItemDataRole.UserRole + 1)
+        if c is not None:
+            self.container_activated.emit(c)
 
     def service_rows(self) -> dict[str, list[tuple[str, str, str, str]]]:
         """What the services view shows: service → [(container, state, ports, health)]."""

@@ -146,6 +146,13 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
     qtbot.waitUntil(lambda: [r[1][:2] for r in page.service_rows().get("solo", [])] == ["Up"], timeout=30000)
     item = page.project_list.currentItem()
     assert "1 of 1 running" in item.text()
+    # keyboard: into the services, down to the container, Enter opens it
+    page.services.setFocus()
+    page.services.setCurrentItem(page.services.topLevelItem(0))
+    qtbot.keyClick(page.services, Qt.Key.Key_Down)
+    with qtbot.waitSignal(page.container_activated, timeout=5000) as act:
+        qtbot.keyClick(page.services, Qt.Key.Key_Return)
+    assert act.args[0].labels["com.docker.compose.project"] == name
 
 
 def test_missing_compose_says_how_to_get_it(app_factory, engine_host, test_image, qtbot, monkeypatch, tmp_path):
