@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import sys
 
 from desktop.engine.compose import ComposeRun, ComposeTarget, engine_env, verb_args
@@ -57,4 +58,6 @@ def test_runner_streams_lines_and_cancels():
         assert await asyncio.wait_for(failed.wait(), 10) == 127
         assert lines[-1].startswith("Could not run /nonexistent/compose")
 
-    asyncio.run(main())
+    # a thread of its own: UI tests may leave a qasync loop marked running in this one
+    with concurrent.futures.ThreadPoolExecutor(1) as ex:
+        ex.submit(asyncio.run, main()).result(timeout=60)
