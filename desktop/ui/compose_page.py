@@ -170,9 +170,13 @@ class ComposePage(QWidget):
         p = self.selected_project()
         busy = self.current_run is not None and self.current_run.running
         can = self._engine_available and self.tool is not None and p is not None and not busy
+        tips = {verb: tip for verb, _label, tip, _key in ACTIONS}
         for verb, b in self.buttons.items():
             needs_files = verb in ("up", "pull", "restart") or (self.tool is not None and self.tool.is_v1)
-            b.setEnabled(can and (p.target.files_exist() or not needs_files))
+            missing = p is not None and needs_files and not p.target.files_exist()
+            b.setEnabled(can and not missing)
+            b.setToolTip(tips[verb] + (" (needs the project's compose file, which is not on this machine:"
+                                       " open it with “Open compose file…”)" if missing else ""))
         self.logs_button.setEnabled(self._engine_available and p is not None)
         self.cancel_button.setEnabled(busy)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
                                QPlainTextEdit, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
@@ -97,6 +98,8 @@ class SettingsPage(QWidget):
         self.save_button.setObjectName("saveSettings")
         self.save_button.setDefault(True)
         self.save_button.clicked.connect(self.save)
+        self.save_button.setToolTip("Save (Ctrl+S)")
+        QShortcut(QKeySequence.StandardKey.Save, self, self.save)
         self.revert_button = QPushButton("Revert")
         self.revert_button.setObjectName("revertSettings")
         self.revert_button.clicked.connect(self.load)

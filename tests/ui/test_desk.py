@@ -30,7 +30,8 @@ def test_settings_page_errors_beside_fields_and_persistence(ph, qtbot, tmp_path)
     page.set_value("vm_cpus", 1)
     page.set_value("vm_memory_mib", 1024)
     page.set_value("engines", "unix:///ok.sock")
-    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    page.editors["vm_cpus"].setFocus()
+    qtbot.keyClick(page.editors["vm_cpus"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # keyboard save
     assert all(e.isHidden() for e in page.errors.values())
     assert page.message.text() == "Settings saved."
     reread = SettingsStore(store.path.parent)
