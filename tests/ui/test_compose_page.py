@@ -146,6 +146,8 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
     qtbot.waitUntil(lambda: [r[1][:2] for r in page.service_rows().get("solo", [])] == ["Up"], timeout=30000)
     item = page.project_list.currentItem()
     assert "1 of 1 running" in item.text()
+    # no compose file known for it: Up cannot run, and the button says why
+    assert not page.buttons["up"].isEnabled() and "compose file" in page.buttons["up"].toolTip()
     # keyboard: into the services, down to the container, Enter opens it
     page.services.setFocus()
     page.services.setCurrentItem(page.services.topLevelItem(0))
