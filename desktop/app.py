@@ -8,11 +8,14 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from desktop.engine.endpoint_input import format_engine_line, parse_engine_line
 from desktop.engine.endpoints import Endpoint, discover, list_contexts
+from desktop.engine.errors import InvalidInputError
 from desktop.engine.prefetch import Prefetch
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
 from desktop.state.engines import AggregateStatus, CombinedContainerStore, EngineRegistry
 from desktop.state.observable import Listeners
+from desktop.state.settings import SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +28,25 @@ def engine_name(endpoints: Sequence[Endpoint]) -> str:
     return {"default": "local", "--host": "host"}.get(ep.source, ep.source)
 
 
+def extra_engines(endpoints: Sequence[Endpoint], saved: Sequence[str]) -> list[tuple[str, list[Endpoint]]]:
+    """Engines followed beside the primary one: those saved in Settings, then docker contexts."""
+    seen = {e.host for e in endpoints}
+    out: list[tuple[str, list[Endpoint]]] = []
+    for line in saved:
+        try:
+            ep = parse_engine_line(line)
+        except InvalidInputError:
+            continue  # the settings page reports it
+        if ep.host not in seen:
+            seen.add(ep.host)
+            out.append((ep.name, [ep]))
+    for ep in list_contexts():
+        if ep.host not in seen:
+            seen.add(ep.host)
+            out.append((ep.name, [ep]))
+    return out
+
+
 class Pilothouse:
     """The window and the engines it follows (the first one is the primary engine).
 
@@ -33,7 +55,7 @@ class Pilothouse:
     """
 
     def __init__(self, endpoints: Sequence[Endpoint],
-                 extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = ()) -> None:
+                 extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None) -> None:
         from desktop.ui.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
 
@@ -66,6 +88,7 @@ class Pilothouse:
             session.status.changed.connect(lambda _st: self._refresh_engines())
         self._refresh_engines()
         self._started = False
+        self._init_desk(settings, vm)  # desk: settings, compose, palette, theme, tray
 
     # -- several engines ---------------------------------------------------------------------------
     def _refresh_engines(self) -> None:
@@ -153,7 +176,96 @@ class Pilothouse:
             await session.sync.aclose()
         self.containers_page.model.detach()
         await self.containers_page.tasks.cancel_all()
+        await self._aclose_desk()  # desk
         await self.engines.aclose()
+
+    # ---- desk (issue 7: settings, Compose, palette, theme, tray) -------------------------------
+    def _init_desk(self, settings, vm) -> None:
+        """Settings page, Compose page, command palette, theme and tray, wired to the window."""
+        from PySide6.QtCore import QEvent, QObject
+        from PySide6.QtGui import QKeySequence, QShortcut
+        from PySide6.QtWidgets import QApplication
+
+        from desktop.state.compose_projects import ComposeProjects
+        from desktop.state.settings import SettingsStore
+        from desktop.ui.command_palette import (CommandPalette, actions_provider, compose_provider,
+                                                containers_provider, pages_provider)
+        from desktop.ui.compose_page import ComposePage
+        from desktop.ui.settings_page import SettingsPage
+        from desktop.ui.theme import ThemeManager
+        from desktop.ui.tray import Tray
+
+        self.settings = settings if settings is not None else SettingsStore()
+        self.engine_added_by_user.connect(self._on_engine_added_by_user)
+        self.compose_projects = ComposeProjects(self.containers)
+        self.compose_page = ComposePage(self.client, self.compose_projects,
+                                        confirm_destructive=lambda: self.settings.current.confirm_destructive)
+        self.window.add_page("compose", "Compose", "compose", self.compose_page)
+        self.compose_page.set_engine_available(self.status.is_connected)
+        self.settings_page = SettingsPage(self.settings)
+        self.window.add_page("settings", "Settings", "settings", self.settings_page)
+        QShortcut(QKeySequence("Ctrl+,"), self.window, lambda: self.window.show_page("settings"))
+
+        self.theme = ThemeManager(QApplication.instance(), self.settings.current.theme)
+        self.settings.changed.connect(self.theme.on_settings_changed)
+
+        self.palette = CommandPalette(self.window)
+        self.palette.add_provider(pages_provider(self.window))
+        self.palette.add_provider(containers_provider(self.containers, self.containers_page, self.window))
+        self.palette.add_provider(compose_provider(self.compose_projects, self.compose_page, self.window))
+        self.palette.add_provider(actions_provider([
+            ("Open compose file…", lambda: (self.window.show_page("compose"), self.compose_page._on_open_clicked())),
+            ("Settings", lambda: self.window.show_page("settings")),
+            ("Keyboard shortcuts", self.window._show_shortcuts),
+            ("Theme: system", lambda: self.settings.update(theme="system")),
+            ("Theme: light", lambda: self.settings.update(theme="light")),
+            ("Theme: dark", lambda: self.settings.update(theme="dark")),
+            ("Quit Pilothouse", self.quit),
+        ]))
+
+        self.tray = Tray(self.client, self.containers, self.status, vm,
+                         notify_enabled=lambda: self.settings.current.notifications)
+        self.tray.open_requested.connect(self.show_window)
+        self.quit_callbacks: list = []
+        self.tray.quit_requested.connect(self.quit)
+        ph = self
+
+        class _CloseToTray(QObject):
+            # Closing the window keeps Pilothouse in the tray when the user chose so.
+            def eventFilter(self, obj, event):
+                if (event.type() == QEvent.Type.Close and ph.settings.current.close_to_tray
+                        and ph.tray.shown and not getattr(ph, "_quitting", False)):
+                    event.ignore()
+                    ph.window.hide()
+                    ph.hidden_to_tray += 1
+                    return True
+                return False
+
+        self.hidden_to_tray = 0
+        self._close_filter = _CloseToTray(self.window)
+        self.window.installEventFilter(self._close_filter)
+
+    def _on_engine_added_by_user(self, endpoint: Endpoint) -> None:
+        """Remember an engine added with the + button, so it is followed next time too."""
+        self.settings.update(engines=tuple(self.settings.current.engines) + (format_engine_line(endpoint),))
+
+    def show_window(self) -> None:
+        self.window.showNormal()
+        self.window.raise_()
+        self.window.activateWindow()
+
+    def quit(self) -> None:
+        """Quit for real (tray, palette): close the window even when it would go to the tray."""
+        self._quitting = True
+        for cb in list(self.quit_callbacks):
+            cb()
+        self.window.close()
+
+    async def _aclose_desk(self) -> None:
+        await self.compose_page.aclose()
+        await self.tray.aclose()
+        self.theme.close()
+    # ---- end desk ---------------------------------------------------------------------------------
 
 
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
@@ -165,6 +277,11 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     from PySide6.QtWidgets import QApplication
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if QApplication.instance() is None:  # desk: crisp at fractional HiDPI scales (Qt 6 scales always)
+        from PySide6.QtCore import Qt
+        from PySide6.QtGui import QGuiApplication
+
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Pilothouse")
     qapp.setOrganizationName("Pilothouse")
@@ -172,16 +289,19 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
-    # Every docker context is an engine too (the switcher shows each with its state).
-    seen = {e.host for e in endpoints}
-    extra = [(ep.name, [ep]) for ep in list_contexts() if ep.host not in seen]
-    ph = Pilothouse(endpoints, extra)
+    settings = SettingsStore()
+    ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings)
     result = 0
 
     async def main() -> None:
         nonlocal result
         ph.start(prefetch)
-        ph.window.show()
+        # desk: tray and start-minimised (a screenshot always shows the window)
+        tray_shown = ph.tray.show()
+        if screenshot or on_loaded is not None or not ph.settings.current.start_minimised:
+            ph.window.show()
+        elif not tray_shown:
+            ph.window.showMinimized()
         if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
             await ph.first_load(timeout=120)
             ph.window.repaint()
@@ -207,6 +327,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        ph.quit_callbacks.append(lambda: closed.done() or closed.set_result(None))  # desk: tray Quit
         await closed
 
     try:

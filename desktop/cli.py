@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -12,6 +13,9 @@ def _gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="FILE", help="open the window, wait for the first full load, save a PNG and exit")
     p.add_argument("--page", default="containers", help="page to show (with --screenshot)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
+    # desk: desktop integration
+    p.add_argument("--install-desktop-entry", action="store_true",
+                   help="install the .desktop entry and icons under $XDG_DATA_HOME (~/.local/share) and exit")
     return p
 
 
@@ -27,11 +31,19 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"pilothouse {__version__}")
         return 0
+    # ---- desk: desktop entry; engines from the settings ----------------------------------------
+    if args.install_desktop_entry:
+        from desktop.desktop_entry import install
+
+        for path in install():
+            print(path)
+        return 0
     # Ask the engine for its list before importing Qt and the SDK: the two overlap.
     from desktop.engine.endpoints import discover
     from desktop.engine.prefetch import Prefetch
 
-    endpoints = discover(args.host)
+    endpoints = discover(args.host)  # engines saved in Settings are followed beside it (app.py)
+    # ---- end desk --------------------------------------------------------------------------------
     prefetch = Prefetch.start_for(endpoints[0].host)
 
     from desktop.app import run_gui

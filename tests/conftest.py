@@ -19,6 +19,12 @@ from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_
 RUN_LABEL = "pilothouse.test.run"
 
 
+@pytest.fixture(autouse=True)
+def _isolated_config(tmp_path_factory, monkeypatch):
+    """Settings go to a temp dir: tests never read or write the user's configuration."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+
+
 @pytest.fixture(scope="session")
 def private_engine() -> Iterator[PrivateEngine | None]:
     """The harness-managed dockerd, or None when an external test engine was named."""

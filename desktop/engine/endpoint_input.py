@@ -107,3 +107,43 @@ def engine_from_input(name: str, address: str, *, taken_names: set[str] = frozen
         key = _file("tls_key", files[2], "client key")
         return Endpoint(address, "settings", name, tls=TLSFiles(ca=ca, cert=cert, key=key, verify=True))
     raise FieldError("address", "Use unix://, ssh://, tcp:// or npipe:// (for example unix:///var/run/docker.sock).")
+
+
+_LINE_OPTIONS = ("tls_ca", "tls_cert", "tls_key", "ssh_identity", "ssh_known_hosts")
+
+
+def parse_engine_line(line: str, taken_names: set[str] = frozenset()) -> Endpoint:
+    """One saved engine: `[NAME] ADDRESS [option=path ...]` (options: tls_ca, tls_cert, tls_key,
+    ssh_identity, ssh_known_hosts). Without a name, the address's host (or socket file) names it."""
+    words = line.split()
+    if not words:
+        raise FieldError("address", "An empty line is not an engine.")
+    if "://" in words[0] or words[0].startswith("/"):
+        address, rest = words[0], words[1:]
+        parts = urlsplit(address if "://" in address else f"unix://{address}")
+        base = parts.hostname or os.path.basename(parts.path.rstrip("/")) or "engine"
+        name = re.sub(r"[^A-Za-z0-9_.-]", "-", base).strip("-.") or "engine"
+    else:
+        if len(words) < 2:
+            raise FieldError("address", f"“{line.strip()}”: a name must be followed by the engine's address.")
+        name, address, rest = words[0], words[1], words[2:]
+    options = {}
+    for word in rest:
+        key, sep, value = word.partition("=")
+        if not sep or key not in _LINE_OPTIONS:
+            raise FieldError("address", f"“{word}” is not an engine option; use {', '.join(o + '=PATH' for o in _LINE_OPTIONS)}.")
+        options[key] = value
+    return engine_from_input(name, address, taken_names=taken_names, **options)
+
+
+def format_engine_line(ep: Endpoint) -> str:
+    """The inverse of parse_engine_line."""
+    words = [ep.name, ep.host]
+    if ep.tls:
+        words += [f"tls_ca={ep.tls.ca}"] if ep.tls.ca else []
+        words += [f"tls_cert={ep.tls.cert}", f"tls_key={ep.tls.key}"] if ep.tls.cert else []
+    if ep.ssh_identity:
+        words.append(f"ssh_identity={ep.ssh_identity}")
+    if ep.ssh_known_hosts:
+        words.append(f"ssh_known_hosts={ep.ssh_known_hosts}")
+    return " ".join(words)

@@ -19,6 +19,11 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Enter</b></td><td>Open the container</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Search</td></tr>
 <tr><td><b>Ctrl+1…9</b></td><td>Switch page</td></tr>
+<tr><td><b>Ctrl+K</b> (⌘K)</td><td>Command palette: jump to anything, run an action</td></tr>
+<tr><td><b>Ctrl+,</b></td><td>Settings (Ctrl+S saves them)</td></tr>
+<tr><td><b>Ctrl+O</b></td><td>Compose: open a compose file</td></tr>
+<tr><td><b>Ctrl+U</b></td><td>Compose: up (with build)</td></tr>
+<tr><td><b>Esc</b></td><td>Compose: cancel the running command</td></tr>
 </table>"""
 
 

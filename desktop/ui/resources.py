@@ -1,26 +1,14 @@
-"""Where the SVG icons and other resources are, in a checkout, a wheel or a frozen bundle."""
+"""Icons from resources/ (SVG: crisp at any scale); see desktop.resource_paths for where it is."""
 
 from __future__ import annotations
 
-import sys
 from functools import lru_cache
-from pathlib import Path
 
 from PySide6.QtGui import QIcon
 
+from desktop.resource_paths import resources_dir
 
-@lru_cache(maxsize=1)
-def resources_dir() -> Path:
-    here = Path(__file__).resolve()
-    candidates = [
-        here.parents[2] / "resources",  # source checkout / editable install
-        Path(getattr(sys, "_MEIPASS", "/nonexistent")) / "resources",  # PyInstaller bundle
-        Path(sys.prefix) / "share" / "pilothouse" / "resources",  # wheel data files
-    ]
-    for c in candidates:
-        if (c / "icons").is_dir():
-            return c
-    return candidates[0]
+__all__ = ["resources_dir", "icon", "app_icon"]
 
 
 @lru_cache(maxsize=None)
@@ -30,4 +18,9 @@ def icon(name: str) -> QIcon:
 
 
 def app_icon() -> QIcon:
-    return QIcon(str(resources_dir() / "pilothouse.svg"))
+    """The application icon: the SVG, plus the rendered PNGs where present (hand-picked small sizes)."""
+    ic = QIcon(str(resources_dir() / "pilothouse.svg"))
+    app_dir = resources_dir() / "icons" / "app"
+    for png in sorted(app_dir.glob("pilothouse-*.png")) if app_dir.is_dir() else ():
+        ic.addFile(str(png))
+    return ic

@@ -1,0 +1,150 @@
+"""Compose projects as the user sees them: found from container labels (running or not) plus
+projects opened from a compose file; derived from the ContainerStore, announced on change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from desktop.engine.compose import ComposeTarget
+from desktop.engine.records import COMPOSE_PROJECT, COMPOSE_SERVICE, Container
+from desktop.state.containers import ContainerStore
+from desktop.state.observable import Listeners
+
+CONFIG_FILES = "com.docker.compose.project.config_files"
+WORKING_DIR = "com.docker.compose.project.working_dir"
+RUNNING_STATES = ("running", "restarting", "paused")
+
+
+def project_name_for(path: str | Path) -> str:
+    """Compose's default project name for a file: its directory's name, normalised the same way."""
+    name = Path(path).resolve().parent.name.lower()
+    name = re.sub(r"[^a-z0-9_-]", "", name)
+    return name.lstrip("_-") or "default"
+
+
+@dataclass(frozen=True)
+class ComposeProject:
+    name: str
+    config_files: tuple[str, ...] = ()
+    working_dir: str | None = None
+    containers: tuple[Container, ...] = ()
+    opened: bool = False  # the user opened it from a file (kept even with no containers)
+    declared_services: tuple[str, ...] = field(default=())
+
+    @property
+    def target(self) -> ComposeTarget:
+        return ComposeTarget(self.name, self.config_files, self.working_dir)
+
+    @property
+    def running_count(self) -> int:
+        return sum(1 for c in self.containers if c.state in RUNNING_STATES)
+
+    @property
+    def services(self) -> dict[str, list[Container]]:
+        """Service name → its containers, declared services first (even without containers)."""
+        out: dict[str, list[Container]] = {s: [] for s in self.declared_services}
+        for c in sorted(self.containers, key=lambda c: c.name):
+            out.setdefault(c.compose_service or "(no service)", []).append(c)
+        return out
+
+    @property
+    def summary(self) -> str:
+        if not self.containers:
+            return "not started"
+        return f"{self.running_count} of {len(self.containers)} running"
+
+
+def declared_services(config_file: str | Path) -> tuple[str, ...]:
+    """Service names from a compose file's top-level `services:` block, without a YAML parser:
+    enough to list services before the first `up` (Compose itself does the real parsing)."""
+    try:
+        lines = Path(config_file).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return ()
+    names, inside, indent = [], False, None
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            inside = line.rstrip().startswith("services:")
+            indent = None
+            continue
+        if not inside:
+            continue
+        width = len(line) - len(line.lstrip())
+        if indent is None:
+            indent = width
+        if width == indent and line.strip().endswith(":"):
+            names.append(line.strip()[:-1].strip("'\""))
+    return tuple(names)
+
+
+class ComposeProjects:
+    """All projects on the engine plus opened ones. `changed()` when the list or a project changes."""
+
+    def __init__(self, store: ContainerStore) -> None:
+        self.store = store
+        self._opened: dict[str, ComposeTarget] = {}
+        self.changed = Listeners()
+        store.reset.connect(self._on_store_changed)
+        store.upserted.connect(self._on_store_changed)
+        store.removed.connect(self._on_store_changed)
+
+    def _on_store_changed(self, *args) -> None:
+        self.changed.emit()
+
+    def open_file(self, path: str | Path, name: str | None = None) -> ComposeProject:
+        """Add a project from its compose file (its directory is the project directory)."""
+        p = Path(path).resolve()
+        if not p.is_file():
+            raise FileNotFoundError(f"{p} does not exist or is not a file.")
+        target = ComposeTarget(name or project_name_for(p), (str(p),), str(p.parent))
+        self._opened[target.name] = target
+        self.changed.emit()
+        return self.get(target.name)
+
+    def forget(self, name: str) -> None:
+        if self._opened.pop(name, None) is not None:
+            self.changed.emit()
+
+    def _by_name(self, containers: Iterable[Container]) -> dict[str, list[Container]]:
+        out: dict[str, list[Container]] = {}
+        for c in containers:
+            name = c.labels.get(COMPOSE_PROJECT)
+            if name:
+                out.setdefault(name, []).append(c)
+        return out
+
+    def all(self) -> list[ComposeProject]:
+        groups = self._by_name(self.store.all())
+        names = sorted(set(groups) | set(self._opened))
+        return [self._make(n, groups.get(n, [])) for n in names]
+
+    def get(self, name: str) -> ComposeProject | None:
+        members = [c for c in self.store.all() if c.labels.get(COMPOSE_PROJECT) == name]
+        if not members and name not in self._opened:
+            return None
+        return self._make(name, members)
+
+    def _make(self, name: str, members: list[Container]) -> ComposeProject:
+        opened = self._opened.get(name)
+        files: tuple[str, ...] = ()
+        wd = None
+        if opened is not None:
+            files, wd = opened.config_files, opened.working_dir
+        elif members:
+            # the labels written by Compose at `up` say where the project came from
+            newest = max(members, key=lambda c: c.created)
+            raw = newest.labels.get(CONFIG_FILES, "")
+            files = tuple(f for f in raw.split(",") if f)
+            wd = newest.labels.get(WORKING_DIR) or None
+        declared: tuple[str, ...] = ()
+        for f in files:
+            declared += tuple(s for s in declared_services(f) if s not in declared)
+        return ComposeProject(name, files, wd, tuple(members), opened is not None, declared)
+
+    def service_of(self, c: Container) -> str | None:
+        return c.labels.get(COMPOSE_SERVICE)

@@ -1,0 +1,47 @@
+"""The PyInstaller bundle builds once, starts and renders the window against the real engine."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.packaging
+
+
+def test_bundle_starts_and_renders(tmp_path, engine_host, test_image):
+    if shutil.which("pyinstaller", path=str(Path(sys.executable).parent)) is None:
+        pytest.skip("PyInstaller is not installed (pip install '.[test]')")
+    build = subprocess.run(
+        [str(Path(sys.executable).parent / "pyinstaller"), str(ROOT / "packaging" / "pyinstaller" / "pilothouse.spec"),
+         "--noconfirm", "--log-level", "WARN", "--distpath", str(tmp_path / "dist"),
+         "--workpath", str(tmp_path / "build")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=900)
+    assert build.returncode == 0, build.stderr[-3000:]
+    exe = tmp_path / "dist" / "pilothouse" / "pilothouse"
+    assert exe.is_file()
+    # lean: the unused Qt modules stayed out
+    internal = tmp_path / "dist" / "pilothouse" / "_internal" / "PySide6"
+    assert not list(internal.glob("QtQml*")) and not list(internal.glob("QtNetwork*"))
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DOCKER_HOST")}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60, env=env)
+    assert version.returncode == 0 and version.stdout.startswith("pilothouse "), version.stderr
+    shot = tmp_path / "bundle.png"
+    run = subprocess.run([str(exe), "--host", engine_host, "--screenshot", str(shot)], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=180, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+
+    from PySide6.QtGui import QImage
+
+    img = QImage(str(shot))
+    assert not img.isNull() and img.width() >= 800 and img.height() >= 500
+    # it rendered something: many distinct colours, not a blank frame
+    colours = {img.pixel(x, y) for x in range(0, img.width(), 17) for y in range(0, img.height(), 13)}
+    assert len(colours) > 20

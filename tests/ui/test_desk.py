@@ -1,0 +1,173 @@
+"""Settings page, command palette, theme and tray, in the real app against the real engine."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop.state.settings import HostLimits, SettingsStore
+
+
+def test_settings_page_errors_beside_fields_and_persistence(ph, qtbot, tmp_path):
+    page = ph.settings_page
+    store = ph.settings
+    ph.window.show_page("settings")
+    lim = store.limits()
+    page.set_value("vm_cpus", lim.cpus + 1)
+    page.set_value("vm_memory_mib", "lots")
+    page.set_value("engines", "unix:///ok.sock\nftp://nope")
+    page.set_value("notifications", False)
+    qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
+    for name, fragment in (("vm_cpus", f"at most {lim.cpus}"), ("vm_memory_mib", "whole number"),
+                           ("engines", "not an engine endpoint")):
+        err = page.findChild(type(page.errors[name]), f"error_{name}")
+        assert err.isVisible() and fragment in err.text(), (name, err.text())
+    assert page.message.is_error and "3 settings" in page.message.text()
+    assert not store.path.exists()  # nothing saved while anything is wrong
+    assert page.errors["theme"].isHidden()
+
+    page.set_value("vm_cpus", 1)
+    page.set_value("vm_memory_mib", 1024)
+    page.set_value("engines", "unix:///ok.sock")
+    page.editors["vm_cpus"].setFocus()
+    qtbot.keyClick(page.editors["vm_cpus"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # keyboard save
+    assert all(e.isHidden() for e in page.errors.values())
+    assert page.message.text() == "Settings saved."
+    reread = SettingsStore(store.path.parent)
+    assert (reread.current.vm_cpus, reread.current.vm_memory_mib, reread.current.engines,
+            reread.current.notifications) == (1, 1024, ("unix:///ok.sock",), False)
+
+
+def _grab(widget) -> QImage:
+    QApplication.processEvents()
+    return widget.grab().toImage()
+
+
+def test_theme_switch_repaints(ph, qtbot, tmp_path):
+    ph.window.show_page("settings")
+    assert ph.theme.effective == "light"  # offscreen reports no scheme: system → light
+    before = _grab(ph.window)
+    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+        ph.settings_page.set_value("theme", "dark")
+        qtbot.mouseClick(ph.settings_page.save_button, Qt.MouseButton.LeftButton)
+    assert sig.args == ["dark"]
+    after = _grab(ph.window)
+    after.save(str(tmp_path / "dark.png"))  # to look at when it fails
+    assert before != after
+    # the window background really is dark now
+    bg = after.pixelColor(after.width() - 5, after.height() // 2)
+    assert bg.lightness() < 80, bg.name()
+    ph.settings.update(theme="system")
+    assert ph.theme.effective == "light"
+
+
+def test_palette_finds_container_by_fuzzy_name_and_starts_it(ph, qtbot, make_container, run_id, docker_api):
+    name = f"pht-palette-{run_id}-backend"
+    cid = make_container(name=name)
+    qtbot.waitUntil(lambda: cid in ph.containers, timeout=30000)
+    ph.window.activateWindow()
+    ph.palette.open_palette()
+    assert ph.palette.isVisible()
+    query = f"start pal{run_id}bk"  # fuzzy: pieces of the name, in order
+    qtbot.keyClicks(ph.palette.query, query)
+    assert ph.palette.shown_labels()[0] == f"Start {name}", ph.palette.shown_labels()[:5]
+    with qtbot.waitSignal(ph.palette.item_triggered, timeout=5000):
+        qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
+    assert not ph.palette.isVisible()
+    qtbot.waitUntil(lambda: docker_api.inspect_container(cid)["State"]["Running"], timeout=30000)
+    qtbot.waitUntil(lambda: ph.containers.get(cid).state == "running", timeout=30000)
+
+    # jump: the container's row becomes current on the Containers page, pages by name
+    ph.palette.open_palette()
+    qtbot.keyClicks(ph.palette.query, "go sett")
+    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
+    assert ph.window.pages.currentWidget() is ph.settings_page
+    ph.palette.open_palette()
+    qtbot.keyClicks(ph.palette.query, f"palette{run_id}back")
+    assert ph.palette.shown_labels()[0] == name
+    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
+    assert ph.window.pages.currentWidget() is ph.containers_page
+    assert ph.containers_page.selected_containers()[0].id == cid
+
+
+def test_tray_lists_running_containers_and_stops_one(ph, qtbot, make_container, run_id, docker_api):
+    up = make_container(name=f"pht-tray-{run_id}-up", start=True)
+    down = make_container(name=f"pht-tray-{run_id}-down")
+    qtbot.waitUntil(lambda: up in ph.containers and down in ph.containers
+                    and ph.containers.get(up).state == "running", timeout=30000)
+    tray = ph.tray
+    tray.rebuild()
+    names = tray.container_names()
+    assert f"pht-tray-{run_id}-up" in names and f"pht-tray-{run_id}-down" not in names
+    assert tray.action_in(tray.menu, "trayVmStart") is None  # no VM backend given: no VM entries
+    sub = tray.container_menu(f"pht-tray-{run_id}-up")
+    with qtbot.waitSignal(tray.container_action_done, timeout=30000) as done:
+        tray.action_in(sub, "trayStop").trigger()
+    assert done.args == ["stop", f"pht-tray-{run_id}-up"]
+    assert not docker_api.inspect_container(up)["State"]["Running"]
+    qtbot.waitUntil(lambda: ph.containers.get(up).state == "exited", timeout=30000)
+    tray.rebuild()
+    assert f"pht-tray-{run_id}-up" not in tray.container_names()
+
+
+def test_tray_vm_entries_call_the_vm_backend(app_factory, engine_host, test_image, qtbot, await_):
+    from desktop.engine.endpoints import Endpoint
+    from desktop.app import Pilothouse
+
+    class FakeVM:  # stands in for desktop.vm.machine.VMManager, which lives on another branch
+        def __init__(self):
+            self.calls = []
+
+        async def start(self):
+            self.calls.append("start")
+
+        async def stop(self):
+            self.calls.append("stop")
+
+        def status(self):
+            return "stopped"
+
+    vm = FakeVM()
+    ph = Pilothouse([Endpoint(engine_host, "--host")], vm=vm)
+    try:
+        ph.tray.rebuild()
+        texts = [a.text() for a in ph.tray.menu.actions()]
+        assert "VM: stopped" in texts
+        ph.tray.action_in(ph.tray.menu, "trayVmStart").trigger()
+        qtbot.waitUntil(lambda: vm.calls == ["start"], timeout=5000)
+    finally:
+        await_(ph.aclose())
+        ph.window.deleteLater()
+
+
+def test_closing_the_window_keeps_the_tray_when_chosen(ph, qtbot):
+    # offscreen has no system tray: pretend the icon is in one, the window logic is what is tested
+    ph.tray.shown = True
+    assert ph.settings.current.close_to_tray
+    assert ph.window.close() is False  # the close was refused: the app keeps running in the tray
+    assert not ph.window.isVisible() and ph.hidden_to_tray == 1
+    ph.tray.open_requested.emit()
+    assert ph.window.isVisible()
+    ph.settings.update(close_to_tray=False)
+    assert ph.window.close() is True
+    assert ph.hidden_to_tray == 1
+    ph.tray.shown = False
+
+
+def test_system_theme_follows_the_os_scheme_live(ph, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    hints = QGuiApplication.styleHints()
+    assert ph.settings.current.theme == "system"
+    # offscreen cannot switch its scheme: emit the hint's own signal as the desktop would
+    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+        hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert sig.args == ["dark"]
+    assert QApplication.instance().palette().window().color().lightness() < 80
+    ph.settings.update(theme="light")  # an explicit choice ignores the desktop
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    assert ph.theme.effective == "light"
+    ph.settings.update(theme="system")
+    hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
+    assert ph.theme.effective == "light"
