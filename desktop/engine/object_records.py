@@ -126,7 +126,7 @@ class ContainerRefs:
     name: str
     image_id: str
     volumes: tuple[str, ...] = ()
-    networks: tuple[str, ...] = ()  # network ids
+    networks: tuple[str, ...] = ()  # network names (ids are empty until a container starts)
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> "ContainerRefs":
@@ -135,7 +135,7 @@ class ContainerRefs:
         return cls(
             id=raw["Id"], name=names[0].lstrip("/") if names else raw["Id"][:12], image_id=raw.get("ImageID", ""),
             volumes=tuple(m["Name"] for m in raw.get("Mounts") or [] if m.get("Type") == "volume" and m.get("Name")),
-            networks=tuple(n.get("NetworkID", "") for n in nets.values() if n.get("NetworkID")),
+            networks=tuple(sorted(nets)),
         )
 
 

@@ -176,10 +176,13 @@ class ObjectsClient:
         return res["Id"]
 
     async def remove_network(self, net_id: str, name: str = "") -> None:
-        what = f"network {name or net_id[:12]}"
-        users = await self._users({"network": net_id})
+        if not name:
+            name = (await self.inspect_network(net_id)).name
+        what = f"network {name}"
+        # The engine's `network` filter misses created-but-not-started containers: check by name.
+        users = sorted(r.name for r in await self.container_refs() if name in r.networks)
         if users:
-            raise InUseError(f"Network {name or net_id[:12]} is used by {_names(users)}; disconnect "
+            raise InUseError(f"Network {name} is used by {_names(users)}; disconnect "
                              f"{'them' if len(users) > 1 else 'it'} first.", users=tuple(users))
         await self._call("remove", what, self.client.api.remove_network, net_id)
 

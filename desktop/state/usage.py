@@ -49,8 +49,8 @@ class UsageIndex:
     def volume_users(self, name: str) -> list[str]:
         return self._by_volume.get(name, [])
 
-    def network_users(self, net_id: str) -> list[str]:
-        return self._by_network.get(net_id, [])
+    def network_users(self, name: str) -> list[str]:
+        return self._by_network.get(name, [])
 
     def container_name(self, cid: str) -> str:
         r = self._refs.get(cid)
