@@ -32,6 +32,47 @@ class Pilothouse:
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
         self.containers_page.set_engine_available(self.status.is_connected)
         self.window.retry_requested.connect(self.sync.retry_now)
+        self._init_objects()
+
+    # -- images, volumes, networks, disk usage (issue 4) -------------------------------------------
+    def _init_objects(self) -> None:
+        from desktop.state.objects_state import ObjectsState
+        from desktop.ui.disk_usage_page import DiskUsagePage
+        from desktop.ui.images_page import ImagesPage
+        from desktop.ui.networks_page import NetworksPage
+        from desktop.ui.volumes_page import VolumesPage
+
+        self.objects = ObjectsState(self.client)
+        self.objects.attach(self.sync)
+        self.images_page = ImagesPage(self.client, self.objects)
+        self.volumes_page = VolumesPage(self.client, self.objects)
+        self.networks_page = NetworksPage(self.client, self.objects)
+        self.disk_page = DiskUsagePage(self.objects.objects)
+        self.object_pages = (self.images_page, self.volumes_page, self.networks_page, self.disk_page)
+        for key, title, page in (("images", "Images", self.images_page), ("volumes", "Volumes", self.volumes_page),
+                                 ("networks", "Networks", self.networks_page), ("disk", "Disk usage", self.disk_page)):
+            self.window.add_page(key, title, key if key != "disk" else "disk", page)
+            page.set_engine_available(self.status.is_connected)
+        # Run → the new container is shown on the Containers page (its detail page, once it exists).
+        self.images_page.container_created.connect(self._on_images_container_created)
+
+    def _on_images_container_created(self, cid: str) -> None:
+        self.window.show_page("containers")
+
+        def select() -> bool:
+            idx = self.containers_page.proxy_index_of(cid)
+            if not idx.isValid():
+                return False
+            self.containers_page.view.setCurrentIndex(idx)
+            self.containers_page.view.scrollTo(idx)
+            return True
+
+        if not select():
+            # The store learns of the container from its event a moment later.
+            def on_upserted(items) -> None:
+                if any(c.id == cid for c in items) and select():
+                    self.containers.upserted.disconnect(on_upserted)
+            self.containers.upserted.connect(on_upserted)
 
     def start(self) -> None:
         self.sync.start()
@@ -54,6 +95,9 @@ class Pilothouse:
 
     async def aclose(self) -> None:
         await self.sync.aclose()
+        for page in self.object_pages:
+            await page.tasks.cancel_all()
+        await self.objects.aclose()
         await self.containers_page.tasks.cancel_all()
         await self.client.aclose()
 

@@ -166,11 +166,14 @@ class UsageRow:
 @dataclass(frozen=True)
 class DiskUsage:
     rows: tuple[UsageRow, ...]
+    layers_size: int = 0  # all image layers, shared ones counted once
 
     def of(self, kind: str) -> tuple[UsageRow, ...]:
         return tuple(r for r in self.rows if r.kind == kind)
 
     def total(self, kind: str) -> int:
+        if kind == "image" and self.layers_size:
+            return self.layers_size
         return sum(r.size for r in self.of(kind))
 
     def reclaimable(self, kind: str) -> int:
@@ -199,4 +202,4 @@ class DiskUsage:
         for b in raw.get("BuildCache") or []:
             rows.append(UsageRow("build-cache", b.get("ID", ""), b.get("Description", "") or b.get("Type", ""),
                                  int(b.get("Size") or 0), not b.get("InUse")))
-        return cls(tuple(rows))
+        return cls(tuple(rows), int(raw.get("LayersSize") or 0))

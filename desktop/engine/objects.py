@@ -11,7 +11,7 @@ from typing import Any
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import ConflictError, EngineError, NotFoundError, translate
 from desktop.engine.object_records import (ContainerRefs, DiskUsage, Image, ImageLayer, Network, Plugin,
-                                           Volume)
+                                           UsageRow, Volume)
 from desktop.engine.specs import parse_name, parse_repository, parse_subnet, parse_tag
 
 
@@ -201,20 +201,28 @@ class ObjectsClient:
     async def disk_usage(self) -> DiskUsage:
         return DiskUsage.from_api(await self._call("measure", "disk usage", self.client.api.df))
 
-    async def prune(self, kind: str) -> int:
-        """Prune one kind (image, container, volume, build-cache); returns bytes reclaimed."""
+    async def remove_unused(self, rows: list[UsageRow]) -> tuple[int, list[str]]:
+        """Remove exactly the given disk-usage rows (what the preview showed, nothing that appeared
+        since); returns (bytes reclaimed, error sentences). Build cache goes through the prune API."""
         api = self.client.api
-        if kind == "image":
-            res = await self._call("prune", "images", api.prune_images, filters={"dangling": True})
-        elif kind == "container":
-            res = await self._call("prune", "containers", api.prune_containers)
-        elif kind == "volume":
-            res = await self._call("prune", "volumes", api.prune_volumes)
-        elif kind == "build-cache":
+        reclaimed, errors = 0, []
+        for r in rows:
+            try:
+                if r.kind == "image":
+                    await self.client.run(api.remove_image, r.id)
+                elif r.kind == "container":
+                    await self.client.run(api.remove_container, r.id, v=False)
+                elif r.kind == "volume":
+                    await self.client.run(api.remove_volume, r.id)
+                else:
+                    continue
+                reclaimed += r.size
+            except Exception as exc:  # noqa: BLE001 - one failure must not stop the rest
+                errors.append(str(translate(exc, "remove", f"{r.kind} {r.name}")))
+        if any(r.kind == "build-cache" for r in rows):
             res = await self._call("prune", "build cache", api.prune_builds)
-        else:
-            raise ValueError(kind)
-        return int((res or {}).get("SpaceReclaimed") or 0)
+            reclaimed += int((res or {}).get("SpaceReclaimed") or 0)
+        return reclaimed, errors
 
 
 __all__ = ["ObjectsClient", "InUseError", "NotFoundError"]
