@@ -68,12 +68,18 @@ def parse_image_ref(text: str) -> ImageRef:
         raise SpecError("An image reference cannot contain spaces.")
     m = _REFERENCE_RE.match(s)
     if not m:
-        if _REFERENCE_RE.match(s.lower()) or (":" not in s and any(c.isupper() for c in s)):
+        if _REFERENCE_RE.match(s.lower()) or any(c.isupper() for c in s.split(":")[0].split("@")[0]):
             raise SpecError("Repository names must be lowercase.")
         raise SpecError(f"'{s}' is not a valid image reference: use name[:tag], like registry:5000/team/app:1.0.")
-    if len(m.group("name")) > 255:
+    name = m.group("name")
+    first, _, rest = name.partition("/")
+    # As docker does: the first part is a registry only with a '.', a ':' or as localhost;
+    # otherwise it is part of the repository path, which must be lowercase.
+    if rest and not ("." in first or ":" in first or first == "localhost") and not re.fullmatch(_PATH_COMPONENT, first):
+        raise SpecError("Repository names must be lowercase.")
+    if len(name) > 255:
         raise SpecError("The repository name is longer than 255 characters.")
-    return ImageRef(m.group("name"), m.group("tag"), m.group("digest"))
+    return ImageRef(name, m.group("tag"), m.group("digest"))
 
 
 def parse_repository(text: str) -> str:

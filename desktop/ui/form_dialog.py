@@ -238,4 +238,3 @@ class FormDialog(QDialog):
             self._task.cancel()
         if self._future is not None and not self._future.done():
             self._future.set_result(None)
-        self.deleteLater()

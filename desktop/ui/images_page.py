@@ -46,7 +46,7 @@ class ImagesPage(ObjectPage):
         ]
         model = ObjectTableModel(state.images, columns, lambda i: i.id)
         super().__init__("Images", "imagesPage", model, "image", parent)
-        usage.changed.connect(self._on_usage_changed)
+        self.listen(usage.changed, self._on_usage_changed)
         header = self.view.horizontalHeader()
         for c, w in ((COL_ID, 120), (COL_SIZE, 90), (COL_CREATED, 130), (COL_USED, 200)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
@@ -113,7 +113,7 @@ class ImagesPage(ObjectPage):
 
     def pull(self, reference: str = ""):
         dlg = pull_dialog(self, self.client, reference)
-        self.pull_dialog_opened = dlg
+        self.keep("pull_dialog_opened", dlg)
 
         async def go():
             ref = await self._report_done(dlg, lambda r: f"Pulled {r}.")
@@ -127,7 +127,7 @@ class ImagesPage(ObjectPage):
 
     def build(self, folder: str = ""):
         dlg = build_dialog(self, self.client, folder)
-        self.build_dialog_opened = dlg
+        self.keep("build_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Built {r}."))
 
     def run_selected(self):
@@ -136,7 +136,7 @@ class ImagesPage(ObjectPage):
         default = (im.tags[0] if im.tags else im.id) if im else ""
         nets = sorted(n.name for n in self.state.networks.all())
         dlg = run_dialog(self, self.client, default, images, nets)
-        self.run_dialog_opened = dlg
+        self.keep("run_dialog_opened", dlg)
 
         async def go():
             cid = await dlg.ask()
@@ -150,7 +150,7 @@ class ImagesPage(ObjectPage):
         if im is None:
             return None
         dlg = tag_dialog(self, self.state.objects, im.id)
-        self.tag_dialog_opened = dlg
+        self.keep("tag_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Tagged {im.short_id} as {r}."))
 
     def push_selected(self):
@@ -158,7 +158,7 @@ class ImagesPage(ObjectPage):
         if im is None:
             return None
         dlg = push_dialog(self, self.client, list(im.tags))
-        self.push_dialog_opened = dlg
+        self.keep("push_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Pushed ({r})."))
 
     def remove_selected(self):
@@ -218,8 +218,7 @@ class ImagesPage(ObjectPage):
                     it.setToolTip(layer.created_by)
                 table.setItem(r, c, it)
         QVBoxLayout(dlg).addWidget(table)
-        self.history_dialog_opened = dlg
-        dlg.finished.connect(dlg.deleteLater)
+        self.keep("history_dialog_opened", dlg)
         dlg.open()
 
     def save_selected(self):
@@ -228,20 +227,20 @@ class ImagesPage(ObjectPage):
             return None
         refs = [i.tags[0] if i.tags else i.id for i in items]
         dlg = save_dialog(self, self.client, refs, sum(i.size for i in items))
-        self.save_dialog_opened = dlg
+        self.keep("save_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda p: f"Saved {', '.join(refs)} to {p}."))
 
     def load(self):
         dlg = load_dialog(self, self.client)
-        self.load_dialog_opened = dlg
+        self.keep("load_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Loaded {r}."))
 
     def import_tar(self):
         dlg = import_dialog(self, self.client)
-        self.import_dialog_opened = dlg
+        self.keep("import_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Imported as image {r[7:19]}."))
 
     def login(self, registry: str = ""):
         dlg = login_dialog(self, self.client, registry)
-        self.login_dialog_opened = dlg
+        self.keep("login_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: r))

@@ -35,7 +35,7 @@ class NetworksPage(ObjectPage):
         ]
         model = ObjectTableModel(state.networks, columns, lambda n: n.id)
         super().__init__("Networks", "networksPage", model, "network", parent)
-        usage.changed.connect(model.usage_changed)
+        self.listen(usage.changed, model.usage_changed)
         header = self.view.horizontalHeader()
         for c, w in ((COL_DRIVER, 80), (COL_SCOPE, 70), (COL_SUBNET, 140), (COL_GATEWAY, 120), (COL_USED, 220)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
@@ -59,7 +59,7 @@ class NetworksPage(ObjectPage):
 
     def create(self):
         dlg = network_create_dialog(self, self.state.objects)
-        self.create_dialog_opened = dlg
+        self.keep("create_dialog_opened", dlg)
 
         async def go():
             net_id = await dlg.ask()
@@ -116,7 +116,7 @@ class NetworksPage(ObjectPage):
         verb = "Connect" if connect else "Disconnect"
         dlg = choose_dialog(self, f"{verb} a container {'to' if connect else 'from'} {net.name}", "Container", names,
                             verb, submit)
-        self.choose_dialog_opened = dlg
+        self.keep("choose_dialog_opened", dlg)
 
         async def go():
             name = await dlg.ask()

@@ -90,6 +90,26 @@ class ObjectPage(QWidget):
         self._update_buttons()
         return b
 
+    def keep(self, attr: str, dlg):
+        """Remember the open dialog under `attr` (tests reach it there); the previous one is freed."""
+        old = getattr(self, attr, None)
+        if old is not None and old is not dlg and not old.isVisible():
+            old.deleteLater()
+        setattr(self, attr, dlg)
+        return dlg
+
+    def listen(self, listeners, callback) -> None:
+        """Subscribe to a store's Listeners until this page is destroyed."""
+        listeners.connect(callback)
+
+        def drop(*_args) -> None:
+            try:
+                listeners.disconnect(callback)
+            except ValueError:
+                pass
+
+        self.destroyed.connect(drop)
+
     def finish_toolbar(self) -> None:
         self.toolbar.addStretch(1)
 

@@ -118,4 +118,3 @@ class VolumeBrowser(QDialog):
 
     def _on_finished(self, _code: int) -> None:
         self.tasks.spawn(self.tasks.cancel_all())
-        self.deleteLater()

@@ -43,7 +43,7 @@ class VolumesPage(ObjectPage):
         ]
         model = ObjectTableModel(state.volumes, columns, lambda v: v.name)
         super().__init__("Volumes", "volumesPage", model, "volume", parent)
-        usage.changed.connect(model.usage_changed)
+        self.listen(usage.changed, model.usage_changed)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_MOUNT, QHeaderView.ResizeMode.Stretch)
@@ -74,7 +74,7 @@ class VolumesPage(ObjectPage):
 
     def create(self):
         dlg = volume_create_dialog(self, self.state.objects)
-        self.create_dialog_opened = dlg
+        self.keep("create_dialog_opened", dlg)
 
         async def go():
             v = await dlg.ask()
@@ -117,7 +117,7 @@ class VolumesPage(ObjectPage):
         if v is None:
             return None
         dlg = VolumeBrowser(self, self.files, v.name)
-        self.browser_opened = dlg
+        self.keep("browser_opened", dlg)
         dlg.open()
         return self.spawn(dlg.load("/"))
 
@@ -170,7 +170,7 @@ class VolumesPage(ObjectPage):
 
         dlg = FormDialog(self, f"Clone {v.name}", [Field("name", "New volume", default=f"{v.name}-copy")], "Clone",
                          submit, object_name="cloneDialog")
-        self.clone_dialog_opened = dlg
+        self.keep("clone_dialog_opened", dlg)
 
         async def go():
             name = await dlg.ask()

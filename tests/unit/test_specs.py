@@ -45,7 +45,7 @@ def test_image_ref_examples(text, repo, tag, digest):
     assert str(r) == text
 
 
-@pytest.mark.parametrize("text", ["", "Busybox", "bus box", "a:b:c", "-x", "x/", "x:-tag", "a@sha256:12"])
+@pytest.mark.parametrize("text", ["", "Busybox", "UPPER/case", "bus box", "a:b:c", "-x", "x/", "x:-tag", "a@sha256:12"])
 def test_image_ref_rejects(text):
     with pytest.raises(SpecError):
         parse_image_ref(text)
