@@ -1,0 +1,113 @@
+"""The Run form and the Build dialog through the UI, against the real engine."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from tests.ui.objects_helpers import field_error, fill, open_dialog, select, submit_and_wait_closed, submit_and_wait_error
+
+
+@pytest.fixture
+def page(ph, qtbot):
+    ph.window.show_page("images")
+    return ph.images_page
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def open_run(qtbot, page, docker_api, image):
+    select(qtbot, page, docker_api.inspect_image(image)["Id"])
+    return open_dialog(qtbot, page, "run", "run_dialog_opened")
+
+
+def test_run_valid_form_starts_container_and_selects_it(ph, page, qtbot, docker_api, test_image, run_id, tmp_path):
+    dlg = open_run(qtbot, page, docker_api, test_image)
+    assert dlg.values()["image"] in docker_api.inspect_image(test_image)["RepoTags"]
+    name = f"pht-{run_id}-web"
+    port = free_port()
+    (tmp_path / "index.html").write_text("hi")
+    fill(qtbot, dlg, image=test_image, name=name, ports=f"127.0.0.1:{port}:80/tcp", env="GREETING=hello world\nEMPTY=",
+         mounts=f"{tmp_path}:/www:ro\npht-{run_id}-data:/data", command="httpd -f -p 80 -h /www", restart="no")
+    try:
+        submit_and_wait_closed(qtbot, dlg)
+        info = docker_api.inspect_container(name)
+        assert info["State"]["Running"]
+        assert "GREETING=hello world" in info["Config"]["Env"] and "EMPTY=" in info["Config"]["Env"]
+        assert info["HostConfig"]["PortBindings"]["80/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
+        mounts = {m["Destination"]: m for m in info["Mounts"]}
+        assert mounts["/www"]["RW"] is False and mounts["/data"]["Name"] == f"pht-{run_id}-data"
+        assert info["Config"]["Cmd"] == ["httpd", "-f", "-p", "80", "-h", "/www"]
+        # the new container is shown, selected, on the Containers page
+        qtbot.waitUntil(lambda: ph.window.pages.currentWidget() is ph.containers_page, timeout=5000)
+        qtbot.waitUntil(lambda: any(c.id == info["Id"] for c in ph.containers_page.selected_containers()),
+                        timeout=10000)
+    finally:
+        docker_api.remove_container(name, force=True)
+        docker_api.remove_volume(f"pht-{run_id}-data")
+
+
+def test_run_invalid_fields_each_get_a_sentence(page, qtbot, docker_api, test_image, run_id):
+    before = len(docker_api.containers(all=True))
+    dlg = open_run(qtbot, page, docker_api, test_image)
+    fill(qtbot, dlg, image="Bad Image", name="-x", ports="8080:80\n99999:80", env="NOEQUALS", mounts="relative:/x:zz",
+         restart="sometimes", command="echo 'open")
+    submit_and_wait_error(qtbot, dlg, "image")
+    for key, words in (("image", "spaces"), ("name", "name"), ("ports", "line 2"), ("env", "KEY=VALUE"),
+                       ("mounts", "ro or rw"), ("restart", "Restart policy"), ("command", "quote")):
+        assert words.lower() in field_error(dlg, key).lower(), (key, field_error(dlg, key))
+    assert len(docker_api.containers(all=True)) == before  # nothing reached the engine
+    dlg.reject()
+
+
+def test_run_engine_refusals_beside_the_field(page, qtbot, docker_api, test_image, make_container, run_id):
+    taken = make_container(f"pht-{run_id}-taken")
+    port = free_port()
+    holder = make_container(f"pht-{run_id}-port", start=True, command=("httpd", "-f", "-p", "80"),
+                            ports={"80/tcp": ("127.0.0.1", port)})
+    assert taken and holder
+    dlg = open_run(qtbot, page, docker_api, test_image)
+    fill(qtbot, dlg, name=f"pht-{run_id}-taken", command="sleep 60")
+    assert "already in use" in submit_and_wait_error(qtbot, dlg, "name")
+    fill(qtbot, dlg, name=f"pht-{run_id}-new", ports=f"127.0.0.1:{port}:80")
+    assert str(port) in submit_and_wait_error(qtbot, dlg, "ports")
+    # the half-made container was removed, so fixing the port and running again works
+    assert not docker_api.containers(all=True, filters={"name": f"pht-{run_id}-new"})
+    fill(qtbot, dlg, image=f"pht-{run_id}/missing:1", ports="")
+    assert "not on this engine" in submit_and_wait_error(qtbot, dlg, "image")
+    dlg.reject()
+
+
+def test_build_with_run_step(page, qtbot, docker_api, test_image, run_id, tmp_path):
+    (tmp_path / "Dockerfile").write_text(f"FROM {test_image}\nARG WHO\nRUN echo built by $WHO > /who\nCMD [\"cat\", \"/who\"]\n")
+    dlg = open_dialog(qtbot, page, "build", "build_dialog_opened")
+    fill(qtbot, dlg, folder=str(tmp_path / "nope"))
+    assert "not a folder" in submit_and_wait_error(qtbot, dlg, "folder")
+    tag = f"pht-{run_id}/built:1"
+    fill(qtbot, dlg, folder=str(tmp_path), tag=tag, build_args="WHO=pilot", no_cache=True)
+    submit_and_wait_closed(qtbot, dlg)
+    image_id = docker_api.inspect_image(tag)["Id"]
+    log = dlg.progress.log.toPlainText()
+    assert "Step 3/4 : RUN echo built by $WHO > /who" in log and dlg.progress.bar.format() == "Step 4/4"
+    qtbot.waitUntil(lambda: page.model.row_of(image_id) >= 0, timeout=10000)
+    cid = docker_api.create_container(tag)["Id"]
+    docker_api.start(cid)
+    docker_api.wait(cid, timeout=30)
+    assert docker_api.logs(cid) == b"built by pilot\n"
+    docker_api.remove_container(cid, force=True)
+    docker_api.remove_image(tag)
+
+
+def test_failed_build_shows_the_failing_step(page, qtbot, docker_api, test_image, run_id, tmp_path):
+    (tmp_path / "Dockerfile").write_text(f"FROM {test_image}\nRUN echo first\nRUN exit 3\nRUN echo never\n")
+    dlg = open_dialog(qtbot, page, "build", "build_dialog_opened")
+    fill(qtbot, dlg, folder=str(tmp_path), tag=f"pht-{run_id}/failed:1")
+    err = submit_and_wait_error(qtbot, dlg, "form")
+    assert "Step 3/4 : RUN exit 3" in err and "3" in err
+    assert "echo never" not in dlg.progress.log.toPlainText().split("Step 3/4")[0]
+    dlg.reject()
