@@ -75,9 +75,14 @@ class UsageIndex:
         elif ev.type == "network" and ev.action in ("connect", "disconnect"):
             cid = ev.attributes.get("container")
         if cid:
-            self._dirty.add(cid)
-            if self._task is None or self._task.done():
-                self._task = asyncio.get_running_loop().create_task(self._flush())
+            self.refresh_container(cid)
+
+    def refresh_container(self, cid: str) -> None:
+        """Re-read one container's references soon. Needed after connecting a container that is not
+        running: the engine records it without a `network connect` event."""
+        self._dirty.add(cid)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush())
 
     async def _flush(self) -> None:
         while self._dirty:

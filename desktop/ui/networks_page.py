@@ -111,6 +111,7 @@ class NetworksPage(ObjectPage):
                 await self.state.objects.connect(net.id, by_name[name])
             else:
                 await self.state.objects.disconnect(net.id, by_name[name])
+            usage.refresh_container(by_name[name])
             return name
 
         verb = "Connect" if connect else "Disconnect"
