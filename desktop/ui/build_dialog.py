@@ -41,6 +41,7 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
         if errors:
             raise FormErrors(errors)
         dlg.progress.log.clear()
+        dlg.progress.bar.setStyleSheet("")
         dlg.progress.start(f"Building {path.name}…")
         try:
             await build_job(client, path, dlg.progress.feed_build, tag=tag, dockerfile=values["dockerfile"].strip() or "Dockerfile",
@@ -48,6 +49,8 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
         except StreamError as err:
             b = dlg.progress.build
             where = f" at {b.failed_step}" if b.failed_step else ""
+            dlg.progress.caption.setText(f"Failed at step {b.step}/{b.steps}." if b.steps else "Failed.")
+            dlg.progress.bar.setStyleSheet("QProgressBar::chunk { background: #d92d20; }")
             raise FormErrors({"form": f"The build failed{where}: {b.error or err.detail}"}) from err
         finally:
             dlg.progress.stop()

@@ -14,7 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from desktop.engine.errors import EngineError
 from desktop.engine.run_request import FormErrors
@@ -117,6 +117,9 @@ class FormDialog(QDialog):
         if f.kind == "combo":
             w = QComboBox()
             w.setEditable(True)
+            w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(20)
             w.addItems(list(f.choices))
             w.setCurrentText(str(f.default or ""))
             if w.lineEdit():
