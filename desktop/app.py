@@ -55,6 +55,16 @@ class Pilothouse:
             page.set_engine_available(self.status.is_connected)
         # Run → the new container is shown on the Containers page (its detail page, once it exists).
         self.images_page.container_created.connect(self._on_images_container_created)
+        self.containers_page.context_menu_extenders.append(self._extend_container_menu)
+
+    def _extend_container_menu(self, menu, containers) -> None:
+        """Commit / export entries in the Containers page's context menu (one container)."""
+        if len(containers) != 1:
+            return
+        c = containers[0]
+        menu.addSeparator()
+        menu.addAction("Commit to image…").triggered.connect(lambda: self.images_page.commit_container(c.id, c.name))
+        menu.addAction("Export filesystem…").triggered.connect(lambda: self.images_page.export_container(c.id, c.name))
 
     def _on_images_container_created(self, cid: str) -> None:
         self.window.show_page("containers")

@@ -15,7 +15,8 @@ from desktop.presentation import age
 from desktop.state.objects_state import ObjectsState
 from desktop.ui.build_dialog import build_dialog
 from desktop.ui.dialogs import confirm
-from desktop.ui.object_forms import import_dialog, load_dialog, login_dialog, save_dialog, tag_dialog
+from desktop.ui.object_forms import (commit_dialog, export_dialog, import_dialog, load_dialog, login_dialog,
+                                     save_dialog, tag_dialog)
 from desktop.ui.object_model import Column, ObjectTableModel
 from desktop.ui.object_page import ObjectPage
 from desktop.ui.pull_dialog import pull_dialog, push_dialog
@@ -244,3 +245,16 @@ class ImagesPage(ObjectPage):
         dlg = login_dialog(self, self.client, registry)
         self.keep("login_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: r))
+
+    # -- container → image (from the Containers page's context menu or the detail page) -------------
+    def commit_container(self, container_id: str, name: str):
+        """Open the Commit form for a container; the message says what was made."""
+        dlg = commit_dialog(self.window(), self.state.objects, container_id, name)
+        self.keep("commit_dialog_opened", dlg)
+        return self.spawn(self._report_done(dlg, lambda image_id: f"Committed {name} as image {image_id[7:19]}."))
+
+    def export_container(self, container_id: str, name: str):
+        """Open the Export form: the container's filesystem to a tar file, with progress."""
+        dlg = export_dialog(self.window(), self.client, container_id, name)
+        self.keep("export_dialog_opened", dlg)
+        return self.spawn(self._report_done(dlg, lambda path: f"Exported {name}'s filesystem to {path}."))

@@ -1,0 +1,190 @@
+"""Images/volumes benchmark: page ready vs raw list API time; pull progress repaint rate and UI stalls.
+
+Run: `python bench/images.py` (uses PILOTHOUSE_TEST_DOCKER_HOST, or starts and destroys a private
+dockerd). Prints FIGURE lines; exits 0 whether targets are met or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import statistics
+import sys
+import tarfile
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import docker  # noqa: E402
+
+N_IMAGES = int(os.environ.get("BENCH_IMAGES", "2000"))
+N_VOLUMES = int(os.environ.get("BENCH_VOLUMES", "500"))
+N_LAYERS = 20
+LABEL = "pilothouse.bench"
+HOST: list[str] = []
+
+
+def figure(name: str, value: float, baseline: float, target: str, *, check_ratio: bool = True) -> None:
+    ratio = value / baseline if baseline else float("inf")
+    op, num = ("<=", float(target[2:].rstrip("msx/")))
+    checked = ratio if check_ratio else value
+    ok = checked <= num
+    print(f"FIGURE {name} value={value:.4g} baseline={baseline:.4g} ratio={ratio:.3g} target={op}{target[2:]} "
+          f"{'PASS' if ok else 'MISS'}", flush=True)
+
+
+def arrange(api: docker.APIClient) -> None:
+    """N_IMAGES distinct images (one shared empty layer, distinct configs) and N_VOLUMES volumes."""
+    have = len(api.images(filters={"label": LABEL}))
+    buf = io.BytesIO()
+    tarfile.open(fileobj=buf, mode="w").close()
+    data = buf.getvalue()
+
+    def make(i: int) -> None:
+        c = docker.APIClient(base_url=HOST[0], version=api.api_version, timeout=120)
+        try:
+            c.import_image_from_data(data, repository=f"bench/img{i:05d}", tag="1",
+                                     changes=[f"LABEL {LABEL}={i}"])
+        finally:
+            c.close()
+
+    with ThreadPoolExecutor(8) as ex:
+        list(ex.map(make, range(have, N_IMAGES)))
+    existing = {v["Name"] for v in (api.volumes().get("Volumes") or [])}
+    with ThreadPoolExecutor(8) as ex:
+        list(ex.map(lambda i: api.create_volume(f"bench-vol-{i:04d}", labels={LABEL: "1"}),
+                    [i for i in range(N_VOLUMES) if f"bench-vol-{i:04d}" not in existing]))
+
+
+def layered_image(api: docker.APIClient, ref: str) -> str:
+    with tempfile.TemporaryDirectory() as d:
+        lines = ["FROM pilothouse-test/busybox:latest"]
+        lines += [f"RUN head -c 400000 /dev/urandom > /layer{i}" for i in range(N_LAYERS)]
+        Path(d, "Dockerfile").write_text("\n".join(lines) + "\n")
+        for item in api.build(path=d, tag=ref, rm=True, decode=True):
+            if "error" in item:
+                raise RuntimeError(item["error"])
+    return api.inspect_image(ref)["Id"]
+
+
+def main() -> int:
+    from tests.harness.private_engine import PrivateEngine, ensure_test_image
+    from tests.harness.registry import Registry
+
+    host = os.environ.get("PILOTHOUSE_TEST_DOCKER_HOST")
+    eng = None
+    if not host:
+        eng = PrivateEngine()
+        eng.start()
+        host = eng.host
+    reg = Registry()
+    try:
+        ensure_test_image(host)
+        reg.start()
+        HOST.append(host)
+        api = docker.APIClient(base_url=host, version="auto", timeout=300)
+        t0 = time.perf_counter()
+        arrange(api)
+        print(f"# arranged {N_IMAGES} images, {N_VOLUMES} volumes in {time.perf_counter() - t0:.1f}s", flush=True)
+        ref = f"{reg.address}/bench/layers:1"
+        layered_image(api, ref)
+        for item in api.push(f"{reg.address}/bench/layers", tag="1", stream=True, decode=True):
+            if "error" in item:
+                raise RuntimeError(item["error"])
+        run_ui(host, api, ref)
+        api.close()
+    finally:
+        reg.stop()
+        if eng is not None:
+            eng.destroy()
+    return 0
+
+
+def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
+    import qasync
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import Pilothouse
+    from desktop.engine.endpoints import Endpoint
+
+    qapp = QApplication.instance() or QApplication(sys.argv)
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    ph = Pilothouse([Endpoint(host, "--host")])
+
+    async def settle() -> None:
+        fut = loop.create_future()
+        QTimer.singleShot(0, lambda: fut.done() or fut.set_result(None))
+        await fut
+
+    async def go() -> None:
+        ph.window.resize(1200, 720)
+        ph.window.show()
+        ph.start()
+        await ph.first_load(120)
+        ph.window.show_page("images")
+        await settle()
+        # -- page ready vs raw list calls, alternated, medians of 5 --------------------------------
+        ready, raw = [], []
+        for _ in range(5):
+            t = time.perf_counter()
+            await loop.run_in_executor(None, api.images)
+            await loop.run_in_executor(None, api.volumes)
+            raw.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            await ph.objects.resync()  # lists images, volumes, networks, usage → stores → models
+            await settle()
+            ph.images_page.view.viewport().repaint()
+            ready.append(time.perf_counter() - t)
+        assert ph.images_page.model.rowCount() >= N_IMAGES and ph.volumes_page.model.rowCount() >= N_VOLUMES
+        figure("images_volumes_page_ready_s", statistics.median(ready), statistics.median(raw), "<=1.5")
+
+        # -- a pull with 20 layers: repaint rate and UI-thread stall ------------------------------
+        api.remove_image(pull_ref)
+        from desktop.ui.pull_dialog import pull_dialog
+
+        dlg = pull_dialog(ph.images_page, ph.client, pull_ref)
+        dlg.open()
+        gaps: list[float] = []
+        last = [time.perf_counter()]
+
+        def tick() -> None:
+            now = time.perf_counter()
+            gaps.append((now - last[0]) * 1000 - 5)
+            last[0] = now
+
+        probe = QTimer()
+        probe.setInterval(5)
+        probe.timeout.connect(tick)
+        probe.start()
+        t = time.perf_counter()
+        fut = asyncio.ensure_future(dlg.ask())
+        dlg._on_ok_clicked()
+        await fut
+        elapsed = time.perf_counter() - t
+        probe.stop()
+        panel = dlg.progress
+        rate = panel.repaints / elapsed
+        print(f"# pull: {len(panel.layers.layers)} layers, {panel.layers.updates} progress messages, "
+              f"{panel.repaints} repaints in {elapsed:.2f}s", flush=True)
+        figure("pull_repaints_per_s", rate, panel.layers.updates / elapsed, "<=30/s", check_ratio=False)
+        figure("pull_ui_stall_max_ms", max(gaps, default=0.0), statistics.median(gaps) if gaps else 0.0, "<=50ms",
+               check_ratio=False)
+        await ph.aclose()
+
+    try:
+        with loop:
+            loop.run_until_complete(go())
+    finally:
+        asyncio.set_event_loop(None)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
