@@ -94,3 +94,23 @@ def registry() -> Iterator[Registry]:
     reg.start()
     yield reg
     reg.stop()
+
+
+def htpasswd_line(user: str, password: str) -> str:
+    """A bcrypt htpasswd line (docker-registry accepts only bcrypt), without apache2-utils."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import crypt
+
+        return f"{user}:{crypt.crypt(password, crypt.mksalt(crypt.METHOD_BLOWFISH))}\n"
+
+
+@pytest.fixture(scope="session")
+def auth_registry() -> Iterator[Registry]:
+    """A registry that wants user `pilot`, password `s3cret-pw`."""
+    reg = Registry(htpasswd=htpasswd_line("pilot", "s3cret-pw"))
+    reg.start()
+    yield reg
+    reg.stop()
