@@ -31,6 +31,7 @@ class VolumesPage(ObjectPage):
         self.client = client
         self.state = state
         self.files = VolumeFiles(client)
+        self._sizes_measured = False
         usage = state.usage
         columns = [
             Column("Name", lambda v: v.name),
@@ -60,6 +61,12 @@ class VolumesPage(ObjectPage):
         self.add_button("sizes", "Measure sizes", self.measure_sizes, tip="Read sizes from disk usage")
         self.finish_toolbar()
         self.view.doubleClicked.connect(lambda _idx: self.browse_selected())
+
+    def showEvent(self, event) -> None:  # noqa: N802 - sizes need `system df`: measured when first looked at
+        super().showEvent(event)
+        if self._engine_available and not self._sizes_measured and self.state.volumes.loaded:
+            self._sizes_measured = True
+            self.measure_sizes()
 
     def context_actions(self, items: list) -> list:
         if not items:
@@ -180,7 +187,5 @@ class VolumesPage(ObjectPage):
 
     def measure_sizes(self):
         async def go():
-            self.message.show_info("Measuring volume sizes…")
             await self.state.volumes.load_sizes()
-            self.message.hide()
         return self.spawn(go())

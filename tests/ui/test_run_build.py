@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import socket
 
+import docker
+
 import pytest
 
-from tests.ui.objects_helpers import field_error, fill, open_dialog, select, submit_and_wait_closed, submit_and_wait_error
+from tests.ui.objects_helpers import click, field_error, fill, open_dialog, select, submit_and_wait_closed, submit_and_wait_error
 
 
 @pytest.fixture
@@ -111,3 +113,21 @@ def test_failed_build_shows_the_failing_step(page, qtbot, docker_api, test_image
     assert "Step 3/4 : RUN exit 3" in err and "3" in err
     assert "echo never" not in dlg.progress.log.toPlainText().split("Step 3/4")[0]
     dlg.reject()
+
+
+def test_build_cancel_stops_it(page, qtbot, docker_api, test_image, run_id, tmp_path):
+    (tmp_path / "Dockerfile").write_text(f"FROM {test_image}\nRUN echo started && sleep 60\n")
+    dlg = open_dialog(qtbot, page, "build", "build_dialog_opened")
+    tag = f"pht-{run_id}/cancelled:1"
+    fill(qtbot, dlg, folder=str(tmp_path), tag=tag)
+    click(qtbot, dlg.ok_button)
+    qtbot.waitUntil(lambda: "started" in dlg.progress.log.toPlainText(), timeout=30000)
+    click(qtbot, dlg.cancel_button)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    # the engine stops the build when its client goes away: the RUN step's container stops
+    def build_step_running() -> bool:
+        return any("sleep 60" in c["Command"] for c in docker_api.containers())
+
+    qtbot.waitUntil(lambda: not build_step_running(), timeout=20000)
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_api.inspect_image(tag)
