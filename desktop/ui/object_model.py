@@ -38,6 +38,7 @@ class ObjectTableModel(QAbstractTableModel):
         self._key = key
         self._keys: list[str] = []
         self._row: dict[str, int] = {}
+        self._sort: tuple[int, Qt.SortOrder] | None = None
         self._rebuild()
         store.reset.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
@@ -48,8 +49,45 @@ class ObjectTableModel(QAbstractTableModel):
         return self._columns
 
     def _rebuild(self) -> None:
-        self._keys = [self._key(i) for i in self._store.all()]
+        self._keys = self._sorted_keys([self._key(i) for i in self._store.all()])
         self._row = {k: r for r, k in enumerate(self._keys)}
+
+    # Sorting happens here, in Python's sort with one key call per row, instead of in the proxy
+    # (whose comparisons call data() through Qt twice per comparison: ~40k calls for 2,000 rows).
+    def _sorted_keys(self, keys: list[str]) -> list[str]:
+        if self._sort is None:
+            return keys
+        col, order = self._sort
+        c = self._columns[col]
+        keyfn = c.sort or c.text
+        get = self._store.get
+
+        def k(key: str):
+            v = keyfn(get(key))
+            return (0, v) if not isinstance(v, str) else (1, v.lower())
+
+        return sorted(keys, key=k, reverse=order == Qt.SortOrder.DescendingOrder)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        if not 0 <= column < len(self._columns):
+            return
+        self._sort = (column, order)
+        self._resort()
+
+    def _resort(self) -> None:
+        if self._sort is None:
+            return
+        new = self._sorted_keys(self._keys)
+        if new == self._keys:
+            return
+        self.layoutAboutToBeChanged.emit()
+        old_keys = self._keys
+        self._keys = new
+        self._row = {k: r for r, k in enumerate(self._keys)}
+        persistent = self.persistentIndexList()
+        self.changePersistentIndexList(
+            persistent, [self.index(self._row[old_keys[i.row()]], i.column()) for i in persistent])
+        self.layoutChanged.emit()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._keys)
@@ -113,6 +151,7 @@ class ObjectTableModel(QAbstractTableModel):
                 self._row[k] = len(self._keys)
                 self._keys.append(k)
             self.endInsertRows()
+        self._resort()
 
     def _on_store_removed(self, keys: list[str]) -> None:
         for r in sorted((self._row[k] for k in keys if k in self._row), reverse=True):
@@ -129,17 +168,19 @@ class ObjectFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._text = ""
         self._pred: Callable[[Any], bool] | None = None
-        self.setSortRole(SortRole)
         self.setDynamicSortFilter(True)
-        self.setSortCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+
+    def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
+        """Sorted by the source model (fast); the proxy only filters and keeps the source order."""
+        self.sourceModel().sort(column, order)
 
     def set_text(self, text: str) -> None:
         self._text = text.strip().lower()
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def set_predicate(self, pred: Callable[[Any], bool] | None) -> None:
         self._pred = pred
-        self.invalidateFilter()
+        self.invalidateRowsFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         model: ObjectTableModel = self.sourceModel()

@@ -56,7 +56,6 @@ class VolumeBrowser(QDialog):
         lay.addLayout(bar)
         lay.addWidget(self.message)
         lay.addWidget(self.table, 1)
-        self.finished.connect(self._on_finished)
 
     async def _guard(self, coro):
         try:
@@ -115,6 +114,3 @@ class VolumeBrowser(QDialog):
                 self.message.show_info(f"Uploaded to {where}.")
                 await self.load(self.path)
         return self.tasks.spawn(go())
-
-    def _on_finished(self, _code: int) -> None:
-        self.tasks.spawn(self.tasks.cancel_all())
