@@ -46,24 +46,19 @@ class ObjectsClient:
     async def container_refs(self, ids: list[str] | None = None) -> list[ContainerRefs]:
         """Image, volumes and networks of every container (or of the given ids)."""
         filters = {"id": ids} if ids else {}
-        raw = await self._call("list", "containers", self.client.api.containers, all=True, filters=filters)
-        return [ContainerRefs.from_api(r) for r in raw]
+        api = self.client.api
+        # Records are built in the executor too: thousands of rows must not cost the UI thread.
+        return await self._call("list", "containers",
+                                lambda: [ContainerRefs.from_api(r) for r in api.containers(all=True, filters=filters)])
 
     async def _users(self, filters: Mapping[str, Any]) -> list[str]:
         raw = await self._call("list", "containers", self.client.api.containers, all=True, filters=dict(filters))
         return sorted(ContainerRefs.from_api(r).name for r in raw)
 
     # -- images ---------------------------------------------------------------------------------
-    async def list_images(self, ids: list[str] | None = None) -> list[Image]:
-        api = self.client.api
-        if ids:
-            # The list API has no id filter; inspect-free route: list all and pick (cheap, one call).
-            raw = await self._call("list", "images", api.images, all=False)
-            wanted = set(ids)
-            raw = [r for r in raw if r["Id"] in wanted]
-        else:
-            raw = await self._call("list", "images", api.images, all=False)
-        return [Image.from_api(r, self.engine_id) for r in raw]
+    async def list_images(self) -> list[Image]:
+        api, eid = self.client.api, self.engine_id
+        return await self._call("list", "images", lambda: [Image.from_api(r, eid) for r in api.images(all=False)])
 
     async def image_history(self, image_id: str) -> list[ImageLayer]:
         raw = await self._call("read the history of", f"image {image_id[7:19]}", self.client.api.history, image_id)
@@ -117,8 +112,9 @@ class ObjectsClient:
 
     # -- volumes --------------------------------------------------------------------------------
     async def list_volumes(self) -> list[Volume]:
-        raw = await self._call("list", "volumes", self.client.api.volumes)
-        return [Volume.from_api(v, self.engine_id) for v in (raw.get("Volumes") or [])]
+        api, eid = self.client.api, self.engine_id
+        return await self._call("list", "volumes",
+                                lambda: [Volume.from_api(v, eid) for v in (api.volumes().get("Volumes") or [])])
 
     async def inspect_volume(self, name: str) -> Volume:
         return Volume.from_api(await self._call("inspect", f"volume {name}", self.client.api.inspect_volume, name),
@@ -148,8 +144,8 @@ class ObjectsClient:
 
     # -- networks -------------------------------------------------------------------------------
     async def list_networks(self) -> list[Network]:
-        raw = await self._call("list", "networks", self.client.api.networks)
-        return [Network.from_api(n, self.engine_id) for n in raw]
+        api, eid = self.client.api, self.engine_id
+        return await self._call("list", "networks", lambda: [Network.from_api(n, eid) for n in api.networks()])
 
     async def inspect_network(self, net_id: str) -> Network:
         raw = await self._call("inspect", f"network {net_id[:12]}", self.client.api.inspect_network, net_id)

@@ -106,12 +106,14 @@ class StreamJob:
         def worker() -> None:
             err: BaseException | None = None
             api = None
+            stream = None
             try:
                 api = make_api_client(endpoint, timeout=None, version=version)
                 _record_responses(api, self._responses)
                 if self._cancelled.is_set():
                     return
-                for item in self._start(api):
+                stream = self._start(api)
+                for item in stream:
                     if self._cancelled.is_set():
                         break
                     if self._check and (msg := stream_error(item)):
@@ -123,6 +125,13 @@ class StreamJob:
             except BaseException as exc:  # noqa: BLE001 - reported to the awaiting coroutine
                 err = exc
             finally:
+                # Close the generator now so its own clean-up (partial files) runs here, not at GC.
+                close = getattr(stream, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception:  # noqa: BLE001
+                        pass
                 if api is not None:
                     api.close()
                 if not loop.is_closed():

@@ -182,6 +182,13 @@ class ImagesPage(ObjectPage):
             return
         errors = []
         for im in items:
+            in_use = usage.image_users(im.id)
+            if in_use and not force:
+                # Refuse before untagging anything: a half-untagged image helps nobody.
+                errors.append(f"{im.display_name} is used by {', '.join(in_use)}: remove "
+                              f"{'those containers' if len(in_use) > 1 else 'that container'} first, "
+                              "or remove with force.")
+                continue
             try:
                 # Untag each tag (the last removal deletes the image); a dangling image by id.
                 for ref in (im.tags or (im.id,)):

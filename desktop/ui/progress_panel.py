@@ -65,6 +65,10 @@ class ProgressPanel(QWidget):
         self.hide()
 
     def start(self, caption: str) -> None:
+        """Begin a (new) transfer: earlier attempts' state is dropped."""
+        self.layers, self.build = LayerProgress(), BuildProgress()
+        self.bytes_done, self._pending_lines, self._dirty = 0, [], False
+        self.table.setRowCount(0)
         self.caption.setText(caption)
         self.show()
         self._timer.start()
