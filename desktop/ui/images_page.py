@@ -92,7 +92,7 @@ class ImagesPage(ObjectPage):
     def _on_usage_changed(self) -> None:
         self.model.usage_changed()
         if any(not cb.isChecked() for cb in self.toggles.values()):
-            self.proxy.invalidateRowsFilter()
+            self.proxy.refilter()
 
     def context_actions(self, items: list) -> list:
         if not items:

@@ -176,11 +176,19 @@ class ObjectFilterProxy(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         self._text = text.strip().lower()
-        self.invalidateRowsFilter()
+        self.refilter()
 
     def set_predicate(self, pred: Callable[[Any], bool] | None) -> None:
         self._pred = pred
-        self.invalidateRowsFilter()
+        self.refilter()
+
+    def refilter(self) -> None:
+        """Re-run the filter (Qt ≥ 6.10 wants begin/endFilterChange; older ones invalidateFilter)."""
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self.endFilterChange()
+        else:
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         model: ObjectTableModel = self.sourceModel()
