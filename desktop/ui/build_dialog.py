@@ -51,6 +51,9 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
             where = f" at {b.failed_step}" if b.failed_step else ""
             dlg.progress.caption.setText(f"Failed at step {b.step}/{b.steps}." if b.steps else "Failed.")
             dlg.progress.bar.setStyleSheet("QProgressBar::chunk { background: #d92d20; }")
+            dlg.progress.stop()  # flush the last lines before looking for the step
+            if b.failed_step:
+                dlg.progress.show_failed_step(b.failed_step)
             raise FormErrors({"form": f"The build failed{where}: {b.error or err.detail}"}) from err
         finally:
             dlg.progress.stop()

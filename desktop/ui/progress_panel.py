@@ -77,6 +77,17 @@ class ProgressPanel(QWidget):
         self._timer.stop()
         self._repaint()
 
+    def show_failed_step(self, step_line: str) -> None:
+        """Select the failing step's line in the build log and scroll to it."""
+        from PySide6.QtGui import QTextCursor, QTextDocument
+
+        doc = self.log.document()
+        found = doc.find(step_line, 0, QTextDocument.FindFlag(0))
+        if not found.isNull():
+            found.movePosition(QTextCursor.MoveOperation.EndOfBlock, QTextCursor.MoveMode.KeepAnchor)
+            self.log.setTextCursor(found)
+            self.log.centerCursor()
+
     # -- feeding (cheap; called per message) ----------------------------------------------------------
     def feed_layers(self, item: dict) -> None:
         self.layers.feed(item)

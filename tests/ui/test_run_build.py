@@ -111,6 +111,7 @@ def test_failed_build_shows_the_failing_step(page, qtbot, docker_api, test_image
     fill(qtbot, dlg, folder=str(tmp_path), tag=f"pht-{run_id}/failed:1")
     err = submit_and_wait_error(qtbot, dlg, "form")
     assert "Step 3/4 : RUN exit 3" in err and "3" in err
+    assert dlg.progress.log.textCursor().selectedText().startswith("Step 3/4 : RUN exit 3")
     assert "echo never" not in dlg.progress.log.toPlainText().split("Step 3/4")[0]
     dlg.reject()
 
@@ -131,3 +132,45 @@ def test_build_cancel_stops_it(page, qtbot, docker_api, test_image, run_id, tmp_
     qtbot.waitUntil(lambda: not build_step_running(), timeout=20000)
     with pytest.raises(docker.errors.ImageNotFound):
         docker_api.inspect_image(tag)
+
+
+# -- hypothesis through the form: no crash, nothing malformed reaches the engine ------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_text = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=16)
+_port = st.one_of(_text, st.builds(lambda ip, c, p: f"{ip}{c}{p}", st.sampled_from(["", "127.0.0.1::", ":", "x:"]),
+                                   st.integers(-1, 70000), st.sampled_from(["", "/udp", "/tcp", "/bad"])))
+_env = st.one_of(_text, st.builds(lambda k, v: f"{k}={v}", _text, _text))
+_mount = st.one_of(_text, st.builds(lambda s, t: f"{s}:{t}", st.sampled_from(["/tmp", "phv", "rel", ""]),
+                                    st.sampled_from(["/m", "m", "/", ""])))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+@given(port=_port, env=_env, mount=_mount)
+def test_run_form_generated_input(page, qtbot, docker_api, test_image, port, env, mount):
+    before = {c["Id"] for c in docker_api.containers(all=True)}
+    page.run_selected()
+    qtbot.waitUntil(lambda: page.run_dialog_opened is not None and page.run_dialog_opened.isVisible(), timeout=5000)
+    dlg = page.run_dialog_opened
+    dlg.set_value("image", test_image)
+    dlg.set_value("ports", port)
+    dlg.set_value("env", env)
+    dlg.set_value("mounts", mount)
+    dlg.set_value("command", "sleep 5")
+    dlg.set_value("auto_remove", False)
+    click(qtbot, dlg.ok_button)
+    qtbot.waitUntil(lambda: not dlg.isVisible() or (dlg.ok_button.isEnabled() and any(
+        field_error(dlg, k) for k in ("ports", "env", "mounts", "form"))), timeout=30000)
+    new = {c["Id"] for c in docker_api.containers(all=True)} - before
+    if dlg.isVisible():
+        errors = {k: field_error(dlg, k) for k in ("ports", "env", "mounts", "form") if field_error(dlg, k)}
+        # an input field was refused: nothing was left on the engine
+        assert errors and not new, errors
+        dlg.reject()
+    else:
+        assert len(new) == 1
+        docker_api.remove_container(new.pop(), force=True)
+    for v in docker_api.volumes().get("Volumes") or []:
+        if v["Name"] == "phv":
+            docker_api.remove_volume("phv", force=True)
