@@ -212,7 +212,10 @@ async def login(client: EngineClient, registry: str, username: str, password: st
             raise EngineError(f"The credential helper docker-credential-{helper} could not store the login: {exc}") from exc
         where = f"the docker-credential-{helper} helper"
     elif shutil.which("docker"):
-        argv = ["docker", "login", "--username", username, "--password-stdin", registry]
+        # The CLI asks the same engine to check the login, then stores it as it always does.
+        host = client.endpoint.host if client.endpoint else None
+        argv = ["docker", *(["--host", host] if host else []), "login", "--username", username,
+                "--password-stdin", registry]
 
         def cli() -> subprocess.CompletedProcess:
             return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60)

@@ -8,11 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import docker.types
+
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import ConflictError, EngineError, NotFoundError, translate
 from desktop.engine.object_records import (ContainerRefs, DiskUsage, Image, ImageLayer, Network, Plugin,
                                            UsageRow, Volume)
-from desktop.engine.specs import parse_name, parse_repository, parse_subnet, parse_tag
+from desktop.engine.specs import SpecError, parse_name, parse_repository, parse_subnet, parse_tag
 
 
 class InUseError(ConflictError):
@@ -88,7 +90,7 @@ class ObjectsClient:
                     pass
                 users = await self._users({"ancestor": image_id})
                 if "referenced in multiple repositories" in words:
-                    raise ConflictError(f"The image is tagged several times; remove a single tag, "
+                    raise ConflictError("The image is tagged several times; remove a single tag, "
                                         "or remove with force to drop all of its tags.", words) from exc
                 who = _names(users) if users else "a container"
                 running = "running" in words
@@ -154,13 +156,10 @@ class ObjectsClient:
     async def create_network(self, name: str, subnet: str = "", gateway: str = "", *, internal: bool = False,
                              labels: Mapping[str, str] | None = None) -> str:
         """Create a bridge network; returns its id. Subnet and gateway are validated first."""
-        import docker.types
-
         name = parse_name(name, "network")
         ipam = None
         if subnet.strip() or gateway.strip():
             if not subnet.strip():
-                from desktop.engine.specs import SpecError
                 raise SpecError("A gateway needs a subnet.")
             sn, gw = parse_subnet(subnet, gateway)
             ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=sn, gateway=gw)])
@@ -221,4 +220,4 @@ class ObjectsClient:
         return reclaimed, errors
 
 
-__all__ = ["ObjectsClient", "InUseError", "NotFoundError"]
+__all__ = ["ObjectsClient", "InUseError", "NotFoundError", "EngineError"]

@@ -6,7 +6,6 @@ import io
 import os
 import tarfile
 
-import docker
 import pytest
 
 from desktop.engine.image_transfer import build_job, export_job, import_image, load_job, pull_job, push_job, save_job
