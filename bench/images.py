@@ -27,6 +27,7 @@ N_IMAGES = int(os.environ.get("BENCH_IMAGES", "2000"))
 N_VOLUMES = int(os.environ.get("BENCH_VOLUMES", "500"))
 N_LAYERS = 20
 LABEL = "pilothouse.bench"
+STALLS: list[tuple[float, float]] = []  # (start, end) perf_counter of UI gaps > 15 ms, for diagnosis
 
 
 def figure(name: str, value: float, baseline: float, target: str, *, check_ratio: bool = True) -> None:
@@ -176,6 +177,8 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
         def tick() -> None:
             now = time.perf_counter()
             gaps.append((now - last[0]) * 1000 - 5)
+            if gaps[-1] > 15:
+                STALLS.append((last[0], now))
             last[0] = now
 
         probe = QTimer()

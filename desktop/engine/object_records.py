@@ -49,6 +49,36 @@ class Image:
         )
 
 
+def parse_rfc3339(text: str) -> float:
+    """Engine timestamps ("2026-11-28T03:52:17.159266007Z") as epoch seconds; 0 when unreadable."""
+    from datetime import datetime
+
+    if not text:
+        return 0.0
+    head, _, frac = text.rstrip("Z").partition(".")
+    tz = ""
+    for sign in ("+", "-"):
+        if sign in frac:
+            frac, tz = frac.split(sign, 1)[0], sign + frac.split(sign, 1)[1]
+    if not tz and len(head) > 19:
+        head, tz = head[:19], head[19:]
+    try:
+        dt = datetime.fromisoformat(f"{head}.{(frac or '0')[:6]:0<6}{tz or '+00:00'}")
+    except ValueError:
+        return 0.0
+    return dt.timestamp()
+
+
+def image_from_inspect(raw: Mapping[str, Any], engine_id: str = "") -> Image:
+    """An Image record from `inspect` (same fields as the list API gives)."""
+    return Image(
+        id=raw["Id"], tags=tuple(t for t in (raw.get("RepoTags") or []) if t != NONE_TAG),
+        digests=tuple(raw.get("RepoDigests") or ()), size=int(raw.get("Size") or 0),
+        created=parse_rfc3339(raw.get("Created", "")), labels=_frozen((raw.get("Config") or {}).get("Labels")),
+        engine_id=engine_id,
+    )
+
+
 @dataclass(frozen=True)
 class ImageLayer:
     """One row of `docker history`."""

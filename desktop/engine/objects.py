@@ -8,12 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import docker.errors
 import docker.types
 
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import ConflictError, EngineError, NotFoundError, translate
 from desktop.engine.object_records import (ContainerRefs, DiskUsage, Image, ImageLayer, Network, Plugin,
-                                           UsageRow, Volume)
+                                           UsageRow, Volume, image_from_inspect)
 from desktop.engine.specs import SpecError, parse_name, parse_repository, parse_subnet, parse_tag
 
 
@@ -61,6 +62,21 @@ class ObjectsClient:
     async def list_images(self) -> list[Image]:
         api, eid = self.client.api, self.engine_id
         return await self._call("list", "images", lambda: [Image.from_api(r, eid) for r in api.images(all=False)])
+
+    async def inspect_images(self, refs: list[str]) -> dict[str, Image | None]:
+        """Inspect each reference (id or name); None for those that no longer exist."""
+        api, eid = self.client.api, self.engine_id
+
+        def each() -> dict[str, Image | None]:
+            out: dict[str, Image | None] = {}
+            for ref in refs:
+                try:
+                    out[ref] = image_from_inspect(api.inspect_image(ref), eid)
+                except docker.errors.NotFound:
+                    out[ref] = None
+            return out
+
+        return await self._call("inspect", "images", each)
 
     async def image_history(self, image_id: str) -> list[ImageLayer]:
         raw = await self._call("read the history of", f"image {image_id[7:19]}", self.client.api.history, image_id)

@@ -94,3 +94,33 @@ def test_stores_relist_after_reconnect(restartable_engine, run):
             await client.aclose()
 
     run(go())
+
+
+def test_a_tag_moving_to_another_image_leaves_the_old_one(engine_host, run, docker_cli, docker_api, test_image,
+                                                          make_container, run_id):
+    async def go():
+        client = EngineClient([Endpoint(engine_host, "--host")])
+        status = ConnectionStatus()
+        sync = EngineSync(client, ContainerStore(), status)
+        state = ObjectsState(client)
+        state.attach(sync)
+        sync.start()
+        await until(lambda: status.current.loaded)
+        ref = f"pht-{run_id}/moving:1"
+        base = docker_api.inspect_image(test_image)["Id"]
+        other = docker_api.commit(make_container(), repository=f"pht-{run_id}/other", tag="1")["Id"]
+        try:
+            assert docker_cli("tag", base, ref).returncode == 0
+            await until(lambda: ref in state.images.get(base).tags)
+            assert docker_cli("tag", other, ref).returncode == 0
+            await until(lambda: ref in state.images.get(other).tags and ref not in state.images.get(base).tags)
+            assert docker_cli("rmi", ref, f"pht-{run_id}/other:1").returncode == 0
+            await until(lambda: state.images.get(other) is None)
+            assert sorted(i.id for i in state.images.all()) == sorted(i["Id"] for i in docker_api.images())
+        finally:
+            docker_cli("rmi", "-f", other)
+            await sync.aclose()
+            await state.aclose()
+            await client.aclose()
+
+    run(go())
