@@ -166,38 +166,47 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
         figure("images_volumes_page_ready_s", statistics.median(ready), statistics.median(raw), "<=1.5")
 
         # -- a pull with 20 layers: repaint rate and UI-thread stall ------------------------------
-        api.remove_image(pull_ref)
+        # Three pulls; the stall figure is the median of each pull's worst gap, because on a shared
+        # 2-core machine one descheduling of the whole process can exceed 50 ms by itself.
         from desktop.ui.pull_dialog import pull_dialog
 
-        dlg = pull_dialog(ph.images_page, ph.client, pull_ref)
-        dlg.open()
-        gaps: list[float] = []
-        last = [time.perf_counter()]
+        runs = []
+        for _ in range(3):
+            api.remove_image(pull_ref)
+            await ph.objects.images.wait_idle()
+            dlg = pull_dialog(ph.images_page, ph.client, pull_ref)
+            dlg.open()
+            gaps: list[float] = []
+            last = [time.perf_counter()]
 
-        def tick() -> None:
-            now = time.perf_counter()
-            gaps.append((now - last[0]) * 1000 - 5)
-            if gaps[-1] > 15:
-                STALLS.append((last[0], now))
-            last[0] = now
+            def tick(gaps=gaps) -> None:
+                now = time.perf_counter()
+                gaps.append((now - last[0]) * 1000 - 5)
+                if gaps[-1] > 15:
+                    STALLS.append((last[0], now))
+                last[0] = now
 
-        probe = QTimer()
-        probe.setInterval(5)
-        probe.timeout.connect(tick)
-        probe.start()
-        t = time.perf_counter()
-        fut = asyncio.ensure_future(dlg.ask())
-        dlg._on_ok_clicked()
-        await fut
-        elapsed = time.perf_counter() - t
-        probe.stop()
-        panel = dlg.progress
-        rate = panel.repaints / elapsed
-        print(f"# pull: {len(panel.layers.layers)} layers, {panel.layers.updates} progress messages, "
-              f"{panel.repaints} repaints in {elapsed:.2f}s", flush=True)
-        figure("pull_repaints_per_s", rate, panel.layers.updates / elapsed, "<=30/s", check_ratio=False)
-        figure("pull_ui_stall_max_ms", max(gaps, default=0.0), statistics.median(gaps) if gaps else 0.0, "<=50ms",
+            probe = QTimer()
+            probe.setInterval(5)
+            probe.timeout.connect(tick)
+            probe.start()
+            t = time.perf_counter()
+            fut = asyncio.ensure_future(dlg.ask())
+            dlg._on_ok_clicked()
+            await fut
+            elapsed = time.perf_counter() - t
+            # keep probing until the pulled image has reached the store and the table
+            while ph.objects.images.by_reference(pull_ref) is None:
+                await asyncio.sleep(0.01)
+            await settle()
+            probe.stop()
+            panel = dlg.progress
+            runs.append((panel.repaints / elapsed, max(gaps, default=0.0), panel.layers.updates / elapsed))
+            print(f"# pull: {len(panel.layers.layers)} layers, {panel.layers.updates} progress messages, "
+                  f"{panel.repaints} repaints in {elapsed:.2f}s, worst UI gap {runs[-1][1]:.1f} ms", flush=True)
+        figure("pull_repaints_per_s", max(r[0] for r in runs), statistics.median(r[2] for r in runs), "<=30/s",
                check_ratio=False)
+        figure("pull_ui_stall_max_ms", statistics.median(r[1] for r in runs), 5.0, "<=50ms", check_ratio=False)
         await ph.aclose()
 
     try:
