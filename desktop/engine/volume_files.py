@@ -23,6 +23,13 @@ from desktop.engine.specs import SpecError, parse_name
 HELPER_IMAGE = "pilothouse/helper:scratch"
 HELPER_LABEL = "pilothouse.helper"
 CHUNK = 1 << 20
+# The archive API has no directory listing: it sends the folder's whole tree, file contents
+# included. Listing stops after this many bytes and says the list is partial.
+LIST_BYTE_LIMIT = 128 << 20
+
+
+class _ListLimit(Exception):
+    pass
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,14 @@ def _ensure_helper_image(api: docker.APIClient) -> None:
         tarfile.open(fileobj=buf, mode="w").close()
         repo, tag = HELPER_IMAGE.split(":")
         api.import_image_from_data(buf.getvalue(), repository=repo, tag=tag)
+
+
+class DirListing(list):
+    """A folder's entries; `complete` is False when only part of it could be read."""
+
+    def __init__(self, entries, complete: bool = True) -> None:
+        super().__init__(entries)
+        self.complete = complete
 
 
 class VolumeFiles:
@@ -94,28 +109,38 @@ class VolumeFiles:
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read", what) from exc
 
-    async def list_dir(self, volume: str, path: str = "/") -> list[VolumeEntry]:
-        """The entries directly inside `path` (folders first, then by name)."""
+    async def list_dir(self, volume: str, path: str = "/") -> "DirListing":
+        """The entries directly inside `path` (folders first, then by name); `.complete` is False
+        when the folder's tree was too big to read through (LIST_BYTE_LIMIT)."""
         path = _clean(path)
         api = self.client.api
 
-        def read(cid: str) -> list[VolumeEntry]:
-            stream, stat = api.get_archive(cid, "/v0" + (path if path != "/" else "/."))
+        def read(cid: str) -> DirListing:
+            stream, stat = api.get_archive(cid, "/v0" + (path if path != "/" else "/."), chunk_size=CHUNK)
             if not (stat.get("mode", 0) & (1 << 31)):
                 raise SpecError(f"{path} is not a folder.")
-            out = []
-            with tarfile.open(fileobj=_IterReader(stream), mode="r|") as tf:
-                for m in tf:
-                    rel = m.name.split("/", 1)[1] if "/" in m.name else ""
-                    if not rel or "/" in rel.rstrip("/"):
-                        continue  # the folder itself, or deeper
-                    rel = rel.rstrip("/")
-                    out.append(VolumeEntry(rel, posixpath.join(path, rel), m.isdir(), m.size, m.mode, m.mtime,
-                                           m.linkname))
-            return sorted(out, key=lambda e: (not e.is_dir, e.name))
+            out: list[VolumeEntry] = []
+            complete = True
+            try:
+                self._scan(stream, out, path)
+            except _ListLimit:
+                complete = False  # the rest of the transfer ends with the helper container
+            return DirListing(sorted(out, key=lambda e: (not e.is_dir, e.name)), complete)
 
         async with self.helper(volume, read_only=True) as cid:
             return await self._call(path, read, cid)
+
+    @staticmethod
+    def _scan(stream, out: list, path: str) -> None:
+        reader = _IterReader(stream, limit=LIST_BYTE_LIMIT)
+        with tarfile.open(fileobj=reader, mode="r|") as tf:
+            for m in tf:
+                rel = m.name.split("/", 1)[1] if "/" in m.name else ""
+                if not rel or "/" in rel.rstrip("/"):
+                    continue  # the folder itself, or deeper
+                rel = rel.rstrip("/")
+                out.append(VolumeEntry(rel, posixpath.join(path, rel), m.isdir(), m.size, m.mode, m.mtime,
+                                       m.linkname))
 
     async def download(self, volume: str, path: str, dest: str | Path) -> Path:
         """Copy one file out of the volume to dest (a file path, or a folder to put it in)."""
@@ -227,9 +252,10 @@ class _Chunks:
 class _IterReader(io.RawIOBase):
     """A file-like view of a chunk iterator, for tarfile's streaming mode."""
 
-    def __init__(self, it: Iterator[bytes]) -> None:
+    def __init__(self, it: Iterator[bytes], limit: int | None = None) -> None:
         self._it = iter(it)
         self._buf = b""
+        self._left = limit
 
     def readable(self) -> bool:
         return True
@@ -240,6 +266,10 @@ class _IterReader(io.RawIOBase):
                 self._buf = next(self._it)
             except StopIteration:
                 return 0
+            if self._left is not None:
+                self._left -= len(self._buf)
+                if self._left < 0:
+                    raise _ListLimit()
         n = min(len(b), len(self._buf))
         b[:n] = self._buf[:n]
         self._buf = self._buf[n:]

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, Q
 
 from desktop.engine.errors import EngineError
 from desktop.engine.specs import SpecError
-from desktop.engine.volume_files import VolumeEntry, VolumeFiles
+from desktop.engine.volume_files import LIST_BYTE_LIMIT, VolumeEntry, VolumeFiles
 from desktop.object_presentation import human_size
 from desktop.presentation import age
 from desktop.ui.async_tasks import TaskSet
@@ -70,6 +70,11 @@ class VolumeBrowser(QDialog):
             return
         self.path, self.entries = path, entries
         self.where.setText(f"{self.volume}:{path}")
+        if not entries.complete:
+            self.message.show_info(f"Only part of this folder is listed: it holds more than "
+                                   f"{human_size(LIST_BYTE_LIMIT)}. Export the volume to get everything.")
+        else:
+            self.message.hide()
         self.table.setRowCount(len(entries))
         now = time.time()
         for r, e in enumerate(entries):

@@ -161,3 +161,25 @@ def test_volume_files_browse_upload_download_export_import_clone(client, run, do
                 docker_api.remove_volume(v)
             except docker.errors.NotFound:
                 pass
+
+
+def test_listing_a_huge_folder_stops_and_says_so(client, run, docker_api, run_id, tmp_path, monkeypatch):
+    import desktop.engine.volume_files as vf
+
+    run(client.connect())
+    files = VolumeFiles(client)
+    name = f"pht-{run_id}-big"
+    docker_api.create_volume(name)
+    try:
+        big = tmp_path / "a-big.bin"
+        big.write_bytes(b"x" * 3_000_000)
+        small = tmp_path / "z-small.txt"
+        small.write_text("z")
+        run(files.upload(name, "/", big))
+        run(files.upload(name, "/", small))
+        assert run(files.list_dir(name, "/")).complete
+        monkeypatch.setattr(vf, "LIST_BYTE_LIMIT", 1_000_000)
+        partial = run(files.list_dir(name, "/"))
+        assert not partial.complete and [e.name for e in partial] in ([], ["a-big.bin"])
+    finally:
+        docker_api.remove_volume(name, force=True)
