@@ -68,5 +68,5 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
         Field("target", "Target stage", placeholder="optional"),
         Field("no_cache", "Do not use the build cache", kind="check"),
     ], "Build", submit, object_name="buildDialog", mode="build")
-    dlg._live_check("tag", parse_image_ref)
+    dlg.live_check("tag", parse_image_ref)
     return dlg

@@ -197,6 +197,28 @@ class FormDialog(QDialog):
         if first:
             self.inputs[first].setFocus()
 
+    def live_check(self, key: str, parse) -> None:
+        """Validate a field as it is typed: `parse(text)` raising SpecError puts the sentence beside it."""
+        w = self.inputs[key]
+        if isinstance(w, QPlainTextEdit):
+            signal, text_of = w.textChanged, w.toPlainText
+        elif isinstance(w, QComboBox):
+            signal, text_of = w.currentTextChanged, w.currentText
+        else:
+            signal, text_of = w.textChanged, w.text
+
+        def check(*_args) -> None:
+            label = self.errors[key]
+            try:
+                if text_of().strip():
+                    parse(text_of())
+                label.hide()
+            except SpecError as err:
+                label.setText(str(err))
+                label.show()
+
+        signal.connect(check)
+
     def set_busy(self, busy: bool, text: str = "") -> None:
         self.ok_button.setEnabled(not busy)
         for w in self.inputs.values():

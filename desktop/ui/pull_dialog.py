@@ -21,23 +21,6 @@ class TransferDialog(FormDialog):
         self.progress = ProgressPanel(mode, self)
         self.body.addWidget(self.progress)
 
-    def _live_check(self, key: str, parse) -> None:
-        """Validate a line field as it is typed; the sentence shows beside it."""
-        w = self.inputs[key]
-        signal = w.currentTextChanged if hasattr(w, "currentTextChanged") else w.textChanged
-
-        def check(text: str) -> None:
-            label = self.errors[key]
-            try:
-                if text.strip():
-                    parse(text)
-                label.hide()
-            except SpecError as err:
-                label.setText(str(err))
-                label.show()
-
-        signal.connect(check)
-
 
 def _ref(values: dict, key: str = "reference"):
     try:
@@ -61,7 +44,7 @@ def pull_dialog(parent: QWidget, client: EngineClient, reference: str = "") -> T
     dlg = TransferDialog(parent, "Pull an image", [
         Field("reference", "Image", placeholder="busybox:latest or registry:5000/team/app:1.0", default=reference)],
         "Pull", submit, object_name="pullDialog")
-    dlg._live_check("reference", parse_image_ref)
+    dlg.live_check("reference", parse_image_ref)
     return dlg
 
 
@@ -83,5 +66,5 @@ def push_dialog(parent: QWidget, client: EngineClient, tags: list[str]) -> Trans
         Field("reference", "Tag to push", kind="combo", choices=tags, default=tags[0] if tags else "",
               help="Tag the image as registry-host/name:tag first to push to a registry other than Docker Hub.")],
         "Push", submit, object_name="pushDialog")
-    dlg._live_check("reference", parse_image_ref)
+    dlg.live_check("reference", parse_image_ref)
     return dlg

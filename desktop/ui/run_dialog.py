@@ -6,6 +6,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop.engine.client import EngineClient
 from desktop.engine.run_request import FormErrors, parse_run_form, run_container
+from desktop.engine.specs import (parse_command, parse_image_ref, parse_key_value, parse_lines, parse_mount,
+                                  parse_name, parse_port, parse_restart)
 from desktop.ui.form_dialog import Field, FormDialog
 
 
@@ -33,6 +35,13 @@ def run_dialog(parent: QWidget, client: EngineClient, image: str = "", images: l
         Field("auto_remove", "Remove the container when it exits", kind="check"),
         Field("detach", "Run in the background (detached)", kind="check", default=True),
     ], "Run", submit, object_name="runDialog")
+    dlg.live_check("image", parse_image_ref)
+    dlg.live_check("name", parse_name)
+    dlg.live_check("ports", lambda t: parse_lines(t, parse_port, "Port"))
+    dlg.live_check("env", lambda t: parse_lines(t, parse_key_value, "Variable"))
+    dlg.live_check("mounts", lambda t: parse_lines(t, parse_mount, "Mount"))
+    dlg.live_check("restart", parse_restart)
+    dlg.live_check("command", parse_command)
     return dlg
 
 

@@ -57,6 +57,8 @@ def test_run_valid_form_starts_container_and_selects_it(ph, page, qtbot, docker_
 def test_run_invalid_fields_each_get_a_sentence(page, qtbot, docker_api, test_image, run_id):
     before = len(docker_api.containers(all=True))
     dlg = open_run(qtbot, page, docker_api, test_image)
+    fill(qtbot, dlg, ports="8080:80\n99999:80")
+    assert "line 2" in field_error(dlg, "ports").lower()  # checked as typed, before Run is pressed
     fill(qtbot, dlg, image="Bad Image", name="-x", ports="8080:80\n99999:80", env="NOEQUALS", mounts="relative:/x:zz",
          restart="sometimes", command="echo 'open")
     submit_and_wait_error(qtbot, dlg, "image")
