@@ -175,3 +175,24 @@ def test_import_filesystem_tar(page, qtbot, docker_api, run_id, tmp_path):
     image_id = docker_api.inspect_image(f"pht-{run_id}/imported:7")["Id"]
     qtbot.waitUntil(lambda: page.model.row_of(image_id) >= 0, timeout=10000)
     docker_api.remove_image(image_id)
+
+
+def test_filter_text_and_force_remove_of_image_used_by_stopped_container(page, qtbot, docker_api, make_container,
+                                                                           run_id):
+    image_id = unique_image(docker_api, make_container, f"pht-{run_id}/forced", "1")
+    qtbot.waitUntil(lambda: page.model.row_of(image_id) >= 0, timeout=10000)
+    qtbot.keyClicks(page.search, f"pht-{run_id}/forced")
+    assert page.proxy.rowCount() == 1 and "1 of" in page.count_label.text()
+    page.search.clear()
+    user = docker_api.create_container(image_id, command=["true"], name=f"pht-{run_id}-stopped")["Id"]
+    try:
+        qtbot.waitUntil(lambda: bool(page.state.usage.image_users(image_id)), timeout=10000)
+        select(qtbot, page, image_id)
+        click(qtbot, page.buttons["remove"][0])
+        answer_confirm(qtbot, accept=True, check=True)  # tick "Force"
+        qtbot.waitUntil(lambda: page.model.row_of(image_id) < 0, timeout=10000)
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_api.inspect_image(image_id)
+        assert docker_api.inspect_container(user)["Image"] == image_id  # the container stays
+    finally:
+        docker_api.remove_container(user, force=True)

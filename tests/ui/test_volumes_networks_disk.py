@@ -166,3 +166,26 @@ def test_disk_usage_prune_shows_exactly_what_goes(ph, qtbot, docker_api, make_co
     remaining = {c["Id"] for c in docker_api.containers(all=True)}
     assert not (preview & remaining)
     assert page.plugins_empty.isVisible()
+
+
+def test_prune_dangling_images_and_unused_volumes(ph, qtbot, docker_api, make_container, run_id):
+    dangling = docker_api.commit(make_container())["Id"]  # no tag: dangling, unused
+    vol = f"pht-{run_id}-unused"
+    docker_api.create_volume(vol)
+    ph.window.show_page("disk")
+    page = ph.disk_page
+    page.refresh()
+    qtbot.waitUntil(lambda: page.usage is not None and any(r.id == dangling for r in page.usage.of("image")),
+                    timeout=10000)
+    click(qtbot, page.prune_buttons["image"])
+    text = answer_confirm(qtbot, accept=True)
+    assert dangling.split(":")[1][:12] in text
+    qtbot.waitUntil(lambda: "Removed" in page.message.text(), timeout=20000)
+    with pytest.raises(docker.errors.ImageNotFound):
+        docker_api.inspect_image(dangling)
+    click(qtbot, page.prune_buttons["volume"])
+    text = answer_confirm(qtbot, accept=True)
+    assert vol in text
+    qtbot.waitUntil(lambda: "volumes no container uses" in page.message.text(), timeout=20000)
+    with pytest.raises(docker.errors.NotFound):
+        docker_api.inspect_volume(vol)
