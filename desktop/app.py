@@ -30,9 +30,12 @@ class Pilothouse:
         self.window = MainWindow(self.status)
         self.containers_page = ContainersPage(self.client, self.containers)
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
+        self._init_objects()  # images, volumes, networks, disk usage (issue 4)
         self.containers_page.set_engine_available(self.status.is_connected)
         self.window.retry_requested.connect(self.sync.retry_now)
-        self._init_objects()
+
+    def start(self) -> None:
+        self.sync.start()
 
     # -- images, volumes, networks, disk usage (issue 4) -------------------------------------------
     def _init_objects(self) -> None:
@@ -67,6 +70,7 @@ class Pilothouse:
         menu.addAction("Export filesystem…").triggered.connect(lambda: self.images_page.export_container(c.id, c.name))
 
     def _on_images_container_created(self, cid: str) -> None:
+        """After Run: show the new container (its detail page when that feature is present)."""
         self.window.show_page("containers")
 
         def select() -> bool:
@@ -75,6 +79,9 @@ class Pilothouse:
                 return False
             self.containers_page.view.setCurrentIndex(idx)
             self.containers_page.view.scrollTo(idx)
+            details = getattr(self, "details", None)  # the container detail pages (issue 3)
+            if details is not None and self.containers.get(cid) is not None:
+                details.open_container(self.containers.get(cid))
             return True
 
         if not select():
@@ -83,9 +90,6 @@ class Pilothouse:
                 if any(c.id == cid for c in items) and select():
                     self.containers.upserted.disconnect(on_upserted)
             self.containers.upserted.connect(on_upserted)
-
-    def start(self) -> None:
-        self.sync.start()
 
     async def first_load(self, timeout: float | None = None) -> ConnectionState:
         """Wait until the first full list is on screen, or the first 'no engine' verdict."""
@@ -105,10 +109,10 @@ class Pilothouse:
 
     async def aclose(self) -> None:
         await self.sync.aclose()
-        for page in self.object_pages:
+        await self.containers_page.tasks.cancel_all()
+        for page in self.object_pages:  # images, volumes, networks, disk usage (issue 4)
             await page.tasks.cancel_all()
         await self.objects.aclose()
-        await self.containers_page.tasks.cancel_all()
         await self.client.aclose()
 
 
