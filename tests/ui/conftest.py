@@ -9,6 +9,7 @@ import qasync
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from tests.harness.private_engine import PrivateEngine, ensure_test_image
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def await_(qtbot, aloop):
 
 def make_app(qtbot, aloop, await_, host: str) -> Pilothouse:
     ph = Pilothouse([Endpoint(host, "--host")])
-    qtbot.addWidget(ph.window)
+    # Not qtbot.addWidget: pytest-qt would delete the window before our teardown closes the app.
     ph.window.resize(1200, 700)
     ph.window.show()
     ph.start()
@@ -57,6 +58,8 @@ def app_factory(qtbot, aloop, await_):
     yield factory
     for ph in made:
         await_(ph.aclose())
+        ph.window.close()
+        ph.window.deleteLater()
 
 
 @pytest.fixture
@@ -65,3 +68,15 @@ def ph(app_factory, engine_host, test_image, await_):
     app = app_factory(engine_host)
     await_(app.first_load(timeout=30))
     return app
+
+
+@pytest.fixture
+def second_engine(await_):
+    """Another private dockerd beside the test engine (own socket and bridge)."""
+    eng = PrivateEngine()
+    await_(asyncio.to_thread(eng.start), timeout=60)
+    await_(asyncio.to_thread(ensure_test_image, eng.host), timeout=60)
+    yield eng
+    await_(asyncio.to_thread(eng.destroy), timeout=60)
+
+
