@@ -10,6 +10,7 @@ import contextlib
 import io
 import posixpath
 import tarfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,7 +85,9 @@ class VolumeFiles:
             for v in volumes:
                 api.inspect_volume(v)  # a missing volume must not be created by the mount
             binds = [f"{v}:/v{i}:{'ro' if read_only else 'rw'}" for i, v in enumerate(volumes)]
+            # A name that says what it is, for the moment it shows in container lists.
             c = api.create_container(HELPER_IMAGE, command=["/pilothouse-helper-never-runs"],
+                                     name=f"pilothouse-volume-helper-{uuid.uuid4().hex[:8]}",
                                      labels={HELPER_LABEL: "1"}, network_disabled=True,
                                      host_config=api.create_host_config(binds=binds, network_mode="none"))
             return c["Id"]
