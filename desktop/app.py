@@ -58,6 +58,7 @@ class Pilothouse:
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None) -> None:
         from desktop.ui.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
+        from desktop.ui.objects_wiring import install_objects
 
         self.engines = EngineRegistry()
         self.primary = self.engines.add(engine_name(endpoints), endpoints)
@@ -78,6 +79,7 @@ class Pilothouse:
                                               engine_label=self.engines.label_for,
                                               owner_of=self.all_containers.owner)
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
+        install_objects(self)  # images, volumes, networks, disk usage (issue 4)
         self.containers_page.set_engine_available(self.all_status.is_connected)
         self.window.retry_requested.connect(self._on_window_retry_requested)
         self.window.engine_selected.connect(self._on_window_engine_selected)
@@ -177,6 +179,7 @@ class Pilothouse:
         self.containers_page.model.detach()
         await self.containers_page.tasks.cancel_all()
         await self._aclose_desk()  # desk
+        await self.aclose_objects()  # images, volumes, networks, disk usage (issue 4)
         await self.engines.aclose()
 
     # ---- desk (issue 7: settings, Compose, palette, theme, tray) -------------------------------

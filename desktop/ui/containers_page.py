@@ -192,6 +192,7 @@ class ContainersPage(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count_label)
 
+        self.context_menu_extenders: list = []  # callables(menu, containers) adding entries (other features)
         self.context_actions: dict[str, QAction] = {}
         for action, label, shortcut, tip in BULK_ACTIONS:
             a = QAction(label, self)
@@ -288,6 +289,8 @@ class ContainersPage(QWidget):
                 if p.protocol == "tcp":
                     url = f"http://localhost:{p.public_port}"
                     menu.addAction(f"Open {url}").triggered.connect(lambda _=False, u=url: self._open_url(u))
+        for extend in self.context_menu_extenders:
+            extend(menu, cs)
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:

@@ -1,0 +1,117 @@
+"""A Qt-free keyed store that relists on demand, coalescing bursts of events into one list call.
+
+ImageStore, VolumeStore and NetworkStore are this with their own list call and event filter.
+Announces `reset`, `upserted(list)`, `removed(list[key])` like ContainerStore, so the UI
+adapts them the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Generic, TypeVar
+
+from desktop.engine.errors import EngineError
+from desktop.state.observable import Listeners
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class ObjectStore(Generic[T]):
+    """Items keyed by `key(item)`; `refresh()` relists, merging the difference into fine signals."""
+
+    def __init__(self, lister: Callable[[], Awaitable[list[T]]], key: Callable[[T], str]) -> None:
+        self._lister = lister
+        self._key = key
+        self._by_key: dict[str, T] = {}
+        self.reset = Listeners()
+        self.upserted = Listeners()
+        self.removed = Listeners()
+        self.loaded = False
+        self._task: asyncio.Task | None = None
+        self._again = False
+
+    def __len__(self) -> int:
+        return len(self._by_key)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._by_key
+
+    def get(self, key: str) -> T | None:
+        return self._by_key.get(key)
+
+    def all(self) -> list[T]:
+        return list(self._by_key.values())
+
+    def replace_all(self, items: Iterable[T]) -> None:
+        self._by_key = {self._key(i): i for i in items}
+        self.loaded = True
+        self.reset.emit()
+
+    def merge(self, items: Iterable[T]) -> None:
+        """Make the store equal to `items`, announcing only what changed."""
+        new = {self._key(i): i for i in items}
+        gone = [k for k in self._by_key if k not in new]
+        changed = [i for k, i in new.items() if self._by_key.get(k) != i]
+        if not self.loaded:
+            self.replace_all(new.values())
+            return
+        if gone:
+            for k in gone:
+                del self._by_key[k]
+            self.removed.emit(gone)
+        if changed:
+            for i in changed:
+                self._by_key[self._key(i)] = i
+            self.upserted.emit(changed)
+
+    def upsert(self, items: Iterable[T]) -> None:
+        changed = [i for i in items if self._by_key.get(self._key(i)) != i]
+        for i in changed:
+            self._by_key[self._key(i)] = i
+        if changed:
+            self.upserted.emit(changed)
+
+    def remove(self, keys: Iterable[str]) -> None:
+        gone = [k for k in keys if self._by_key.pop(k, None) is not None]
+        if gone:
+            self.removed.emit(gone)
+
+    async def load(self) -> None:
+        """List now (the resync hook): replaces the store."""
+        self.replace_all(await self._lister())
+
+    def refresh(self) -> None:
+        """Relist soon; events arriving meanwhile are folded into one more list."""
+        if self._task is not None and not self._task.done():
+            self._again = True
+            return
+        self._task = asyncio.get_running_loop().create_task(self._refresh_loop())
+
+    async def _refresh_loop(self) -> None:
+        self._again = True
+        while self._again:
+            self._again = False
+            try:
+                self.merge(await self._lister())
+            except EngineError as err:
+                log.info("relist failed: %s", err)
+                return
+
+    async def wait_idle(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def aclose(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+
+
+def key_of(attr: str) -> Callable[[Any], str]:
+    return lambda item: getattr(item, attr)

@@ -1,0 +1,109 @@
+"""Which containers use which image, volume and network ("used by" columns), kept from events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from desktop.engine.errors import EngineError
+from desktop.engine.object_records import ContainerRefs
+from desktop.engine.records import EngineEvent
+from desktop.state.observable import Listeners
+
+log = logging.getLogger(__name__)
+
+# Container events after which its image, mounts, networks or name may differ.
+_REFS_ACTIONS = ("create", "rename", "connect", "disconnect", "update")
+
+
+class UsageIndex:
+    """ContainerRefs by container id, and the reverse indexes; announces `changed()`."""
+
+    def __init__(self, lister: Callable[[list[str] | None], Awaitable[list[ContainerRefs]]]) -> None:
+        self._lister = lister
+        self._refs: dict[str, ContainerRefs] = {}
+        self._by_image: dict[str, list[str]] = {}
+        self._by_volume: dict[str, list[str]] = {}
+        self._by_network: dict[str, list[str]] = {}
+        self.changed = Listeners()
+        self._dirty: set[str] = set()
+        self._task: asyncio.Task | None = None
+
+    def _reindex(self) -> None:
+        img: dict[str, list[str]] = {}
+        vol: dict[str, list[str]] = {}
+        net: dict[str, list[str]] = {}
+        for r in sorted(self._refs.values(), key=lambda r: r.name):
+            img.setdefault(r.image_id, []).append(r.name)
+            for v in r.volumes:
+                vol.setdefault(v, []).append(r.name)
+            for n in r.networks:
+                net.setdefault(n, []).append(r.name)
+        self._by_image, self._by_volume, self._by_network = img, vol, net
+        self.changed.emit()
+
+    def image_users(self, image_id: str) -> list[str]:
+        return self._by_image.get(image_id, [])
+
+    def volume_users(self, name: str) -> list[str]:
+        return self._by_volume.get(name, [])
+
+    def network_users(self, name: str) -> list[str]:
+        return self._by_network.get(name, [])
+
+    def container_name(self, cid: str) -> str:
+        r = self._refs.get(cid)
+        return r.name if r else cid[:12]
+
+    def containers(self) -> list[ContainerRefs]:
+        return sorted(self._refs.values(), key=lambda r: r.name)
+
+    async def load(self) -> None:
+        self._refs = {r.id: r for r in await self._lister(None)}
+        self._reindex()
+
+    def on_event(self, ev: EngineEvent) -> None:
+        cid = None
+        if ev.type == "container":
+            if ev.action == "destroy":
+                if self._refs.pop(ev.id, None) is not None:
+                    self._reindex()
+                return
+            if ev.action.startswith(_REFS_ACTIONS):
+                cid = ev.id
+        elif ev.type == "network" and ev.action in ("connect", "disconnect"):
+            cid = ev.attributes.get("container")
+        if cid:
+            self.refresh_container(cid)
+
+    def refresh_container(self, cid: str) -> None:
+        """Re-read one container's references soon. Needed after connecting a container that is not
+        running: the engine records it without a `network connect` event."""
+        self._dirty.add(cid)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush())
+
+    async def _flush(self) -> None:
+        while self._dirty:
+            ids, self._dirty = sorted(self._dirty), set()
+            try:
+                rows = await self._lister(ids)
+            except EngineError as err:
+                log.info("usage refresh failed: %s", err)
+                return
+            found = {r.id: r for r in rows}
+            for cid in ids:
+                if cid in found:
+                    self._refs[cid] = found[cid]
+                else:
+                    self._refs.pop(cid, None)
+            self._reindex()
+
+    async def aclose(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
