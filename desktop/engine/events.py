@@ -82,10 +82,11 @@ class EngineWatch:
     async def _wait_backoff(self, attempt: int) -> None:
         delay = self._backoff[min(attempt, len(self._backoff) - 1)]
         self._retry_now.clear()
+        waiter = asyncio.ensure_future(self._retry_now.wait())
         try:
-            await asyncio.wait_for(self._retry_now.wait(), delay)
-        except asyncio.TimeoutError:
-            pass
+            await asyncio.wait({waiter}, timeout=delay)
+        finally:
+            waiter.cancel()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

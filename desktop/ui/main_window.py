@@ -73,12 +73,15 @@ class MainWindow(QMainWindow):
         top = QHBoxLayout()
         top.addWidget(self.engine_switcher, 1)
         add = QToolButton()
+        self.add_engine_button = add
         add.setObjectName("addEngineButton")
-        add.setText("+")
+        add.setText("+ Add engine")
+        add.setAutoRaise(True)
         add.setToolTip("Add an engine (local socket, ssh://, tcp:// with TLS)")
         add.setAccessibleName("Add an engine")
         add.clicked.connect(self.add_engine_requested)
         top.addWidget(add)
+        top.addStretch(0)
         sv.addLayout(top)
         sv.addWidget(self.sidebar, 1)
         h.addWidget(side)
@@ -132,6 +135,7 @@ class MainWindow(QMainWindow):
         sw.setCurrentIndex(idx if idx >= 0 else 0)
         sw.blockSignals(False)
         sw.setVisible(len(entries) > 1)
+        self.add_engine_button.setText("+" if len(entries) > 1 else "+ Add engine")
         if len(entries) > 1:
             counts: dict[str, int] = {}
             for _key, state in entries:
