@@ -70,12 +70,14 @@ class EngineSync:
             return  # the watch notices the loss and reconnects
         self._dirty.clear()
         self.containers.sync_all(rows)
+        # The containers are what the window opens on: call it loaded now, and let the other
+        # stores (images, volumes, disk usage: `system df` can take seconds) list after.
+        self.status.loaded()
         for hook in self._resync_hooks:
             try:
                 await hook()
             except EngineError as err:
                 log.info("resync hook failed: %s", err)
-        self.status.loaded()
 
     def _on_event(self, ev: EngineEvent) -> None:
         self.events.emit(ev)

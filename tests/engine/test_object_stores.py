@@ -34,7 +34,8 @@ def test_stores_follow_cli_changes(engine_host, run, docker_cli, docker_api, tes
         sync.start()
         await until(lambda: status.current.loaded)
         image_id = docker_api.inspect_image(test_image)["Id"]
-        assert any(test_image in i.tags for i in state.images.all())
+        # The object stores list right after the containers (a resync hook).
+        await until(lambda: any(test_image in i.tags for i in state.images.all()))
         vol, net, ctr, tag = (f"pht-{run_id}-{x}" for x in ("vol", "net", "ctr", "tag"))
         try:
             assert docker_cli("volume", "create", vol).returncode == 0

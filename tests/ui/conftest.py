@@ -22,6 +22,9 @@ def aloop(qapp):
     executor = getattr(loop, "_QEventLoop__default_executor", None)  # qasync's QThreadExecutor
     if executor is not None:
         executor.shutdown(wait=True)
+    # already_running=True marks the loop as running for the whole thread; clear that, or a
+    # later plain-asyncio test (engine, vm) finds "another loop is running".
+    asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
 
 
