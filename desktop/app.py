@@ -55,11 +55,10 @@ class Pilothouse:
     """
 
     def __init__(self, endpoints: Sequence[Endpoint],
-                 extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None) -> None:
+                 extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
+                 defer_secondary: bool = False) -> None:
         from desktop.ui.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
-        from desktop.ui.objects_wiring import install_objects
-
         self.engines = EngineRegistry()
         self.primary = self.engines.add(engine_name(endpoints), endpoints)
         self.client = self.primary.client
@@ -79,7 +78,6 @@ class Pilothouse:
                                               engine_label=self.engines.label_for,
                                               owner_of=self.all_containers.owner)
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
-        install_objects(self)  # images, volumes, networks, disk usage (issue 4)
         self.containers_page.set_engine_available(self.all_status.is_connected)
         self.window.retry_requested.connect(self._on_window_retry_requested)
         self.window.engine_selected.connect(self._on_window_engine_selected)
@@ -90,7 +88,24 @@ class Pilothouse:
             session.status.changed.connect(lambda _st: self._refresh_engines())
         self._refresh_engines()
         self._started = False
+        self._secondary_args = (settings, vm)
+        self.secondary_installed = False
+        if not defer_secondary:
+            self.install_secondary()
+
+    def install_secondary(self) -> None:
+        """Every page beyond Containers. The real start-up path calls this right after the first
+        table is painted, so the window opens on data first."""
+        if self.secondary_installed:
+            return
+        self.secondary_installed = True
+        from desktop.ui.objects_wiring import install_objects
+
+        settings, vm = self._secondary_args
+        install_objects(self)  # images, volumes, networks, disk usage (issue 4)
         self._init_desk(settings, vm)  # desk: settings, compose, palette, theme, tray
+        if self.status.is_connected:  # installed after the first resync: list now
+            self._objects_task = asyncio.ensure_future(self.objects.resync())
 
     # -- several engines ---------------------------------------------------------------------------
     def _refresh_engines(self) -> None:
@@ -178,8 +193,12 @@ class Pilothouse:
             await session.sync.aclose()
         self.containers_page.model.detach()
         await self.containers_page.tasks.cancel_all()
-        await self._aclose_desk()  # desk
-        await self.aclose_objects()  # images, volumes, networks, disk usage (issue 4)
+        if self.secondary_installed:
+            task = getattr(self, "_objects_task", None)
+            if task is not None and not task.done():
+                task.cancel()
+            await self._aclose_desk()  # desk
+            await self.aclose_objects()  # images, volumes, networks, disk usage (issue 4)
         await self.engines.aclose()
 
     # ---- desk (issue 7: settings, Compose, palette, theme, tray) -------------------------------
@@ -293,23 +312,29 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
-    ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings)
+    ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
+                    defer_secondary=True)
     result = 0
 
     async def main() -> None:
         nonlocal result
         ph.start(prefetch)
+        minimised = not (screenshot or on_loaded is not None) and settings.current.start_minimised
+        if not minimised:
+            ph.window.show()
+            try:  # the window opens on the table; the other pages follow right after
+                await ph.first_load(timeout=5)
+            except asyncio.TimeoutError:
+                pass
+            ph.window.repaint()
+            if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
+                on_loaded(ph)
+                return
+        ph.install_secondary()
         # desk: tray and start-minimised (a screenshot always shows the window)
         tray_shown = ph.tray.show()
-        if screenshot or on_loaded is not None or not ph.settings.current.start_minimised:
-            ph.window.show()
-        elif not tray_shown:
+        if minimised and not tray_shown:
             ph.window.showMinimized()
-        if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
-            await ph.first_load(timeout=120)
-            ph.window.repaint()
-            on_loaded(ph)
-            return
         if screenshot:
             if not ph.window.show_page(page):
                 print(f"pilothouse: no page named {page!r}", file=sys.stderr)
