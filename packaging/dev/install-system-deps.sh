@@ -11,7 +11,7 @@ run_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
 # The tests run a private dockerd (docker.io), build their base image from busybox-static,
 # serve a real registry (docker-registry), boot the VM with QEMU, grab screens with Xvfb.
 test_pkgs=("${run_pkgs[@]}" docker.io busybox-static docker-registry iproute2 xvfb
-           qemu-system-x86 qemu-utils cpio xz-utils zstd)
+           qemu-system-x86 qemu-utils cpio xz-utils zstd kmod binutils)
 
 case "$what" in
   run) pkgs=("${run_pkgs[@]}") ;;
