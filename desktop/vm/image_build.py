@@ -64,6 +64,7 @@ BINARIES = [
     ("usr/sbin/xtables-legacy-multi", "usr/sbin/xtables-legacy-multi"),
     ("sbin/mke2fs", "usr/sbin/mke2fs"),
     ("sbin/e2fsck", "usr/sbin/e2fsck"),
+    ("sbin/resize2fs", "usr/sbin/resize2fs"),
 ]
 XTABLES_LINKS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"]
 BUSYBOX_LINKS = ["sh", "modprobe", "mount", "umount", "ip", "ps", "cat", "ls", "ln", "mkdir", "rm"]
