@@ -107,7 +107,12 @@ class VMManager:
 
     def _exit_detail(self) -> str:
         code = self._proc.poll() if self._proc else None
-        how = f"exit status {code}" if code is not None and code >= 0 else (f"signal {-code}" if code else "unknown cause")
+        if code is None:
+            how = "QEMU is gone; it was started by another process"
+        elif code < 0:
+            how = f"killed by signal {-code}"
+        else:
+            how = f"exit status {code}"
         tail = " | ".join(self.console_tail(3))
         return f"QEMU exited unexpectedly ({how}). Last console lines: {tail}"
 
@@ -116,8 +121,8 @@ class VMManager:
         st = self._read_state()
         state = st.get("state", "stopped")
         pid = st.get("pid")
-        if self._proc is not None and self._proc.poll() is not None:
-            alive = False
+        if self._proc is not None and self._proc.pid == pid:
+            alive = self._proc.poll() is None  # our child: its exit status is authoritative
         else:
             alive = _qemu_alive(pid)
         detail = st.get("detail", "")
@@ -227,7 +232,7 @@ class VMManager:
                 os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
         self._write_state(state="starting", pid=self._proc.pid, docker_port=port, accelerator=accel.name,
                           accelerator_reason=accel.reason, started_at=time.time(), detail="")
-        deadline = timeout or (120.0 if accel.name == "tcg" else 60.0)
+        deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
             await self._wait_ready(port, deadline, say)
         except BaseException:
