@@ -189,6 +189,11 @@ class LaunchSpec:
     qmp_sockets: tuple[Path, ...]
 
 
+def _esc(path: Path | str) -> str:
+    """Escape a path for a QEMU -opt value (a comma is written as two)."""
+    return str(path).replace(",", ",,")
+
+
 def share_tag(index: int) -> str:
     return f"phshare{index}"
 
@@ -203,22 +208,22 @@ def build_argv(s: LaunchSpec) -> list[str]:
             "-no-reboot", *machine_args(s.arch, s.accel, s.cpus, s.memory_mib),
             "-kernel", str(s.image_dir / "vmlinuz"), "-initrd", str(s.image_dir / "initramfs.img"),
             "-append", kernel_cmdline(s.arch),
-            "-chardev", f"file,id=console,path={s.console_log}", "-serial", "chardev:console",
+            "-chardev", f"file,id=console,path={_esc(s.console_log)}", "-serial", "chardev:console",
             "-netdev", f"user,id=net0,ipv6=off,hostfwd=tcp:127.0.0.1:{s.docker_port}-:{GUEST_DOCKER_PORT}",
             "-device", "virtio-net-pci,netdev=net0",
-            "-drive", f"file={s.data_disk},if=virtio,format=qcow2,discard=unmap,cache=writeback",
+            "-drive", f"file={_esc(s.data_disk)},if=virtio,format=qcow2,discard=unmap,cache=writeback",
             "-device", "virtio-rng-pci",
             "-pidfile", str(s.pid_file)]
     for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
-        argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={s.tls_dir / name}"]
+        argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]
     if s.shares and supports_virtfs():
         lines = []
         for i, path in enumerate(s.shares):
             tag = share_tag(i)
-            argv += ["-virtfs", f"local,path={path},mount_tag={tag},security_model=none,id={tag}"]
+            argv += ["-virtfs", f"local,path={_esc(path)},mount_tag={tag},security_model=none,id={tag}"]
             lines.append(f"{tag} {path}\n")
         s.shares_file.write_text("".join(lines))
-        argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={s.shares_file}"]
+        argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={_esc(s.shares_file)}"]
     for sock in s.qmp_sockets:
-        argv += ["-qmp", f"unix:{sock},server=on,wait=off"]
+        argv += ["-qmp", f"unix:{_esc(sock)},server=on,wait=off"]
     return argv
