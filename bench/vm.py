@@ -90,6 +90,7 @@ def main() -> int:
         st = asyncio.run(vm.start())
         ready = time.perf_counter() - t
         print(f"# accelerator: {st.accelerator} ({st.accelerator_reason})", flush=True)
+        print(f"# host load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
         hw = st.accelerator != "tcg"
         figure(f"vm_launch_to_tls_ready_s_{st.accelerator}", ready, host_ready, "<=", 2.0 if hw else 20.0)
         figure("vm_launch_to_tls_ready_vs_feasibility_s", ready, FEASIBILITY_READY_S, "<=", 2.0 if hw else 20.0)

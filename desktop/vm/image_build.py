@@ -72,7 +72,7 @@ BUSYBOX_LINKS = ["sh", "modprobe", "mount", "umount", "ip", "ps", "cat", "ls", "
 # Everything else the engine needs is a module in Debian's kernel; their dependencies are
 # pulled in from modules.dep.
 MODULES = [
-    "crc32c_generic", "virtio_pci", "virtio_net", "virtio_blk", "virtio_rng", "virtio_console", "qemu_fw_cfg",
+    "crc32c_generic", "virtio_pci", "virtio_net", "virtio_blk", "virtio_rng", "virtio_console", "virtio_balloon", "qemu_fw_cfg",
     "ext4", "overlay", "9p", "9pnet_virtio", "bridge", "br_netfilter", "veth",
     "nf_nat", "nf_conntrack", "ip_tables", "iptable_filter", "iptable_nat", "xt_MASQUERADE",
     "xt_addrtype", "xt_conntrack", "xt_nat", "xt_tcpudp", "button", "evdev",

@@ -213,6 +213,9 @@ def build_argv(s: LaunchSpec) -> list[str]:
             "-device", "virtio-net-pci,netdev=net0",
             "-drive", f"file={_esc(s.data_disk)},if=virtio,format=qcow2,discard=unmap,cache=writeback",
             "-device", "virtio-rng-pci",
+            # The guest hands freed pages back (the initramfs copy, exited containers), so
+            # QEMU's resident memory follows what the guest really uses.
+            "-device", "virtio-balloon-pci,free-page-reporting=on",
             "-pidfile", str(s.pid_file)]
     for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
         argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]

@@ -103,3 +103,20 @@ def test_published_ports_from_container_list():
     ]
     assert published_ports(containers) == {("tcp", 8080), ("udp", 5353)}
     assert rule(("tcp", 8080)) == "tcp:127.0.0.1:8080-:8080"
+
+
+def test_cli_status_of_a_fresh_vm(tmp_path: Path, monkeypatch, capsys):
+    from desktop.vm.cli import main
+
+    monkeypatch.setenv("PILOTHOUSE_VM_STATE_DIR", str(tmp_path / "state"))
+    assert main(["status"]) == 0
+    assert "state:        stopped" in capsys.readouterr().out
+
+
+def test_cli_start_without_image_explains(tmp_path: Path, monkeypatch, capsys):
+    from desktop.vm.cli import main
+
+    monkeypatch.setenv("PILOTHOUSE_VM_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.setenv("PILOTHOUSE_VM_IMAGE_DIR", str(tmp_path / "no-image"))
+    assert main(["start"]) == 1
+    assert "pilothouse vm build" in capsys.readouterr().err
