@@ -114,7 +114,16 @@ class VMManager:
         else:
             how = f"exit status {code}"
         tail = " | ".join(self.console_tail(3))
-        return f"QEMU exited unexpectedly ({how}). Last console lines: {tail}"
+        try:
+            qemu_err = " | ".join(self.paths.qemu_log.read_text(errors="replace").strip().splitlines()[-3:])
+        except OSError:
+            qemu_err = ""
+        return (f"QEMU exited unexpectedly ({how}). Last console lines: {tail}"
+                + (f". QEMU said: {qemu_err}" if qemu_err else ""))
+
+    def _guest_powered_off(self) -> bool:
+        code = self._proc.poll() if self._proc else None
+        return code in (0, None) and any("pilothouse-init: power off" in line for line in self.console_tail(5))
 
     def status(self) -> VMStatus:
         """The VM's state now; a QEMU that vanished while running is reported as crashed."""
@@ -126,7 +135,10 @@ class VMManager:
         else:
             alive = _qemu_alive(pid)
         detail = st.get("detail", "")
-        if state in ("starting", "running") and not alive:
+        if state == "running" and not alive and self._guest_powered_off():
+            st = self._write_state(state="stopped", pid=None, detail="the guest powered itself off")
+            state, detail = "stopped", st["detail"]
+        elif state in ("starting", "running") and not alive:
             detail = self._exit_detail()
             st = self._write_state(state="crashed", detail=detail, pid=None)
             state = "crashed"

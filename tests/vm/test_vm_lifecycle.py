@@ -148,13 +148,17 @@ def test_dockerd_is_restarted_when_it_crashes(vm: VMManager, vm_api: docker.APIC
                                      host_config=vm_api.create_host_config(privileged=True, pid_mode="host"))
     vm_api.start(killer)
     wait_until(lambda: any("dockerd exited" in line for line in vm.console_tail(20)), 60, "init to notice dockerd died")
-    api = vm.api_client(timeout=10)
-    try:
-        wait_until(lambda: api.ping(), 120, "dockerd to be back")
-        assert api.info()["SystemTime"] != before
-        api.remove_container(killer, force=True)
-    finally:
-        api.close()
+
+    def engine_back() -> bool:
+        api = vm.api_client(timeout=10)
+        try:
+            return api.ping()
+        finally:
+            api.close()
+
+    wait_until(engine_back, 120, "dockerd to be back")
+    assert vm_api.info()["SystemTime"] != before
+    vm_api.remove_container(killer, force=True)
     assert vm.status().state == "running"
 
 
