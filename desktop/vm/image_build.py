@@ -74,7 +74,7 @@ BUSYBOX_LINKS = ["sh", "modprobe", "mount", "umount", "ip", "ps", "cat", "ls", "
 MODULES = [
     "crc32c_generic", "virtio_pci", "virtio_net", "virtio_blk", "virtio_rng", "virtio_console", "virtio_balloon", "qemu_fw_cfg",
     "ext4", "overlay", "9p", "9pnet_virtio", "bridge", "br_netfilter", "veth",
-    "nf_nat", "nf_conntrack", "ip_tables", "iptable_filter", "iptable_nat", "xt_MASQUERADE",
+    "nf_nat", "nf_conntrack", "nf_conntrack_netlink", "xfrm_user", "ip_tables", "iptable_filter", "iptable_nat", "xt_MASQUERADE",
     "xt_addrtype", "xt_conntrack", "xt_nat", "xt_tcpudp", "button", "evdev",
 ]
 
@@ -98,42 +98,57 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _candidate(pkg: str) -> str:
-    out = _run(["apt-cache", "show", "--no-all-versions", pkg]).stdout
+def apt_options(spec: ArchSpec, state_root: Path) -> list[str]:
+    """apt options: none for the host's own architecture; for another one (arm64 on an amd64
+    host) a private apt state under state_root, so the host's dpkg setup is left alone."""
+    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
+    if spec.deb_arch == native:
+        return []
+    (state_root / "lists" / "partial").mkdir(parents=True, exist_ok=True)
+    (state_root / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
+    (state_root / "status").touch()
+    return ["-o", f"APT::Architecture={spec.deb_arch}", "-o", f"APT::Architectures={spec.deb_arch}",
+            "-o", f"Dir::State::Lists={state_root / 'lists'}", "-o", f"Dir::Cache={state_root / 'cache'}",
+            "-o", f"Dir::State::status={state_root / 'status'}", "-o", "Debug::NoLocking=1",
+            "-o", "APT::Sandbox::User=root"]
+
+
+def _candidate(pkg: str, opts: list[str]) -> str:
+    out = _run(["apt-cache", *opts, "show", "--no-all-versions", pkg]).stdout
     for line in out.splitlines():
         if line.startswith("Version:"):
             return line.split(":", 1)[1].strip()
     raise BuildError(f"apt-cache knows no version of {pkg}")
 
 
-def resolve_packages(spec: ArchSpec) -> dict[str, str]:
+def resolve_packages(spec: ArchSpec, opts: list[str]) -> dict[str, str]:
     """Map each package (the concrete kernel included) to the version apt would fetch."""
     names = [f"{p}:{spec.deb_arch}" for p in PACKAGES]
-    meta = _run(["apt-cache", "depends", f"{spec.kernel_meta}:{spec.deb_arch}"]).stdout
+    meta = _run(["apt-cache", *opts, "depends", f"{spec.kernel_meta}:{spec.deb_arch}"]).stdout
     kernel = next((l.split(":", 1)[1].strip() for l in meta.splitlines() if l.strip().startswith("Depends:")), None)
     if not kernel:
         raise BuildError(f"cannot resolve {spec.kernel_meta}")
     names.insert(0, kernel if ":" in kernel else f"{kernel}:{spec.deb_arch}")
-    return {n: _candidate(n) for n in names}
+    return {n: _candidate(n, opts) for n in names}
 
 
-def _ensure_apt_lists(spec: ArchSpec) -> None:
-    res = subprocess.run(["apt-cache", "show", f"{spec.kernel_meta}:{spec.deb_arch}"], capture_output=True)
+def _ensure_apt_lists(spec: ArchSpec, opts: list[str]) -> None:
+    res = subprocess.run(["apt-cache", *opts, "show", f"{spec.kernel_meta}:{spec.deb_arch}"], capture_output=True)
     if res.returncode == 0 and res.stdout:
         return
-    if os.geteuid() != 0:
+    if os.geteuid() != 0 and not opts:
         raise BuildError("apt has no package lists: run `sudo apt-get update` and try again")
-    _run(["apt-get", "update", "-qq"])
+    _run(["apt-get", *opts, "update", "-qq"])
 
 
-def _download(versions: dict[str, str], debs: Path) -> list[Path]:
+def _download(versions: dict[str, str], debs: Path, opts: list[str]) -> list[Path]:
     debs.mkdir(parents=True, exist_ok=True)
     os.chmod(debs, 0o755)  # apt's _apt sandbox user must be able to write here
     wanted = [f"{n}={v}" for n, v in versions.items()]
-    res = subprocess.run(["apt-get", "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
-    if res.returncode != 0 and os.geteuid() == 0:
-        _run(["apt-get", "update", "-qq"])
-        res = subprocess.run(["apt-get", "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
+    res = subprocess.run(["apt-get", *opts, "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
+    if res.returncode != 0 and (os.geteuid() == 0 or opts):
+        _run(["apt-get", *opts, "update", "-qq"])
+        res = subprocess.run(["apt-get", *opts, "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
     if res.returncode != 0:
         raise BuildError(f"apt-get download failed: {res.stderr.strip()[-2000:]}")
     files = []
@@ -264,6 +279,7 @@ def _skeleton(root: Path) -> None:
     (root / "etc/hosts").write_text("127.0.0.1 localhost pilothouse-vm\n::1 localhost\n")
     (root / "etc/resolv.conf").write_text("nameserver 10.0.2.3\n")
     (root / "etc/hostname").write_text("pilothouse-vm\n")
+    (root / "usr/lib/os-release").write_text('NAME="Pilothouse VM"\nID=pilothouse\nPRETTY_NAME="Pilothouse VM (Debian packages)"\n')
 
 
 def _cpio(root: Path, out: Path, epoch: int) -> None:
@@ -311,13 +327,14 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
             raise BuildError(f"{tool} not found: `pilothouse vm build` needs a Debian/Ubuntu host with apt, kmod, cpio, zstd, binutils")
     out.mkdir(parents=True, exist_ok=True)
     progress("resolving package versions")
-    _ensure_apt_lists(spec)
-    versions = resolve_packages(spec)
+    opts = apt_options(spec, out.parent / f".apt-{spec.deb_arch}")
+    _ensure_apt_lists(spec, opts)
+    versions = resolve_packages(spec, opts)
     with tempfile.TemporaryDirectory(prefix="pilothouse-vm-build-") as tmp:
         tmp_p = Path(tmp)
         os.chmod(tmp_p, 0o755)
         progress(f"downloading {len(versions)} packages")
-        debs = _download(versions, tmp_p / "debs")
+        debs = _download(versions, tmp_p / "debs", opts)
         x = tmp_p / "x"
         for deb in debs:
             _run(["dpkg-deb", "-x", str(deb), str(x)])
