@@ -79,6 +79,10 @@ MODULES = [
 ]
 
 
+# Per-arch extras: arm64 `virt` has no ACPI without firmware; its power button is a GPIO key.
+ARCH_MODULES = {"aarch64": ["gpio_keys"]}
+
+
 class BuildError(RuntimeError):
     """The image could not be built; the message says what to do."""
 
@@ -216,7 +220,7 @@ def _check_needed(root: Path, spec: ArchSpec) -> None:
         raise BuildError("libraries missing from the image (add their packages): " + ", ".join(sorted(missing)))
 
 
-def _module_order(moddir: Path) -> list[str]:
+def _module_order(moddir: Path, wanted: list[str]) -> list[str]:
     """Modules to insmod, dependencies first, as paths relative to moddir."""
     deps: dict[str, list[str]] = {}
     for line in (moddir / "modules.dep").read_text().splitlines():
@@ -232,7 +236,7 @@ def _module_order(moddir: Path) -> list[str]:
             visit(d)
         order.append(m)
 
-    for name in MODULES:
+    for name in wanted:
         mod = by_name.get(name.replace("-", "_"))
         if mod is None:
             builtin = (moddir / "modules.builtin").read_text()
@@ -243,11 +247,11 @@ def _module_order(moddir: Path) -> list[str]:
     return order
 
 
-def _copy_modules(x: Path, root: Path) -> tuple[str, list[str]]:
+def _copy_modules(x: Path, root: Path, wanted: list[str]) -> tuple[str, list[str]]:
     kver = next((x / "lib/modules").iterdir()).name
     _run(["depmod", "-b", str(x), kver])
     src = x / "lib/modules" / kver
-    order = _module_order(src)
+    order = _module_order(src, wanted)
     dst = root / "usr/lib/modules" / kver
     loaded = []
     for rel in order:
@@ -351,7 +355,7 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
             (root / "usr/bin" / name).symlink_to("busybox")
         _copy_libs(x, root, spec)
         _check_needed(root, spec)
-        kver, modules = _copy_modules(x, root)
+        kver, modules = _copy_modules(x, root, MODULES + ARCH_MODULES.get(arch, []))
         shutil.copy2(INIT_SCRIPT, root / "init")
         os.chmod(root / "init", 0o755)
         shutil.copy2(INIT_SCRIPT.with_name("shutdown"), root / "etc/pilothouse-shutdown")
@@ -373,6 +377,9 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
         os.chmod(probe / "init", 0o755)
         _cpio(probe, tmp_p / "probe.img", epoch)
         kernel_src = next((x / "boot").glob("vmlinuz-*"))
+        if kernel_src.read_bytes()[56:60] == b"ARM\x64":  # an uncompressed arm64 Image: QEMU loads it gzipped
+            _run(["gzip", "-9", "-n", "-k", str(kernel_src)])
+            kernel_src = kernel_src.with_name(kernel_src.name + ".gz")
         for name, src in (("vmlinuz", kernel_src), ("initramfs.img", tmp_p / "initramfs.img"), ("probe.img", tmp_p / "probe.img")):
             shutil.copy2(src, out / f".{name}.new")
             os.replace(out / f".{name}.new", out / name)

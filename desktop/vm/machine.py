@@ -83,10 +83,10 @@ def _qemu_alive(pid: int | None) -> bool:
 class VMManager:
     """One VM: its config, its files, its QEMU process."""
 
-    def __init__(self, config: VMConfig | None = None, paths: VMPaths | None = None) -> None:
+    def __init__(self, config: VMConfig | None = None, paths: VMPaths | None = None, arch: str | None = None) -> None:
         self.paths = paths or VMPaths.default()
         self.config = config or VMConfig.load(self.paths.config_file)
-        self.arch = host_arch()
+        self.arch = arch or host_arch()  # another arch runs under TCG (e.g. to try the arm64 image)
         self.tls = TLSFiles(self.paths.tls_dir)
         self._proc: subprocess.Popen | None = None
 
@@ -199,7 +199,8 @@ class VMManager:
             self._qemu_img("resize", "-q", str(disk), want)  # the guest grows ext4 online at boot
 
     def _qemu_img(self, *args: str) -> str:
-        exe = shutil.which("qemu-img") or str(Path(qemu.find_qemu(self.arch)).with_name("qemu-img"))
+        system = Path(qemu.find_qemu(self.arch))
+        exe = shutil.which("qemu-img") or str(system.with_name("qemu-img" + system.suffix))
         res = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
         if res.returncode != 0:
             raise VMError(f"qemu-img {args[0]} failed: {res.stderr.strip()}")
