@@ -225,6 +225,10 @@ class VMManager:
             ensure_certificates(self.paths.tls_dir)
             self._ensure_disk()
             port = _free_port(self._read_state().get("docker_port"))
+            if qemu.qmp_over_tcp():
+                qmp = [("127.0.0.1", _free_port(None)), ("127.0.0.1", _free_port(None))]
+            else:
+                qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
             for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
                 sock.unlink(missing_ok=True)
             if self.paths.console_log.exists():
@@ -234,7 +238,7 @@ class VMManager:
                 image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
                 shares_file=self.paths.shares_file, shares=tuple(s for s in self.config.shares if os.path.isdir(s)),
                 docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
-                qmp_sockets=(self.paths.qmp_socket, self.paths.qmp_portsync_socket))
+                qmp_sockets=tuple(qmp))
             say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
             with open(self.paths.qemu_log, "wb") as log:
                 self._proc = subprocess.Popen(
@@ -243,7 +247,7 @@ class VMManager:
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
-        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, accelerator=accel.name,
+        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
                           accelerator_reason=accel.reason, started_at=time.time(), detail="")
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
@@ -322,6 +326,11 @@ class VMManager:
             pass
         return self.status()
 
+    def _qmp_address(self, index: int):
+        saved = self._read_state().get("qmp") or [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+        address = saved[index]
+        return tuple(address) if isinstance(address, list) else address
+
     async def stop(self, timeout: float = 60.0, progress: Progress | None = None) -> VMStatus:
         """ACPI power-off (the guest stops dockerd cleanly); kill QEMU after the deadline."""
         say = progress or (lambda _msg: None)
@@ -333,7 +342,7 @@ class VMManager:
         self._write_state(state="stopping")
         say("asking the guest to power off")
         try:
-            await qmp_command(self.paths.qmp_socket, "system_powerdown")
+            await qmp_command(self._qmp_address(0), "system_powerdown")
         except QMPError as e:
             say(f"QMP unavailable ({e}); stopping QEMU")
         if not await self._wait_exit(pid, timeout):

@@ -90,8 +90,8 @@ class PortSync:
         while self.qmp.runstate == Runstate.RUNNING:
             await self.qmp.runstate_changed()
 
-    async def run(self, qmp_socket: Path) -> None:
-        await self.qmp.connect(str(qmp_socket))
+    async def run(self, qmp_address) -> None:
+        await self.qmp.connect(qmp_address)
         loop = asyncio.get_running_loop()
         gone = asyncio.ensure_future(self._qemu_gone())
         try:
@@ -129,7 +129,9 @@ class PortSync:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     state_dir = Path(argv[0])
-    asyncio.run(PortSync(state_dir).run(state_dir / "qmp-ports.sock"))
+    saved = json.loads((state_dir / "state.json").read_text()).get("qmp") or [None, str(state_dir / "qmp-ports.sock")]
+    address = tuple(saved[1]) if isinstance(saved[1], list) else saved[1]
+    asyncio.run(PortSync(state_dir).run(address))
     return 0
 
 

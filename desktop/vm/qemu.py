@@ -20,6 +20,21 @@ TCG_TB_SIZE_MIB = 128  # caps TCG's translated-code cache (default up to 1 GiB, 
 GUEST_DOCKER_PORT = 2376
 
 
+# A QMP endpoint: a unix socket path, or (host, port) on loopback where unix sockets are not
+# usable from asyncio (Windows).
+QMPAddress = "str | tuple[str, int]"
+
+
+def qmp_over_tcp() -> bool:
+    return sys.platform == "win32" or os.environ.get("PILOTHOUSE_VM_QMP_TCP") == "1"
+
+
+def qmp_arg(address) -> str:
+    if isinstance(address, (tuple, list)):
+        return f"tcp:127.0.0.1:{int(address[1])},server=on,wait=off"
+    return f"unix:{_esc(address)},server=on,wait=off"
+
+
 class QemuNotFound(RuntimeError):
     """No usable qemu-system binary was found."""
 
@@ -177,7 +192,7 @@ class LaunchSpec:
     docker_port: int
     console_log: Path
     pid_file: Path
-    qmp_sockets: tuple[Path, ...]
+    qmp_sockets: tuple["QMPAddress", ...]
 
 
 def _esc(path: Path | str) -> str:
@@ -218,6 +233,6 @@ def build_argv(s: LaunchSpec) -> list[str]:
             lines.append(f"{tag} {path}\n")
         s.shares_file.write_text("".join(lines))
         argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={_esc(s.shares_file)}"]
-    for sock in s.qmp_sockets:
-        argv += ["-qmp", f"unix:{_esc(sock)},server=on,wait=off"]
+    for address in s.qmp_sockets:
+        argv += ["-qmp", qmp_arg(address)]
     return argv

@@ -16,11 +16,12 @@ class QMPError(RuntimeError):
     """QEMU's monitor could not be reached or refused the command."""
 
 
-async def qmp_command(sock: Path, command: str, arguments: dict | None = None, timeout: float = 10.0):
-    """Connect, run one QMP command, disconnect; return its result."""
+async def qmp_command(address: "Path | str | tuple[str, int]", command: str, arguments: dict | None = None,
+                      timeout: float = 10.0):
+    """Connect (unix socket path or (host, port)), run one QMP command, disconnect."""
     client = QMPClient("pilothouse")
     try:
-        await asyncio.wait_for(client.connect(str(sock)), timeout)
+        await asyncio.wait_for(client.connect(address if isinstance(address, tuple) else str(address)), timeout)
         return await asyncio.wait_for(client.execute(command, arguments), timeout)
     except (OSError, asyncio.TimeoutError, Exception) as e:  # noqa: BLE001 - qemu.qmp raises several types
         raise QMPError(f"{command}: {e}") from e

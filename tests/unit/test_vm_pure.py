@@ -120,3 +120,11 @@ def test_cli_start_without_image_explains(tmp_path: Path, monkeypatch, capsys):
     monkeypatch.setenv("PILOTHOUSE_VM_IMAGE_DIR", str(tmp_path / "no-image"))
     assert main(["start"]) == 1
     assert "pilothouse vm build" in capsys.readouterr().err
+
+
+def test_qmp_over_loopback_tcp_where_unix_sockets_do_not_work(tmp_path: Path):
+    spec = _spec(tmp_path)
+    spec = qemu.LaunchSpec(**{**spec.__dict__, "qmp_sockets": (("127.0.0.1", 45001), str(tmp_path / "q.sock"))})
+    argv = qemu.build_argv(spec)
+    qmps = [argv[i + 1] for i, a in enumerate(argv) if a == "-qmp"]
+    assert qmps == ["tcp:127.0.0.1:45001,server=on,wait=off", f"unix:{tmp_path / 'q.sock'},server=on,wait=off"]
