@@ -1,0 +1,140 @@
+"""Benchmark the bundled VM against the host engine, side by side in one run.
+
+Prints `FIGURE <name> value=<v> baseline=<b> ratio=<r> target=<op><t> PASS|MISS` lines and
+exits 0 whether or not targets are met. Boots the VM with 1 GiB of guest memory in a
+temporary state dir (the image is built into the cache first when missing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import docker
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from desktop.vm import image_build  # noqa: E402
+from desktop.vm.config import VMConfig  # noqa: E402
+from desktop.vm.machine import VMManager  # noqa: E402
+from desktop.vm.paths import VMPaths, default_image_dir  # noqa: E402
+from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image  # noqa: E402
+
+FEASIBILITY_READY_S = 26.0  # launch -> /_ping under TCG, found before this code existed
+IDLE_SECONDS = 60
+
+
+def figure(name: str, value: float, baseline: float | None, op: str, target: float) -> None:
+    ok = value <= target if op == "<=" else value >= target
+    ratio = f"{value / baseline:.2f}" if baseline else "n/a"
+    base = f"{baseline:.3f}" if baseline is not None else "n/a"
+    print(f"FIGURE {name} value={value:.3f} baseline={base} ratio={ratio} target={op}{target:g} {'PASS' if ok else 'MISS'}",
+          flush=True)
+
+
+def run_rm(api: docker.APIClient, n: int = 3) -> float:
+    """Median seconds for the equivalent of `docker run --rm IMAGE true`."""
+    times = []
+    for _ in range(n):
+        t = time.perf_counter()
+        c = api.create_container(TEST_IMAGE, ["true"])
+        api.start(c)
+        api.wait(c, timeout=120)
+        api.remove_container(c)
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def cpu_seconds(proc: psutil.Process) -> float:
+    t = proc.cpu_times()
+    total = t.user + t.system
+    for child in proc.children(recursive=True):
+        try:
+            ct = child.cpu_times()
+            total += ct.user + ct.system
+        except psutil.Error:
+            pass
+    return total
+
+
+def phases(console: list[str]) -> dict[str, float]:
+    out = {}
+    for line in console:
+        if line.startswith("PILOTHOUSE-PHASE "):
+            _, name, t = line.split()[:3]
+            out[name] = float(t)
+    return out
+
+
+def main() -> int:
+    image_dir = default_image_dir()
+    manifest = image_build.build(out=image_dir, progress=lambda m: print(f"# build: {m}", flush=True))
+    root = Path(tempfile.mkdtemp(prefix="pilothouse-vmbench-"))
+    engine = PrivateEngine(root / "host-engine")
+    t = time.perf_counter()
+    engine.start()
+    host_ready = time.perf_counter() - t
+    ensure_test_image(engine.host)
+    host_api = docker.APIClient(base_url=engine.host, timeout=120)
+    paths = VMPaths(root / "vm", image_dir, root / "docker-config")
+    vm = VMManager(VMConfig(cpus=2, memory_mib=1024, disk_gib=8, shares=()), paths)
+    try:
+        t = time.perf_counter()
+        st = asyncio.run(vm.start())
+        ready = time.perf_counter() - t
+        print(f"# accelerator: {st.accelerator} ({st.accelerator_reason})", flush=True)
+        print(f"# host load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+        hw = st.accelerator != "tcg"
+        figure(f"vm_launch_to_tls_ready_s_{st.accelerator}", ready, host_ready, "<=", 2.0 if hw else 20.0)
+        figure("vm_launch_to_tls_ready_vs_feasibility_s", ready, FEASIBILITY_READY_S, "<=", 2.0 if hw else 20.0)
+        ph = phases(vm.console_tail(200))
+        if ph:
+            figure("vm_phase_kernel_s", ph.get("kernel", 0), None, "<=", 5.0)
+            figure("vm_phase_init_s", ph.get("init", 0) - ph.get("kernel", 0), None, "<=", 2.0)
+            figure("vm_phase_modules_s", ph.get("modules", 0) - ph.get("init", 0), None, "<=", 2.0)
+            figure("vm_phase_network_s", ph.get("network", 0) - ph.get("modules", 0), None, "<=", 1.0)
+            figure("vm_phase_disk_and_shares_s", ph.get("shares", 0) - ph.get("network", 0), None, "<=", 2.0)
+            figure("vm_phase_containerd_s", ph.get("containerd", 0) - ph.get("shares", 0), None, "<=", 3.0)
+            figure("vm_phase_dockerd_s", ph.get("dockerd", 0) - ph.get("containerd", 0), 17.0, "<=", 10.0)
+        vm_api = vm.api_client(timeout=300)
+        vm_api.load_image(b"".join(host_api.get_image(TEST_IMAGE)))
+        vm_run = run_rm(vm_api)
+        host_run = run_rm(host_api)
+        figure("vm_docker_run_rm_s", vm_run, host_run, "<=", 1.0 if hw else 3.3)
+        qemu_proc = psutil.Process(vm.status().pid)
+        dockerd_proc = psutil.Process(engine._proc.pid)
+        q0, d0, t0 = cpu_seconds(qemu_proc), cpu_seconds(dockerd_proc), time.perf_counter()
+        time.sleep(IDLE_SECONDS)  # the measurement window itself
+        elapsed = time.perf_counter() - t0
+        q_pct = 100 * (cpu_seconds(qemu_proc) - q0) / elapsed
+        d_pct = 100 * (cpu_seconds(dockerd_proc) - d0) / elapsed
+        figure(f"vm_idle_host_cpu_pct_{st.accelerator}", q_pct, d_pct, "<=", 0.5)
+        rss = qemu_proc.memory_info().rss / 2**20
+        figure("vm_qemu_rss_idle_mib_1gib_guest", rss, dockerd_proc.memory_info().rss / 2**20, "<=", 700)
+        size = (manifest["files"]["vmlinuz"]["size"] + manifest["files"]["initramfs.img"]["size"]) / 1e6
+        figure("vm_image_size_mb", size, 60.0, "<=", 60.0)
+        vm_api.close()
+    except Exception as e:  # noqa: BLE001 - a bench reports, it does not fail the run
+        print(f"# error: {e}", flush=True)
+        for line in vm.console_tail(20):
+            print(f"#   console: {line}", flush=True)
+    finally:
+        try:
+            asyncio.run(vm.stop(timeout=60))
+        finally:
+            host_api.close()
+            engine.destroy()
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,365 @@
+"""VMManager: start, stop, restart, status and delete the bundled Linux VM (Qt-free, asyncio).
+
+QEMU runs detached (it outlives `pilothouse vm start`); its state lives in the VM state dir:
+state.json (what we last did), qemu.pid, QMP sockets, console.log. A lock on data.lock, held by
+the QEMU process itself (inherited fd), keeps two VMs off one data disk; QEMU's own image lock
+is a second guard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import psutil
+
+from desktop.vm import engine_access, qemu
+from desktop.vm.config import VMConfig
+from desktop.vm.paths import VMPaths, host_arch
+from desktop.vm.qmp_control import QMPError, qmp_command
+from desktop.vm.tls import TLSFiles, ensure_certificates
+
+try:
+    import fcntl
+except ImportError:  # Windows: QEMU's own image locking is the guard there
+    fcntl = None
+
+Progress = Callable[[str], None]
+STATES = ("stopped", "starting", "running", "stopping", "crashed")
+
+
+class VMError(RuntimeError):
+    """A VM operation failed; the message is meant for the user."""
+
+
+class VMAlreadyRunning(VMError):
+    """The VM (or another VM on the same data disk) is already running."""
+
+
+@dataclass(frozen=True)
+class VMStatus:
+    state: str
+    accelerator: str = ""
+    accelerator_reason: str = ""
+    docker_host: str = ""
+    tls_ca: str = ""
+    tls_cert: str = ""
+    tls_key: str = ""
+    console_log: str = ""
+    pid: int | None = None
+    detail: str = ""
+
+
+def _free_port(preferred: int | None) -> int:
+    for candidate in ([preferred] if preferred else []) + [0]:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise VMError("no free port on 127.0.0.1")
+
+
+def _qemu_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        p = psutil.Process(pid)
+        return p.status() != psutil.STATUS_ZOMBIE and "qemu" in p.name().lower()
+    except psutil.Error:
+        return False
+
+
+class VMManager:
+    """One VM: its config, its files, its QEMU process."""
+
+    def __init__(self, config: VMConfig | None = None, paths: VMPaths | None = None, arch: str | None = None) -> None:
+        self.paths = paths or VMPaths.default()
+        self.config = config or VMConfig.load(self.paths.config_file)
+        self.arch = arch or host_arch()  # another arch runs under TCG (e.g. to try the arm64 image)
+        self.tls = TLSFiles(self.paths.tls_dir)
+        self._proc: subprocess.Popen | None = None
+
+    # ---- state file -------------------------------------------------------------------
+    def _read_state(self) -> dict:
+        try:
+            return json.loads(self.paths.state_file.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def _write_state(self, **fields) -> dict:
+        state = {**self._read_state(), **fields}
+        self.paths.ensure()
+        tmp = self.paths.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state, indent=2))
+        os.replace(tmp, self.paths.state_file)
+        return state
+
+    def _exit_detail(self) -> str:
+        code = self._proc.poll() if self._proc else None
+        if code is None:
+            how = "QEMU is gone; it was started by another process"
+        elif code < 0:
+            how = f"killed by signal {-code}"
+        else:
+            how = f"exit status {code}"
+        tail = " | ".join(self.console_tail(3))
+        try:
+            qemu_err = " | ".join(self.paths.qemu_log.read_text(errors="replace").strip().splitlines()[-3:])
+        except OSError:
+            qemu_err = ""
+        return (f"QEMU exited unexpectedly ({how}). Last console lines: {tail}"
+                + (f". QEMU said: {qemu_err}" if qemu_err else ""))
+
+    def _guest_powered_off(self) -> bool:
+        code = self._proc.poll() if self._proc else None
+        return code in (0, None) and any("pilothouse-init: power off" in line for line in self.console_tail(5))
+
+    def status(self) -> VMStatus:
+        """The VM's state now; a QEMU that vanished while running is reported as crashed."""
+        st = self._read_state()
+        state = st.get("state", "stopped")
+        pid = st.get("pid")
+        if self._proc is not None and self._proc.pid == pid:
+            alive = self._proc.poll() is None  # our child: its exit status is authoritative
+        else:
+            alive = _qemu_alive(pid)
+        detail = st.get("detail", "")
+        if state == "running" and not alive and self._guest_powered_off():
+            st = self._write_state(state="stopped", pid=None, detail="the guest powered itself off")
+            state, detail = "stopped", st["detail"]
+        elif state in ("starting", "running") and not alive:
+            detail = self._exit_detail()
+            st = self._write_state(state="crashed", detail=detail, pid=None)
+            state = "crashed"
+        elif state == "stopping" and not alive:
+            st = self._write_state(state="stopped", pid=None)
+            state = "stopped"
+        port = st.get("docker_port")
+        return VMStatus(
+            state=state, accelerator=st.get("accelerator", ""), accelerator_reason=st.get("accelerator_reason", ""),
+            docker_host=engine_access.docker_host(port) if port else "",
+            tls_ca=str(self.tls.ca_cert), tls_cert=str(self.tls.client_cert), tls_key=str(self.tls.client_key),
+            console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail)
+
+    def console_tail(self, n: int = 50) -> list[str]:
+        try:
+            with open(self.paths.console_log, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - 256 * max(n, 1)))
+                lines = f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
+        return lines[-n:]
+
+    def docker_client_kwargs(self) -> dict:
+        """kwargs for docker.APIClient when the VM runs (see engine_access.api_client)."""
+        port = self._read_state().get("docker_port")
+        if not port:
+            raise VMError("the VM has never been started")
+        return engine_access.docker_client_kwargs(port, self.tls)
+
+    def api_client(self, **kwargs):
+        """A docker.APIClient for the VM engine over mutual TLS."""
+        port = self._read_state().get("docker_port")
+        if not port:
+            raise VMError("the VM has never been started")
+        return engine_access.api_client(port, self.tls, **kwargs)
+
+    # ---- start ------------------------------------------------------------------------
+    def _take_lock(self) -> int | None:
+        if fcntl is None:
+            return None
+        fd = os.open(self.paths.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise VMAlreadyRunning(f"another VM is using the data disk {self.paths.data_disk}") from None
+        return fd
+
+    def _ensure_disk(self) -> None:
+        disk = self.paths.data_disk
+        want = f"{self.config.disk_gib}G"
+        if not disk.exists():
+            self._qemu_img("create", "-q", "-f", "qcow2", str(disk), want)
+            return
+        info = json.loads(self._qemu_img("info", "--output=json", "-U", str(disk)))
+        if info.get("virtual-size", 0) < self.config.disk_gib << 30:
+            self._qemu_img("resize", "-q", str(disk), want)  # the guest grows ext4 online at boot
+
+    def _qemu_img(self, *args: str) -> str:
+        system = Path(qemu.find_qemu(self.arch))
+        exe = shutil.which("qemu-img") or str(system.with_name("qemu-img" + system.suffix))
+        res = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
+        if res.returncode != 0:
+            raise VMError(f"qemu-img {args[0]} failed: {res.stderr.strip()}")
+        return res.stdout
+
+    async def start(self, progress: Progress | None = None, timeout: float | None = None) -> VMStatus:
+        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure."""
+        say = progress or (lambda _msg: None)
+        if self.status().state in ("starting", "running", "stopping"):
+            raise VMAlreadyRunning("the VM is already running")
+        image = self.paths.image_dir
+        if not all((image / f).exists() for f in ("vmlinuz", "initramfs.img", "probe.img")):
+            raise VMError(f"no VM image in {image}: run `pilothouse vm build` first")
+        self.paths.ensure()
+        self.config.save(self.paths.config_file)
+        lock_fd = self._take_lock()
+        try:
+            exe = qemu.find_qemu(self.arch)
+            say("checking the hardware accelerator")
+            accel = await qemu.choose_accelerator(exe, self.arch, image, cache=self.paths.accel_cache)
+            say(f"accelerator: {accel.reason}")
+            ensure_certificates(self.paths.tls_dir)
+            self._ensure_disk()
+            port = _free_port(self._read_state().get("docker_port"))
+            if qemu.qmp_over_tcp():
+                qmp = [("127.0.0.1", _free_port(None)), ("127.0.0.1", _free_port(None))]
+            else:
+                qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
+                sock.unlink(missing_ok=True)
+            if self.paths.console_log.exists():
+                os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
+            spec = qemu.LaunchSpec(
+                qemu=exe, arch=self.arch, accel=accel.name, cpus=self.config.cpus, memory_mib=self.config.memory_mib,
+                image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
+                shares_file=self.paths.shares_file, shares=tuple(s for s in self.config.shares if os.path.isdir(s)),
+                docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
+                qmp_sockets=tuple(qmp))
+            say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
+            with open(self.paths.qemu_log, "wb") as log:
+                self._proc = subprocess.Popen(
+                    qemu.build_argv(spec), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, pass_fds=(lock_fd,) if lock_fd is not None else ())
+        finally:
+            if lock_fd is not None:
+                os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
+        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
+                          accelerator_reason=accel.reason, started_at=time.time(), detail="")
+        deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
+        try:
+            await self._wait_ready(port, deadline, say)
+        except BaseException:
+            if self.status().state == "starting":
+                await self._kill()
+                self._write_state(state="crashed", pid=None, detail=f"did not become ready; see {self.paths.console_log}")
+            raise
+        engine_access.write_docker_context(self.paths.docker_config_dir, port, self.tls)
+        self._spawn_portsync()
+        self._write_state(state="running")
+        say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
+        return self.status()
+
+    async def _wait_ready(self, port: int, timeout: float, say: Progress) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        seen_phases: set[str] = set()
+        client = engine_access.api_client(port, self.tls, version="1.41", timeout=3)
+        try:
+            while loop.time() < deadline:
+                if self.status().state != "starting":
+                    raise VMError(self.status().detail or "QEMU exited during boot")
+                for line in self.console_tail(30):
+                    if line.startswith("PILOTHOUSE-PHASE "):
+                        name = line.split()[1]
+                        if name not in seen_phases:
+                            seen_phases.add(name)
+                            say(f"guest: {name} up at {line.split()[2]} s")
+                try:
+                    if await loop.run_in_executor(None, client.ping):
+                        return
+                except Exception:  # noqa: BLE001 - not up yet; QEMU's forward resets until dockerd listens
+                    pass
+                await asyncio.sleep(0.25)  # polling a booting guest: nothing to wait on instead
+        finally:
+            client.close()
+        raise VMError(f"the engine did not answer within {timeout:.0f} s; see {self.paths.console_log}")
+
+    def _spawn_portsync(self) -> None:
+        if getattr(sys, "frozen", False):
+            argv = [sys.executable, "vm", "_portsync", str(self.paths.state_dir)]
+        else:
+            argv = [sys.executable, "-m", "desktop.vm.portsync", str(self.paths.state_dir)]
+        with open(self.paths.portsync_log, "ab") as log:
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, close_fds=True)
+
+    # ---- stop / restart / delete --------------------------------------------------------
+    async def _wait_exit(self, pid: int, timeout: float) -> bool:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if self._proc is not None and self._proc.pid == pid:
+                if self._proc.poll() is not None:
+                    return True
+            elif not _qemu_alive(pid):
+                return True
+            await asyncio.sleep(0.1)
+        return False
+
+    async def _kill(self) -> None:
+        pid = self._read_state().get("pid")
+        if _qemu_alive(pid):
+            try:
+                psutil.Process(pid).kill()
+            except psutil.Error:
+                pass
+            await self._wait_exit(pid, 10)
+
+    async def wait_until_exit(self) -> VMStatus:
+        """Return when QEMU exits (the app awaits this to learn of a crash at once)."""
+        pid = self._read_state().get("pid")
+        while pid and not await self._wait_exit(pid, 3600):
+            pass
+        return self.status()
+
+    def _qmp_address(self, index: int):
+        saved = self._read_state().get("qmp") or [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+        address = saved[index]
+        return tuple(address) if isinstance(address, list) else address
+
+    async def stop(self, timeout: float = 60.0, progress: Progress | None = None) -> VMStatus:
+        """ACPI power-off (the guest stops dockerd cleanly); kill QEMU after the deadline."""
+        say = progress or (lambda _msg: None)
+        current = self.status()
+        if current.state not in ("starting", "running", "stopping"):
+            self._write_state(state="stopped", pid=None)
+            return self.status()
+        pid = current.pid
+        self._write_state(state="stopping")
+        say("asking the guest to power off")
+        try:
+            await qmp_command(self._qmp_address(0), "system_powerdown")
+        except QMPError as e:
+            say(f"QMP unavailable ({e}); stopping QEMU")
+        if not await self._wait_exit(pid, timeout):
+            say(f"the guest did not power off within {timeout:.0f} s: killing QEMU")
+            await self._kill()
+        self._write_state(state="stopped", pid=None, detail="")
+        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket):
+            sock.unlink(missing_ok=True)
+        say("stopped")
+        return self.status()
+
+    async def restart(self, progress: Progress | None = None) -> VMStatus:
+        await self.stop(progress=progress)
+        return await self.start(progress)
+
+    async def delete(self, progress: Progress | None = None) -> None:
+        """Stop the VM and remove its disk, certificates, state and docker context."""
+        await self.stop(progress=progress)
+        engine_access.remove_docker_context(self.paths.docker_config_dir)
+        shutil.rmtree(self.paths.state_dir, ignore_errors=True)

@@ -1,0 +1,238 @@
+"""QEMU on this host: where it is, which accelerator really works, and the command line."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from desktop.vm.paths import host_arch
+
+PROBE_MARK = b"PILOTHOUSE-PROBE-OK"
+PROBE_TIMEOUT = 8.0
+TCG_TB_SIZE_MIB = 128  # caps TCG's translated-code cache (default up to 1 GiB, all of it resident)
+GUEST_DOCKER_PORT = 2376
+
+
+# A QMP endpoint: a unix socket path, or (host, port) on loopback where unix sockets are not
+# usable from asyncio (Windows).
+QMPAddress = "str | tuple[str, int]"
+
+
+def qmp_over_tcp() -> bool:
+    return sys.platform == "win32" or os.environ.get("PILOTHOUSE_VM_QMP_TCP") == "1"
+
+
+def qmp_arg(address) -> str:
+    if isinstance(address, (tuple, list)):
+        return f"tcp:127.0.0.1:{int(address[1])},server=on,wait=off"
+    return f"unix:{_esc(address)},server=on,wait=off"
+
+
+class QemuNotFound(RuntimeError):
+    """No usable qemu-system binary was found."""
+
+
+@dataclass(frozen=True)
+class Accelerator:
+    name: str  # kvm | hvf | whpx | tcg
+    reason: str  # shown to the user: why this one
+
+    @property
+    def hardware(self) -> bool:
+        return self.name != "tcg"
+
+
+def find_qemu(arch: str | None = None) -> Path:
+    """Locate qemu-system-<arch>: $PILOTHOUSE_QEMU, a bundled copy, PATH, then per-OS folders."""
+    arch = arch or host_arch()
+    env = os.environ.get("PILOTHOUSE_QEMU")
+    if env:
+        return Path(env)
+    exe = f"qemu-system-{arch}" + (".exe" if sys.platform == "win32" else "")
+    candidates: list[Path] = []
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        candidates.append(Path(bundle) / "qemu" / exe)
+    found = shutil.which(exe)
+    if found:
+        candidates.append(Path(found))
+    if sys.platform == "darwin":
+        candidates += [Path("/opt/homebrew/bin") / exe, Path("/usr/local/bin") / exe]
+    elif sys.platform == "win32":
+        for base in (os.environ.get("ProgramFiles", r"C:\Program Files"), r"C:\Program Files\qemu"):
+            candidates.append(Path(base) / "qemu" / exe)
+    for c in candidates:
+        if c.is_file():
+            return c
+    hint = {"darwin": "brew install qemu", "win32": "install QEMU from qemu.org"}.get(sys.platform, "apt-get install qemu-system-x86 (or qemu-system-arm)")
+    raise QemuNotFound(f"{exe} not found ({hint}), or set PILOTHOUSE_QEMU")
+
+
+def hardware_candidate(arch: str) -> tuple[str | None, str]:
+    """The hardware accelerator this host could offer for arch, or None and why not."""
+    if arch != host_arch():
+        return None, f"guest {arch} differs from host {host_arch()}: software emulation (TCG)"
+    if sys.platform.startswith("linux"):
+        if not os.path.exists("/dev/kvm"):
+            return None, "no /dev/kvm (KVM module not loaded or no virtualisation support): using TCG"
+        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+            return None, "/dev/kvm is not accessible to this user (add yourself to group kvm): using TCG"
+        return "kvm", ""
+    if sys.platform == "darwin":
+        return "hvf", ""
+    if sys.platform == "win32":
+        return "whpx", ""
+    return None, f"no hardware accelerator known for {sys.platform}: using TCG"
+
+
+def machine_args(arch: str, accel: str, cpus: int, memory_mib: int) -> list[str]:
+    if accel == "tcg":
+        accel_arg = f"tcg,thread=multi,tb-size={TCG_TB_SIZE_MIB}"
+        cpu = "max"
+    else:
+        accel_arg = accel
+        cpu = "host"
+    machine = "q35" if arch == "x86_64" else "virt"
+    return ["-machine", machine, "-accel", accel_arg, "-cpu", cpu, "-smp", str(cpus), "-m", str(memory_mib)]
+
+
+def console_device(arch: str) -> str:
+    return "ttyS0" if arch == "x86_64" else "ttyAMA0"
+
+
+def kernel_cmdline(arch: str) -> str:
+    # apparmor=0: the image has no profiles; panic=-1 + -no-reboot turns a guest panic into a
+    # QEMU exit that we report as a crash.
+    return f"console={console_device(arch)} apparmor=0 panic=-1 quiet loglevel=3"
+
+
+def _probe_blocking(argv: list[str], timeout: float) -> tuple[bool, str]:
+    # The probe guest prints the mark and powers off (-no-reboot makes QEMU exit), so waiting
+    # for QEMU to exit within the deadline is the whole check.
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        return False, f"a probe boot did not reach user space within {timeout:.0f} s"
+    if PROBE_MARK in out:
+        return True, ""
+    last = (out.decode(errors="replace").strip().splitlines() or ["no output"])[-1][-200:]
+    return False, f"QEMU failed the probe boot: {last}"
+
+
+async def _probe_once(qemu: Path, arch: str, accel: str, image_dir: Path, timeout: float) -> tuple[bool, str]:
+    argv = [str(qemu), "-nodefaults", "-no-user-config", "-display", "none", "-no-reboot",
+            *machine_args(arch, accel, 1, 256),
+            "-kernel", str(image_dir / "vmlinuz"), "-initrd", str(image_dir / "probe.img"),
+            "-append", f"console={console_device(arch)} panic=-1 quiet", "-serial", "stdio"]
+    return await asyncio.get_running_loop().run_in_executor(None, _probe_blocking, argv, timeout)
+
+
+def _probe_key(qemu: Path, accel: str, image_dir: Path) -> str:
+    h = hashlib.sha256()
+    for p in (qemu, image_dir / "vmlinuz"):
+        st = p.stat()
+        h.update(f"{p}:{st.st_size}:{st.st_mtime_ns};".encode())
+    h.update(accel.encode())
+    try:
+        h.update(Path("/proc/sys/kernel/osrelease").read_bytes())
+    except OSError:
+        pass
+    return h.hexdigest()
+
+
+async def choose_accelerator(qemu: Path, arch: str, image_dir: Path, cache: Path | None = None,
+                             timeout: float = PROBE_TIMEOUT) -> Accelerator:
+    """Pick KVM/HVF/WHPX when a probe boot really works, else TCG; the reason says why."""
+    forced = os.environ.get("PILOTHOUSE_VM_ACCEL")
+    if forced:
+        return Accelerator(forced, f"{forced}: forced by PILOTHOUSE_VM_ACCEL")
+    accel, why_not = hardware_candidate(arch)
+    if accel is None:
+        return Accelerator("tcg", why_not)
+    key = _probe_key(qemu, accel, image_dir)
+    cached = {}
+    if cache and cache.exists():
+        try:
+            cached = json.loads(cache.read_text())
+        except ValueError:
+            cached = {}
+    if cached.get("key") == key:
+        ok, detail = cached["ok"], cached["detail"]
+    else:
+        ok, detail = await _probe_once(qemu, arch, accel, image_dir, timeout)
+        if cache:
+            cache.write_text(json.dumps({"key": key, "ok": ok, "detail": detail}))
+    if ok:
+        return Accelerator(accel, f"{accel.upper()}: hardware acceleration (a probe boot succeeded)")
+    return Accelerator("tcg", f"{accel.upper()} is present but does not work here ({detail}): using TCG software emulation, which is much slower")
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    qemu: Path
+    arch: str
+    accel: str
+    cpus: int
+    memory_mib: int
+    image_dir: Path
+    data_disk: Path
+    tls_dir: Path
+    shares_file: Path
+    shares: tuple[str, ...]
+    docker_port: int
+    console_log: Path
+    pid_file: Path
+    qmp_sockets: tuple["QMPAddress", ...]
+
+
+def _esc(path: Path | str) -> str:
+    """Escape a path for a QEMU -opt value (a comma is written as two)."""
+    return str(path).replace(",", ",,")
+
+
+def share_tag(index: int) -> str:
+    return f"phshare{index}"
+
+
+def supports_virtfs() -> bool:
+    return sys.platform != "win32"  # QEMU has no 9p server on Windows hosts
+
+
+def build_argv(s: LaunchSpec) -> list[str]:
+    """The QEMU command line for the VM; every listening socket is loopback or a unix socket."""
+    argv = [str(s.qemu), "-name", "pilothouse", "-nodefaults", "-no-user-config", "-display", "none",
+            "-no-reboot", *machine_args(s.arch, s.accel, s.cpus, s.memory_mib),
+            "-kernel", str(s.image_dir / "vmlinuz"), "-initrd", str(s.image_dir / "initramfs.img"),
+            "-append", kernel_cmdline(s.arch),
+            "-chardev", f"file,id=console,path={_esc(s.console_log)}", "-serial", "chardev:console",
+            "-netdev", f"user,id=net0,ipv6=off,hostfwd=tcp:127.0.0.1:{s.docker_port}-:{GUEST_DOCKER_PORT}",
+            "-device", "virtio-net-pci,netdev=net0",
+            "-drive", f"file={_esc(s.data_disk)},if=virtio,format=qcow2,discard=unmap,cache=writeback",
+            "-device", "virtio-rng-pci",
+            # The guest hands freed pages back (the initramfs copy, exited containers), so
+            # QEMU's resident memory follows what the guest really uses.
+            "-device", "virtio-balloon-pci,free-page-reporting=on",
+            "-pidfile", str(s.pid_file)]
+    for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
+        argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]
+    if s.shares and supports_virtfs():
+        lines = []
+        for i, path in enumerate(s.shares):
+            tag = share_tag(i)
+            argv += ["-virtfs", f"local,path={_esc(path)},mount_tag={tag},security_model=none,id={tag}"]
+            lines.append(f"{tag} {path}\n")
+        s.shares_file.write_text("".join(lines))
+        argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={_esc(s.shares_file)}"]
+    for address in s.qmp_sockets:
+        argv += ["-qmp", qmp_arg(address)]
+    return argv

@@ -1,0 +1,90 @@
+"""VM fixtures: the image (built by the test run itself, cached), one booted VM per session,
+and the test image saved from a host engine so it can be loaded into the VM (no registry)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import docker
+import pytest
+
+from desktop.vm import image_build
+from desktop.vm.config import VMConfig
+from desktop.vm.machine import VMManager
+from desktop.vm.paths import VMPaths, default_image_dir
+from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image
+
+
+@pytest.fixture(scope="session")
+def vm_image_dir() -> Path:
+    if shutil.which("qemu-system-x86_64") is None and not os.environ.get("PILOTHOUSE_QEMU"):
+        pytest.skip("QEMU not installed (make test installs qemu-system-x86)")
+    out = default_image_dir()
+    try:
+        image_build.build(out=out, progress=lambda m: print(f"[vm build] {m}", flush=True))
+    except image_build.BuildError as e:
+        pytest.fail(f"building the VM image failed: {e}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def test_image_tar() -> bytes:
+    """`docker save` of the busybox test image, from the dev engine or a private one."""
+    host = os.environ.get("PILOTHOUSE_TEST_DOCKER_HOST")
+    eng = None
+    if not host:
+        eng = PrivateEngine()
+        eng.start()
+        host = eng.host
+    try:
+        ensure_test_image(host)
+        api = docker.APIClient(base_url=host, timeout=120)
+        data = b"".join(api.get_image(TEST_IMAGE))
+        api.close()
+        return data
+    finally:
+        if eng is not None:
+            eng.destroy()
+
+
+@pytest.fixture(scope="session")
+def vm_root() -> Iterator[Path]:
+    root = Path(tempfile.mkdtemp(prefix="pilothouse-vmtest-"))
+    yield root
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def shared_dir(vm_root: Path) -> Path:
+    d = vm_root / "shared folder"
+    d.mkdir()
+    return d
+
+
+@pytest.fixture(scope="session")
+def vm_paths(vm_root: Path, vm_image_dir: Path) -> VMPaths:
+    return VMPaths(state_dir=vm_root / "state", image_dir=vm_image_dir, docker_config_dir=vm_root / "docker-config")
+
+
+@pytest.fixture(scope="session")
+def vm(vm_paths: VMPaths, shared_dir: Path) -> Iterator[VMManager]:
+    """One VM for the whole session (TCG boots cost ~20-30 s each)."""
+    config = VMConfig(cpus=2, memory_mib=2048, disk_gib=8, shares=(str(shared_dir),))
+    manager = VMManager(config, vm_paths)
+    asyncio.run(manager.start(progress=lambda m: print(f"[vm] {m}", flush=True)))
+    yield manager
+    if manager.status().state in ("starting", "running"):
+        asyncio.run(manager.stop(timeout=30))
+
+
+@pytest.fixture(scope="session")
+def vm_api(vm: VMManager, test_image_tar: bytes) -> Iterator[docker.APIClient]:
+    api = vm.api_client(timeout=120)
+    api.load_image(test_image_tar)
+    yield api
+    api.close()
