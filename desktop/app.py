@@ -103,7 +103,9 @@ class Pilothouse:
 
         settings, vm = self._secondary_args
         install_objects(self)  # images, volumes, networks, disk usage (issue 4)
-        self._init_desk(settings, vm)  # desk: settings, compose, palette, theme, tray
+        self.vm = self._make_vm_control(vm)  # the bundled VM (issue 6); None without one
+        self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
+        self._init_vm_page()
         if self.status.is_connected:  # installed after the first resync: list now
             self._objects_task = asyncio.ensure_future(self.objects.resync())
 
@@ -198,6 +200,8 @@ class Pilothouse:
             if task is not None and not task.done():
                 task.cancel()
             await self._aclose_desk()  # desk
+            if getattr(self, "vm_panel", None) is not None:
+                await self.vm_panel.tasks.cancel_all()
             await self.aclose_objects()  # images, volumes, networks, disk usage (issue 4)
         await self.engines.aclose()
 
@@ -267,6 +271,45 @@ class Pilothouse:
         self._close_filter = _CloseToTray(self.window)
         self.window.installEventFilter(self._close_filter)
 
+    # ---- the bundled VM (issue 6) ---------------------------------------------------------------
+    def _make_vm_control(self, manager):
+        if manager is None:
+            return None
+        from desktop.state.vm_engine import VMControl
+
+        def config():
+            s = self.settings.current
+            return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
+
+        return VMControl(manager, self.engines, config)
+
+    def _init_vm_page(self) -> None:
+        if self.vm is None:
+            return
+        from desktop.ui.vm_panel import VMPanel
+
+        def resources() -> str:
+            s = self.settings.current
+            return (f"{s.vm_cpus} CPUs, {s.vm_memory_mib} MiB memory, {s.vm_disk_gib} GiB disk "
+                    "(change them in Settings; they apply at the next start)")
+
+        self.vm_panel = VMPanel(self.vm, resources)
+        self.window.add_page("vm", "Virtual machine", "engine", self.vm_panel)
+        self.window.no_engine.offer_vm(True)
+        self.window.no_engine.vm_start_requested.connect(self._on_no_engine_vm_start_requested)
+
+    def _on_no_engine_vm_start_requested(self) -> None:
+        self.vm_panel.tasks.spawn(self._start_vm_from_no_engine_page())
+
+    async def _start_vm_from_no_engine_page(self) -> None:
+        page = self.window.no_engine
+        try:
+            await self.vm.start(progress=lambda m: page.show_vm_progress(f"VM: {m}"))
+        except Exception as exc:  # noqa: BLE001 - VMError carries a sentence
+            page.show_vm_progress(f"The VM could not start: {exc}", error=True)
+            return
+        page.show_vm_progress("The VM is running; connecting to its engine…")
+
     def _on_engine_added_by_user(self, endpoint: Endpoint) -> None:
         """Remember an engine added with the + button, so it is followed next time too."""
         self.settings.update(engines=tuple(self.settings.current.engines) + (format_engine_line(endpoint),))
@@ -288,6 +331,20 @@ class Pilothouse:
         await self.tray.aclose()
         self.theme.close()
     # ---- end desk ---------------------------------------------------------------------------------
+
+
+def _vm_manager():
+    """The bundled VM's manager (Qt-free, cheap to make; nothing runs until it is started)."""
+    try:
+        from desktop.vm.config import VMConfig
+        from desktop.vm.machine import VMManager
+        from desktop.vm.paths import VMPaths
+
+        paths = VMPaths.default()
+        return VMManager(VMConfig.load(paths.config_file), paths)
+    except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
+        log.info("the bundled VM is unavailable: %s", exc)
+        return None
 
 
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
@@ -313,7 +370,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    defer_secondary=True)
+                    vm=_vm_manager(), defer_secondary=True)
     result = 0
 
     async def main() -> None:

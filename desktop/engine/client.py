@@ -27,7 +27,7 @@ CALL_TIMEOUT = 60.0
 
 def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: str = "auto") -> docker.APIClient:
     """A low-level SDK client for one endpoint (blocking: call it off the UI thread)."""
-    tls: docker.tls.TLSConfig | bool = False
+    tls: "docker.tls.TLSConfig | bool" = False
     if endpoint.tls is not None:
         t = endpoint.tls
         client_cert = (t.cert, t.key) if t.cert and t.key else None
@@ -35,7 +35,20 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     host = endpoint.host
     if host.startswith("tcp://") and tls:
         host = "https://" + host[len("tcp://"):]
-    return docker.APIClient(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
+    cls = _EnvFreeAPIClient if tls else docker.APIClient
+    api = cls(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
+    if tls:
+        api.trust_env = False
+    return api
+
+
+class _EnvFreeAPIClient(docker.APIClient):
+    """For TLS engines: requests lets REQUESTS_CA_BUNDLE override the session's CA (and proxy
+    variables reroute the connection); the engine's own CA must be the one that is trusted."""
+
+    def _retrieve_server_version(self):
+        self.trust_env = False
+        return super()._retrieve_server_version()
 
 
 class EngineClient:

@@ -62,6 +62,9 @@ class VMStatus:
 def _free_port(preferred: int | None) -> int:
     for candidate in ([preferred] if preferred else []) + [0]:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # Connections of the previous run linger in TIME_WAIT; they must not push a restart
+            # onto a new port (the docker context and the app's engine entry point at this one).
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", candidate))
             except OSError:

@@ -111,31 +111,26 @@ def test_tray_lists_running_containers_and_stops_one(ph, qtbot, make_container, 
     assert f"pht-tray-{run_id}-up" not in tray.container_names()
 
 
-def test_tray_vm_entries_call_the_vm_backend(app_factory, engine_host, test_image, qtbot, await_):
-    from desktop.engine.endpoints import Endpoint
+def test_tray_vm_entries_drive_the_real_vm_manager(engine_host, test_image, qtbot, await_, tmp_path):
+    """The tray's VM entries reach the real VMManager: here with no image built, so starting
+    fails with the manager's own sentence (booting is tested in tests/vm)."""
     from desktop.app import Pilothouse
+    from desktop.engine.endpoints import Endpoint
+    from desktop.vm.config import VMConfig
+    from desktop.vm.machine import VMManager
+    from desktop.vm.paths import VMPaths
 
-    class FakeVM:  # stands in for desktop.vm.machine.VMManager, which lives on another branch
-        def __init__(self):
-            self.calls = []
-
-        async def start(self):
-            self.calls.append("start")
-
-        async def stop(self):
-            self.calls.append("stop")
-
-        def status(self):
-            return "stopped"
-
-    vm = FakeVM()
-    ph = Pilothouse([Endpoint(engine_host, "--host")], vm=vm)
+    manager = VMManager(VMConfig(), VMPaths(state_dir=tmp_path / "state", image_dir=tmp_path / "no-image",
+                                            docker_config_dir=tmp_path / "docker"))
+    ph = Pilothouse([Endpoint(engine_host, "--host")], vm=manager)
     try:
         ph.tray.rebuild()
         texts = [a.text() for a in ph.tray.menu.actions()]
         assert "VM: stopped" in texts
-        ph.tray.action_in(ph.tray.menu, "trayVmStart").trigger()
-        qtbot.waitUntil(lambda: vm.calls == ["start"], timeout=5000)
+        with qtbot.waitSignal(ph.tray.action_failed, timeout=10000) as failed:
+            ph.tray.action_in(ph.tray.menu, "trayVmStart").trigger()
+        assert "no VM image" in failed.args[0] and "pilothouse vm build" in failed.args[0]
+        assert ph.engines.get("pilothouse") is None
     finally:
         await_(ph.aclose())
         ph.window.deleteLater()
