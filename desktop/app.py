@@ -33,6 +33,11 @@ class Pilothouse:
         self.containers_page.set_engine_available(self.status.is_connected)
         self.window.retry_requested.connect(self.sync.retry_now)
 
+        # -- container details (issue 3): double-click/Enter opens a container's (or a project's) page
+        from desktop.ui.container_detail.host import ContainerDetailHost
+
+        self.details = ContainerDetailHost(self.window, self.client, self.containers, self.containers_page)
+
     def start(self) -> None:
         self.sync.start()
 
@@ -53,6 +58,7 @@ class Pilothouse:
             self.status.changed.disconnect(check)
 
     async def aclose(self) -> None:
+        await self.details.aclose()  # container details: stop log/exec streams first
         await self.sync.aclose()
         await self.containers_page.tasks.cancel_all()
         await self.client.aclose()

@@ -1,0 +1,7 @@
+"""Placeholder."""
+from PySide6.QtWidgets import QWidget
+
+
+class FilesTab(QWidget):
+    def __init__(self, client, container, parent=None) -> None:
+        super().__init__(parent)

@@ -1,0 +1,452 @@
+"""The Logs tab: options, search/filter, save/copy/clear around a LogView fed by a LogSession."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
+
+from desktop.engine.client import EngineClient
+from desktop.engine.compose_logs import MergedLogSession
+from desktop.engine.errors import EngineError
+from desktop.engine.logs import LogOptions, LogSession
+from desktop.state.log_buffer import LogBatch, LogBuffer, iter_log_bytes
+from desktop.state.log_search import LogSearch, SearchError
+from desktop.ui.async_tasks import TaskSet
+from desktop.ui.container_detail.log_view import LogView
+from desktop.ui.message_bar import MessageBar
+
+log = logging.getLogger(__name__)
+
+TAIL_CHOICES = (("All lines", None), ("Last 100", 100), ("Last 1,000", 1000), ("Last 10,000", 10000), ("Last 100,000", 100000))
+SINCE_CHOICES = (("Any time", None), ("Last 5 minutes", 300), ("Last hour", 3600), ("Last 24 hours", 86400))
+SYNC_SEARCH_LINES = 200_000  # above this a new search scans in a worker thread
+
+
+def write_log(path: str, chunks, lines) -> None:
+    with open(path, "wb") as f:
+        for piece in iter_log_bytes(chunks, lines):
+            f.write(piece)
+
+
+class LogsTab(QWidget):
+    """Signals: loaded() when the tail and all older lines are in; search_done() after each search."""
+
+    loaded = Signal()
+    search_done = Signal()
+
+    def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], *, merged: bool = False,
+                 parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("logsTab")
+        self.client = client
+        self.containers = list(containers)  # (id, name or service)
+        self.merged = merged
+        self.tasks = TaskSet()
+        self.buffer = LogBuffer()
+        if merged:
+            self.buffer.sources = [name for _, name in self.containers]
+        self.session: LogSession | MergedLogSession | None = None
+        self.search: LogSearch | None = None
+        self._gen = 0
+        self._search_gen = 0
+        self._searching = False
+        self._backfill_wanted = True
+        self.is_loaded = False
+        self.ended_reason: str | None = None
+
+        self.view = LogView(self.buffer)
+        self.view.following_changed.connect(self._on_view_following_changed)
+        self.buffer.changed.connect(self._on_buffer_changed)
+
+        # -- options row
+        self.tail = QComboBox()
+        self.tail.setObjectName("logTail")
+        self.tail.setAccessibleName("Lines to show")
+        for label, n in TAIL_CHOICES:
+            self.tail.addItem(label, n)
+        self.since = QComboBox()
+        self.since.setObjectName("logSince")
+        self.since.setAccessibleName("Show lines since")
+        for label, s in SINCE_CHOICES:
+            self.since.addItem(label, s)
+        self.tail.currentIndexChanged.connect(lambda _: self.restart())
+        self.since.currentIndexChanged.connect(lambda _: self.restart())
+        self.timestamps = QCheckBox("Timestamps")
+        self.timestamps.setObjectName("logTimestamps")
+        self.timestamps.toggled.connect(lambda on: self.view.set_options(timestamps=on))
+        self.wrap = QCheckBox("Wrap")
+        self.wrap.setObjectName("logWrap")
+        self.wrap.toggled.connect(lambda on: self.view.set_options(wrap=on))
+        self.raw = QCheckBox("Raw")
+        self.raw.setObjectName("logRaw")
+        self.raw.setToolTip("Show escape sequences instead of colours")
+        self.raw.toggled.connect(self._on_raw_toggled)
+        self.jump = QPushButton("Jump to end")
+        self.jump.setObjectName("logJumpToEnd")
+        self.jump.setToolTip("Scroll to the newest line and follow (Ctrl+End)")
+        self.jump.clicked.connect(self.view.jump_to_end)
+        self.jump.setVisible(False)
+        self.copy = QToolButton()
+        self.copy.setText("Copy")
+        self.copy.setObjectName("logCopy")
+        self.copy.setToolTip("Copy the selected text (Ctrl+C)")
+        self.copy.clicked.connect(self.view.copy_selection)
+        self.save = QToolButton()
+        self.save.setText("Save…")
+        self.save.setObjectName("logSave")
+        self.save.setToolTip("Save the whole log, or the matching lines in filter mode, to a file")
+        self.save.clicked.connect(self._on_save_clicked)
+        self.clear = QToolButton()
+        self.clear.setText("Clear")
+        self.clear.setObjectName("logClear")
+        self.clear.setToolTip("Clear the view; new lines keep coming")
+        self.clear.clicked.connect(self.clear_view)
+        opts = QHBoxLayout()
+        opts.addWidget(QLabel("Show"))
+        opts.addWidget(self.tail)
+        opts.addWidget(self.since)
+        opts.addSpacing(8)
+        opts.addWidget(self.timestamps)
+        opts.addWidget(self.wrap)
+        opts.addWidget(self.raw)
+        opts.addStretch(1)
+        opts.addWidget(self.jump)
+        opts.addWidget(self.copy)
+        opts.addWidget(self.save)
+        opts.addWidget(self.clear)
+
+        # -- search row
+        self.query = QLineEdit()
+        self.query.setObjectName("logSearch")
+        self.query.setPlaceholderText("Search the log (Ctrl+F; Enter/F3 next, Shift+F3 previous)")
+        self.query.setClearButtonEnabled(True)
+        self.query.setAccessibleName("Search the log")
+        self.regex = QCheckBox("Regex")
+        self.regex.setObjectName("logRegex")
+        self.case = QCheckBox("Match case")
+        self.case.setObjectName("logCase")
+        self.filter = QCheckBox("Only matching lines")
+        self.filter.setObjectName("logFilter")
+        self.count = QLabel("")
+        self.count.setObjectName("logMatchCount")
+        self.prev = QToolButton()
+        self.prev.setText("▲")
+        self.prev.setObjectName("logPrev")
+        self.prev.setToolTip("Previous match (Shift+F3)")
+        self.next = QToolButton()
+        self.next.setText("▼")
+        self.next.setObjectName("logNext")
+        self.next.setToolTip("Next match (F3, Enter)")
+        self.search_error = QLabel("")
+        self.search_error.setObjectName("logSearchError")
+        self.search_error.setStyleSheet("color: #b3261e;")
+        self.search_error.hide()
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(200)
+        self._search_timer.timeout.connect(self.run_search)
+        self.query.textChanged.connect(lambda _: self._search_timer.start())
+        self.query.returnPressed.connect(self.next_match)
+        self.regex.toggled.connect(lambda _: self.run_search())
+        self.case.toggled.connect(lambda _: self.run_search())
+        self.filter.toggled.connect(lambda _: self._apply_filter())
+        self.prev.clicked.connect(self.previous_match)
+        self.next.clicked.connect(self.next_match)
+        srow = QHBoxLayout()
+        srow.addWidget(self.query, 1)
+        srow.addWidget(self.regex)
+        srow.addWidget(self.case)
+        srow.addWidget(self.filter)
+        srow.addWidget(self.count)
+        srow.addWidget(self.prev)
+        srow.addWidget(self.next)
+
+        self.message = MessageBar(self)
+        self.status = QLabel("")
+        self.status.setObjectName("logStatus")
+        self.progress = QProgressBar()
+        self.progress.setObjectName("logProgress")
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(220)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.progress)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 4, 0, 0)
+        lay.addLayout(opts)
+        lay.addLayout(srow)
+        lay.addWidget(self.search_error)
+        lay.addWidget(self.message)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(bottom)
+
+        for seq, slot in ((QKeySequence.StandardKey.Find, self.query.setFocus), ("F3", self.next_match),
+                          ("Shift+F3", self.previous_match)):
+            sc = QShortcut(QKeySequence(seq), self)
+            sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            sc.activated.connect(slot)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(250)
+        self._status_timer.timeout.connect(self._update_status)
+        self._status_timer.start()
+        self._search_update = QTimer(self)
+        self._search_update.setSingleShot(True)
+        self._search_update.setInterval(100)
+        self._search_update.timeout.connect(self._update_search)
+
+    # -- session ----------------------------------------------------------------------------------
+    def options(self) -> LogOptions:
+        since = self.since.currentData()
+        return LogOptions(tail=self.tail.currentData(), since=(time.time() - since) if since else None)
+
+    def start(self) -> asyncio.Task:
+        """Open the stream (called when the page opens)."""
+        return self.tasks.spawn(self._start())
+
+    def restart(self) -> asyncio.Task:
+        return self.tasks.spawn(self._restart())
+
+    async def _restart(self) -> None:
+        await self._stop_session()
+        self.buffer.clear()
+        self._reset_search_results()
+        await self._start()
+
+    async def _start(self) -> None:
+        self._gen += 1
+        gen = self._gen
+        self.is_loaded = False
+        self.ended_reason = None
+        self._backfill_wanted = True
+        self._load_started = time.perf_counter()
+
+        def lines(b: LogBatch) -> None:
+            if gen == self._gen:
+                self.buffer.append(b)
+
+        def backfill(b: LogBatch) -> None:
+            if gen == self._gen and self._backfill_wanted:
+                self.buffer.backfill(b)
+
+        def progress(f: float | None) -> None:
+            if gen != self._gen:
+                return
+            if f is None:
+                self.progress.hide()
+                self._mark_loaded()
+            else:
+                self.progress.show()
+                self.progress.setValue(int(f * 1000))
+
+        def ended(reason: str) -> None:
+            if gen == self._gen:
+                self.ended_reason = reason
+                self._update_status()
+
+        kw = dict(on_lines=lines, on_backfill=backfill, on_progress=progress, on_ended=ended)
+        opts = self.options()
+        if self.merged:
+            self.session = MergedLogSession(self.client, self.containers, opts, **kw)
+        else:
+            self.session = LogSession(self.client, self.containers[0][0], opts, **kw)
+        try:
+            await self.session.start()
+        except EngineError as err:
+            if gen == self._gen:
+                self.message.show_error(str(err))
+        self._update_status()
+
+    def _mark_loaded(self) -> None:
+        if not self.is_loaded:
+            self.is_loaded = True
+            self.load_seconds = time.perf_counter() - self._load_started
+            self._update_status()
+            self.loaded.emit()
+
+    async def _stop_session(self) -> None:
+        s, self.session = self.session, None
+        self._gen += 1
+        if s is not None:
+            await s.aclose()
+
+    def resume(self) -> None:
+        """The container (re)started: continue the stream."""
+        if self.session is not None:
+            self.ended_reason = None
+            self.session.resume()
+            self._update_status()
+
+    async def aclose(self) -> None:
+        self._status_timer.stop()
+        await self._stop_session()
+        await self.tasks.cancel_all()
+
+    # -- view ---------------------------------------------------------------------------------------
+    def _on_view_following_changed(self, on: bool) -> None:
+        self.jump.setVisible(not on)
+
+    def _on_raw_toggled(self, on: bool) -> None:
+        self.view.set_options(raw=on)
+        if self.search is not None:
+            self.run_search()
+
+    def _on_buffer_changed(self, older: int, newer: int) -> None:
+        if self.search is not None and not self._searching and not self._search_update.isActive():
+            self._search_update.start()
+
+    def _update_status(self) -> None:
+        n = len(self.buffer)
+        parts = [f"{n:,} lines"]
+        if self.session is not None and not self.is_loaded:
+            parts.append("loading older lines…")
+        if self.ended_reason:
+            parts.append(self.ended_reason)
+        elif self.ended_reason == "":
+            parts.append("the container is not running; the log continues when it starts")
+        elif self.view.following:
+            parts.append("following")
+        else:
+            parts.append("paused: scroll to the end or press Jump to end to follow")
+        self.status.setText(" · ".join(parts))
+
+    def clear_view(self) -> None:
+        self._backfill_wanted = False
+        self.progress.hide()
+        self.buffer.clear()
+        self._reset_search_results()
+        self._mark_loaded()
+        self._update_status()
+
+    # -- search ---------------------------------------------------------------------------------
+    def _reset_search_results(self) -> None:
+        if self.search is not None:
+            self.search = LogSearch(self.search.query, regex=self.search.regex, case_sensitive=self.case.isChecked(),
+                                    strip_ansi=not self.raw.isChecked())
+            self.view.search = self.search
+        self.view.current_match = -1
+        self._apply_filter()
+        self._update_count()
+
+    def run_search(self) -> asyncio.Task | None:
+        """Search for the query now (the text box debounces typing)."""
+        self._search_timer.stop()
+        self._search_gen += 1
+        text = self.query.text()
+        self.view.current_match = -1
+        if not text:
+            self.search = self.view.search = None
+            self.search_error.hide()
+            self._apply_filter()
+            self._update_count()
+            self.search_done.emit()
+            return None
+        try:
+            s = LogSearch(text, regex=self.regex.isChecked(), case_sensitive=self.case.isChecked(),
+                          strip_ansi=not self.raw.isChecked())
+        except SearchError as err:
+            self.search = self.view.search = None
+            self.search_error.setText(str(err))
+            self.search_error.show()
+            self._apply_filter()
+            self.count.setText("")
+            self.search_done.emit()
+            return None
+        self.search_error.hide()
+        self.search = s
+        return self.tasks.spawn(self._scan(s, self._search_gen))
+
+    async def _scan(self, s: LogSearch, gen: int) -> None:
+        if len(self.buffer) > SYNC_SEARCH_LINES:
+            self._searching = True
+            self.count.setText("searching…")
+            snap = s.snapshot(self.buffer)
+            try:
+                result = await asyncio.get_running_loop().run_in_executor(None, s.scan_snapshot, snap)
+            finally:
+                self._searching = False
+            if gen != self._search_gen:
+                return
+            s.adopt(result)
+        s.update(self.buffer)
+        self.view.search = s
+        self._apply_filter()
+        self._update_count()
+        self.search_done.emit()
+
+    def _update_search(self) -> None:
+        if self.search is not None and self.search.update(self.buffer):
+            self._apply_filter()
+        self._update_count()
+        self.view.schedule_repaint()
+
+    def _apply_filter(self) -> None:
+        on = self.filter.isChecked() and self.search is not None
+        self.view.set_filter_rows(self.search.lines() if on else None)
+
+    def _update_count(self) -> None:
+        s = self.search
+        if s is None:
+            self.count.setText("")
+            return
+        n, lines = s.match_count(), len(s.lines())
+        if not n:
+            self.count.setText("No matches")
+        else:
+            cur = f"{self.view.current_match + 1} of " if self.view.current_match >= 0 else ""
+            self.count.setText(f"{cur}{n:,} matches in {lines:,} lines")
+
+    def _go(self, backwards: bool) -> None:
+        s = self.search
+        if s is None or not s.match_count():
+            return
+        if self.view.current_match >= 0:
+            k = (self.view.current_match + (-1 if backwards else 1)) % s.match_count()
+        else:
+            k = s.first_match_from(self.view._anchor, backwards=backwards)
+        self.view.current_match = k
+        self.view.scroll_to_line(s.match_at(k)[0])
+        self._update_count()
+
+    def next_match(self) -> None:
+        if self._search_timer.isActive() or (self.search is None and self.query.text()):
+            self.run_search()
+        self._go(False)
+
+    def previous_match(self) -> None:
+        self._go(True)
+
+    # -- save ---------------------------------------------------------------------------------------
+    def _on_save_clicked(self) -> None:
+        dlg = QFileDialog(self, "Save log")
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dlg.setObjectName("saveLogDialog")
+        name = self.containers[0][1] if len(self.containers) == 1 else "project"
+        dlg.selectFile(f"{name}.log")
+        dlg.fileSelected.connect(lambda path: self.tasks.spawn(self.save_to(path)))
+        dlg.open()
+
+    async def save_to(self, path: str, filtered: bool | None = None) -> int:
+        """Write the log (or, in filter mode, only the matching lines) to a file; returns lines written."""
+        if filtered is None:
+            filtered = self.filter.isChecked() and self.search is not None
+        lines = self.search.lines() if filtered and self.search is not None else None
+        chunks = self.buffer.chunks()
+        n = len(lines) if lines is not None else len(self.buffer)
+        self.message.show_info(f"Saving {n:,} lines to {path}…")
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, write_log, path, chunks, lines)
+        except OSError as err:
+            self.message.show_error(f"Could not save the log to {path}: {err.strerror or err}.")
+            raise
+        self.message.show_info(f"Saved {n:,} lines to {path}.")
+        return n
