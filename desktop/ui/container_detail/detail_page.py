@@ -29,6 +29,7 @@ class ContainerDetailPage(QWidget):
         self.members = sorted(members or [], key=lambda c: (c.compose_service or c.name))
         self.tasks = TaskSet()
         self._activated: set[int] = set()
+        self._tab_widgets: list[QWidget] = []  # Python refs: aclose works even after Qt deleted the page
 
         back = QToolButton()
         back.setObjectName("detailBack")
@@ -85,6 +86,7 @@ class ContainerDetailPage(QWidget):
     def add_tab(self, title: str, widget: QWidget) -> int:
         """Add a tab (e.g. Stats); returns its index."""
         i = self.tabs.addTab(widget, title)
+        self._tab_widgets.append(widget)
         if self.tabs.count() == 1:
             self._on_tabs_current_changed(0)
         return i
@@ -133,8 +135,7 @@ class ContainerDetailPage(QWidget):
         self._show_state()
         if any(c.state == "running" for c in hits):
             self.logs.resume()
-        for i in range(self.tabs.count()):
-            w = self.tabs.widget(i)
+        for w in self._tab_widgets:
             if hasattr(w, "set_container_state"):
                 for c in hits:
                     w.set_container_state(c.state)
@@ -144,8 +145,7 @@ class ContainerDetailPage(QWidget):
             self.store.upserted.disconnect(self._on_store_upserted)
         except ValueError:
             pass
-        for i in range(self.tabs.count()):
-            w = self.tabs.widget(i)
+        for w in self._tab_widgets:
             if hasattr(w, "aclose"):
                 await w.aclose()
         await self.tasks.cancel_all()

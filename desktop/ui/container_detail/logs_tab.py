@@ -287,7 +287,10 @@ class LogsTab(QWidget):
             self._update_status()
 
     async def aclose(self) -> None:
-        self._status_timer.stop()
+        try:
+            self._status_timer.stop()
+        except RuntimeError:  # the widget is already gone (window closed first): streams still stop
+            pass
         await self._stop_session()
         await self.tasks.cancel_all()
 
