@@ -45,7 +45,7 @@ class ExecSession:
         self.running = False
 
     def _exists(self, api, path: str) -> bool:
-        res = api._session.head(api._url("/containers/{0}/archive", self.cid), params={"path": path})
+        res = api.head(api._url("/containers/{0}/archive", self.cid), params={"path": path})
         return res.status_code == 200
 
     async def choose_shell(self) -> list[str]:
