@@ -14,6 +14,7 @@ import docker.tls
 
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
+from desktop.engine.foreground import ForegroundGate
 from desktop.engine.records import Container, ContainerDetails, EngineInfo
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,8 @@ class EngineClient:
         self.endpoint: Endpoint | None = None
         self.info: EngineInfo | None = None
         self._closed = False
+        # Stream workers yield to the UI's paints through this (see desktop/engine/foreground.py).
+        self.foreground = ForegroundGate()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property

@@ -24,6 +24,7 @@ import numpy as np
 
 from desktop.engine.client import EngineClient, make_api_client
 from desktop.engine.errors import translate
+from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
 from desktop.state.log_buffer import LogBatch, concat_batches
 
@@ -33,6 +34,7 @@ TAIL_FIRST = 1000
 MARGIN_NS = 2_000_000_000  # reordering between stdout and stderr in the log file is far below this
 READ_SIZE = 1 << 20
 BLOCK_SIZE = 512 << 10
+PIECE_SIZE = 64 << 10  # decoded between two looks at the UI's gate: ~1 ms of Python
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,9 @@ class _Stream:
     """One logs request read in a worker thread; batches reach the loop coalesced."""
 
     def __init__(self, api, cid: str, params: dict, *, tty: bool, tag: int,
-                 sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None]) -> None:
+                 sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None],
+                 gate: ForegroundGate) -> None:
+        self._gate = gate
         self._api, self._cid, self._params, self._tty, self._tag = api, cid, params, tty, tag
         self._sink, self._done = sink, done
         self._loop = asyncio.get_running_loop()
@@ -149,8 +153,11 @@ class _Stream:
                 # cost would dominate), unless following or at the end of the response.
                 if not self._trickle and size < BLOCK_SIZE and not raw.endswith(b"0\r\n\r\n"):
                     continue
-                self._post(dm.feed(b"".join(pending)))
+                block = b"".join(pending)
                 pending, size = [], 0
+                for i in range(0, len(block), PIECE_SIZE):
+                    self._gate.wait()
+                    self._post(dm.feed(block[i:i + PIECE_SIZE]))
                 if dm.ended:
                     break
                 if self._trickle and len(raw) < 16384:
@@ -209,7 +216,7 @@ class LogSession:
         fut = asyncio.get_running_loop().create_future()
         parts: list[LogBatch] = []
         s = _Stream(self._api, self.cid, params, tty=self._tty, tag=self.tag, sink=lambda b: parts.append(b) or True,
-                    done=lambda e: fut.done() or fut.set_result(e))
+                    done=lambda e: fut.done() or fut.set_result(e), gate=self.client.foreground)
         self._streams.append(s)
         err = await fut
         self._streams.remove(s)
@@ -269,7 +276,8 @@ class LogSession:
                 log.warning("log backfill of %s failed: %s", self.cid[:12], err)
             self.on_progress(None)
 
-        stream = _Stream(self._api, self.cid, self._params(follow=False), tty=self._tty, tag=self.tag, sink=sink, done=done)
+        stream = _Stream(self._api, self.cid, self._params(follow=False), tty=self._tty, tag=self.tag, sink=sink, done=done,
+                         gate=self.client.foreground)
         self._streams.append(stream)
 
     def _start_follow(self) -> None:
@@ -304,7 +312,7 @@ class LogSession:
 
         self.following = True
         stream = _Stream(self._api, self.cid, self._params(follow=True, since_ns=since), tty=self._tty, tag=self.tag,
-                         sink=sink, done=done)
+                         sink=sink, done=done, gate=self.client.foreground)
         self._streams.append(stream)
 
     def resume(self) -> None:

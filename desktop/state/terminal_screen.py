@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import codecs
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pyte
 
 ALT_MODES = {47, 1047, 1049}
-FEED_PIECE = 4096  # bytes fed per lock hold: the painter never waits long
+FEED_PIECE = 256  # characters fed per lock hold (~1-2 ms of pyte)
+FRAME_INTERVAL = 1 / 30
+DECCKM = 1 << 5  # pyte stores private mode n as n << 5: application cursor keys
+BRACKETED_PASTE = 2004 << 5
 
 
 class _Screen(pyte.HistoryScreen):
@@ -52,30 +57,81 @@ class _Screen(pyte.HistoryScreen):
         self.respond(data)  # answers to "where is the cursor?" and device attribute queries
 
 
-class TerminalScreen:
-    """Lock-protected screen + byte stream decoder. `feed` from any thread; read under `lock`."""
+@dataclass(frozen=True)
+class Frame:
+    """A copy of what is on screen: the painter draws it without taking the lock."""
 
-    def __init__(self, cols: int = 80, rows: int = 24, history: int = 5000) -> None:
+    rows: tuple[dict, ...]
+    cursor_x: int
+    cursor_y: int
+    cursor_hidden: bool
+    columns: int
+    app_cursor: bool
+    bracketed_paste: bool
+
+
+class TerminalScreen:
+    """Lock-protected screen + byte stream decoder. `feed` from any thread.
+
+    The feeding thread publishes a Frame at most every FRAME_INTERVAL seconds; the UI thread
+    reads `frame` (an atomic reference swap) and so never waits for a busy emulator.
+    """
+
+    def __init__(self, cols: int = 80, rows: int = 24, history: int = 5000,
+                 yield_to_ui: Callable[[], None] = lambda: None) -> None:
+        self.yield_to_ui = yield_to_ui  # called between pieces (ForegroundGate.wait)
         self.lock = threading.Lock()
         self.screen = _Screen(cols, rows, history)
         self.stream = pyte.Stream(self.screen)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.generation = 0  # bumped on every change; the painter compares
+        self.generation = 0  # bumped on every published frame; the painter compares
+        self._published_at = 0.0
+        self.frame = self._snapshot()
 
     def set_responder(self, fn: Callable[[str], None]) -> None:
         self.screen.respond = fn
 
+    def _snapshot(self) -> Frame:
+        """Call under `lock` (or before other threads exist)."""
+        scr = self.screen
+        return Frame(tuple(dict(scr.buffer[y]) for y in range(scr.lines)), scr.cursor.x, scr.cursor.y,
+                     bool(scr.cursor.hidden), scr.columns, DECCKM in scr.mode, BRACKETED_PASTE in scr.mode)
+
+    def _publish(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._published_at >= FRAME_INTERVAL:
+            self.frame = self._snapshot()
+            self._published_at = now
+            self.generation += 1
+
     def feed(self, data: bytes) -> None:
         text = self._decoder.decode(data)
         for i in range(0, len(text), FEED_PIECE):
+            self.yield_to_ui()
+            t0 = time.perf_counter()
             with self.lock:
                 self.stream.feed(text[i:i + FEED_PIECE])
-                self.generation += 1
+                self._publish()
+            if len(text) > FEED_PIECE:
+                # A flood: pyte is pure Python, so rest as long as we worked and leave the GIL
+                # free for the UI thread half of the time (the socket holds the rest back).
+                time.sleep(min(0.005, time.perf_counter() - t0))
+        self._pending = True
+
+    def flush(self) -> None:
+        """Publish the latest state if output stopped between two frames (called by the painter's timer)."""
+        if getattr(self, "_pending", False) and time.monotonic() - self._published_at >= FRAME_INTERVAL:
+            if self.lock.acquire(blocking=False):
+                try:
+                    self._pending = False
+                    self._publish(force=True)
+                finally:
+                    self.lock.release()
 
     def resize(self, cols: int, rows: int) -> None:
         with self.lock:
             self.screen.resize(rows, cols)
-            self.generation += 1
+            self._publish(force=True)
 
     @property
     def size(self) -> tuple[int, int]:
@@ -89,3 +145,16 @@ class TerminalScreen:
         """The visible screen as plain text (for tests and copy)."""
         with self.lock:
             return "\n".join(line.rstrip() for line in self.screen.display)
+
+    def history_rows(self, count: int, timeout: float = 0.005) -> list[dict] | None:
+        """The last `count` scrollback rows, or None if the emulator is busy right now."""
+        if not self.lock.acquire(timeout=timeout):
+            return None
+        try:
+            top = self.screen.history.top
+            return [dict(line) for line in list(top)[max(0, len(top) - count):]]
+        finally:
+            self.lock.release()
+
+    def history_size(self) -> int:
+        return len(self.screen.history.top)

@@ -17,6 +17,7 @@ from PySide6.QtGui import (QColor, QFont, QFontDatabase, QFontMetricsF, QGuiAppl
                            QTextCharFormat, QTextLayout, QTextOption)
 from PySide6.QtWidgets import QAbstractScrollArea
 
+from desktop.engine.foreground import ForegroundGate
 from desktop.state.ansi import Style, parse_ansi, show_raw
 from desktop.state.log_buffer import STDERR, LogBuffer
 from desktop.state.log_search import LogSearch
@@ -62,8 +63,9 @@ class LogView(QAbstractScrollArea):
 
     following_changed = Signal(bool)
 
-    def __init__(self, buffer: LogBuffer, parent=None) -> None:
+    def __init__(self, buffer: LogBuffer, gate: ForegroundGate | None = None, parent=None) -> None:
         super().__init__(parent)
+        self.gate = gate or ForegroundGate()
         self.setObjectName("logView")
         self.setAccessibleName("Log lines")
         self.buffer = buffer
@@ -269,6 +271,10 @@ class LogView(QAbstractScrollArea):
         return layout, plen, tag
 
     def paintEvent(self, event) -> None:
+        with self.gate.busy():
+            self._paint()
+
+    def _paint(self) -> None:
         p = QPainter(self.viewport())
         p.fillRect(self.viewport().rect(), QColor("#ffffff"))
         self._painted = []

@@ -61,7 +61,7 @@ class LogsTab(QWidget):
         self.is_loaded = False
         self.ended_reason: str | None = None
 
-        self.view = LogView(self.buffer)
+        self.view = LogView(self.buffer, client.foreground)
         self.view.following_changed.connect(self._on_view_following_changed)
         self.buffer.changed.connect(self._on_buffer_changed)
 

@@ -30,8 +30,8 @@ class TerminalTab(QWidget):
         self.tasks = TaskSet()
         self.session: ExecSession | None = None
         self.state = container.state
-        self.screen = TerminalScreen()
-        self.view = TerminalView(self.screen)
+        self.screen = TerminalScreen(yield_to_ui=client.foreground.wait)
+        self.view = TerminalView(self.screen, client.foreground)
         self.view.typed.connect(self._on_view_typed)
         self.view.resized.connect(self._on_view_resized)
         self.shell = QComboBox()

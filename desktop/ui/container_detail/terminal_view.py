@@ -6,6 +6,7 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QGuiApplication, QKeySequence, QPainter
 from PySide6.QtWidgets import QMenu, QWidget
 
+from desktop.engine.foreground import ForegroundGate
 from desktop.state.ansi import BASIC
 from desktop.state.terminal_screen import TerminalScreen
 
@@ -13,7 +14,6 @@ NAMES = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
 PALETTE = {name: BASIC[i] for i, name in enumerate(NAMES)} | {"bright" + n: BASIC[8 + i] for i, n in enumerate(NAMES)}
 PALETTE |= {"yellow": BASIC[3], "brightyellow": BASIC[11]}
 DEFAULT_FG, DEFAULT_BG = QColor("#e6e6e6"), QColor("#1e1f22")
-DECCKM = 1 << 5  # pyte stores private mode n as n << 5
 
 KEYS = {
     Qt.Key.Key_Return: b"\r", Qt.Key.Key_Enter: b"\r", Qt.Key.Key_Backspace: b"\x7f", Qt.Key.Key_Tab: b"\t",
@@ -63,8 +63,9 @@ class TerminalView(QWidget):
     typed = Signal(bytes)
     resized = Signal(int, int)
 
-    def __init__(self, screen: TerminalScreen, parent=None) -> None:
+    def __init__(self, screen: TerminalScreen, gate: ForegroundGate | None = None, parent=None) -> None:
         super().__init__(parent)
+        self.gate = gate or ForegroundGate()
         self.setObjectName("terminalView")
         self.setAccessibleName("Terminal")
         self.screen = screen
@@ -99,6 +100,7 @@ class TerminalView(QWidget):
         super().resizeEvent(event)
 
     def _check(self) -> None:
+        self.screen.flush()
         if self.screen.generation != self._seen:
             self._seen = self.screen.generation
             self.update()
@@ -108,16 +110,24 @@ class TerminalView(QWidget):
 
     # -- painting ---------------------------------------------------------------------------------
     def _rows(self) -> tuple[list, int, int, bool, int]:
-        """Visible rows as dicts of Char plus cursor, copied under the lock."""
-        scr = self.screen.screen
-        with self.screen.lock:
-            hist = self.screen.history_lines() if self.scroll_offset else []
+        """Visible rows (dicts of Char) and the cursor, from the last published frame."""
+        f = self.screen.frame
+        rows = list(f.rows)
+        off = 0
+        if self.scroll_offset:
+            hist = self.screen.history_rows(self.scroll_offset)
+            if hist is not None:
+                self._hist_cache = hist
+            hist = getattr(self, "_hist_cache", [])
             off = min(self.scroll_offset, len(hist))
-            rows = [dict(line) for line in hist[len(hist) - off:]] if off else []
-            rows += [dict(scr.buffer[y]) for y in range(scr.lines - off)]
-            return rows, scr.cursor.x, scr.cursor.y + off, scr.cursor.hidden or off >= scr.lines, scr.columns
+            rows = hist[len(hist) - off:] + rows[:len(rows) - off]
+        return rows, f.cursor_x, f.cursor_y + off, f.cursor_hidden or off >= len(f.rows), f.columns
 
     def paintEvent(self, event) -> None:
+        with self.gate.busy():
+            self._paint()
+
+    def _paint(self) -> None:
         rows, cx, cy, hidden, cols = self._rows()
         p = QPainter(self)
         p.fillRect(self.rect(), DEFAULT_BG)
@@ -191,7 +201,7 @@ class TerminalView(QWidget):
         if event.key() == Qt.Key.Key_PageDown and mods & Qt.KeyboardModifier.ShiftModifier:
             self.scroll_by(-(self.screen.size[1] // 2))
             return
-        data = key_bytes(event, DECCKM in self.screen.screen.mode)
+        data = key_bytes(event, self.screen.frame.app_cursor)
         if data:
             self.scroll_offset = 0
             self._sel = None
@@ -201,8 +211,7 @@ class TerminalView(QWidget):
         self.scroll_by(3 if event.angleDelta().y() > 0 else -3)
 
     def scroll_by(self, rows: int) -> None:
-        with self.screen.lock:
-            n = len(self.screen.screen.history.top)
+        n = self.screen.history_size()
         self.scroll_offset = max(0, min(n, self.scroll_offset + rows))
         self.update()
 
@@ -245,7 +254,7 @@ class TerminalView(QWidget):
         cb = QGuiApplication.clipboard()
         text = cb.text(mode) if mode is not None else cb.text()
         if text:
-            if 2004 << 5 in self.screen.screen.mode:  # bracketed paste
+            if self.screen.frame.bracketed_paste:
                 text = "\x1b[200~" + text + "\x1b[201~"
             self.typed.emit(text.replace("\r\n", "\r").replace("\n", "\r").encode("utf-8"))
 
