@@ -264,6 +264,9 @@ def main() -> int:
         host = engine.host
     try:
         ensure_test_image(host)
+        from desktop.state.memory import tune_allocator
+
+        tune_allocator()  # as run_gui does
         import qasync
         from PySide6.QtWidgets import QApplication
 

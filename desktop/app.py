@@ -71,6 +71,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     from PySide6.QtWidgets import QApplication
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    from desktop.state.memory import tune_allocator
+
+    tune_allocator()  # container logs: big parse buffers go back to the OS when freed
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Pilothouse")
     qapp.setOrganizationName("Pilothouse")

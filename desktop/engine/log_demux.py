@@ -16,6 +16,7 @@ from desktop.state.log_buffer import STDERR, LogBatch, concat_batches
 TS_LEN = 30  # "2026-11-28T03:54:32.806399883Z"
 _COLS = np.arange(TS_LEN + 1)
 _POW = 10 ** np.arange(8, -1, -1, dtype=np.int64)
+_HEX_LIMITS = np.array([16, 256, 4096, 65536, 1 << 20, 1 << 24, 1 << 28], np.int64)  # digits in a chunk size
 
 
 def parse_timestamps(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -95,10 +96,45 @@ class LogDemuxer:
         self._left, self._skip = left, skip
         return b"".join(out)
 
+    def _vector_frames(self, buf: bytes) -> tuple[LogBatch, int]:
+        """Frames found with numpy: (batch, bytes consumed); (empty, 0) when the block is irregular.
+
+        A frame header is stream 1|2, three zero bytes and a size, followed by a timestamp; the
+        candidates are checked to chain exactly chunk by chunk (size line, frame, CRLF), so a
+        payload that merely looks like a header makes the whole block take the loop below.
+        """
+        n = len(buf)
+        e0 = buf.find(b"\r\n", 0, 16)
+        if n < 4096 or e0 <= 0:
+            return LogBatch.empty(), 0
+        a = np.frombuffer(buf, np.uint8)
+        m = n - 40
+        cand = (((a[:m] == 1) | (a[:m] == 2)) & (a[1:m + 1] == 0) & (a[2:m + 2] == 0) & (a[3:m + 3] == 0)
+                & (a[12:m + 12] == 45) & (a[18:m + 18] == 84) & (a[37:m + 37] == 90) & (a[38:m + 38] == 32))
+        c = np.flatnonzero(cand)
+        if not len(c) or c[0] != e0 + 2:
+            return LogBatch.empty(), 0
+        sizes = (a[c + 4].astype(np.int64) << 24) | (a[c + 5].astype(np.int64) << 16) | \
+                (a[c + 6].astype(np.int64) << 8) | a[c + 7].astype(np.int64)
+        ends = c + 8 + sizes
+        complete = np.flatnonzero(ends + 2 <= n)
+        k = int(complete[-1]) + 1 if len(complete) else 0
+        # frames must be contiguous from the first one: keep the run that ends inside the block
+        if k == 0 or (len(complete) and complete[-1] != len(complete) - 1):
+            return LogBatch.empty(), 0
+        c, sizes, ends = c[:k], sizes[:k], ends[:k]
+        hexlen = np.searchsorted(_HEX_LIMITS, sizes + 8, side="right") + 1
+        ok = (a[ends] == 13).all() and (a[ends + 1] == 10).all() and \
+            (c[1:] == ends[:-1] + 2 + hexlen[1:] + 2).all() and (a[c - 2] == 13).all() and (a[c - 1] == 10).all()
+        if not ok:
+            return LogBatch.empty(), 0
+        return self._gather(buf, c + 8, ends, a[c]), int(ends[-1]) + 2
+
     def _feed_fast(self, raw: bytes) -> LogBatch:
         buf = self._carry + raw if self._carry else raw
+        vec, pos0 = self._vector_frames(buf)
         starts, ends, streams = [], [], []
-        pos, n, find, frombytes = 0, len(buf), buf.find, int.from_bytes
+        pos, n, find, frombytes = pos0, len(buf), buf.find, int.from_bytes
         irregular = False
         while True:
             e = find(b"\r\n", pos)
@@ -126,6 +162,7 @@ class LogDemuxer:
         batch = self._gather(buf, np.asarray(starts, np.int64), np.asarray(ends, np.int64),
                              np.asarray(streams, np.uint8)) if starts else LogBatch.empty()
         rest = buf[pos:]
+        batch = concat_batches([vec, batch]) if pos0 else batch
         if not irregular:
             self._carry = rest
             return batch

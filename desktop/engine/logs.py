@@ -31,9 +31,8 @@ from desktop.state.log_buffer import LogBatch, concat_batches
 log = logging.getLogger(__name__)
 
 TAIL_FIRST = 1000
-MARGIN_NS = 2_000_000_000  # reordering between stdout and stderr in the log file is far below this
+MARGIN_NS = 250_000_000  # reordering between stdout and stderr in the log file is far below this
 READ_SIZE = 1 << 20
-BLOCK_SIZE = 512 << 10
 PIECE_SIZE = 64 << 10  # decoded between two looks at the UI's gate: ~1 ms of Python
 
 
@@ -79,7 +78,7 @@ class _Stream:
 
     def __init__(self, api, cid: str, params: dict, *, tty: bool, tag: int,
                  sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None],
-                 gate: ForegroundGate) -> None:
+                 gate: ForegroundGate, pace: float = 0.0) -> None:
         self._gate = gate
         self._api, self._cid, self._params, self._tty, self._tag = api, cid, params, tty, tag
         self._sink, self._done = sink, done
@@ -88,7 +87,9 @@ class _Stream:
         self._scheduled = False
         self._lock = threading.Lock()
         self._res = None
-        self._trickle = bool(params.get("follow"))
+        # After a small read, pause so the kernel gathers more: far fewer wake-ups and syscalls
+        # per line (the engine flushes every line). Following: up to 8 ms of latency.
+        self._pace = 0.008 if params.get("follow") else pace
         self.closed = False
         threading.Thread(target=self._run, name=f"logs-{cid[:12]}", daemon=True).start()
 
@@ -143,15 +144,19 @@ class _Stream:
             dm = LogDemuxer(chunked=bool(res.raw._fp.chunked), multiplexed=not self._tty, tag=self._tag)
             pending: list[bytes] = []
             size = 0
+            gather = 0 if self._params.get("follow") else PIECE_SIZE
             while not self.closed:
                 raw = fp.read1(READ_SIZE)
                 if not raw:
                     break
                 pending.append(raw)
                 size += len(raw)
+                ended = raw.endswith(b"0\r\n\r\n")
+                if self._pace and len(raw) < 16384 and not ended:
+                    time.sleep(self._pace)
                 # The engine flushes every line: gather a block before decoding (numpy's per-call
                 # cost would dominate), unless following or at the end of the response.
-                if not self._trickle and size < BLOCK_SIZE and not raw.endswith(b"0\r\n\r\n"):
+                if size < gather and not ended:
                     continue
                 block = b"".join(pending)
                 pending, size = [], 0
@@ -160,9 +165,6 @@ class _Stream:
                     self._post(dm.feed(block[i:i + PIECE_SIZE]))
                 if dm.ended:
                     break
-                if self._trickle and len(raw) < 16384:
-                    # A followed trickle: let the kernel gather more so the loop is not woken per line.
-                    time.sleep(0.008)
             if pending:
                 self._post(dm.feed(b"".join(pending)))
             self._post(dm.finish())
@@ -277,7 +279,7 @@ class LogSession:
             self.on_progress(None)
 
         stream = _Stream(self._api, self.cid, self._params(follow=False), tty=self._tty, tag=self.tag, sink=sink, done=done,
-                         gate=self.client.foreground)
+                         gate=self.client.foreground, pace=0.002)
         self._streams.append(stream)
 
     def _start_follow(self) -> None:

@@ -26,7 +26,7 @@ STDERR = 1  # tag bit 0; bits 1..7 hold a source (Compose service) index
 SEAL_BYTES = 8 << 20  # an open chunk is sealed into immutable arrays at this size
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality: batches carry memoised search data
 class LogBatch:
     """Parsed lines ready to append: `offs` has n+1 entries into `data`."""
 

@@ -35,16 +35,25 @@ def compile_query(text: str, *, regex: bool, case_sensitive: bool) -> tuple[re.P
         raise SearchError("That regular expression is too large.") from None
 
 
-def scan_batch(pattern: re.Pattern[bytes], batch: LogBatch, *, strip_ansi: bool, regex: bool = True) -> np.ndarray:
-    """Line index (within the batch) of every match, in order; a line appears once per match."""
-    data = batch.data
-    if not data:
-        return np.zeros(0, np.int64)
-    if strip_ansi and b"\x1b" in data:
-        data = CSI_BYTES_RE.sub(b"", data)
-        ends = np.flatnonzero(np.frombuffer(data, np.uint8) == 10)
-    else:
-        ends = batch.offs[1:].astype(np.int64) - 1
+_ESC_RE = re.compile(rb"\x1b")
+
+
+def _escape_lines(batch: LogBatch) -> np.ndarray:
+    """Indexes of the lines holding an escape sequence (memoised on the immutable batch)."""
+    cached = batch.__dict__.get("_esc_lines")
+    if cached is None:
+        data = batch.data
+        if b"\x1b" not in data:
+            cached = np.zeros(0, np.int64)
+        else:
+            pos = np.fromiter((m.start() for m in _ESC_RE.finditer(data)), np.int64)
+            lines = np.searchsorted(batch.offs[1:].astype(np.int64) - 1, pos, side="left")
+            cached = np.unique(lines)
+        object.__setattr__(batch, "_esc_lines", cached)
+    return cached
+
+
+def _scan(pattern: re.Pattern[bytes], data: bytes, ends: np.ndarray, regex: bool) -> np.ndarray:
     starts = []
     find = data.find
     for m in pattern.finditer(data):
@@ -55,6 +64,34 @@ def scan_batch(pattern: re.Pattern[bytes], batch: LogBatch, *, strip_ansi: bool,
     if not starts:
         return np.zeros(0, np.int64)
     return np.searchsorted(ends, np.asarray(starts, np.int64), side="left").astype(np.int64)
+
+
+def scan_batch(pattern: re.Pattern[bytes], batch: LogBatch, *, strip_ansi: bool, regex: bool = True) -> np.ndarray:
+    """Line index (within the batch) of every match, in order; a line appears once per match.
+
+    With `strip_ansi`, lines are searched as displayed (escape sequences removed). Most lines
+    of a log have none: they are scanned in place, and only the lines with escapes are
+    stripped and scanned apart (stripping a whole chunk costs 6x the scan itself).
+    """
+    data = batch.data
+    if not data:
+        return np.zeros(0, np.int64)
+    ends = batch.offs[1:].astype(np.int64) - 1
+    esc = _escape_lines(batch) if strip_ansi else np.zeros(0, np.int64)
+    if not len(esc):
+        return _scan(pattern, data, ends, regex)
+    if len(esc) * 8 > len(batch):  # mostly coloured: strip everything at once
+        stripped = CSI_BYTES_RE.sub(b"", data)
+        return _scan(pattern, stripped, np.flatnonzero(np.frombuffer(stripped, np.uint8) == 10), regex)
+    plain = _scan(pattern, data, ends, regex)
+    plain = plain[~np.isin(plain, esc)]
+    starts = batch.offs[esc].astype(np.int64)
+    lens = batch.offs[esc + 1].astype(np.int64) - starts
+    idx = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(int(lens.sum()))
+    coloured = CSI_BYTES_RE.sub(b"", np.frombuffer(data, np.uint8)[idx].tobytes())  # those lines only
+    hits = _scan(pattern, coloured, np.flatnonzero(np.frombuffer(coloured, np.uint8) == 10), regex)
+    merged = np.concatenate([plain, esc[hits]])
+    return np.sort(merged, kind="stable")
 
 
 def scan_chunks(pattern: re.Pattern[bytes], chunks: list[tuple[int, LogBatch]], *, strip_ansi: bool, regex: bool) -> np.ndarray:

@@ -85,10 +85,11 @@ class LogView(QAbstractScrollArea):
         self._painted: list[tuple[int, float, QTextLayout, int]] = []  # (line, y, layout, prefix length)
         self._sel: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, cursor) as (line, char)
         self._fmt_cache: dict[Style, QTextCharFormat] = {}
+        self._content_changed = True
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
         self._repaint.setInterval(16)
-        self._repaint.timeout.connect(self._refresh)
+        self._repaint.timeout.connect(lambda: self._refresh(force=False))
         self.verticalScrollBar().valueChanged.connect(self._on_vscroll)
         self.horizontalScrollBar().valueChanged.connect(lambda _: self.viewport().update())
         buffer.changed.connect(self._on_buffer_changed)
@@ -136,22 +137,26 @@ class LogView(QAbstractScrollArea):
 
     # -- reactions -----------------------------------------------------------------------------
     def _on_buffer_changed(self, older_added: int, newer_added: int) -> None:
-        if older_added and self.filter_rows is None:
-            self._anchor += older_added
-        elif older_added:
-            self._anchor += older_added  # filter rows are rebuilt by the owner; the line moved the same way
+        # Lines backfilled above keep what is on screen where it is: the anchor is a line index.
+        self._anchor += older_added
+        if newer_added or self.filter_rows is not None:
+            self._content_changed = True
         if not self._repaint.isActive():
             self._repaint.start()
 
     def _on_buffer_cleared(self) -> None:
+        self._content_changed = True
         self._anchor = 0
         self._sel = None
         self._max_width = 0.0
         self._refresh()
 
-    def _refresh(self) -> None:
+    def _refresh(self, force: bool = True) -> None:
         self._sync_scrollbar()
-        self.viewport().update()
+        if force or self._content_changed or not self.following:
+            # following with only older lines added: nothing visible changed, only the scrollbar
+            self.viewport().update()
+        self._content_changed = False
 
     def _on_vscroll(self, value: int) -> None:
         self._anchor = self.line_of_row(value) if self.row_count() else 0

@@ -18,6 +18,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.logs import LogOptions, LogSession
 from desktop.state.log_buffer import LogBatch, LogBuffer, iter_log_bytes
 from desktop.state.log_search import LogSearch, SearchError
+from desktop.state.memory import release_free_memory
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.container_detail.log_view import LogView
 from desktop.ui.message_bar import MessageBar
@@ -269,6 +270,7 @@ class LogsTab(QWidget):
     def _mark_loaded(self) -> None:
         if not self.is_loaded:
             self.is_loaded = True
+            release_free_memory()
             self.load_seconds = time.perf_counter() - self._load_started
             self._update_status()
             self.loaded.emit()
