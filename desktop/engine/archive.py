@@ -66,6 +66,15 @@ def _path_error(exc: Exception, action: str, path: str, cid: str) -> EngineError
     return translate(exc, action, f"{path} in container {cid[:12]}")
 
 
+def _download_filter(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
+    """tarfile's "data" safety, except that links pointing outside (/etc/mtab -> /proc/mounts)
+    are kept as links: the "tar" filter still refuses to write any file outside `path`."""
+    try:
+        return tarfile.data_filter(member, path)
+    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
+        return tarfile.tar_filter(member, path)
+
+
 class ContainerFiles:
     """Browse, download and upload files of one container."""
 
@@ -186,7 +195,7 @@ class ContainerFiles:
                             return total
                         continue
                     os.makedirs(dest, exist_ok=True)
-                    tar.extract(m, dest, filter="data")  # refuses absolute paths and ".." escapes
+                    tar.extract(m, dest, filter=_download_filter)
                     total += m.size
             return total
 
