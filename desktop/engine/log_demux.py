@@ -223,15 +223,18 @@ class LogDemuxer:
         ts, valid = parse_timestamps(arr[s[:, None] + _COLS])
         if not valid.all():
             return self._gather_slow(buf, s, e, streams)
-        # keep every byte of the messages except their timestamp prefix (and frame headers)
+        # keep every byte of the messages except their timestamp prefix (and frame headers):
+        # +1 where a line's content starts, -1 where it ends, a running sum marks what to keep
         cs = s + TS_LEN + 1
         lens = e - cs
-        total = int(lens.sum())
-        idx = np.repeat(cs - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(total)
+        edge = np.zeros(len(arr) + 1, np.int8)
+        edge[cs] = 1
+        edge[e] -= 1
+        keep = np.cumsum(edge[:-1], dtype=np.int8).view(np.bool_)
         offs = np.zeros(len(s) + 1, np.uint32)
         np.cumsum(lens, out=offs[1:])
         tags = np.where(streams == 2, self.tag | STDERR, self.tag).astype(np.uint8)
-        return LogBatch(arr[idx].tobytes(), offs, ts, tags)
+        return LogBatch(arr[keep].tobytes(), offs, ts, tags)
 
     def _gather_slow(self, buf: bytes, s: np.ndarray, e: np.ndarray, streams: np.ndarray) -> LogBatch:
         """Messages split by the engine (lines over 16 KiB), or without a timestamp."""

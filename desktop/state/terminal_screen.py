@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pyte
 
 ALT_MODES = {47, 1047, 1049}
-FEED_PIECE = 256  # characters fed per lock hold (~1-2 ms of pyte)
+FEED_PIECE = 1024  # characters fed per lock hold
 FRAME_INTERVAL = 1 / 30
 DECCKM = 1 << 5  # pyte stores private mode n as n << 5: application cursor keys
 BRACKETED_PASTE = 2004 << 5
@@ -57,35 +57,77 @@ class _Screen(pyte.HistoryScreen):
         self.respond(data)  # answers to "where is the cursor?" and device attribute queries
 
 
+Run = tuple  # (column, text, fg, bg, bold, italics, underscore, reverse, strikethrough)
+
+
+def row_runs(line, columns: int) -> tuple[Run, ...]:
+    """A screen row as runs of equally styled text (blank default-styled stretches left out)."""
+    runs = []
+    x = 0
+    get = line.get
+    while x < columns:
+        ch = get(x)
+        attrs = (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.reverse, ch.strikethrough) if ch else None
+        start, text = x, [ch.data if ch else " "]
+        x += 1
+        while x < columns:
+            nx = get(x)
+            na = (nx.fg, nx.bg, nx.bold, nx.italics, nx.underscore, nx.reverse, nx.strikethrough) if nx else None
+            if na != attrs:
+                break
+            text.append(nx.data if nx else " ")
+            x += 1
+        t = "".join(text)
+        if attrs is None or (attrs == _PLAIN and not t.strip()):
+            if t.strip():
+                runs.append((start, t, "default", "default", False, False, False, False, False))
+            continue
+        runs.append((start, t) + attrs)
+    return tuple(runs)
+
+
+_PLAIN = ("default", "default", False, False, False, False, False)
+
+
+def runs_text(runs: tuple[Run, ...], columns: int) -> str:
+    cells = [" "] * columns
+    for run in runs:
+        for i, c in enumerate(run[1]):
+            if run[0] + i < columns:
+                cells[run[0] + i] = c
+    return "".join(cells)
+
+
 @dataclass(frozen=True)
 class Frame:
-    """A copy of what is on screen: the painter draws it without taking the lock."""
+    """A copy of what is on screen, as styled runs: drawn without touching the emulator."""
 
-    rows: tuple[dict, ...]
+    rows: tuple[tuple[Run, ...], ...]
     cursor_x: int
     cursor_y: int
     cursor_hidden: bool
     columns: int
     app_cursor: bool
     bracketed_paste: bool
+    history_size: int = 0
 
 
 class TerminalScreen:
-    """Lock-protected screen + byte stream decoder. `feed` from any thread.
+    """The emulator: screen + byte stream decoder behind a lock.
 
-    The feeding thread publishes a Frame at most every FRAME_INTERVAL seconds; the UI thread
-    reads `frame` (an atomic reference swap) and so never waits for a busy emulator.
+    It publishes a Frame at most every FRAME_INTERVAL seconds while fed, and on `flush()`;
+    `on_frame` is called with each. (The app runs it in a child process, see terminal_process.)
     """
 
-    def __init__(self, cols: int = 80, rows: int = 24, history: int = 5000,
-                 yield_to_ui: Callable[[], None] = lambda: None) -> None:
-        self.yield_to_ui = yield_to_ui  # called between pieces (ForegroundGate.wait)
+    def __init__(self, cols: int = 80, rows: int = 24, history: int = 5000) -> None:
         self.lock = threading.Lock()
         self.screen = _Screen(cols, rows, history)
         self.stream = pyte.Stream(self.screen)
         self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
-        self.generation = 0  # bumped on every published frame; the painter compares
+        self.generation = 0  # bumped on every published frame
         self._published_at = 0.0
+        self._pending = False
+        self.on_frame: Callable[[Frame], None] = lambda f: None
         self.frame = self._snapshot()
 
     def set_responder(self, fn: Callable[[str], None]) -> None:
@@ -94,39 +136,33 @@ class TerminalScreen:
     def _snapshot(self) -> Frame:
         """Call under `lock` (or before other threads exist)."""
         scr = self.screen
-        return Frame(tuple(dict(scr.buffer[y]) for y in range(scr.lines)), scr.cursor.x, scr.cursor.y,
-                     bool(scr.cursor.hidden), scr.columns, DECCKM in scr.mode, BRACKETED_PASTE in scr.mode)
+        return Frame(tuple(row_runs(scr.buffer[y], scr.columns) for y in range(scr.lines)), scr.cursor.x, scr.cursor.y,
+                     bool(scr.cursor.hidden), scr.columns, DECCKM in scr.mode, BRACKETED_PASTE in scr.mode,
+                     len(scr.history.top))
 
     def _publish(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._published_at >= FRAME_INTERVAL:
             self.frame = self._snapshot()
             self._published_at = now
+            self._pending = False
             self.generation += 1
+            self.on_frame(self.frame)
+        else:
+            self._pending = True
 
     def feed(self, data: bytes) -> None:
         text = self._decoder.decode(data)
         for i in range(0, len(text), FEED_PIECE):
-            self.yield_to_ui()
-            t0 = time.perf_counter()
             with self.lock:
                 self.stream.feed(text[i:i + FEED_PIECE])
                 self._publish()
-            if len(text) > FEED_PIECE:
-                # A flood: pyte is pure Python, so rest as long as we worked and leave the GIL
-                # free for the UI thread half of the time (the socket holds the rest back).
-                time.sleep(min(0.005, time.perf_counter() - t0))
-        self._pending = True
 
     def flush(self) -> None:
-        """Publish the latest state if output stopped between two frames (called by the painter's timer)."""
-        if getattr(self, "_pending", False) and time.monotonic() - self._published_at >= FRAME_INTERVAL:
-            if self.lock.acquire(blocking=False):
-                try:
-                    self._pending = False
-                    self._publish(force=True)
-                finally:
-                    self.lock.release()
+        """Publish what changed since the last frame (output paused)."""
+        if self._pending:
+            with self.lock:
+                self._publish(force=True)
 
     def resize(self, cols: int, rows: int) -> None:
         with self.lock:
@@ -137,24 +173,16 @@ class TerminalScreen:
     def size(self) -> tuple[int, int]:
         return self.screen.columns, self.screen.lines
 
-    def history_lines(self) -> list:
-        """Scrollback rows (oldest first); call under `lock`."""
-        return list(self.screen.history.top)
-
     def text(self) -> str:
         """The visible screen as plain text (for tests and copy)."""
         with self.lock:
             return "\n".join(line.rstrip() for line in self.screen.display)
 
-    def history_rows(self, count: int, timeout: float = 0.005) -> list[dict] | None:
-        """The last `count` scrollback rows, or None if the emulator is busy right now."""
-        if not self.lock.acquire(timeout=timeout):
-            return None
-        try:
+    def history_rows(self, count: int, timeout: float = 0.005) -> list | None:
+        """The last `count` scrollback rows as runs."""
+        with self.lock:
             top = self.screen.history.top
-            return [dict(line) for line in list(top)[max(0, len(top) - count):]]
-        finally:
-            self.lock.release()
+            return [row_runs(line, self.screen.columns) for line in list(top)[max(0, len(top) - count):]]
 
     def history_size(self) -> int:
         return len(self.screen.history.top)

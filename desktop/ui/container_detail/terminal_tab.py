@@ -9,7 +9,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError
 from desktop.engine.exec_session import ExecSession
 from desktop.engine.records import Container
-from desktop.state.terminal_screen import TerminalScreen
+from desktop.state.terminal_process import TerminalEmulatorProcess
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.container_detail.terminal_view import TerminalView
 
@@ -30,7 +30,7 @@ class TerminalTab(QWidget):
         self.tasks = TaskSet()
         self.session: ExecSession | None = None
         self.state = container.state
-        self.screen = TerminalScreen(yield_to_ui=client.foreground.wait)
+        self.screen = TerminalEmulatorProcess()
         self.view = TerminalView(self.screen, client.foreground)
         self.view.typed.connect(self._on_view_typed)
         self.view.resized.connect(self._on_view_resized)
@@ -132,3 +132,4 @@ class TerminalTab(QWidget):
         if self.session is not None:
             await self.session.aclose()
         await self.tasks.cancel_all()
+        self.screen.close()

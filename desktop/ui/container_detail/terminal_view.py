@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop.engine.foreground import ForegroundGate
 from desktop.state.ansi import BASIC
-from desktop.state.terminal_screen import TerminalScreen
+from desktop.state.terminal_screen import runs_text
 
 NAMES = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
 PALETTE = {name: BASIC[i] for i, name in enumerate(NAMES)} | {"bright" + n: BASIC[8 + i] for i, n in enumerate(NAMES)}
@@ -63,12 +63,12 @@ class TerminalView(QWidget):
     typed = Signal(bytes)
     resized = Signal(int, int)
 
-    def __init__(self, screen: TerminalScreen, gate: ForegroundGate | None = None, parent=None) -> None:
+    def __init__(self, screen, gate: ForegroundGate | None = None, parent=None) -> None:
         super().__init__(parent)
         self.gate = gate or ForegroundGate()
         self.setObjectName("terminalView")
         self.setAccessibleName("Terminal")
-        self.screen = screen
+        self.screen = screen  # TerminalEmulatorProcess (or TerminalScreen): frame, size, resize, history
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_InputMethodEnabled)
@@ -110,7 +110,7 @@ class TerminalView(QWidget):
 
     # -- painting ---------------------------------------------------------------------------------
     def _rows(self) -> tuple[list, int, int, bool, int]:
-        """Visible rows (dicts of Char) and the cursor, from the last published frame."""
+        """Visible rows (tuples of styled runs) and the cursor, from the last published frame."""
         f = self.screen.frame
         rows = list(f.rows)
         off = 0
@@ -132,39 +132,26 @@ class TerminalView(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), DEFAULT_BG)
         sel = sorted(self._sel) if self._sel else None
-        for y, line in enumerate(rows):
+        plain = self.font()
+        for y, runs in enumerate(rows):
             top = 4 + y * self.ch
-            x = 0
-            while x < cols:
-                ch = line.get(x)
-                attrs = (ch.fg, ch.bg, ch.bold, ch.italics, ch.underscore, ch.reverse, ch.strikethrough) if ch else None
-                start, text = x, [ch.data if ch else " "]
-                x += 1
-                while x < cols:
-                    nx = line.get(x)
-                    na = (nx.fg, nx.bg, nx.bold, nx.italics, nx.underscore, nx.reverse, nx.strikethrough) if nx else None
-                    if na != attrs:
-                        break
-                    text.append(nx.data if nx else " ")
-                    x += 1
-                s = "".join(text)
-                if attrs is None and not s.strip():
-                    continue
-                fg = color(attrs[0], DEFAULT_FG) if attrs else DEFAULT_FG
-                bg = color(attrs[1], DEFAULT_BG) if attrs else DEFAULT_BG
-                if attrs and attrs[5]:
+            for start, text, fg_name, bg_name, bold, italics, underscore, reverse, strike in runs:
+                fg, bg = color(fg_name, DEFAULT_FG), color(bg_name, DEFAULT_BG)
+                if reverse:
                     fg, bg = bg, fg
-                rect = QRectF(4 + start * self.cw, top, (x - start) * self.cw, self.ch)
+                rect = QRectF(4 + start * self.cw, top, len(text) * self.cw, self.ch)
                 if bg != DEFAULT_BG:
                     p.fillRect(rect, bg)
-                font = QFont(self._bold if attrs and attrs[2] else self.font())
-                if attrs and (attrs[3] or attrs[4] or attrs[6]):
-                    font.setItalic(attrs[3])
-                    font.setUnderline(attrs[4])
-                    font.setStrikeOut(attrs[6])
-                p.setFont(font)
+                if italics or underscore or strike:
+                    font = QFont(self._bold if bold else plain)
+                    font.setItalic(italics)
+                    font.setUnderline(underscore)
+                    font.setStrikeOut(strike)
+                    p.setFont(font)
+                else:
+                    p.setFont(self._bold if bold else plain)
                 p.setPen(fg)
-                p.drawText(QPointF(rect.left(), top + self.ascent), s)
+                p.drawText(QPointF(rect.left(), top + self.ascent), text)
             if sel and sel[0][0] <= y <= sel[1][0]:
                 c0 = sel[0][1] if y == sel[0][0] else 0
                 c1 = sel[1][1] if y == sel[1][0] else cols
@@ -237,12 +224,11 @@ class TerminalView(QWidget):
         if not self._sel or self._sel[0] == self._sel[1]:
             return ""
         (r0, c0), (r1, c1) = sorted(self._sel)
-        rows, *_ , cols = self._rows()
+        rows, *_, cols = self._rows()
         out = []
         for y in range(r0, min(r1, len(rows) - 1) + 1):
-            line = rows[y]
-            a, b = (c0 if y == r0 else 0), (c1 if y == r1 else cols)
-            out.append("".join(line[x].data if x in line else " " for x in range(a, b)).rstrip())
+            text = runs_text(rows[y], cols)
+            out.append(text[(c0 if y == r0 else 0):(c1 if y == r1 else cols)].rstrip())
         return "\n".join(out)
 
     def copy_selection(self) -> None:
