@@ -90,6 +90,7 @@ class TerminalEmulatorProcess:
         self._data_lock = threading.Lock()
         self._ctl_lock = threading.Lock()
         self.closed = False
+        self.died = False  # the child ended without being asked to
         threading.Thread(target=self._read, name="terminal-frames", daemon=True).start()
 
     # -- to the child ---------------------------------------------------------------------------
@@ -144,6 +145,7 @@ class TerminalEmulatorProcess:
             try:
                 msg = self._out.recv()
             except (EOFError, OSError):
+                self.died = not self.closed
                 return
             kind = msg[0]
             if kind == "frame":

@@ -46,12 +46,17 @@ def test_shell_echo_resize_ctrl_c_and_exit(make_container, docker_api, ph, qtbot
     qtbot.waitUntil(lambda: "after-int" in screen_lines(tab), timeout=10000)
     qtbot.keyClick(tab.view, Qt.Key.Key_Tab)
     assert tab.view.hasFocus()
-    qtbot.keyClick(tab.view, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)  # drop whatever Tab completed
+    qtbot.keyClick(tab.view, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)  # a fresh prompt
     # exit ends the session with a sentence.
     with qtbot.waitSignal(tab.session_ended, timeout=10000) as sig:
         type_line(qtbot, tab, "exit 3")
     assert sig.args[0] == "The shell exited with code 3."
     assert "Reconnect" in tab.status.text()
+    # Esc goes to the program (vi needs it), not to the page's shortcuts
+    sent = []
+    tab.view.typed.connect(sent.append)
+    qtbot.keyClick(tab.view, Qt.Key.Key_Escape)
+    assert sent == [b"\x1b"] and ph.window.pages.currentWidget() is page
 
 
 def test_session_ends_when_container_stops(make_container, docker_api, ph, qtbot):

@@ -34,10 +34,10 @@ class ContainerDetailPage(QWidget):
         back = QToolButton()
         back.setObjectName("detailBack")
         back.setText("← Containers")
-        back.setToolTip("Back to the containers list (Esc)")
+        back.setToolTip("Back to the containers list (Alt+Left)")
         back.setAutoRaise(True)
         back.clicked.connect(self.back_requested)
-        back.setShortcut("Esc")
+        back.setShortcut("Alt+Left")  # not Esc: vi in the Terminal tab needs it
         self.title = QLabel()
         self.title.setObjectName("detailTitle")
         self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")

@@ -270,7 +270,8 @@ class LogsTab(QWidget):
     def _mark_loaded(self) -> None:
         if not self.is_loaded:
             self.is_loaded = True
-            release_free_memory()
+            # malloc_trim walks the whole heap (slow for a big log); ctypes drops the GIL meanwhile
+            asyncio.get_running_loop().run_in_executor(None, release_free_memory)
             self.load_seconds = time.perf_counter() - self._load_started
             self._update_status()
             self.loaded.emit()

@@ -60,6 +60,13 @@ class TerminalTab(QWidget):
         self._resize_timer.setSingleShot(True)
         self._resize_timer.setInterval(100)
         self._resize_timer.timeout.connect(self._send_resize)
+        self._died_reported = False
+        self.view.repainted_check.connect(self._on_view_check)
+
+    def _on_view_check(self) -> None:
+        if getattr(self.screen, "died", False) and not self._died_reported:
+            self._died_reported = True
+            self.status.setText("The terminal emulator stopped unexpectedly; close and reopen this page.")
 
     def chosen_shell(self) -> str | None:
         text = self.shell.currentText().strip()

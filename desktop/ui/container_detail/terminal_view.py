@@ -62,6 +62,7 @@ class TerminalView(QWidget):
 
     typed = Signal(bytes)
     resized = Signal(int, int)
+    repainted_check = Signal()  # every frame tick: owners look at the emulator's health
 
     def __init__(self, screen, gate: ForegroundGate | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -100,6 +101,7 @@ class TerminalView(QWidget):
         super().resizeEvent(event)
 
     def _check(self) -> None:
+        self.repainted_check.emit()
         self.screen.flush()
         if self.screen.generation != self._seen:
             self._seen = self.screen.generation
@@ -167,7 +169,11 @@ class TerminalView(QWidget):
 
     # -- input ------------------------------------------------------------------------------------
     def event(self, event) -> bool:
-        # Tab and Shift+Tab belong to the shell (completion), not to focus navigation.
+        # Every key belongs to the program in the terminal (Esc for vi, Ctrl+letters for the
+        # shell), not to the window's shortcuts; Tab and Shift+Tab not to focus navigation.
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()
+            return True
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
             self.keyPressEvent(event)
             return True
