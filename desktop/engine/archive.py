@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import io
 import json
 import os
 import stat as stat_mod
 import tarfile
 import tempfile
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 

@@ -12,10 +12,10 @@ import logging
 import queue
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from desktop.engine.client import EngineClient, make_api_client
-from desktop.engine.errors import EngineError, translate
+from desktop.engine.errors import translate
 
 log = logging.getLogger(__name__)
 

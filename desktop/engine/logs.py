@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import datetime
 import logging
 import socket
 import threading
@@ -67,6 +68,42 @@ class _Mark:
             if b.line(j) == self.data:
                 return j
         return -1
+
+
+def parse_tail(text: str, choices) -> int | None:
+    """Lines to show: a choice's label, or a positive number; None means all."""
+    text = text.strip()
+    for label, n in choices:
+        if text == label:
+            return n
+    digits = text.replace(",", "").replace("_", "")
+    if digits.lower() in ("", "all"):
+        return None
+    if not digits.isdigit() or int(digits) <= 0:
+        raise ValueError("Type a number of lines, such as 5000, or pick All lines.")
+    return int(digits)
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_since(text: str, choices) -> float | None:
+    """A duration in seconds (e.g. "15m") or an absolute unix time (a date); None means any time."""
+    text = text.strip()
+    for label, s in choices:
+        if text == label:
+            return s
+    if not text or text.lower() == "any time":
+        return None
+    low = text.lower().replace(" ", "")
+    if low[:-1].isdigit() and low[-1:] in _UNITS and int(low[:-1]) > 0:
+        return float(int(low[:-1]) * _UNITS[low[-1]])
+    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.datetime.strptime(text, fmt).timestamp()
+        except ValueError:
+            continue
+    raise ValueError("Type how far back, such as 15m, 2h or 3d, or a date and time such as 2026-11-28 10:00.")
 
 
 def _ts_param(ns: int) -> str:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 
 from desktop.state.log_buffer import STDERR
-from tests.conftest import RUN_LABEL
 
 N = 1_000_000
 # Every 10th line goes to stderr in red; the others to stdout with a green word.
@@ -135,3 +133,27 @@ def test_compose_project_logs_merged_by_time(make_container, docker_api, run_id,
     assert service_color("web") == service_color("web") and service_color("web") != service_color("db")
     page.back_requested.emit()
     assert ph.window.pages.currentWidget() is ph.containers_page
+
+
+def test_streams_stop_when_the_page_closes_and_typed_tail(make_container, docker_api, ph, qtbot):
+    import threading
+
+    cid = make_container(command=("sh", "-c", "i=0; while true; do i=$((i+1)); echo beat $i; sleep 0.05; done"), start=True)
+    page = open_detail(ph, qtbot, cid)
+    tab = page.logs
+    qtbot.waitUntil(lambda: len(tab.buffer) >= 20, timeout=20000)
+    # a typed tail: only the last 5 lines, then following goes on
+    tab.tail.setEditText("5")
+    tab.tail.lineEdit().returnPressed.emit()
+    qtbot.waitUntil(lambda: tab.session is not None and tab.session.following and 5 <= len(tab.buffer) < 15, timeout=20000)
+    tab.since.setEditText("soon")
+    tab.since.lineEdit().returnPressed.emit()
+    assert tab.range_error.isVisibleTo(tab) and "15m" in tab.range_error.text()
+
+    def log_threads():
+        return [t for t in threading.enumerate() if t.name == f"logs-{cid[:12]}"]
+
+    assert log_threads()
+    page.back_requested.emit()
+    qtbot.waitUntil(lambda: not log_threads(), timeout=10000)
+    assert docker_api.inspect_container(cid)["State"]["Running"]

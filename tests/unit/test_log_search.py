@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from desktop.state.log_buffer import LogBatch, LogBuffer
@@ -63,3 +62,22 @@ def test_raw_mode_searches_escapes():
     s = LogSearch("31m", strip_ansi=True)
     s.update(buf)
     assert s.match_count() == 0
+
+
+def test_tail_and_since_boxes_parse_typed_values():
+    from desktop.engine.logs import parse_since, parse_tail
+
+    TAIL_CHOICES = (("All lines", None), ("Last 1,000", 1000))
+    SINCE_CHOICES = (("Any time", None), ("Last hour", 3600))
+
+    assert parse_tail("All lines", TAIL_CHOICES) is None
+    assert parse_tail("Last 1,000", TAIL_CHOICES) == 1000
+    assert parse_tail("25,000", TAIL_CHOICES) == 25000
+    with pytest.raises(ValueError):
+        parse_tail("-3", TAIL_CHOICES)
+    assert parse_since("Last hour", SINCE_CHOICES) == 3600
+    assert parse_since("15m", SINCE_CHOICES) == 900 and parse_since("2 d", SINCE_CHOICES) == 172800
+    assert parse_since("2026-11-28 10:00", SINCE_CHOICES) > 1.7e9
+    with pytest.raises(ValueError) as e:
+        parse_since("yesterday-ish", SINCE_CHOICES)
+    assert "15m" in str(e.value)

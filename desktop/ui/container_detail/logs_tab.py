@@ -9,17 +9,17 @@ from collections.abc import Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from desktop.engine.client import EngineClient
 from desktop.engine.compose_logs import MergedLogSession
 from desktop.engine.errors import EngineError
-from desktop.engine.logs import LogOptions, LogSession
+from desktop.engine.logs import LogOptions, LogSession, parse_since, parse_tail
 from desktop.state.log_buffer import LogBatch, LogBuffer, iter_log_bytes
-from desktop.state.log_search import LogSearch, SearchError
 from desktop.state.memory import release_free_memory
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.container_detail.log_search_bar import LogSearchBar
 from desktop.ui.container_detail.log_view import LogView
 from desktop.ui.message_bar import MessageBar
 
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 TAIL_CHOICES = (("All lines", None), ("Last 100", 100), ("Last 1,000", 1000), ("Last 10,000", 10000), ("Last 100,000", 100000))
 SINCE_CHOICES = (("Any time", None), ("Last 5 minutes", 300), ("Last hour", 3600), ("Last 24 hours", 86400))
-SYNC_SEARCH_LINES = 200_000  # above this a new search scans in a worker thread
 
 
 def write_log(path: str, chunks, lines) -> None:
@@ -37,10 +36,9 @@ def write_log(path: str, chunks, lines) -> None:
 
 
 class LogsTab(QWidget):
-    """Signals: loaded() when the tail and all older lines are in; search_done() after each search."""
+    """Signals: loaded() when the tail and all older lines are in (search_done: see LogSearchBar)."""
 
     loaded = Signal()
-    search_done = Signal()
 
     def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], *, merged: bool = False,
                  parent=None) -> None:
@@ -54,17 +52,13 @@ class LogsTab(QWidget):
         if merged:
             self.buffer.sources = [name for _, name in self.containers]
         self.session: LogSession | MergedLogSession | None = None
-        self.search: LogSearch | None = None
         self._gen = 0
-        self._search_gen = 0
-        self._searching = False
         self._backfill_wanted = True
         self.is_loaded = False
         self.ended_reason: str | None = None
 
         self.view = LogView(self.buffer, client.foreground)
         self.view.following_changed.connect(self._on_view_following_changed)
-        self.buffer.changed.connect(self._on_buffer_changed)
 
         # -- options row
         self.tail = QComboBox()
@@ -77,8 +71,19 @@ class LogsTab(QWidget):
         self.since.setAccessibleName("Show lines since")
         for label, s in SINCE_CHOICES:
             self.since.addItem(label, s)
-        self.tail.currentIndexChanged.connect(lambda _: self.restart())
-        self.since.currentIndexChanged.connect(lambda _: self.restart())
+        # Both also take typed values: "5000" lines; "15m", "2h", "3d" or "2026-11-28 10:00" since.
+        for combo, tip in ((self.tail, "Pick, or type a number of lines and press Enter"),
+                           (self.since, "Pick, or type 15m, 2h, 3d or a date and time such as 2026-11-28 10:00, then Enter")):
+            combo.setEditable(True)
+            combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+            combo.setToolTip(tip)
+            combo.activated.connect(lambda _: self._apply_range())
+            combo.lineEdit().returnPressed.connect(self._apply_range)
+        self._range = (None, None)
+        self.range_error = QLabel("")
+        self.range_error.setObjectName("logRangeError")
+        self.range_error.setStyleSheet("color: #b3261e;")
+        self.range_error.hide()
         self.timestamps = QCheckBox("Timestamps")
         self.timestamps.setObjectName("logTimestamps")
         self.timestamps.toggled.connect(lambda on: self.view.set_options(timestamps=on))
@@ -123,51 +128,12 @@ class LogsTab(QWidget):
         opts.addWidget(self.save)
         opts.addWidget(self.clear)
 
-        # -- search row
-        self.query = QLineEdit()
-        self.query.setObjectName("logSearch")
-        self.query.setPlaceholderText("Search the log (Ctrl+F; Enter/F3 next, Shift+F3 previous)")
-        self.query.setClearButtonEnabled(True)
-        self.query.setAccessibleName("Search the log")
-        self.regex = QCheckBox("Regex")
-        self.regex.setObjectName("logRegex")
-        self.case = QCheckBox("Match case")
-        self.case.setObjectName("logCase")
-        self.filter = QCheckBox("Only matching lines")
-        self.filter.setObjectName("logFilter")
-        self.count = QLabel("")
-        self.count.setObjectName("logMatchCount")
-        self.prev = QToolButton()
-        self.prev.setText("▲")
-        self.prev.setObjectName("logPrev")
-        self.prev.setToolTip("Previous match (Shift+F3)")
-        self.next = QToolButton()
-        self.next.setText("▼")
-        self.next.setObjectName("logNext")
-        self.next.setToolTip("Next match (F3, Enter)")
-        self.search_error = QLabel("")
-        self.search_error.setObjectName("logSearchError")
-        self.search_error.setStyleSheet("color: #b3261e;")
-        self.search_error.hide()
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(200)
-        self._search_timer.timeout.connect(self.run_search)
-        self.query.textChanged.connect(lambda _: self._search_timer.start())
-        self.query.returnPressed.connect(self.next_match)
-        self.regex.toggled.connect(lambda _: self.run_search())
-        self.case.toggled.connect(lambda _: self.run_search())
-        self.filter.toggled.connect(lambda _: self._apply_filter())
-        self.prev.clicked.connect(self.previous_match)
-        self.next.clicked.connect(self.next_match)
-        srow = QHBoxLayout()
-        srow.addWidget(self.query, 1)
-        srow.addWidget(self.regex)
-        srow.addWidget(self.case)
-        srow.addWidget(self.filter)
-        srow.addWidget(self.count)
-        srow.addWidget(self.prev)
-        srow.addWidget(self.next)
+        # -- search row (and aliases kept for callers and tests)
+        self.search_bar = LogSearchBar(self.buffer, self.view, self.raw.isChecked)
+        bar = self.search_bar
+        self.query, self.regex, self.case, self.filter = bar.query, bar.regex, bar.case, bar.filter
+        self.count, self.search_error = bar.count, bar.search_error
+        self.run_search, self.next_match, self.previous_match = bar.run_search, bar.next_match, bar.previous_match
 
         self.message = MessageBar(self)
         self.status = QLabel("")
@@ -185,8 +151,8 @@ class LogsTab(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addLayout(opts)
-        lay.addLayout(srow)
-        lay.addWidget(self.search_error)
+        lay.addWidget(self.range_error)
+        lay.addWidget(self.search_bar)
         lay.addWidget(self.message)
         lay.addWidget(self.view, 1)
         lay.addLayout(bottom)
@@ -200,15 +166,27 @@ class LogsTab(QWidget):
         self._status_timer.setInterval(250)
         self._status_timer.timeout.connect(self._update_status)
         self._status_timer.start()
-        self._search_update = QTimer(self)
-        self._search_update.setSingleShot(True)
-        self._search_update.setInterval(100)
-        self._search_update.timeout.connect(self._update_search)
 
     # -- session ----------------------------------------------------------------------------------
+    def _apply_range(self) -> None:
+        """Validate what the two boxes say; restart the stream when it changed."""
+        try:
+            tail = parse_tail(self.tail.currentText(), TAIL_CHOICES)
+            since = parse_since(self.since.currentText(), SINCE_CHOICES)
+        except ValueError as err:
+            self.range_error.setText(str(err))
+            self.range_error.show()
+            return
+        self.range_error.hide()
+        if (tail, since) != self._range:
+            self._range = (tail, since)
+            self.restart()
+
     def options(self) -> LogOptions:
-        since = self.since.currentData()
-        return LogOptions(tail=self.tail.currentData(), since=(time.time() - since) if since else None)
+        tail, since = self._range
+        if since is not None and since < 10**6:  # a duration: counted back from now, at each (re)start
+            since = time.time() - since
+        return LogOptions(tail=tail, since=since)
 
     def start(self) -> asyncio.Task:
         """Open the stream (called when the page opens)."""
@@ -220,7 +198,7 @@ class LogsTab(QWidget):
     async def _restart(self) -> None:
         await self._stop_session()
         self.buffer.clear()
-        self._reset_search_results()
+        self.search_bar.reset_results()
         await self._start()
 
     async def _start(self) -> None:
@@ -295,6 +273,7 @@ class LogsTab(QWidget):
         except RuntimeError:  # the widget is already gone (window closed first): streams still stop
             pass
         await self._stop_session()
+        await self.search_bar.aclose()
         await self.tasks.cancel_all()
 
     # -- view ---------------------------------------------------------------------------------------
@@ -304,11 +283,15 @@ class LogsTab(QWidget):
     def _on_raw_toggled(self, on: bool) -> None:
         self.view.set_options(raw=on)
         if self.search is not None:
-            self.run_search()
+            self.run_search()  # raw mode searches the escape codes too
 
-    def _on_buffer_changed(self, older: int, newer: int) -> None:
-        if self.search is not None and not self._searching and not self._search_update.isActive():
-            self._search_update.start()
+    @property
+    def search(self):
+        return self.search_bar.search
+
+    @property
+    def search_done(self):
+        return self.search_bar.search_done
 
     def _update_status(self) -> None:
         n = len(self.buffer)
@@ -329,107 +312,9 @@ class LogsTab(QWidget):
         self._backfill_wanted = False
         self.progress.hide()
         self.buffer.clear()
-        self._reset_search_results()
+        self.search_bar.reset_results()
         self._mark_loaded()
         self._update_status()
-
-    # -- search ---------------------------------------------------------------------------------
-    def _reset_search_results(self) -> None:
-        if self.search is not None:
-            self.search = LogSearch(self.search.query, regex=self.search.regex, case_sensitive=self.case.isChecked(),
-                                    strip_ansi=not self.raw.isChecked())
-            self.view.search = self.search
-        self.view.current_match = -1
-        self._apply_filter()
-        self._update_count()
-
-    def run_search(self) -> asyncio.Task | None:
-        """Search for the query now (the text box debounces typing)."""
-        self._search_timer.stop()
-        self._search_gen += 1
-        text = self.query.text()
-        self.view.current_match = -1
-        if not text:
-            self.search = self.view.search = None
-            self.search_error.hide()
-            self._apply_filter()
-            self._update_count()
-            self.search_done.emit()
-            return None
-        try:
-            s = LogSearch(text, regex=self.regex.isChecked(), case_sensitive=self.case.isChecked(),
-                          strip_ansi=not self.raw.isChecked())
-        except SearchError as err:
-            self.search = self.view.search = None
-            self.search_error.setText(str(err))
-            self.search_error.show()
-            self._apply_filter()
-            self.count.setText("")
-            self.search_done.emit()
-            return None
-        self.search_error.hide()
-        self.search = s
-        return self.tasks.spawn(self._scan(s, self._search_gen))
-
-    async def _scan(self, s: LogSearch, gen: int) -> None:
-        if len(self.buffer) > SYNC_SEARCH_LINES:
-            self._searching = True
-            self.count.setText("searching…")
-            snap = s.snapshot(self.buffer)
-            try:
-                result = await asyncio.get_running_loop().run_in_executor(None, s.scan_snapshot, snap)
-            finally:
-                self._searching = False
-            if gen != self._search_gen:
-                return
-            s.adopt(result)
-        s.update(self.buffer)
-        self.view.search = s
-        self._apply_filter()
-        self._update_count()
-        self.search_done.emit()
-
-    def _update_search(self) -> None:
-        if self.search is not None and self.search.update(self.buffer):
-            self._apply_filter()
-        self._update_count()
-        self.view.schedule_repaint()
-
-    def _apply_filter(self) -> None:
-        on = self.filter.isChecked() and self.search is not None
-        self.view.set_filter_rows(self.search.lines() if on else None)
-
-    def _update_count(self) -> None:
-        s = self.search
-        if s is None:
-            self.count.setText("")
-            return
-        n, lines = s.match_count(), len(s.lines())
-        if not n:
-            self.count.setText("No matches")
-        else:
-            cur = f"{self.view.current_match + 1} of " if self.view.current_match >= 0 else ""
-            self.count.setText(f"{cur}{n:,} matches in {lines:,} lines")
-
-    def _go(self, backwards: bool) -> None:
-        s = self.search
-        if s is None or not s.match_count():
-            return
-        if self.view.current_match >= 0:
-            k = (self.view.current_match + (-1 if backwards else 1)) % s.match_count()
-        else:
-            k = s.first_match_from(self.view._anchor, backwards=backwards)
-        self.view.current_match = k
-        self.view.scroll_to_line(s.match_at(k)[0])
-        self._update_count()
-
-    def next_match(self) -> None:
-        if self._search_timer.isActive() or (self.search is None and self.query.text()):
-            self.run_search()
-        self._go(False)
-
-    def previous_match(self) -> None:
-        self._go(True)
 
     # -- save ---------------------------------------------------------------------------------------
     def _on_save_clicked(self) -> None:
@@ -444,7 +329,7 @@ class LogsTab(QWidget):
     async def save_to(self, path: str, filtered: bool | None = None) -> int:
         """Write the log (or, in filter mode, only the matching lines) to a file; returns lines written."""
         if filtered is None:
-            filtered = self.filter.isChecked() and self.search is not None
+            filtered = self.search_bar.filtering
         lines = self.search.lines() if filtered and self.search is not None else None
         chunks = self.buffer.chunks()
         n = len(lines) if lines is not None else len(self.buffer)
