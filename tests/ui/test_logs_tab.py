@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-
 from desktop.state.log_buffer import STDERR
 
 N = 1_000_000
