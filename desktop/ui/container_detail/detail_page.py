@@ -70,6 +70,7 @@ class ContainerDetailPage(QWidget):
             self.add_tab("Logs", self.logs)
         self._show_state()
         store.upserted.connect(self._on_store_upserted)
+        store.removed.connect(self._on_store_removed)
 
     def _add_container_tabs(self, c: Container) -> None:
         from desktop.ui.container_detail.files_tab import FilesTab
@@ -140,11 +141,17 @@ class ContainerDetailPage(QWidget):
                 for c in hits:
                     w.set_container_state(c.state)
 
+    def _on_store_removed(self, ids: list[str]) -> None:
+        if self.container is not None and self.container.id in ids:
+            self.subtitle.setText(f"{self.container.image} · {self.container.short_id} · removed: what is shown "
+                                  "here is what it had")
+
     async def aclose(self) -> None:
-        try:
-            self.store.upserted.disconnect(self._on_store_upserted)
-        except ValueError:
-            pass
+        for signal, slot in ((self.store.upserted, self._on_store_upserted), (self.store.removed, self._on_store_removed)):
+            try:
+                signal.disconnect(slot)
+            except ValueError:
+                pass
         for w in self._tab_widgets:
             if hasattr(w, "aclose"):
                 await w.aclose()
