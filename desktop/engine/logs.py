@@ -115,8 +115,9 @@ class _Stream:
 
     def __init__(self, api, cid: str, params: dict, *, tty: bool, tag: int,
                  sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None],
-                 gate: ForegroundGate, pace: float = 0.0) -> None:
+                 gate: ForegroundGate, pace: float = 0.0, on_open: Callable[[], None] = lambda: None) -> None:
         self._gate = gate
+        self._on_open = on_open
         self._api, self._cid, self._params, self._tty, self._tag = api, cid, params, tty, tag
         self._sink, self._done = sink, done
         self._loop = asyncio.get_running_loop()
@@ -177,6 +178,8 @@ class _Stream:
                 self.close()
                 return
             api._raise_for_status(res)
+            if not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._on_open)
             fp = res.raw._fp.fp
             dm = LogDemuxer(chunked=bool(res.raw._fp.chunked), multiplexed=not self._tty, tag=self._tag)
             pending: list[bytes] = []
@@ -236,6 +239,9 @@ class LogSession:
         self._created_ns = 0
         self._streams: list[_Stream] = []
         self._last: _Mark | None = None
+        self._held: list[LogBatch] | None = None  # followed lines that arrived before the tail
+        self._tail = LogBatch.empty()
+        self._sync = "live"
         self.following = False
         self.backfilling = False
         self.closed = False
@@ -273,19 +279,57 @@ class LogSession:
         self._tty = bool((info.get("Config") or {}).get("Tty"))
         self._api = await self.client.run(make_api_client, self.client.endpoint, None, self.client.api.api_version)
         tail = TAIL_FIRST if self.options.tail is None else max(0, self.options.tail)
+        if self.options.follow:
+            # Subscribe to new lines first (tail=0: the engine reads nothing old), then read the
+            # tail: no line can fall between the two, and the overlap is cut at the tail's last
+            # line. (Following with `since` would make the engine decode the whole file again.)
+            opened = asyncio.get_running_loop().create_future()
+            self._held = []
+            self._start_follow(opened=opened)
+            await opened
         first = await self._fetch(self._params(follow=False, tail=tail))
         if self.closed:
             return
         if len(first):
             self._last = _Mark.last(first)
             self.on_lines(first)
+        if self.options.follow:
+            self._release_held(first)
         if self.options.tail is None and len(first) >= tail:
             self._created_ns = self._parse_created(info.get("Created", ""))
             self._start_backfill(_Mark.first(first))
         else:
             self.on_progress(None)
-        if self.options.follow:
-            self._start_follow()
+
+    def _release_held(self, first: LogBatch) -> None:
+        """The tail is known: decide where the followed lines start being new, deliver those."""
+        held, self._held = concat_batches(self._held or []), None
+        self._tail = first
+        self._sync = "undecided" if len(first) else "live"
+        if len(held):
+            self._follow_feed(held)
+
+    def _follow_feed(self, b: LogBatch) -> None:
+        """Followed lines of the first stream, cut where the tail ends.
+
+        The follow stream starts at its subscription; if its first line is in the tail (or
+        older: more than the tail was written meanwhile), every line up to the tail's last one
+        is already shown or backfilled, and the tail's last line will come: skip to it.
+        """
+        tail = self._tail
+        if self._sync == "undecided":
+            f = _Mark.first(b)
+            older = f.ts < int(tail.ts[0])
+            self._sync = "skip" if (f.find(tail) >= 0 or older) else "live"
+        if self._sync == "skip":
+            j = _Mark.last(tail).find(b)
+            if j < 0:
+                return  # all of it is in the tail or the backfill
+            b = b.slice(j + 1, len(b))
+            self._sync = "live"
+        if len(b):
+            self._last = _Mark.last(b)
+            self.on_lines(b)
 
     @staticmethod
     def _parse_created(text: str) -> int:
@@ -319,12 +363,20 @@ class LogSession:
                          gate=self.client.foreground, pace=0.002)
         self._streams.append(stream)
 
-    def _start_follow(self) -> None:
-        mark = self._last
+    def _start_follow(self, opened: asyncio.Future | None = None) -> None:
+        """Follow new lines: from now on (`opened` given: the first stream), or, after a restart,
+        from a little before the last line seen, skipping up to it."""
+        mark = None if opened is not None else self._last
         skipping = [mark is not None]
         since = max(0, mark.ts - MARGIN_NS) if mark else None
 
         def sink(b: LogBatch) -> bool:
+            if opened is not None:
+                if self._held is not None:
+                    self._held.append(b)  # the tail is still being read
+                else:
+                    self._follow_feed(b)
+                return True
             if skipping[0]:
                 j = mark.find(b)
                 if j >= 0:
@@ -342,6 +394,8 @@ class LogSession:
         def done(err: BaseException | None) -> None:
             self._streams[:] = [s for s in self._streams if s is not stream]
             self.following = False
+            if opened is not None and not opened.done():
+                opened.set_result(None)
             if self.closed:
                 return
             if err is not None:
@@ -349,9 +403,16 @@ class LogSession:
             else:
                 self.on_ended("")
 
+        def on_open() -> None:
+            if opened is not None and not opened.done():
+                opened.set_result(None)
+
         self.following = True
-        stream = _Stream(self._api, self.cid, self._params(follow=True, since_ns=since), tty=self._tty, tag=self.tag,
-                         sink=sink, done=done, gate=self.client.foreground)
+        params = self._params(follow=True, since_ns=since) if opened is None else \
+            {**self._params(follow=True), "tail": "0"}
+        params.pop("since", None) if opened is not None else None
+        stream = _Stream(self._api, self.cid, params, tty=self._tty, tag=self.tag,
+                         sink=sink, done=done, gate=self.client.foreground, on_open=on_open)
         self._streams.append(stream)
 
     def resume(self) -> None:
