@@ -74,6 +74,15 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
     tab.run_search()
     assert tab.search_error.isVisibleTo(tab) and "Not a valid regular expression" in tab.search_error.text()
     assert tab.search is None and tab.view.filter_rows is None
+    # Raw shows the escapes instead of colours; wrap lays long lines out on several rows.
+    tab.raw.setChecked(True)
+    assert tab.view.display_text(N - 1)[0].startswith("␛[3")
+    tab.raw.setChecked(False)
+    tab.wrap.setChecked(True)
+    tab.view.jump_to_end()
+    qtbot.waitUntil(lambda: bool(tab.view._painted) and tab.view._painted[-1][0] == N - 1, timeout=5000)
+    assert tab.view.horizontalScrollBar().maximum() == 0
+    tab.wrap.setChecked(False)
     # Jump to end resumes following; clear empties the view.
     tab.jump.click()
     assert tab.view.following and not tab.jump.isVisibleTo(tab)

@@ -88,7 +88,7 @@ class LogView(QAbstractScrollArea):
         self._content_changed = True
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
-        self._repaint.setInterval(16)
+        self._repaint.setInterval(33)  # new lines repaint at most ~30 times a second; scrolling is immediate
         self._repaint.timeout.connect(lambda: self._refresh(force=False))
         self.verticalScrollBar().valueChanged.connect(self._on_vscroll)
         self.horizontalScrollBar().valueChanged.connect(lambda _: self.viewport().update())
