@@ -74,3 +74,27 @@ def test_not_running_container_says_so(make_container, ph, qtbot):
     page = open_detail(ph, qtbot, cid)
     tab = page.show_tab("Terminal")
     assert "not running" in tab.status.text() and tab.session is None
+
+
+def test_scrollback_and_copy(make_container, ph, qtbot):
+    from PySide6.QtGui import QGuiApplication
+
+    from desktop.state.terminal_screen import runs_text
+
+    cid = make_container(start=True)
+    page = open_detail(ph, qtbot, cid)
+    tab = page.show_tab("Terminal")
+    qtbot.waitUntil(lambda: tab.session is not None and tab.session.running, timeout=20000)
+    type_line(qtbot, tab, "seq 1 300")
+    qtbot.waitUntil(lambda: "300" in screen_lines(tab) and tab.screen.history_size() > 200, timeout=10000)
+    rows_on_screen = tab.screen.size[1]
+    tab.view.scroll_by(200)
+    rows, *_, cols = tab.view._rows()
+    first = runs_text(rows[0], cols).strip()
+    assert first.isdigit() and int(first) < 300 - rows_on_screen  # the top row now comes from the scrollback
+    # select the first two rows and copy them
+    tab.view._sel = ((0, 0), (1, cols))
+    tab.view.copy_selection()
+    assert QGuiApplication.clipboard().text().split("\n")[0] == first
+    qtbot.keyClick(tab.view, Qt.Key.Key_Space)  # typing returns to the live screen
+    assert tab.view.scroll_offset == 0
