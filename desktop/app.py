@@ -102,6 +102,11 @@ class Pilothouse:
         from desktop.ui.objects_wiring import install_objects
 
         settings, vm = self._secondary_args
+        # -- container details (issue 3): double-click/Enter opens a container's (or a project's) page
+        from desktop.ui.container_detail.host import ContainerDetailHost
+
+        self.details = ContainerDetailHost(self.window, self.engines.client_for, self.all_containers,
+                                           self.containers_page)
         install_objects(self)  # images, volumes, networks, disk usage (issue 4)
         self.vm = self._make_vm_control(vm)  # the bundled VM (issue 6); None without one
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
@@ -191,6 +196,8 @@ class Pilothouse:
         task = getattr(self, "_prefetch_task", None)
         if task is not None and not task.done():
             task.cancel()
+        if self.secondary_installed:
+            await self.details.aclose()  # container details: stop log/exec streams first
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()
@@ -361,6 +368,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         from PySide6.QtGui import QGuiApplication
 
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    from desktop.state.memory import tune_allocator
+
+    tune_allocator()  # container logs: big parse buffers go back to the OS when freed
     qapp = QApplication.instance() or QApplication(sys.argv)
     qapp.setApplicationName("Pilothouse")
     qapp.setOrganizationName("Pilothouse")

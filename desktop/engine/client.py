@@ -15,6 +15,7 @@ import docker.tls
 
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
+from desktop.engine.foreground import ForegroundGate
 from desktop.engine.records import Container, ContainerDetails, EngineInfo
 from desktop.engine.ssh_tunnel import SSHTunnel
 
@@ -72,6 +73,8 @@ class EngineClient:
         # The tag put on every record. Two daemons on one host can share an engine ID (docker 20.10
         # derives it from /etc/docker/key.json), so the app tags records with its own engine name.
         self.engine_tag: str | None = None
+        # Stream workers yield to the UI's paints through this (see desktop/engine/foreground.py).
+        self.foreground = ForegroundGate()
 
     # -- plumbing ---------------------------------------------------------------------------
     @property

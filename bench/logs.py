@@ -1,0 +1,287 @@
+"""Benchmarks for the container log viewer and terminal (issue 3).
+
+Run: python bench/logs.py [--lines 10000000] [--follow-seconds 60] [--flood-seconds 10]
+Uses PILOTHOUSE_TEST_DOCKER_HOST, or starts (and destroys) a private engine. The big log
+container is kept between runs (by line count) because writing 10M lines takes minutes.
+Prints one FIGURE line per figure; exits 0 whether or not targets are met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import docker  # noqa: E402
+import psutil  # noqa: E402
+
+from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image  # noqa: E402
+
+BENCH_LABEL = "pilothouse.bench"
+# ~60-byte lines like a web service's; every 50th is a coloured warning, every 97th a 503.
+GEN = ("awk 'BEGIN{for(i=1;i<=%d;i++){ if(i%%50==0) lvl=\"\\033[33mWARN\\033[0m\"; else lvl=\"INFO\";"
+       " printf \"%%09d %%s [w%%02d] GET /api/items/%%d status=%%d t=%%dms\\n\", i, lvl, i%%16, i%%100000,"
+       " (i%%97==0)?503:200, i%%250}}'")
+FOLLOW = "i=0; while true; do seq $i $((i+999)); i=$((i+1000)); usleep 48000; done"
+
+
+def figure(name: str, value: float, baseline: float, op: str, target: float, unit: str = "") -> None:
+    ratio = value / baseline if baseline else float("inf")
+    ok = value <= target if op == "<=" else value >= target
+    print(f"FIGURE {name} value={value:.4g}{unit} baseline={baseline:.4g}{unit} ratio={ratio:.3g} "
+          f"target={op}{target:g}{unit} {'PASS' if ok else 'MISS'}", flush=True)
+
+
+class StallMonitor:
+    """Measures how late a 4 ms repeating timer fires on the UI thread."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.setInterval(4)
+        self.timer.timeout.connect(self._tick)
+        self.stamps: list[float] = []
+
+    def _tick(self) -> None:
+        self.stamps.append(time.perf_counter())
+
+    def start(self) -> None:
+        self.stamps = [time.perf_counter()]
+        self.timer.start()
+
+    def stop(self) -> list[float]:
+        self.timer.stop()
+        return [max(0.0, (b - a) - 0.004) * 1000 for a, b in zip(self.stamps, self.stamps[1:])]
+
+
+async def wait_for(cond, timeout: float, step: float = 0.002) -> float:
+    t0 = time.perf_counter()
+    while not cond():
+        if time.perf_counter() - t0 > timeout:
+            raise TimeoutError("condition not met")
+        await asyncio.sleep(step)
+    return time.perf_counter() - t0
+
+
+def big_log_container(api: docker.APIClient, lines: int) -> str:
+    name = f"pilothouse-bench-logs-{lines}"
+    try:
+        info = api.inspect_container(name)
+        if info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 0:
+            return info["Id"]
+        api.remove_container(name, force=True)
+    except docker.errors.NotFound:
+        pass
+    t0 = time.time()
+    print(f"# writing a {lines:,}-line log (kept for later runs)…", flush=True)
+    c = api.create_container(TEST_IMAGE, command=["sh", "-c", GEN % lines], name=name, labels={BENCH_LABEL: "logs"})
+    api.start(c["Id"])
+    api.wait(c["Id"], timeout=3600)
+    print(f"# written in {time.time() - t0:.0f} s", flush=True)
+    return c["Id"]
+
+
+async def run(host: str, args) -> None:
+    from desktop.engine.client import EngineClient
+    from desktop.engine.endpoints import Endpoint
+
+    api = docker.APIClient(base_url=host, version="auto", timeout=600)
+    client = EngineClient([Endpoint(host, "--host")])
+    await client.connect()
+    parts = set(args.parts.split(","))
+    idle = StallMonitor()
+    idle.start()
+    await asyncio.sleep(2)
+    idle_stalls = idle.stop()
+    stalls = StallMonitor()
+    if "load" in parts:
+        await bench_load(api, client, host, args, stalls)
+    if "follow" in parts:
+        await bench_follow(api, client, args, stalls, idle_stalls)
+    if "terminal" in parts:
+        await bench_terminal(api, client, args, stalls, idle_stalls)
+    await client.aclose()
+    api.close()
+
+
+async def bench_load(api, client, host, args, stalls) -> None:
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.state.log_search import LogSearch
+    from desktop.ui.container_detail.logs_tab import LogsTab
+
+    proc = psutil.Process()
+    cid = big_log_container(api, args.lines)
+    docker_cli = shutil.which("docker")
+
+    # -- baseline: the engine's own speed, `docker logs ID > /dev/null`
+    t0 = time.perf_counter()
+    subprocess.run([docker_cli, "--host", host, "logs", cid], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    baseline_load = time.perf_counter() - t0
+
+    # -- open: last screenful, then the whole log
+    rss0 = proc.memory_info().rss
+    tab = LogsTab(client, [(cid, "bench")])
+    tab.resize(1100, 700)
+    tab.show()
+    QApplication.processEvents()
+    t0 = time.perf_counter()
+    tab.start()
+    buf, view = tab.buffer, tab.view
+    first = await wait_for(lambda: len(buf) > 0 and view._painted and view._painted[-1][0] == len(buf) - 1, 30)
+    print(f"# first screen shows {len(buf):,} lines", flush=True)
+    stalls.start()
+    await wait_for(lambda: tab.is_loaded, 3600, 0.05)
+    load = time.perf_counter() - t0
+    load_stalls = stalls.stop()
+    raw = sum(len(c.data) for _, c in buf.chunks())
+    rss = proc.memory_info().rss - rss0
+    figure("logs_first_screen_ms", first * 1000, 300, "<=", 300, "")
+    figure("logs_full_load_s", load, baseline_load, "<=", baseline_load * 1.2)
+    print(f"# loaded {len(buf):,} lines; UI stall during load p99={statistics.quantiles(load_stalls, n=100)[98]:.1f} ms"
+          f" max={max(load_stalls):.1f} ms", flush=True)
+    figure("logs_memory_ratio", buf.nbytes() / raw, 1.0, "<=", 1.3)
+    figure("logs_rss_growth_ratio", rss / raw, 1.0, "<=", 1.3)
+
+    # -- regex search over 1,000,000 lines
+    chunks, n = [], 0
+    for start, c in buf.chunks():
+        take = min(len(c), 1_000_000 - n)
+        chunks.append((n, c.slice(0, take)))
+        n += take
+        if n >= 1_000_000:
+            break
+    s = LogSearch(r"status=5\d\d", regex=True, case_sensitive=True)
+    t0 = time.perf_counter()
+    res = s.scan_snapshot((chunks, []))
+    search = time.perf_counter() - t0
+    with tempfile.NamedTemporaryFile() as f:
+        for _, c in chunks:
+            f.write(c.data)
+        f.flush()
+        t0 = time.perf_counter()
+        out = subprocess.run(["grep", "-cE", r"status=5[0-9][0-9]", f.name], capture_output=True, text=True)
+        grep = time.perf_counter() - t0
+    assert int(out.stdout) == len(res[0]), (out.stdout, len(res[0]))
+    figure("logs_regex_search_1M_ms", search * 1000, grep * 1000, "<=", 200)
+    await tab.aclose()
+    tab.close()
+    tab.deleteLater()
+
+
+async def bench_follow(api, client, args, stalls, idle_stalls) -> None:
+    """Following a container that writes ~20,000 lines/s."""
+    from desktop.ui.container_detail.logs_tab import LogsTab
+
+    fc = api.create_container(TEST_IMAGE, command=["sh", "-c", FOLLOW], labels={BENCH_LABEL: "follow"})
+    try:
+        api.start(fc["Id"])
+        tab = LogsTab(client, [(fc["Id"], "follow")])
+        tab.resize(1100, 700)
+        tab.show()
+        arrivals: list[tuple[float, int]] = []
+        tab.buffer.changed.connect(lambda o, n: arrivals.append((time.perf_counter(), len(tab.buffer))))
+        tab.start()
+        await wait_for(lambda: len(tab.buffer) > 0, 30)
+        stalls.start()
+        t_start, n_start = time.perf_counter(), len(tab.buffer)
+        await asyncio.sleep(args.follow_seconds)
+        follow_stalls = stalls.stop()
+        rate = (len(tab.buffer) - n_start) / (time.perf_counter() - t_start)
+        api.kill(fc["Id"])
+        api.wait(fc["Id"])
+        t_kill = time.perf_counter()
+        engine_lines = await asyncio.get_running_loop().run_in_executor(
+            None, lambda: api.logs(fc["Id"], stdout=True, stderr=True).count(b"\n"))
+        behind = engine_lines - len(tab.buffer)
+        await wait_for(lambda: len(tab.buffer) >= engine_lines, 60, 0.005)
+        # when did the engine's last line reach the view, counted from the moment the writer died
+        catch_up = max(0.0, next(t for t, n in arrivals if n >= engine_lines) - t_kill)
+        p99 = statistics.quantiles(follow_stalls, n=100)[98]
+        print(f"# followed {rate:,.0f} lines/s for {args.follow_seconds} s; {behind:,} lines behind when the engine "
+              f"had {engine_lines:,}", flush=True)
+        idle_p99 = statistics.quantiles(idle_stalls, n=100)[98]
+        figure("logs_follow_stall_p99_ms", p99, idle_p99, "<=", 16)
+        figure("logs_follow_stall_max_ms", max(follow_stalls), max(idle_stalls), "<=", 50)
+        figure("logs_follow_catch_up_s", catch_up, 0.001, "<=", 1.0)
+        await tab.aclose()
+        tab.close()
+    finally:
+        api.remove_container(fc["Id"], force=True)
+
+
+
+async def bench_terminal(api, client, args, stalls, idle_stalls) -> None:
+    """A terminal flooded with output."""
+    from desktop.engine.records import Container
+    from desktop.ui.container_detail.terminal_tab import TerminalTab
+
+    tc = api.create_container(TEST_IMAGE, command=["sleep", "3600"], labels={BENCH_LABEL: "term"})
+    try:
+        api.start(tc["Id"])
+        c = Container.from_api({"Id": tc["Id"], "Names": ["/term"], "State": "running"})
+        term = TerminalTab(client, c)
+        term.resize(1100, 700)
+        term.show()
+        term.activate()
+        await wait_for(lambda: term.session is not None and term.session.running, 30)
+        stalls.start()
+        term.session.write(b"yes 'flooding the terminal with a long line of text, again and again'\r")
+        await asyncio.sleep(args.flood_seconds)
+        flood_stalls = stalls.stop()
+        term.session.write(b"\x03")
+        figure("terminal_flood_stall_max_ms", max(flood_stalls), max(idle_stalls), "<=", 50)
+        print(f"# terminal flood stall p99={statistics.quantiles(flood_stalls, n=100)[98]:.1f} ms", flush=True)
+        await term.aclose()
+        term.close()
+    finally:
+        api.remove_container(tc["Id"], force=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--lines", type=int, default=10_000_000)
+    ap.add_argument("--follow-seconds", type=float, default=60)
+    ap.add_argument("--flood-seconds", type=float, default=10)
+    ap.add_argument("--parts", default="load,follow,terminal", help="comma-separated subset to run")
+    args = ap.parse_args()
+    host = os.environ.get("PILOTHOUSE_TEST_DOCKER_HOST")
+    engine = None
+    if not host:
+        engine = PrivateEngine()
+        engine.start()
+        host = engine.host
+    try:
+        ensure_test_image(host)
+        from desktop.state.memory import tune_allocator
+
+        tune_allocator()  # as run_gui does
+        import qasync
+        from PySide6.QtWidgets import QApplication
+
+        app = QApplication.instance() or QApplication(sys.argv)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        with loop:
+            loop.run_until_complete(run(host, args))
+    except Exception as exc:  # noqa: BLE001 - a bench reports, it does not fail the build
+        print(f"# bench failed: {exc!r}", flush=True)
+    finally:
+        if engine is not None:
+            engine.destroy()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""The whole log of a container (or a Compose project) in compact form.
+
+Lines are kept as raw bytes in large chunks, each line ending in b"\\n", with a uint32 offsets
+array, an int64 timestamp (ns since the epoch) and a one-byte tag per line; a line is decoded
+only when something draws or copies it. That is ~13 bytes of overhead per line, so 10 million
+lines stay within ~1.2x of the raw log.
+
+Two regions: `older` (backfilled from the start of the log, grows at its end while the
+viewer already shows the tail) and `newer` (the tail, then followed lines). Global line
+index = index in older, then index in newer; when older grows, every newer index shifts,
+which the view compensates for (see LogBuffer.changed).
+"""
+
+from __future__ import annotations
+
+import bisect
+from array import array
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from desktop.state.observable import Listeners
+
+STDERR = 1  # tag bit 0; bits 1..7 hold a source (Compose service) index
+SEAL_BYTES = 8 << 20  # an open chunk is sealed into immutable arrays at this size
+
+
+@dataclass(frozen=True, eq=False)  # identity equality: batches carry memoised search data
+class LogBatch:
+    """Parsed lines ready to append: `offs` has n+1 entries into `data`."""
+
+    data: bytes
+    offs: np.ndarray  # uint32, offs[0] == 0, offs[-1] == len(data)
+    ts: np.ndarray  # int64 ns
+    tags: np.ndarray  # uint8
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    @staticmethod
+    def empty() -> "LogBatch":
+        return LogBatch(b"", np.zeros(1, np.uint32), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+
+    @staticmethod
+    def from_lines(lines: list[bytes], ts: list[int] | None = None, tag: int = 0) -> "LogBatch":
+        """For tests and small inputs: lines without their newline."""
+        data = b"".join(line + b"\n" for line in lines)
+        offs = np.zeros(len(lines) + 1, np.uint32)
+        np.cumsum([len(x) + 1 for x in lines], out=offs[1:]) if lines else None
+        t = np.asarray(ts if ts is not None else [0] * len(lines), np.int64)
+        return LogBatch(data, offs, t, np.full(len(lines), tag, np.uint8))
+
+    def slice(self, a: int, b: int) -> "LogBatch":
+        """Lines [a, b) as a new batch (copies the bytes)."""
+        if a == 0 and b == len(self):
+            return self
+        lo, hi = int(self.offs[a]), int(self.offs[b])
+        return LogBatch(self.data[lo:hi], (self.offs[a:b + 1] - lo).astype(np.uint32), self.ts[a:b].copy(),
+                        self.tags[a:b].copy())
+
+    def line(self, i: int) -> bytes:
+        return self.data[int(self.offs[i]):int(self.offs[i + 1]) - 1]
+
+
+def concat_batches(batches: list[LogBatch]) -> LogBatch:
+    batches = [b for b in batches if len(b)]
+    if not batches:
+        return LogBatch.empty()
+    if len(batches) == 1:
+        return batches[0]
+    offs, base = [np.zeros(1, np.uint32)], 0
+    for b in batches:
+        offs.append((b.offs[1:].astype(np.uint64) + base).astype(np.uint32))
+        base += len(b.data)
+    return LogBatch(b"".join(b.data for b in batches), np.concatenate(offs),
+                    np.concatenate([b.ts for b in batches]), np.concatenate([b.tags for b in batches]))
+
+
+def merge_by_time(batches: list[LogBatch]) -> LogBatch:
+    """Interleave batches (each in its own order) by timestamp; equal times keep input order."""
+    allb = concat_batches(batches)
+    if len(batches) <= 1 or len(allb) == 0:
+        return allb
+    order = np.argsort(allb.ts, kind="stable")
+    lens = np.diff(allb.offs.astype(np.int64))[order]
+    starts = allb.offs[:-1][order]
+    buf = np.frombuffer(allb.data, np.uint8)
+    # Gather bytes line by line in one vectorised step: an index per output byte.
+    idx = np.repeat(starts.astype(np.int64) - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(lens.sum())
+    offs = np.zeros(len(lens) + 1, np.uint32)
+    np.cumsum(lens, out=offs[1:])
+    return LogBatch(buf[idx].tobytes(), offs, allb.ts[order], allb.tags[order])
+
+
+class _Region:
+    """Append-only list of chunks: sealed ones are immutable numpy/bytes, the last one grows."""
+
+    def __init__(self) -> None:
+        self.sealed: list[LogBatch] = []
+        self.starts: list[int] = []  # first line index of each sealed chunk
+        self.sealed_count = 0
+        self._reset_open()
+
+    def _reset_open(self) -> None:
+        self.odata = bytearray()
+        self.ooffs = array("I", [0])
+        self.ots = array("q")
+        self.otags = bytearray()
+
+    def __len__(self) -> int:
+        return self.sealed_count + len(self.ots)
+
+    def nbytes(self) -> int:
+        n = sum(len(c.data) + c.offs.nbytes + c.ts.nbytes + c.tags.nbytes for c in self.sealed)
+        return n + len(self.odata) + len(self.ooffs) * 4 + len(self.ots) * 8 + len(self.otags)
+
+    def append(self, b: LogBatch) -> None:
+        if not len(b):
+            return
+        if not self.ots and len(b.data) >= SEAL_BYTES // 4:
+            self._add_sealed(b)  # big backfill batches go in as they are: no copy
+            return
+        base = len(self.odata)
+        self.odata += b.data
+        self.ooffs.frombytes((b.offs[1:].astype(np.uint64) + base).astype(np.uint32).tobytes())
+        self.ots.frombytes(b.ts.astype(np.int64).tobytes())
+        self.otags += b.tags.tobytes()
+        if len(self.odata) >= SEAL_BYTES:
+            self.seal()
+
+    def _add_sealed(self, b: LogBatch) -> None:
+        self.starts.append(self.sealed_count)
+        self.sealed.append(b)
+        self.sealed_count += len(b)
+
+    def seal(self) -> None:
+        if self.ots:
+            self._add_sealed(LogBatch(bytes(self.odata), np.frombuffer(self.ooffs, np.uint32).copy(),
+                                      np.frombuffer(self.ots, np.int64).copy(), np.frombuffer(self.otags, np.uint8).copy()))
+            self._reset_open()
+
+    def open_snapshot(self) -> LogBatch:
+        """The growing chunk as an immutable batch (a copy: safe to read in another thread)."""
+        return LogBatch(bytes(self.odata), np.frombuffer(self.ooffs, np.uint32).copy(),
+                        np.frombuffer(self.ots, np.int64).copy(), np.frombuffer(self.otags, np.uint8).copy())
+
+    def chunks(self) -> list[tuple[int, LogBatch]]:
+        """(first index, batch) for every chunk, the open one as a snapshot."""
+        out = list(zip(self.starts, self.sealed))
+        if self.ots:
+            out.append((self.sealed_count, self.open_snapshot()))
+        return out
+
+    def locate(self, i: int) -> tuple[bytes | bytearray, int, int, int, int]:
+        """(data, start, end-with-newline, ts, tag) of line i."""
+        if i >= self.sealed_count:
+            j = i - self.sealed_count
+            return self.odata, self.ooffs[j], self.ooffs[j + 1], self.ots[j], self.otags[j]
+        k = bisect.bisect_right(self.starts, i) - 1
+        c, j = self.sealed[k], i - self.starts[k]
+        return c.data, int(c.offs[j]), int(c.offs[j + 1]), int(c.ts[j]), int(c.tags[j])
+
+
+class LogBuffer:
+    """All lines of one log view. `changed(older_added, newer_added)` after appends; `cleared()`."""
+
+    def __init__(self) -> None:
+        self.older = _Region()
+        self.newer = _Region()
+        self.changed = Listeners()
+        self.cleared = Listeners()
+        self.sources: list[str] = []  # Compose service names, by source index
+
+    def __len__(self) -> int:
+        return len(self.older) + len(self.newer)
+
+    def nbytes(self) -> int:
+        return self.older.nbytes() + self.newer.nbytes()
+
+    def append(self, batch: LogBatch) -> None:
+        """New lines at the end (tail, then followed lines)."""
+        if len(batch):
+            self.newer.append(batch)
+            self.changed.emit(0, len(batch))
+
+    def backfill(self, batch: LogBatch) -> None:
+        """Older lines, in order, between what was backfilled so far and the tail."""
+        if len(batch):
+            self.older.append(batch)
+            self.changed.emit(len(batch), 0)
+
+    def clear(self) -> None:
+        self.older, self.newer = _Region(), _Region()
+        self.cleared.emit()
+
+    def _loc(self, i: int):
+        n = len(self.older)
+        if i < 0 or i >= n + len(self.newer):
+            raise IndexError(i)
+        return self.older.locate(i) if i < n else self.newer.locate(i - n)
+
+    def line_bytes(self, i: int) -> bytes:
+        data, a, b, _, _ = self._loc(i)
+        return bytes(data[a:b - 1])
+
+    def line(self, i: int) -> tuple[str, int, int]:
+        """(text, ts ns, tag) of line i, decoded for display."""
+        data, a, b, ts, tag = self._loc(i)
+        return bytes(data[a:b - 1]).decode("utf-8", "replace"), ts, tag
+
+    def last_ts(self) -> int:
+        return self._loc(len(self) - 1)[3] if len(self) else 0
+
+    def chunks(self) -> list[tuple[int, LogBatch]]:
+        """(first global index, batch) for every chunk in order; safe to hand to another thread."""
+        n = len(self.older)
+        return self.older.chunks() + [(s + n, c) for s, c in self.newer.chunks()]
+
+
+
+def iter_log_bytes(chunks: list[tuple[int, LogBatch]], lines: np.ndarray | None = None) -> Iterator[bytes]:
+    """The bytes of a `LogBuffer.chunks()` snapshot, each line with its newline.
+
+    Args:
+        lines: sorted global line indexes to keep (a filter); None keeps every line.
+    """
+    for start, c in chunks:
+        if lines is None:
+            yield c.data
+            continue
+        lo, hi = np.searchsorted(lines, [start, start + len(c)])
+        for j in (lines[lo:hi] - start).tolist():
+            yield c.data[c.offs[j]:c.offs[j + 1]]

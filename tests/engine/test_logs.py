@@ -1,0 +1,125 @@
+"""Log sessions against the real engine: tail first, backfill, follow, resume, merge, options."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from desktop.engine.compose_logs import MergedLogSession
+from desktop.engine.errors import NotFoundError
+from desktop.engine.logs import TAIL_FIRST, LogOptions, LogSession
+from desktop.state.log_buffer import STDERR, LogBuffer, iter_log_bytes
+
+MIXED = "for i in $(seq 1 3000); do echo out $i; echo err $i >&2; done"
+
+
+async def load(client, cid, options=LogOptions(), until=lambda buf, ended: True, timeout=60):
+    buf = LogBuffer()
+    done = asyncio.Event()
+    ended = []
+
+    def progress(f):
+        if f is None:
+            done.set()
+
+    s = LogSession(client, cid, options, on_lines=buf.append, on_backfill=buf.backfill, on_progress=progress,
+                   on_ended=ended.append)
+    await s.start()
+    await asyncio.wait_for(done.wait(), timeout)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not until(buf, ended) and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    return s, buf, ended
+
+
+def test_tail_first_then_backfill_gives_the_exact_log(client, run, make_container, docker_api):
+    cid = make_container(command=("sh", "-c", MIXED), start=True)
+    docker_api.wait(cid, timeout=60)
+    run(client.connect())
+
+    async def go():
+        s, buf, ended = await load(client, cid, until=lambda b, e: len(b) == 6000 and e)
+        await s.aclose()
+        return buf, ended
+
+    buf, ended = run(go())
+    assert len(buf.newer) >= TAIL_FIRST and len(buf.older) > 0  # the tail came first, the rest backfilled
+    assert b"".join(iter_log_bytes(buf.chunks())) == docker_api.logs(cid, stdout=True, stderr=True)
+    stderr = [buf.line(i)[0] for i in range(len(buf)) if buf.line(i)[2] & STDERR]
+    assert len(stderr) == 3000 and all(t.startswith("err ") for t in stderr)
+    assert ended == [""]  # the container is not running: the follow stream ended quietly
+
+
+def test_follow_then_resume_after_restart_without_duplicates(client, run, make_container, docker_api):
+    cid = make_container(command=("sh", "-c", "for i in $(seq 1 50); do echo run $i; sleep 0.01; done"), start=True)
+    run(client.connect())
+
+    async def go():
+        s, buf, ended = await load(client, cid, until=lambda b, e: len(b) == 50 and e)
+        assert ended == [""]
+        docker_api.start(cid)
+        s.resume()
+        for _ in range(1500):
+            if len(buf) >= 100 and ended[1:]:
+                break
+            await asyncio.sleep(0.02)
+        await s.aclose()
+        return buf
+
+    buf = run(go())
+    texts = [buf.line(i)[0] for i in range(len(buf))]
+    assert texts == [f"run {i}" for i in range(1, 51)] * 2
+
+
+def test_tail_and_since_options(client, run, make_container, docker_api):
+    cid = make_container(command=("sh", "-c", "seq 1 500"), start=True)
+    docker_api.wait(cid, timeout=30)
+    run(client.connect())
+
+    async def go():
+        s, buf, _ = await load(client, cid, LogOptions(tail=10, follow=False))
+        await s.aclose()
+        s2, buf2, _ = await load(client, cid, LogOptions(since=4_000_000_000, follow=False))  # the future: nothing
+        await s2.aclose()
+        return buf, buf2
+
+    buf, buf2 = run(go())
+    assert [buf.line(i)[0] for i in range(len(buf))] == [str(i) for i in range(491, 501)]
+    assert len(buf2) == 0
+
+
+def test_merged_project_logs_interleave_by_time(client, run, make_container, docker_api):
+    a = make_container(command=("sh", "-c", "sleep 0.5; for i in 1 2 3; do echo a$i; sleep 0.4; done"))
+    b = make_container(command=("sh", "-c", "for i in 1 2 3; do echo b$i; sleep 0.3; done"))
+    docker_api.start(a)
+    docker_api.start(b)
+    docker_api.wait(a, timeout=30)
+    docker_api.wait(b, timeout=30)
+    run(client.connect())
+
+    async def go():
+        buf = LogBuffer()
+        done = asyncio.Event()
+        m = MergedLogSession(client, [(a, "web"), (b, "db")], on_lines=buf.append, on_backfill=buf.backfill,
+                             on_progress=lambda f: f is None and done.set())
+        await m.start()
+        await asyncio.wait_for(done.wait(), 30)
+        await m.aclose()
+        return buf
+
+    buf = run(go())
+    lines = [buf.line(i) for i in range(len(buf))]
+    assert [ts for _, ts, _ in lines] == sorted(ts for _, ts, _ in lines)
+    assert [t for t, _, tag in lines if tag >> 1 == 1] == ["a1", "a2", "a3"]
+    assert [t for t, _, tag in lines if tag >> 1 == 2] == ["b1", "b2", "b3"]
+    # the two writers overlapped in time, so their lines interleave
+    assert [tag >> 1 for _, _, tag in lines] != [1, 1, 1, 2, 2, 2]
+
+
+def test_missing_container_is_a_sentence(client, run):
+    run(client.connect())
+    s = LogSession(client, "0" * 64, on_lines=lambda b: None)
+    with pytest.raises(NotFoundError) as e:
+        run(s.start())
+    assert "no longer exists" in str(e.value)
