@@ -32,6 +32,7 @@ class Pilothouse:
         self.window.add_page("containers", "Containers", "containers", self.containers_page)
         self.containers_page.set_engine_available(self.status.is_connected)
         self.window.retry_requested.connect(self.sync.retry_now)
+        self._init_monitoring()
 
     def start(self) -> None:
         self.sync.start()
@@ -52,7 +53,21 @@ class Pilothouse:
         finally:
             self.status.changed.disconnect(check)
 
+    # -- live stats, dashboard, notifications, activity (issue 5) --------------------------------
+    def _init_monitoring(self) -> None:
+        from desktop.metrics.stats_hub import StatsHub
+        from desktop.ui.container_stats_columns import VisibleStatsFeeder
+
+        self.stats_hub = StatsHub(self.client, self.containers)
+        self.stats_columns = VisibleStatsFeeder(self.containers_page.view, self.containers_page.model,
+                                                self.stats_hub)
+
+    def _close_monitoring(self) -> None:
+        self.stats_columns.close()
+        self.stats_hub.close()
+
     async def aclose(self) -> None:
+        self._close_monitoring()
         await self.sync.aclose()
         await self.containers_page.tasks.cancel_all()
         await self.client.aclose()
