@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -56,15 +57,19 @@ class RingBuffer:
             return None
         return self._data[(self._next - 1) % self.capacity].copy()
 
-    def to_csv(self, path: str, *, time_format=None) -> int:
-        """Write the history with a header row; returns the number of data rows."""
-        rows = self.rows()
-        with open(path, "w", encoding="utf-8", newline="") as fh:
-            fh.write(",".join(self.fields) + "\n")
-            for r in rows:
-                t = time_format(r[0]) if time_format else f"{r[0]:.3f}"
-                fh.write(t + "," + ",".join(_fmt(v) for v in r[1:]) + "\n")
-        return len(rows)
+    def to_csv(self, path: str) -> int:
+        """Write the history with a header row (time as UTC ISO 8601); returns the data rows."""
+        return write_csv(path, self.fields, self.rows())
+
+
+def write_csv(path: str, fields, rows: np.ndarray) -> int:
+    """Rows of (epoch time, *values) as CSV with a header; returns the number of data rows."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        fh.write("time_utc," + ",".join(fields[1:]) + "\n")
+        for r in rows:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(r[0])) + f".{int(r[0] % 1 * 1000):03d}Z"
+            fh.write(stamp + "," + ",".join(_fmt(v) for v in r[1:]) + "\n")
+    return len(rows)
 
 
 def _fmt(v: float) -> str:

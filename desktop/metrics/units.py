@@ -24,4 +24,5 @@ def percent(p: float) -> str:
 
 
 def memory_tooltip(s) -> str:
-    return f"{size(s.mem_used)} of {size(s.mem_limit)} ({s.mem_percent:.1f}%), {s.pids} processes"
+    procs = "1 process" if s.pids == 1 else f"{s.pids} processes"
+    return f"{size(s.mem_used)} of {size(s.mem_limit)} ({s.mem_percent:.1f}%), {procs}"

@@ -93,5 +93,5 @@ def test_ring_buffer_keeps_the_last_capacity_rows_in_order(tmp_path):
     out = tmp_path / "h.csv"
     assert rb.to_csv(str(out)) == 4
     lines = out.read_text().splitlines()
-    assert lines[0] == "time,a,b" and lines[-1] == "999.000,1,2"
+    assert lines[0] == "time_utc,a,b" and lines[-1] == "1970-01-01T00:16:39.000Z,1,2"
     assert np.all(np.diff(rb.column("time")) > 0)
