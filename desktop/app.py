@@ -55,19 +55,32 @@ class Pilothouse:
 
     # -- live stats, dashboard, notifications, activity (issue 5) --------------------------------
     def _init_monitoring(self) -> None:
+        from desktop.metrics.engine_overview import EngineOverview
+        from desktop.metrics.host import HostMonitor
         from desktop.metrics.stats_hub import StatsHub
         from desktop.ui.container_stats_columns import VisibleStatsFeeder
+        from desktop.ui.dashboard_page import DashboardPage
+        from desktop.ui.engine_footer import EngineFooter
 
         self.stats_hub = StatsHub(self.client, self.containers)
         self.stats_columns = VisibleStatsFeeder(self.containers_page.view, self.containers_page.model,
                                                 self.stats_hub)
+        self.host_monitor = HostMonitor()
+        self.overview = EngineOverview(self.client, self.stats_hub, self.sync.events)
+        self.sync.add_resync_hook(self.overview.on_resync)
+        self.dashboard_page = DashboardPage(self.overview, self.host_monitor, self.status)
+        self.window.add_page("dashboard", "Dashboard", "dashboard", self.dashboard_page)
+        self.engine_footer = EngineFooter(self.status, self.host_monitor, self.overview)
+        self.window.statusBar().addPermanentWidget(self.engine_footer)
 
-    def _close_monitoring(self) -> None:
+    async def _aclose_monitoring(self) -> None:
         self.stats_columns.close()
+        self.overview.close()
         self.stats_hub.close()
+        await self.host_monitor.aclose()
 
     async def aclose(self) -> None:
-        self._close_monitoring()
+        await self._aclose_monitoring()
         await self.sync.aclose()
         await self.containers_page.tasks.cancel_all()
         await self.client.aclose()

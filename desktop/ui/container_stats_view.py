@@ -43,9 +43,9 @@ class ContainerStatsView(QWidget):
         top.addWidget(self.export_button)
 
         self.cpu = LiveGraph("CPU", ("CPU",), units.percent, y_min_range=5)
-        self.memory = LiveGraph("Memory", ("used",), units.size, y_min_range=1024 ** 2)
-        self.network = LiveGraph("Network", ("received", "sent"), units.rate, y_min_range=1024)
-        self.block = LiveGraph("Block I/O", ("read", "written"), units.rate, y_min_range=1024)
+        self.memory = LiveGraph("Memory", ("used",), units.size, y_min_range=1024 ** 2, binary=True)
+        self.network = LiveGraph("Network", ("received", "sent"), units.rate, y_min_range=1024, binary=True)
+        self.block = LiveGraph("Block I/O", ("read", "written"), units.rate, y_min_range=1024, binary=True)
         self.graphs = (self.cpu, self.memory, self.network, self.block)
         grid = QGridLayout()
         grid.setSpacing(12)

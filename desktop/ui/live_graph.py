@@ -14,6 +14,19 @@ PALETTE = ("#2f6fdf", "#e07b00", "#2e9d4f", "#c8372d", "#7a4fd0", "#00838f")
 WINDOW_SECONDS = 15 * 60
 
 
+def nice_step(raw: float, binary: bool = False) -> float:
+    """A round tick step at least `raw`: 1/2/5 × 10^k, or a power of two for byte figures."""
+    if raw <= 0:
+        return 1.0
+    if binary:
+        return float(2 ** int(np.ceil(np.log2(raw))))
+    exp = 10 ** np.floor(np.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * exp >= raw:
+            return float(m * exp)
+    return float(10 * exp)
+
+
 class LiveGraph(QWidget):
     """Title + plot; `set_series(t, {name: y})` redraws; hovering shows each curve's value there.
 
@@ -22,8 +35,9 @@ class LiveGraph(QWidget):
     """
 
     def __init__(self, title: str, names: tuple[str, ...], fmt: Callable[[float], str],
-                 y_min_range: float = 1.0, parent=None) -> None:
+                 y_min_range: float = 1.0, binary: bool = False, parent=None) -> None:
         super().__init__(parent)
+        self.binary = binary  # byte figures: ticks at powers of two (16 MiB, 32 MiB), not 9.5 MiB
         self.title, self.names, self.fmt = title, names, fmt
         self.y_min_range = y_min_range
         self.header = QLabel(title)
@@ -40,10 +54,9 @@ class LiveGraph(QWidget):
         for side in ("left", "bottom"):
             pi.getAxis(side).setTextPen("#4a5563")
             pi.getAxis(side).setPen("#9aa3ad")
-        pi.getAxis("left").setWidth(56)
-        pi.getAxis("left").tickStrings = self._y_ticks
-        self.curves = {n: self.plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6), name=n)
-                       for i, n in enumerate(names)}
+        pi.getAxis("left").setWidth(74)  # room for "512.0 KiB/s"; narrower hides the labels
+        self.curves: dict = {}
+        self.set_names(names)
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
         self.cursor.hide()
         self.plot.addItem(self.cursor, ignoreBounds=True)
@@ -56,10 +69,15 @@ class LiveGraph(QWidget):
         lay.setSpacing(2)
         lay.addWidget(self.header)
         lay.addWidget(self.plot, 1)
-        self._show_title()
+        self.set_series(np.zeros(0), {}, now=time.time())  # the empty 15-minute frame, not pyqtgraph's 0..1
 
-    def _y_ticks(self, values, scale, spacing):
-        return [self.fmt(v) for v in values]
+    def set_names(self, names: tuple[str, ...]) -> None:
+        """Replace the curves (e.g. once the number of CPU cores is known)."""
+        for c in self.curves.values():
+            self.plot.removeItem(c)
+        self.names = names
+        self.curves = {n: self.plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6), name=n)
+                       for i, n in enumerate(names)}
 
     def set_series(self, t: np.ndarray, ys: dict[str, np.ndarray], now: float | None = None) -> None:
         self._t, self._ys = t, ys
@@ -72,7 +90,10 @@ class LiveGraph(QWidget):
         end = now if now is not None else (t[-1] if len(t) else time.time())
         self.plot.setXRange(end - WINDOW_SECONDS, end, padding=0)
         top = max([float(np.nanmax(y)) for y in ys.values() if len(y)] + [self.y_min_range])
-        self.plot.setYRange(0, top * 1.1, padding=0)
+        step = nice_step(top / 4, self.binary)
+        ticks = [(k * step, self.fmt(k * step)) for k in range(1, int(top * 1.1 / step) + 1)]
+        self.plot.getPlotItem().getAxis("left").setTicks([ticks])
+        self.plot.setYRange(0, max(top * 1.1, step), padding=0)
         if not self.hover_text:
             self._show_title()
 
@@ -80,7 +101,7 @@ class LiveGraph(QWidget):
         parts = [f"<b>{self.title}</b>"]
         if i is None and len(self._t):
             i = len(self._t) - 1
-        for k, n in enumerate(self.names):
+        for k, n in enumerate(self.names[:8]):  # a 64-core host would not fit: the graph shows them all
             y = self._ys.get(n)
             colour = PALETTE[k % len(PALETTE)]
             val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
