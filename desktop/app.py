@@ -73,7 +73,48 @@ class Pilothouse:
         self.engine_footer = EngineFooter(self.status, self.host_monitor, self.overview)
         self.window.statusBar().addPermanentWidget(self.engine_footer)
 
+        from desktop.state.activity import ActivityLog
+        from desktop.state.crash_watch import CrashWatch
+        from desktop.ui.activity_page import ActivityPage
+        from desktop.ui.tray_notifier import TrayNotifier
+
+        self.crash_watch = CrashWatch()
+        self.activity = ActivityLog()
+        self.sync.events.connect(self.crash_watch.on_event)
+        self.sync.events.connect(self.activity.on_event)
+        self.notifier = TrayNotifier(self.crash_watch)
+        self.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
+        self.activity_page = ActivityPage(self.activity, self.notifier)
+        self.window.add_page("activity", "Activity", "activity", self.activity_page)
+        self._note_user_exits(self.containers_page.actions)
+
+    def _note_user_exits(self, actions) -> None:
+        """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first."""
+        from desktop.ui.container_actions import resolve
+
+        run = actions.run
+
+        async def run_noting_intent(action, containers, _run=run):
+            concrete, targets = resolve(action, containers)
+            if concrete in ("stop", "kill", "restart", "delete"):
+                for c in targets:
+                    self.crash_watch.expect_exit(c.id)
+            return await _run(action, containers)
+
+        actions.run = run_noting_intent
+
+    def _on_notifier_open_logs_requested(self, cid: str) -> None:
+        # The container's page (with its logs) opens from the Containers page's activation.
+        self.window.show_page("containers")
+        self.window.showNormal()
+        self.window.activateWindow()
+        c = self.containers.get(cid)
+        if c is not None:
+            self.containers_page.container_activated.emit(c)
+
     async def _aclose_monitoring(self) -> None:
+        self.notifier.close()
+        self.activity_page.model.detach()
         self.stats_columns.close()
         self.overview.close()
         self.stats_hub.close()
