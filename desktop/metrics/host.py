@@ -56,6 +56,8 @@ class HostSampler:
         t, last = self._cpu
         if last and time.monotonic() - t < 0.5:
             return last
+        if not last and time.monotonic() - t < 0.25:
+            time.sleep(0.25)  # first figure: give psutil a real interval (this is the sampler thread)
         per = tuple(psutil.cpu_percent(percpu=True))
         if time.monotonic() - t >= 0.5 or not last:
             self._cpu = (time.monotonic(), per)

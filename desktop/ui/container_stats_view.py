@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QGridLayout, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.metrics import units
@@ -54,6 +54,10 @@ class ContainerStatsView(QWidget):
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(grid, 1)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(50)
+        self._redraw_timer.timeout.connect(self._redraw)
         self._redraw()
 
     # -- streaming only while shown ---------------------------------------------------------------
@@ -78,7 +82,9 @@ class ContainerStatsView(QWidget):
         super().closeEvent(event)
 
     def _on_sample(self, sample) -> None:
-        self._redraw()
+        # Samples come once a second but may bunch up (a busy loop): redraw once per burst.
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
 
     def _redraw(self) -> None:
         ring = self.hub.history(self.container_id)

@@ -1,0 +1,94 @@
+"""Shared bench plumbing: a private engine, FIGURE lines, a UI-thread lag probe."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def figure(name: str, value: float, baseline: float, target: str, unit: str = "") -> None:
+    """Print `FIGURE name value=v baseline=b ratio=r target=<op><t> PASS|MISS`.
+
+    A target with a unit (`<=16ms`) is checked against the value; a bare number (`<=1.5`) against
+    the ratio value/baseline.
+    """
+    r = value / baseline if baseline else float("inf")
+    op = target[:2] if target[:2] in ("<=", ">=") else target[:1]
+    rest = target[len(op):]
+    num = float(rest.rstrip("abcdefghijklmnopqrstuvwxyz%"))
+    checked = r if rest == rest.rstrip("abcdefghijklmnopqrstuvwxyz%") else value
+    ok = {"<=": checked <= num, ">=": checked >= num, "<": checked < num, ">": checked > num}[op]
+    print(f"FIGURE {name} value={value:.4g}{unit} baseline={baseline:.4g}{unit} ratio={r:.3g} target={target} "
+          f"{'PASS' if ok else 'MISS'}", flush=True)
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = min(len(s) - 1, max(0, int(round(p / 100 * (len(s) - 1)))))
+    return s[k]
+
+
+@contextlib.contextmanager
+def bench_engine() -> Iterator[str]:
+    """A fresh private dockerd (or PILOTHOUSE_BENCH_DOCKER_HOST), with the test image."""
+    from tests.harness.private_engine import PrivateEngine, ensure_test_image
+
+    host = os.environ.get("PILOTHOUSE_BENCH_DOCKER_HOST")
+    eng = None
+    if not host:
+        eng = PrivateEngine()
+        eng.start()
+        host = eng.host
+    try:
+        ensure_test_image(host)
+        yield host
+    finally:
+        if eng is not None:
+            eng.destroy()
+
+
+class LagProbe:
+    """Measures UI-thread stalls: a 5 ms Qt timer records how late each tick is."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.interval = interval_ms / 1000
+        self.samples: list[float] = []
+        self._last = 0.0
+        self._timer = QTimer()
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        if self._last:
+            self.samples.append(max(0.0, now - self._last - self.interval) * 1000)
+        self._last = now
+
+    def start(self) -> None:
+        self.samples, self._last = [], 0.0
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        return self.samples
+
+    @staticmethod
+    def summary(samples: list[float]) -> tuple[float, float]:
+        return percentile(samples, 99), max(samples or [0.0])
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else 0.0
