@@ -32,6 +32,7 @@ from tests.harness.private_engine import TEST_IMAGE  # noqa: E402
 N_DASH, N_IDLE, N_RSS = 100, 50, 20
 WINDOW = float(os.environ.get("STATS_BENCH_WINDOW", "15"))
 IDLE_WINDOW = 60.0
+ROUNDS = 2
 LABEL = "pilothouse.bench.stats"
 
 
@@ -97,7 +98,7 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
     from desktop.engine.endpoints import Endpoint
 
     res: dict = {}
-    engine = engine_processes(host)
+    engines = engine_processes(host)
     ph = Pilothouse([Endpoint(host, "--host")])
     ph.window.resize(1200, 720)
     ph.window.show()
@@ -108,28 +109,38 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
         ph.window.show_page("activity")
         await until(lambda: ph.stats_hub.open_streams == 0, 10)
         await asyncio.sleep(2)
-        res["app_rest"], res["engine_rest"] = await measure(WINDOW, engine)
+        res["app_rest"], res["engine_rest"] = await measure(WINDOW, engines)
 
-        # `docker stats` on the same containers, side by side.
-        cli = subprocess.Popen(["docker", "--host", host, "stats", "--format", "{{.ID}} {{.CPUPerc}} {{.MemUsage}}"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        await asyncio.sleep(4)
-        cli_proc = psutil.Process(cli.pid)
-        c0 = sum(cli_proc.cpu_times()[:2])
-        _, res["engine_cli"] = await measure(WINDOW, engine)
-        res["cli_cpu"] = (sum(cli_proc.cpu_times()[:2]) - c0) / WINDOW * 100
-        cli.terminate()
-        cli.wait(10)
-        await asyncio.sleep(2)
+        # `docker stats` on the same containers and the dashboard, alternated twice so a
+        # neighbour's load on this shared machine hits both sides alike.
+        res["engine_cli"] = res["cli_cpu"] = res["engine_dash"] = res["app_dash"] = 0.0
+        for _ in range(ROUNDS):
+            cli = subprocess.Popen(["docker", "--host", host, "stats", "--format",
+                                    "{{.ID}} {{.CPUPerc}} {{.MemUsage}}"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            await asyncio.sleep(4)
+            cli_proc = psutil.Process(cli.pid)
+            c0 = sum(cli_proc.cpu_times()[:2])
+            _, engine = await measure(WINDOW, engines)
+            res["engine_cli"] += engine / ROUNDS
+            res["cli_cpu"] += (sum(cli_proc.cpu_times()[:2]) - c0) / WINDOW * 100 / ROUNDS
+            cli.terminate()
+            cli.wait(10)
+            await asyncio.sleep(2)
 
-        # The dashboard: every running container streamed.
-        ph.window.show_page("dashboard")
-        ok = await until(lambda: ph.stats_hub.open_streams >= N_DASH and len(ph.overview.totals) >= 3, 60)
-        res["dash_streams"] = ph.stats_hub.open_streams
-        if not ok:
-            print(f"note: only {ph.stats_hub.open_streams} streams open after 60 s", flush=True)
-        await asyncio.sleep(2)
-        res["app_dash"], res["engine_dash"] = await measure(WINDOW, engine)
+            ph.window.show_page("dashboard")
+            ok = await until(lambda: ph.stats_hub.open_streams >= N_DASH and len(ph.overview.totals) >= 3, 60)
+            res["dash_streams"] = ph.stats_hub.open_streams
+            if not ok:
+                print(f"note: only {ph.stats_hub.open_streams} streams open after 60 s", flush=True)
+            await asyncio.sleep(2)
+            app, engine = await measure(WINDOW, engines)
+            res["app_dash"] += app / ROUNDS
+            res["engine_dash"] += engine / ROUNDS
+            if _ < ROUNDS - 1:
+                ph.window.show_page("activity")
+                await until(lambda: ph.stats_hub.open_streams == 0, 10)
+                await asyncio.sleep(2)
         probe = LagProbe()
         probe.start()
         await asyncio.sleep(WINDOW)
@@ -149,11 +160,11 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
         await until(lambda: sum(1 for c in ph.containers.all() if c.state == "running") == N_IDLE, 30)
         await asyncio.sleep(3)
         res["idle_streams"] = ph.stats_hub.open_streams
-        res["app_idle"], _ = await measure(IDLE_WINDOW, engine)
+        res["app_idle"], _ = await measure(IDLE_WINDOW, engines)
         # Baseline: the same page with the stats columns switched off.
         ph.stats_columns.set_enabled(False)
         await asyncio.sleep(2)
-        res["app_idle_nocols"], _ = await measure(WINDOW, engine)
+        res["app_idle_nocols"], _ = await measure(WINDOW, engines)
         ph.stats_columns.set_enabled(True)
     finally:
         await ph.aclose()
@@ -200,11 +211,25 @@ async def rss_growth() -> dict:
     gc.collect()
     rss30 = proc.memory_info().rss
     ring_bytes = sum(RingBuffer(HISTORY_FIELDS).nbytes for _ in cids)
+    points = len(hub.history(cids[0]) or ())
     for v in views:
         v.release()
         v.close()
     return {"rss_15": (rss15 - rss0) / 2 ** 20, "rss_30": (rss30 - rss15) / 2 ** 20, "ring": ring_bytes / 2 ** 20,
-            "points": len(hub.history(cids[0]))}
+            "points": points}
+
+
+def report_app(r: dict) -> None:
+    print(f"note: daemon at rest {r['engine_rest']:.2f}% of a core; with `docker stats` {r['engine_cli']:.2f}%; "
+          f"with the dashboard ({r['dash_streams']} streams) {r['engine_dash']:.2f}%", flush=True)
+    figure("app_cpu_dashboard_100", r["app_dash"], r["cli_cpu"], "<=5%", "%")
+    added_app = max(0.0, r["engine_dash"] - r["engine_rest"])
+    added_cli = max(0.0, r["engine_cli"] - r["engine_rest"])
+    figure("daemon_cpu_added_vs_docker_stats", added_app, added_cli, "<=1.0", "%")
+    figure("ui_stall_p99_dashboard_100", r["stall_p99"], r["stall_p99_rest"], "<=16ms", "ms")
+    figure("ui_stall_max_dashboard_100", r["stall_max"], r["stall_max_rest"], "<=50ms", "ms")
+    print(f"note: idle page streamed {r['idle_streams']} containers (the rows on screen)", flush=True)
+    figure("app_cpu_idle_50_containers_page_60s", r["app_idle"], r["app_idle_nocols"], "<=0.2%", "%")
 
 
 def main() -> int:
@@ -222,22 +247,13 @@ def main() -> int:
         try:
             with loop:
                 r = loop.run_until_complete(run_app(host, ids, api))
+                report_app(r)
                 m = loop.run_until_complete(rss_growth())
         finally:
             with ThreadPoolExecutor(8) as pool:
                 list(pool.map(lambda c: api.remove_container(c, force=True), ids))
             api.close()
 
-    print(f"note: daemon at rest {r['engine_rest']:.2f}% of a core; with `docker stats` {r['engine_cli']:.2f}%; "
-          f"with the dashboard ({r['dash_streams']} streams) {r['engine_dash']:.2f}%", flush=True)
-    figure("app_cpu_dashboard_100", r["app_dash"], r["cli_cpu"], "<=5%", "%")
-    added_app = max(0.0, r["engine_dash"] - r["engine_rest"])
-    added_cli = max(0.0, r["engine_cli"] - r["engine_rest"])
-    figure("daemon_cpu_added_vs_docker_stats", added_app, added_cli, "<=1.0", "%")
-    figure("ui_stall_p99_dashboard_100", r["stall_p99"], r["stall_p99_rest"], "<=16ms", "ms")
-    figure("ui_stall_max_dashboard_100", r["stall_max"], r["stall_max_rest"], "<=50ms", "ms")
-    print(f"note: idle page streamed {r['idle_streams']} containers (the rows on screen)", flush=True)
-    figure("app_cpu_idle_50_containers_page_60s", r["app_idle"], r["app_idle_nocols"], "<=0.2%", "%")
     print(f"note: RSS figures are SIMULATED time: {N_RSS} Stats tabs fed 900 one-second samples each at full "
           f"rate (= 15 minutes), then 900 more; ring holds {m['points']} points per container", flush=True)
     figure("rss_growth_first_15min_20_graphs", m["rss_15"], m["ring"], "<=4", "MiB")

@@ -42,10 +42,10 @@ class StatsHub:
     """
 
     def __init__(self, client, store: ContainerStore, *, history_seconds: int = HISTORY_SECONDS,
-                 streams: StatsStreams | None = None) -> None:
+                 use_mux: bool = True) -> None:
         self.store = store
         self.history_seconds = history_seconds
-        self._streams = streams or StatsStreams(client, self._on_samples, self._on_ended)
+        self._streams = StatsStreams(client, self._on_samples, self._on_ended, use_mux=use_mux)
         self._subs: dict[str, list[Subscription]] = {}
         self._all: list[Subscription] = []  # "every running container" (the dashboard)
         self._latest: dict[str, StatsSample] = {}

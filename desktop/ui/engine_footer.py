@@ -78,5 +78,7 @@ class EngineFooter(QLabel):
                 parts.append(f"containers CPU {units.percent(last[1])}")
                 parts.append(f"RAM {units.size(last[2])}")
                 tip = "Remote engine: the running containers' total, while the dashboard is open."
-        self.setText("&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts))
-        self.setToolTip(tip)
+        text = "&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts)
+        if text != self.text():  # an unchanged label must not cost a status-bar repaint
+            self.setText(text)
+            self.setToolTip(tip)

@@ -37,19 +37,20 @@ async def until(pred, timeout=30.0, what="condition"):
         await asyncio.sleep(0.05)
 
 
-async def connected_hub(client):
+async def connected_hub(client, use_mux=True):
     await client.connect()
     store = ContainerStore()
     store.replace_all(await client.list_containers(all=True))
-    return store, StatsHub(client, store)
+    return store, StatsHub(client, store, use_mux=use_mux)
 
 
-def test_figures_agree_with_docker_stats_cli(client, run, make_container, docker_cli):
+@pytest.mark.parametrize("use_mux", [True, False], ids=["one-selector-thread", "thread-per-stream"])
+def test_figures_agree_with_docker_stats_cli(client, run, make_container, docker_cli, use_mux):
     burner = make_container(command=BURN, start=True)
     holder = make_container(command=HOLD, start=True, shm_size="256m")
 
     async def go():
-        store, hub = await connected_hub(client)
+        store, hub = await connected_hub(client, use_mux)
         got = {burner: [], holder: []}
         subs = [hub.subscribe(cid, got[cid].append) for cid in got]
         # Let the memory file be written and the CPU delta settle (3 samples each).
@@ -76,13 +77,14 @@ def test_figures_agree_with_docker_stats_cli(client, run, make_container, docker
     run(go())
 
 
-def test_streams_follow_subscribers_and_end_when_containers_stop(client, run, make_container, docker_api):
+@pytest.mark.parametrize("use_mux", [True, False], ids=["one-selector-thread", "thread-per-stream"])
+def test_streams_follow_subscribers_and_end_when_containers_stop(client, run, make_container, docker_api, use_mux):
     a = make_container(start=True)
     b = make_container(start=True)
     stopped = make_container(start=False)
 
     async def go():
-        store, hub = await connected_hub(client)
+        store, hub = await connected_hub(client, use_mux)
         counts = []
         hub.streams_changed.connect(counts.append)
         s1 = hub.subscribe(a)
@@ -146,5 +148,18 @@ def test_many_streams_run_concurrently(client, run, make_container):
             s.close()
         assert hub.open_streams == 0
         hub.close()
+
+    run(go())
+
+
+def test_a_missing_container_ends_its_stream_with_the_engines_sentence(client, run):
+    async def go():
+        await client.connect()
+        ended = []
+        streams = StatsStreams(client, lambda b: None, ended.append)
+        streams.open("0" * 64)
+        await until(lambda: bool(ended), 10, "the stream to end")
+        assert "No such container" in ended[0].reason and streams.count == 0
+        streams.close_all()
 
     run(go())

@@ -26,6 +26,7 @@ def test_stats_view_graphs_hover_and_export(ph, qtbot, make_container, tmp_path)
     assert hub.streaming(cid) and hub.open_streams == base + 1
     qtbot.waitUntil(lambda: hub.history(cid) is not None and len(hub.history(cid)) >= 4, timeout=15000)
     qtbot.waitUntil(lambda: "CPU ·" in view.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: len(view.cpu.curves["CPU"].getData()[0]) >= 4, timeout=5000)  # redraws coalesce
     t, y = view.cpu.curves["CPU"].getData()
     assert len(t) >= 4 and max(y) > 20  # the busy loop shows (a shared 2-core machine gives it less than a core)
 
