@@ -37,6 +37,16 @@ class _Parser:
         self.finished = False
 
     def feed(self, data: bytes) -> list[dict]:
+        if self.headers_done and self.chunked and self.status == 200 and not self.buf and not self.payload \
+                and self.need is None:
+            # The usual case: one recv holds exactly one chunk with one JSON line. No copies.
+            i = data.find(b"\r\n")
+            if i > 0:
+                size = int(data[:i], 16) if data[:i].isalnum() else -1
+                end = i + 2 + size
+                if size > 0 and len(data) == end + 2 and data[end - 1:end] == b"\n" \
+                        and data.count(b"\n", i + 2, end - 1) == 0:
+                    return [json.loads(data[i + 2:end])]
         self.buf += data
         if not self.headers_done:
             end = self.buf.find(b"\r\n\r\n")
