@@ -256,10 +256,14 @@ class StatsStreams:
         endpoint = getattr(self._client, "endpoint", None)
         if self.use_mux and endpoint is not None and endpoint.host.startswith("unix://"):
             # A local engine: every stream on one selector thread (desktop/engine/stats_mux.py).
+            path, version = endpoint.host[len("unix://"):], self._client.api.api_version
+            if self._mux is not None and (self._mux.socket_path, self._mux.api_version) != (path, version):
+                self._mux.stop()  # reconnected elsewhere: its streams have ended with the old engine
+                self._mux = None
             if self._mux is None:
                 from desktop.engine.stats_mux import StatsMux
 
-                self._mux = StatsMux(endpoint.host[len("unix://"):], self._client.api.api_version, self._post)
+                self._mux = StatsMux(path, version, self._post)
             self._streams[cid] = self._mux.open(cid)
             return
         s = ContainerStatsStream(self._client, cid, self._post)

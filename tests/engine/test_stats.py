@@ -163,3 +163,47 @@ def test_a_missing_container_ends_its_stream_with_the_engines_sentence(client, r
         streams.close_all()
 
     run(go())
+
+
+@pytest.mark.engine_restart
+def test_streams_come_back_after_the_engine_restarts(restartable_engine, run, test_image):
+    """A watched container with restart=always: its stream ends with the engine and reopens after."""
+    import docker as sdk
+
+    from desktop.engine.client import EngineClient
+    from desktop.engine.endpoints import Endpoint
+    from desktop.state.connection import ConnectionStatus
+    from desktop.state.sync import EngineSync
+
+    api = sdk.APIClient(base_url=restartable_engine.host, version="auto")
+    cid = api.create_container(test_image, command=["sleep", "3600"], stop_signal="SIGKILL",
+                               host_config=api.create_host_config(restart_policy={"Name": "always"}))["Id"]
+    api.start(cid)
+    client = EngineClient([Endpoint(restartable_engine.host, "--host")])
+    store, status = ContainerStore(), ConnectionStatus()
+    sync = EngineSync(client, store, status)
+
+    async def go():
+        sync.start()
+        await until(lambda: status.current.loaded, 30, "the first list")
+        hub = StatsHub(client, store)
+        seen = []
+        sub = hub.subscribe(cid, seen.append)
+        await until(lambda: len(seen) >= 2, 15, "samples before the restart")
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, restartable_engine.stop)
+        await until(lambda: hub.open_streams == 0, 30, "the stream to end with the engine")
+        await loop.run_in_executor(None, restartable_engine.start)
+        n = len(seen)
+        await until(lambda: len(seen) > n + 1, 60, "samples after the restart")
+        assert hub.open_streams == 1
+        sub.close()
+        hub.close()
+        await sync.aclose()
+        await client.aclose()
+
+    try:
+        run(go())
+    finally:
+        api.remove_container(cid, force=True)
+        api.close()
