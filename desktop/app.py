@@ -108,11 +108,16 @@ class Pilothouse:
         self.details = ContainerDetailHost(self.window, self.engines.client_for, self.all_containers,
                                            self.containers_page)
         install_objects(self)  # images, volumes, networks, disk usage (issue 4)
+        self._init_monitoring()  # stats columns, dashboard, notifications, activity (issue 5)
         self.vm = self._make_vm_control(vm)  # the bundled VM (issue 6); None without one
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
         self._init_vm_page()
         if self.status.is_connected:  # installed after the first resync: list now
-            self._objects_task = asyncio.ensure_future(self.objects.resync())
+            async def late_resync() -> None:
+                await self.objects.resync()
+                await self.overview.on_resync()
+
+            self._objects_task = asyncio.ensure_future(late_resync())
 
     # -- several engines ---------------------------------------------------------------------------
     def _refresh_engines(self) -> None:
@@ -192,12 +197,80 @@ class Pilothouse:
         finally:
             status.changed.disconnect(check)
 
+    # -- live stats, dashboard, notifications, activity (issue 5) --------------------------------
+    def _init_monitoring(self) -> None:
+        from desktop.metrics.engine_overview import EngineOverview
+        from desktop.metrics.host import HostMonitor
+        from desktop.metrics.stats_hub import StatsHub
+        from desktop.ui.container_stats_columns import VisibleStatsFeeder
+        from desktop.ui.dashboard_page import DashboardPage
+        from desktop.ui.engine_footer import EngineFooter
+
+        self.stats_hub = StatsHub(self.client, self.containers)
+        self.stats_columns = VisibleStatsFeeder(self.containers_page.view, self.containers_page.model,
+                                                self.stats_hub)
+        self.host_monitor = HostMonitor()
+        self.overview = EngineOverview(self.client, self.stats_hub, self.sync.events)
+        self.sync.add_resync_hook(self.overview.on_resync)
+        self.dashboard_page = DashboardPage(self.overview, self.host_monitor, self.status)
+        self.window.add_page("dashboard", "Dashboard", "dashboard", self.dashboard_page)
+        self.engine_footer = EngineFooter(self.status, self.host_monitor, self.overview)
+        self.window.statusBar().addPermanentWidget(self.engine_footer)
+
+        from desktop.state.activity import ActivityLog
+        from desktop.state.crash_watch import CrashWatch
+        from desktop.ui.activity_page import ActivityPage
+        from desktop.ui.tray_notifier import TrayNotifier
+
+        self.crash_watch = CrashWatch()
+        self.activity = ActivityLog()
+        self.sync.events.connect(self.crash_watch.on_event)
+        self.sync.events.connect(self.activity.on_event)
+        self.notifier = TrayNotifier(self.crash_watch)
+        self.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
+        self.activity_page = ActivityPage(self.activity, self.notifier)
+        self.window.add_page("activity", "Activity", "activity", self.activity_page)
+        self._note_user_exits(self.containers_page.actions)
+
+    def _note_user_exits(self, actions) -> None:
+        """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first."""
+        from desktop.ui.container_actions import resolve
+
+        run = actions.run
+
+        async def run_noting_intent(action, containers, _run=run):
+            concrete, targets = resolve(action, containers)
+            if concrete in ("stop", "kill", "restart", "delete"):
+                for c in targets:
+                    self.crash_watch.expect_exit(c.id)
+            return await _run(action, containers)
+
+        actions.run = run_noting_intent
+
+    def _on_notifier_open_logs_requested(self, cid: str) -> None:
+        # The container's page (with its logs) opens from the Containers page's activation.
+        self.window.show_page("containers")
+        self.window.showNormal()
+        self.window.activateWindow()
+        c = self.containers.get(cid)
+        if c is not None:
+            self.containers_page.container_activated.emit(c)
+
+    async def _aclose_monitoring(self) -> None:
+        self.notifier.close()
+        self.activity_page.model.detach()
+        self.stats_columns.close()
+        self.overview.close()
+        self.stats_hub.close()
+        await self.host_monitor.aclose()
+
     async def aclose(self) -> None:
         task = getattr(self, "_prefetch_task", None)
         if task is not None and not task.done():
             task.cancel()
         if self.secondary_installed:
             await self.details.aclose()  # container details: stop log/exec streams first
+            await self._aclose_monitoring()  # stats streams, dashboard, notifications
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()

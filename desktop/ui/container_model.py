@@ -15,10 +15,13 @@ from PySide6.QtGui import QColor
 
 from desktop import presentation as pres
 from desktop.engine.records import Container
+from desktop.metrics import units as stats_units
 from desktop.state.containers import ContainerStore
 
-COLUMNS = ("Name", "Engine", "Image", "State", "Ports", "Created", "Actions")
-COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_ACTIONS = range(len(COLUMNS))
+COLUMNS = ("Name", "Engine", "Image", "State", "Ports", "Created", "CPU %", "Memory", "Actions")
+(COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_CPU, COL_MEM,
+ COL_ACTIONS) = range(len(COLUMNS))
+STATS_COLUMNS = (COL_CPU, COL_MEM)  # filled from live stats, only for rows on screen
 
 ContainerRole = Qt.ItemDataRole.UserRole + 1  # the Container (None on a project row)
 KindRole = Qt.ItemDataRole.UserRole + 2  # "container" or "project"
@@ -49,6 +52,9 @@ def _pkey(c: Container) -> tuple[str, str] | None:
 
 class ContainerTreeModel(QAbstractItemModel):
     """Rows follow the store: reset, upserts and removals map to fine-grained model signals."""
+
+    # cid -> latest StatsSample or None; set by desktop/ui/container_stats_columns.py.
+    stats_source = None
 
     def __init__(self, store: ContainerStore, parent=None, engine_label=None) -> None:
         super().__init__(parent)
@@ -358,6 +364,8 @@ class ContainerTreeModel(QAbstractItemModel):
                 return ", ".join(label for label, _ in pres.port_links(c))
             if col == COL_CREATED:
                 return pres.age(c.created)
+            if col in STATS_COLUMNS:
+                return self._stats_text(c, col)
             return None
         if role == ContainerRole:
             return c
@@ -377,12 +385,26 @@ class ContainerTreeModel(QAbstractItemModel):
         if role == SortRole:
             if col == COL_CREATED:
                 return c.created
+            if col in STATS_COLUMNS:
+                s = self.stats_source(c.id) if self.stats_source else None
+                return -1.0 if s is None else (s.cpu_percent if col == COL_CPU else float(s.mem_used))
             return (self.data(index, Qt.ItemDataRole.DisplayRole) or "").lower()
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in STATS_COLUMNS:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_MEM:
+            s = self.stats_source(c.id) if self.stats_source else None
+            return stats_units.memory_tooltip(s) if s is not None else None
         if role == FilterTextRole:
             return c
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
             return f"Container {c.name}, {pres.state_text(c)}"
         return None
+
+    def _stats_text(self, c: Container, col: int) -> str:
+        s = self.stats_source(c.id) if self.stats_source and c.state == "running" else None
+        if s is None:
+            return ""
+        return stats_units.percent(s.cpu_percent) if col == COL_CPU else stats_units.size(s.mem_used)
 
     def _project_data(self, p: _Project, col: int, role: int):
         members = self.members(p)

@@ -1,0 +1,235 @@
+"""All stats streams of a local engine on one thread: raw UNIX-socket HTTP, one selector.
+
+Measured on the test engine, the SDK path (a thread per stream reading through requests,
+urllib3 and http.client) costs ~350 µs of CPU per sample: 0.7 % of a core for 21 visible
+rows. Here one thread waits on every stream's socket at once, parses the chunked HTTP body
+itself and decodes each JSON document with the C decoder, so the engine's once-a-second tick
+wakes one thread instead of one per container. Still one engine connection per container
+(the API has no multi-container stream); closing a stream closes its socket.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import selectors
+import socket
+import threading
+from collections import deque
+from collections.abc import Callable
+from urllib.parse import quote
+
+from desktop.engine.stats import StatsSample, StreamEnded, sample_from_api
+
+log = logging.getLogger(__name__)
+
+
+class _Parser:
+    """HTTP/1.1 response bytes in → JSON documents out (status line, headers, chunked body)."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+        self.status = 0
+        self.headers_done = False
+        self.chunked = False
+        self.need: int | None = None  # bytes of the current chunk still expected
+        self.payload = bytearray()
+        self.finished = False
+
+    def feed(self, data: bytes) -> list[dict]:
+        if self.headers_done and self.chunked and self.status == 200 and not self.buf and not self.payload \
+                and self.need is None:
+            # The usual case: one recv holds exactly one chunk with one JSON line. No copies.
+            i = data.find(b"\r\n")
+            if i > 0:
+                size = int(data[:i], 16) if data[:i].isalnum() else -1
+                end = i + 2 + size
+                if size > 0 and len(data) == end + 2 and data[end - 1:end] == b"\n" \
+                        and data.count(b"\n", i + 2, end - 1) == 0:
+                    return [json.loads(data[i + 2:end])]
+        self.buf += data
+        if not self.headers_done:
+            end = self.buf.find(b"\r\n\r\n")
+            if end < 0:
+                return []
+            head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+            del self.buf[:end + 4]
+            self.status = int(head[0].split()[1])
+            for line in head[1:]:
+                k, _, v = line.partition(":")
+                if k.strip().lower() == "transfer-encoding" and "chunked" in v.lower():
+                    self.chunked = True
+            self.headers_done = True
+        if self.status != 200:
+            return []  # the error body is read whole at the end
+        if not self.chunked:
+            self.payload += self.buf
+            self.buf.clear()
+            return self._lines()
+        while True:
+            if self.need is None:
+                i = self.buf.find(b"\r\n")
+                if i < 0:
+                    break
+                size = int(bytes(self.buf[:i]).split(b";")[0], 16)
+                del self.buf[:i + 2]
+                if size == 0:
+                    self.finished = True
+                    break
+                self.need = size
+            if len(self.buf) < self.need + 2:
+                break
+            self.payload += self.buf[:self.need]
+            del self.buf[:self.need + 2]
+            self.need = None
+        return self._lines()
+
+    def _lines(self) -> list[dict]:
+        out = []
+        while True:
+            j = self.payload.find(b"\n")
+            if j < 0:
+                return out
+            line = bytes(self.payload[:j])
+            del self.payload[:j + 1]
+            if line.strip():
+                out.append(json.loads(line))
+
+    def error_text(self) -> str:
+        body = bytes(self.buf).strip()
+        start = body.find(b"{")
+        try:
+            return json.loads(body[start:body.rfind(b"}") + 1]).get("message", "") if start >= 0 else ""
+        except ValueError:
+            return body.decode("utf-8", "replace")[:200]
+
+
+class MuxStream:
+    """One container's stream inside a StatsMux; `close()` from any thread."""
+
+    def __init__(self, mux: "StatsMux", cid: str) -> None:
+        self.container_id = cid
+        self._mux = mux
+        self.sock: socket.socket | None = None
+        self.parser = _Parser()
+        self.prev: StatsSample | None = None
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        self._mux._command(("remove", self))
+
+
+class StatsMux:
+    """The selector thread; `open(cid)` returns a MuxStream whose items go to `post(stream, item)`."""
+
+    def __init__(self, socket_path: str, api_version: str, post: Callable[[object, object], None]) -> None:
+        self.socket_path = socket_path
+        self.api_version = api_version
+        self._post = post
+        self._sel = selectors.DefaultSelector()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, None)
+        self._commands: deque = deque()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="stats-mux", daemon=True)
+        self._thread.start()
+
+    def open(self, cid: str) -> MuxStream:
+        s = MuxStream(self, cid)
+        self._command(("add", s))
+        return s
+
+    def stop(self) -> None:
+        self._stopped = True
+        self._command(("stop", None))
+
+    def _command(self, cmd) -> None:
+        self._commands.append(cmd)
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass  # stopped: the thread is gone
+
+    # -- the thread ---------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            while not self._stopped:
+                for key, _ in self._sel.select():
+                    if key.data is None:
+                        try:
+                            self._wake_r.recv(4096)
+                        except BlockingIOError:
+                            pass
+                        self._run_commands()
+                    else:
+                        self._on_readable(key.data)
+        finally:
+            for key in list(self._sel.get_map().values()):
+                if key.data is not None:
+                    self._end(key.data, "")
+            self._sel.close()
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def _run_commands(self) -> None:
+        while self._commands:
+            op, s = self._commands.popleft()
+            if op == "add" and not s.closed:
+                self._connect(s)
+            elif op == "remove" and s.sock is not None:
+                self._end(s, "", post=False)
+
+    def _connect(self, s: MuxStream) -> None:
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.connect(self.socket_path)
+            path = f"/v{self.api_version}/containers/{quote(s.container_id)}/stats?stream=1"
+            sock.sendall((f"GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: pilothouse\r\n"
+                         "Connection: close\r\n\r\n").encode())
+            sock.setblocking(False)
+        except OSError as err:
+            self._post(s, StreamEnded(s.container_id, f"Could not open the stats stream: {err.strerror or err}"))
+            return
+        s.sock = sock
+        self._sel.register(sock, selectors.EVENT_READ, s)
+
+    def _on_readable(self, s: MuxStream) -> None:
+        try:
+            data = s.sock.recv(262144)
+        except BlockingIOError:
+            return
+        except OSError as err:
+            self._end(s, str(err))
+            return
+        if not data:
+            p = s.parser
+            reason = "" if p.status == 200 else (p.error_text() or f"The engine answered {p.status}.")
+            self._end(s, reason)
+            return
+        try:
+            docs = s.parser.feed(data)
+        except ValueError as err:  # malformed framing or JSON: this stream cannot go on
+            self._end(s, f"Unreadable stats from the engine: {err}")
+            return
+        for raw in docs:
+            sample = sample_from_api(raw, s.container_id, s.prev)
+            if sample is None:  # zero sample: the container stopped
+                self._end(s, "")
+                return
+            s.prev = sample
+            self._post(s, sample)
+        if s.parser.finished:
+            self._end(s, "")
+
+    def _end(self, s: MuxStream, reason: str, post: bool = True) -> None:
+        sock, s.sock = s.sock, None
+        if sock is not None:
+            try:
+                self._sel.unregister(sock)
+            except (KeyError, ValueError):
+                pass
+            sock.close()
+        if post:
+            self._post(s, StreamEnded(s.container_id, reason))

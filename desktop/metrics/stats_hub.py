@@ -1,0 +1,172 @@
+"""StatsHub: a container's stats stream runs only while someone is looking at it.
+
+Viewers (a visible table row, a Stats tab, the dashboard) subscribe; the hub counts them per
+container and keeps a stream open exactly for containers that are subscribed AND running.
+Paused, stopped and removed containers have their stream closed; a container that starts
+again while watched gets a new one. Each streamed container keeps 15 minutes of history.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from desktop.engine.stats import StatsSample, StatsStreams, StreamEnded
+from desktop.metrics.ring_buffer import HISTORY_SECONDS, RingBuffer
+from desktop.state.containers import ContainerStore
+from desktop.state.observable import Listeners
+
+log = logging.getLogger(__name__)
+
+HISTORY_FIELDS = ("cpu_percent", "mem_used", "mem_limit", "net_rx_rate", "net_tx_rate",
+                  "blk_read_rate", "blk_write_rate", "pids")
+
+
+class Subscription:
+    """A viewer's interest; `close()` (idempotent) gives it back."""
+
+    def __init__(self, hub: "StatsHub", cid: str | None, callback) -> None:
+        self._hub, self.container_id, self.callback = hub, cid, callback
+        self.closed = False
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._hub._release(self)
+
+
+class StatsHub:
+    """Reference-counted stats streams over a ContainerStore.
+
+    Listeners: `samples(list[StatsSample])` for every batch, `streams_changed(count)`.
+    """
+
+    def __init__(self, client, store: ContainerStore, *, history_seconds: int = HISTORY_SECONDS,
+                 use_mux: bool = True) -> None:
+        self.store = store
+        self.history_seconds = history_seconds
+        self._streams = StatsStreams(client, self._on_samples, self._on_ended, use_mux=use_mux)
+        self._subs: dict[str, list[Subscription]] = {}
+        self._all: list[Subscription] = []  # "every running container" (the dashboard)
+        self._latest: dict[str, StatsSample] = {}
+        self._history: dict[str, RingBuffer] = {}
+        self.last_error: dict[str, str] = {}
+        self.samples = Listeners()
+        self.streams_changed = Listeners()
+        self._closed = False
+        store.reset.connect(self._on_store_reset)
+        store.upserted.connect(self._on_store_upserted)
+        store.removed.connect(self._on_store_removed)
+
+    # -- viewers --------------------------------------------------------------------------------
+    def subscribe(self, cid: str, callback: Callable[[StatsSample], None] | None = None) -> Subscription:
+        """Watch one container; `callback(sample)` gets its samples on the loop."""
+        sub = Subscription(self, cid, callback)
+        self._subs.setdefault(cid, []).append(sub)
+        self._reconcile([cid])
+        return sub
+
+    def subscribe_all(self, callback: Callable[[list[StatsSample]], None] | None = None) -> Subscription:
+        """Watch every running container (costly: for the dashboard while it is visible)."""
+        sub = Subscription(self, None, callback)
+        self._all.append(sub)
+        self._reconcile(c.id for c in self.store.all())
+        return sub
+
+    def _release(self, sub: Subscription) -> None:
+        if sub.container_id is None:
+            self._all.remove(sub)
+            self._reconcile(list(self._streams.ids()))
+            return
+        subs = self._subs.get(sub.container_id, [])
+        if sub in subs:
+            subs.remove(sub)
+        if not subs:
+            self._subs.pop(sub.container_id, None)
+        self._reconcile([sub.container_id])
+
+    def subscribers(self, cid: str) -> int:
+        return len(self._subs.get(cid, ())) + (len(self._all) if self._running(cid) else 0)
+
+    # -- what viewers read ----------------------------------------------------------------------
+    @property
+    def open_streams(self) -> int:
+        """Engine stats connections open now."""
+        return self._streams.count
+
+    def streaming(self, cid: str) -> bool:
+        return cid in self._streams
+
+    def latest(self, cid: str) -> StatsSample | None:
+        return self._latest.get(cid)
+
+    def history(self, cid: str) -> RingBuffer | None:
+        return self._history.get(cid)
+
+    def latest_all(self) -> list[StatsSample]:
+        return [s for cid, s in self._latest.items() if cid in self._streams]
+
+    # -- stream bookkeeping ---------------------------------------------------------------------
+    def _running(self, cid: str) -> bool:
+        c = self.store.get(cid)
+        return c is not None and c.state == "running"
+
+    def _wanted(self, cid: str) -> bool:
+        return not self._closed and bool(self._subs.get(cid) or self._all) and self._running(cid)
+
+    def _reconcile(self, ids) -> None:
+        before = self._streams.count
+        for cid in ids:
+            if self._wanted(cid):
+                if cid not in self._streams:
+                    self.last_error.pop(cid, None)
+                    self._streams.open(cid)
+            elif cid in self._streams:
+                self._streams.close(cid)
+                self._latest.pop(cid, None)
+            if not self._subs.get(cid) and not (self._all and self._running(cid)):
+                self._history.pop(cid, None)  # nobody looks: drop the history too
+                self._latest.pop(cid, None)
+        if self._streams.count != before:
+            self.streams_changed.emit(self._streams.count)
+
+    def _on_store_reset(self) -> None:
+        ids = set(self._streams.ids()) | set(self._subs) | ({c.id for c in self.store.all()} if self._all else set())
+        self._reconcile(ids)
+
+    def _on_store_upserted(self, rows) -> None:
+        self._reconcile([c.id for c in rows])
+
+    def _on_store_removed(self, ids) -> None:
+        self._reconcile(ids)
+
+    def _on_samples(self, batch: list[StatsSample]) -> None:
+        for s in batch:
+            self._latest[s.container_id] = s
+            ring = self._history.get(s.container_id)
+            if ring is None:
+                ring = self._history[s.container_id] = RingBuffer(HISTORY_FIELDS, self.history_seconds)
+            ring.append(s.time, (s.cpu_percent, s.mem_used, s.mem_limit, s.net_rx_rate, s.net_tx_rate,
+                                 s.blk_read_rate, s.blk_write_rate, s.pids))
+            for sub in list(self._subs.get(s.container_id, ())):
+                if sub.callback is not None:
+                    sub.callback(s)
+        for sub in list(self._all):
+            if sub.callback is not None:
+                sub.callback(batch)
+        self.samples.emit(batch)
+
+    def _on_ended(self, ended: StreamEnded) -> None:
+        # Not reopened here (that could spin on a failing engine): the next store change for this
+        # container, or the resync after a reconnect, reopens it if it is still wanted.
+        if ended.reason:
+            self.last_error[ended.container_id] = ended.reason
+            log.info("stats stream of %s ended: %s", ended.container_id[:12], ended.reason)
+        self._latest.pop(ended.container_id, None)
+        self.streams_changed.emit(self._streams.count)
+
+    def close(self) -> None:
+        """Close every stream (app shutdown)."""
+        self._closed = True
+        self._streams.close_all()
+        self.streams_changed.emit(0)

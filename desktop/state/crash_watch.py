@@ -1,0 +1,86 @@
+"""Spots containers that died unexpectedly: non-zero exits, OOM kills, failing health checks.
+
+Qt-free: it listens to the engine's events and announces ContainerAlert records; the UI turns
+them into desktop notifications. Exits the user asked for in Pilothouse (stop, kill, restart,
+remove) are expected for a short while and not reported.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from desktop.engine.records import EngineEvent
+from desktop.state.observable import Listeners
+
+EXPECT_SECONDS = 60.0  # a stop waits up to its timeout (10 s by default) before the kill
+EXITED, OOM, UNHEALTHY = "exited", "oom", "unhealthy"
+
+
+@dataclass(frozen=True)
+class ContainerAlert:
+    container_id: str
+    name: str
+    kind: str  # exited, oom, unhealthy
+    exit_code: int | None
+    time: float
+    title: str
+    message: str
+
+
+class CrashWatch:
+    """Feed it EngineEvents (`on_event`); listen to `alerts(ContainerAlert)`."""
+
+    def __init__(self, clock=time.monotonic) -> None:
+        self.alerts = Listeners()
+        self.enabled = True
+        self._clock = clock
+        self._expected: dict[str, float] = {}
+        self._oom: set[str] = set()
+
+    def expect_exit(self, cid: str) -> None:
+        """The user is stopping/killing/removing this container from Pilothouse: do not alarm."""
+        self._expected[cid] = self._clock() + EXPECT_SECONDS
+
+    def _is_expected(self, cid: str) -> bool:
+        until = self._expected.get(cid)
+        if until is None:
+            return False
+        if self._clock() > until:
+            del self._expected[cid]
+            return False
+        return True
+
+    def on_event(self, ev: EngineEvent) -> None:
+        if ev.type != "container" or not ev.id:
+            return
+        name = ev.attributes.get("name", ev.id[:12])
+        if ev.action == "oom":
+            self._oom.add(ev.id)
+        elif ev.action == "die":
+            oom = ev.id in self._oom
+            self._oom.discard(ev.id)
+            try:
+                code = int(ev.attributes.get("exitCode", "0"))
+            except ValueError:
+                code = None
+            expected = self._is_expected(ev.id)
+            if oom and not expected:
+                self._emit(ev, name, OOM, code, f"{name} ran out of memory",
+                           f"The container was killed for going over its memory limit (exit code {code}).")
+            elif code and not expected:
+                self._emit(ev, name, EXITED, code, f"{name} exited with code {code}",
+                           "The container stopped on its own with an error. Click to see its logs.")
+        elif ev.action.startswith("health_status") and ev.action.split(":")[-1].strip() == "unhealthy":
+            self._emit(ev, name, UNHEALTHY, None, f"{name} is unhealthy",
+                       "Its health check is failing. Click to see its logs.")
+        elif ev.action in ("start", "destroy"):
+            # Running again (a restart's second half) or gone: later exits are the container's own.
+            self._expected.pop(ev.id, None)
+            self._oom.discard(ev.id)
+
+    def _emit(self, ev: EngineEvent, name: str, kind: str, code: int | None, title: str, message: str) -> None:
+        if not self.enabled:
+            return
+        t = ev.time_nano / 1e9 if ev.time_nano else time.time()
+        self.alerts.emit(ContainerAlert(ev.id, name, kind, code, t, title, message))

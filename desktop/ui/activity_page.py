@@ -1,0 +1,161 @@
+"""The Activity page: the engine's events of this session as a filterable timeline."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QTableView, QVBoxLayout, QWidget)
+
+from desktop.state.activity import ActivityEntry, ActivityLog
+
+COLUMNS = ("Time", "Type", "Object", "What happened")
+KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
+EntryRole = Qt.ItemDataRole.UserRole + 1
+
+
+class ActivityModel(QAbstractTableModel):
+    """Rows follow the ActivityLog (appends and front trims)."""
+
+    def __init__(self, log: ActivityLog, parent=None) -> None:
+        super().__init__(parent)
+        self.log = log
+        log.appended.connect(self._on_log_appended)
+        log.trimmed.connect(self._on_log_trimmed)
+
+    def detach(self) -> None:
+        self.log.appended.disconnect(self._on_log_appended)
+        self.log.trimmed.disconnect(self._on_log_trimmed)
+
+    def _on_log_appended(self, entry: ActivityEntry) -> None:
+        n = len(self.log.entries) - 1
+        self.beginInsertRows(QModelIndex(), n, n)
+        self.endInsertRows()
+
+    def _on_log_trimmed(self, count: int) -> None:
+        # The log already dropped them: a reset is the honest signal.
+        self.beginResetModel()
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.log.entries)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or index.row() >= len(self.log.entries):
+            return None
+        e = self.log.entries[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (time.strftime("%H:%M:%S", time.localtime(e.time)), e.kind, e.name, e.text)[col]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}\n{e.kind} {e.action}\n{e.object_id}"
+        if role == EntryRole:
+            return e
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            return (e.time, index.row()) if col == 0 else str(self.data(index)).lower()
+        return None
+
+
+class ActivityFilter(QSortFilterProxyModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.text = ""
+        self.kind = ""
+        self.setSortRole(Qt.ItemDataRole.UserRole)
+
+    def set_filter(self, text: str, kind: str) -> None:
+        self.text, self.kind = text.strip().lower(), kind
+        self.invalidate()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        e: ActivityEntry = self.sourceModel().index(row, 0, parent).data(EntryRole)
+        if e is None or (self.kind and e.kind != self.kind):
+            return False
+        if not self.text:
+            return True
+        return any(self.text in s.lower() for s in (e.name, e.text, e.action, e.object_id))
+
+
+class ActivityPage(QWidget):
+    """Sidebar page `activity`; also holds the switch for crash notifications."""
+
+    def __init__(self, log: ActivityLog, notifier=None, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("activityPage")
+        self.model = ActivityModel(log, self)
+        self.proxy = ActivityFilter(self)
+        self.proxy.setSourceModel(self.model)
+        title = QLabel("Activity")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.search = QLineEdit()
+        self.search.setObjectName("activitySearch")
+        self.search.setPlaceholderText("Filter by name, ID or what happened")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Filter activity")
+        self.kind = QComboBox()
+        self.kind.setObjectName("activityKind")
+        self.kind.setAccessibleName("Object type")
+        self.kind.addItem("All types", "")
+        for k in KINDS:
+            self.kind.addItem(k.capitalize() + "s", k)
+        self.search.textChanged.connect(self._apply_filter)
+        self.kind.currentIndexChanged.connect(self._apply_filter)
+        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
+        self.notify.setObjectName("crashNotifications")
+        self.notify.setVisible(notifier is not None)
+        if notifier is not None:
+            self.notify.setChecked(notifier.enabled)
+            self.notify.toggled.connect(notifier.set_enabled)
+
+        self.view = QTableView()
+        self.view.setObjectName("activityTable")
+        self.view.setAccessibleName("Activity")
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.sortByColumn(0, Qt.SortOrder.DescendingOrder)  # newest first
+        self.view.verticalHeader().hide()
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.view.setAlternatingRowColors(True)
+        self.view.verticalHeader().setDefaultSectionSize(24)
+        h = self.view.horizontalHeader()
+        h.resizeSection(0, 90)
+        h.resizeSection(1, 100)
+        h.resizeSection(2, 260)
+        h.setStretchLastSection(True)
+        h.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        self.count = QLabel()
+        self.count.setObjectName("activityCount")
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            sig.connect(self._update_count)
+
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.kind)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addWidget(self.view, 1)
+        foot = QHBoxLayout()
+        foot.addWidget(self.count, 1)
+        foot.addWidget(self.notify)
+        lay.addLayout(foot)
+        self._update_count()
+
+    def _apply_filter(self, *args) -> None:
+        self.proxy.set_filter(self.search.text(), self.kind.currentData())
+        self._update_count()
+
+    def _update_count(self, *args) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{total} events this session" if shown == total else f"{shown} of {total} events shown")

@@ -1,0 +1,141 @@
+"""A live time-series graph (pyqtgraph): a few named curves, a time axis, exact values on hover."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+PALETTE = ("#2f6fdf", "#e07b00", "#2e9d4f", "#c8372d", "#7a4fd0", "#00838f")
+WINDOW_SECONDS = 15 * 60
+
+
+def nice_step(raw: float, binary: bool = False) -> float:
+    """A round tick step at least `raw`: 1/2/5 × 10^k, or a power of two for byte figures."""
+    if raw <= 0:
+        return 1.0
+    if binary:
+        return float(2 ** int(np.ceil(np.log2(raw))))
+    exp = 10 ** np.floor(np.log10(raw))
+    for m in (1, 2, 5, 10):
+        if m * exp >= raw:
+            return float(m * exp)
+    return float(10 * exp)
+
+
+class LiveGraph(QWidget):
+    """Title + plot; `set_series(t, {name: y})` redraws; hovering shows each curve's value there.
+
+    Args:
+        fmt: turns one y value into text for the hover line and the title (e.g. "12.5%").
+    """
+
+    def __init__(self, title: str, names: tuple[str, ...], fmt: Callable[[float], str],
+                 y_min_range: float = 1.0, binary: bool = False, parent=None) -> None:
+        super().__init__(parent)
+        self.binary = binary  # byte figures: ticks at powers of two (16 MiB, 32 MiB), not 9.5 MiB
+        self.title, self.names, self.fmt = title, names, fmt
+        self.y_min_range = y_min_range
+        self.header = QLabel(title)
+        self.header.setObjectName("graphTitle")
+        self.header.setTextFormat(Qt.TextFormat.RichText)
+        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot.setAccessibleName(title)
+        self.plot.setMinimumHeight(120)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.plot.hideButtons()
+        self.plot.showGrid(x=True, y=True, alpha=0.15)
+        pi = self.plot.getPlotItem()
+        for side in ("left", "bottom"):
+            pi.getAxis(side).setTextPen("#4a5563")
+            pi.getAxis(side).setPen("#9aa3ad")
+        pi.getAxis("left").setWidth(74)  # room for "512.0 KiB/s"; narrower hides the labels
+        self.curves: dict = {}
+        self.set_names(names)
+        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
+        self.cursor.hide()
+        self.plot.addItem(self.cursor, ignoreBounds=True)
+        self._t = np.zeros(0)
+        self._ys: dict[str, np.ndarray] = {}
+        self.hover_text = ""
+        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.header)
+        lay.addWidget(self.plot, 1)
+        self.set_series(np.zeros(0), {}, now=time.time())  # the empty 15-minute frame, not pyqtgraph's 0..1
+
+    def set_names(self, names: tuple[str, ...]) -> None:
+        """Replace the curves (e.g. once the number of CPU cores is known)."""
+        for c in self.curves.values():
+            self.plot.removeItem(c)
+        self.names = names
+        self.curves = {n: self.plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6), name=n)
+                       for i, n in enumerate(names)}
+
+    def set_series(self, t: np.ndarray, ys: dict[str, np.ndarray], now: float | None = None) -> None:
+        self._t, self._ys = t, ys
+        for n, curve in self.curves.items():
+            y = ys.get(n)
+            if y is None or not len(t):
+                curve.setData([], [])
+            else:
+                curve.setData(t, y)
+        end = now if now is not None else (t[-1] if len(t) else time.time())
+        self.plot.setXRange(end - WINDOW_SECONDS, end, padding=0)
+        top = max([float(np.nanmax(y)) for y in ys.values() if len(y)] + [self.y_min_range])
+        step = nice_step(top / 4, self.binary)
+        ticks = [(k * step, self.fmt(k * step)) for k in range(1, int(top * 1.1 / step) + 1)]
+        self.plot.getPlotItem().getAxis("left").setTicks([ticks])
+        self.plot.setYRange(0, max(top * 1.1, step), padding=0)
+        if not self.hover_text:
+            self._show_title()
+
+    def _show_title(self, i: int | None = None) -> None:
+        parts = [f"<b>{self.title}</b>"]
+        if i is None and len(self._t):
+            i = len(self._t) - 1
+        for k, n in enumerate(self.names[:8]):  # a 64-core host would not fit: the graph shows them all
+            y = self._ys.get(n)
+            colour = PALETTE[k % len(PALETTE)]
+            val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
+            label = f"{n} " if len(self.names) > 1 else ""
+            parts.append(f"<span style='color:{colour}'>■</span> {label}{val}")
+        if i is not None and self.hover_text:
+            parts.append(f"<span style='color:#6b7280'>at {time.strftime('%H:%M:%S', time.localtime(self._t[i]))}</span>")
+        self.header.setText("&nbsp;&nbsp;".join(parts))
+
+    def hover_at(self, x: float) -> str:
+        """Show the values nearest to time `x` (what a mouse hover does); returns the text."""
+        if not len(self._t):
+            return ""
+        i = int(np.clip(np.searchsorted(self._t, x), 0, len(self._t) - 1))
+        if i > 0 and abs(self._t[i - 1] - x) < abs(self._t[i] - x):
+            i -= 1
+        self.cursor.setPos(self._t[i])
+        self.cursor.show()
+        self.hover_text = " ".join(f"{n} {self.fmt(float(self._ys[n][i]))}" for n in self.names if n in self._ys)
+        self._show_title(i)
+        return self.hover_text
+
+    def leave_hover(self) -> None:
+        self.hover_text = ""
+        self.cursor.hide()
+        self._show_title()
+
+    def _on_scene_mouse_moved(self, pos) -> None:
+        vb = self.plot.getPlotItem().vb
+        if self.plot.sceneBoundingRect().contains(pos) and vb.sceneBoundingRect().contains(pos):
+            self.hover_at(vb.mapSceneToView(pos).x())
+        elif self.hover_text:
+            self.leave_hover()
+
+    def leaveEvent(self, event) -> None:
+        self.leave_hover()
+        super().leaveEvent(event)

@@ -1,0 +1,45 @@
+"""The dashboard on the real engine: streams every running container only while it is shown."""
+
+from __future__ import annotations
+
+import tests.ui._cpython_ast_guard  # noqa: F401
+
+BURN = ("sh", "-c", "while :; do :; done")
+HOLD = ("sh", "-c", "dd if=/dev/zero of=/dev/shm/hold bs=1M count=40 2>/dev/null; exec sleep 3600")
+
+
+def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_container, run_id, docker_api, tmp_path):
+    burner = make_container(f"pht-{run_id}-burn", start=True, command=BURN)
+    holder = make_container(f"pht-{run_id}-hold", start=True, command=HOLD)
+    make_container(f"pht-{run_id}-idle")  # stopped: never streamed
+    qtbot.waitUntil(lambda: all(ph.containers.get(c) and ph.containers.get(c).state == "running"
+                                for c in (burner, holder)), timeout=10000)
+    hub, page = ph.stats_hub, ph.dashboard_page
+    running = sum(1 for c in ph.containers.all() if c.state == "running")
+
+    assert ph.window.show_page("dashboard")
+    qtbot.waitUntil(lambda: hub.open_streams == running, timeout=5000)
+    assert ph.host_monitor.running
+    qtbot.waitUntil(lambda: len(ph.overview.totals) >= 3, timeout=20000)
+    qtbot.waitUntil(lambda: page.top_cpu.rows() and page.top_cpu.rows()[0][0] == f"pht-{run_id}-burn",
+                    timeout=10000)
+    assert f"pht-{run_id}-hold" == page.top_mem.rows()[0][0]
+    assert f"{running} running containers" in page.totals_label.text()
+    engine = docker_api.info()
+    counts = page.counts_label.text()
+    qtbot.waitUntil(lambda: f"<td>{len(docker_api.images(quiet=True))}</td>" in page.counts_label.text(),
+                    timeout=5000)
+    assert f"Running</td><td>{engine['ContainersRunning']}<" in counts
+    assert engine["Driver"] in page.engine_label.text()
+    qtbot.waitUntil(lambda: len(ph.host_monitor.history) >= 2, timeout=5000)
+    assert "CPUs at" in page.host_label.text()
+    assert "CPU" in ph.engine_footer.text() and "RAM" in ph.engine_footer.text()
+    ph.window.grab().save(str(tmp_path / "dashboard.png"))
+
+    # Another page shown: the dashboard's streams and 1 s host sampling stop.
+    assert ph.window.show_page("containers")
+    qtbot.waitUntil(lambda: hub.open_streams == len(ph.stats_columns.watched & {
+        c.id for c in ph.containers.all() if c.state == "running"}), timeout=5000)
+    assert hub.open_streams < running or running <= len(ph.stats_columns.watched)
+    ph.window.hide()
+    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)

@@ -1,0 +1,88 @@
+"""Crash notifications and the activity timeline on the real engine."""
+
+from __future__ import annotations
+
+import tests.ui._cpython_ast_guard  # noqa: F401
+from tests.conftest import RUN_LABEL
+
+from desktop.state.crash_watch import EXITED, OOM, UNHEALTHY
+
+
+def alerts_for(ph, cid):
+    return [a for a in ph.notifier.shown if a.container_id == cid]
+
+
+def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, make_container, docker_cli):
+    cid = make_container(start=True)
+    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+                    timeout=10000)
+    with qtbot.waitSignal(ph.notifier.notified, timeout=15000, check_params_cb=lambda a: a.container_id == cid) as sig:
+        assert docker_cli("kill", cid).returncode == 0
+    alert = sig.args[0]
+    assert alert.kind == EXITED and alert.exit_code == 137
+    assert "exited with code 137" in alert.title
+
+    # Clicking the notification opens the container (its page shows the logs).
+    with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
+        ph.notifier._on_tray_message_clicked()
+    assert opened.args[0].id == cid
+
+    # The activity timeline has it, and filters to it.
+    page = ph.activity_page
+    name = ph.containers.get(cid).name
+    page.search.setText(name)
+    qtbot.waitUntil(lambda: page.proxy.rowCount() >= 3, timeout=5000)  # create, start, kill, die...
+    texts = [page.proxy.index(r, 3).data() for r in range(page.proxy.rowCount())]
+    assert "exited with code 137" in texts and "killed with signal 9" in texts
+    assert all(page.proxy.index(r, 2).data() == name for r in range(page.proxy.rowCount()))
+    page.kind.setCurrentIndex(page.kind.findData("image"))
+    assert page.proxy.rowCount() == 0
+    page.kind.setCurrentIndex(0)
+    page.search.clear()
+
+
+def test_stop_from_pilothouse_is_not_a_crash(ph, qtbot, make_container, docker_api):
+    cid = make_container(start=True)  # SIGKILL stop signal: exits 137 when stopped
+    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+                    timeout=10000)
+    died = []
+    ph.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
+    ph.containers_page.trigger("stop", [ph.containers.get(cid)])
+    qtbot.waitUntil(lambda: bool(died), timeout=15000)
+    assert died[0].attributes.get("exitCode") == "137"
+    qtbot.wait(200)  # let any (wrong) alert arrive: the die event was already delivered above
+    assert alerts_for(ph, cid) == []
+
+
+def test_oom_kill_is_reported_as_oom(ph, qtbot, make_container):
+    cid = make_container(command=("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"),
+                         mem_limit="16m", memswap_limit="16m")
+    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=10000)
+    with qtbot.waitSignal(ph.notifier.notified, timeout=20000, check_params_cb=lambda a: a.container_id == cid) as sig:
+        ph.containers_page.trigger("start", [ph.containers.get(cid)])
+    alert = sig.args[0]
+    assert alert.kind == OOM and alert.exit_code == 137
+    assert "ran out of memory" in alert.title
+
+
+def test_unhealthy_is_reported_and_notifications_can_be_switched_off(ph, qtbot, docker_api, test_image, run_id):
+    hc = {"test": ["CMD", "false"], "interval": 500_000_000, "timeout": 1_000_000_000, "retries": 1}
+    made = docker_api.create_container(test_image, command=["sleep", "3600"], name=f"pht-{run_id}-sick",
+                                       labels={RUN_LABEL: run_id}, healthcheck=hc, stop_signal="SIGKILL")
+    cid = made["Id"]
+    try:
+        with qtbot.waitSignal(ph.notifier.notified, timeout=20000,
+                              check_params_cb=lambda a: a.container_id == cid) as sig:
+            docker_api.start(cid)
+        assert sig.args[0].kind == UNHEALTHY
+        # Switched off in the Activity page: a crash then stays quiet.
+        ph.activity_page.notify.setChecked(False)
+        assert not ph.notifier.enabled
+        died = []
+        ph.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
+        docker_api.kill(cid)
+        qtbot.waitUntil(lambda: bool(died), timeout=15000)
+        assert [a.kind for a in alerts_for(ph, cid)] == [UNHEALTHY]
+    finally:
+        ph.activity_page.notify.setChecked(True)
+        docker_api.remove_container(cid, force=True)
