@@ -112,6 +112,7 @@ class Pilothouse:
         self.vm = self._make_vm_control(vm)  # the bundled VM (issue 6); None without one
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
         self._init_vm_page()
+        self._connect_monitoring_to_details_and_settings()
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
                 await self.objects.resync()
@@ -231,6 +232,20 @@ class Pilothouse:
         self.activity_page = ActivityPage(self.activity, self.notifier)
         self.window.add_page("activity", "Activity", "activity", self.activity_page)
         self._note_user_exits(self.containers_page.actions)
+
+    def _connect_monitoring_to_details_and_settings(self) -> None:
+        """A Stats tab on container pages (the primary engine's, whose stats the hub streams), and
+        crash notifications that follow the Settings switch."""
+        from desktop.ui.container_stats_view import ContainerStatsView
+
+        def stats_tab(page, c) -> None:
+            if self.all_containers.owner(c.id) == self.primary.key:
+                page.add_tab("Stats", ContainerStatsView(self.stats_hub, c.id))
+
+        self.details.tab_providers.append(stats_tab)
+        self.notifier.set_enabled(self.settings.current.notifications)
+        self.settings.changed.connect(
+            lambda settings, names: "notifications" in names and self.notifier.set_enabled(settings.notifications))
 
     def _note_user_exits(self, actions) -> None:
         """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first."""

@@ -22,6 +22,8 @@ class ContainerDetailHost:
         # One engine (a client) or several (container → its engine's client).
         self.client_for = (lambda c: client) if isinstance(client, EngineClient) else client
         self.window, self.store, self.containers_page = window, store, containers_page
+        # Other features add tabs to a container's page: callables (page, container) -> None.
+        self.tab_providers: list[Callable[[ContainerDetailPage, Container], None]] = []
         self.page: ContainerDetailPage | None = None
         self.tasks = TaskSet()
         containers_page.container_activated.connect(self.open_container)
@@ -46,7 +48,10 @@ class ContainerDetailHost:
         return page
 
     def open_container(self, c: Container) -> ContainerDetailPage:
-        return self._show(ContainerDetailPage(self.client_for(c), self.store, container=c))
+        page = ContainerDetailPage(self.client_for(c), self.store, container=c)
+        for provide in self.tab_providers:
+            provide(page, c)
+        return self._show(page)
 
     def open_project(self, name: str, members: list[Container]) -> ContainerDetailPage:
         return self._show(ContainerDetailPage(self.client_for(members[0]), self.store, project=name,
