@@ -55,6 +55,10 @@ class StatsHub:
         self.streams_changed = Listeners()
         self._closed = False
         store.reset.connect(self._on_store_reset)
+        # A resync diffs the store: a container that is "Up Less than a second" before and after
+        # an engine restart is no change to it, but its stream died with the engine.
+        if hasattr(store, "resynced"):
+            store.resynced.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_removed)
 

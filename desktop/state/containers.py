@@ -16,6 +16,7 @@ class ContainerStore:
         self.reset = Listeners()
         self.upserted = Listeners()
         self.removed = Listeners()
+        self.resynced = Listeners()  # after every full list (a reconnect): streams may need reopening
 
     def __len__(self) -> int:
         return len(self._by_id)
@@ -39,10 +40,11 @@ class ContainerStore:
         rows = list(containers)
         if not self._by_id:
             self.replace_all(rows)
-            return
-        fresh = {c.id for c in rows}
-        self.remove([cid for cid in self._by_id if cid not in fresh])
-        self.upsert(rows)
+        else:
+            fresh = {c.id for c in rows}
+            self.remove([cid for cid in self._by_id if cid not in fresh])
+            self.upsert(rows)
+        self.resynced.emit()
 
     def upsert(self, containers: Iterable[Container]) -> None:
         changed = []
