@@ -45,10 +45,13 @@ def test_run_valid_form_starts_container_and_selects_it(ph, page, qtbot, docker_
         mounts = {m["Destination"]: m for m in info["Mounts"]}
         assert mounts["/www"]["RW"] is False and mounts["/data"]["Name"] == f"pht-{run_id}-data"
         assert info["Config"]["Cmd"] == ["httpd", "-f", "-p", "80", "-h", "/www"]
-        # the new container is shown, selected, on the Containers page
-        qtbot.waitUntil(lambda: ph.window.pages.currentWidget() is ph.containers_page, timeout=5000)
+        # the new container is selected on the Containers page and opens in its detail page
         qtbot.waitUntil(lambda: any(c.id == info["Id"] for c in ph.containers_page.selected_containers()),
                         timeout=10000)
+        qtbot.waitUntil(lambda: ph.details.page is not None and ph.details.page.container is not None
+                        and ph.details.page.container.id == info["Id"]
+                        and ph.window.pages.currentWidget() is ph.details.page, timeout=10000)
+        ph.details.close()
     finally:
         docker_api.remove_container(name, force=True)
         docker_api.remove_volume(f"pht-{run_id}-data")
