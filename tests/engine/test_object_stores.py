@@ -76,7 +76,7 @@ def test_stores_relist_after_reconnect(restartable_engine, run):
         state.volumes.reset.connect(lambda: loads.append(len(state.volumes)))
         sync.start()
         await until(lambda: status.current.loaded)
-        assert loads
+        await until(lambda: bool(loads))  # the stores list right after the containers (a resync hook)
         before = len(loads)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, restartable_engine.stop)
@@ -107,8 +107,9 @@ def test_a_tag_moving_to_another_image_leaves_the_old_one(engine_host, run, dock
         state.attach(sync)
         sync.start()
         await until(lambda: status.current.loaded)
-        ref = f"pht-{run_id}/moving:1"
         base = docker_api.inspect_image(test_image)["Id"]
+        await until(lambda: state.images.get(base) is not None)  # listed right after the containers
+        ref = f"pht-{run_id}/moving:1"
         other = docker_api.commit(make_container(), repository=f"pht-{run_id}/other", tag="1")["Id"]
         try:
             assert docker_cli("tag", base, ref).returncode == 0
