@@ -89,9 +89,15 @@ def test_scrollback_and_copy(make_container, ph, qtbot):
     qtbot.waitUntil(lambda: "300" in screen_lines(tab) and tab.screen.history_size() > 200, timeout=10000)
     rows_on_screen = tab.screen.size[1]
     tab.view.scroll_by(200)
+
+    def top_row() -> str:
+        rows, *_, cols = tab.view._rows()
+        return runs_text(rows[0], cols).strip()
+
+    # The top row now comes from the scrollback (the emulator's snapshot reaches the view async).
+    qtbot.waitUntil(lambda: top_row().isdigit() and int(top_row()) < 300 - rows_on_screen, timeout=10000)
+    first = top_row()
     rows, *_, cols = tab.view._rows()
-    first = runs_text(rows[0], cols).strip()
-    assert first.isdigit() and int(first) < 300 - rows_on_screen  # the top row now comes from the scrollback
     # select the first two rows and copy them
     tab.view._sel = ((0, 0), (1, cols))
     tab.view.copy_selection()
