@@ -72,6 +72,6 @@ def select(qtbot, page, key: str) -> None:
 
 def row_texts(page, key: str) -> list[str]:
     r = page.model.row_of(key)
-    if r < 0:
-        return []
+    if r < 0:  # not listed yet (the object stores list right after the containers)
+        return [""] * page.model.columnCount()
     return [page.model.index(r, c).data() or "" for c in range(page.model.columnCount())]

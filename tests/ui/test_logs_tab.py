@@ -39,7 +39,9 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
     assert tab.view.following
     # stderr lines are marked
     sample = [tab.buffer.line(i) for i in list(range(2000)) + list(range(N - 2000, N))]
-    assert sum(1 for t, _, tag in sample if tag & STDERR) > 100
+    # Exactly the engine's stderr lines are marked (where they fall in the log depends on how awk's
+    # buffered stdout interleaved with its unbuffered stderr, so count them all).
+    assert sum(int(((b.tags & STDERR) != 0).sum()) for _, b in tab.buffer.chunks()) == N // 10
     assert all(bool(tag & STDERR) == t.startswith("\x1b[31merr") for t, _, tag in sample)
 
     # Plain search: every 10th line.
