@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop.ui.container_delegates import ActionsDelegate, row_actions
 from desktop.ui.container_model import COL_ACTIONS, COL_NAME, COL_PORTS, COL_STATE
+from tests.ui.objects_helpers import answer_confirm
 
 
 def engine_state(docker_api, cid):
@@ -30,27 +30,6 @@ def click_row_action(qtbot, ph, cid, action):
     names = [a[0] if a else None for a in row_actions(idx)]
     btn = ActionsDelegate.button_rects(rect, len(names))[names.index(action)]
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=btn.center())
-
-
-def answer_confirm(qtbot, accept: bool, check: bool = False) -> str:
-    """Wait for the confirmation dialog, optionally tick its box, click; return its text."""
-    box: list[QMessageBox] = []
-
-    def found():
-        w = QApplication.activeModalWidget()
-        if isinstance(w, QMessageBox) and w.objectName() == "confirmDialog" and w.isVisible():
-            box.append(w)
-            return True
-        return False
-
-    qtbot.waitUntil(found, timeout=10000)
-    dlg = box[0]
-    text = f"{dlg.text()} {dlg.informativeText()}"
-    if check and dlg.checkBox():
-        dlg.checkBox().setChecked(True)
-    btn = dlg.findChild(object, "confirmButton" if accept else "cancelButton")
-    qtbot.mouseClick(btn, Qt.MouseButton.LeftButton)
-    return text
 
 
 def test_rows_show_engine_containers(ph, qtbot, make_container, run_id):
