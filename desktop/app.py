@@ -223,7 +223,10 @@ class Pilothouse:
         from desktop.ui.activity_page import ActivityPage
         from desktop.ui.tray_notifier import TrayNotifier
 
-        self.crash_watch = CrashWatch()
+        async def oom_killed(cid: str) -> bool:
+            return (await self.client.inspect_container(cid)).oom_killed
+
+        self.crash_watch = CrashWatch(oom_check=oom_killed)
         self.activity = ActivityLog()
         self.sync.events.connect(self.crash_watch.on_event)
         self.sync.events.connect(self.activity.on_event)

@@ -7,6 +7,7 @@ remove) are expected for a short while and not reported.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 
@@ -15,6 +16,7 @@ from desktop.state.observable import Listeners
 
 EXPECT_SECONDS = 60.0  # a stop waits up to its timeout (10 s by default) before the kill
 EXITED, OOM, UNHEALTHY = "exited", "oom", "unhealthy"
+OOM_GRACE_SECONDS = 1.5
 
 
 @dataclass(frozen=True)
@@ -31,12 +33,16 @@ class ContainerAlert:
 class CrashWatch:
     """Feed it EngineEvents (`on_event`); listen to `alerts(ContainerAlert)`."""
 
-    def __init__(self, clock=time.monotonic) -> None:
+    def __init__(self, clock=time.monotonic, oom_check=None) -> None:
+        # `async oom_check(cid) -> bool` asks the engine (inspect: State.OOMKilled) when a SIGKILL
+        # exit came without an "oom" event: dockerd 20.10 sometimes sends none.
+        self._oom_check = oom_check
         self.alerts = Listeners()
         self.enabled = True
         self._clock = clock
         self._expected: dict[str, float] = {}
         self._oom: set[str] = set()
+        self._held: dict[str, object] = {}  # cid -> timer handle of a 137 exit waiting for its "oom"
 
     def expect_exit(self, cid: str) -> None:
         """The user is stopping/killing/removing this container from Pilothouse: do not alarm."""
@@ -56,6 +62,14 @@ class CrashWatch:
             return
         name = ev.attributes.get("name", ev.id[:12])
         if ev.action == "oom":
+            held = self._held.pop(ev.id, None)
+            if held is not None:  # the die came first: that exit was the OOM kill
+                held[0].cancel()
+                die = held[1]
+                code = int(die.attributes.get("exitCode", "137") or 137)
+                self._emit(die, name, OOM, code, f"{name} ran out of memory",
+                           f"The container was killed for going over its memory limit (exit code {code}).")
+                return
             self._oom.add(ev.id)
         elif ev.action == "die":
             oom = ev.id in self._oom
@@ -69,6 +83,8 @@ class CrashWatch:
                 self._emit(ev, name, OOM, code, f"{name} ran out of memory",
                            f"The container was killed for going over its memory limit (exit code {code}).")
             elif code and not expected:
+                if code == 137 and self._hold_for_oom(ev, name, code):
+                    return
                 self._emit(ev, name, EXITED, code, f"{name} exited with code {code}",
                            "The container stopped on its own with an error. Click to see its logs.")
         elif ev.action.startswith("health_status") and ev.action.split(":")[-1].strip() == "unhealthy":
@@ -78,6 +94,38 @@ class CrashWatch:
             # Running again (a restart's second half) or gone: later exits are the container's own.
             self._expected.pop(ev.id, None)
             self._oom.discard(ev.id)
+
+    def _hold_for_oom(self, ev: EngineEvent, name: str, code: int) -> bool:
+        """A SIGKILL exit may be an OOM kill whose "oom" event comes late or never: ask the engine
+        (or, without a way to ask, wait a moment for the event) before calling it a plain exit."""
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+
+        def emit(oom: bool) -> None:
+            if self._held.pop(ev.id, None) is None:
+                return  # the "oom" event decided it already
+            if oom:
+                self._emit(ev, name, OOM, code, f"{name} ran out of memory",
+                           f"The container was killed for going over its memory limit (exit code {code}).")
+            else:
+                self._emit(ev, name, EXITED, code, f"{name} exited with code {code}",
+                           "The container stopped on its own with an error. Click to see its logs.")
+
+        if self._oom_check is not None:
+            async def ask() -> None:
+                try:
+                    oom = bool(await self._oom_check(ev.id))
+                except Exception:  # noqa: BLE001 - gone already (auto-remove): a plain exit
+                    oom = False
+                emit(oom)
+
+            task = loop.create_task(ask())
+            self._held[ev.id] = (task, ev)
+        else:
+            self._held[ev.id] = (loop.call_later(OOM_GRACE_SECONDS, lambda: emit(False)), ev)
+        return True
 
     def _emit(self, ev: EngineEvent, name: str, kind: str, code: int | None, title: str, message: str) -> None:
         if not self.enabled:

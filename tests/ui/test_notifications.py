@@ -54,15 +54,24 @@ def test_stop_from_pilothouse_is_not_a_crash(ph, qtbot, make_container, docker_a
     assert alerts_for(ph, cid) == []
 
 
-def test_oom_kill_is_reported_as_oom(ph, qtbot, make_container):
-    cid = make_container(command=("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"),
-                         mem_limit="16m", memswap_limit="16m")
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=10000)
-    with qtbot.waitSignal(ph.notifier.notified, timeout=20000, check_params_cb=lambda a: a.container_id == cid) as sig:
-        ph.containers_page.trigger("start", [ph.containers.get(cid)])
-    alert = sig.args[0]
-    assert alert.kind == OOM and alert.exit_code == 137
-    assert "ran out of memory" in alert.title
+def test_oom_kill_is_reported_as_oom(ph, qtbot, make_container, docker_api):
+    # dockerd 20.10 now and then misses the kernel's OOM notice (no "oom" event, OOMKilled false):
+    # then the engine itself does not know, and a plain exit is the honest report. Try until the
+    # engine knows, and check that our report always agrees with the engine's own verdict.
+    for _attempt in range(4):
+        cid = make_container(command=("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"),
+                             mem_limit="16m", memswap_limit="16m")
+        qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=10000)
+        with qtbot.waitSignal(ph.notifier.notified, timeout=20000,
+                              check_params_cb=lambda a: a.container_id == cid) as sig:
+            ph.containers_page.trigger("start", [ph.containers.get(cid)])
+        alert = sig.args[0]
+        engine_says_oom = docker_api.inspect_container(cid)["State"]["OOMKilled"]
+        assert alert.exit_code == 137 and (alert.kind == OOM) == engine_says_oom
+        if engine_says_oom:
+            assert "ran out of memory" in alert.title
+            return
+    raise AssertionError("the engine never reported the OOM kill it made")
 
 
 def test_unhealthy_is_reported_and_notifications_can_be_switched_off(ph, qtbot, docker_api, test_image, run_id):
