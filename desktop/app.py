@@ -115,7 +115,7 @@ class Pilothouse:
         self._connect_monitoring_to_details_and_settings()
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
-                await self.objects.resync()
+                await self.objects._on_resync()
                 await self.overview.on_resync()
 
             self._objects_task = asyncio.ensure_future(late_resync())

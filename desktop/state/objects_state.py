@@ -24,9 +24,29 @@ class ObjectsState:
         self.networks = NetworkStore(self.objects)
         self.usage = UsageIndex(self.objects.container_refs)
 
-    def attach(self, sync: EngineSync) -> None:
+    def attach(self, sync: EngineSync, lazy: bool = False) -> None:
+        """With `lazy`, nothing is listed until `want()` (an object page was opened): listing
+        2,000 images and `system df` costs the engine and, parsing, the UI thread's GIL."""
+        self._lazy, self._wanted, self._stale = lazy, not lazy, True
+        self._task: asyncio.Task | None = None
         sync.events.connect(self._on_event)
-        sync.add_resync_hook(self.resync)
+        sync.add_resync_hook(self._on_resync)
+
+    async def _on_resync(self) -> None:
+        if getattr(self, "_lazy", False) and not self._wanted:
+            self._stale = True  # listed when a page first needs it
+            return
+        self._stale = False
+        await self.resync()
+
+    def want(self) -> None:
+        """An object page is shown: from now on the stores follow the engine."""
+        if getattr(self, "_wanted", True):
+            return
+        self._wanted = True
+        if self._stale:
+            self._stale = False
+            self._task = asyncio.ensure_future(self.resync())
 
     async def resync(self) -> None:
         await asyncio.gather(self.usage.load(), self.images.load(), self.volumes.load(), self.networks.load())

@@ -23,7 +23,7 @@ def install_objects(app) -> None:
     """
     app.aclose_objects = lambda: aclose_objects(app)
     app.objects = ObjectsState(app.client)
-    app.objects.attach(app.sync)
+    app.objects.attach(app.sync, lazy=True)
     app.images_page = ImagesPage(app.client, app.objects)
     app.volumes_page = VolumesPage(app.client, app.objects)
     app.networks_page = NetworksPage(app.client, app.objects)
@@ -32,6 +32,9 @@ def install_objects(app) -> None:
     for (key, title), page in zip(PAGES, pages):
         app.window.add_page(key, title, key, page)
         page.set_engine_available(app.status.is_connected)
+    # The object stores list when one of their pages is first shown (or Run/commit needs them).
+    app.window.pages.currentChanged.connect(
+        lambda i: app.window.pages.widget(i) in pages and app.objects.want())
     app.images_page.container_created.connect(lambda cid: show_new_container(app, cid))
     app.containers_page.context_menu_extenders.append(
         lambda menu, containers: extend_container_menu(app, menu, containers))
