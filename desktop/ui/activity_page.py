@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
+from PySide6.QtCore import QTimer, QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QLineEdit, QTableView, QVBoxLayout, QWidget)
 
@@ -21,25 +21,41 @@ class ActivityModel(QAbstractTableModel):
     def __init__(self, log: ActivityLog, parent=None) -> None:
         super().__init__(parent)
         self.log = log
+        self._rows = len(log.entries)  # rows announced to views (the log may be ahead)
+        # A burst of engine events (200 pauses) becomes one insert every 100 ms, not 200: each
+        # insert re-filters the proxy and re-lays the view on the UI thread.
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(100)
+        self._flush_timer.timeout.connect(self._flush)
         log.appended.connect(self._on_log_appended)
         log.trimmed.connect(self._on_log_trimmed)
 
     def detach(self) -> None:
+        self._flush_timer.stop()
         self.log.appended.disconnect(self._on_log_appended)
         self.log.trimmed.disconnect(self._on_log_trimmed)
 
     def _on_log_appended(self, entry: ActivityEntry) -> None:
-        n = len(self.log.entries) - 1
-        self.beginInsertRows(QModelIndex(), n, n)
-        self.endInsertRows()
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        n = len(self.log.entries)
+        if n > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, n - 1)
+            self._rows = n
+            self.endInsertRows()
 
     def _on_log_trimmed(self, count: int) -> None:
         # The log already dropped them: a reset is the honest signal.
+        self._flush_timer.stop()
         self.beginResetModel()
+        self._rows = len(self.log.entries)
         self.endResetModel()
 
     def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.log.entries)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent=QModelIndex()) -> int:
         return len(COLUMNS)
