@@ -152,12 +152,16 @@ class ContainersPage(QWidget):
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_IMAGE, QHeaderView.ResizeMode.Stretch)
-        header.resizeSection(COL_NAME, 220)
+        header.resizeSection(COL_NAME, 200)
         header.resizeSection(COL_ENGINE, 100)
         self.view.setColumnHidden(COL_ENGINE, True)  # shown when several engines are followed
         header.resizeSection(COL_STATE, 140)
-        header.resizeSection(COL_PORTS, 130)
-        header.resizeSection(COL_CREATED, 115)
+        header.resizeSection(COL_PORTS, 120)
+        header.resizeSection(COL_CREATED, 105)
+        from desktop.ui.container_model import STATS_COLUMNS
+
+        for col, width in zip(STATS_COLUMNS, (64, 84)):  # CPU %, Memory: short numbers
+            header.resizeSection(col, width)
         header.resizeSection(COL_ACTIONS, self.actions_delegate.sizeHint(None, None).width() + 8)
         header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.Fixed)
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
