@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import statistics
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,23 +36,11 @@ def percentile(values: list[float], p: float) -> float:
     return s[k]
 
 
-@contextlib.contextmanager
-def bench_engine() -> Iterator[str]:
+def bench_engine():
     """A fresh private dockerd (or PILOTHOUSE_BENCH_DOCKER_HOST), with the test image."""
-    from tests.harness.private_engine import PrivateEngine, ensure_test_image
+    from tests.harness.private_engine import engine_with_test_image
 
-    host = os.environ.get("PILOTHOUSE_BENCH_DOCKER_HOST")
-    eng = None
-    if not host:
-        eng = PrivateEngine()
-        eng.start()
-        host = eng.host
-    try:
-        ensure_test_image(host)
-        yield host
-    finally:
-        if eng is not None:
-            eng.destroy()
+    return engine_with_test_image("PILOTHOUSE_BENCH_DOCKER_HOST")
 
 
 class LagProbe:

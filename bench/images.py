@@ -94,34 +94,26 @@ def layered_image(api: docker.APIClient, ref: str) -> str:
 
 
 def main() -> int:
-    from tests.harness.private_engine import PrivateEngine, ensure_test_image
+    from tests.harness.private_engine import engine_with_test_image
     from tests.harness.registry import Registry
 
-    host = os.environ.get("PILOTHOUSE_TEST_DOCKER_HOST")
-    eng = None
-    if not host:
-        eng = PrivateEngine()
-        eng.start()
-        host = eng.host
     reg = Registry()
-    try:
-        ensure_test_image(host)
-        reg.start()
-        api = docker.APIClient(base_url=host, version="auto", timeout=300)
-        t0 = time.perf_counter()
-        arrange(api)
-        print(f"# arranged {N_IMAGES} images, {N_VOLUMES} volumes in {time.perf_counter() - t0:.1f}s", flush=True)
-        ref = f"{reg.address}/bench/layers:1"
-        layered_image(api, ref)
-        for item in api.push(f"{reg.address}/bench/layers", tag="1", stream=True, decode=True):
-            if "error" in item:
-                raise RuntimeError(item["error"])
-        run_ui(host, api, ref)
-        api.close()
-    finally:
-        reg.stop()
-        if eng is not None:
-            eng.destroy()
+    with engine_with_test_image() as host:
+        try:
+            reg.start()
+            api = docker.APIClient(base_url=host, version="auto", timeout=300)
+            t0 = time.perf_counter()
+            arrange(api)
+            print(f"# arranged {N_IMAGES} images, {N_VOLUMES} volumes in {time.perf_counter() - t0:.1f}s", flush=True)
+            ref = f"{reg.address}/bench/layers:1"
+            layered_image(api, ref)
+            for item in api.push(f"{reg.address}/bench/layers", tag="1", stream=True, decode=True):
+                if "error" in item:
+                    raise RuntimeError(item["error"])
+            run_ui(host, api, ref)
+            api.close()
+        finally:
+            reg.stop()
     return 0
 
 

@@ -8,6 +8,7 @@ Published ports still reach 127.0.0.1 through docker-proxy.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
@@ -186,6 +187,24 @@ def ensure_test_image(host: str) -> str:
         return client.inspect_image(TEST_IMAGE)["Id"]
     finally:
         client.close()
+
+
+@contextlib.contextmanager
+def engine_with_test_image(env_var: str = "PILOTHOUSE_TEST_DOCKER_HOST"):
+    """Yield the host of the engine named by `env_var`, else of a fresh private dockerd (destroyed
+    afterwards); either way with the test image present. For benches and session fixtures."""
+    host = os.environ.get(env_var)
+    eng = None
+    if not host:
+        eng = PrivateEngine()
+        eng.start()
+        host = eng.host
+    try:
+        ensure_test_image(host)
+        yield host
+    finally:
+        if eng is not None:
+            eng.destroy()
 
 
 def main() -> None:  # pragma: no cover - manual use: python -m tests.harness.private_engine ROOT

@@ -17,7 +17,7 @@ from desktop.vm import image_build
 from desktop.vm.config import VMConfig
 from desktop.vm.machine import VMManager
 from desktop.vm.paths import VMPaths, default_image_dir
-from tests.harness.private_engine import TEST_IMAGE, PrivateEngine, ensure_test_image
+from tests.harness.private_engine import TEST_IMAGE, engine_with_test_image
 
 
 @pytest.fixture(scope="session")
@@ -35,21 +35,11 @@ def vm_image_dir() -> Path:
 @pytest.fixture(scope="session")
 def test_image_tar() -> bytes:
     """`docker save` of the busybox test image, from the dev engine or a private one."""
-    host = os.environ.get("PILOTHOUSE_TEST_DOCKER_HOST")
-    eng = None
-    if not host:
-        eng = PrivateEngine()
-        eng.start()
-        host = eng.host
-    try:
-        ensure_test_image(host)
+    with engine_with_test_image() as host:
         api = docker.APIClient(base_url=host, timeout=120)
         data = b"".join(api.get_image(TEST_IMAGE))
         api.close()
         return data
-    finally:
-        if eng is not None:
-            eng.destroy()
 
 
 @pytest.fixture(scope="session")
