@@ -196,6 +196,8 @@ class StatsMux:
         self._sel.register(sock, selectors.EVENT_READ, s)
 
     def _on_readable(self, s: MuxStream) -> None:
+        if s.sock is None:
+            return  # closed earlier in this same batch of ready sockets
         try:
             data = s.sock.recv(262144)
         except BlockingIOError:
