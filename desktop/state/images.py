@@ -51,11 +51,13 @@ class ImageStore(ObjectStore[Image]):
         while self._pending:
             refs, self._pending = sorted(self._pending), set()
             try:
-                found = await self._objects.inspect_images(refs)
+                found, stale = await self.fetch(lambda: self._objects.inspect_images(refs))
             except EngineError as err:
                 log.info("image update failed: %s", err)
                 return
             for ref, image in found.items():
+                if image is not None and stale(image.id):
+                    continue  # deleted while it was inspected: the answer is already out of date
                 if image is None:
                     if ref.startswith("sha256:"):
                         self.remove([ref])

@@ -32,6 +32,11 @@ class ObjectStore(Generic[T]):
         self.loaded = False
         self._task: asyncio.Task | None = None
         self._again = False
+        # A list or inspect in flight may answer with an object deleted meanwhile: removals made
+        # during a fetch are remembered (key -> removal number) so its stale answer can't revive them.
+        self._removals = 0
+        self._removed_at: dict[str, int] = {}
+        self._fetching = 0
 
     def __len__(self) -> int:
         return len(self._by_key)
@@ -75,13 +80,35 @@ class ObjectStore(Generic[T]):
             self.upserted.emit(changed)
 
     def remove(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        if self._fetching:
+            self._removals += 1
+            for k in keys:
+                self._removed_at[k] = self._removals
         gone = [k for k in keys if self._by_key.pop(k, None) is not None]
         if gone:
             self.removed.emit(gone)
 
+    async def fetch(self, call: Callable[[], Awaitable[Any]]) -> tuple[Any, Callable[[str], bool]]:
+        """Await `call()`; also return `stale(key)`: was that key removed while the call ran?"""
+        start = self._removals
+        self._fetching += 1
+        try:
+            result = await call()
+        finally:
+            self._fetching -= 1
+        removed_at = dict(self._removed_at)
+        if not self._fetching:
+            self._removed_at.clear()
+        return result, lambda key: removed_at.get(key, start) > start
+
+    async def _list_fresh(self) -> list[T]:
+        items, stale = await self.fetch(self._lister)
+        return [i for i in items if not stale(self._key(i))]
+
     async def load(self) -> None:
         """List now (the resync hook): replaces the store."""
-        self.replace_all(await self._lister())
+        self.replace_all(await self._list_fresh())
 
     def refresh(self) -> None:
         """Relist soon; events arriving meanwhile are folded into one more list."""
@@ -95,7 +122,7 @@ class ObjectStore(Generic[T]):
         while self._again:
             self._again = False
             try:
-                self.merge(await self._lister())
+                self.merge(await self._list_fresh())
             except EngineError as err:
                 log.info("relist failed: %s", err)
                 return
