@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPlainTextEdit, QPushButton, QSplitter, QTreeWidget, QTreeWidgetItem,
@@ -21,6 +21,7 @@ from desktop.ui.message_bar import MessageBar
 from desktop.ui.resources import icon
 
 OUTPUT_MAX_LINES = 5000
+REFRESH_MS = 100  # engine changes are gathered this long before the lists are rebuilt
 ACTIONS = (("up", "Up", "Create and start the project's services, building images first (Ctrl+U)", "Ctrl+U"),
            ("down", "Down", "Stop and remove the project's containers and networks", None),
            ("restart", "Restart", "Restart the project's services", None),
@@ -143,7 +144,15 @@ class ComposePage(QWidget):
         lay.addWidget(self.message)
         lay.addWidget(split, 1)
 
-        projects.changed.connect(self._on_projects_changed)
+        # Every container change on the engine announces `changed`: rebuilding the lists for
+        # each one made a burst of 200 changes cost the UI thread ~150 ms for a page nobody
+        # was looking at. Changes are gathered, and a hidden page catches up when shown.
+        self._stale = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_MS)
+        self._refresh_timer.timeout.connect(self._refresh_if_stale)
+        projects.changed.connect(self._schedule_refresh)
         self._on_projects_changed()
         self._update_buttons()
         self.tasks.spawn(self._detect_tool())
@@ -185,7 +194,21 @@ class ComposePage(QWidget):
         item = self.project_list.currentItem()
         return self.projects.get(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
 
+    def _schedule_refresh(self) -> None:
+        self._stale = True
+        if self.isVisible() and not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def _refresh_if_stale(self) -> None:
+        if self._stale:
+            self._on_projects_changed()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._refresh_if_stale()
+
     def select_project(self, name: str) -> bool:
+        self._refresh_if_stale()
         for i in range(self.project_list.count()):
             if self.project_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
                 self.project_list.setCurrentRow(i)
@@ -193,6 +216,7 @@ class ComposePage(QWidget):
         return False
 
     def _on_projects_changed(self) -> None:
+        self._stale = False
         current = self.project_list.currentItem()
         keep = current.data(Qt.ItemDataRole.UserRole) if current is not None else None
         items = self.projects.all()
@@ -265,6 +289,7 @@ class ComposePage(QWidget):
         except OSError as exc:
             self.message.show_error(str(exc))
             return None
+        self._on_projects_changed()
         self.select_project(p.name)
         return p
 

@@ -64,6 +64,10 @@ class ContainerTreeModel(QAbstractItemModel):
         self._projects: dict[tuple[str, str], _Project] = {}
         self._by_pid: dict[int, _Project] = {}
         self._next_pid = 1
+        # Row of every top-level item (cid or project pid) and of every child cid in its project,
+        # rebuilt lazily after any structural change: Qt asks parent() for every index it holds,
+        # and a list.index() there made a burst of 200 changes cost ~300 ms of UI thread.
+        self._pos: dict | None = None
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
         self._sort_col = COL_NAME
         self._descending = False
@@ -88,7 +92,21 @@ class ContainerTreeModel(QAbstractItemModel):
             self._by_pid[p.pid] = p
         return p
 
+    def _positions(self) -> dict:
+        if self._pos is None:
+            pos: dict = {}
+            for i, item in enumerate(self._top):
+                if isinstance(item, _Project):
+                    pos[item.pid] = i
+                    for j, cid in enumerate(item.children):
+                        pos[cid] = j
+                else:
+                    pos[item] = i
+            self._pos = pos
+        return self._pos
+
     def _rebuild(self) -> None:
+        self._pos = None
         self._top, self._projects, self._by_pid = [], {}, {}
         for c in sorted(self._store.all(), key=lambda c: c.created):
             proj = _pkey(c)
@@ -135,6 +153,7 @@ class ContainerTreeModel(QAbstractItemModel):
         return sorted(items, key=self._key, reverse=self._descending)
 
     def _sort_all(self) -> None:
+        self._pos = None
         self._top = self._sorted(self._top)
         for p in self._projects.values():
             p.children = self._sorted(p.children)
@@ -194,23 +213,24 @@ class ContainerTreeModel(QAbstractItemModel):
         return self._store.get(p.children[row])
 
     def _top_row_of_project(self, p: _Project) -> int:
-        return self._top.index(p)
+        return self._positions()[p.pid]
 
     def index_of(self, cid: str, column: int = 0) -> QModelIndex:
         c = self._store.get(cid)
         if c is None:
             return QModelIndex()
+        row = self._positions().get(cid)
+        if row is None:  # in the store, not (yet) in the model
+            return QModelIndex()
         proj = _pkey(c)
         if proj and proj in self._projects:
-            p = self._projects[proj]
-            try:
-                return self.createIndex(p.children.index(cid), column, p.pid)
-            except ValueError:
-                return QModelIndex()
-        try:
-            return self.createIndex(self._top.index(cid), column, _TOP)
-        except ValueError:
-            return QModelIndex()
+            return self.createIndex(row, column, self._projects[proj].pid)
+        return self.createIndex(row, column, _TOP)
+
+    def project_indexes(self) -> list[QModelIndex]:
+        """The row of every Compose project (the only rows with children)."""
+        pos = self._positions()
+        return [self.createIndex(pos[p.pid], 0, _TOP) for p in self._projects.values()]
 
     def project_index(self, name: str, column: int = 0, engine_id: str | None = None) -> QModelIndex:
         """The row of Compose project `name` (on `engine_id`, or the first engine that has one)."""
@@ -247,18 +267,21 @@ class ContainerTreeModel(QAbstractItemModel):
                     pos = self._insert_pos(self._top, p)
                     self.beginInsertRows(QModelIndex(), pos, pos)
                     self._top.insert(pos, p)
+                    self._pos = None
                     self.endInsertRows()
                 else:
                     parent = self.project_index(proj[1], engine_id=proj[0])
                     pos = self._insert_pos(p.children, c.id)
                     self.beginInsertRows(parent, pos, pos)
                     p.children.insert(pos, c.id)
+                    self._pos = None
                     self.endInsertRows()
                     self.dataChanged.emit(parent, self.index(parent.row(), last))
             else:
                 pos = self._insert_pos(self._top, c.id)
                 self.beginInsertRows(QModelIndex(), pos, pos)
                 self._top.insert(pos, c.id)
+                self._pos = None
                 self.endInsertRows()
 
     def _on_store_removed(self, ids: list[str]) -> None:
@@ -269,6 +292,7 @@ class ContainerTreeModel(QAbstractItemModel):
             if isinstance(item, str) and item in gone:
                 self.beginRemoveRows(QModelIndex(), row, row)
                 del self._top[row]
+                self._pos = None
                 self.endRemoveRows()
         # Project members; an emptied project goes too.
         for p in list(self._projects.values()):
@@ -280,6 +304,7 @@ class ContainerTreeModel(QAbstractItemModel):
                 del self._top[prow]
                 del self._projects[p.key]
                 del self._by_pid[p.pid]
+                self._pos = None
                 self.endRemoveRows()
                 continue
             parent = self.createIndex(prow, 0, _TOP)
@@ -287,6 +312,7 @@ class ContainerTreeModel(QAbstractItemModel):
                 if p.children[row] in gone:
                     self.beginRemoveRows(parent, row, row)
                     del p.children[row]
+                    self._pos = None
                     self.endRemoveRows()
             self.dataChanged.emit(parent, self.index(prow, self.columnCount() - 1))
 

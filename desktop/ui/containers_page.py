@@ -39,6 +39,8 @@ TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_
 class ContainerFilterProxy(QSortFilterProxyModel):
     """Search text and a running-only toggle; a project shows when any of its containers match."""
 
+    filter_changed = Signal()  # rows came back: the page re-expands its projects
+
     def __init__(self, parent=None, owner_of: Callable[[str], str | None] | None = None) -> None:
         super().__init__(parent)
         self._owner_of = owner_of or (lambda cid: None)
@@ -55,6 +57,7 @@ class ContainerFilterProxy(QSortFilterProxyModel):
             self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
         else:
             self.invalidateFilter()
+        self.filter_changed.emit()
 
     def set_text(self, text: str) -> None:
         self._text = text
@@ -118,6 +121,7 @@ class ContainersPage(QWidget):
         self.running_only.setToolTip("Show only running, paused and restarting containers")
         self.running_only.setAccessibleName("Show running containers only")
         self.running_only.toggled.connect(self.proxy.set_running_only)
+        self.proxy.filter_changed.connect(self._on_model_reset)
         self.count_label = QLabel()
         self.count_label.setObjectName("containerCount")
 
@@ -261,8 +265,6 @@ class ContainersPage(QWidget):
     # -- slots -------------------------------------------------------------------------------------
     def _on_search_text_changed(self, text: str) -> None:
         self.proxy.set_text(text)
-        self.view.expandAll()
-        self._update_count()
 
     def _on_row_action(self, action: str, proxy_index: QModelIndex) -> None:
         source = self.proxy.mapToSource(proxy_index)
@@ -306,8 +308,13 @@ class ContainersPage(QWidget):
         self._update_count()
 
     def _on_model_reset(self) -> None:
-        self.view.expandAll()
+        self._expand_projects()
         self._update_count()
+
+    def _expand_projects(self) -> None:
+        # Only projects have children: expandAll() would visit all 1,000 rows through Python.
+        for idx in self.model.project_indexes():
+            self.view.expand(self.proxy.mapFromSource(idx))
 
     def _update_buttons(self, *args) -> None:
         has = bool(self.view.selectionModel().hasSelection())

@@ -82,7 +82,7 @@ class DiskUsagePage(QWidget):
         self.refresh_button.setEnabled(available)
         for b in self.prune_buttons.values():
             b.setEnabled(available)
-        if available and not was:
+        if available and not was and self.isVisible():  # hidden: showEvent measures when looked at
             self.refresh()
 
     def showEvent(self, event) -> None:  # noqa: N802 - measured when looked at (df is costly)

@@ -173,3 +173,25 @@ def test_port_link_opens_localhost(ph, qtbot, make_container, monkeypatch):
         qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 8, rect.center().y()))
     public = row_text(ph, cid, COL_PORTS).split(":")[0]
     assert sig.args == [f"http://localhost:{public}"] and opened == [f"http://localhost:{public}"]
+
+
+def test_projects_stay_expanded_through_filters(ph, qtbot, make_container, run_id):
+    project = f"phx{run_id}"
+    labels = {"com.docker.compose.project": project, "com.docker.compose.service": "web"}
+    member = make_container(f"pht-{run_id}-member", start=True, labels=labels)
+    page = ph.containers_page
+    qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=5000)
+
+    def expanded() -> bool:
+        idx = page.proxy.mapFromSource(page.model.project_index(project))
+        return idx.isValid() and page.view.isExpanded(idx)
+
+    assert expanded()
+    qtbot.keyClicks(page.search, "no-such-container-anywhere")
+    assert not page.proxy_index_of(member).isValid()
+    page.search.clear()
+    assert expanded() and page.proxy_index_of(member).isValid()
+    page.running_only.click()
+    assert expanded()
+    page.running_only.click()
+    assert expanded()
