@@ -168,6 +168,7 @@ class ContainerStatsStream:
         self._lock = threading.Lock()
         self._stream: CancellableStream | None = None
         self._closed = False
+        self.every = 1  # post every n-th sample (StatsStreams.set_every)
         self._thread = threading.Thread(target=self._pump, name=f"stats-{cid[:12]}", daemon=True)
 
     def start(self) -> None:
@@ -203,12 +204,15 @@ class ContainerStatsStream:
                     return
                 self._stream = stream
             prev: StatsSample | None = None
+            seen = 0
             for raw in stream:
                 s = sample_from_api(raw, self.container_id, prev)
                 if s is None:
                     break  # the engine sends zero samples for a stopped container: end here
                 prev = s
-                self._post(self, s)
+                seen += 1
+                if (seen - 1) % self.every == 0:
+                    self._post(self, s)
         except Exception as exc:  # noqa: BLE001 - any failure ends this stream with a reason
             if not self._closed:
                 reason = str(exc) or type(exc).__name__
@@ -269,6 +273,12 @@ class StatsStreams:
         s = ContainerStatsStream(self._client, cid, self._post)
         self._streams[cid] = s
         s.start()
+
+    def set_every(self, cid: str, every: int) -> None:
+        """Decode only every `every`-th sample of this stream (the others are read and dropped)."""
+        s = self._streams.get(cid)
+        if s is not None:
+            s.every = every
 
     def close(self, cid: str) -> None:
         s = self._streams.pop(cid, None)

@@ -467,7 +467,12 @@ class ContainerTreeModel(QAbstractItemModel):
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS
+
+
+# Computed once: OR-ing PySide6 enum flags runs Python's enum machinery, and Qt asks for every
+# visible cell's flags on every repaint.
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def containers_at(indexes: list[QModelIndex | QPersistentModelIndex]) -> list[Container]:

@@ -7,13 +7,14 @@ container: scrolling a row into view starts its stream, scrolling it away stops 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QTreeView
 
 from desktop.metrics import units
 from desktop.metrics.stats_hub import StatsHub, Subscription
 from desktop.ui.container_model import COL_CPU, COL_MEM, ContainerRole, ContainerTreeModel
 
+_DISPLAY = [Qt.ItemDataRole.DisplayRole]
 SETTLE_MS = 150  # scrolling fires dozens of times a second: re-plan once it settles
 
 
@@ -95,12 +96,16 @@ class VisibleStatsFeeder(QObject):
                 self._repaint(cid)  # its figures stop being live: clear them
         for cid in wanted:
             if cid not in self._subs:
-                self._subs[cid] = self.hub.subscribe(cid)
+                self._subs[cid] = self.hub.subscribe(cid, glance=True)
 
     def _repaint(self, cid: str) -> None:
-        left = self.model.index_of(cid, COL_CPU)
-        if left.isValid():
-            self.model.dataChanged.emit(left, left.siblingAtColumn(COL_MEM))
+        # One signal per cell: a view repaints just that cell for a one-index change, but the
+        # whole viewport (every visible row's delegates) for a range, even of two cells.
+        cpu = self.model.index_of(cid, COL_CPU)
+        if cpu.isValid():
+            self.model.dataChanged.emit(cpu, cpu, _DISPLAY)
+            mem = cpu.siblingAtColumn(COL_MEM)
+            self.model.dataChanged.emit(mem, mem, _DISPLAY)
 
     def _on_hub_samples(self, batch) -> None:
         if self._detached:
