@@ -115,7 +115,7 @@ class Pilothouse:
         self._connect_monitoring_to_details_and_settings()
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
-                await self.objects._on_resync()
+                await self.objects.on_resync()
                 await self.overview.on_resync()
 
             self._objects_task = asyncio.ensure_future(late_resync())
@@ -137,6 +137,14 @@ class Pilothouse:
         session = self.engines.get(key) if key else None
         self.window.set_status_source(session.status if session else self.all_status)
         self.containers_page.proxy.set_engine(key)
+        if self.secondary_installed:
+            self._follow_selected_engine(key)
+
+    # -- issue 7: pages beyond Containers follow the engine switcher ---------------------------------
+    def _follow_selected_engine(self, key: "str | None") -> None:
+        from desktop.ui.objects_wiring import select_engine
+
+        select_engine(self, key)
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
