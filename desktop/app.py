@@ -113,6 +113,8 @@ class Pilothouse:
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
         self._init_vm_page()
         self._connect_monitoring_to_details_and_settings()
+        self._follow_engine_count()  # issue 7: the pages follow the engine switcher
+        self._follow_selected_engine(self._selected_engine)
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
                 await self.objects.on_resync()
@@ -125,6 +127,8 @@ class Pilothouse:
         sessions = self.engines.sessions
         self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
         self.containers_page.set_multi_engine(len(sessions) > 1)
+        if getattr(self, "secondary_installed", False):
+            self._follow_engine_count()
 
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
@@ -145,6 +149,10 @@ class Pilothouse:
         from desktop.ui.objects_wiring import select_engine
 
         select_engine(self, key)
+        self.compose_projects.set_engine(key)
+
+    def _follow_engine_count(self) -> None:
+        self.compose_page.set_multi_engine(len(self.engines.sessions) > 1)
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
@@ -329,11 +337,13 @@ class Pilothouse:
 
         self.settings = settings if settings is not None else SettingsStore()
         self.engine_added_by_user.connect(self._on_engine_added_by_user)
-        self.compose_projects = ComposeProjects(self.containers)
+        # issue 7: projects of every engine, each run against its own engine
+        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key)
         self.compose_page = ComposePage(self.client, self.compose_projects,
-                                        confirm_destructive=lambda: self.settings.current.confirm_destructive)
+                                        confirm_destructive=lambda: self.settings.current.confirm_destructive,
+                                        client_of=lambda key: self.engines.client_for_key(key))
         self.window.add_page("compose", "Compose", "compose", self.compose_page)
-        self.compose_page.set_engine_available(self.status.is_connected)
+        self.compose_page.set_engine_available(self.window.status.is_connected)
         self.settings_page = SettingsPage(self.settings)
         self.window.add_page("settings", "Settings", "settings", self.settings_page)
         QShortcut(QKeySequence("Ctrl+,"), self.window, lambda: self.window.show_page("settings"))
@@ -355,8 +365,8 @@ class Pilothouse:
             ("Quit Pilothouse", self.quit),
         ]))
 
-        self.tray = Tray(self.client, self.containers, self.status, vm,
-                         notify_enabled=lambda: self.settings.current.notifications)
+        self.tray = Tray(self.client, self.all_containers, self.all_status, vm,  # issue 7: every engine's
+                         notify_enabled=lambda: self.settings.current.notifications, engines=self.engines)
         self.tray.open_requested.connect(self.show_window)
         self.quit_callbacks: list = []
         self.tray.quit_requested.connect(self.quit)
