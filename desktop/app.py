@@ -113,8 +113,7 @@ class Pilothouse:
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
         self._init_vm_page()
         self._connect_monitoring_to_details_and_settings()
-        self._follow_engine_count()  # issue 7: the pages follow the engine switcher
-        self._follow_selected_engine(self._selected_engine)
+        self._init_engine_following()  # issue 7: the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
                 await self.objects.on_resync()
@@ -145,14 +144,33 @@ class Pilothouse:
             self._follow_selected_engine(key)
 
     # -- issue 7: pages beyond Containers follow the engine switcher ---------------------------------
+    def _init_engine_following(self) -> None:
+        from desktop.metrics.engine_overviews import EngineOverviews
+
+        self.overviews = EngineOverviews(self.engines, self.primary.key, self.overview)
+        self._follow_engine_count()
+        self._follow_selected_engine(self._selected_engine)
+
     def _follow_selected_engine(self, key: "str | None") -> None:
         from desktop.ui.objects_wiring import select_engine
 
         select_engine(self, key)
         self.compose_projects.set_engine(key)
+        self._show_dashboard_of(key)
 
     def _follow_engine_count(self) -> None:
         self.compose_page.set_multi_engine(len(self.engines.sessions) > 1)
+        self._show_dashboard_of(self._selected_engine)
+
+    def _show_dashboard_of(self, key: "str | None") -> None:
+        """The dashboard shows the selected engine; with all engines shown, the primary (it says so)."""
+        session = self.engines.get(key) if key else None
+        session = session or self.primary
+        caption = ""
+        if len(self.engines.sessions) > 1:
+            caption = f"Engine {session.key}" + ("" if key else
+                                                 " (the primary engine: choose another in the engine switcher)")
+        self.dashboard_page.set_source(self.overviews.get(session.key) or self.overview, session.status, caption)
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
@@ -291,6 +309,7 @@ class Pilothouse:
             self.containers_page.container_activated.emit(c)
 
     async def _aclose_monitoring(self) -> None:
+        self.overviews.close()  # issue 7: other engines' dashboards
         self.notifier.close()
         self.activity_page.model.detach()
         self.stats_columns.close()

@@ -8,35 +8,11 @@ import asyncio
 import docker
 import pytest
 
-from desktop.app import Pilothouse
-from desktop.engine.endpoints import Endpoint
-from desktop.state.connection import CONNECTED, RECONNECTING
+from desktop.state.connection import RECONNECTING
 from desktop.ui.images_page import COL_ENGINE as IMAGE_ENGINE
 from desktop.ui.volumes_page import COL_ENGINE as VOLUME_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.objects_helpers import answer_confirm, click, fill, open_dialog, submit_and_wait_closed
-
-
-@pytest.fixture
-def two(engine_host, second_engine, test_image, qtbot, aloop, await_):
-    """The app following the test engine ("host", the primary) and a second engine ("second")."""
-    ph = Pilothouse([Endpoint(engine_host, "--host")], [("second", [Endpoint(second_engine.host, "--host")])])
-    ph.window.resize(1200, 700)
-    ph.window.show()
-    ph.start()
-    await_(ph.first_load(timeout=30))
-    qtbot.waitUntil(lambda: all(s.status.current.state == CONNECTED for s in ph.engines.sessions), timeout=20000)
-    yield ph
-    await_(ph.aclose())
-    ph.window.close()
-    ph.window.deleteLater()
-
-
-@pytest.fixture
-def api_b(second_engine):
-    api = docker.APIClient(base_url=second_engine.host, version="auto")
-    yield api
-    api.close()
 
 
 def shown(page, key: str) -> bool:
