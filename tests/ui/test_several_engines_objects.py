@@ -139,3 +139,59 @@ def test_images_and_networks_tagged_and_one_engine_down_keeps_the_other(
         docker_api.remove_network(net_a)
         if net_b:
             api_b.remove_network(net_b)
+
+
+def test_images_build_run_and_remove_go_to_the_chosen_and_the_rows_engine(
+        two, qtbot, docker_api, api_b, run_id, tmp_path):
+    ph = two
+    page = ph.images_page
+    ph.window.show_page("images")
+    tag = f"pht-{run_id}/both:1"
+    (tmp_path / "Dockerfile").write_text(f"FROM {TEST_IMAGE}\nRUN echo on-b > /where\nCMD [\"cat\", \"/where\"]\n")
+    run_name = f"pht-{run_id}-ran"
+    try:
+        # Build with all engines shown: the form asks which engine; the image is made there only.
+        dlg = open_dialog(qtbot, page, "build", "build_dialog_opened")
+        assert dlg.values()["engine"] == "host"
+        fill(qtbot, dlg, engine="second", folder=str(tmp_path), tag=tag)
+        submit_and_wait_closed(qtbot, dlg, timeout=120000)
+        id_b = api_b.inspect_image(tag)["Id"]
+        with pytest.raises(docker.errors.ImageNotFound):
+            docker_api.inspect_image(tag)
+        docker_api.tag(TEST_IMAGE, f"pht-{run_id}/both", "1")  # the same tag on the first engine
+        id_a = docker_api.inspect_image(tag)["Id"]
+        qtbot.waitUntil(lambda: shown(page, f"second|{id_b}") and tag in cell(page, f"host|{id_a}", 0),
+                        timeout=15000)
+        ph.window.select_engine("host")
+        assert not shown(page, f"second|{id_b}") and shown(page, f"host|{id_a}")
+        ph.window.select_engine(None)
+
+        # Run from the second engine's image: the container is made on that engine.
+        assert page.select_key(f"second|{id_b}")
+        dlg = open_dialog(qtbot, page, "run", "run_dialog_opened")
+        assert "engine" not in dlg.inputs  # the image's engine, no question
+        fill(qtbot, dlg, name=run_name, detach=True)
+        submit_and_wait_closed(qtbot, dlg)
+        assert api_b.inspect_container(run_name)["Image"] == id_b
+        assert docker_api.containers(all=True, filters={"name": run_name}) == []
+        api_b.remove_container(run_name, force=True)
+
+        # Remove the second engine's row: the tag goes there, the first engine keeps its own.
+        assert page.select_key(f"second|{id_b}")
+        click(qtbot, page.buttons["remove"][0])
+        assert "on second" in answer_confirm(qtbot, accept=True)
+        qtbot.waitUntil(lambda: page.model.row_of(f"second|{id_b}") < 0, timeout=10000)
+        with pytest.raises(docker.errors.ImageNotFound):
+            api_b.inspect_image(tag)
+        assert docker_api.inspect_image(tag)["Id"] == id_a
+        assert tag in cell(page, f"host|{id_a}", 0)
+    finally:
+        for api in (api_b, docker_api):
+            try:
+                api.remove_container(run_name, force=True)
+            except docker.errors.NotFound:
+                pass
+            try:
+                api.remove_image(tag)
+            except docker.errors.ImageNotFound:
+                pass
