@@ -372,7 +372,7 @@ class Pilothouse:
 
         self.palette = CommandPalette(self.window)
         self.palette.add_provider(pages_provider(self.window))
-        self.palette.add_provider(containers_provider(self.containers, self.containers_page, self.window))
+        self.palette.add_provider(containers_provider(self.all_containers, self.containers_page, self.window))
         self.palette.add_provider(compose_provider(self.compose_projects, self.compose_page, self.window))
         self.palette.add_provider(actions_provider([
             ("Open compose file…", lambda: (self.window.show_page("compose"), self.compose_page._on_open_clicked())),
