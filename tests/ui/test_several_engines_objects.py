@@ -8,6 +8,7 @@ import asyncio
 import docker
 import pytest
 
+from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import RECONNECTING
 from desktop.ui.images_page import COL_ENGINE as IMAGE_ENGINE
 from desktop.ui.volumes_page import COL_ENGINE as VOLUME_ENGINE
@@ -195,3 +196,19 @@ def test_images_build_run_and_remove_go_to_the_chosen_and_the_rows_engine(
                 api.remove_image(tag)
             except docker.errors.ImageNotFound:
                 pass
+
+
+def test_an_engine_added_while_a_page_is_open_lists_its_objects_there(ph, qtbot, second_engine, api_b, run_id):
+    name = f"pht-{run_id}-late"
+    api_b.create_volume(name)
+    try:
+        ph.window.show_page("volumes")
+        page = ph.volumes_page
+        assert page.view.isColumnHidden(VOLUME_ENGINE)  # one engine: no Engine column
+        qtbot.waitUntil(lambda: page.state.volumes.loaded, timeout=10000)
+        ph.add_engine(Endpoint(second_engine.host, "--host", name="late"))
+        qtbot.waitUntil(lambda: shown(page, f"late|{name}"), timeout=20000)
+        assert not page.view.isColumnHidden(VOLUME_ENGINE) and cell(page, f"late|{name}", VOLUME_ENGINE) == "late"
+        assert ph.disk_page.engine_combo.count() == 2
+    finally:
+        api_b.remove_volume(name)
