@@ -113,9 +113,10 @@ class Pilothouse:
         self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
         self._init_vm_page()
         self._connect_monitoring_to_details_and_settings()
+        self._init_engine_following()  # issue 7: the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
-                await self.objects._on_resync()
+                await self.objects.on_resync()
                 await self.overview.on_resync()
 
             self._objects_task = asyncio.ensure_future(late_resync())
@@ -125,6 +126,8 @@ class Pilothouse:
         sessions = self.engines.sessions
         self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
         self.containers_page.set_multi_engine(len(sessions) > 1)
+        if getattr(self, "secondary_installed", False):
+            self._follow_engine_count()
 
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
@@ -137,6 +140,37 @@ class Pilothouse:
         session = self.engines.get(key) if key else None
         self.window.set_status_source(session.status if session else self.all_status)
         self.containers_page.proxy.set_engine(key)
+        if self.secondary_installed:
+            self._follow_selected_engine(key)
+
+    # -- issue 7: pages beyond Containers follow the engine switcher ---------------------------------
+    def _init_engine_following(self) -> None:
+        from desktop.metrics.engine_overviews import EngineOverviews
+
+        self.overviews = EngineOverviews(self.engines, self.primary.key, self.overview)
+        self._follow_engine_count()
+        self._follow_selected_engine(self._selected_engine)
+
+    def _follow_selected_engine(self, key: "str | None") -> None:
+        from desktop.ui.objects_wiring import select_engine
+
+        select_engine(self, key)
+        self.compose_projects.set_engine(key)
+        self._show_dashboard_of(key)
+
+    def _follow_engine_count(self) -> None:
+        self.compose_page.set_multi_engine(len(self.engines.sessions) > 1)
+        self._show_dashboard_of(self._selected_engine)
+
+    def _show_dashboard_of(self, key: "str | None") -> None:
+        """The dashboard shows the selected engine; with all engines shown, the primary (it says so)."""
+        session = self.engines.get(key) if key else None
+        session = session or self.primary
+        caption = ""
+        if len(self.engines.sessions) > 1:
+            caption = f"Engine {session.key}" + ("" if key else
+                                                 " (the primary engine: choose another in the engine switcher)")
+        self.dashboard_page.set_source(self.overviews.get(session.key) or self.overview, session.status, caption)
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
@@ -275,6 +309,7 @@ class Pilothouse:
             self.containers_page.container_activated.emit(c)
 
     async def _aclose_monitoring(self) -> None:
+        self.overviews.close()  # issue 7: other engines' dashboards
         self.notifier.close()
         self.activity_page.model.detach()
         self.stats_columns.close()
@@ -321,11 +356,13 @@ class Pilothouse:
 
         self.settings = settings if settings is not None else SettingsStore()
         self.engine_added_by_user.connect(self._on_engine_added_by_user)
-        self.compose_projects = ComposeProjects(self.containers)
+        # issue 7: projects of every engine, each run against its own engine
+        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key)
         self.compose_page = ComposePage(self.client, self.compose_projects,
-                                        confirm_destructive=lambda: self.settings.current.confirm_destructive)
+                                        confirm_destructive=lambda: self.settings.current.confirm_destructive,
+                                        client_of=lambda key: self.engines.client_for_key(key))
         self.window.add_page("compose", "Compose", "compose", self.compose_page)
-        self.compose_page.set_engine_available(self.status.is_connected)
+        self.compose_page.set_engine_available(self.window.status.is_connected)
         self.settings_page = SettingsPage(self.settings)
         self.window.add_page("settings", "Settings", "settings", self.settings_page)
         QShortcut(QKeySequence("Ctrl+,"), self.window, lambda: self.window.show_page("settings"))
@@ -335,7 +372,7 @@ class Pilothouse:
 
         self.palette = CommandPalette(self.window)
         self.palette.add_provider(pages_provider(self.window))
-        self.palette.add_provider(containers_provider(self.containers, self.containers_page, self.window))
+        self.palette.add_provider(containers_provider(self.all_containers, self.containers_page, self.window))
         self.palette.add_provider(compose_provider(self.compose_projects, self.compose_page, self.window))
         self.palette.add_provider(actions_provider([
             ("Open compose file…", lambda: (self.window.show_page("compose"), self.compose_page._on_open_clicked())),
@@ -347,8 +384,8 @@ class Pilothouse:
             ("Quit Pilothouse", self.quit),
         ]))
 
-        self.tray = Tray(self.client, self.containers, self.status, vm,
-                         notify_enabled=lambda: self.settings.current.notifications)
+        self.tray = Tray(self.client, self.all_containers, self.all_status, vm,  # issue 7: every engine's
+                         notify_enabled=lambda: self.settings.current.notifications, engines=self.engines)
         self.tray.open_requested.connect(self.show_window)
         self.quit_callbacks: list = []
         self.tray.quit_requested.connect(self.quit)

@@ -38,7 +38,8 @@ class ObjectsClient:
 
     @property
     def engine_id(self) -> str:
-        return self.client.info.id if self.client.info else ""
+        # The app's name for the engine (two daemons on one host may share an engine ID).
+        return self.client.tag
 
     async def _call(self, action: str, target: str, fn, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -1,10 +1,13 @@
 """Compose projects as the user sees them: found from container labels (running or not) plus
-projects opened from a compose file; derived from the ContainerStore, announced on change."""
+projects opened from a compose file; derived from the ContainerStore, announced on change.
+
+Over several engines (the merged container store) a project is one name on one engine: the same
+name on two engines is two projects, each run against its own engine.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +36,12 @@ class ComposeProject:
     containers: tuple[Container, ...] = ()
     opened: bool = False  # the user opened it from a file (kept even with no containers)
     declared_services: tuple[str, ...] = field(default=())
+    engine: str = ""  # the engine its containers are on (its session name)
+
+    @property
+    def key(self) -> str:
+        """Unique over engines: "engine|name" (just the name for an untagged engine)."""
+        return f"{self.engine}|{self.name}" if self.engine else self.name
 
     @property
     def target(self) -> ComposeTarget:
@@ -83,11 +92,17 @@ def declared_services(config_file: str | Path) -> tuple[str, ...]:
 
 
 class ComposeProjects:
-    """All projects on the engine plus opened ones. `changed()` when the list or a project changes."""
+    """All projects on the engine(s) plus opened ones. `changed()` when the list or a project changes.
 
-    def __init__(self, store: ContainerStore) -> None:
+    `engine` (None: all) limits the list to one engine's projects; a file opened meanwhile belongs
+    to `default_engine()` (the selected engine, or the primary one).
+    """
+
+    def __init__(self, store: ContainerStore, default_engine=lambda: "") -> None:
         self.store = store
-        self._opened: dict[str, ComposeTarget] = {}
+        self._opened: dict[tuple[str, str], ComposeTarget] = {}  # (engine, name) → target
+        self.engine: str | None = None
+        self._default_engine = default_engine
         self.changed = Listeners()
         store.reset.connect(self._on_store_changed)
         store.upserted.connect(self._on_store_changed)
@@ -96,41 +111,47 @@ class ComposeProjects:
     def _on_store_changed(self, *args) -> None:
         self.changed.emit()
 
+    def set_engine(self, engine: str | None) -> None:
+        """Show one engine's projects (None: every engine's)."""
+        self.engine = engine
+        self.changed.emit()
+
     def open_file(self, path: str | Path, name: str | None = None) -> ComposeProject:
         """Add a project from its compose file (its directory is the project directory)."""
         p = Path(path).resolve()
         if not p.is_file():
             raise FileNotFoundError(f"{p} does not exist or is not a file.")
         target = ComposeTarget(name or project_name_for(p), (str(p),), str(p.parent))
-        self._opened[target.name] = target
+        engine = self.engine if self.engine is not None else self._default_engine()
+        self._opened[(engine, target.name)] = target
         self.changed.emit()
-        return self.get(target.name)
+        return self.get(f"{engine}|{target.name}" if engine else target.name)
 
-    def forget(self, name: str) -> None:
-        if self._opened.pop(name, None) is not None:
+    def forget(self, key: str) -> None:
+        p = self.get(key)
+        if p is not None and self._opened.pop((p.engine, p.name), None) is not None:
             self.changed.emit()
 
-    def _by_name(self, containers: Iterable[Container]) -> dict[str, list[Container]]:
-        out: dict[str, list[Container]] = {}
-        for c in containers:
+    def _groups(self) -> dict[tuple[str, str], list[Container]]:
+        out: dict[tuple[str, str], list[Container]] = {}
+        for c in self.store.all():
             name = c.labels.get(COMPOSE_PROJECT)
-            if name:
-                out.setdefault(name, []).append(c)
+            if name and (self.engine is None or c.engine_id == self.engine):
+                out.setdefault((c.engine_id, name), []).append(c)
         return out
 
     def all(self) -> list[ComposeProject]:
-        groups = self._by_name(self.store.all())
-        names = sorted(set(groups) | set(self._opened))
-        return [self._make(n, groups.get(n, [])) for n in names]
+        groups = self._groups()
+        opened = {k for k in self._opened if self.engine is None or k[0] == self.engine}
+        keys = sorted(set(groups) | opened, key=lambda k: (k[1], k[0]))
+        return [self._make(n, groups.get((e, n), []), e) for e, n in keys]
 
-    def get(self, name: str) -> ComposeProject | None:
-        members = [c for c in self.store.all() if c.labels.get(COMPOSE_PROJECT) == name]
-        if not members and name not in self._opened:
-            return None
-        return self._make(name, members)
+    def get(self, key: str) -> ComposeProject | None:
+        """A project by key ("engine|name"), or by bare name (the first engine's with that name)."""
+        return next((p for p in self.all() if key in (p.key, p.name)), None)
 
-    def _make(self, name: str, members: list[Container]) -> ComposeProject:
-        opened = self._opened.get(name)
+    def _make(self, name: str, members: list[Container], engine: str = "") -> ComposeProject:
+        opened = self._opened.get((engine, name))
         files: tuple[str, ...] = ()
         wd = None
         if opened is not None:
@@ -144,7 +165,7 @@ class ComposeProjects:
         declared: tuple[str, ...] = ()
         for f in files:
             declared += tuple(s for s in declared_services(f) if s not in declared)
-        return ComposeProject(name, files, wd, tuple(members), opened is not None, declared)
+        return ComposeProject(name, files, wd, tuple(members), opened is not None, declared, engine)
 
     def service_of(self, c: Container) -> str | None:
         return c.labels.get(COMPOSE_SERVICE)

@@ -81,6 +81,12 @@ class EngineRegistry:
             raise LookupError(f"no engine session for {c.engine_id}")
         return s.client
 
+    def client_for_key(self, key: str) -> EngineClient:
+        s = self.get(key)
+        if s is None:
+            raise LookupError(f"no engine named {key}")
+        return s.client
+
     def label_for(self, engine_id: str) -> str:
         s = self.by_engine_id(engine_id)
         return s.key if s else engine_id[:12]

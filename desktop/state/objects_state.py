@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from desktop.engine.client import EngineClient
+from desktop.engine.errors import EngineError
 from desktop.engine.objects import ObjectsClient
 from desktop.engine.records import EngineEvent
 from desktop.state.images import ImageStore
@@ -12,6 +14,8 @@ from desktop.state.networks import NetworkStore
 from desktop.state.sync import EngineSync
 from desktop.state.usage import UsageIndex
 from desktop.state.volumes import VolumeStore
+
+log = logging.getLogger(__name__)
 
 
 class ObjectsState:
@@ -46,7 +50,15 @@ class ObjectsState:
         self._wanted = True
         if self._stale:
             self._stale = False
-            self._task = asyncio.ensure_future(self.resync())
+            self._task = asyncio.ensure_future(self._resync_quietly())
+
+    async def _resync_quietly(self) -> None:
+        # Wanted while its engine is down (several engines): the reconnect's resync hook lists.
+        try:
+            await self.resync()
+        except EngineError as err:
+            self._stale = True
+            log.info("object list failed: %s", err)
 
     async def resync(self) -> None:
         await asyncio.gather(self.usage.load(), self.images.load(), self.volumes.load(), self.networks.load())
@@ -58,5 +70,12 @@ class ObjectsState:
         self.networks.on_event(ev)
 
     async def aclose(self) -> None:
+        task = getattr(self, "_task", None)
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
         for s in (self.images, self.volumes, self.networks, self.usage):
             await s.aclose()

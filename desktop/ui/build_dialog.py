@@ -11,6 +11,7 @@ from desktop.engine.image_transfer import build_job
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError, parse_image_ref, parse_key_value, parse_lines
 from desktop.engine.streams import StreamError
+from desktop.ui.engine_choice import chosen, engine_fields
 from desktop.ui.form_dialog import Field
 from desktop.ui.pull_dialog import TransferDialog
 
@@ -44,7 +45,7 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
         dlg.progress.bar.setStyleSheet("")
         dlg.progress.start(f"Building {path.name}…")
         try:
-            await build_job(client, path, dlg.progress.feed_build, tag=tag, dockerfile=values["dockerfile"].strip() or "Dockerfile",
+            await build_job(chosen(client, values), path, dlg.progress.feed_build, tag=tag, dockerfile=values["dockerfile"].strip() or "Dockerfile",
                             build_args=args, target=values["target"].strip(), no_cache=values["no_cache"]).run()
         except StreamError as err:
             b = dlg.progress.build
@@ -59,7 +60,7 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
             dlg.progress.stop()
         return tag or dlg.progress.build.image_id
 
-    dlg = TransferDialog(parent, "Build an image", [
+    dlg = TransferDialog(parent, "Build an image", [*engine_fields(client),
         Field("folder", "Folder", kind="folder", placeholder="The build context: a folder with a Dockerfile",
               default=folder),
         Field("dockerfile", "Dockerfile", default="Dockerfile"),

@@ -189,5 +189,5 @@ def compose_provider(projects, page, window) -> Provider:
         page.select_project(name)
         page.project_list.setFocus()
 
-    return lambda: [PaletteItem(f"Compose project {p.name}", "compose", lambda n=p.name: jump(n))
+    return lambda: [PaletteItem(f"Compose project {p.name}", "compose", lambda n=p.key: jump(n))
                     for p in projects.all()]

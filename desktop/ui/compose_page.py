@@ -37,10 +37,12 @@ class ComposePage(QWidget):
     container_activated = Signal(object)  # Container (Enter / double-click), like the Containers page
 
     def __init__(self, client: EngineClient, projects: ComposeProjects, parent=None,
-                 confirm_destructive=lambda: True) -> None:
+                 confirm_destructive=lambda: True, client_of=None) -> None:
         super().__init__(parent)
         self.setObjectName("composePage")
         self.client = client
+        self._client_of = client_of  # engine name → EngineClient: a project runs against its own engine
+        self._several = False
         self.projects = projects
         self.tasks = TaskSet()
         self.tool: compose.ComposeTool | None = None
@@ -208,12 +210,23 @@ class ComposePage(QWidget):
         self._refresh_if_stale()
 
     def select_project(self, name: str) -> bool:
+        """Select a project by key ("engine|name") or by name (the first with that name)."""
         self._refresh_if_stale()
         for i in range(self.project_list.count()):
-            if self.project_list.item(i).data(Qt.ItemDataRole.UserRole) == name:
+            it = self.project_list.item(i)
+            if name in (it.data(Qt.ItemDataRole.UserRole), it.data(Qt.ItemDataRole.UserRole + 1)):
                 self.project_list.setCurrentRow(i)
                 return True
         return False
+
+    def set_multi_engine(self, several: bool) -> None:
+        """Tag each project with its engine when more than one engine is followed."""
+        if several != self._several:
+            self._several = several
+            self._on_projects_changed()
+
+    def client_for(self, p: ComposeProject) -> EngineClient:
+        return self._client_of(p.engine) if self._client_of is not None and p.engine else self.client
 
     def _on_projects_changed(self) -> None:
         self._stale = False
@@ -223,8 +236,10 @@ class ComposePage(QWidget):
         self.project_list.blockSignals(True)
         self.project_list.clear()
         for p in items:
-            it = QListWidgetItem(icon("project"), f"{p.name}\n{p.summary}")
-            it.setData(Qt.ItemDataRole.UserRole, p.name)
+            tag = f"  ({p.engine})" if self._several and p.engine else ""
+            it = QListWidgetItem(icon("project"), f"{p.name}{tag}\n{p.summary}")
+            it.setData(Qt.ItemDataRole.UserRole, p.key)
+            it.setData(Qt.ItemDataRole.UserRole + 1, p.name)
             it.setToolTip("\n".join(p.config_files) or "compose file unknown")
             self.project_list.addItem(it)
         self.project_list.blockSignals(False)
@@ -290,7 +305,7 @@ class ComposePage(QWidget):
             self.message.show_error(str(exc))
             return None
         self._on_projects_changed()
-        self.select_project(p.name)
+        self.select_project(p.key)
         return p
 
     async def run_action(self, verb: str) -> int | None:
@@ -309,7 +324,10 @@ class ComposePage(QWidget):
         return await self._run(p, verb, compose.verb_args(verb, volumes=volumes))
 
     async def _run(self, p: ComposeProject, verb: str, sub: list[str]) -> int | None:
-        endpoint = self.client.endpoint
+        try:
+            endpoint = self.client_for(p).endpoint
+        except LookupError:
+            endpoint = None
         if endpoint is None:
             self.message.show_error("Not connected to an engine.")
             return None

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget, QAbstractItemView, QHeaderView)
@@ -75,6 +77,11 @@ class DashboardPage(QWidget):
 
         title = QLabel("Dashboard")
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        # Several engines: which engine the figures are of (see set_source).
+        self.source_label = QLabel()
+        self.source_label.setObjectName("dashboardSource")
+        self.source_label.setStyleSheet("color: palette(placeholder-text);")
+        self.source_label.hide()
 
         engine_card, el = _card("Engine")
         self.engine_label = QLabel()
@@ -132,6 +139,7 @@ class DashboardPage(QWidget):
         body = QWidget()
         bl = QVBoxLayout(body)
         bl.addWidget(title)
+        bl.addWidget(self.source_label)
         bl.addLayout(top_row)
         bl.addWidget(live_card)
         bl.addWidget(host_card)
@@ -144,9 +152,43 @@ class DashboardPage(QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(scroll)
 
-        overview.changed.connect(self._show_facts)
-        overview.totals_changed.connect(self._on_overview_totals_changed)
-        status.changed.connect(lambda s: self._show_facts())
+        self._connect_source()
+        self._show_facts()
+
+    # -- which engine -------------------------------------------------------------------------------
+    def _connect_source(self) -> None:
+        self.overview.changed.connect(self._show_facts)
+        self.overview.totals_changed.connect(self._on_overview_totals_changed)
+        self.status.changed.connect(self._on_status_changed)
+
+    def _on_status_changed(self, _state) -> None:
+        self._show_facts()
+
+    def set_source(self, overview: EngineOverview, status, caption: str = "") -> None:
+        """Show another engine's figures (the engine switcher); `caption` says which engine it is."""
+        self.source_label.setText(caption)
+        self.source_label.setVisible(bool(caption))
+        if overview is self.overview and status is self.status:
+            return
+        self.overview.changed.disconnect(self._show_facts)
+        self.overview.totals_changed.disconnect(self._on_overview_totals_changed)
+        self.status.changed.disconnect(self._on_status_changed)
+        watching = self.overview.watching
+        if watching:
+            self.overview.unwatch()
+        self.overview, self.status = overview, status
+        self._connect_source()
+        self.totals_label.setText("Waiting for the first figures…")
+        self.top_cpu.show_rows([])
+        self.top_mem.show_rows([])
+        if watching or self.isVisible():
+            overview.watch()
+        if len(overview.totals):
+            self._on_overview_totals_changed()
+        else:  # no figures of this engine yet: no curves of the previous one
+            empty = np.empty(0)
+            self.total_cpu.set_series(empty, {})
+            self.total_mem.set_series(empty, {})
         self._show_facts()
 
     # -- live only while shown ----------------------------------------------------------------------

@@ -3,7 +3,7 @@ prune first lists exactly what it would remove and the space it frees. Plugins l
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
 from desktop.engine.errors import EngineError
@@ -20,7 +20,8 @@ PREVIEW_MAX = 15
 
 
 class DiskUsagePage(QWidget):
-    """Sidebar page `disk`."""
+    """Sidebar page `disk`: one engine's usage at a time (disk space belongs to one machine). With
+    several engines an Engine list picks which; the window's engine switcher sets it too."""
 
     def __init__(self, objects: ObjectsClient, parent=None) -> None:
         super().__init__(parent)
@@ -37,6 +38,16 @@ class DiskUsagePage(QWidget):
         top = QHBoxLayout()
         top.addWidget(title)
         top.addStretch(1)
+        self._objects_of = None
+        self.engine_label = QLabel("Engine:")
+        self.engine_combo = QComboBox()
+        self.engine_combo.setObjectName("diskEngine")
+        self.engine_combo.setAccessibleName("Engine")
+        self.engine_combo.setMinimumContentsLength(12)
+        self.engine_combo.currentIndexChanged.connect(self._on_engine_combo_changed)
+        for w in (self.engine_label, self.engine_combo):
+            w.hide()
+            top.addWidget(w)
         top.addWidget(self.refresh_button)
         self.message = MessageBar(self)
         self.message.setObjectName("pageMessage")
@@ -77,6 +88,41 @@ class DiskUsagePage(QWidget):
         lay.addWidget(self.plugins)
         lay.addStretch(1)
 
+    def set_engines(self, keys: list[str], objects_of) -> None:
+        """The engines to choose from (the first is shown by default); `objects_of(key)`: its ObjectsClient."""
+        self._objects_of = objects_of
+        current = self.engine_combo.currentText()
+        self.engine_combo.blockSignals(True)
+        self.engine_combo.clear()
+        self.engine_combo.addItems(keys)
+        self.engine_combo.setCurrentIndex(max(0, self.engine_combo.findText(current)))
+        self.engine_combo.blockSignals(False)
+        for w in (self.engine_label, self.engine_combo):
+            w.setVisible(len(keys) > 1)
+        if keys and self.engine_combo.currentText() != current:
+            self._on_engine_combo_changed()
+
+    def show_engine(self, key: str) -> None:
+        """Show this engine's usage (the window's switcher selected it)."""
+        idx = self.engine_combo.findText(key)
+        if idx >= 0:
+            self.engine_combo.setCurrentIndex(idx)
+
+    @property
+    def engine(self) -> str:
+        return self.engine_combo.currentText()
+
+    def _on_engine_combo_changed(self, *_args) -> None:
+        if self._objects_of is None or not self.engine_combo.currentText():
+            return
+        self.objects = self._objects_of(self.engine_combo.currentText())
+        self.usage = None
+        for r in range(len(KINDS)):
+            for c in (1, 2, 3):
+                self.table.setItem(r, c, QTableWidgetItem(""))
+        if self._engine_available and self.isVisible():
+            self.refresh()
+
     def set_engine_available(self, available: bool) -> None:
         was, self._engine_available = self._engine_available, available
         self.refresh_button.setEnabled(available)
@@ -94,12 +140,17 @@ class DiskUsagePage(QWidget):
         return self.tasks.spawn(self._refresh())
 
     async def _refresh(self) -> None:
+        objects = self.objects
         try:
-            self.usage = await self.objects.disk_usage()
-            plugins = await self.objects.plugins()
+            usage = await objects.disk_usage()
+            plugins = await objects.plugins()
         except EngineError as err:
-            self.message.show_error(str(err))
+            if objects is self.objects:
+                self.message.show_error(str(err))
             return
+        if objects is not self.objects:
+            return  # another engine was chosen meanwhile: its own refresh fills the table
+        self.usage = usage
         for r, (kind, _, _) in enumerate(KINDS):
             rows = self.usage.of(kind)
             for c, text in ((1, str(len(rows))), (2, human_size(self.usage.total(kind))),
@@ -117,8 +168,9 @@ class DiskUsagePage(QWidget):
         return self.tasks.spawn(self._prune(kind))
 
     async def _prune(self, kind: str) -> None:
+        objects = self.objects
         await self._refresh()  # the preview must show what is true now
-        if self.usage is None:
+        if self.usage is None or objects is not self.objects:
             return
         rows: list[UsageRow] = [r for r in self.usage.of(kind) if r.reclaimable]
         label, what = next((lbl, w) for k, lbl, w in KINDS if k == kind)
@@ -132,9 +184,9 @@ class DiskUsagePage(QWidget):
         ok, _ = await confirm(self, f"Prune {label.lower()}",
                               f"Remove {len(rows)} {what}, reclaiming {human_size(size)}?", "Remove",
                               details=listing)
-        if not ok:
+        if not ok or objects is not self.objects:
             return
-        reclaimed, errors = await self.objects.remove_unused(rows)
+        reclaimed, errors = await objects.remove_unused(rows)
         await self._refresh()
         if errors:
             self.message.show_error(" ".join(errors))

@@ -26,7 +26,7 @@ ERROR_STYLE = "color: #b42318;"
 class Field:
     key: str
     label: str
-    kind: str = "line"  # line, text, check, combo, password, folder, open_file, save_file
+    kind: str = "line"  # line, text, check, combo, choice (a fixed list), password, folder, open_file, save_file
     placeholder: str = ""
     default: Any = ""
     choices: Sequence[str] = ()
@@ -113,9 +113,9 @@ class FormDialog(QDialog):
             w = QCheckBox(f.label)
             w.setChecked(bool(f.default))
             return w
-        if f.kind == "combo":
+        if f.kind in ("combo", "choice"):
             w = QComboBox()
-            w.setEditable(True)
+            w.setEditable(f.kind == "combo")
             w.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(20)

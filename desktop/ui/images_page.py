@@ -8,13 +8,13 @@ import time
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
 
-from desktop.engine.client import EngineClient
 from desktop.engine.object_records import Image
 from desktop.object_presentation import human_size, image_usage_state, used_by_text
 from desktop.presentation import age
-from desktop.state.objects_state import ObjectsState
+from desktop.state.engine_objects import EngineObjects, merged_key
 from desktop.ui.build_dialog import build_dialog
 from desktop.ui.dialogs import confirm
+from desktop.ui.engine_choice import chosen_engine, target
 from desktop.ui.object_forms import (commit_dialog, export_dialog, import_dialog, load_dialog, login_dialog,
                                      save_dialog, tag_dialog)
 from desktop.ui.object_model import Column, ObjectTableModel
@@ -22,34 +22,36 @@ from desktop.ui.object_page import ObjectPage
 from desktop.ui.pull_dialog import pull_dialog, push_dialog
 from desktop.ui.run_dialog import run_dialog
 
-COL_NAME, COL_ID, COL_SIZE, COL_CREATED, COL_USED = range(5)
+COL_NAME, COL_ID, COL_SIZE, COL_CREATED, COL_USED, COL_ENGINE = range(6)
 
 
 class ImagesPage(ObjectPage):
-    """Sidebar page `images`."""
+    """Sidebar page `images`: every followed engine's images (one engine's when one is selected)."""
 
     container_created = Signal(str)  # id of a container started from the Run form
     image_pulled = Signal(str)
 
-    def __init__(self, client: EngineClient, state: ObjectsState, parent=None) -> None:
-        self.client = client
+    def __init__(self, state: EngineObjects, parent=None) -> None:
         self.state = state
-        usage = state.usage
+
+        def users(i: Image) -> list[str]:
+            return state.state_for(i).usage.image_users(i.id)
+
         columns = [
             Column("Repository:Tag", lambda i: i.display_name + ("  (dangling)" if i.dangling else ""),
                    tooltip=lambda i: "\n".join(i.tags + i.digests) or "No tag: a dangling image"),
             Column("Image ID", lambda i: i.short_id),
             Column("Size", lambda i: human_size(i.size), sort=lambda i: i.size, align_right=True),
             Column("Created", lambda i: age(i.created), sort=lambda i: i.created),
-            Column("Used by", lambda i: used_by_text(usage.image_users(i.id)), usage=True,
-                   sort=lambda i: len(usage.image_users(i.id)),
-                   tooltip=lambda i: "\n".join(usage.image_users(i.id)) or "No container uses this image"),
+            Column("Used by", lambda i: used_by_text(users(i)), usage=True, sort=lambda i: len(users(i)),
+                   tooltip=lambda i: "\n".join(users(i)) or "No container uses this image"),
+            Column("Engine", lambda i: i.engine_id),
         ]
-        model = ObjectTableModel(state.images, columns, lambda i: i.id)
+        model = ObjectTableModel(state.images, columns, merged_key)
         super().__init__("Images", "imagesPage", model, "image", parent)
-        self.listen(usage.changed, self._on_usage_changed)
+        self.listen(state.usage_changed, self._on_usage_changed)
         header = self.view.horizontalHeader()
-        for c, w in ((COL_ID, 120), (COL_SIZE, 90), (COL_CREATED, 130), (COL_USED, 200)):
+        for c, w in ((COL_ID, 120), (COL_SIZE, 90), (COL_CREATED, 130), (COL_USED, 200), (COL_ENGINE, 100)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(c, w)
         self.view.sortByColumn(COL_CREATED, Qt.SortOrder.DescendingOrder)
@@ -85,8 +87,9 @@ class ImagesPage(ObjectPage):
         if len(shown) == 3:
             self.proxy.set_predicate(None)
         else:
-            usage = self.state.usage
-            self.proxy.set_predicate(lambda i: image_usage_state(usage.image_users(i.id), i.dangling) in shown)
+            state = self.state
+            self.proxy.set_predicate(
+                lambda i: image_usage_state(state.state_for(i).usage.image_users(i.id), i.dangling) in shown)
         self._update_count()
 
     def _on_usage_changed(self) -> None:
@@ -112,31 +115,42 @@ class ImagesPage(ObjectPage):
             self.message.show_info(what(result))
         return result
 
+    def _client(self, item):
+        return self.state.client(item.engine_id)
+
+    def _target(self):
+        """The selected engine's client, or (all engines shown) a choice the form asks for."""
+        return target(self.state.targets(), self.state.client)
+
     def pull(self, reference: str = ""):
-        dlg = pull_dialog(self, self.client, reference)
+        keys = self.state.targets()
+        dlg = pull_dialog(self, self._target(), reference)
         self.keep("pull_dialog_opened", dlg)
 
         async def go():
             ref = await self._report_done(dlg, lambda r: f"Pulled {r}.")
             if ref:
                 self.image_pulled.emit(ref)
-                await self.state.images.wait_idle()
-                im = self.state.images.by_reference(ref)
+                engine = chosen_engine(dlg, keys)
+                await self.state.state(engine).images.wait_idle()
+                im = self.state.images.by_reference(ref, engine)
                 if im:
-                    self.select_key(im.id)
+                    self.select_key(merged_key(im))
         return self.spawn(go())
 
     def build(self, folder: str = ""):
-        dlg = build_dialog(self, self.client, folder)
+        dlg = build_dialog(self, self._target(), folder)
         self.keep("build_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Built {r}."))
 
     def run_selected(self):
         im = self._one()
-        images = sorted(t for i in self.state.images.all() for t in i.tags)
+        # A selected image runs on its own engine; otherwise the selected engine, or the user picks.
+        engines = [im.engine_id] if im else self.state.targets()
+        images = sorted({t for i in self.state.images.all() if i.engine_id in engines for t in i.tags})
         default = (im.tags[0] if im.tags else im.id) if im else ""
-        nets = sorted(n.name for n in self.state.networks.all())
-        dlg = run_dialog(self, self.client, default, images, nets)
+        nets = sorted({n.name for n in self.state.networks.all() if n.engine_id in engines})
+        dlg = run_dialog(self, target(engines, self.state.client), default, images, nets)
         self.keep("run_dialog_opened", dlg)
 
         async def go():
@@ -150,7 +164,7 @@ class ImagesPage(ObjectPage):
         im = self._one()
         if im is None:
             return None
-        dlg = tag_dialog(self, self.state.objects, im.id)
+        dlg = tag_dialog(self, self.state.state_for(im).objects, im.id)
         self.keep("tag_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Tagged {im.short_id} as {r}."))
 
@@ -158,7 +172,7 @@ class ImagesPage(ObjectPage):
         im = self._one()
         if im is None:
             return None
-        dlg = push_dialog(self, self.client, list(im.tags))
+        dlg = push_dialog(self, self._client(im), list(im.tags))
         self.keep("push_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Pushed ({r})."))
 
@@ -169,9 +183,13 @@ class ImagesPage(ObjectPage):
         return self.spawn(self._remove(items))
 
     async def _remove(self, items: list[Image]) -> None:
-        usage = self.state.usage
+        def usage(im: Image) -> list[str]:
+            return self.state.state_for(im).usage.image_users(im.id)
+
         names = [i.display_name if not i.dangling else i.short_id for i in items]
-        users = sorted({u for i in items for u in usage.image_users(i.id)})
+        if self.state.several:
+            names = [f"{n} (on {i.engine_id})" for n, i in zip(names, items)]
+        users = sorted({u for i in items for u in usage(i)})
         details = "The images' layers are deleted unless another image shares them."
         if users:
             details = (f"In use by {', '.join(users)}: the engine refuses unless you force it, and a running "
@@ -182,7 +200,7 @@ class ImagesPage(ObjectPage):
             return
         errors = []
         for im in items:
-            in_use = usage.image_users(im.id)
+            in_use = usage(im)
             if in_use and not force:
                 # Refuse before untagging anything: a half-untagged image helps nobody.
                 errors.append(f"{im.display_name} is used by {', '.join(in_use)}: remove "
@@ -192,7 +210,7 @@ class ImagesPage(ObjectPage):
             try:
                 # Untag each tag (the last removal deletes the image); a dangling image by id.
                 for ref in (im.tags or (im.id,)):
-                    await self.state.objects.remove_image(ref, force=force, label=ref if im.tags else im.short_id)
+                    await self.state.state_for(im).objects.remove_image(ref, force=force, label=ref if im.tags else im.short_id)
             except Exception as err:  # noqa: BLE001 - reported per image, the rest continue
                 errors.append(str(err))
         if errors:
@@ -207,7 +225,7 @@ class ImagesPage(ObjectPage):
         return self.spawn(self._history(im))
 
     async def _history(self, im: Image) -> None:
-        layers = await self.state.objects.image_history(im.id)
+        layers = await self.state.state_for(im).objects.image_history(im.id)
         dlg = QDialog(self)
         dlg.setObjectName("historyDialog")
         dlg.setWindowTitle(f"Layers of {im.display_name}")
@@ -233,35 +251,38 @@ class ImagesPage(ObjectPage):
         items = self.selected()
         if not items:
             return None
+        if len({i.engine_id for i in items}) > 1:
+            self.message.show_error("These images are on different engines: save one engine's images at a time.")
+            return None
         refs = [i.tags[0] if i.tags else i.id for i in items]
-        dlg = save_dialog(self, self.client, refs, sum(i.size for i in items))
+        dlg = save_dialog(self, self._client(items[0]), refs, sum(i.size for i in items))
         self.keep("save_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda p: f"Saved {', '.join(refs)} to {p}."))
 
     def load(self):
-        dlg = load_dialog(self, self.client)
+        dlg = load_dialog(self, self._target())
         self.keep("load_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Loaded {r}."))
 
     def import_tar(self):
-        dlg = import_dialog(self, self.client)
+        dlg = import_dialog(self, self._target())
         self.keep("import_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Imported as image {r[7:19]}."))
 
     def login(self, registry: str = ""):
-        dlg = login_dialog(self, self.client, registry)
+        dlg = login_dialog(self, self._target(), registry)
         self.keep("login_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: r))
 
     # -- container → image (from the Containers page's context menu or the detail page) -------------
-    def commit_container(self, container_id: str, name: str):
-        """Open the Commit form for a container; the message says what was made."""
-        dlg = commit_dialog(self.window(), self.state.objects, container_id, name)
+    def commit_container(self, container_id: str, name: str, engine: str | None = None):
+        """Open the Commit form for a container (on `engine`, default the primary); the message says what was made."""
+        dlg = commit_dialog(self.window(), self.state.state(engine or self.state.primary).objects, container_id, name)
         self.keep("commit_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda image_id: f"Committed {name} as image {image_id[7:19]}."))
 
-    def export_container(self, container_id: str, name: str):
+    def export_container(self, container_id: str, name: str, engine: str | None = None):
         """Open the Export form: the container's filesystem to a tar file, with progress."""
-        dlg = export_dialog(self.window(), self.client, container_id, name)
+        dlg = export_dialog(self.window(), self.state.client(engine or self.state.primary), container_id, name)
         self.keep("export_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda path: f"Exported {name}'s filesystem to {path}."))

@@ -5,39 +5,43 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QHeaderView
 
-from desktop.engine.client import EngineClient
 from desktop.engine.object_records import Network
 from desktop.object_presentation import used_by_text
-from desktop.state.objects_state import ObjectsState
+from desktop.state.engine_objects import EngineObjects, merged_key
 from desktop.ui.dialogs import confirm
+from desktop.ui.engine_choice import chosen_engine, target
 from desktop.ui.object_forms import choose_dialog, network_create_dialog
 from desktop.ui.object_model import Column, ObjectTableModel
 from desktop.ui.object_page import ObjectPage
 
-COL_NAME, COL_DRIVER, COL_SCOPE, COL_SUBNET, COL_GATEWAY, COL_USED = range(6)
+COL_NAME, COL_DRIVER, COL_SCOPE, COL_SUBNET, COL_GATEWAY, COL_USED, COL_ENGINE = range(7)
 
 
 class NetworksPage(ObjectPage):
-    """Sidebar page `networks`."""
+    """Sidebar page `networks`: every followed engine's networks (one engine's when one is selected)."""
 
-    def __init__(self, client: EngineClient, state: ObjectsState, parent=None) -> None:
-        self.client = client
+    def __init__(self, state: EngineObjects, parent=None) -> None:
         self.state = state
-        usage = state.usage
+
+        def users(n: Network) -> list[str]:
+            return state.state_for(n).usage.network_users(n.name)
+
         columns = [
             Column("Name", lambda n: n.name),
             Column("Driver", lambda n: n.driver),
             Column("Scope", lambda n: n.scope),
             Column("Subnet", lambda n: ", ".join(n.subnets)),
             Column("Gateway", lambda n: ", ".join(n.gateways)),
-            Column("Containers", lambda n: used_by_text(usage.network_users(n.name)), usage=True,
-                   tooltip=lambda n: "\n".join(usage.network_users(n.name)) or "No container is attached"),
+            Column("Containers", lambda n: used_by_text(users(n)), usage=True,
+                   tooltip=lambda n: "\n".join(users(n)) or "No container is attached"),
+            Column("Engine", lambda n: n.engine_id),
         ]
-        model = ObjectTableModel(state.networks, columns, lambda n: n.id)
+        model = ObjectTableModel(state.networks, columns, merged_key)
         super().__init__("Networks", "networksPage", model, "network", parent)
-        self.listen(usage.changed, model.usage_changed)
+        self.listen(state.usage_changed, model.usage_changed)
         header = self.view.horizontalHeader()
-        for c, w in ((COL_DRIVER, 80), (COL_SCOPE, 70), (COL_SUBNET, 140), (COL_GATEWAY, 120), (COL_USED, 220)):
+        for c, w in ((COL_DRIVER, 80), (COL_SCOPE, 70), (COL_SUBNET, 140), (COL_GATEWAY, 120), (COL_USED, 220),
+                     (COL_ENGINE, 100)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
             header.resizeSection(c, w)
         self.add_button("create", "Create…", self.create, tip="Create a bridge network")
@@ -58,15 +62,17 @@ class NetworksPage(ObjectPage):
         return items[0] if items else None
 
     def create(self):
-        dlg = network_create_dialog(self, self.state.objects)
+        keys = self.state.targets()
+        dlg = network_create_dialog(self, target(keys, lambda k: self.state.state(k).objects))
         self.keep("create_dialog_opened", dlg)
 
         async def go():
             net_id = await dlg.ask()
             if net_id:
-                self.message.show_info("Created the network.")
-                await self.state.networks.wait_idle()
-                self.select_key(net_id)
+                engine = chosen_engine(dlg, keys)
+                self.message.show_info("Created the network" + (f" on {engine}." if self.state.several else "."))
+                await self.state.state(engine).networks.wait_idle()
+                self.select_key(f"{engine}|{net_id}")
         return self.spawn(go())
 
     def remove_selected(self):
@@ -79,22 +85,25 @@ class NetworksPage(ObjectPage):
             self.message.show_error(f"{', '.join(builtin)} {'is' if len(builtin) == 1 else 'are'} built into the "
                                     "engine and cannot be removed.")
             return
-        usage = self.state.usage
-        busy = [(n.name, usage.network_users(n.name)) for n in items if usage.network_users(n.name)]
+        def users(n: Network) -> list[str]:
+            return self.state.state_for(n).usage.network_users(n.name)
+
+        busy = [(n.name, users(n)) for n in items if users(n)]
         if busy:
             self.message.show_error(" ".join(f"Network {n} is used by {', '.join(u)}; disconnect "
                                              f"{'them' if len(u) > 1 else 'it'} first." for n, u in busy))
             return
-        names = ", ".join(n.name for n in items)
+        names = ", ".join(n.name + (f" (on {n.engine_id})" if self.state.several else "") for n in items)
         ok, _ = await confirm(self, "Remove networks", f"Remove {names}?", "Remove")
         if not ok:
             return
         for n in items:
-            await self.state.objects.remove_network(n.id, n.name)
+            await self.state.state_for(n).objects.remove_network(n.id, n.name)
         self.message.show_info(f"Removed {names}.")
 
     def _choose(self, net: Network, connect: bool):
-        usage = self.state.usage
+        st = self.state.state_for(net)  # the containers of the network's own engine
+        usage = st.usage
         attached = set(usage.network_users(net.name))
         names = [r.name for r in usage.containers() if (r.name in attached) != connect]
         if not names:
@@ -108,9 +117,9 @@ class NetworksPage(ObjectPage):
             if name not in by_name:
                 raise FormErrors({"choice": f"There is no container named {name}."})
             if connect:
-                await self.state.objects.connect(net.id, by_name[name])
+                await st.objects.connect(net.id, by_name[name])
             else:
-                await self.state.objects.disconnect(net.id, by_name[name])
+                await st.objects.disconnect(net.id, by_name[name])
             usage.refresh_container(by_name[name])
             return name
 

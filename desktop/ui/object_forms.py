@@ -11,6 +11,7 @@ from desktop.engine.image_transfer import export_job, import_image, load_job, lo
 from desktop.engine.objects import ObjectsClient
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError, parse_image_ref, parse_key_value, parse_lines, parse_name, parse_subnet
+from desktop.ui.engine_choice import chosen, engine_fields
 from desktop.ui.form_dialog import Field, FormDialog
 from desktop.ui.pull_dialog import TransferDialog
 
@@ -51,9 +52,9 @@ def volume_create_dialog(parent: QWidget, objects: ObjectsClient) -> FormDialog:
         if name:
             _field_error("name", parse_name, name, "volume")
         labels = dict(_field_error("labels", parse_lines, v["labels"], lambda s: parse_key_value(s, "label"), "Label"))
-        return await objects.create_volume(name, v["driver"].strip() or "local", labels)
+        return await chosen(objects, v).create_volume(name, v["driver"].strip() or "local", labels)
 
-    return FormDialog(parent, "Create a volume", [
+    return FormDialog(parent, "Create a volume", [*engine_fields(objects),
         Field("name", "Name", placeholder="optional: the engine picks one"),
         Field("driver", "Driver", default="local"),
         Field("labels", "Labels", kind="text", placeholder="key=value, one per line")],
@@ -82,9 +83,9 @@ def network_create_dialog(parent: QWidget, objects: ObjectsClient) -> FormDialog
                     errors["subnet"] = str(err)
         if errors:
             raise FormErrors(errors)
-        return await objects.create_network(v["name"], v["subnet"], v["gateway"], internal=v["internal"])
+        return await chosen(objects, v).create_network(v["name"], v["subnet"], v["gateway"], internal=v["internal"])
 
-    return FormDialog(parent, "Create a bridge network", [
+    return FormDialog(parent, "Create a bridge network", [*engine_fields(objects),
         Field("name", "Name"),
         Field("subnet", "Subnet", placeholder="optional, like 172.28.0.0/16"),
         Field("gateway", "Gateway", placeholder="optional, like 172.28.0.1"),
@@ -100,9 +101,9 @@ def choose_dialog(parent: QWidget, title: str, label: str, choices: list[str], o
 
 def login_dialog(parent: QWidget, client: EngineClient, registry: str = "") -> FormDialog:
     async def submit(v: dict) -> str:
-        return await login(client, v["registry"], v["username"], v["password"])
+        return await login(chosen(client, v), v["registry"], v["username"], v["password"])
 
-    return FormDialog(parent, "Log in to a registry", [
+    return FormDialog(parent, "Log in to a registry", [*engine_fields(client),
         Field("registry", "Registry", default=registry, placeholder="registry.example.com or localhost:5000"),
         Field("username", "User name"),
         Field("password", "Password or token", kind="password")], "Log in", submit,
@@ -153,12 +154,12 @@ def load_dialog(parent: QWidget, client: EngineClient) -> TransferDialog:
         import asyncio
         loop = asyncio.get_running_loop()
         try:
-            await load_job(client, path, lambda it: loop.call_soon_threadsafe(on_item, it)).run()
+            await load_job(chosen(client, v), path, lambda it: loop.call_soon_threadsafe(on_item, it)).run()
         finally:
             dlg.progress.stop()
         return ", ".join(loaded) or path.name
 
-    dlg = TransferDialog(parent, "Load images from a tar file", [Field("path", "File", kind="open_file")],
+    dlg = TransferDialog(parent, "Load images from a tar file", [*engine_fields(client), Field("path", "File", kind="open_file")],
                          "Load", submit, mode="bytes", object_name="loadDialog")
     return dlg
 
@@ -196,8 +197,8 @@ def import_dialog(parent: QWidget, client: EngineClient) -> FormDialog:
             errors["reference"] = str(err)
         if errors:
             raise FormErrors(errors)
-        return await import_image(client, path, ref.repository, ref.tag or "latest")
+        return await import_image(chosen(client, v), path, ref.repository, ref.tag or "latest")
 
-    return FormDialog(parent, "Import a filesystem tar as an image", [
+    return FormDialog(parent, "Import a filesystem tar as an image", [*engine_fields(client),
         Field("path", "File", kind="open_file"), Field("reference", "Image", placeholder="imported:latest")],
         "Import", submit, object_name="importDialog")

@@ -104,7 +104,12 @@ class ObjectTableModel(QAbstractTableModel):
         return self._store.get(self._keys[row]) if 0 <= row < len(self._keys) else None
 
     def row_of(self, key: str) -> int:
-        return self._row.get(key, -1)
+        """The row of a key; over a merged store a bare id finds the first engine's row."""
+        r = self._row.get(key)
+        if r is None and hasattr(self._store, "resolve"):
+            resolved = self._store.resolve(key)
+            r = self._row.get(resolved) if resolved else None
+        return -1 if r is None else r
 
     def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -168,6 +173,7 @@ class ObjectFilterProxy(QSortFilterProxyModel):
         super().__init__(parent)
         self._text = ""
         self._pred: Callable[[Any], bool] | None = None
+        self._engine: str | None = None
         self.setDynamicSortFilter(True)
 
     def sort(self, column: int, order=Qt.SortOrder.AscendingOrder) -> None:
@@ -182,6 +188,11 @@ class ObjectFilterProxy(QSortFilterProxyModel):
         self._pred = pred
         self.refilter()
 
+    def set_engine(self, engine: str | None) -> None:
+        """Only this engine's rows (None: every engine's)."""
+        self._engine = engine
+        self.refilter()
+
     def refilter(self) -> None:
         """Re-run the filter (Qt ≥ 6.10 wants begin/endFilterChange; older ones invalidateFilter)."""
         if hasattr(self, "beginFilterChange"):
@@ -194,6 +205,8 @@ class ObjectFilterProxy(QSortFilterProxyModel):
         model: ObjectTableModel = self.sourceModel()
         it = model.item(row)
         if it is None:
+            return False
+        if self._engine is not None and getattr(it, "engine_id", None) != self._engine:
             return False
         if self._pred is not None and not self._pred(it):
             return False

@@ -66,6 +66,15 @@ class ObjectPage(QWidget):
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._on_view_context_menu)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        # Several engines: an Engine column (the pages put it last) and a line naming unreachable engines.
+        self._engine_col = next((i for i, c in enumerate(model.columns) if c.title == "Engine"), None)
+        if self._engine_col is not None:
+            self.view.setColumnHidden(self._engine_col, True)
+        self.engine_notice = QLabel()
+        self.engine_notice.setObjectName(f"{object_name}EngineNotice")
+        self.engine_notice.setWordWrap(True)
+        self.engine_notice.setStyleSheet("color: #b54708;")
+        self.engine_notice.hide()
         self.count_label = QLabel()
         self.count_label.setObjectName(f"{object_name}Count")
         for sig in (model.rowsInserted, model.rowsRemoved, model.modelReset, self.proxy.layoutChanged):
@@ -75,6 +84,7 @@ class ObjectPage(QWidget):
         layout.addLayout(self.top)
         layout.addLayout(self.toolbar)
         layout.addWidget(self.message)
+        layout.addWidget(self.engine_notice)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count_label)
         self.buttons: dict[str, tuple[QPushButton, bool]] = {}
@@ -149,6 +159,25 @@ class ObjectPage(QWidget):
     def set_engine_available(self, available: bool) -> None:
         self._engine_available = available
         self._update_buttons()
+
+    def set_multi_engine(self, several: bool) -> None:
+        """Show the Engine column when more than one engine is followed."""
+        if self._engine_col is not None:
+            self.view.setColumnHidden(self._engine_col, not several)
+
+    def set_engine(self, engine: str | None) -> None:
+        """Show one engine's rows (None: all engines')."""
+        self.proxy.set_engine(engine)
+        self._update_count()
+
+    def show_unreachable(self, engines: list[str]) -> None:
+        """Say which engines' rows are missing because they are not answering."""
+        if engines:
+            names = ", ".join(engines)
+            self.engine_notice.setText(f"Engine {names} {'is' if len(engines) == 1 else 'are'} unreachable: "
+                                       f"{'its' if len(engines) == 1 else 'their'} {self._noun}s are not shown "
+                                       f"until {'it answers' if len(engines) == 1 else 'they answer'} again.")
+        self.engine_notice.setVisible(bool(engines))
 
     # -- slots ----------------------------------------------------------------------------------
     def _on_search_text_changed(self, text: str) -> None:

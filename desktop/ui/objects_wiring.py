@@ -6,7 +6,7 @@ Kept out of app.py so the composition root only calls `install_objects(app)` and
 
 from __future__ import annotations
 
-from desktop.state.objects_state import ObjectsState
+from desktop.state.engine_objects import EngineObjects
 from desktop.ui.disk_usage_page import DiskUsagePage
 from desktop.ui.images_page import ImagesPage
 from desktop.ui.networks_page import NetworksPage
@@ -16,28 +16,52 @@ PAGES = (("images", "Images"), ("volumes", "Volumes"), ("networks", "Networks"),
 
 
 def install_objects(app) -> None:
-    """Stores on the primary engine's sync, four sidebar pages, Run → container, container menu entries.
+    """Stores on every engine's sync, four sidebar pages, Run → container, container menu entries.
 
-    Sets on `app`: objects (ObjectsState), images_page, volumes_page, networks_page, disk_page, and
-    aclose_objects() for the app's shutdown.
+    Sets on `app`: objects (EngineObjects: each engine's stores, merged), images_page, volumes_page,
+    networks_page, disk_page, and aclose_objects() for the app's shutdown. `select_engine(app, key)`
+    follows the window's engine switcher.
     """
     app.aclose_objects = lambda: aclose_objects(app)
-    app.objects = ObjectsState(app.client)
-    app.objects.attach(app.sync, lazy=True)
-    app.images_page = ImagesPage(app.client, app.objects)
-    app.volumes_page = VolumesPage(app.client, app.objects)
-    app.networks_page = NetworksPage(app.client, app.objects)
-    app.disk_page = DiskUsagePage(app.objects.objects)
+    app.objects = EngineObjects(app.engines, app.primary.key)
+    app.images_page = ImagesPage(app.objects)
+    app.volumes_page = VolumesPage(app.objects)
+    app.networks_page = NetworksPage(app.objects)
+    app.disk_page = DiskUsagePage(app.objects.state(app.primary.key).objects)
     pages = (app.images_page, app.volumes_page, app.networks_page, app.disk_page)
     for (key, title), page in zip(PAGES, pages):
         app.window.add_page(key, title, key, page)
-        page.set_engine_available(app.status.is_connected)
+        page.set_engine_available(app.window.status.is_connected)
+    app.objects.reachability_changed.connect(lambda: follow_engines(app))
+    follow_engines(app)
     # The object stores list when one of their pages is first shown (or Run/commit needs them).
     app.window.pages.currentChanged.connect(
         lambda i: app.window.pages.widget(i) in pages and app.objects.want())
     app.images_page.container_created.connect(lambda cid: show_new_container(app, cid))
     app.containers_page.context_menu_extenders.append(
         lambda menu, containers: extend_container_menu(app, menu, containers))
+
+
+def follow_engines(app) -> None:
+    """Engine column and unreachable-engine notice of the object pages, Disk usage's engine list."""
+    hub = app.objects
+    selected = hub.selected
+    missing = [k for k in hub.unreachable() if selected in (None, k)]
+    for page in (app.images_page, app.volumes_page, app.networks_page):
+        page.set_multi_engine(hub.several and selected is None)
+        page.show_unreachable(missing if hub.several else [])
+    keys = sorted((s.key for s in app.engines.sessions), key=lambda k: k != hub.primary)
+    app.disk_page.set_engines(keys, lambda k: hub.state(k).objects)
+
+
+def select_engine(app, key: "str | None") -> None:
+    """The window's switcher: the object pages show one engine (or all); Disk usage shows it."""
+    app.objects.selected = key
+    for page in (app.images_page, app.volumes_page, app.networks_page):
+        page.set_engine(key)
+    if key is not None:
+        app.disk_page.show_engine(key)
+    follow_engines(app)
 
 
 async def aclose_objects(app) -> None:
@@ -52,8 +76,11 @@ def extend_container_menu(app, menu, containers) -> None:
         return
     c = containers[0]
     menu.addSeparator()
-    menu.addAction("Commit to image…").triggered.connect(lambda: app.images_page.commit_container(c.id, c.name))
-    menu.addAction("Export filesystem…").triggered.connect(lambda: app.images_page.export_container(c.id, c.name))
+    engine = c.engine_id or None  # the container's own engine
+    menu.addAction("Commit to image…").triggered.connect(
+        lambda: app.images_page.commit_container(c.id, c.name, engine))
+    menu.addAction("Export filesystem…").triggered.connect(
+        lambda: app.images_page.export_container(c.id, c.name, engine))
 
 
 def show_new_container(app, cid: str) -> None:
@@ -68,7 +95,7 @@ def show_new_container(app, cid: str) -> None:
         app.containers_page.view.setCurrentIndex(idx)
         app.containers_page.view.scrollTo(idx)
         details = getattr(app, "details", None)
-        c = app.containers.get(cid)
+        c = app.all_containers.get(cid)
         if details is not None and c is not None:
             details.open_container(c)
         return True
@@ -77,6 +104,6 @@ def show_new_container(app, cid: str) -> None:
         # The store learns of the container from its event a moment later.
         def on_upserted(items) -> None:
             if any(c.id == cid for c in items) and select():
-                app.containers.upserted.disconnect(on_upserted)
+                app.all_containers.upserted.disconnect(on_upserted)
 
-        app.containers.upserted.connect(on_upserted)
+        app.all_containers.upserted.connect(on_upserted)

@@ -9,6 +9,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.image_transfer import pull_job, push_job
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError, parse_image_ref
+from desktop.ui.engine_choice import chosen, engine_fields
 from desktop.ui.form_dialog import Field, FormDialog
 from desktop.ui.progress_panel import ProgressPanel
 
@@ -30,18 +31,19 @@ def _ref(values: dict, key: str = "reference"):
 
 
 def pull_dialog(parent: QWidget, client: EngineClient, reference: str = "") -> TransferDialog:
+    """`client` may be an EngineChoice: the form then asks which engine pulls."""
     dlg: TransferDialog
 
     async def submit(values: dict) -> str:
         ref = _ref(values)  # nothing is sent when the reference is malformed
         dlg.progress.start(f"Pulling {ref}…")
         try:
-            await pull_job(client, ref, dlg.progress.feed_layers).run()
+            await pull_job(chosen(client, values), ref, dlg.progress.feed_layers).run()
         finally:
             dlg.progress.stop()
         return str(ref)
 
-    dlg = TransferDialog(parent, "Pull an image", [
+    dlg = TransferDialog(parent, "Pull an image", [*engine_fields(client),
         Field("reference", "Image", placeholder="busybox:latest or registry:5000/team/app:1.0", default=reference)],
         "Pull", submit, object_name="pullDialog")
     dlg.live_check("reference", parse_image_ref)

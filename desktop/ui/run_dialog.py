@@ -8,6 +8,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.run_request import FormErrors, parse_run_form, run_container
 from desktop.engine.specs import (parse_command, parse_image_ref, parse_key_value, parse_lines, parse_mount,
                                   parse_name, parse_port, parse_restart)
+from desktop.ui.engine_choice import chosen, engine_fields
 from desktop.ui.form_dialog import Field, FormDialog
 
 
@@ -19,9 +20,9 @@ def run_dialog(parent: QWidget, client: EngineClient, image: str = "", images: l
     async def submit(values: dict) -> str:
         req = parse_run_form(values)  # FormErrors for every bad field; nothing is sent
         dlg.set_busy(True, f"Starting a container from {req.image}…")
-        return await run_container(client, req)
+        return await run_container(chosen(client, values), req)
 
-    dlg = FormDialog(parent, "Run a container", [
+    dlg = FormDialog(parent, "Run a container", [*engine_fields(client),
         Field("image", "Image", kind="combo", choices=list(images), default=image),
         Field("name", "Name", placeholder="optional: the engine picks one"),
         Field("ports", "Published ports", kind="text", placeholder="8080:80   127.0.0.1::53/udp   (one per line)"),

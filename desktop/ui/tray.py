@@ -1,4 +1,8 @@
-"""The system tray icon: engine state, the VM, running containers with stop/restart, open, quit."""
+"""The system tray icon: engine state, the VM, running containers with stop/restart, open, quit.
+
+Given the engine registry, it lists the running containers of every connected engine (each tagged
+with its engine when there are several) and sends stop/restart to the container's own engine.
+"""
 
 from __future__ import annotations
 
@@ -35,9 +39,10 @@ class Tray(QObject):
     container_action_done = Signal(str, str)  # action, container name
 
     def __init__(self, client: EngineClient, store: ContainerStore, status: ConnectionStatus,
-                 vm: VMControl | None = None, parent=None, notify_enabled=lambda: True) -> None:
+                 vm: VMControl | None = None, parent=None, notify_enabled=lambda: True, engines=None) -> None:
         super().__init__(parent)
         self.client, self.store, self.status, self.vm = client, store, status, vm
+        self.engines = engines  # an EngineRegistry: `store` and `status` then cover every engine
         self.notify_enabled = notify_enabled
         self.shown = False  # the icon is in the desktop's tray (closing the window may keep us there)
         self.tasks = TaskSet()
@@ -68,9 +73,23 @@ class Tray(QObject):
         if self.shown and self.notify_enabled():
             self.icon.showMessage("Pilothouse", text, QSystemTrayIcon.MessageIcon.Warning)
 
+    @property
+    def several(self) -> bool:
+        return self.engines is not None and len(self.engines.sessions) > 1
+
+    def _reachable(self, c) -> bool:
+        """Is the container's engine connected (a lost engine's containers cannot be stopped)?"""
+        if self.engines is None:
+            return self.status.current.state == CONNECTED
+        session = self.engines.by_engine_id(c.engine_id)
+        return session is not None and session.status.current.state == CONNECTED
+
+    def _client_of(self, c) -> EngineClient:
+        return self.engines.client_for(c) if self.engines is not None else self.client
+
     def _update_tooltip(self) -> None:
         s = self.status.current
-        running = sum(1 for c in self.store.all() if c.state == "running")
+        running = sum(1 for c in self.store.all() if c.state == "running" and self._reachable(c))
         state = f"engine {s.state}" + (f", {running} running" if s.state == CONNECTED else "")
         self.icon.setToolTip(f"Pilothouse: {state}")
 
@@ -82,9 +101,15 @@ class Tray(QObject):
         m = self.menu
         m.clear()
         s = self.status.current
-        head = m.addAction(f"Engine: {s.state}" + (f" ({s.info.name} {s.info.version})" if s.info else ""))
-        head.setObjectName("trayEngineState")
-        head.setEnabled(False)
+        if self.several:
+            for session in self.engines.sessions:
+                line = m.addAction(f"Engine {session.key}: {session.status.current.state}")
+                line.setObjectName(f"trayEngineState_{session.key}")
+                line.setEnabled(False)
+        else:
+            head = m.addAction(f"Engine: {s.state}" + (f" ({s.info.name} {s.info.version})" if s.info else ""))
+            head.setObjectName("trayEngineState")
+            head.setEnabled(False)
         if self.vm is not None:
             vm_state = str(self.vm.status())
             v = m.addAction(f"VM: {vm_state}")
@@ -94,16 +119,16 @@ class Tray(QObject):
             stop = m.addAction(icon("stop"), "Stop the VM", lambda: self.tasks.spawn(self._vm("stop")))
             stop.setObjectName("trayVmStop")
         m.addSeparator()
-        running = sorted((c for c in self.store.all() if c.state in ("running", "restarting", "paused")),
-                         key=lambda c: c.name)
-        if s.state != CONNECTED:
-            running = []
+        running = sorted((c for c in self.store.all()
+                          if c.state in ("running", "restarting", "paused") and self._reachable(c)),
+                         key=lambda c: (c.name, c.engine_id))
         if not running:
             none = m.addAction("No running containers")
             none.setEnabled(False)
         for c in running[:MAX_CONTAINERS]:
-            sub = m.addMenu(icon("containers"), c.name)
-            sub.setObjectName(f"trayContainer_{c.name}")
+            title = self.title_of(c)
+            sub = m.addMenu(icon("containers"), title)
+            sub.setObjectName(f"trayContainer_{title}")
             a = sub.addAction(icon("stop"), "Stop", lambda c=c: self.tasks.spawn(self._container("stop", c)))
             a.setObjectName("trayStop")
             r = sub.addAction(icon("restart"), "Restart", lambda c=c: self.tasks.spawn(self._container("restart", c)))
@@ -116,6 +141,10 @@ class Tray(QObject):
         m.addAction("Quit", self.quit_requested.emit).setObjectName("trayQuit")
         self._update_tooltip()
 
+    def title_of(self, c) -> str:
+        """A container's entry: its name, tagged with its engine when there are several."""
+        return f"{c.name} ({self.engines.label_for(c.engine_id)})" if self.several else c.name
+
     def container_menu(self, name: str) -> QMenu | None:
         return self.menu.findChild(QMenu, f"trayContainer_{name}")
 
@@ -127,7 +156,7 @@ class Tray(QObject):
 
     async def _container(self, action: str, c) -> None:
         try:
-            await getattr(self.client, action)(c.id, c.name)
+            await getattr(self._client_of(c), action)(c.id, c.name)
         except EngineError as err:
             self.action_failed.emit(str(err))
             self.notify(str(err))

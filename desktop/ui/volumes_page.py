@@ -7,48 +7,50 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QHeaderView
 
-from desktop.engine.client import EngineClient
 from desktop.engine.object_records import Volume
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError, parse_name
 from desktop.engine.volume_files import VolumeFiles
 from desktop.object_presentation import human_size, used_by_text
-from desktop.state.objects_state import ObjectsState
+from desktop.state.engine_objects import EngineObjects, merged_key
 from desktop.ui.dialogs import confirm
+from desktop.ui.engine_choice import chosen_engine, target
 from desktop.ui.form_dialog import Field, FormDialog
 from desktop.ui.object_forms import volume_create_dialog
 from desktop.ui.object_model import Column, ObjectTableModel
 from desktop.ui.object_page import ObjectPage
 from desktop.ui.volume_browser import VolumeBrowser
 
-COL_NAME, COL_DRIVER, COL_MOUNT, COL_SIZE, COL_USED = range(5)
+COL_NAME, COL_DRIVER, COL_MOUNT, COL_SIZE, COL_USED, COL_ENGINE = range(6)
 
 
 class VolumesPage(ObjectPage):
-    """Sidebar page `volumes`."""
+    """Sidebar page `volumes`: every followed engine's volumes (one engine's when one is selected)."""
 
-    def __init__(self, client: EngineClient, state: ObjectsState, parent=None) -> None:
-        self.client = client
+    def __init__(self, state: EngineObjects, parent=None) -> None:
         self.state = state
-        self.files = VolumeFiles(client)
         self._sizes_measured = False
-        usage = state.usage
+
+        def users(v: Volume) -> list[str]:
+            return state.state_for(v).usage.volume_users(v.name)
+
         columns = [
             Column("Name", lambda v: v.name),
             Column("Driver", lambda v: v.driver),
             Column("Mountpoint", lambda v: v.mountpoint),
             Column("Size", lambda v: human_size(v.size) if v.size is not None else "", sort=lambda v: v.size or -1,
                    align_right=True, tooltip=lambda v: "" if v.size is not None else "Press Measure sizes"),
-            Column("Used by", lambda v: used_by_text(usage.volume_users(v.name)), usage=True,
-                   tooltip=lambda v: "\n".join(usage.volume_users(v.name)) or "No container uses this volume"),
+            Column("Used by", lambda v: used_by_text(users(v)), usage=True,
+                   tooltip=lambda v: "\n".join(users(v)) or "No container uses this volume"),
+            Column("Engine", lambda v: v.engine_id),
         ]
-        model = ObjectTableModel(state.volumes, columns, lambda v: v.name)
+        model = ObjectTableModel(state.volumes, columns, merged_key)
         super().__init__("Volumes", "volumesPage", model, "volume", parent)
-        self.listen(usage.changed, model.usage_changed)
+        self.listen(state.usage_changed, model.usage_changed)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_MOUNT, QHeaderView.ResizeMode.Stretch)
-        for c, w in ((COL_NAME, 240), (COL_DRIVER, 80), (COL_SIZE, 90), (COL_USED, 180)):
+        for c, w in ((COL_NAME, 240), (COL_DRIVER, 80), (COL_SIZE, 90), (COL_USED, 180), (COL_ENGINE, 100)):
             header.resizeSection(c, w)
         self.add_button("create", "Create…", self.create)
         self.add_button("browse", "Browse files", self.browse_selected, needs_selection=True)
@@ -79,16 +81,23 @@ class VolumesPage(ObjectPage):
         items = self.selected()
         return items[0] if items else None
 
+    def files(self, v: Volume) -> VolumeFiles:
+        """File access to a volume, through the engine it is on."""
+        return VolumeFiles(self.state.client(v.engine_id))
+
     def create(self):
-        dlg = volume_create_dialog(self, self.state.objects)
+        keys = self.state.targets()
+        dlg = volume_create_dialog(self, target(keys, lambda k: self.state.state(k).objects))
         self.keep("create_dialog_opened", dlg)
 
         async def go():
             v = await dlg.ask()
             if v:
-                self.message.show_info(f"Created volume {v.name}.")
-                await self.state.volumes.wait_idle()
-                self.select_key(v.name)
+                engine = chosen_engine(dlg, keys)
+                where = f" on {engine}" if self.state.several else ""
+                self.message.show_info(f"Created volume {v.name}{where}.")
+                await self.state.state(engine).volumes.wait_idle()
+                self.select_key(f"{engine}|{v.name}")
         return self.spawn(go())
 
     def remove_selected(self):
@@ -96,14 +105,16 @@ class VolumesPage(ObjectPage):
         return self.spawn(self._remove(items)) if items else None
 
     async def _remove(self, items: list[Volume]) -> None:
-        usage = self.state.usage
-        busy = [(v.name, usage.volume_users(v.name)) for v in items if usage.volume_users(v.name)]
+        def users(v: Volume) -> list[str]:
+            return self.state.state_for(v).usage.volume_users(v.name)
+
+        busy = [(v.name, users(v)) for v in items if users(v)]
         if busy:
             self.message.show_error(" ".join(f"Volume {n} is in use by {', '.join(u)}; remove "
                                              f"{'those containers' if len(u) > 1 else 'that container'} first."
                                              for n, u in busy))
             return
-        names = ", ".join(v.name for v in items)
+        names = ", ".join(v.name + (f" (on {v.engine_id})" if self.state.several else "") for v in items)
         ok, _ = await confirm(self, "Remove volumes", f"Remove {names}?", "Remove",
                               details="Every file in the volume is deleted. This cannot be undone.")
         if not ok:
@@ -111,7 +122,7 @@ class VolumesPage(ObjectPage):
         errors = []
         for v in items:
             try:
-                await self.state.objects.remove_volume(v.name)
+                await self.state.state_for(v).objects.remove_volume(v.name)
             except Exception as err:  # noqa: BLE001 - the engine's own in-use check, a race with a new user
                 errors.append(str(err))
         if errors:
@@ -123,7 +134,7 @@ class VolumesPage(ObjectPage):
         v = self._one()
         if v is None:
             return None
-        dlg = VolumeBrowser(self, self.files, v.name)
+        dlg = VolumeBrowser(self, self.files(v), v.name)
         self.keep("browser_opened", dlg)
         dlg.open()
         return self.spawn(dlg.load("/"))
@@ -139,7 +150,7 @@ class VolumesPage(ObjectPage):
 
         async def go():
             self.message.show_info(f"Exporting {v.name}…")
-            n = await self.files.export(v.name, path)
+            n = await self.files(v).export(v.name, path)
             self.message.show_info(f"Exported {v.name} to {path} ({human_size(n)}).")
         return self.spawn(go())
 
@@ -156,7 +167,7 @@ class VolumesPage(ObjectPage):
             ok, _ = await confirm(self, "Import into volume", f"Unpack {Path(path).name} into {v.name}?", "Import",
                                   details="Files with the same names in the volume are replaced.")
             if ok:
-                await self.files.import_tar(v.name, path)
+                await self.files(v).import_tar(v.name, path)
                 self.message.show_info(f"Imported {Path(path).name} into {v.name}.")
         return self.spawn(go())
 
@@ -170,9 +181,9 @@ class VolumesPage(ObjectPage):
                 name = parse_name(values["name"], "volume")
             except SpecError as err:
                 raise FormErrors({"name": str(err)}) from None
-            if name in self.state.volumes:
+            if name in self.state.state_for(v).volumes:
                 raise FormErrors({"name": f"A volume named {name} already exists."})
-            await self.files.clone(v.name, name)
+            await self.files(v).clone(v.name, name)
             return name
 
         dlg = FormDialog(self, f"Clone {v.name}", [Field("name", "New volume", default=f"{v.name}-copy")], "Clone",
@@ -187,5 +198,6 @@ class VolumesPage(ObjectPage):
 
     def measure_sizes(self):
         async def go():
-            await self.state.volumes.load_sizes()
+            for engine in self.state.connected():
+                await self.state.state(engine).volumes.load_sizes()
         return self.spawn(go())

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 
+import docker
 import pytest
 import qasync
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from desktop.state.connection import CONNECTED
 from tests.harness.private_engine import PrivateEngine, ensure_test_image
 
 
@@ -83,3 +85,23 @@ def second_engine(await_):
     await_(asyncio.to_thread(eng.destroy), timeout=60)
 
 
+@pytest.fixture
+def two(engine_host, second_engine, test_image, qtbot, aloop, await_):
+    """The app following the test engine ("host", the primary) and a second engine ("second")."""
+    ph = Pilothouse([Endpoint(engine_host, "--host")], [("second", [Endpoint(second_engine.host, "--host")])])
+    ph.window.resize(1200, 700)
+    ph.window.show()
+    ph.start()
+    await_(ph.first_load(timeout=30))
+    qtbot.waitUntil(lambda: all(s.status.current.state == CONNECTED for s in ph.engines.sessions), timeout=20000)
+    yield ph
+    await_(ph.aclose())
+    ph.window.close()
+    ph.window.deleteLater()
+
+
+@pytest.fixture
+def api_b(second_engine):
+    api = docker.APIClient(base_url=second_engine.host, version="auto")
+    yield api
+    api.close()
