@@ -56,7 +56,7 @@ class Pilothouse:
 
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
-                 defer_secondary: bool = False) -> None:
+                 defer_secondary: bool = False, vm_factory=None) -> None:
         from desktop.ui.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
         self.engines = EngineRegistry()
@@ -88,7 +88,10 @@ class Pilothouse:
             session.status.changed.connect(lambda _st: self._refresh_engines())
         self._refresh_engines()
         self._started = False
-        self._secondary_args = (settings, vm)
+        self._sessions_started = False
+        # `vm_factory`: make the VM manager with the other pages (its module imports the SDK and
+        # cryptography, ~170 ms that must not come before the first table paint).
+        self._secondary_args = (settings, vm, vm_factory)
         self.secondary_installed = False
         if not defer_secondary:
             self.install_secondary()
@@ -101,7 +104,9 @@ class Pilothouse:
         self.secondary_installed = True
         from desktop.ui.objects_wiring import install_objects
 
-        settings, vm = self._secondary_args
+        settings, vm, vm_factory = self._secondary_args
+        if vm is None and vm_factory is not None:
+            vm = vm_factory()
         # -- container details (issue 3): double-click/Enter opens a container's (or a project's) page
         from desktop.ui.container_detail.host import ContainerDetailHost
 
@@ -132,7 +137,7 @@ class Pilothouse:
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
         self._refresh_engines()
-        if self._started:
+        if self._sessions_started:
             session.start()
 
     def _on_window_engine_selected(self, key: "str | None") -> None:
@@ -192,28 +197,44 @@ class Pilothouse:
         for s in self.engines.sessions:
             s.sync.retry_now()
 
-    def start(self, prefetch: "Prefetch | None" = None) -> None:
+    def start(self, prefetch: "Prefetch | None" = None, sessions_after_paint: bool = False) -> None:
+        """Follow the engines. With a prefetch and `sessions_after_paint`, the engine sessions
+        (and the docker SDK they import, ~60 ms) start when the caller has painted the
+        prefetched table (`start_sessions()`), or at once if the prefetch has nothing to show."""
         self._started = True
+        if prefetch is not None:
+            self._prefetch_task = asyncio.ensure_future(self._apply_prefetch(prefetch, sessions_after_paint))
+        if prefetch is None or not sessions_after_paint:
+            self.start_sessions()
+
+    def start_sessions(self) -> None:
+        if self._sessions_started:
+            return
+        self._sessions_started = True
         for session in self.engines.sessions:
             session.start()
-        if prefetch is not None:
-            self._prefetch_task = asyncio.ensure_future(self._apply_prefetch(prefetch))
 
-    async def _apply_prefetch(self, prefetch: "Prefetch") -> None:
+    async def _apply_prefetch(self, prefetch: "Prefetch", sessions_after_paint: bool = False) -> None:
         """Show the prefetched list at once; the sync's own resync follows and corrects it."""
-        if not prefetch.done() and not await self.client.run(prefetch.wait, 10):
-            return
-        if prefetch.result is None:
-            return
-        engine, rows = prefetch.result
-        if self.client.engine_tag:
-            rows = [dataclasses.replace(r, engine_id=self.client.engine_tag) for r in rows]
-        if self.status.is_connected or self.containers.all():
-            # the real connection won the race; its list is fresher
-            return
-        self.containers.replace_all(rows)
-        self.status.connected(engine)
-        self.status.loaded()
+        shown = False
+        try:
+            if not prefetch.done() and not await self.client.run(prefetch.wait, 10):
+                return
+            if prefetch.result is None:
+                return
+            engine, rows = prefetch.result
+            if self.client.engine_tag:
+                rows = [dataclasses.replace(r, engine_id=self.client.engine_tag) for r in rows]
+            if self.status.is_connected or self.containers.all():
+                # the real connection won the race; its list is fresher
+                return
+            self.containers.replace_all(rows)
+            self.status.connected(engine)
+            self.status.loaded()
+            shown = True
+        finally:
+            if not shown:
+                self.start_sessions()  # nothing to paint first: connect now
 
     async def first_load(self, timeout: float | None = None) -> ConnectionState:
         """Wait until the first full list is on screen, or the first 'no engine' verdict."""
@@ -508,12 +529,12 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm=_vm_manager(), defer_secondary=True)
+                    vm_factory=_vm_manager, defer_secondary=True)
     result = 0
 
     async def main() -> None:
         nonlocal result
-        ph.start(prefetch)
+        ph.start(prefetch, sessions_after_paint=True)
         minimised = not (screenshot or on_loaded is not None) and settings.current.start_minimised
         if not minimised:
             ph.window.show()
@@ -525,6 +546,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
                 on_loaded(ph)
                 return
+        ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         ph.install_secondary()
         # desk: tray and start-minimised (a screenshot always shows the window)
         tray_shown = ph.tray.show()

@@ -8,10 +8,10 @@ import os
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import docker
-import docker.tls
+if TYPE_CHECKING:
+    import docker
 
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
@@ -27,7 +27,14 @@ CALL_TIMEOUT = 60.0
 
 
 def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: str = "auto") -> docker.APIClient:
-    """A low-level SDK client for one endpoint (blocking: call it off the UI thread)."""
+    """A low-level SDK client for one endpoint (blocking: call it off the UI thread).
+
+    The SDK is imported here, at the first connection, not with this module: the start-up path
+    paints the prefetched table before anything needs it.
+    """
+    import docker
+    import docker.tls
+
     tls: "docker.tls.TLSConfig | bool" = False
     if endpoint.tls is not None:
         t = endpoint.tls
@@ -36,20 +43,26 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     host = endpoint.host
     if host.startswith("tcp://") and tls:
         host = "https://" + host[len("tcp://"):]
-    cls = _EnvFreeAPIClient if tls else docker.APIClient
+    cls = _env_free_api_client() if tls else docker.APIClient
     api = cls(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
     if tls:
         api.trust_env = False
     return api
 
 
-class _EnvFreeAPIClient(docker.APIClient):
-    """For TLS engines: requests lets REQUESTS_CA_BUNDLE override the session's CA (and proxy
-    variables reroute the connection); the engine's own CA must be the one that is trusted."""
+@functools.cache
+def _env_free_api_client() -> type:
+    import docker
 
-    def _retrieve_server_version(self):
-        self.trust_env = False
-        return super()._retrieve_server_version()
+    class _EnvFreeAPIClient(docker.APIClient):
+        """For TLS engines: requests lets REQUESTS_CA_BUNDLE override the session's CA (and proxy
+        variables reroute the connection); the engine's own CA must be the one that is trusted."""
+
+        def _retrieve_server_version(self):
+            self.trust_env = False
+            return super()._retrieve_server_version()
+
+    return _EnvFreeAPIClient
 
 
 class EngineClient:

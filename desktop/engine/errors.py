@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-import docker.errors
-import requests
+# docker and requests are imported where an exception is translated, not here: this module is
+# on the start-up path, and the SDK's import (~60 ms) must come after the first table is painted.
 
 
 class EngineError(Exception):
@@ -54,6 +54,8 @@ _PORT_RE = re.compile(r"(?:Bind for [^\s]*:(\d+) failed|listen tcp[46]? [^\s]*:(
 
 
 def _engine_words(exc: Exception) -> str:
+    import docker.errors
+
     if isinstance(exc, docker.errors.APIError):
         expl = exc.explanation
         if isinstance(expl, bytes):
@@ -71,6 +73,9 @@ def translate(exc: Exception, action: str = "", target: str = "") -> EngineError
     """
     if isinstance(exc, EngineError):
         return exc
+    import docker.errors
+    import requests
+
     words = _engine_words(exc)
     low = words.lower()
     what = target or "the object"
