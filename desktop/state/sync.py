@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from desktop.engine.client import EngineClient
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 _QUIET_ACTIONS = ("exec_", "attach", "resize", "top", "export", "commit", "archive-path",
                   "extract-to-dir", "copy")
 _BATCH = 100  # ids per filtered list call (keeps the URL short)
+# The state an event itself announces. The row shows it at once; the filtered list that
+# follows brings the rest (status text, exit code, ports). In a burst of 200 changes the
+# lists queue behind each other on the engine, and the rows waited for them (p95 ~140 ms).
+_EVENT_STATE = {"pause": "paused", "unpause": "running", "start": "running", "die": "exited"}
 
 
 class EngineSync:
@@ -89,6 +94,11 @@ class EngineSync:
             return
         if ev.action.startswith(_QUIET_ACTIONS):
             return
+        state = _EVENT_STATE.get(ev.action)
+        if state is not None:
+            c = self.containers.get(ev.id)
+            if c is not None and c.state != state:
+                self.containers.upsert([dataclasses.replace(c, state=state)])
         self._dirty.add(ev.id)
         if self._flush_task is None or self._flush_task.done():
             self._flush_task = asyncio.get_running_loop().create_task(self._flush())
