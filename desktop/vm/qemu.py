@@ -16,7 +16,7 @@ from desktop.vm.paths import host_arch
 
 PROBE_MARK = b"PILOTHOUSE-PROBE-OK"
 PROBE_TIMEOUT = 8.0
-TCG_TB_SIZE_MIB = 128  # caps TCG's translated-code cache (default up to 1 GiB, all of it resident)
+TCG_TB_SIZE_MIB = 256  # caps TCG's translated-code cache (default up to 1 GiB, all of it resident)
 GUEST_DOCKER_PORT = 2376
 
 
