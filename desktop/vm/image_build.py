@@ -305,7 +305,8 @@ def _cpio(root: Path, out: Path, epoch: int) -> None:
 
 def _recipe_hash() -> str:
     h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(INIT_SCRIPT.read_bytes())
+    for script in (INIT_SCRIPT, INIT_SCRIPT.with_name("shutdown"), INIT_SCRIPT.with_name("crun-tcg")):
+        h.update(script.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -363,6 +364,8 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
         os.chmod(root / "init", 0o755)
         shutil.copy2(INIT_SCRIPT.with_name("shutdown"), root / "etc/pilothouse-shutdown")
         os.chmod(root / "etc/pilothouse-shutdown", 0o755)
+        shutil.copy2(INIT_SCRIPT.with_name("crun-tcg"), root / "usr/bin/crun-tcg")
+        os.chmod(root / "usr/bin/crun-tcg", 0o755)
         # busybox acpid runs /etc/acpi/<ACTION>/<PARAM> for an event: the power button.
         (root / "etc/acpi/PWRF").mkdir(parents=True)
         (root / "etc/acpi/PWRF/00000080").symlink_to("/etc/pilothouse-shutdown")

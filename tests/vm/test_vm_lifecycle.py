@@ -150,9 +150,17 @@ def _run_output(api: docker.APIClient, command: list[str], **host_config) -> str
 def test_crun_is_the_runtime_runc_stays_available_and_containers_keep_aslr(vm: VMManager, vm_api: docker.APIClient):
     assert vm_api.info()["DefaultRuntime"] == "crun"
     assert _run_output(vm_api, ["echo", "via-runc"], runtime="runc") == "via-runc"
-    # Containers keep address-space randomisation (personality 0); under TCG only dockerd runs
-    # without it (ADDR_NO_RANDOMIZE = 0x0040000), to keep QEMU's translated code reusable.
+    # Containers keep address-space randomisation (personality 0), for their first process and
+    # for `docker exec`; under TCG dockerd and crun run without it (ADDR_NO_RANDOMIZE =
+    # 0x0040000), to keep QEMU's translated code reusable.
     assert int(_run_output(vm_api, ["cat", "/proc/self/personality"]), 16) == 0
+    c = vm_api.create_container(TEST_IMAGE, ["sleep", "60"])
+    try:
+        vm_api.start(c)
+        ex = vm_api.exec_create(c, ["cat", "/proc/self/personality"])
+        assert int(vm_api.exec_start(ex).decode().strip(), 16) == 0
+    finally:
+        vm_api.remove_container(c, force=True)
     dockerd = int(_run_output(vm_api, ["sh", "-c", "cat /proc/$(pidof dockerd)/personality"], pid_mode="host",
                               cap_add=["SYS_PTRACE"]), 16)
     assert bool(dockerd & 0x0040000) == (vm.status().accelerator == "tcg")
