@@ -39,16 +39,25 @@ def figure(name: str, value: float, baseline: float | None, op: str, target: flo
           flush=True)
 
 
-def run_rm(api: docker.APIClient, n: int = 3) -> float:
-    """Median seconds for the equivalent of `docker run --rm IMAGE true`."""
-    times = []
+def run_rm(api: docker.APIClient, label: str, n: int = 5) -> float:
+    """Median seconds for the equivalent of `docker run --rm IMAGE true`; prints the median of
+    each step (create, start = runtime + network setup, wait = exit + cleanup, remove)."""
+    times, steps = [], {"create": [], "start": [], "wait": [], "remove": []}
     for _ in range(n):
-        t = time.perf_counter()
+        t0 = time.perf_counter()
         c = api.create_container(TEST_IMAGE, ["true"])
+        t1 = time.perf_counter()
         api.start(c)
+        t2 = time.perf_counter()
         api.wait(c, timeout=120)
+        t3 = time.perf_counter()
         api.remove_container(c)
-        times.append(time.perf_counter() - t)
+        t4 = time.perf_counter()
+        times.append(t4 - t0)
+        for name, d in zip(steps, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            steps[name].append(d)
+    print(f"# docker run --rm on the {label}: median of {n} runs "
+          + " ".join(f"{name}={statistics.median(v):.3f}s" for name, v in steps.items()), flush=True)
     return statistics.median(times)
 
 
@@ -105,8 +114,8 @@ def main() -> int:
             figure("vm_phase_dockerd_s", ph.get("dockerd", 0) - ph.get("containerd", 0), 17.0, "<=", 10.0)
         vm_api = vm.api_client(timeout=300)
         vm_api.load_image(b"".join(host_api.get_image(TEST_IMAGE)))
-        vm_run = run_rm(vm_api)
-        host_run = run_rm(host_api)
+        vm_run = run_rm(vm_api, "VM")
+        host_run = run_rm(host_api, "host engine")
         figure("vm_docker_run_rm_s", vm_run, host_run, "<=", 1.0 if hw else 3.3)
         qemu_proc = psutil.Process(vm.status().pid)
         dockerd_proc = psutil.Process(engine._proc.pid)

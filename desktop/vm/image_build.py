@@ -26,7 +26,7 @@ from typing import Callable
 
 from desktop.vm.paths import default_image_dir, host_arch
 
-RECIPE_VERSION = 3
+RECIPE_VERSION = 4
 INIT_SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "vm" / "init"
 
 
@@ -45,11 +45,11 @@ ARCHES = {
 # Userland, as Debian package names. Libraries are those the binaries below link (checked
 # with readelf after assembly, so a missing one fails the build instead of the boot).
 PACKAGES = [
-    "busybox-static", "docker.io", "containerd", "runc", "tini", "iptables", "e2fsprogs",
+    "busybox-static", "docker.io", "containerd", "runc", "crun", "tini", "iptables", "e2fsprogs", "util-linux",
     "libc6", "libseccomp2", "libsystemd0", "libdevmapper1.02.1", "libcap2", "libgcrypt20",
     "liblzma5", "libzstd1", "liblz4-1", "libselinux1", "libudev1", "libgpg-error0",
     "libpcre2-8-0", "libxtables12", "libip4tc2", "libip6tc2", "libext2fs2", "libcom-err2",
-    "libblkid1", "libuuid1",
+    "libblkid1", "libuuid1", "libyajl2",
 ]
 
 # (path inside the package, path inside the image); no docker CLI, no unused daemons.
@@ -60,6 +60,9 @@ BINARIES = [
     ("usr/bin/containerd", "usr/bin/containerd"),
     ("usr/bin/containerd-shim-runc-v2", "usr/bin/containerd-shim-runc-v2"),
     ("usr/sbin/runc", "usr/bin/runc"),
+    # crun is dockerd's default runtime here (see packaging/vm/init for why).
+    ("usr/bin/crun", "usr/bin/crun"),
+    ("usr/bin/setarch", "usr/bin/setarch"),
     ("usr/bin/tini-static", "usr/bin/docker-init"),
     ("usr/sbin/xtables-legacy-multi", "usr/sbin/xtables-legacy-multi"),
     ("sbin/mke2fs", "usr/sbin/mke2fs"),
@@ -302,7 +305,8 @@ def _cpio(root: Path, out: Path, epoch: int) -> None:
 
 def _recipe_hash() -> str:
     h = hashlib.sha256(Path(__file__).read_bytes())
-    h.update(INIT_SCRIPT.read_bytes())
+    for script in (INIT_SCRIPT, INIT_SCRIPT.with_name("shutdown"), INIT_SCRIPT.with_name("crun-tcg")):
+        h.update(script.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -360,6 +364,8 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
         os.chmod(root / "init", 0o755)
         shutil.copy2(INIT_SCRIPT.with_name("shutdown"), root / "etc/pilothouse-shutdown")
         os.chmod(root / "etc/pilothouse-shutdown", 0o755)
+        shutil.copy2(INIT_SCRIPT.with_name("crun-tcg"), root / "usr/bin/crun-tcg")
+        os.chmod(root / "usr/bin/crun-tcg", 0o755)
         # busybox acpid runs /etc/acpi/<ACTION>/<PARAM> for an event: the power button.
         (root / "etc/acpi/PWRF").mkdir(parents=True)
         (root / "etc/acpi/PWRF/00000080").symlink_to("/etc/pilothouse-shutdown")

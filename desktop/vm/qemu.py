@@ -16,7 +16,7 @@ from desktop.vm.paths import host_arch
 
 PROBE_MARK = b"PILOTHOUSE-PROBE-OK"
 PROBE_TIMEOUT = 8.0
-TCG_TB_SIZE_MIB = 128  # caps TCG's translated-code cache (default up to 1 GiB, all of it resident)
+TCG_TB_SIZE_MIB = 256  # caps TCG's translated-code cache (default up to 1 GiB, all of it resident)
 GUEST_DOCKER_PORT = 2376
 
 
@@ -107,10 +107,12 @@ def console_device(arch: str) -> str:
     return "ttyS0" if arch == "x86_64" else "ttyAMA0"
 
 
-def kernel_cmdline(arch: str) -> str:
+def kernel_cmdline(arch: str, accel: str = "tcg") -> str:
     # apparmor=0: the image has no profiles; panic=-1 + -no-reboot turns a guest panic into a
-    # QEMU exit that we report as a crash.
-    return f"console={console_device(arch)} apparmor=0 panic=-1 quiet loglevel=3"
+    # QEMU exit that we report as a crash. pilothouse.tcg=1 tells the guest's init that code
+    # is translated, so it starts dockerd without ASLR (see packaging/vm/init for why).
+    tcg = " pilothouse.tcg=1" if accel == "tcg" else ""
+    return f"console={console_device(arch)} apparmor=0 panic=-1 quiet loglevel=3{tcg}"
 
 
 def _probe_blocking(argv: list[str], timeout: float) -> tuple[bool, str]:
@@ -213,7 +215,7 @@ def build_argv(s: LaunchSpec) -> list[str]:
     argv = [str(s.qemu), "-name", "pilothouse", "-nodefaults", "-no-user-config", "-display", "none",
             "-no-reboot", *machine_args(s.arch, s.accel, s.cpus, s.memory_mib),
             "-kernel", str(s.image_dir / "vmlinuz"), "-initrd", str(s.image_dir / "initramfs.img"),
-            "-append", kernel_cmdline(s.arch),
+            "-append", kernel_cmdline(s.arch, s.accel),
             "-chardev", f"file,id=console,path={_esc(s.console_log)}", "-serial", "chardev:console",
             "-netdev", f"user,id=net0,ipv6=off,hostfwd=tcp:127.0.0.1:{s.docker_port}-:{GUEST_DOCKER_PORT}",
             "-device", "virtio-net-pci,netdev=net0",

@@ -11,9 +11,11 @@ run_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
 # The tests run a private dockerd (docker.io), build their base image from busybox-static,
 # serve a real registry (docker-registry), boot the VM with QEMU (its image build needs kmod's
 # depmod and binutils' readelf), grab screens with Xvfb, reach an engine over SSH (openssh-server
-# on 127.0.0.1) and drive Compose projects (Debian's docker-compose; the plugin is not in Debian).
+# on 127.0.0.1), drive Compose projects (Debian's docker-compose; the plugin is not in Debian) and
+# check that `pipx install .` gives a working command (pipx). qemu-system-arm provides
+# qemu-system-aarch64 for the arm64 VM image's boot test (~1 min, +~2 min to build that image).
 test_pkgs=("${run_pkgs[@]}" docker.io busybox-static docker-registry iproute2 xvfb openssh-server openssh-client
-           qemu-system-x86 qemu-utils cpio xz-utils zstd kmod binutils docker-compose)
+           qemu-system-x86 qemu-system-arm qemu-utils cpio xz-utils zstd kmod binutils docker-compose pipx)
 
 case "$what" in
   run) pkgs=("${run_pkgs[@]}") ;;

@@ -39,6 +39,16 @@ def test_argv_binds_engine_port_to_loopback_and_caps_tcg(tmp_path: Path):
     assert not any("ca-key" in a or "key.pem" in a and "server" not in a for a in argv), "only server TLS files go to the guest"
 
 
+def test_only_a_tcg_guest_is_told_to_start_dockerd_without_aslr(tmp_path: Path):
+    def cmdline(accel: str) -> list[str]:
+        argv = qemu.build_argv(_spec(tmp_path, accel=accel))
+        return argv[argv.index("-append") + 1].split()
+
+    assert "pilothouse.tcg=1" in cmdline("tcg")
+    assert "pilothouse.tcg=1" not in cmdline("kvm")
+    assert "norandmaps" not in cmdline("tcg"), "containers keep ASLR: only dockerd runs without it"
+
+
 def test_argv_shares_folders_with_virtfs(tmp_path: Path):
     argv = qemu.build_argv(_spec(tmp_path, shares=("/home/me", "/tmp/x y")))
     virtfs = [argv[i + 1] for i, a in enumerate(argv) if a == "-virtfs"]

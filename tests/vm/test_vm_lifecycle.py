@@ -136,6 +136,37 @@ def test_bind_mount_of_host_folder(vm_api: docker.APIClient, shared_dir: Path):
     assert (shared_dir / "from-vm.txt").read_text().strip() == "back"
 
 
+def _run_output(api: docker.APIClient, command: list[str], **host_config) -> str:
+    runtime = host_config.pop("runtime", None)
+    c = api.create_container(TEST_IMAGE, command, host_config=api.create_host_config(runtime=runtime, **host_config))
+    try:
+        api.start(c)
+        assert api.wait(c, timeout=60)["StatusCode"] == 0, api.logs(c).decode()
+        return api.logs(c).decode().strip()
+    finally:
+        api.remove_container(c, force=True)
+
+
+def test_crun_is_the_runtime_runc_stays_available_and_containers_keep_aslr(vm: VMManager, vm_api: docker.APIClient):
+    assert vm_api.info()["DefaultRuntime"] == "crun"
+    assert _run_output(vm_api, ["echo", "via-runc"], runtime="runc") == "via-runc"
+    # Containers keep address-space randomisation (personality 0), for their first process and
+    # for `docker exec`; under TCG dockerd and crun run without it (ADDR_NO_RANDOMIZE =
+    # 0x0040000), to keep QEMU's translated code reusable.
+    assert int(_run_output(vm_api, ["cat", "/proc/self/personality"]), 16) == 0
+    c = vm_api.create_container(TEST_IMAGE, ["sleep", "60"])
+    try:
+        vm_api.start(c)
+        ex = vm_api.exec_create(c, ["cat", "/proc/self/personality"])
+        assert int(vm_api.exec_start(ex).decode().strip(), 16) == 0
+    finally:
+        vm_api.remove_container(c, force=True)
+    dockerd = int(_run_output(vm_api, ["sh", "-c", "cat /proc/$(pidof dockerd)/personality"], pid_mode="host",
+                              cap_add=["SYS_PTRACE"]), 16)
+    assert bool(dockerd & 0x0040000) == (vm.status().accelerator == "tcg")
+    assert int(_run_output(vm_api, ["cat", "/proc/sys/kernel/randomize_va_space"]), 10) == 2
+
+
 def test_second_vm_on_same_data_disk_is_refused(vm: VMManager):
     other = VMManager(vm.config, vm.paths)
     with pytest.raises(VMAlreadyRunning):
