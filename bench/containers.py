@@ -174,6 +174,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
 
         # A burst of 200 state changes (pause/unpause of 50 containers, twice) from the CLI.
         row_latency.clear()
+        raw_latency.clear()
         probe.start()
         for verb in ("pause", "unpause", "pause", "unpause"):
             proc = await asyncio.create_subprocess_exec(cli, "--host", host, verb, *running,
@@ -184,8 +185,10 @@ def in_process_figures(host: str, running: list[str]) -> None:
         p99, mx = LagProbe.summary(burst)
         figure("containers.burst200_stall_p99", p99, idle_p99, "<=16ms", "ms")
         figure("containers.burst200_stall_max", mx, idle_max, "<=50ms", "ms")
+        # Baseline: the same burst's events as a raw subscriber thread receives them (the engine
+        # itself delivers late under a burst; the gap between the two is Pilothouse's share).
         figure("containers.burst200_change_to_row_p95", percentile(row_latency, 95),
-               percentile(raw_single, 95), "<=100ms", "ms")
+               percentile(list(raw_latency), 95), "<=100ms", "ms")
         stream.close()
         raw_api.close()
         await ph.aclose()
