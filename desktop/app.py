@@ -295,6 +295,13 @@ class Pilothouse:
             lambda settings, names: "notifications" in names and self.notifier.set_enabled(settings.notifications))
         self.tray.container_action_requested.connect(
             lambda action, c: action in ("stop", "kill", "restart") and self.crash_watch.expect_exit(c.id))
+        self.compose_page.run_started.connect(self._on_compose_run_started)
+
+    def _on_compose_run_started(self, project, verb: str) -> None:
+        # down and restart stop the project's containers; an up may recreate (stop) them
+        if verb in ("up", "down", "restart"):
+            for c in project.containers:
+                self.crash_watch.expect_exit(c.id)
 
     def _follow_engines_in_monitoring(self, session, key: "str | None") -> None:
         """The footer describes the engine the dashboard shows (`session`: the selected one, the

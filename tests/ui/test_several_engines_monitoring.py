@@ -4,6 +4,12 @@ stop stays quiet."""
 
 from __future__ import annotations
 
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+
 from desktop.ui.activity_page import COL_ENGINE
 from desktop.ui.container_model import COL_CPU, COL_MEM
 from desktop.ui.container_stats_view import ContainerStatsView
@@ -138,3 +144,52 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert [a for a in ph.notifier.shown if a.container_id == cid] == [alert]
     finally:
         api_b.remove_container(cid, force=True)
+
+
+COMPOSE_FILE = f"""services:
+  solo:
+    image: {TEST_IMAGE}
+    command: ["sleep", "3600"]
+    stop_signal: SIGKILL
+"""
+
+
+@pytest.mark.skipif(shutil.which("docker-compose") is None and shutil.which("docker") is None,
+                    reason="no Compose installed")
+def test_compose_down_on_the_second_engine_is_not_a_crash(two, qtbot, api_b, run_id, tmp_path):
+    ph = two
+    page = ph.compose_page
+    name = f"phmon{run_id}"
+    d = tmp_path / name
+    d.mkdir()
+    (d / "compose.yaml").write_text(COMPOSE_FILE)
+    label = {"label": f"com.docker.compose.project={name}"}
+    try:
+        ph.window.show_page("compose")
+        qtbot.waitUntil(lambda: page.tool_known, timeout=30000)
+        assert page.tool is not None
+        ph.window.select_engine("second")
+        page.open_project_file(str(d / "compose.yaml"))
+        with qtbot.waitSignal(page.run_finished, timeout=120000) as fin:
+            qtbot.mouseClick(page.buttons["up"], Qt.MouseButton.LeftButton)
+        assert fin.args[2] == 0, page.output.toPlainText()[-2000:]
+        (cid,) = [c["Id"] for c in api_b.containers(filters=label)]
+        qtbot.waitUntil(lambda: any(c.id == cid for c in page.selected_project().containers), timeout=10000)
+
+        died = []
+        ph.engines.get("second").sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
+        qtbot.mouseClick(page.buttons["down"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=5000)
+        box = page.findChild(QMessageBox, "confirmDialog")
+        with qtbot.waitSignal(page.run_finished, timeout=120000) as fin:
+            box.findChild(type(box.defaultButton()), "confirmButton").click()
+        assert fin.args[2] == 0, page.output.toPlainText()[-2000:]
+        qtbot.waitUntil(lambda: bool(died), timeout=15000)
+        assert died[0].attributes.get("exitCode") == "137"  # SIGKILL: would be a crash if unasked
+        qtbot.wait(300)  # let any (wrong) alert arrive: the die event was delivered above
+        assert [a for a in ph.notifier.shown if a.container_id == cid] == []
+    finally:
+        for c in api_b.containers(all=True, filters=label):
+            api_b.remove_container(c["Id"], force=True)
+        for n in api_b.networks(filters=label):
+            api_b.remove_network(n["Id"])
