@@ -99,6 +99,7 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
             ph.notifier._on_tray_message_clicked()
         assert opened.args[0].id == cid and opened.args[0].engine_id == "second"
+        assert ph.details.page.client is ph.engines.get("second").client  # its logs come from B
         ph.details.close()
 
         # Activity: the rows say engine "second"; the Engine column shows with two engines.
