@@ -152,7 +152,8 @@ class Pilothouse:
     def _init_engine_following(self) -> None:
         from desktop.metrics.engine_overviews import EngineOverviews
 
-        self.overviews = EngineOverviews(self.engines, self.primary.key, self.overview)
+        self.overviews = EngineOverviews(self.engines, self.primary.key, self.overview,
+                                         hubs=self.stats_hubs)  # issue 5: one hub per engine, shared
         self._follow_engine_count()
         self._follow_selected_engine(self._selected_engine)
 
@@ -176,6 +177,7 @@ class Pilothouse:
             caption = f"Engine {session.key}" + ("" if key else
                                                  " (the primary engine: choose another in the engine switcher)")
         self.dashboard_page.set_source(self.overviews.get(session.key) or self.overview, session.status, caption)
+        self._follow_engines_in_monitoring(session, key)  # issue 5: footer and Activity follow too
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
@@ -253,18 +255,22 @@ class Pilothouse:
         finally:
             status.changed.disconnect(check)
 
-    # -- live stats, dashboard, notifications, activity (issue 5) --------------------------------
+    # -- live stats, dashboard, notifications, activity (issue 5; every engine: issues 5 and 7) ------
     def _init_monitoring(self) -> None:
         from desktop.metrics.engine_overview import EngineOverview
         from desktop.metrics.host import HostMonitor
         from desktop.metrics.stats_hub import StatsHub
+        from desktop.metrics.stats_hubs import StatsHubs
         from desktop.ui.container_stats_columns import VisibleStatsFeeder
         from desktop.ui.dashboard_page import DashboardPage
         from desktop.ui.engine_footer import EngineFooter
 
+        # One hub per engine (the others' made when first looked at); the table's CPU/Memory
+        # columns and the Stats tabs reach a container's own engine through the router.
         self.stats_hub = StatsHub(self.client, self.containers)
+        self.stats_hubs = StatsHubs(self.engines, self.all_containers.owner, self.primary.key, self.stats_hub)
         self.stats_columns = VisibleStatsFeeder(self.containers_page.view, self.containers_page.model,
-                                                self.stats_hub)
+                                                self.stats_hubs)
         self.host_monitor = HostMonitor()
         self.overview = EngineOverview(self.client, self.stats_hub, self.sync.events)
         self.sync.add_resync_hook(self.overview.on_resync)
@@ -275,16 +281,21 @@ class Pilothouse:
 
         from desktop.state.activity import ActivityLog
         from desktop.state.crash_watch import CrashWatch
+        from desktop.state.engines import CombinedEvents
         from desktop.ui.activity_page import ActivityPage
         from desktop.ui.tray_notifier import TrayNotifier
 
-        async def oom_killed(cid: str) -> bool:
-            return (await self.client.inspect_container(cid)).oom_killed
+        async def oom_killed(cid: str, engine_id: str) -> bool:
+            # Ask the engine that sent the exit (events carry their session's key as engine tag).
+            session = self.engines.by_engine_id(engine_id) or self.engines.get(self.all_containers.owner(cid) or "")
+            client = session.client if session is not None else self.client
+            return (await client.inspect_container(cid)).oom_killed
 
         self.crash_watch = CrashWatch(oom_check=oom_killed)
         self.activity = ActivityLog()
-        self.sync.events.connect(self.crash_watch.on_event)
-        self.sync.events.connect(self.activity.on_event)
+        self.all_events = CombinedEvents(self.engines)  # every engine's events, tagged
+        self.all_events.connect(self.crash_watch.on_event)
+        self.all_events.connect(self.activity.on_event)
         self.notifier = TrayNotifier(self.crash_watch)
         self.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
         self.activity_page = ActivityPage(self.activity, self.notifier)
@@ -292,21 +303,42 @@ class Pilothouse:
         self._note_user_exits(self.containers_page.actions)
 
     def _connect_monitoring_to_details_and_settings(self) -> None:
-        """A Stats tab on container pages (the primary engine's, whose stats the hub streams), and
-        crash notifications that follow the Settings switch."""
+        """A Stats tab on every container's page (streamed from its own engine), crash notifications
+        that follow the Settings switch, and exits asked for from the tray noted as intended."""
         from desktop.ui.container_stats_view import ContainerStatsView
 
         def stats_tab(page, c) -> None:
-            if self.all_containers.owner(c.id) == self.primary.key:
-                page.add_tab("Stats", ContainerStatsView(self.stats_hub, c.id))
+            page.add_tab("Stats", ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id))
 
         self.details.tab_providers.append(stats_tab)
         self.notifier.set_enabled(self.settings.current.notifications)
         self.settings.changed.connect(
             lambda settings, names: "notifications" in names and self.notifier.set_enabled(settings.notifications))
+        self.tray.container_action_requested.connect(
+            lambda action, c: action in ("stop", "kill", "restart") and self.crash_watch.expect_exit(c.id))
+        self.compose_page.run_started.connect(self._on_compose_run_started)
+
+    def _on_compose_run_started(self, project, verb: str) -> None:
+        # down and restart stop the project's containers; an up may recreate (stop) them
+        if verb in ("up", "down", "restart"):
+            for c in project.containers:
+                self.crash_watch.expect_exit(c.id)
+
+    def _follow_engines_in_monitoring(self, session, key: "str | None") -> None:
+        """The footer describes the engine the dashboard shows (`session`: the selected one, the
+        primary under "All engines"); Activity shows the selected engine's events, or all, with an
+        Engine column and engine-named notifications when there are several engines."""
+        several = len(self.engines.sessions) > 1
+        overview = self.overviews.get(session.key) or self.overview
+        self.engine_footer.set_source(session.status, overview, session.key if several else "",
+                                      lambda: [(s.key, s.status.current.state) for s in self.engines.sessions])
+        self.activity_page.set_multi_engine(several)
+        self.activity_page.set_engine(key if key and self.engines.get(key) else None)
+        self.crash_watch.name_engines = several
 
     def _note_user_exits(self, actions) -> None:
-        """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first."""
+        """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first (container
+        ids are unique across engines, so one watch serves every engine's rows)."""
         from desktop.ui.container_actions import resolve
 
         run = actions.run
@@ -321,22 +353,26 @@ class Pilothouse:
         actions.run = run_noting_intent
 
     def _on_notifier_open_logs_requested(self, cid: str) -> None:
-        # The container's page (with its logs) opens from the Containers page's activation.
+        # The container's page (with its logs) opens from the Containers page's activation; its
+        # engine's client comes with the row (the merged store holds every engine's containers).
         self.window.show_page("containers")
         self.window.showNormal()
         self.window.activateWindow()
-        c = self.containers.get(cid)
+        c = self.all_containers.get(cid)
         if c is not None:
             self.containers_page.container_activated.emit(c)
 
     async def _aclose_monitoring(self) -> None:
         self.overviews.close()  # issue 7: other engines' dashboards
         self.notifier.close()
+        self.all_events.close()
         self.activity_page.model.detach()
         self.stats_columns.close()
+        self.stats_hubs.close()  # other engines' hubs
         self.overview.close()
         self.stats_hub.close()
         await self.host_monitor.aclose()
+    # -- end live stats, dashboard, notifications, activity ------------------------------------------
 
     async def aclose(self) -> None:
         task = getattr(self, "_prefetch_task", None)

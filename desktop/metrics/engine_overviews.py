@@ -1,7 +1,9 @@
-"""The dashboard's figures for each engine: a StatsHub and an EngineOverview per engine, made
-only when the dashboard is first asked to show that engine (the primary's exist from the start).
+"""The dashboard's figures for each engine: an EngineOverview per engine, made only when the
+dashboard is first asked to show that engine (the primary's exists from the start).
 
-Nothing here streams by itself: an overview streams while the dashboard watches it.
+With `hubs` (a StatsHubs) each overview reads its engine's shared StatsHub, the one the
+Containers page's stats columns and the Stats tabs use too, so a container watched by both
+has one stream. Nothing here streams by itself: an overview streams while the dashboard watches it.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from desktop.metrics.stats_hub import StatsHub
 class EngineOverviews:
     """`get(key)`: the overview of that engine (session), made on first use."""
 
-    def __init__(self, registry, primary_key: str, primary: EngineOverview) -> None:
+    def __init__(self, registry, primary_key: str, primary: EngineOverview, hubs=None) -> None:
         self.registry = registry
+        self.primary_key = primary_key
+        self.hubs = hubs  # shared hubs, closed by their owner; without them, a hub per overview
         self._made: dict[str, tuple[StatsHub | None, EngineOverview]] = {primary_key: (None, primary)}
         registry.removed.connect(self._on_registry_removed)
 
@@ -24,21 +28,28 @@ class EngineOverviews:
         session = self.registry.get(key)
         if session is None:
             return None
-        hub = StatsHub(session.client, session.containers)
+        own = None
+        hub = self.hubs.get(key) if self.hubs is not None else None
+        if hub is None:
+            hub = own = StatsHub(session.client, session.containers)
         overview = EngineOverview(session.client, hub, session.sync.events)
         session.sync.add_resync_hook(overview.on_resync)
-        self._made[key] = (hub, overview)
+        self._made[key] = (own, overview)
         return overview
+
+    def _close(self, key: str, own: StatsHub | None, overview: EngineOverview) -> None:
+        if key == self.primary_key:
+            return  # the primary's overview and hub belong to the app
+        overview.close()
+        if own is not None:
+            own.close()
 
     def _on_registry_removed(self, session) -> None:
         made = self._made.pop(session.key, None)
-        if made is not None and made[0] is not None:
-            made[1].close()
-            made[0].close()
+        if made is not None:
+            self._close(session.key, *made)
 
     def close(self) -> None:
         """Close the overviews made here (the primary's belongs to the app)."""
-        for hub, overview in self._made.values():
-            if hub is not None:
-                overview.close()
-                hub.close()
+        for key, (own, overview) in self._made.items():
+            self._close(key, own, overview)

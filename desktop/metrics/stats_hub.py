@@ -51,6 +51,7 @@ class StatsHub:
     def __init__(self, client, store: ContainerStore, *, history_seconds: int = HISTORY_SECONDS,
                  use_mux: bool = True) -> None:
         self.store = store
+        self.client = client  # the engine these streams are opened on
         self.history_seconds = history_seconds
         self._streams = StatsStreams(client, self._on_samples, self._on_ended, use_mux=use_mux)
         self._subs: dict[str, list[Subscription]] = {}

@@ -1,4 +1,4 @@
-"""The session's activity: every engine event as a timeline entry, in plain words."""
+"""The session's activity: every event of every engine as a timeline entry, in plain words."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class ActivityEntry:
     object_id: str
     name: str
     text: str
+    engine: str = ""  # the tag (session key) of the engine the event came from
 
 
 def describe(ev: EngineEvent) -> tuple[str, str]:
@@ -59,7 +60,7 @@ class ActivityLog:
     def on_event(self, ev: EngineEvent) -> None:
         name, text = describe(ev)
         t = ev.time_nano / 1e9 if ev.time_nano else time.time()
-        entry = ActivityEntry(t, ev.type, ev.action, ev.id, name, text)
+        entry = ActivityEntry(t, ev.type, ev.action, ev.id, name, text, ev.engine_id)
         if len(self.entries) >= self.max_entries:
             drop = max(1, self.max_entries // 10)
             del self.entries[:drop]

@@ -1,8 +1,10 @@
 """Spots containers that died unexpectedly: non-zero exits, OOM kills, failing health checks.
 
-Qt-free: it listens to the engine's events and announces ContainerAlert records; the UI turns
+Qt-free: it listens to the engines' events and announces ContainerAlert records; the UI turns
 them into desktop notifications. Exits the user asked for in Pilothouse (stop, kill, restart,
-remove) are expected for a short while and not reported.
+remove) are expected for a short while and not reported. One watch serves every engine: each
+event carries its engine's tag, and container ids (random 256-bit values) do not collide
+across engines, so expected exits and held OOM checks stay keyed by container id.
 """
 
 from __future__ import annotations
@@ -28,17 +30,20 @@ class ContainerAlert:
     time: float
     title: str
     message: str
+    engine: str = ""  # the tag (session key) of the engine that runs the container
 
 
 class CrashWatch:
     """Feed it EngineEvents (`on_event`); listen to `alerts(ContainerAlert)`."""
 
     def __init__(self, clock=time.monotonic, oom_check=None) -> None:
-        # `async oom_check(cid) -> bool` asks the engine (inspect: State.OOMKilled) when a SIGKILL
-        # exit came without an "oom" event: dockerd 20.10 sometimes sends none.
+        # `async oom_check(cid, engine_id) -> bool` asks the container's engine (inspect:
+        # State.OOMKilled) when a SIGKILL exit came without an "oom" event: dockerd 20.10
+        # sometimes sends none.
         self._oom_check = oom_check
         self.alerts = Listeners()
         self.enabled = True
+        self.name_engines = False  # several engines followed: titles say which engine
         self._clock = clock
         self._expected: dict[str, float] = {}
         self._oom: set[str] = set()
@@ -116,7 +121,7 @@ class CrashWatch:
         if self._oom_check is not None:
             async def ask() -> None:
                 try:
-                    oom = bool(await self._oom_check(ev.id))
+                    oom = bool(await self._oom_check(ev.id, ev.engine_id))
                 except Exception:  # noqa: BLE001 - gone already (auto-remove): a plain exit
                     oom = False
                 emit(oom)
@@ -131,4 +136,8 @@ class CrashWatch:
         if not self.enabled:
             return
         t = ev.time_nano / 1e9 if ev.time_nano else time.time()
-        self.alerts.emit(ContainerAlert(ev.id, name, kind, code, t, title, message))
+        if self.name_engines and ev.engine_id and title.startswith(name):
+            # "web (second) exited with code 1": the tag the Containers page and the tray use
+            title = f"{name} ({ev.engine_id}){title[len(name):]}"
+            message = f"On engine {ev.engine_id}. {message}"
+        self.alerts.emit(ContainerAlert(ev.id, name, kind, code, t, title, message, ev.engine_id))

@@ -222,3 +222,28 @@ class AggregateStatus:
         if new != self.current:
             self.current = new
             self.changed.emit(new)
+
+
+class CombinedEvents(Listeners):
+    """Every session's engine events as one stream (each EngineEvent carries its engine's tag);
+    follows engines added and removed while the app runs."""
+
+    def __init__(self, registry: EngineRegistry) -> None:
+        super().__init__()
+        self.registry = registry
+        for s in registry.sessions:
+            s.sync.events.connect(self.emit)
+        registry.added.connect(self._on_added)
+        registry.removed.connect(self._on_removed)
+
+    def _on_added(self, s: EngineSession) -> None:
+        s.sync.events.connect(self.emit)
+
+    def _on_removed(self, s: EngineSession) -> None:
+        s.sync.events.disconnect(self.emit)
+
+    def close(self) -> None:
+        self.registry.added.disconnect(self._on_added)
+        self.registry.removed.disconnect(self._on_removed)
+        for s in self.registry.sessions:
+            s.sync.events.disconnect(self.emit)

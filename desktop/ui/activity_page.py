@@ -1,4 +1,8 @@
-"""The Activity page: the engine's events of this session as a filterable timeline."""
+"""The Activity page: the engines' events of this session as a filterable timeline.
+
+With several engines, an Engine column (shown right after Time) says where each event came
+from, and the page follows the engine switcher like the other pages.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from desktop.state.activity import ActivityEntry, ActivityLog
 
-COLUMNS = ("Time", "Type", "Object", "What happened")
+COLUMNS = ("Time", "Type", "Object", "What happened", "Engine")
+COL_ENGINE = 4  # last in the model (columns 0-3 keep their numbers), shown second
 KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
 EntryRole = Qt.ItemDataRole.UserRole + 1
 
@@ -71,9 +76,10 @@ class ActivityModel(QAbstractTableModel):
         e = self.log.entries[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            return (time.strftime("%H:%M:%S", time.localtime(e.time)), e.kind, e.name, e.text)[col]
+            return (time.strftime("%H:%M:%S", time.localtime(e.time)), e.kind, e.name, e.text, e.engine)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}\n{e.kind} {e.action}\n{e.object_id}"
+            where = f"\nengine {e.engine}" if e.engine else ""
+            return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}\n{e.kind} {e.action}\n{e.object_id}{where}"
         if role == EntryRole:
             return e
         if role == Qt.ItemDataRole.UserRole:  # sort key
@@ -86,19 +92,27 @@ class ActivityFilter(QSortFilterProxyModel):
         super().__init__(parent)
         self.text = ""
         self.kind = ""
+        self.engine: str | None = None  # None: every engine's events
         self.setSortRole(Qt.ItemDataRole.UserRole)
 
     def set_filter(self, text: str, kind: str) -> None:
         self.text, self.kind = text.strip().lower(), kind
         self.invalidate()
 
+    def set_engine(self, key: "str | None") -> None:
+        if key != self.engine:  # re-filtering a long timeline is not free
+            self.engine = key
+            self.invalidate()
+
     def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
         e: ActivityEntry = self.sourceModel().index(row, 0, parent).data(EntryRole)
         if e is None or (self.kind and e.kind != self.kind):
             return False
+        if self.engine is not None and e.engine != self.engine:
+            return False
         if not self.text:
             return True
-        return any(self.text in s.lower() for s in (e.name, e.text, e.action, e.object_id))
+        return any(self.text in s.lower() for s in (e.name, e.text, e.action, e.object_id, e.engine))
 
 
 class ActivityPage(QWidget):
@@ -147,8 +161,12 @@ class ActivityPage(QWidget):
         h.resizeSection(0, 90)
         h.resizeSection(1, 100)
         h.resizeSection(2, 260)
-        h.setStretchLastSection(True)
+        h.resizeSection(COL_ENGINE, 110)
+        h.moveSection(h.visualIndex(COL_ENGINE), 1)  # Time, Engine, Type, Object, What happened
+        h.setStretchLastSection(False)  # the last logical column is Engine: stretch the text instead
+        h.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.Fixed)
+        self.view.setColumnHidden(COL_ENGINE, True)  # one engine: nothing to tell apart
         self.count = QLabel()
         self.count.setObjectName("activityCount")
         for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
@@ -166,6 +184,15 @@ class ActivityPage(QWidget):
         foot.addWidget(self.count, 1)
         foot.addWidget(self.notify)
         lay.addLayout(foot)
+        self._update_count()
+
+    def set_multi_engine(self, several: bool) -> None:
+        """Show the Engine column only when events can come from more than one engine."""
+        self.view.setColumnHidden(COL_ENGINE, not several)
+
+    def set_engine(self, key: "str | None") -> None:
+        """Show one engine's events (the engine switcher's choice), or every engine's (None)."""
+        self.proxy.set_engine(key)
         self._update_count()
 
     def _apply_filter(self, *args) -> None:

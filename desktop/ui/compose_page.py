@@ -33,6 +33,9 @@ class ComposePage(QWidget):
 
     project_logs_requested = Signal(str)  # project name: the log viewer's merged Compose view
     run_finished = Signal(str, str, int)  # project, verb, exit code (tests and notifications)
+    # ComposeProject, verb: sent before Compose runs, so the exits it causes (down, restart, an up
+    # that recreates) are known as the user's own before their events arrive
+    run_started = Signal(object, str)
     tool_detected = Signal(object)  # ComposeTool or None
     container_activated = Signal(object)  # Container (Enter / double-click), like the Containers page
 
@@ -334,6 +337,7 @@ class ComposePage(QWidget):
         self.output.appendPlainText(f"$ {' '.join(self.tool.argv[1:] or self.tool.argv[:1])} "
                                     f"{' '.join(p.target.args() + sub)}")
         self.message.show_info(f"Running {verb} on {p.name}…")
+        self.run_started.emit(p, verb)
         run = compose.start(self.tool, endpoint, p.target, sub, self._append_line)
         self.current_run = run
         self._update_buttons()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QTreeView
 
 from desktop.metrics import units
 from desktop.metrics.stats_hub import StatsHub, Subscription
+from desktop.metrics.stats_hubs import StatsHubs
 from desktop.ui.container_model import COL_CPU, COL_MEM, ContainerRole, ContainerTreeModel
 
 _DISPLAY = [Qt.ItemDataRole.DisplayRole]
@@ -19,9 +20,12 @@ SETTLE_MS = 150  # scrolling fires dozens of times a second: re-plan once it set
 
 
 class VisibleStatsFeeder(QObject):
-    """Subscribes the hub to the containers visible in `view` and repaints their stats cells."""
+    """Subscribes the hub to the containers visible in `view` and repaints their stats cells.
 
-    def __init__(self, view: QTreeView, model: ContainerTreeModel, hub: StatsHub) -> None:
+    `hub`: a StatsHub, or a StatsHubs routing each container to its own engine's hub.
+    """
+
+    def __init__(self, view: QTreeView, model: ContainerTreeModel, hub: "StatsHub | StatsHubs") -> None:
         # Parentless on purpose: it must outlive the view long enough to hand its streams back
         # when the view is destroyed (window closed before the app shuts down).
         super().__init__()

@@ -3,10 +3,18 @@
 For a local engine (UNIX socket or named pipe) the engine's host is this computer, so its
 CPU and memory come from a light psutil sample every few seconds. For a remote engine the
 only honest figures are the containers' own, known while the dashboard streams them.
+
+With several engines the footer follows the engine switcher, like the dashboard (the primary
+engine under "All engines"), and names the engine it describes; its tooltip lists every
+engine's state. One engine's CPU and memory is what Docker Desktop's footer shows, and a row
+of per-engine figures would not fit a status bar.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent
 from PySide6.QtWidgets import QLabel
 
 from desktop.metrics import units
@@ -31,10 +39,42 @@ class EngineFooter(QLabel):
         self.setObjectName("engineFooter")
         self.setAccessibleName("Engine resources")
         self.status, self.host, self.overview = status, host, overview
+        self.engine_name = ""  # set with several engines: the footer says which one it describes
+        self._engine_states: Callable[[], list[tuple[str, str]]] | None = None
+        self._tip = ""
         self._watch: HostWatch | None = None
         status.changed.connect(self._on_status_changed)
         overview.totals_changed.connect(self.refresh)
         self.refresh()
+
+    def set_source(self, status: ConnectionStatus, overview: EngineOverview, engine_name: str = "",
+                   engine_states: "Callable[[], list[tuple[str, str]]] | None" = None) -> None:
+        """Describe another engine. `engine_name`: shown when several engines are followed;
+        `engine_states()`: (name, state) of every engine, for the tooltip."""
+        if status is not self.status:
+            self.status.changed.disconnect(self._on_status_changed)
+            self.status = status
+            status.changed.connect(self._on_status_changed)
+            self.release()  # another engine may live on another host
+        if overview is not self.overview:
+            self.overview.totals_changed.disconnect(self.refresh)
+            self.overview = overview
+            overview.totals_changed.connect(self.refresh)
+        self.engine_name, self._engine_states = engine_name, engine_states
+        self._follow_host()
+        self.refresh()
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ToolTip:  # every engine's state, as of now
+            self.setToolTip(self._tooltip())
+        return super().event(event)
+
+    def _tooltip(self) -> str:
+        tip = self._tip
+        states = self._engine_states() if self._engine_states is not None else []
+        if len(states) > 1:
+            tip += "\n\nEngines:\n" + "\n".join(f"{name}: {STATE_WORDS.get(st, st).lower()}" for name, st in states)
+        return tip
 
     def showEvent(self, event) -> None:
         self._follow_host()
@@ -66,7 +106,10 @@ class EngineFooter(QLabel):
 
     def refresh(self) -> None:
         s = self.status.current
-        parts = [f"<span style='color:{DOT[s.state]}'>●</span> {STATE_WORDS.get(s.state, s.state)}"]
+        words = STATE_WORDS.get(s.state, s.state)
+        if self.engine_name:
+            words = f"{self.engine_name}: {words}"
+        parts = [f"<span style='color:{DOT[s.state]}'>●</span> {words}"]
         tip = "The engine's host is this computer: its CPU and memory."
         if s.state == CONNECTED:
             h = self.host.latest if self._watch is not None else None
@@ -79,6 +122,7 @@ class EngineFooter(QLabel):
                 parts.append(f"RAM {units.size(last[2])}")
                 tip = "Remote engine: the running containers' total, while the dashboard is open."
         text = "&nbsp;&nbsp;·&nbsp;&nbsp;".join(parts)
+        self._tip = tip
         if text != self.text():  # an unchanged label must not cost a status-bar repaint
             self.setText(text)
-            self.setToolTip(tip)
+            self.setToolTip(self._tooltip())

@@ -37,6 +37,9 @@ class Tray(QObject):
     quit_requested = Signal()
     action_failed = Signal(str)  # a sentence for a notification
     container_action_done = Signal(str, str)  # action, container name
+    # action, Container: sent before the engine is asked, so a stop is known as the user's own
+    # (crash notifications stay quiet) before its exit event can arrive
+    container_action_requested = Signal(str, object)
 
     def __init__(self, client: EngineClient, store: ContainerStore, status: ConnectionStatus,
                  vm: VMControl | None = None, parent=None, notify_enabled=lambda: True, engines=None) -> None:
@@ -155,6 +158,7 @@ class Tray(QObject):
         return next((a for a in menu.actions() if a.objectName() == object_name), None)
 
     async def _container(self, action: str, c) -> None:
+        self.container_action_requested.emit(action, c)
         try:
             await getattr(self._client_of(c), action)(c.id, c.name)
         except EngineError as err:

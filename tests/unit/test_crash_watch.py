@@ -56,3 +56,20 @@ def test_activity_log_words_and_bound():
     for i in range(25):
         log.on_event(ev("start", f"c{i}"))
     assert len(log) <= 10 and trimmed and log.entries[-1].object_id == "c24"
+
+
+def test_alerts_and_activity_entries_carry_their_engine_and_name_it_with_several_engines():
+    w = CrashWatch()
+    got = []
+    w.alerts.connect(got.append)
+    log = ActivityLog()
+    b = EngineEvent("container", "die", "cb", {"name": "web", "exitCode": "3"}, 0, engine_id="second")
+    w.on_event(b)
+    log.on_event(b)
+    assert got[-1].engine == "second" and got[-1].title == "web exited with code 3"  # one engine: as before
+    assert log.entries[-1].engine == "second"
+    w.name_engines = True
+    w.on_event(b)
+    assert got[-1].title == "web (second) exited with code 3" and "engine second" in got[-1].message
+    w.on_event(EngineEvent("container", "health_status: unhealthy", "cb", {"name": "web"}, 0, engine_id="second"))
+    assert got[-1].title == "web (second) is unhealthy"
