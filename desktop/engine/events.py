@@ -9,12 +9,15 @@ happens during the consumer's resync is missed.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import socket
 import threading
 from typing import TYPE_CHECKING, Union
 
 from desktop.engine.client import make_api_client
 from desktop.engine.errors import EngineError
+from desktop.engine.raw_http import ChunkedLines, open_stream
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
 
 if TYPE_CHECKING:
@@ -95,8 +98,14 @@ class EngineWatch:
         while not self._closed:
             try:
                 info = await self._client.connect()
-                api = await self._client.run(make_api_client, self._client.api_endpoint, None, self._client.api.api_version)
-                stream = await self._client.run(api.events, decode=True)
+                endpoint = self._client.api_endpoint
+                version = self._client.api.api_version
+                if endpoint.host.startswith("unix://"):
+                    stream = await self._client.run(_RawEvents.open, endpoint.host[len("unix://"):], version)
+                    api = None
+                else:
+                    api = await self._client.run(make_api_client, endpoint, None, version)
+                    stream = await self._client.run(api.events, decode=True)
             except EngineError as err:
                 if not lost_reported:
                     self._queue.put_nowait(EngineLost(str(err), getattr(err, "tried", ())))
@@ -117,16 +126,26 @@ class EngineWatch:
             done: asyncio.Future = loop.create_future()
             engine_id = self._client.tag
 
-            def pump(stream=stream, done=done) -> None:
+            def put_all(events: list, queue=self._queue) -> None:
+                for ev in events:
+                    queue.put_nowait(ev)
+
+            def pump(stream=stream, api=api, done=done) -> None:
                 err: BaseException | None = None
                 try:
-                    for raw in stream:
-                        ev = EngineEvent.from_api(raw, engine_id)
-                        loop.call_soon_threadsafe(self._queue.put_nowait, ev)
+                    if isinstance(stream, _RawEvents):
+                        # A burst arrives as one read: one hand-off to the loop for all of it.
+                        for batch in stream.batches():
+                            loop.call_soon_threadsafe(put_all, [EngineEvent.from_api(r, engine_id) for r in batch])
+                    else:
+                        for raw in stream:
+                            ev = EngineEvent.from_api(raw, engine_id)
+                            loop.call_soon_threadsafe(self._queue.put_nowait, ev)
                 except BaseException as exc:  # noqa: BLE001 - any end of the stream is reported
                     err = exc
                 finally:
-                    api.close()
+                    if api is not None:
+                        api.close()
                     if not loop.is_closed():
                         loop.call_soon_threadsafe(lambda: done.done() or done.set_result(err))
 
@@ -140,3 +159,60 @@ class EngineWatch:
             self._queue.put_nowait(EngineLost("The engine stopped answering; reconnecting."))
             lost_reported = True
             await self._wait_backoff(0)
+
+
+class _RawEvents:
+    """The events stream of a local engine read straight from its socket (desktop/engine/raw_http.py)."""
+
+    def __init__(self, sock) -> None:
+        self._sock = sock
+        self._parser = ChunkedLines()
+        self._early: list[bytes] = []
+
+    @classmethod
+    def open(cls, socket_path: str, api_version: str) -> "_RawEvents":
+        """Returns once the engine has answered (as the SDK's events() does), so a list made
+        after this sees every later change as an event."""
+        sock = open_stream(socket_path, api_version, "/events")
+        self = cls(sock)
+        try:
+            while not self._parser.headers_done:
+                data = sock.recv(65536)
+                if not data:
+                    raise ConnectionError("The engine closed the events stream.")
+                self._early += self._parser.feed(data)
+            if self._parser.status != 200:
+                raise ConnectionError(f"The engine answered {self._parser.status} to the events request.")
+        except BaseException:
+            sock.close()
+            raise
+        sock.settimeout(None)  # events may be minutes apart
+        return self
+
+    def batches(self):
+        """Lists of decoded events, one list per read; ends when the engine closes the stream."""
+        p = self._parser
+        if self._early:
+            yield [json.loads(line) for line in self._early]
+            self._early = []
+        while True:
+            data = self._sock.recv(65536)
+            if not data:
+                if p.status not in (0, 200):
+                    raise ConnectionError(p.error_text() or f"The engine answered {p.status}.")
+                return
+            lines = p.feed(data)
+            if p.headers_done and p.status != 200:
+                continue  # the error body is read whole at the end
+            if lines:
+                yield [json.loads(line) for line in lines]
+            if p.finished:
+                return
+
+    def close(self) -> None:
+        try:
+            self._sock.shutdown(socket.SHUT_RDWR)  # wakes the reading thread
+        except OSError:
+            pass
+        self._sock.close()
+

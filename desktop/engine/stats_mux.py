@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import quote
 
+from desktop.engine.raw_http import ChunkedLines
 from desktop.engine.stats import StatsSample, StreamEnded, sample_from_api
 
 log = logging.getLogger(__name__)
@@ -32,90 +33,6 @@ log = logging.getLogger(__name__)
 BATCH_SECONDS = 0.5
 
 
-class _Parser:
-    """HTTP/1.1 response bytes in → JSON document lines out (status line, headers, chunked body).
-
-    Lines are returned undecoded: decoding is most of a sample's cost, and a stream may want
-    only every n-th one.
-    """
-
-    def __init__(self) -> None:
-        self.buf = bytearray()
-        self.status = 0
-        self.headers_done = False
-        self.chunked = False
-        self.need: int | None = None  # bytes of the current chunk still expected
-        self.payload = bytearray()
-        self.finished = False
-
-    def feed(self, data: bytes) -> list[bytes]:
-        if self.headers_done and self.chunked and self.status == 200 and not self.buf and not self.payload \
-                and self.need is None:
-            # The usual case: one recv holds exactly one chunk with one JSON line. No copies.
-            i = data.find(b"\r\n")
-            if i > 0:
-                size = int(data[:i], 16) if data[:i].isalnum() else -1
-                end = i + 2 + size
-                if size > 0 and len(data) == end + 2 and data[end - 1:end] == b"\n" \
-                        and data.count(b"\n", i + 2, end - 1) == 0:
-                    return [data[i + 2:end]]
-        self.buf += data
-        if not self.headers_done:
-            end = self.buf.find(b"\r\n\r\n")
-            if end < 0:
-                return []
-            head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
-            del self.buf[:end + 4]
-            self.status = int(head[0].split()[1])
-            for line in head[1:]:
-                k, _, v = line.partition(":")
-                if k.strip().lower() == "transfer-encoding" and "chunked" in v.lower():
-                    self.chunked = True
-            self.headers_done = True
-        if self.status != 200:
-            return []  # the error body is read whole at the end
-        if not self.chunked:
-            self.payload += self.buf
-            self.buf.clear()
-            return self._lines()
-        while True:
-            if self.need is None:
-                i = self.buf.find(b"\r\n")
-                if i < 0:
-                    break
-                size = int(bytes(self.buf[:i]).split(b";")[0], 16)
-                del self.buf[:i + 2]
-                if size == 0:
-                    self.finished = True
-                    break
-                self.need = size
-            if len(self.buf) < self.need + 2:
-                break
-            self.payload += self.buf[:self.need]
-            del self.buf[:self.need + 2]
-            self.need = None
-        return self._lines()
-
-    def _lines(self) -> list[bytes]:
-        out = []
-        while True:
-            j = self.payload.find(b"\n")
-            if j < 0:
-                return out
-            line = bytes(self.payload[:j])
-            del self.payload[:j + 1]
-            if line.strip():
-                out.append(line)
-
-    def error_text(self) -> str:
-        body = bytes(self.buf).strip()
-        start = body.find(b"{")
-        try:
-            return json.loads(body[start:body.rfind(b"}") + 1]).get("message", "") if start >= 0 else ""
-        except ValueError:
-            return body.decode("utf-8", "replace")[:200]
-
-
 class MuxStream:
     """One container's stream inside a StatsMux; `close()` from any thread."""
 
@@ -123,7 +40,7 @@ class MuxStream:
         self.container_id = cid
         self._mux = mux
         self.sock: socket.socket | None = None
-        self.parser = _Parser()
+        self.parser = ChunkedLines()
         self.prev: StatsSample | None = None
         self.closed = False
         self.every = 1  # decode every n-th document (StatsStreams.set_every); the rest are dropped
