@@ -123,3 +123,19 @@ def test_missing_container_is_a_sentence(client, run):
     with pytest.raises(NotFoundError) as e:
         run(s.start())
     assert "no longer exists" in str(e.value)
+
+
+def test_last_n_above_the_first_screenful_is_tail_first_then_backfilled(client, run, make_container, docker_api):
+    cid = make_container(command=("sh", "-c", "seq 1 5000"), start=True)
+    docker_api.wait(cid, timeout=30)
+    run(client.connect())
+    want = 2500
+
+    async def go():
+        s, buf, _ = await load(client, cid, LogOptions(tail=want, follow=False), until=lambda b, e: len(b) == want)
+        await s.aclose()
+        return buf
+
+    buf = run(go())
+    assert len(buf.newer) == TAIL_FIRST and len(buf.older) == want - TAIL_FIRST  # a screenful first
+    assert [buf.line(i)[0] for i in range(len(buf))] == [str(i) for i in range(5000 - want + 1, 5001)]
