@@ -46,12 +46,17 @@ class CrashWatch:
         self.name_engines = False  # several engines followed: titles say which engine
         self._clock = clock
         self._expected: dict[str, float] = {}
+        # Expected exits whose "die" has come: only a start after it means "running again".
+        # A start event from before the user's stop can arrive after the click (the store may
+        # learn "running" from a list call first), and must not cancel the expectation.
+        self._exited: set[str] = set()
         self._oom: set[str] = set()
         self._held: dict[str, object] = {}  # cid -> timer handle of a 137 exit waiting for its "oom"
 
     def expect_exit(self, cid: str) -> None:
         """The user is stopping/killing/removing this container from Pilothouse: do not alarm."""
         self._expected[cid] = self._clock() + EXPECT_SECONDS
+        self._exited.discard(cid)
 
     def _is_expected(self, cid: str) -> bool:
         until = self._expected.get(cid)
@@ -59,6 +64,7 @@ class CrashWatch:
             return False
         if self._clock() > until:
             del self._expected[cid]
+            self._exited.discard(cid)
             return False
         return True
 
@@ -84,6 +90,8 @@ class CrashWatch:
             except ValueError:
                 code = None
             expected = self._is_expected(ev.id)
+            if expected:
+                self._exited.add(ev.id)
             if oom and not expected:
                 self._emit(ev, name, OOM, code, f"{name} ran out of memory",
                            f"The container was killed for going over its memory limit (exit code {code}).")
@@ -95,10 +103,14 @@ class CrashWatch:
         elif ev.action.startswith("health_status") and ev.action.split(":")[-1].strip() == "unhealthy":
             self._emit(ev, name, UNHEALTHY, None, f"{name} is unhealthy",
                        "Its health check is failing. Click to see its logs.")
-        elif ev.action in ("start", "destroy"):
-            # Running again (a restart's second half) or gone: later exits are the container's own.
+        elif ev.action == "destroy" or (ev.action == "start" and ev.id in self._exited):
+            # Gone, or running again after the exit the user asked for (a restart's second half):
+            # later exits are the container's own.
             self._expected.pop(ev.id, None)
+            self._exited.discard(ev.id)
             self._oom.discard(ev.id)
+        elif ev.action == "start":
+            self._oom.discard(ev.id)  # a start from before the user's request: still expected
 
     def _hold_for_oom(self, ev: EngineEvent, name: str, code: int) -> bool:
         """A SIGKILL exit may be an OOM kill whose "oom" event comes late or never: ask the engine
