@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import docker
 
+    from desktop.engine.events import EngineWatch
+
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.foreground import ForegroundGate

@@ -97,7 +97,7 @@ def translate(exc: Exception, action: str = "", target: str = "") -> EngineError
             words,
         )
     if "is already in use by container" in low or "conflict" in low and "name" in low:
-        return ConflictError(f"That name is already in use by another container. Choose another name.", words)
+        return ConflictError("That name is already in use by another container. Choose another name.", words)
     if "is not running" in low:
         return ConflictError(f"{what[0].upper() + what[1:]} is not running.", words)
     if "is paused" in low:

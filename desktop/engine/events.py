@@ -19,6 +19,7 @@ from desktop.engine.client import make_api_client
 from desktop.engine.errors import EngineError
 from desktop.engine.raw_http import ChunkedLines, open_stream
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
+from desktop.engine.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
     from desktop.engine.client import EngineClient
@@ -64,12 +65,7 @@ class EngineWatch:
     async def aclose(self) -> None:
         self._closed = True
         self._close_stream()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self._task)
         while not self._queue.empty():  # undelivered items are moot once closed
             self._queue.get_nowait()
         self._queue.put_nowait(_END)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import socket
-from urllib.parse import quote
 
 
 def open_stream(socket_path: str, api_version: str, path: str, timeout: float | None = 10.0) -> socket.socket:
@@ -27,14 +26,6 @@ def open_stream(socket_path: str, api_version: str, path: str, timeout: float | 
         sock.close()
         raise
     return sock
-
-
-def query(filters: dict | None = None, **params: str) -> str:
-    """A query string; `filters` as the Engine API wants them (JSON)."""
-    parts = [f"{k}={quote(str(v))}" for k, v in params.items()]
-    if filters:
-        parts.append("filters=" + quote(json.dumps(filters)))
-    return ("?" + "&".join(parts)) if parts else ""
 
 
 class ChunkedLines:

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from urllib.parse import quote
 
-from desktop.engine.raw_http import ChunkedLines
+from desktop.engine.raw_http import ChunkedLines, open_stream
 from desktop.engine.stats import StatsSample, StreamEnded, sample_from_api
 
 log = logging.getLogger(__name__)
@@ -135,11 +135,8 @@ class StatsMux:
 
     def _connect(self, s: MuxStream) -> None:
         try:
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.connect(self.socket_path)
-            path = f"/v{self.api_version}/containers/{quote(s.container_id)}/stats?stream=1"
-            sock.sendall((f"GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: pilothouse\r\n"
-                         "Connection: close\r\n\r\n").encode())
+            sock = open_stream(self.socket_path, self.api_version,
+                               f"/containers/{quote(s.container_id)}/stats?stream=1")
             sock.setblocking(False)
         except OSError as err:
             self._post(s, StreamEnded(s.container_id, f"Could not open the stats stream: {err.strerror or err}"))

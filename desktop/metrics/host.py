@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import psutil
 
+from desktop.engine.tasks import cancel_and_wait
 from desktop.metrics.ring_buffer import HISTORY_SECONDS, RingBuffer
 
 log = logging.getLogger(__name__)
@@ -186,10 +187,5 @@ class HostMonitor:
     async def aclose(self) -> None:
         self._watches.clear()
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self._task)
         self._executor.shutdown(wait=False, cancel_futures=True)

@@ -15,6 +15,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.object_records import Image
 from desktop.engine.objects import ObjectsClient
 from desktop.engine.records import EngineEvent
+from desktop.engine.tasks import cancel_and_wait
 from desktop.state.object_store import ObjectStore, key_of
 
 log = logging.getLogger(__name__)
@@ -91,9 +92,4 @@ class ImageStore(ObjectStore[Image]):
 
     async def aclose(self) -> None:
         await super().aclose()
-        if self._work is not None and not self._work.done():
-            self._work.cancel()
-            try:
-                await self._work
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self._work)

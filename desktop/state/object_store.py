@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from desktop.engine.errors import EngineError
+from desktop.engine.tasks import cancel_and_wait
 from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
@@ -132,12 +133,7 @@ class ObjectStore(Generic[T]):
             await asyncio.shield(self._task)
 
     async def aclose(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self._task)
 
 
 def key_of(attr: str) -> Callable[[Any], str]:

@@ -9,6 +9,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError
 from desktop.engine.objects import ObjectsClient
 from desktop.engine.records import EngineEvent
+from desktop.engine.tasks import cancel_and_wait
 from desktop.state.images import ImageStore
 from desktop.state.networks import NetworkStore
 from desktop.state.sync import EngineSync
@@ -71,11 +72,6 @@ class ObjectsState:
 
     async def aclose(self) -> None:
         task = getattr(self, "_task", None)
-        if task is not None and not task.done():
-            task.cancel()
-            try:
-                await task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(task)
         for s in (self.images, self.volumes, self.networks, self.usage):
             await s.aclose()

@@ -10,6 +10,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError
 from desktop.engine.events import EngineWatch
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
+from desktop.engine.tasks import cancel_and_wait
 from desktop.state.connection import ConnectionStatus
 from desktop.state.containers import ContainerStore
 from desktop.state.observable import Listeners
@@ -123,9 +124,4 @@ class EngineSync:
         if self._watch is not None:
             await self._watch.aclose()
         for t in (self._flush_task, self._task):
-            if t is not None and not t.done():
-                t.cancel()
-                try:
-                    await t
-                except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                    pass
+            await cancel_and_wait(t)

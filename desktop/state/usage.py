@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from desktop.engine.errors import EngineError
 from desktop.engine.object_records import ContainerRefs
 from desktop.engine.records import EngineEvent
+from desktop.engine.tasks import cancel_and_wait
 from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
@@ -101,9 +102,4 @@ class UsageIndex:
             self._reindex()
 
     async def aclose(self) -> None:
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):  # noqa: BLE001
-                pass
+        await cancel_and_wait(self._task)
