@@ -598,10 +598,20 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             except asyncio.TimeoutError:
                 print("pilothouse: the first load did not finish within 60 s", file=sys.stderr)
                 result = 1
-            # Let the view lay out and paint the rows it just received.
-            done = asyncio.get_running_loop().create_future()
-            QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
-            await done
+            # Let the view lay out and paint the rows it just received; on the Containers page,
+            # give the visible rows' stats streams up to 4 s for their first figures, so the
+            # picture shows what a user sees a moment after opening the window.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + (4.0 if page == "containers" else 0.0)
+            while True:
+                done = loop.create_future()
+                QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
+                await done
+                feeder = getattr(ph, "stats_columns", None)
+                shown = feeder.visible_ids() if feeder is not None else []
+                live = [cid for cid in shown if getattr(ph.all_containers.get(cid), "state", "") == "running"]
+                if loop.time() >= deadline or all(ph.stats_hubs.latest(cid) is not None for cid in live):
+                    break
             if not ph.window.grab().save(screenshot):
                 print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
                 result = 1

@@ -97,6 +97,10 @@ class EngineClient:
         return self._executor
 
     @property
+    def connected(self) -> bool:
+        return self._api is not None
+
+    @property
     def api(self) -> docker.APIClient:
         if self._api is None:
             raise EngineUnreachableError("Not connected to an engine.", tried=[e.describe() for e in self.endpoints])

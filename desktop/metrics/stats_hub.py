@@ -126,7 +126,10 @@ class StatsHub:
         return c is not None and c.state == "running"
 
     def _wanted(self, cid: str) -> bool:
-        return not self._closed and bool(self._subs.get(cid) or self._all) and self._running(cid)
+        # Not before the client has connected (the window may show a prefetched list first);
+        # the resync that follows the connection reconciles every subscription.
+        return (not self._closed and bool(self._subs.get(cid) or self._all) and self._running(cid)
+                and getattr(self.client, "connected", True))
 
     def _every(self, cid: str) -> int:
         glance_only = not self._all and all(s.glance for s in self._subs.get(cid, ()))

@@ -51,6 +51,9 @@ class VisibleStatsFeeder(QObject):
             sig.connect(self.schedule)
         view.viewport().installEventFilter(self)
         hub.samples.connect(self._on_hub_samples)
+        # The real start-up installs this after the table is already shown and filled: no
+        # show/reset/scroll signal will come to trigger the first plan, so plan now.
+        self.schedule()
 
     @property
     def watched(self) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.prefetch import Prefetch
+from desktop.ui.container_model import COL_MEM
 
 
 def _app(host: str) -> Pilothouse:
@@ -43,6 +44,29 @@ def test_a_failed_prefetch_starts_the_sessions_at_once(qtbot, await_, engine_hos
         await_(ph.first_load(timeout=30))  # loaded by the session, never by the failed prefetch
         qtbot.waitUntil(lambda: ph.containers_page.proxy_index_of(cid).isValid(), timeout=15000)
         assert ph.sync._task is not None
+    finally:
+        await_(ph.aclose())
+        ph.window.close()
+        ph.window.deleteLater()
+
+
+def test_stats_columns_fill_when_the_pages_come_after_the_first_paint(qtbot, await_, engine_host, make_container):
+    """The real start-up order: prefetched table, then sessions, then the other pages (and the
+    CPU/Memory feeder) installed on a table already shown: no scroll or resize comes to trigger
+    the feeder, and a stream asked for before the client connects must not fail for good."""
+    cid = make_container(start=True)
+    ph = Pilothouse([Endpoint(engine_host, "--host")], defer_secondary=True)
+    ph.window.resize(1200, 700)
+    ph.window.show()
+    try:
+        ph.start(Prefetch.start_for(engine_host), sessions_after_paint=True)
+        await_(ph.first_load(timeout=30))
+        ph.install_secondary()  # before the session connects: its streams must wait for it
+        ph.start_sessions()
+        qtbot.waitUntil(lambda: cid in ph.stats_columns.watched, timeout=10000)
+        qtbot.waitUntil(lambda: ph.stats_hubs.latest(cid) is not None, timeout=15000)
+        idx = ph.containers_page.model.index_of(cid, COL_MEM)
+        assert idx.data() and idx.data()[0].isdigit()  # the Memory cell shows a figure
     finally:
         await_(ph.aclose())
         ph.window.close()
