@@ -32,10 +32,13 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     """A low-level SDK client for one endpoint (blocking: call it off the UI thread).
 
     The SDK is imported here, at the first connection, not with this module: the start-up path
-    paints the prefetched table before anything needs it.
+    paints the prefetched table before anything needs it. An ssh:// address is refused: the SDK
+    would dial it through paramiko, ignoring the app's tunnel; EngineClient dials its forward.
     """
-    import docker
     import docker.tls
+
+    if endpoint.host.startswith("ssh://"):
+        raise ValueError("ssh:// engines are reached through their SSH tunnel's local socket")
 
     tls: "docker.tls.TLSConfig | bool" = False
     if endpoint.tls is not None:
@@ -45,10 +48,8 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     host = endpoint.host
     if host.startswith("tcp://") and tls:
         host = "https://" + host[len("tcp://"):]
-    cls = _env_free_api_client() if tls else docker.APIClient
-    api = cls(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
-    if tls:
-        api.trust_env = False
+    api = _env_free_api_client()(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
+    api.trust_env = False
     return api
 
 
@@ -57,8 +58,9 @@ def _env_free_api_client() -> type:
     import docker
 
     class _EnvFreeAPIClient(docker.APIClient):
-        """For TLS engines: requests lets REQUESTS_CA_BUNDLE override the session's CA (and proxy
-        variables reroute the connection); the engine's own CA must be the one that is trusted."""
+        """requests lets HTTP(S)_PROXY reroute the connection (an engine's API, and a registry
+        password inside it, would go through a proxy) and REQUESTS_CA_BUNDLE override the
+        session's CA; engine traffic goes straight to the engine, trusting only its own CA."""
 
         def _retrieve_server_version(self):
             self.trust_env = False

@@ -22,6 +22,7 @@ import docker.credentials
 
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, translate
+from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import ImageRef, SpecError, parse_image_ref, parse_repository, parse_tag
 from desktop.engine.streams import StreamJob
 
@@ -95,17 +96,11 @@ def save_job(client: EngineClient, images: list[str], dest: str | Path,
     def start(api: docker.APIClient) -> Iterator[int]:
         res = api._get(api._url("/images/get"), params={"names": images}, stream=True)
         chunks = api._stream_raw_result(res, CHUNK, False)
-        tmp = dest.with_name(dest.name + ".part")
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-                    written[0] += len(chunk)
-                    yield written[0]
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with fresh_file(dest) as f:  # complete or absent, never a planted .part written through
+            for chunk in chunks:
+                f.write(chunk)
+                written[0] += len(chunk)
+                yield written[0]
 
     return StreamJob(client, start, on_bytes, action="save", target=", ".join(images), check_errors=False)
 
@@ -134,17 +129,11 @@ def export_job(client: EngineClient, container_id: str, dest: str | Path, on_byt
 
     def start(api: docker.APIClient) -> Iterator[int]:
         total = 0
-        tmp = dest.with_name(dest.name + ".part")
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in api.export(container_id, chunk_size=CHUNK):
-                    f.write(chunk)
-                    total += len(chunk)
-                    yield total
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with fresh_file(dest) as f:
+            for chunk in api.export(container_id, chunk_size=CHUNK):
+                f.write(chunk)
+                total += len(chunk)
+                yield total
 
     return StreamJob(client, start, on_bytes, action="export", target=f"container {container_id[:12]}",
                      check_errors=False)

@@ -17,6 +17,7 @@ from desktop.engine.compose_logs import MergedLogSession
 from desktop.engine.errors import EngineError
 from desktop.engine.logs import LogOptions, LogSession, parse_since, parse_tail
 from desktop.state.log_buffer import LogBatch, LogBuffer, iter_log_bytes
+from desktop.engine.fresh_file import fresh_file
 from desktop.state.memory import release_free_memory
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.container_detail.log_search_bar import LogSearchBar
@@ -30,7 +31,7 @@ SINCE_CHOICES = (("Any time", None), ("Last 5 minutes", 300), ("Last hour", 3600
 
 
 def write_log(path: str, chunks, lines) -> None:
-    with open(path, "wb") as f:
+    with fresh_file(path) as f:
         for piece in iter_log_bytes(chunks, lines):
             f.write(piece)
 
