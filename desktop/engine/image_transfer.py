@@ -24,6 +24,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, translate
 from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import ImageRef, SpecError, parse_image_ref, parse_repository, parse_tag
+from desktop.engine.stream_clients import docker_cli_args, docker_cli_env
 from desktop.engine.streams import StreamJob
 
 CHUNK = 1 << 20
@@ -201,13 +202,13 @@ async def login(client: EngineClient, registry: str, username: str, password: st
             raise EngineError(f"The credential helper docker-credential-{helper} could not store the login: {exc}") from exc
         where = f"the docker-credential-{helper} helper"
     elif shutil.which("docker"):
-        # The CLI asks the same engine to check the login, then stores it as it always does.
-        host = client.endpoint.host if client.endpoint else None
-        argv = ["docker", *(["--host", host] if host else []), "login", "--username", username,
-                "--password-stdin", registry]
+        # The CLI asks the same engine to check the login, then stores it as it always does; it
+        # reaches the engine as we do (the SSH forward; TLS with the engine's certificates).
+        argv = ["docker", *docker_cli_args(client), "login", "--username", username, "--password-stdin", registry]
+        env = docker_cli_env(dict(os.environ))
 
         def cli() -> subprocess.CompletedProcess:
-            return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60)
+            return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60, env=env)
 
         res = await client.run(cli)
         if res.returncode != 0:

@@ -48,3 +48,27 @@ def local_socket_path(client: "EngineClient") -> str | None:
     """The UNIX socket a new connection reaches the engine through (local or the SSH forward), if any."""
     ep = client.api_endpoint
     return ep.host[len("unix://"):] if ep is not None and ep.host.startswith("unix://") else None
+
+
+# What the docker CLI would otherwise take from the environment instead of our flags.
+_CLI_ENGINE_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+
+
+def docker_cli_args(client: "EngineClient") -> list[str]:
+    """Global flags that point the docker CLI at this client's engine as the client reaches it:
+    the SSH forward's socket, or the TLS address with its certificates (without them the CLI
+    would speak plain HTTP to a TLS port, a login's password in the body)."""
+    ep = dial_endpoint(client)
+    args = ["--host", ep.host]
+    t = ep.tls
+    if t is not None:
+        args.append("--tlsverify" if t.verify else "--tls")
+        for flag, path in (("--tlscacert", t.ca), ("--tlscert", t.cert), ("--tlskey", t.key)):
+            if path:
+                args += [flag, path]
+    return args
+
+
+def docker_cli_env(base: "dict[str, str]") -> dict[str, str]:
+    """`base` without the variables that would choose another engine or TLS setting for the CLI."""
+    return {k: v for k, v in base.items() if k not in _CLI_ENGINE_ENV}

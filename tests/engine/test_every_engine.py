@@ -21,7 +21,7 @@ from desktop.engine.logs import LogOptions, LogSession
 from desktop.engine.records import EngineConnected, EngineEvent
 from desktop.engine.stats import StatsStreams
 from desktop.state.log_buffer import LogBuffer
-from tests.harness.registry import registry  # noqa: F401 - the fixture
+from tests.harness.registry import auth_registry, registry  # noqa: F401 - the fixtures
 
 KINDS = ["unix", "tls", "ssh"]
 
@@ -41,8 +41,13 @@ def engine_endpoint(kind: str, request, engine_host: str, private_engine) -> End
 
 @pytest.fixture(params=KINDS)
 def engine(request, engine_host, private_engine, test_image, run, monkeypatch):
-    """A connected EngineClient of each kind, with paramiko unimportable."""
+    """A connected EngineClient of each kind, with paramiko unimportable and proxy variables
+    naming a proxy that does not exist: engine traffic must go straight to the engine."""
     monkeypatch.setitem(sys.modules, "paramiko", None)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")
+    for var in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(var, raising=False)
     ep = engine_endpoint(request.param, request, engine_host, private_engine)
     client = EngineClient([ep])
     run(client.connect())
@@ -193,3 +198,40 @@ def test_build(engine, run, docker_api, test_image, run_id, tmp_path):
         assert any(f"built-{run_id}" in str(i) or "Step" in str(i) for i in lines)
     finally:
         docker_api.remove_image(tag, force=True)
+
+
+def test_docker_tls_env_reaches_the_tls_engine(private_engine, run, tmp_path):
+    """DOCKER_TLS=1 (TLS without checking the engine's name) with the client files of DOCKER_CERT_PATH."""
+    if private_engine is None:
+        pytest.skip("needs the harness-managed engine")
+    from desktop.engine.endpoints import discover
+
+    eps = discover(None, env={"DOCKER_HOST": private_engine.tls_host, "DOCKER_TLS": "1",
+                              "DOCKER_CERT_PATH": str(private_engine.tls_dir)}, home=tmp_path, platform="linux")
+    client = EngineClient(eps)
+    try:
+        assert run(client.connect()).endpoint == private_engine.tls_host
+    finally:
+        run(client.aclose())
+
+
+def test_registry_login_stores_through_the_cli(engine, run, tmp_path, monkeypatch, auth_registry):  # noqa: F811
+    """No credential helper: the docker CLI stores the login, reaching the engine as the app does.
+    On the TLS engine a plain-HTTP attempt (the password in clear) would be refused by the port."""
+    import json
+    import shutil
+
+    from desktop.engine.image_transfer import login
+
+    if shutil.which("docker") is None:
+        pytest.skip("docker CLI not installed")
+    reg = auth_registry
+    cfg = tmp_path / "docker-config"
+    cfg.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(cfg))
+    monkeypatch.setenv("DOCKER_HOST", "tcp://127.0.0.1:9")  # must not be what the CLI uses
+    sentence = run(login(engine, reg.address, "pilot", "s3cret-pw"))
+    assert "docker CLI" in sentence
+    stored = json.loads((cfg / "config.json").read_text())
+    assert reg.address in stored["auths"]
+    assert (cfg / "config.json").stat().st_mode & 0o077 == 0
