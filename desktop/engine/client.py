@@ -19,7 +19,7 @@ from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.records import Container, ContainerDetails, EngineInfo
-from desktop.engine.ssh_tunnel import SSHTunnel
+from desktop.engine.ssh_tunnel import SSHTunnel, explain_forward_failure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -133,15 +133,32 @@ class EngineClient:
 
     def _probe(self, endpoint: Endpoint) -> tuple[docker.APIClient, EngineInfo, Endpoint]:
         dial = self._dial_endpoint(endpoint)
-        api = make_api_client(dial, timeout=PROBE_TIMEOUT)
+        tunnel = self._tunnels.get(endpoint.host)
+        if tunnel is not None:
+            tunnel.clear_forward_error()
+        try:
+            api = make_api_client(dial, timeout=PROBE_TIMEOUT)
+        except Exception as exc:
+            raise self._forward_failure(tunnel) or exc
         try:
             info = api.info()
             version = api.version()
-        except Exception:
+        except Exception as exc:
             api.close()
-            raise
+            raise self._forward_failure(tunnel) or exc
         api.timeout = CALL_TIMEOUT
         return api, EngineInfo.from_api(info, version, endpoint.host), dial
+
+    @staticmethod
+    def _forward_failure(tunnel: SSHTunnel | None) -> EngineUnreachableError | None:
+        """ssh is up but refused the channel to the engine socket: say that, not "connection reset"."""
+        if tunnel is None:
+            return None
+        if not tunnel.alive:
+            return EngineUnreachableError(f"The SSH connection to {tunnel.target.host} ended.", tunnel.stderr_text())
+        tunnel.wait_forward_error(0.5)
+        sentence = explain_forward_failure(tunnel)
+        return EngineUnreachableError(sentence, tunnel.last_forward_error) if sentence else None
 
     async def connect(self) -> EngineInfo:
         """Try each endpoint in order; keep the first that answers."""
