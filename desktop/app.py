@@ -136,6 +136,14 @@ class Pilothouse:
         if getattr(self, "secondary_installed", False):
             self._follow_engine_count()
 
+    def _engine_is_local(self, key: str) -> bool:
+        """The engine shares this machine's files (a UNIX socket or named pipe, not ssh/tcp)."""
+        session = self.engines.get(key) if key else self.primary
+        if session is None:
+            return False
+        ep = session.client.endpoint or session.endpoints[0]
+        return ep.host.startswith(("unix://", "npipe://"))
+
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
         self._refresh_engines()
@@ -416,7 +424,8 @@ class Pilothouse:
         self.settings = settings if settings is not None else SettingsStore()
         self.engine_added_by_user.connect(self._on_engine_added_by_user)
         # issue 7: projects of every engine, each run against its own engine
-        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key)
+        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key,
+                                                is_local=self._engine_is_local)
         self.compose_page = ComposePage(self.client, self.compose_projects,
                                         confirm_destructive=lambda: self.settings.current.confirm_destructive,
                                         client_of=lambda key: self.engines.client_for_key(key))

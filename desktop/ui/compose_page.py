@@ -187,7 +187,7 @@ class ComposePage(QWidget):
         tips = {verb: tip for verb, _label, tip, _key in ACTIONS}
         for verb, b in self.buttons.items():
             needs_files = verb in ("up", "pull", "restart") or (self.tool is not None and self.tool.is_v1)
-            missing = p is not None and needs_files and not p.target.files_exist()
+            missing = p is not None and needs_files and not p.files_present
             b.setEnabled(can and not missing)
             b.setToolTip(tips[verb] + (" (needs the project's compose file, which is not on this machine:"
                                        " open it with “Open compose file…”)" if missing else ""))
