@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from desktop.engine.endpoint_input import format_engine_line, parse_engine_line
 from desktop.engine.endpoints import Endpoint, discover, list_contexts
+from desktop.engine.transport import unencrypted_engines
 from desktop.engine.errors import InvalidInputError
 from desktop.engine.prefetch import Prefetch
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
@@ -130,6 +131,7 @@ class Pilothouse:
     def _refresh_engines(self) -> None:
         sessions = self.engines.sessions
         self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
+        self.window.unencrypted_banner.show_engines(unencrypted_engines((s.key, s.endpoints) for s in sessions))
         self.containers_page.set_multi_engine(len(sessions) > 1)
         if getattr(self, "secondary_installed", False):
             self._follow_engine_count()
