@@ -17,9 +17,8 @@ def _say(msg: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pilothouse vm", description="The bundled Linux VM that runs the engine.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build the VM image from Debian packages (Debian/Ubuntu hosts)")
-    b.add_argument("--arch", default=None, help="x86_64 or aarch64 (default: this host)")
-    b.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    # `build` has its own parser (desktop.vm.image_build.main); listed here for --help.
+    sub.add_parser("build", help="build the VM image from Debian packages (Python only, any OS; see `vm build --help`)")
     for name, text in (("start", "boot the VM and wait for the engine"), ("restart", "stop, then start")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--cpus", type=int, help="CPUs (saved; applies from this start)")
@@ -57,11 +56,11 @@ def _print_status(st) -> None:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.cmd == "build":
+    if argv[:1] == ["build"]:
         from desktop.vm.image_build import main as build_main
 
-        return build_main((["--arch", args.arch] if args.arch else []) + (["--force"] if args.force else []))
+        return build_main(argv[1:])
+    args = _parser().parse_args(argv)
     if args.cmd == "_portsync":
         from desktop.vm.portsync import main as portsync_main
 
