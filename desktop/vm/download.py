@@ -9,6 +9,7 @@ threading.Event) stops at the next chunk and keeps the partial file for the next
 from __future__ import annotations
 
 import hashlib
+import http.client
 import os
 import socket
 import threading
@@ -136,8 +137,11 @@ def download(url: str, dest: Path, sha256: str, size: int | None = None,
                             raise DownloadCancelled(f"download of {dest.name} cancelled (it resumes next time)")
                         try:
                             chunk = resp.read(CHUNK)
-                        except (socket.timeout, ConnectionError, OSError) as e:
-                            raise unreachable(url, e) from None
+                        except (socket.timeout, ConnectionError, OSError, http.client.HTTPException) as e:
+                            f.flush()
+                            os.fsync(f.fileno())
+                            raise DownloadError(f"the download of {url} broke off after {have} bytes ({e}): "
+                                                "build again to resume it") from None
                         if not chunk:
                             break
                         f.write(chunk)
@@ -151,6 +155,8 @@ def download(url: str, dest: Path, sha256: str, size: int | None = None,
                     os.fsync(f.fileno())
             finally:
                 resp.close()
+    if size is not None and have < size:  # the connection ended early: keep the part to resume
+        raise DownloadError(f"the download of {url} broke off after {have} of {size} bytes: build again to resume it")
     got = h.hexdigest()
     if (size is not None and have != size) or got != sha256:
         part.unlink(missing_ok=True)
