@@ -429,6 +429,12 @@ def _module_files(tree: Tree, kver: str, kernel_nodes: list[Node], arch: str) ->
     return rels
 
 
+def read_initramfs(data: bytes) -> list[Node]:
+    """The entries of an initramfs this builder wrote (all its zstd parts)."""
+    raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+    return cpio_newc.read(raw)
+
+
 def _zstd(data: bytes) -> bytes:
     # Multi-threaded zstd output depends on the level, not on the number of workers (>= 1),
     # so every machine writes the same bytes.
