@@ -12,6 +12,7 @@ initramfs used to check that a hardware accelerator really boots a kernel), mani
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gzip
 import hashlib
 import io
@@ -450,6 +451,29 @@ def _check_cancel(cancel: threading.Event | None) -> None:
         raise BuildCancelled("the image build was cancelled; the package cache keeps what was downloaded")
 
 
+@contextlib.contextmanager
+def _cache_lock(cache: Path, cancel: threading.Event | None):
+    """One build at a time per package cache (two would append to the same partial download)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "a+b") as f:
+        while True:
+            try:
+                if os.name == "nt":
+                    import msvcrt
+
+                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
+
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                _check_cancel(cancel)
+                # Another build holds the cache; it ends on its own, and there is no event to wait on.
+                (cancel or threading.Event()).wait(0.2)
+        yield
+
+
 def _fetch_packages(lock: image_lock.ArchLock, sources: Sources, cache_dir: Path, spec: ArchSpec,
                     report: Progress, cancel: threading.Event | None, lock_path: Path) -> list[Path]:
     report("index", 0, len(sources.suites()))
@@ -522,6 +546,13 @@ def build_image(arch: str | None = None, cache_dir: Path | None = None, out_dir:
         m = json.loads((out / "manifest.json").read_text())
         report("done", 1, 1)
         return ImageInfo(arch, out, m.get("version", version), m["kernel_release"], m)
+    with _cache_lock(cache, cancel):
+        return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+
+
+def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image_lock.ArchLock, lock_data: dict,
+                  lock_path: Path, sources: Sources, version: str, report: Progress,
+                  cancel: threading.Event | None) -> ImageInfo:
     debs = _fetch_packages(lock, sources, cache, spec, report, cancel, lock_path)
 
     tree = Tree()
