@@ -27,8 +27,8 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
+from desktop.engine.log_records import LogBatch, concat_batches
 from desktop.engine.stream_clients import open_stream_api
-from desktop.state.log_buffer import LogBatch, concat_batches
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication
 
-from desktop.ui.container_detail.log_view import DISPLAY_LIMIT
+from desktop.ui.containers.detail.log_view import DISPLAY_LIMIT
 from tests.ui.test_logs_tab import open_detail
 
 SIZE = 32 << 20
