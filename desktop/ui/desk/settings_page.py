@@ -32,14 +32,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("vm_memory_mib", "Memory (MiB)", "int", ""),
         ("vm_disk_gib", "Disk (GiB)", "int", "Applies the next time the VM starts."),
     )),
-    ("Logs", (
-        ("log_buffer_lines", "Lines kept per log", "int", "Older lines are dropped beyond this."),
-        ("log_initial_tail", "Lines loaded when a log opens", "int", ""),
-        ("log_follow", "Follow new lines", "bool", ""),
-    )),
     ("Confirmations", (
         ("confirm_destructive", "Ask before removing, killing or deleting", "bool", ""),
-        ("confirm_quit_with_running", "Ask before quitting while containers run", "bool", ""),
     )),
 )
 
