@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.state.connection import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 DOT = {CONNECTED: "#2e9d4f", CONNECTING: "#c48a00", RECONNECTING: "#c48a00", UNREACHABLE: "#c8372d"}
 
@@ -31,7 +32,7 @@ class EngineStatusLabel(QLabel):
 
     def show_state(self, s: ConnectionState) -> None:
         self.setText(f"<span style='color:{DOT[s.state]}'>●</span> {html.escape(status_text(s))}")
-        self.setToolTip(s.message or status_text(s))
+        self.setToolTip(plain_tooltip(s.message or status_text(s)))
 
 
 class EngineLostBanner(QFrame):
@@ -46,6 +47,7 @@ class EngineLostBanner(QFrame):
                            " QLabel { color: #5c4400; }")
         self.label = QLabel()
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # holds the engine's own error text
         retry = QPushButton("Retry now")
         retry.setObjectName("retryButton")
         retry.setToolTip("Try to reach the engine again now")
