@@ -21,9 +21,9 @@ def _calls(tree: ast.AST):
         if isinstance(node, ast.Call):
             f = node.func
             name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-            if name == "from_env" and not (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name)
-                                           and f.value.id == "docker"):
-                continue  # another class's from_env, not docker.from_env()
+            if name == "from_env" and isinstance(f, ast.Attribute) and not (
+                    isinstance(f.value, ast.Name) and f.value.id == "docker"):
+                continue  # another class's from_env (the VM build's archive Sources), not docker's
             yield name, node.lineno
         elif isinstance(node, ast.Name) and node.id == "make_api_client" and isinstance(node.ctx, ast.Load):
             yield "make_api_client", node.lineno  # passed to run(...) as a callable
