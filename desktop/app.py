@@ -394,6 +394,7 @@ class Pilothouse:
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()
+        self.containers_page.tally.detach()
         await self.containers_page.tasks.cancel_all()
         if self.secondary_installed:
             task = getattr(self, "_objects_task", None)
