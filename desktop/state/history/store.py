@@ -301,6 +301,10 @@ class HistoryStore:
                 fut.set_result(None)
         return conn
 
+    def engine_row_id(self, conn: sqlite3.Connection, key: str) -> int:
+        """The engines table's id for a key (on the writer thread, inside `call`)."""
+        return self._engine_id(conn, key)
+
     def _engine_id(self, conn: sqlite3.Connection, key: str) -> int:
         eid = self._engine_ids.get(key)
         if eid is None:
