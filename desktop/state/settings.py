@@ -63,6 +63,8 @@ class Settings:
     # Confirmations before destructive actions
     confirm_destructive: bool = True
     confirm_quit_with_running: bool = False
+    # History: disk space the timeline, stats history and crash reports may use (oldest dropped first)
+    history_cap_mb: int = 500
 
 
 DEFAULTS = Settings()
@@ -138,6 +140,8 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
         return _check_int(value, "Disk", 4, hi, "GiB" + (" (free space on this host)" if limits else ""))
     if name == "log_buffer_lines":
         return _check_int(value, "Log buffer", 1000, 10_000_000, "lines")
+    if name == "history_cap_mb":
+        return _check_int(value, "History disk space", 10, 1_000_000, "MB")
     if name == "log_initial_tail":
         return _check_int(value, "Initial log lines", 0, 1_000_000, "lines")
     return None, f"Unknown setting “{name}”."

@@ -282,11 +282,15 @@ class CrashReporter:
             try:
                 h = health_report(await inspect_raw(client, alert.container_id))
                 if h is not None:
-                    message = f"{h.verdict} Click to see why."
+                    message = f"{self._on_engine(alert)}{h.verdict} Click to see why."
             except EngineError:
                 pass
         if self.enabled:
             self.alerts.emit(dataclasses.replace(alert, message=message))
+
+    def _on_engine(self, alert: ContainerAlert) -> str:
+        # With several engines the watch's titles and messages say which one; so do ours.
+        return f"On engine {alert.engine}. " if self.watch.name_engines and alert.engine else ""
 
     async def _recent_stats(self, engine: str, cid: str, until: float) -> list[dict]:
         if self.store is None:
@@ -357,7 +361,8 @@ class CrashReporter:
                 log.warning("crash report not saved: %s", exc)
         self.reported.emit(report)
         if new and self.enabled:
-            self.alerts.emit(dataclasses.replace(alert, message=report.cause, report_id=report.id))
+            self.alerts.emit(dataclasses.replace(alert, message=self._on_engine(alert) + report.cause,
+                                                 report_id=report.id))
 
     async def aclose(self) -> None:
         self._closed = True

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, InvalidStateError, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -253,8 +253,7 @@ class HistoryStore:
                     if file_failed(err):
                         conn = self._replace_broken(conn, err)
             for _op, _args, fut in batch:
-                if fut is not None and not fut.done():
-                    fut.set_result(None)
+                _settle(fut)
             if stop:
                 if conn is not None:
                     conn.close()
@@ -273,8 +272,8 @@ class HistoryStore:
                 conn.execute("COMMIT")
                 self.writes += 1
                 for (_op, _args, fut), res in zip(batch, results):
-                    if fut is not None and res is not None:
-                        fut.set_result(res)
+                    if res is not None:
+                        _settle(fut, res)
                 return conn
             except sqlite3.Error as err:
                 if conn.in_transaction:
@@ -293,12 +292,10 @@ class HistoryStore:
                     conn.execute("ROLLBACK")
                 log.exception("history batch dropped")
                 for _op, _args, fut in batch:
-                    if fut is not None and not fut.done():
-                        fut.set_exception(exc)
+                    _settle(fut, exc=exc)
                 return conn
         for _op, _args, fut in batch:
-            if fut is not None and not fut.done():
-                fut.set_result(None)
+            _settle(fut)
         return conn
 
     def engine_row_id(self, conn: sqlite3.Connection, key: str) -> int:
@@ -375,6 +372,19 @@ class HistoryStore:
             conn.execute("ROLLBACK")
             raise
         enforce_cap(conn, self.cap_bytes)
+
+
+def _settle(fut: Future | None, result: Any = None, exc: BaseException | None = None) -> None:
+    """Finish a caller's future unless it is finished or was cancelled (the caller gave up)."""
+    if fut is None or fut.done():
+        return
+    try:
+        if exc is not None:
+            fut.set_exception(exc)
+        else:
+            fut.set_result(result)
+    except InvalidStateError:
+        pass
 
 
 def file_failed(err: sqlite3.Error) -> bool:
