@@ -309,6 +309,10 @@ class SwarmClient:
                 uc["FailureAction"] = failure_action
             if monitor_s is not None:
                 uc["Monitor"] = int(monitor_s * 1e9)
+                # A rollback of this update watches each task as long as the update did.
+                rc = dict(spec.get("RollbackConfig") or {})
+                rc["Monitor"] = uc["Monitor"]
+                spec["RollbackConfig"] = rc
             uc.setdefault("Order", "stop-first")
             spec["UpdateConfig"] = uc
 
@@ -371,21 +375,34 @@ class ServiceLogStream:
 
     def iterate(self, on_batch: Callable[[list[ServiceLogLine]], None]) -> None:
         """Blocking: read frames and hand them over in batches until the stream ends or is closed."""
-        from docker.utils.socket import frames_iter
+        import struct
 
         api, res = self._open()
         try:
-            sock = api._get_raw_response_socket(res)
+            api._disable_socket_timeout(api._get_raw_response_socket(res))
+            raw = res.raw  # urllib3 undoes the chunked encoding; frames are 8-byte header + payload
             batch: list[ServiceLogLine] = []
-            for stream, payload in frames_iter(sock, False):
-                if not payload:
-                    continue
-                for line in payload.decode("utf-8", "replace").splitlines():
+            pending = {1: "", 2: ""}
+            while True:
+                header = raw.read(8)
+                if len(header) < 8:
+                    break
+                stream, size = struct.unpack(">BxxxL", header)
+                payload = raw.read(size) if size else b""
+                text = pending.get(stream, "") + payload.decode("utf-8", "replace")
+                lines = text.split("\n")
+                pending[stream] = lines.pop()
+                for line in lines:
                     batch.append(parse_service_log_line(line, "stderr" if stream == 2 else "stdout"))
-                if len(batch) >= 200 or self.follow:
+                if self.follow and batch:
                     on_batch(batch)
                     batch = []
+            for stream, rest in pending.items():
+                if rest:
+                    batch.append(parse_service_log_line(rest, "stderr" if stream == 2 else "stdout"))
             if batch:
+                # Nodes answer one after another: merge their lines into one timeline.
+                batch.sort(key=lambda ln: ln.timestamp)
                 on_batch(batch)
         except (OSError, ValueError, AttributeError):
             if not self._closed:

@@ -13,7 +13,7 @@ from desktop.engine.specs import (MountSpec, SpecError, parse_command, parse_ima
                                   parse_lines, parse_mount, parse_port)
 
 SERVICE_FIELDS = ("name", "image", "mode", "replicas", "ports", "env", "mounts", "constraints",
-                  "cpus", "memory", "command")
+                  "cpus", "memory", "command", "stop_signal")
 # Service names become DNS names on the service's networks: letters, digits and '-' only.
 _SERVICE_NAME_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,61}[a-zA-Z0-9])?$")
 _SECRET_NAME_RE = re.compile(r"^[a-zA-Z0-9](?:[a-zA-Z0-9_.-]{0,62}[a-zA-Z0-9])?$")
@@ -45,6 +45,7 @@ class ServiceRequest:
     memory_bytes: int | None = None
     command: tuple[str, ...] | None = None
     labels: Mapping[str, str] | None = None
+    stop_signal: str | None = None
 
 
 def parse_service_name(text: str) -> str:
@@ -118,6 +119,18 @@ def parse_memory(text: str) -> int | None:
     return n
 
 
+_SIGNAL_RE = re.compile(r"^(?:SIG)?[A-Z0-9+-]{2,12}$|^\d{1,2}$")
+
+
+def parse_stop_signal(text: str) -> str | None:
+    s = text.strip().upper()
+    if not s:
+        return None
+    if not _SIGNAL_RE.match(s):
+        raise SpecError("Write the stop signal as a name like SIGTERM or SIGKILL, or a number.")
+    return s if s.isdigit() or s.startswith("SIG") else f"SIG{s}"
+
+
 def parse_service_form(values: Mapping[str, object]) -> ServiceRequest:
     """Validate every field of the create-service form; raise FormErrors or return a request."""
     errors: dict[str, str] = {}
@@ -142,6 +155,7 @@ def parse_service_form(values: Mapping[str, object]) -> ServiceRequest:
     cpus = take("cpus", parse_cpus)
     memory = take("memory", parse_memory)
     command = take("command", parse_command)
+    stop_signal = take("stop_signal", parse_stop_signal)
     if ports:
         seen = set()
         for p in ports:
@@ -160,7 +174,8 @@ def parse_service_form(values: Mapping[str, object]) -> ServiceRequest:
         raise FormErrors(errors)
     return ServiceRequest(name=name, image=str(ref), mode=mode, replicas=replicas or 0, ports=tuple(ports or ()),
                           env=tuple(env or ()), mounts=tuple(mounts or ()), constraints=tuple(constraints or ()),
-                          nano_cpus=cpus, memory_bytes=memory, command=tuple(command) if command else None)
+                          nano_cpus=cpus, memory_bytes=memory, command=tuple(command) if command else None,
+                          stop_signal=stop_signal)
 
 
 def service_spec(req: ServiceRequest) -> dict:
@@ -168,6 +183,8 @@ def service_spec(req: ServiceRequest) -> dict:
     cs: dict = {"Image": req.image}
     if req.command:
         cs["Command"] = list(req.command)
+    if req.stop_signal:
+        cs["StopSignal"] = req.stop_signal
     if req.env:
         cs["Env"] = [f"{k}={v}" for k, v in req.env]
     if req.mounts:

@@ -227,6 +227,7 @@ class ServicesTab(_LeasingPage):
             Field("cpus", "CPU limit", placeholder="0.5"),
             Field("memory", "Memory limit", placeholder="256m"),
             Field("command", "Command", placeholder="(the image's default)"),
+            Field("stop_signal", "Stop signal", placeholder="(the image's default, usually SIGTERM)"),
         ]
 
         async def submit(values: dict):
@@ -280,7 +281,9 @@ class ServicesTab(_LeasingPage):
             return
         fields = [Field("image", "Image", default=s.image),
                   Field("parallelism", "Tasks at a time", default=str(s.update_parallelism)),
-                  Field("delay", "Seconds between batches", default="0")]
+                  Field("delay", "Seconds between batches", default="0"),
+                  Field("monitor", "Watch each new task for (s)", default="5",
+                        help="A task that fails within this time counts as a failed update")]
 
         async def submit(values: dict):
             from desktop.engine.specs import parse_image_ref
@@ -289,11 +292,12 @@ class ServicesTab(_LeasingPage):
             try:
                 par = parse_replicas(str(values.get("parallelism") or "1"))
                 delay = float(str(values.get("delay") or "0"))
+                monitor = float(str(values.get("monitor") or "5"))
             except ValueError:
-                raise SpecError("Seconds between batches is a number, like 0 or 5.") from None
-            if delay < 0:
-                raise SpecError("Seconds between batches cannot be negative.")
-            await self.state.swarm.update_image(s, ref, parallelism=par, delay_s=delay)
+                raise SpecError("The seconds are numbers, like 0 or 5.") from None
+            if delay < 0 or monitor < 0:
+                raise SpecError("The seconds cannot be negative.")
+            await self.state.swarm.update_image(s, ref, parallelism=par, delay_s=delay, monitor_s=monitor)
             return ref
 
         dlg = self.keep("update_dialog", FormDialog(self, f"Update {s.name}", fields, "Start rolling update", submit,
