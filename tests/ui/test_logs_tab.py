@@ -99,6 +99,9 @@ def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, 
     tab = page.logs
     qtbot.waitUntil(lambda: len(tab.buffer) >= 50, timeout=20000)
     assert tab.view.following
+    # The scroll range follows the buffer on the view's next refresh; until it exceeds one
+    # screen there is nothing to scroll up to.
+    qtbot.waitUntil(lambda: tab.view.verticalScrollBar().maximum() > 0, timeout=20000)
     # Scrolling up pauses auto-scroll; new lines still arrive.
     tab.view.verticalScrollBar().setValue(0)
     assert not tab.view.following and tab.jump.isVisibleTo(tab)
