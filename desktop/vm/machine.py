@@ -228,10 +228,7 @@ class VMManager:
             ensure_certificates(self.paths.tls_dir)
             self._ensure_disk()
             port = _free_port(self._read_state().get("docker_port"))
-            if qemu.qmp_over_tcp():
-                qmp = [("127.0.0.1", _free_port(None)), ("127.0.0.1", _free_port(None))]
-            else:
-                qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+            qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
             for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
                 sock.unlink(missing_ok=True)
             if self.paths.console_log.exists():
@@ -330,9 +327,9 @@ class VMManager:
         return self.status()
 
     def _qmp_address(self, index: int):
-        saved = self._read_state().get("qmp") or [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
-        address = saved[index]
-        return tuple(address) if isinstance(address, list) else address
+        # Always the unix sockets in the 0700 state folder (a state file from an older version
+        # may name loopback TCP ports; those are never used).
+        return str((self.paths.qmp_socket, self.paths.qmp_portsync_socket)[index])
 
     async def stop(self, timeout: float = 60.0, progress: Progress | None = None) -> VMStatus:
         """ACPI power-off (the guest stops dockerd cleanly); kill QEMU after the deadline."""
