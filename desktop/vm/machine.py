@@ -35,6 +35,8 @@ except ImportError:  # Windows: QEMU's own image locking is the guard there
 
 Progress = Callable[[str], None]
 STATES = ("stopped", "starting", "running", "stopping", "crashed")
+# The guest's init prints these in this order (PILOTHOUSE-PHASE lines on the console).
+BOOT_PHASES = ("kernel", "init", "modules", "network", "disk", "shares", "containerd", "dockerd")
 
 
 class VMError(RuntimeError):
@@ -209,8 +211,12 @@ class VMManager:
             raise VMError(f"qemu-img {args[0]} failed: {res.stderr.strip()}")
         return res.stdout
 
-    async def start(self, progress: Progress | None = None, timeout: float | None = None) -> VMStatus:
-        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure."""
+    async def start(self, progress: Progress | None = None, timeout: float | None = None,
+                    on_phase: Progress | None = None) -> VMStatus:
+        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure.
+
+        `on_phase(name)` is called once per guest boot phase (BOOT_PHASES) as the console shows it.
+        Cancelling the awaiting task stops QEMU and leaves the VM stopped."""
         say = progress or (lambda _msg: None)
         if self.status().state in ("starting", "running", "stopping"):
             raise VMAlreadyRunning("the VM is already running")
@@ -251,7 +257,12 @@ class VMManager:
                           accelerator_reason=accel.reason, started_at=time.time(), detail="")
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
-            await self._wait_ready(port, deadline, say)
+            await self._wait_ready(port, deadline, say, on_phase)
+        except asyncio.CancelledError:
+            if self.status().state == "starting":
+                await self._kill()
+                self._write_state(state="stopped", pid=None, detail="the start was cancelled")
+            raise
         except BaseException:
             if self.status().state == "starting":
                 await self._kill()
@@ -263,7 +274,7 @@ class VMManager:
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
 
-    async def _wait_ready(self, port: int, timeout: float, say: Progress) -> None:
+    async def _wait_ready(self, port: int, timeout: float, say: Progress, on_phase: Progress | None = None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen_phases: set[str] = set()
@@ -278,6 +289,8 @@ class VMManager:
                         if name not in seen_phases:
                             seen_phases.add(name)
                             say(f"guest: {name} up at {line.split()[2]} s")
+                            if on_phase is not None:
+                                on_phase(name)
                 try:
                     if await loop.run_in_executor(None, client.ping):
                         return
