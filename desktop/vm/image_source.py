@@ -119,6 +119,67 @@ async def _interrupt(proc: asyncio.subprocess.Process) -> None:
         await proc.wait()
 
 
+# The in-process builder's phases and their share of the whole build (downloads dominate).
+_PHASES = {"index": (0.0, 0.05, "reading the package index"), "download": (0.05, 0.70, "downloading packages"),
+           "extract": (0.70, 0.80, "unpacking packages"), "assemble": (0.80, 0.90, "assembling the root filesystem"),
+           "pack": (0.90, 1.0, "packing the initramfs"), "done": (1.0, 1.0, "image ready")}
+
+
+def phase_progress(phase: str, done: int, total: int) -> ImageProgress:
+    """An in-process build's (phase, done, total) as text and a fraction of the whole build."""
+    lo, hi, text = _PHASES.get(phase, (0.0, 0.0, phase))
+    part = min(max(done / total, 0.0), 1.0) if total > 0 else 0.0
+    if phase == "download" and total > 0:
+        text = f"{text}: {done / 1e6:.1f} of {total / 1e6:.1f} MB"
+    elif total > 1:
+        text = f"{text} ({done}/{total})"
+    return ImageProgress(text, lo + (hi - lo) * part)
+
+
+class ThreadBuilder:
+    """The Python-only builder (image_build.build_image) in a worker thread; cancelling the
+    awaiting task sets its cancel event and waits for it to clean up."""
+
+    def up_to_date(self, out: Path) -> bool:
+        from desktop.vm.image_build import image_state
+
+        return image_state(out).status == "current"
+
+    async def build(self, arch: str, out: Path, progress: ProgressFn) -> None:
+        import threading
+
+        from desktop.vm.image_build import BuildCancelled, BuildError, build_image
+
+        loop = asyncio.get_running_loop()
+        cancel = threading.Event()
+
+        def report(phase: str, done: int, total: int) -> None:
+            loop.call_soon_threadsafe(progress, phase_progress(phase, done, total))
+
+        work = asyncio.ensure_future(asyncio.to_thread(build_image, arch=arch, out_dir=out, progress=report,
+                                                       cancel=cancel))
+        try:
+            await asyncio.shield(work)
+        except asyncio.CancelledError:
+            cancel.set()
+            try:
+                await work
+            except BuildError:  # BuildCancelled, or an error that raced the cancel
+                pass
+            raise
+        except BuildCancelled:
+            raise asyncio.CancelledError() from None
+        except BuildError as e:
+            raise ImageError(str(e)) from e
+
+
+def default_builder() -> ImageBuilder:
+    """The in-process builder where this version has it, else the child-process one."""
+    from desktop.vm import image_build
+
+    return ThreadBuilder() if hasattr(image_build, "build_image") else SubprocessBuilder()
+
+
 def _manifest_ok(d: Path) -> bool:
     try:
         json.loads((d / "manifest.json").read_text())
@@ -131,10 +192,17 @@ async def ensure_image(arch: str, cache_dir: Path, progress: ProgressFn,
                        builder: ImageBuilder | None = None, bundle_root: str | None = None) -> ImageChoice:
     """The image to boot: bundled, else cached and current, else built into cache_dir."""
     bundled = bundled_image_dir(arch, bundle_root)
+    meipass = getattr(sys, "_MEIPASS", None)
+    if bundled is None and bundle_root is None and meipass:
+        from desktop.vm import image_build  # the builder knows where a bundle keeps its image
+
+        found = image_build.find_image(arch) if hasattr(image_build, "find_image") else None
+        if found is not None and Path(found).is_relative_to(meipass):
+            bundled = Path(found)
     if bundled is not None:
         progress(ImageProgress("using the VM image bundled with Pilothouse", 1.0))
         return ImageChoice(bundled, "bundled")
-    builder = builder or SubprocessBuilder()
+    builder = builder or default_builder()
     if await asyncio.to_thread(builder.up_to_date, cache_dir):
         progress(ImageProgress(f"using the VM image in {cache_dir}", 1.0))
         return ImageChoice(cache_dir, "cached")

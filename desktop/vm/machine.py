@@ -278,21 +278,26 @@ class VMManager:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen_phases: set[str] = set()
+
+        def report_phases() -> None:
+            for line in self.console_tail(30):
+                if line.startswith("PILOTHOUSE-PHASE "):
+                    name = line.split()[1]
+                    if name not in seen_phases:
+                        seen_phases.add(name)
+                        say(f"guest: {name} up at {line.split()[2]} s")
+                        if on_phase is not None:
+                            on_phase(name)
+
         client = engine_access.api_client(port, self.tls, version="1.41", timeout=3)
         try:
             while loop.time() < deadline:
                 if self.status().state != "starting":
                     raise VMError(self.status().detail or "QEMU exited during boot")
-                for line in self.console_tail(30):
-                    if line.startswith("PILOTHOUSE-PHASE "):
-                        name = line.split()[1]
-                        if name not in seen_phases:
-                            seen_phases.add(name)
-                            say(f"guest: {name} up at {line.split()[2]} s")
-                            if on_phase is not None:
-                                on_phase(name)
+                report_phases()
                 try:
                     if await loop.run_in_executor(None, client.ping):
+                        report_phases()  # the engine may answer before the last phase line is read
                         return
                 except Exception:  # noqa: BLE001 - not up yet; QEMU's forward resets until dockerd listens
                     pass
