@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths
@@ -20,6 +21,8 @@ def _parser() -> argparse.ArgumentParser:
     b = sub.add_parser("build", help="build the VM image from Debian packages (Debian/Ubuntu hosts)")
     b.add_argument("--arch", default=None, help="x86_64 or aarch64 (default: this host)")
     b.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    b.add_argument("--wsl-rootfs", metavar="FILE", type=Path, default=None,
+                   help="also write the WSL 2 root filesystem tarball (same packages) to FILE (.tar or .tar.gz)")
     for name, text in (("start", "boot the VM and wait for the engine"), ("restart", "stop, then start")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--cpus", type=int, help="CPUs (saved; applies from this start)")
@@ -56,12 +59,31 @@ def _print_status(st) -> None:
         print(f"detail:       {st.detail}")
 
 
+def _write_wsl_rootfs(args) -> int:
+    from desktop.vm.paths import default_image_dir, host_arch
+    from desktop.vm.wsl_rootfs import RootfsError, write_rootfs
+
+    image = default_image_dir(args.arch or host_arch())
+    try:
+        count = write_rootfs(image / "initramfs.img", args.wsl_rootfs)
+    except (OSError, RootfsError) as e:
+        print(f"error: cannot write the WSL root filesystem {args.wsl_rootfs}: {e}", file=sys.stderr)
+        return 1
+    size = args.wsl_rootfs.stat().st_size / 1e6
+    print(f"  WSL root filesystem: {args.wsl_rootfs} ({count} entries, {size:.1f} MB); "
+          f"import it with: wsl --import pilothouse <folder> {args.wsl_rootfs} --version 2", flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.cmd == "build":
         from desktop.vm.image_build import main as build_main
 
-        return build_main((["--arch", args.arch] if args.arch else []) + (["--force"] if args.force else []))
+        code = build_main((["--arch", args.arch] if args.arch else []) + (["--force"] if args.force else []))
+        if code != 0 or args.wsl_rootfs is None:
+            return code
+        return _write_wsl_rootfs(args)
     if args.cmd == "_portsync":
         from desktop.vm.portsync import main as portsync_main
 

@@ -43,7 +43,8 @@ def zstd_decompress(data: bytes) -> bytes:
     try:
         import zstandard  # type: ignore[import-not-found]
 
-        return zstandard.ZstdDecompressor().decompressobj().decompress(data)
+        reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
+        return reader.read()
     except ImportError:
         pass
     try:
@@ -62,9 +63,14 @@ def zstd_decompress(data: bytes) -> bytes:
 
 
 def read_newc(data: bytes):
-    """The entries of a cpio archive in the "newc" format (what the initramfs is)."""
+    """The entries of cpio archives in the "newc" format (what the initramfs is); an initramfs
+    may be several archives one after the other, each padded with NULs."""
     pos = 0
     while True:
+        while pos < len(data) and data[pos] == 0:
+            pos += 1
+        if pos >= len(data):
+            return
         header = data[pos:pos + 110]
         if len(header) < 110 or header[:6] not in (b"070701", b"070702"):
             raise RootfsError(f"not a newc cpio archive at byte {pos}")
@@ -75,9 +81,8 @@ def read_newc(data: bytes):
         data_start = (name_start + namesize + 3) & ~3
         body = data[data_start:data_start + filesize]
         pos = (data_start + filesize + 3) & ~3
-        if name == "TRAILER!!!":
-            return
-        yield CpioEntry(name, mode, body)
+        if name != "TRAILER!!!":
+            yield CpioEntry(name, mode, body)
 
 
 def _keep(name: str) -> bool:
