@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 if TYPE_CHECKING:
     import docker
 
-    from desktop.engine.events import EngineWatch
-
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.foreground import ForegroundGate
@@ -180,11 +178,6 @@ class EngineClient:
             return bool(await self.run(self.api.ping))
         except Exception:  # noqa: BLE001
             return False
-
-    def watch(self) -> "EngineWatch":
-        from desktop.engine.events import EngineWatch
-
-        return EngineWatch(self)
 
     async def aclose(self) -> None:
         self._closed = True

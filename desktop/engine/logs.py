@@ -27,7 +27,7 @@ from desktop.engine.client import EngineClient, make_api_client
 from desktop.engine.errors import translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
-from desktop.state.log_buffer import LogBatch, concat_batches
+from desktop.engine.log_records import LogBatch, concat_batches
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QLabel, QLis
                                QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
-from desktop.ui.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
+from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
 from desktop.ui.resources import app_icon, icon
 
 SHORTCUTS_HELP = """<table>

@@ -7,6 +7,7 @@ import pytest
 from desktop.engine.client import EngineClient
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError
+from desktop.engine.events import EngineWatch
 from desktop.engine.records import EngineConnected, EngineEvent
 
 
@@ -24,7 +25,7 @@ def test_ssh_engine_lists_acts_and_streams_events(sshd, engine_host, run, make_c
         info = await client.connect()
         assert info.endpoint.startswith("ssh://")
         assert cid in {c.id for c in await client.list_containers()}
-        watch = client.watch()
+        watch = EngineWatch(client)
         first = await asyncio.wait_for(watch.__anext__(), 30)
         assert isinstance(first, EngineConnected)
         await client.start(cid)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from desktop.state.log_buffer import STDERR
+from desktop.engine.log_records import STDERR
 
 N = 1_000_000
 # Every 10th line goes to stderr in red; the others to stdout with a green word.
@@ -99,6 +99,9 @@ def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, 
     tab = page.logs
     qtbot.waitUntil(lambda: len(tab.buffer) >= 50, timeout=20000)
     assert tab.view.following
+    # The scroll range follows the buffer on the view's next refresh; until it exceeds one
+    # screen there is nothing to scroll up to.
+    qtbot.waitUntil(lambda: tab.view.verticalScrollBar().maximum() > 0, timeout=20000)
     # Scrolling up pauses auto-scroll; new lines still arrive.
     tab.view.verticalScrollBar().setValue(0)
     assert not tab.view.following and tab.jump.isVisibleTo(tab)
@@ -139,7 +142,7 @@ def test_compose_project_logs_merged_by_time(make_container, docker_api, run_id,
     shown = [tab.view.display_text(i)[0] for i in range(6)]
     assert sorted(shown) == sorted(f"{s.ljust(3)} | {s} {i}" for s in ("web", "db") for i in (1, 2, 3))
     # each service keeps its own stable colour
-    from desktop.ui.container_detail.log_view import service_color
+    from desktop.ui.containers.detail.log_view import service_color
     assert service_color("web") == service_color("web") and service_color("web") != service_color("db")
     page.back_requested.emit()
     assert ph.window.pages.currentWidget() is ph.containers_page

@@ -17,7 +17,7 @@ from desktop.app import Pilothouse, _vm_manager, extra_engines
 from desktop.engine.endpoints import discover
 from desktop.state.connection import CONNECTED
 from desktop.state.settings import SettingsStore
-from desktop.ui.container_model import COL_ENGINE
+from desktop.ui.containers.container_model import COL_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 
