@@ -18,17 +18,18 @@ def _say(msg: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pilothouse vm", description="The bundled Linux VM that runs the engine.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build the VM image from Debian packages (Debian/Ubuntu hosts)")
-    b.add_argument("--arch", default=None, help="x86_64 or aarch64 (default: this host)")
-    b.add_argument("--force", action="store_true", help="rebuild even when up to date")
-    b.add_argument("--wsl-rootfs", metavar="FILE", type=Path, default=None,
-                   help="also write the WSL 2 root filesystem tarball (same packages) to FILE (.tar or .tar.gz)")
+    # `build` has its own parser (desktop.vm.image_build.main); listed here for --help.
+    sub.add_parser("build", help="build the VM image from Debian packages (Python only, any OS; see `vm build --help`); "
+                                 "--wsl-rootfs FILE also writes the WSL 2 root filesystem tarball")
     for name, text in (("start", "boot the VM and wait for the engine"), ("restart", "stop, then start")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--cpus", type=int, help="CPUs (saved; applies from this start)")
         s.add_argument("--memory", type=int, metavar="MIB", help="memory in MiB (saved)")
         s.add_argument("--disk", type=int, metavar="GIB", help="data disk size in GiB (saved; can only grow)")
         s.add_argument("--share", action="append", metavar="DIR", help="host folder to share (repeatable; replaces the saved list)")
+        s.add_argument("--update-image", action="store_true", help="build the current image first when the one found is older")
+        s.add_argument("--keep-old-image", action="store_true", help="boot an older image without asking")
+    sub.add_parser("image", help="show which VM image is used and whether it is current")
     sub.add_parser("stop", help="power the VM off cleanly")
     sub.add_parser("status", help="show the VM state")
     lg = sub.add_parser("logs", help="show the VM console log")
@@ -59,31 +60,50 @@ def _print_status(st) -> None:
         print(f"detail:       {st.detail}")
 
 
-def _write_wsl_rootfs(args) -> int:
+def _split_wsl_rootfs(argv: list[str]) -> tuple[list[str], Path | None, str | None]:
+    """`vm build` arguments without --wsl-rootfs FILE; that FILE; and the --arch given."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--wsl-rootfs", type=Path, default=None)
+    p.add_argument("--arch", default=None)
+    known, _ = p.parse_known_args(argv)
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--wsl-rootfs":
+            skip = True
+        elif not a.startswith("--wsl-rootfs="):
+            rest.append(a)
+    return rest, known.wsl_rootfs, known.arch
+
+
+def _write_wsl_rootfs(out: Path, arch: str | None) -> int:
+    """The WSL 2 root filesystem made from the image just built (same packages, same versions)."""
     from desktop.vm.paths import default_image_dir, host_arch
     from desktop.vm.wsl_rootfs import RootfsError, write_rootfs
 
-    image = default_image_dir(args.arch or host_arch())
+    image = default_image_dir(arch or host_arch())
     try:
-        count = write_rootfs(image / "initramfs.img", args.wsl_rootfs)
+        count = write_rootfs(image / "initramfs.img", out)
     except (OSError, RootfsError) as e:
-        print(f"error: cannot write the WSL root filesystem {args.wsl_rootfs}: {e}", file=sys.stderr)
+        print(f"error: cannot write the WSL root filesystem {out}: {e}", file=sys.stderr)
         return 1
-    size = args.wsl_rootfs.stat().st_size / 1e6
-    print(f"  WSL root filesystem: {args.wsl_rootfs} ({count} entries, {size:.1f} MB); "
-          f"import it with: wsl --import pilothouse <folder> {args.wsl_rootfs} --version 2", flush=True)
+    size = out.stat().st_size / 1e6
+    print(f"  WSL root filesystem: {out} ({count} entries, {size:.1f} MB); "
+          f"import it with: wsl --import pilothouse <folder> {out} --version 2", flush=True)
     return 0
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.cmd == "build":
+    if argv[:1] == ["build"]:
         from desktop.vm.image_build import main as build_main
 
-        code = build_main((["--arch", args.arch] if args.arch else []) + (["--force"] if args.force else []))
-        if code != 0 or args.wsl_rootfs is None:
+        rest, rootfs, arch = _split_wsl_rootfs(argv[1:])
+        code = build_main(rest)
+        if code != 0 or rootfs is None:
             return code
-        return _write_wsl_rootfs(args)
+        return _write_wsl_rootfs(rootfs, arch)
+    args = _parser().parse_args(argv)
     if args.cmd == "_portsync":
         from desktop.vm.portsync import main as portsync_main
 
@@ -92,11 +112,38 @@ def main(argv: list[str]) -> int:
     from desktop.vm.machine import VMError, VMManager
 
     paths = VMPaths.default()
+    if args.cmd == "image":
+        from desktop.vm.image_build import bundled_image_dir, image_state
+
+        st = image_state(paths.image_dir)
+        where = " (bundled with this app)" if paths.image_dir == bundled_image_dir() else ""
+        print(f"image:        {paths.image_dir}{where}")
+        print(f"state:        {st.status}" + (f" (version {st.found_version}; this Pilothouse expects {st.expected_version})"
+                                              if st.status != "missing" else ""))
+        return 0 if st.status == "current" else 3
     try:
         if args.cmd in ("start", "restart"):
             vm = VMManager(_config(args, paths), paths)
+            allow_old = args.keep_old_image
+            st = vm.image_state()
+            if st.status == "outdated" and not allow_old:
+                update = args.update_image or (sys.stdin.isatty() and input(
+                    f"The VM image is version {st.found_version}; this Pilothouse brings {st.expected_version}. "
+                    "Update it now (the VM's containers, images and volumes are kept)? [Y/n] ").strip().lower() in ("", "y", "yes"))
+                if update:
+                    from desktop.vm.image_build import main as build_main
+
+                    # An outdated image is never the bundled one (that is used only while current): it
+                    # is the cache, which the build rewrites.
+                    if build_main([]) != 0:
+                        return 1
+                    paths = VMPaths.default()
+                    vm = VMManager(_config(args, paths), paths)
+                elif sys.stdin.isatty():
+                    allow_old = True
             print(f"{args.cmd.capitalize()}ing the Pilothouse VM", flush=True)
-            coro = vm.start(_say) if args.cmd == "start" else vm.restart(_say)
+            coro = (vm.start(_say, allow_outdated=allow_old) if args.cmd == "start"
+                    else vm.restart(_say, allow_outdated=allow_old))
             _print_status(asyncio.run(coro))
             return 0
         vm = VMManager(None, paths)
