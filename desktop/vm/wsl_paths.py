@@ -20,10 +20,13 @@ class WindowsPathError(ValueError):
     """The text is not a Windows path the WSL engine can reach; the message says why."""
 
 
+_SPACE = " \t\r\n"  # only what a paste adds around a path: other Unicode spaces are valid in names
+
+
 def _unquote(text: str) -> str:
-    s = text.strip()
+    s = text.strip(_SPACE)
     if len(s) >= 2 and s[0] == s[-1] and s[0] in "\"'":
-        s = s[1:-1].strip()
+        s = s[1:-1].strip(_SPACE)
     return s
 
 
@@ -103,7 +106,7 @@ def to_windows(path: str, distro: str = DISTRO, root: str = AUTOMOUNT_ROOT) -> s
 
 def split_mount(text: str) -> tuple[str, str]:
     """Split a Run form mount line whose source is a Windows path: (source, ':target[:mode]')."""
-    s = text.strip()
+    s = text.strip(_SPACE)
     quoted = re.match(r"^(\"[^\"]*\"|'[^']*')(:.*)?$", s, re.S)
     if quoted:
         return quoted.group(1), quoted.group(2) or ""
