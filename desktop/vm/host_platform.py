@@ -107,6 +107,8 @@ def watch_dirs(plat: HostPlatform, path_dirs: list[str], env: dict[str, str]) ->
     out: list[str] = []
     for d in wanted:
         p = Path(d)
+        if not p.is_absolute():
+            continue  # (a Windows path looked at from another OS, in tests)
         while not p.exists() and p.parent != p:
             p = p.parent
         if p.exists() and str(p) not in out:

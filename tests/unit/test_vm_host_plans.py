@@ -111,3 +111,26 @@ def test_sockaddr_un_layout_and_long_paths():
     assert len(raw) == 2 + UNIX_PATH_MAX and raw[:2] in (b"\x01\x00", b"\x00\x01")
     with pytest.raises(OSError, match="too long"):
         sockaddr_un("C:\\" + "x" * 200)
+
+
+def test_readiness_on_windows_prefers_wsl_and_names_both_installs(monkeypatch):
+    from desktop.vm import readiness
+
+    monkeypatch.delenv("PILOTHOUSE_QEMU", raising=False)
+    monkeypatch.setenv("PATH", "")
+    assert readiness.check(WINDOWS, wsl_ready=lambda: True) == readiness.Readiness(True, "wsl", watch=())
+    r = readiness.check(WINDOWS, wsl_ready=lambda: False)
+    assert not r.ready and "WSL 2" in r.problem and "QEMU" in r.problem
+    assert r.command == "wsl --install --no-distribution"
+    assert r.alternative == "winget install --exact --id SoftwareFreedomConservancy.QEMU"
+
+
+def test_readiness_on_a_mac_without_qemu_says_brew(monkeypatch):
+    from desktop.vm import readiness
+
+    monkeypatch.delenv("PILOTHOUSE_QEMU", raising=False)
+    monkeypatch.setenv("PATH", "")
+    r = readiness.check(MAC_ARM)
+    if r.ready:  # this machine happens to have /opt/homebrew or /usr/local QEMU
+        pytest.skip("a Homebrew-prefix QEMU exists here")
+    assert r.command == "brew install qemu" and "qemu-system-aarch64" in r.problem
