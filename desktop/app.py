@@ -540,6 +540,11 @@ def _vm_manager():
         from desktop.vm.paths import VMPaths
 
         paths = VMPaths.default()
+        if sys.platform == "win32":
+            from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+            if store_wsl_installed():  # WSL 2 first, as Docker Desktop and Podman do; else QEMU + WHPX
+                return WslEngine(VMConfig.load(paths.config_file), paths)
         return VMManager(VMConfig.load(paths.config_file), paths)
     except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
         log.info("the bundled VM is unavailable: %s", exc)

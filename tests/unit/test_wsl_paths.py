@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from desktop.engine.specs import parse_mount
-from desktop.vm.wsl_paths import WindowsPathError, looks_windows, mount_line_to_wsl, split_mount, to_windows, to_wsl
+from desktop.engine.wsl_paths import WindowsPathError, looks_windows, mount_line_to_wsl, split_mount, to_windows, to_wsl
 
 # A file name Windows allows: no separators, no reserved characters, not "." or "..".
 name_chars = st.characters(blacklist_characters='<>:"|?*\\/', blacklist_categories=("Cs",), min_codepoint=32)
@@ -101,3 +101,18 @@ def test_mount_lines_keep_target_and_mode():
 def test_looks_windows():
     assert looks_windows(r"C:\x") and looks_windows(r"\\server\s") and looks_windows('"D:/x"')
     assert not looks_windows("/home/me") and not looks_windows("volume-name")
+
+
+def test_run_form_translates_windows_sources_only_for_pilothouses_engine_on_windows():
+    from desktop.engine.run_request import FormErrors, parse_run_form
+    from desktop.engine.wsl_paths import wsl_mount_line
+
+    assert wsl_mount_line("pilothouse", "linux") is None
+    assert wsl_mount_line("desktop-linux", "win32") is None  # Docker Desktop takes C:\ paths itself
+    rewrite = wsl_mount_line("pilothouse", "win32")
+    values = {"image": "busybox", "mounts": "C:\\work\\site:/site:ro\ndata:/data"}
+    req = parse_run_form(values, rewrite)
+    assert [m.bind_string() for m in req.mounts] == ["/mnt/c/work/site:/site:ro", "data:/data:rw"]
+    with pytest.raises(FormErrors) as err:
+        parse_run_form({"image": "busybox", "mounts": "\\\\nas\\share:/data"}, rewrite)
+    assert "Mount line 1" in err.value.errors["mounts"] and "network share" in err.value.errors["mounts"]

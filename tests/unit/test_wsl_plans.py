@@ -71,3 +71,15 @@ def test_tls_handover_carries_only_the_servers_files(tmp_path: Path):
 
 def test_wsl_is_never_available_off_windows():
     assert wsl.wsl_available() is False
+
+
+def test_wsl_engine_reports_a_vanished_engine_as_crashed(tmp_path: Path):
+    from desktop.vm.paths import VMPaths
+    from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+    eng = WslEngine(None, VMPaths(tmp_path / "state", tmp_path / "img", tmp_path / "docker"))
+    assert eng.status().state == "stopped" and eng.status().accelerator == "wsl2"
+    eng._write_state(state="running", pid=4242, docker_port=40000)
+    st = eng.status()
+    assert st.state == "crashed" and "exited" in st.detail and st.docker_host == "tcp://127.0.0.1:40000"
+    assert store_wsl_installed() is False  # not Windows

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from desktop.engine.specs import SpecError
+
 AUTOMOUNT_ROOT = "/mnt/"
 DISTRO = "pilothouse"
 _BAD_CHARS = set('<>:"|?*')
@@ -16,7 +18,7 @@ _DRIVE = re.compile(r"^([A-Za-z]):(.*)$", re.S)
 _WSL_HOSTS = ("wsl$", "wsl.localhost")
 
 
-class WindowsPathError(ValueError):
+class WindowsPathError(SpecError):
     """The text is not a Windows path the WSL engine can reach; the message says why."""
 
 
@@ -126,3 +128,12 @@ def mount_line_to_wsl(text: str, distro: str = DISTRO) -> str:
     if not looks_windows(source):
         return text
     return to_wsl(source, distro) + tail
+
+
+def wsl_mount_line(engine_tag: "str | None", platform: str) -> "object | None":
+    """The Run form's mount-line rewrite for an engine: Windows paths for Pilothouse's own engine
+    on Windows (which runs in the WSL distribution), nothing for any other engine (Docker Desktop
+    and the like take Windows paths as they are)."""
+    if platform != "win32" or engine_tag != DISTRO:
+        return None
+    return mount_line_to_wsl
