@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop.state.connection import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 DOT = {CONNECTED: "#2e9d4f", CONNECTING: "#c48a00", RECONNECTING: "#c48a00", UNREACHABLE: "#c8372d"}
 
@@ -31,7 +32,7 @@ class EngineStatusLabel(QLabel):
 
     def show_state(self, s: ConnectionState) -> None:
         self.setText(f"<span style='color:{DOT[s.state]}'>●</span> {html.escape(status_text(s))}")
-        self.setToolTip(s.message or status_text(s))
+        self.setToolTip(plain_tooltip(s.message or status_text(s)))
 
 
 class EngineLostBanner(QFrame):
@@ -46,6 +47,7 @@ class EngineLostBanner(QFrame):
                            " QLabel { color: #5c4400; }")
         self.label = QLabel()
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # holds the engine's own error text
         retry = QPushButton("Retry now")
         retry.setObjectName("retryButton")
         retry.setToolTip("Try to reach the engine again now")
@@ -67,6 +69,9 @@ class EngineLostBanner(QFrame):
                 f"Lost the connection to the engine at {s.endpoint}. {s.message} "
                 "Showing the last known state; actions are disabled until it is back. Reconnecting…")
             self.show()
+        elif s.state == CONNECTED and not s.loaded and self.isVisibleTo(self.parentWidget()):
+            # Back, but the rows below are still the old ones until the fresh list arrives.
+            self.label.setText(f"Reconnected to the engine at {s.endpoint}; bringing the list up to date…")
         else:
             self.hide()
 
