@@ -433,6 +433,8 @@ class Pilothouse:
             await self._aclose_desk()
             if getattr(self, "vm_panel", None) is not None:
                 await self.vm_panel.tasks.cancel_all()
+                await self.vm_one_click.aclose()
+                await self.vm_context_offer.aclose()
             await self.aclose_objects()  # images, volumes, networks, disk usage
         await self.engines.aclose()
 
@@ -529,20 +531,25 @@ class Pilothouse:
 
         self.vm_panel = VMPanel(self.vm, resources)
         self.window.add_page("vm", "Virtual machine", "engine", self.vm_panel)
-        self.window.no_engine.offer_vm(True)
-        self.window.no_engine.vm_start_requested.connect(self._on_no_engine_vm_start_requested)
+        self._init_vm_one_click()
 
-    def _on_no_engine_vm_start_requested(self) -> None:
-        self.vm_panel.tasks.spawn(self._start_vm_from_no_engine_page())
+    def _init_vm_one_click(self) -> None:
+        """The no-engine page's main button: image, boot and engine in one click."""
+        from desktop.ui.vm.one_click import ContextOffer, VMOneClick
+        from desktop.vm.one_click import start_from_nothing
+        from desktop.vm.readiness import check
 
-    async def _start_vm_from_no_engine_page(self) -> None:
-        page = self.window.no_engine
-        try:
-            await self.vm.start(progress=lambda m: page.show_vm_progress(f"VM: {m}"))
-        except Exception as exc:  # noqa: BLE001 - VMError carries a sentence
-            page.show_vm_progress(f"The VM could not start: {exc}", error=True)
-            return
-        page.show_vm_progress("The VM is running; connecting to its engine…")
+        manager = self.vm.manager
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(manager, self.vm.start, report))
+        self.window.no_engine.set_vm_offer(self.vm_one_click)
+        self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
+        self.window.add_notice(self.vm_context_offer)
+        self.vm_one_click.finished.connect(self._on_vm_one_click_finished)
+
+    def _on_vm_one_click_finished(self, ok: bool) -> None:
+        if ok:
+            self.window.show_page("containers")
+            self.vm_context_offer.offer()
 
     def _on_engine_added_by_user(self, endpoint: Endpoint) -> None:
         """Remember an engine added with the + button, so it is followed next time too."""
@@ -575,6 +582,11 @@ def _vm_manager():
         from desktop.vm.paths import VMPaths
 
         paths = VMPaths.default()
+        if sys.platform == "win32":
+            from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+            if store_wsl_installed():  # WSL 2 first, as Docker Desktop and Podman do; else QEMU + WHPX
+                return WslEngine(VMConfig.load(paths.config_file), paths)
         return VMManager(VMConfig.load(paths.config_file), paths)
     except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
         log.info("the bundled VM is unavailable: %s", exc)
