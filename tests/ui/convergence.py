@@ -13,7 +13,7 @@ import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from desktop.ui.container_model import ContainerRole, KindRole
+from desktop.ui.containers.container_model import ContainerRole, KindRole
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
 
-from desktop.ui.object_model import ItemRole
+from desktop.ui.objects.object_model import ItemRole
 from tests.conftest import RUN_LABEL
 from tests.harness.registry import registry  # noqa: F401 - the fixture
 from tests.ui.convergence import Driver
