@@ -48,6 +48,7 @@ class EngineSync:
         self._task: asyncio.Task | None = None
         self._resync_hooks: list = []
         self._closing = False
+        self.synced = False  # a full list from this session's own connection has been applied
 
     def add_resync_hook(self, hook) -> None:
         """`async hook()` runs after every (re)connect's container resync: other stores list here."""
@@ -97,6 +98,7 @@ class EngineSync:
             # Everything asked for before this list is covered by it.
             self._dirty &= self._ledger.newer_than(mark)
             self.containers.sync_all(listed.values(), keep=keep)
+            self.synced = True
         self._schedule_recheck()
         # The containers are what the window opens on: call it loaded now, and let the other
         # stores (images, volumes, disk usage: `system df` can take seconds) list after, beside

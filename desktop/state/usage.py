@@ -31,6 +31,7 @@ class UsageIndex:
         self.changed = Listeners()
         self._dirty: set[str] = set()
         self._task: asyncio.Task | None = None
+        self.loaded = False
         # container id → {network name: attached?} from `network connect/disconnect` events. The
         # engine sends those before its container list shows the change: a list that still
         # contradicts one is asked again a little later (desktop/state/event_ledger.py).
@@ -68,6 +69,7 @@ class UsageIndex:
 
     async def load(self) -> None:
         self._refs = {r.id: r for r in await self._lister(None)}
+        self.loaded = True
         self._reindex()
 
     def on_event(self, ev: EngineEvent) -> None:
