@@ -104,12 +104,17 @@ class EngineSync:
         # stores (images, volumes, disk usage: `system df` can take seconds) list after, beside
         # the events (which must not wait for them).
         self.status.loaded()
-        if self._resync_hooks:
+        if self._resync_hooks or self.client.info_provisional:
             if self._hooks_task is not None:
                 self._hooks_task.cancel()
             self._hooks_task = asyncio.get_running_loop().create_task(self._run_hooks(), name="resync-hooks")
 
     async def _run_hooks(self) -> None:
+        if self.client.info_provisional:
+            try:
+                self.status.update_info(await self.client.refresh_info())
+            except EngineError as err:
+                log.info("engine information not refreshed: %s", err)
         for hook in self._resync_hooks:
             try:
                 await hook()

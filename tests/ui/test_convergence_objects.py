@@ -16,7 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from desktop.ui.objects.object_model import ItemRole
 from tests.conftest import RUN_LABEL
 from tests.harness.registry import registry  # noqa: F401 - the fixture
-from tests.ui.convergence import Driver
+from tests.ui.convergence import Driver, report
 from tests.ui.test_convergence_containers import machine_settings
 
 EXAMPLES = int(os.environ.get("PILOTHOUSE_CONVERGE_OBJECT_EXAMPLES", "2"))
@@ -311,6 +311,7 @@ def test_images_page_converges(ph, qtbot, docker_api, test_image, run_id, regist
         run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))
     finally:
         driver.close()
+    report(machine.kind, EXAMPLES * STEPS, driver.latencies)
 
 
 @pytest.mark.timeout(600)
@@ -320,6 +321,7 @@ def test_volumes_page_converges(ph, qtbot, docker_api, test_image, run_id):
         run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))
     finally:
         driver.close()
+    report(machine.kind, EXAMPLES * STEPS, driver.latencies)
 
 
 @pytest.mark.timeout(600)
@@ -329,6 +331,7 @@ def test_networks_page_converges(ph, qtbot, docker_api, test_image, run_id):
         run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))
     finally:
         driver.close()
+    report(machine.kind, EXAMPLES * STEPS, driver.latencies)
 
 
 def compose_on_page(page, run_id: str) -> dict:
@@ -417,3 +420,4 @@ def test_compose_page_converges(ph, qtbot, docker_api, test_image, run_id):
         run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))
     finally:
         driver.close()
+    report(machine.kind, EXAMPLES * STEPS, driver.latencies)
