@@ -57,10 +57,11 @@ class Pilothouse:
 
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
-                 defer_secondary: bool = False, vm_factory=None) -> None:
+                 defer_secondary: bool = False, vm_factory=None, history=None) -> None:
         from desktop.ui.containers.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
         self.engines = EngineRegistry()
+        self.history_store = history  # the persistent history (a HistoryStore), or None to keep none
         self.primary = self.engines.add(engine_name(endpoints), endpoints)
         self.client = self.primary.client
         self.containers = self.primary.containers
@@ -119,6 +120,7 @@ class Pilothouse:
         self._init_desk(settings, self.vm)  # settings, compose, palette, theme, tray
         self._init_vm_page()
         self._connect_monitoring_to_details_and_settings()
+        self._init_history()
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
@@ -265,6 +267,16 @@ class Pilothouse:
         finally:
             status.changed.disconnect(check)
 
+    def _init_history(self) -> None:
+        """The engine's memory: timeline, crash reports, health explanations, stats history."""
+        from desktop.ui.features.history import HistoryFeature
+
+        self.history = HistoryFeature(
+            window=self.window, engines=self.engines, events=self.all_events, store=self.history_store,
+            crash_reports=self.crash_reports, notifier=self.notifier, stats_hubs=self.stats_hubs,
+            details=self.details, settings=self.settings, settings_page=self.settings_page,
+            client_for=self.engines.client_for)
+
     # -- live stats, dashboard, notifications, activity, for every engine ------------------------
     def _init_monitoring(self) -> None:
         from desktop.metrics.engine_overview import EngineOverview
@@ -301,12 +313,19 @@ class Pilothouse:
             client = session.client if session is not None else self.client
             return (await client.inspect_container(cid)).oom_killed
 
+        from desktop.state.history.crash_reports import CrashReporter
+
         self.crash_watch = CrashWatch(oom_check=oom_killed)
+        # Crash reports take their evidence at the exit, before the watch's verdict: it sees events first.
+        self.crash_reports = CrashReporter(
+            self.crash_watch, lambda key: getattr(self.engines.by_engine_id(key), "client", None),
+            store=self.history_store, containers=self.all_containers)
         self.activity = ActivityLog()
         self.all_events = CombinedEvents(self.engines)  # every engine's events, tagged
+        self.all_events.connect(self.crash_reports.on_event)
         self.all_events.connect(self.crash_watch.on_event)
         self.all_events.connect(self.activity.on_event)
-        self.notifier = TrayNotifier(self.crash_watch)
+        self.notifier = TrayNotifier(self.crash_reports)  # one notification per crash report
         self.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
         self.activity_page = ActivityPage(self.activity, self.notifier)
         self.window.add_page("activity", "Activity", "activity", self.activity_page)
@@ -344,6 +363,9 @@ class Pilothouse:
                                       lambda: [(s.key, s.status.current.state) for s in self.engines.sessions])
         self.activity_page.set_multi_engine(several)
         self.activity_page.set_engine(key if key and self.engines.get(key) else None)
+        if getattr(self, "history", None) is not None:
+            self.history.set_engine_count(len(self.engines.sessions))
+            self.history.show_engine(key if key and self.engines.get(key) else None)
         self.crash_watch.name_engines = several
 
     def _note_user_exits(self, actions) -> None:
@@ -373,6 +395,8 @@ class Pilothouse:
             self.containers_page.container_activated.emit(c)
 
     async def _aclose_monitoring(self) -> None:
+        await self.history.aclose()
+        await self.crash_reports.aclose()
         self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()
@@ -394,6 +418,7 @@ class Pilothouse:
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()
+        self.containers_page.tally.detach()
         await self.containers_page.tasks.cancel_all()
         if self.secondary_installed:
             task = getattr(self, "_objects_task", None)
@@ -575,8 +600,12 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
+    from desktop.state.history.store import HistoryStore
+
+    history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
+    history.start()  # its writer thread opens the file; nothing here waits for it
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm_factory=_vm_manager, defer_secondary=True)
+                    vm_factory=_vm_manager, defer_secondary=True, history=history)
     result = 0
 
     async def main() -> None:
@@ -636,6 +665,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         with loop:
             loop.run_until_complete(main())
             loop.run_until_complete(ph.aclose())
+            loop.run_until_complete(history.aclose())
     finally:
         asyncio.set_event_loop(None)
     return result

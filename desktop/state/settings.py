@@ -60,6 +60,8 @@ class Settings:
     confirm_destructive: bool = True
     # (No log settings: the viewer keeps every line in compact storage and the Logs tab has its
     # own range and follow controls; settings that did nothing were removed, not left to lie.)
+    # History: disk space the timeline, stats history and crash reports may use (oldest dropped first)
+    history_cap_mb: int = 500
 
 
 DEFAULTS = Settings()
@@ -132,6 +134,8 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
     if name == "vm_disk_gib":
         hi = max(limits.disk_free_gib, 4) if limits else 1 << 14
         return _check_int(value, "Disk", 4, hi, "GiB" + (" (free space on this host)" if limits else ""))
+    if name == "history_cap_mb":
+        return _check_int(value, "History disk space", 10, 1_000_000, "MB")
     return None, f"Unknown setting “{name}”."
 
 

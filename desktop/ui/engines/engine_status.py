@@ -69,6 +69,9 @@ class EngineLostBanner(QFrame):
                 f"Lost the connection to the engine at {s.endpoint}. {s.message} "
                 "Showing the last known state; actions are disabled until it is back. Reconnecting…")
             self.show()
+        elif s.state == CONNECTED and not s.loaded and self.isVisibleTo(self.parentWidget()):
+            # Back, but the rows below are still the old ones until the fresh list arrives.
+            self.label.setText(f"Reconnected to the engine at {s.endpoint}; bringing the list up to date…")
         else:
             self.hide()
 
