@@ -53,11 +53,15 @@ def atomic_write(dest: Path, data: bytes) -> None:
     """Write bytes beside dest, fsync, rename over it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, dest)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:  # Ctrl-C or a full disk: no stray temporary file stays behind
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(dest.parent)
 
 
