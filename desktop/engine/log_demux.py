@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.state.log_buffer import STDERR, LogBatch, concat_batches
+from desktop.engine.log_records import STDERR, LogBatch, concat_batches
 
 TS_LEN = 30  # "2026-11-28T03:54:32.806399883Z"
 _COLS = np.arange(TS_LEN + 1)

@@ -55,7 +55,7 @@ class EngineSync:
             self._watch.retry_now()
 
     async def run(self) -> None:
-        self._watch = self.client.watch()
+        self._watch = EngineWatch(self.client)
         async for item in self._watch:
             if self._closing:
                 break

@@ -9,7 +9,8 @@ import pytest
 from desktop.engine.compose_logs import MergedLogSession
 from desktop.engine.errors import NotFoundError
 from desktop.engine.logs import TAIL_FIRST, LogOptions, LogSession
-from desktop.state.log_buffer import STDERR, LogBuffer, iter_log_bytes
+from desktop.engine.log_records import STDERR
+from desktop.state.log_buffer import LogBuffer, iter_log_bytes
 
 MIXED = "for i in $(seq 1 3000); do echo out $i; echo err $i >&2; done"
 

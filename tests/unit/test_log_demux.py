@@ -1,7 +1,7 @@
 import numpy as np
 
 from desktop.engine.log_demux import LogDemuxer, parse_timestamps
-from desktop.state.log_buffer import concat_batches
+from desktop.engine.log_records import concat_batches
 
 
 def frame(stream: int, payload: bytes) -> bytes:
