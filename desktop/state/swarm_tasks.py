@@ -54,6 +54,11 @@ class TaskStore(ObjectStore[SwarmTask]):
         self._wake: asyncio.Event | None = None
         self.refreshes = 0  # how many lists ran (tests check that nothing runs unwatched)
         self.refreshed = Listeners()  # after each list, changed or not
+        # Table cells read these per paint: counted once per change, not once per cell.
+        self._running: Counter | None = None
+        self._per_node: Counter | None = None
+        for lst in (self.reset, self.upserted, self.removed):
+            lst.connect(self._invalidate)
 
     # -- leases ------------------------------------------------------------------------------
     def watch(self, service_id: str) -> TaskLease:
@@ -75,9 +80,10 @@ class TaskStore(ObjectStore[SwarmTask]):
         if lease in self._leases:
             self._leases.remove(lease)
         if not self._leases:
-            task, self._loop_task = self._loop_task, None
-            if task is not None:
-                task.cancel()
+            # The loop ends after the list in flight (if any): a tab switch releases one lease
+            # and takes another at once, and the list under way serves the new one.
+            if self._wake is not None:
+                self._wake.set()
         else:
             self._kick()
 
@@ -103,6 +109,8 @@ class TaskStore(ObjectStore[SwarmTask]):
             except EngineError as err:
                 log.info("task list failed: %s", err)
             self.refreshed.emit()
+            if not self._leases:
+                return
             try:
                 await asyncio.wait_for(wake.wait(), timeout=self.period)
             except asyncio.TimeoutError:
@@ -132,9 +140,20 @@ class TaskStore(ObjectStore[SwarmTask]):
     def of_node(self, node_id: str) -> list[SwarmTask]:
         return [t for t in self.all() if t.node_id == node_id and t.current]
 
+    def _invalidate(self, *_a) -> None:
+        self._running = self._per_node = None
+
     def running_counts(self) -> Counter:
         """service id → tasks running now (the Services list's 'running' figure)."""
-        return Counter(t.service_id for t in self.all() if t.running and t.desired_state == "running")
+        if self._running is None:
+            self._running = Counter(t.service_id for t in self.all() if t.running and t.desired_state == "running")
+        return self._running
+
+    def node_counts(self) -> Counter:
+        """node id → its current tasks (the Nodes list's 'tasks' figure)."""
+        if self._per_node is None:
+            self._per_node = Counter(t.node_id for t in self.all() if t.current)
+        return self._per_node
 
     def clear(self) -> None:
         if len(self) or self.loaded:

@@ -21,8 +21,8 @@ from desktop.engine.swarm_records import SwarmService
 from desktop.state.swarm import SwarmState
 from desktop.swarm_presentation import ports_text, replicas_text, task_rows, update_progress, update_text
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.dialogs import confirm
-from desktop.ui.message_bar import MessageBar
+from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.message_bar import MessageBar
 
 TASK_COLUMNS = ("Task", "Node", "Image", "Desired", "State", "Problem", "Updated")
 

@@ -14,9 +14,9 @@ from desktop.engine.specs import SpecError
 from desktop.engine.swarm_stacks import group_stacks, parse_stack_name, start_deploy, start_remove
 from desktop.state.swarm import SwarmState
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.dialogs import confirm
-from desktop.ui.form_dialog import Field, FormDialog
-from desktop.ui.message_bar import MessageBar
+from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.form_dialog import Field, FormDialog
+from desktop.ui.widgets.message_bar import MessageBar
 
 
 class StacksTab(QWidget):

@@ -13,9 +13,9 @@ from desktop.engine.swarm_records import SwarmInfo
 from desktop.engine.swarm_specs import parse_advertise_addr
 from desktop.state.swarm import SwarmState
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.dialogs import confirm
-from desktop.ui.form_dialog import Field, FormDialog
-from desktop.ui.message_bar import MessageBar
+from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.form_dialog import Field, FormDialog
+from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.swarm.service_page import ServicePage
 from desktop.ui.swarm.stacks_tab import StacksTab
 from desktop.ui.swarm.tabs import NodesTab, SecretsTab, ServicesTab

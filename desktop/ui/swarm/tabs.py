@@ -14,10 +14,10 @@ from desktop.engine.swarm_specs import check_secret_data, parse_replicas, parse_
 from desktop.state.swarm import SwarmState
 from desktop.swarm_presentation import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
                                         replicas_text, update_text)
-from desktop.ui.dialogs import confirm
-from desktop.ui.form_dialog import Field, FormDialog
-from desktop.ui.object_model import Column, ObjectTableModel
-from desktop.ui.object_page import ObjectPage
+from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.form_dialog import Field, FormDialog
+from desktop.ui.objects.object_model import Column, ObjectTableModel
+from desktop.ui.objects.object_page import ObjectPage
 
 
 class _LeasingPage(ObjectPage):
@@ -58,7 +58,7 @@ class NodesTab(_LeasingPage):
             Column("Engine version", lambda n: n.engine_version),
             Column("Address", lambda n: n.addr),
             Column("Labels", lambda n: n.labels_text),
-            Column("Tasks", lambda n: str(len(tasks.of_node(n.id))), sort=lambda n: len(tasks.of_node(n.id)),
+            Column("Tasks", lambda n: str(tasks.node_counts().get(n.id, 0)), sort=lambda n: tasks.node_counts().get(n.id, 0),
                    align_right=True, usage=True),
         ]
         model = ObjectTableModel(state.nodes, cols, key=lambda n: n.id)
