@@ -1,0 +1,1 @@
+"""Feature wings: each builds its pages, owns its stores and tasks, and follows the engine switcher."""
