@@ -14,6 +14,8 @@ RETENTION = {"stats_1s": 3600, "stats_10s": 2 * 86400, "stats_1m": 30 * 86400, "
 # (source, destination): what each roll-up reads and writes.
 ROLLUPS = (("stats_1s", "stats_10s"), ("stats_10s", "stats_1m"), ("stats_1m", "stats_1h"))
 LATE_SECONDS = 30  # a bucket is rolled once nothing more can arrive for it
+# Walks the primary key (series, t) one series at a time: a time range without an index on t.
+BY_SERIES = "series IN (SELECT id FROM series)"
 COLUMNS = ("cpu", "cpu_max", "mem", "mem_max", "mem_limit", "net_rx", "net_tx", "blk_r", "blk_w", "pids")
 
 
@@ -79,11 +81,11 @@ def roll_up(conn: sqlite3.Connection, now: float) -> None:
             f"{verb} INTO {dst}(series, t, {', '.join(COLUMNS)})"
             f" SELECT series, (t / {step}) * {step}, AVG(cpu), MAX(cpu_max), CAST(AVG(mem) AS INTEGER), MAX(mem_max),"
             f" MAX(mem_limit), MAX(net_rx), MAX(net_tx), MAX(blk_r), MAX(blk_w), MAX(pids)"
-            f" FROM {src} WHERE t >= ? AND t < ? GROUP BY series, t / {step}", (start, cutoff))
+            f" FROM {src} WHERE {BY_SERIES} AND t >= ? AND t < ? GROUP BY series, t / {step}", (start, cutoff))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"rolled:{dst}", str(cutoff)))
     for table, keep in RETENTION.items():
         if keep is not None:
-            conn.execute(f"DELETE FROM {table} WHERE t < ?", (int(now) - keep,))
+            conn.execute(f"DELETE FROM {table} WHERE {BY_SERIES} AND t < ?", (int(now) - keep,))
 
 
 def tier_for(span_seconds: float) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Mapping
 
-from desktop.engine.records import EngineEvent
+from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class TimelineFilter:
     project: str | None = None
     types: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
-    text: str = ""  # words, each a prefix of a name, image, project, action or id
+    text: str = ""  # words, each a prefix of a word in a name, image, project or action
     since: int | None = None
     until: int | None = None
     limit: int = 1000
@@ -110,9 +110,19 @@ _COLS = ("events.id, engines.key, events.t, events.type, events.action, events.a
          " events.image, events.project, events.attrs, events.scope, events.filled")
 
 
+def attributes_of(attrs_json: str, name: str, image: str, project: str) -> dict:
+    """The event's attributes as the engine sent them (store.event_row keeps three in columns)."""
+    a = json.loads(attrs_json or "{}")
+    present = a.pop("\0", "111")
+    for flag, key, value in zip(present, ("name", "image", COMPOSE_PROJECT), (name, image, project)):
+        if flag == "1":
+            a[key] = value
+    return a
+
+
 def _row(r) -> TimelineEvent:
     return TimelineEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                         MappingProxyType(json.loads(r[9] or "{}")), r[10], bool(r[11]))
+                         MappingProxyType(attributes_of(r[9], r[6], r[7], r[8])), r[10], bool(r[11]))
 
 
 def query_events(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
