@@ -150,3 +150,20 @@ def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph.settings.update(history_cap_mb=10)
     assert ph.history_store.cap_bytes == 10_000_000
     ph.settings.update(history_cap_mb=500)
+
+
+def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
+    ph = history_app()
+    cid = make_container(command=("sh", "-c", "while :; do :; done"), start=True)
+    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+                    timeout=15000)
+    for _ in range(2):  # two samples: the second has a CPU figure (counters' delta)
+        await_(ph.history.sampler.tick())
+    page = ph.details.open_container(ph.containers.get(cid))
+    view = page.tab("Stats history")
+    with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        page.show_tab("Stats history")
+    assert "points, one per" in view.status.text()
+    with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        view.range.setCurrentIndex(2)  # a week: 1 min rows, and the last minutes (not rolled up yet) at 10 s
+    assert view.cpu.window_seconds == 7 * 86400

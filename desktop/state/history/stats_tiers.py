@@ -102,16 +102,30 @@ def tier_for(span_seconds: float) -> str:
 def points(conn: sqlite3.Connection, engine_key: str, container: str, since: float, until: float,
            tier: str | None = None) -> list[StatsPoint]:
     """A container's history between two times (epoch seconds), from the tier that fits the
-    range; a range of an hour or less mixes in 10 s rows where no 1 s rows were streamed."""
+    range; the recent part not rolled up yet comes from the finer tiers, and a range of an hour
+    or less mixes in 10 s rows where no 1 s rows were streamed."""
     tier = tier or tier_for(max(0.0, until - since))
     sql = (f"SELECT t, {', '.join(COLUMNS)} FROM {{table}} JOIN series ON series.id = {{table}}.series"
            " JOIN engines ON engines.id = series.engine"
-           " WHERE engines.key=? AND (series.container=? OR series.container LIKE ?) AND t >= ? AND t <= ?")
-    args = (engine_key, container, container + "%" if len(container) >= 12 else container, int(since), int(until))
-    rows = conn.execute(sql.format(table=tier) + " ORDER BY t", args).fetchall()
+           " WHERE engines.key=? AND (series.container=? OR series.container LIKE ?) AND t >= ? AND t <= ?"
+           " ORDER BY t")
+    like = container + "%" if len(container) >= 12 else container
+
+    def fetch(table: str, start: float) -> list:
+        return conn.execute(sql.format(table=table), (engine_key, container, like, int(start), int(until))).fetchall()
+
+    order = [name for name, _ in TIERS]
+    rows = fetch(tier, since)
+    covered = (rows[-1][0] + TIER_SECONDS[tier]) if rows else since
+    for finer in reversed(order[:order.index(tier)]):
+        if finer == "stats_1s" and tier != "stats_1s":
+            continue  # a day or more at 1 s resolution is more points than the graph has pixels
+        more = fetch(finer, covered)
+        rows += more
+        if more:
+            covered = more[-1][0] + TIER_SECONDS[finer]
     if tier == "stats_1s":
         have = {r[0] // 10 for r in rows}
-        rows += [r for r in conn.execute(sql.format(table="stats_10s") + " ORDER BY t", args).fetchall()
-                 if r[0] // 10 not in have]
+        rows += [r for r in fetch("stats_10s", since) if r[0] // 10 not in have]
         rows.sort(key=lambda r: r[0])
     return [StatsPoint(float(r[0]), *r[1:]) for r in rows]

@@ -42,6 +42,13 @@ class HistoryFeature:
         details.tab_providers.append(health_tab)
         if store is None:
             return
+
+        def stats_history_tab(page, c) -> None:
+            from desktop.ui.history.stats_history_view import StatsHistoryView
+
+            page.add_tab("Stats history", StatsHistoryView(store, c.engine_id, c.id))
+
+        details.tab_providers.append(stats_history_tab)
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
         from desktop.ui.history.timeline_page import TimelinePage
