@@ -89,7 +89,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
 
     from desktop.app import Pilothouse
     from desktop.engine.endpoints import Endpoint
-    from desktop.ui.container_model import ContainerRole
+    from desktop.ui.containers.container_model import ContainerRole
 
     qapp = QApplication.instance() or QApplication([])
     loop = qasync.QEventLoop(qapp)

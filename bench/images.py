@@ -160,7 +160,7 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
         # -- a pull with 20 layers: repaint rate and UI-thread stall ------------------------------
         # Three pulls; the stall figure is the median of each pull's worst gap, because on a shared
         # 2-core machine one descheduling of the whole process can exceed 50 ms by itself.
-        from desktop.ui.pull_dialog import pull_dialog
+        from desktop.ui.objects.pull_dialog import pull_dialog
 
         runs = []
         for _ in range(3):

@@ -1,4 +1,4 @@
-"""Benchmarks for the container log viewer and terminal (issue 3).
+"""Benchmarks for the container log viewer and terminal.
 
 Run: python bench/logs.py [--lines 10000000] [--follow-seconds 60] [--flood-seconds 10]
 Uses PILOTHOUSE_TEST_DOCKER_HOST, or starts (and destroys) a private engine. The big log
@@ -119,7 +119,7 @@ async def bench_load(api, client, host, args, stalls) -> None:
     from PySide6.QtWidgets import QApplication
 
     from desktop.state.log_search import LogSearch
-    from desktop.ui.container_detail.logs_tab import LogsTab
+    from desktop.ui.containers.detail.logs_tab import LogsTab
 
     proc = psutil.Process()
     cid = big_log_container(api, args.lines)
@@ -182,7 +182,7 @@ async def bench_load(api, client, host, args, stalls) -> None:
 
 async def bench_follow(api, client, args, stalls, idle_stalls) -> None:
     """Following a container that writes ~20,000 lines/s."""
-    from desktop.ui.container_detail.logs_tab import LogsTab
+    from desktop.ui.containers.detail.logs_tab import LogsTab
 
     fc = api.create_container(TEST_IMAGE, command=["sh", "-c", FOLLOW], labels={BENCH_LABEL: "follow"})
     try:
@@ -225,7 +225,7 @@ async def bench_follow(api, client, args, stalls, idle_stalls) -> None:
 async def bench_terminal(api, client, args, stalls, idle_stalls) -> None:
     """A terminal flooded with output."""
     from desktop.engine.records import Container
-    from desktop.ui.container_detail.terminal_tab import TerminalTab
+    from desktop.ui.containers.detail.terminal_tab import TerminalTab
 
     tc = api.create_container(TEST_IMAGE, command=["sleep", "3600"], labels={BENCH_LABEL: "term"})
     try:

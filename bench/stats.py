@@ -1,4 +1,4 @@
-"""Benchmark: what live stats cost the app and the engine (issue 5).
+"""Benchmark: what live stats cost the app and the engine.
 
 One run on a private engine:
   * 100 running containers, dashboard shown: app CPU, daemon CPU added (vs `docker stats` on
@@ -185,11 +185,11 @@ async def rss_growth() -> dict:
     """20 Stats tabs fed 2 × 900 one-second samples per container at full rate (simulated time)."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop.engine.stats import StatsSample
+    from desktop.engine.stats_formulas import StatsSample
     from desktop.metrics.ring_buffer import RingBuffer
     from desktop.metrics.stats_hub import HISTORY_FIELDS, StatsHub
     from desktop.state.containers import ContainerStore
-    from desktop.ui.container_stats_view import ContainerStatsView
+    from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 
     hub = StatsHub(client=None, store=ContainerStore())  # no engine: samples are fed, never streamed
     cids = [f"{i:064x}" for i in range(N_RSS)]

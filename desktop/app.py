@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from desktop.engine.endpoint_input import format_engine_line, parse_engine_line
 from desktop.engine.endpoints import Endpoint, discover, list_contexts
+from desktop.engine.transport import unencrypted_engines
 from desktop.engine.errors import InvalidInputError
 from desktop.engine.prefetch import Prefetch
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
@@ -57,7 +58,7 @@ class Pilothouse:
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
                  defer_secondary: bool = False, vm_factory=None, history=None) -> None:
-        from desktop.ui.containers_page import ContainersPage
+        from desktop.ui.containers.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
         self.engines = EngineRegistry()
         self.history_store = history  # the persistent history (a HistoryStore), or None to keep none
@@ -103,24 +104,24 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.objects_wiring import install_objects
+        from desktop.ui.objects.wiring import install_objects
 
         settings, vm, vm_factory = self._secondary_args
         if vm is None and vm_factory is not None:
             vm = vm_factory()
-        # -- container details (issue 3): double-click/Enter opens a container's (or a project's) page
-        from desktop.ui.container_detail.host import ContainerDetailHost
+        # Container details: double-click/Enter opens a container's (or a project's) page
+        from desktop.ui.containers.detail.host import ContainerDetailHost
 
         self.details = ContainerDetailHost(self.window, self.engines.client_for, self.all_containers,
                                            self.containers_page)
-        install_objects(self)  # images, volumes, networks, disk usage (issue 4)
-        self._init_monitoring()  # stats columns, dashboard, notifications, activity (issue 5)
-        self.vm = self._make_vm_control(vm)  # the bundled VM (issue 6); None without one
-        self._init_desk(settings, self.vm)  # desk: settings, compose, palette, theme, tray
+        install_objects(self)  # images, volumes, networks, disk usage
+        self._init_monitoring()  # stats columns, dashboard, notifications, activity
+        self.vm = self._make_vm_control(vm)  # the bundled VM; None without one
+        self._init_desk(settings, self.vm)  # settings, compose, palette, theme, tray
         self._init_vm_page()
         self._connect_monitoring_to_details_and_settings()
         self._init_history()
-        self._init_engine_following()  # issue 7: the pages follow the engine switcher
+        self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
                 await self.objects.on_resync()
@@ -132,9 +133,18 @@ class Pilothouse:
     def _refresh_engines(self) -> None:
         sessions = self.engines.sessions
         self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
+        self.window.unencrypted_banner.show_engines(unencrypted_engines((s.key, s.endpoints) for s in sessions))
         self.containers_page.set_multi_engine(len(sessions) > 1)
         if getattr(self, "secondary_installed", False):
             self._follow_engine_count()
+
+    def _engine_is_local(self, key: str) -> bool:
+        """The engine shares this machine's files (a UNIX socket or named pipe, not ssh/tcp)."""
+        session = self.engines.get(key) if key else self.primary
+        if session is None:
+            return False
+        ep = session.client.endpoint or session.endpoints[0]
+        return ep.host.startswith(("unix://", "npipe://"))
 
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
@@ -150,17 +160,17 @@ class Pilothouse:
         if self.secondary_installed:
             self._follow_selected_engine(key)
 
-    # -- issue 7: pages beyond Containers follow the engine switcher ---------------------------------
+    # -- pages beyond Containers follow the engine switcher ---------------------------------
     def _init_engine_following(self) -> None:
-        from desktop.metrics.engine_overviews import EngineOverviews
+        from desktop.metrics.engine_overview import EngineOverviews
 
         self.overviews = EngineOverviews(self.engines, self.primary.key, self.overview,
-                                         hubs=self.stats_hubs)  # issue 5: one hub per engine, shared
+                                         hubs=self.stats_hubs)  # one hub per engine, shared
         self._follow_engine_count()
         self._follow_selected_engine(self._selected_engine)
 
     def _follow_selected_engine(self, key: "str | None") -> None:
-        from desktop.ui.objects_wiring import select_engine
+        from desktop.ui.objects.wiring import select_engine
 
         select_engine(self, key)
         self.compose_projects.set_engine(key)
@@ -179,11 +189,11 @@ class Pilothouse:
             caption = f"Engine {session.key}" + ("" if key else
                                                  " (the primary engine: choose another in the engine switcher)")
         self.dashboard_page.set_source(self.overviews.get(session.key) or self.overview, session.status, caption)
-        self._follow_engines_in_monitoring(session, key)  # issue 5: footer and Activity follow too
+        self._follow_engines_in_monitoring(session, key)  # footer and Activity follow too
 
     def open_add_engine_dialog(self):
         """Settings' "Add engine": validated, pinged, then followed like any other engine."""
-        from desktop.ui.add_engine_dialog import AddEngineDialog
+        from desktop.ui.engines.add_engine_dialog import AddEngineDialog
 
         sessions = self.engines.sessions
         dlg = AddEngineDialog({s.key for s in sessions}, self.window,
@@ -267,15 +277,15 @@ class Pilothouse:
             details=self.details, settings=self.settings, settings_page=self.settings_page,
             client_for=self.engines.client_for)
 
-    # -- live stats, dashboard, notifications, activity (issue 5; every engine: issues 5 and 7) ------
+    # -- live stats, dashboard, notifications, activity, for every engine ------------------------
     def _init_monitoring(self) -> None:
         from desktop.metrics.engine_overview import EngineOverview
         from desktop.metrics.host import HostMonitor
         from desktop.metrics.stats_hub import StatsHub
-        from desktop.metrics.stats_hubs import StatsHubs
-        from desktop.ui.container_stats_columns import VisibleStatsFeeder
-        from desktop.ui.dashboard_page import DashboardPage
-        from desktop.ui.engine_footer import EngineFooter
+        from desktop.metrics.stats_hub import StatsHubs
+        from desktop.ui.monitoring.container_stats_columns import VisibleStatsFeeder
+        from desktop.ui.monitoring.dashboard_page import DashboardPage
+        from desktop.ui.monitoring.engine_footer import EngineFooter
 
         # One hub per engine (the others' made when first looked at); the table's CPU/Memory
         # columns and the Stats tabs reach a container's own engine through the router.
@@ -294,8 +304,8 @@ class Pilothouse:
         from desktop.state.activity import ActivityLog
         from desktop.state.crash_watch import CrashWatch
         from desktop.state.engines import CombinedEvents
-        from desktop.ui.activity_page import ActivityPage
-        from desktop.ui.tray_notifier import TrayNotifier
+        from desktop.ui.monitoring.activity_page import ActivityPage
+        from desktop.ui.monitoring.tray_notifier import TrayNotifier
 
         async def oom_killed(cid: str, engine_id: str) -> bool:
             # Ask the engine that sent the exit (events carry their session's key as engine tag).
@@ -324,7 +334,7 @@ class Pilothouse:
     def _connect_monitoring_to_details_and_settings(self) -> None:
         """A Stats tab on every container's page (streamed from its own engine), crash notifications
         that follow the Settings switch, and exits asked for from the tray noted as intended."""
-        from desktop.ui.container_stats_view import ContainerStatsView
+        from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 
         def stats_tab(page, c) -> None:
             page.add_tab("Stats", ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id))
@@ -361,7 +371,7 @@ class Pilothouse:
     def _note_user_exits(self, actions) -> None:
         """Exits the user asks for in Pilothouse are not crashes: tell the CrashWatch first (container
         ids are unique across engines, so one watch serves every engine's rows)."""
-        from desktop.ui.container_actions import resolve
+        from desktop.ui.containers.container_actions import resolve
 
         run = actions.run
 
@@ -387,7 +397,7 @@ class Pilothouse:
     async def _aclose_monitoring(self) -> None:
         await self.history.aclose()
         await self.crash_reports.aclose()
-        self.overviews.close()  # issue 7: other engines' dashboards
+        self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()
         self.activity_page.model.detach()
@@ -408,18 +418,19 @@ class Pilothouse:
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()
+        self.containers_page.tally.detach()
         await self.containers_page.tasks.cancel_all()
         if self.secondary_installed:
             task = getattr(self, "_objects_task", None)
             if task is not None and not task.done():
                 task.cancel()
-            await self._aclose_desk()  # desk
+            await self._aclose_desk()
             if getattr(self, "vm_panel", None) is not None:
                 await self.vm_panel.tasks.cancel_all()
-            await self.aclose_objects()  # images, volumes, networks, disk usage (issue 4)
+            await self.aclose_objects()  # images, volumes, networks, disk usage
         await self.engines.aclose()
 
-    # ---- desk (issue 7: settings, Compose, palette, theme, tray) -------------------------------
+    # ---- desktop integration: settings, Compose, palette, theme, tray -------------------------
     def _init_desk(self, settings, vm) -> None:
         """Settings page, Compose page, command palette, theme and tray, wired to the window."""
         from PySide6.QtCore import QEvent, QObject
@@ -428,17 +439,18 @@ class Pilothouse:
 
         from desktop.state.compose_projects import ComposeProjects
         from desktop.state.settings import SettingsStore
-        from desktop.ui.command_palette import (CommandPalette, actions_provider, compose_provider,
+        from desktop.ui.desk.command_palette import (CommandPalette, actions_provider, compose_provider,
                                                 containers_provider, pages_provider)
-        from desktop.ui.compose_page import ComposePage
-        from desktop.ui.settings_page import SettingsPage
-        from desktop.ui.theme import ThemeManager
-        from desktop.ui.tray import Tray
+        from desktop.ui.compose.compose_page import ComposePage
+        from desktop.ui.desk.settings_page import SettingsPage
+        from desktop.ui.desk.theme import ThemeManager
+        from desktop.ui.desk.tray import Tray
 
         self.settings = settings if settings is not None else SettingsStore()
         self.engine_added_by_user.connect(self._on_engine_added_by_user)
-        # issue 7: projects of every engine, each run against its own engine
-        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key)
+        # Projects of every engine, each run against its own engine
+        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key,
+                                                is_local=self._engine_is_local)
         self.compose_page = ComposePage(self.client, self.compose_projects,
                                         confirm_destructive=lambda: self.settings.current.confirm_destructive,
                                         client_of=lambda key: self.engines.client_for_key(key))
@@ -465,7 +477,7 @@ class Pilothouse:
             ("Quit Pilothouse", self.quit),
         ]))
 
-        self.tray = Tray(self.client, self.all_containers, self.all_status, vm,  # issue 7: every engine's
+        self.tray = Tray(self.client, self.all_containers, self.all_status, vm,  # every engine's
                          notify_enabled=lambda: self.settings.current.notifications, engines=self.engines)
         self.tray.open_requested.connect(self.show_window)
         self.quit_callbacks: list = []
@@ -487,7 +499,7 @@ class Pilothouse:
         self._close_filter = _CloseToTray(self.window)
         self.window.installEventFilter(self._close_filter)
 
-    # ---- the bundled VM (issue 6) ---------------------------------------------------------------
+    # ---- the bundled VM -----------------------------------------------------------------------
     def _make_vm_control(self, manager):
         if manager is None:
             return None
@@ -502,7 +514,7 @@ class Pilothouse:
     def _init_vm_page(self) -> None:
         if self.vm is None:
             return
-        from desktop.ui.vm_panel import VMPanel
+        from desktop.ui.vm.vm_panel import VMPanel
 
         def resources() -> str:
             s = self.settings.current
@@ -546,7 +558,7 @@ class Pilothouse:
         await self.compose_page.aclose()
         await self.tray.aclose()
         self.theme.close()
-    # ---- end desk ---------------------------------------------------------------------------------
+    # ---- end desktop integration ---------------------------------------------------------------------------------
 
 
 def _vm_manager():
@@ -572,7 +584,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     from PySide6.QtWidgets import QApplication
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    if QApplication.instance() is None:  # desk: crisp at fractional HiDPI scales (Qt 6 scales always)
+    if QApplication.instance() is None:  # crisp at fractional HiDPI scales (Qt 6 scales always)
         from PySide6.QtCore import Qt
         from PySide6.QtGui import QGuiApplication
 
@@ -612,7 +624,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                 return
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         ph.install_secondary()
-        # desk: tray and start-minimised (a screenshot always shows the window)
+        # Tray and start-minimised (a screenshot always shows the window)
         tray_shown = ph.tray.show()
         if minimised and not tray_shown:
             ph.window.showMinimized()
@@ -646,7 +658,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
-        ph.quit_callbacks.append(lambda: closed.done() or closed.set_result(None))  # desk: tray Quit
+        ph.quit_callbacks.append(lambda: closed.done() or closed.set_result(None))  # tray Quit
         await closed
 
     try:

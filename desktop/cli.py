@@ -13,7 +13,7 @@ def _gui_parser() -> argparse.ArgumentParser:
     p.add_argument("--screenshot", metavar="FILE", help="open the window, wait for the first full load, save a PNG and exit")
     p.add_argument("--page", default="containers", help="page to show (with --screenshot)")
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    # desk: desktop integration
+    # desktop integration
     p.add_argument("--install-desktop-entry", action="store_true",
                    help="install the .desktop entry and icons under $XDG_DATA_HOME (~/.local/share) and exit")
     return p
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"pilothouse {__version__}")
         return 0
-    # ---- desk: desktop entry; engines from the settings ----------------------------------------
+    # ---- desktop entry; engines from the settings ----------------------------------------
     if args.install_desktop_entry:
         from desktop.desktop_entry import install
 
@@ -52,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.engine.prefetch import Prefetch
 
     endpoints = discover(args.host)  # engines saved in Settings are followed beside it (app.py)
-    # ---- end desk --------------------------------------------------------------------------------
+    # ---- end desktop entry--------------------------------------------------------------------------
     prefetch = Prefetch.start_for(endpoints[0].host)
 
     from desktop.app import run_gui

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 from desktop.engine.client import EngineClient
 from desktop.engine.logs import LogOptions, LogSession
-from desktop.state.log_buffer import LogBatch, concat_batches, merge_by_time
+from desktop.engine.log_records import LogBatch, concat_batches, merge_by_time
 
 MAX_SOURCES = 127  # the source index lives in 7 bits of a line's tag
 

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.engine.client import EngineClient, make_api_client
+from desktop.engine.client import EngineClient
 from desktop.engine.errors import translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
-from desktop.state.log_buffer import LogBatch, concat_batches
+from desktop.engine.log_records import LogBatch, concat_batches
+from desktop.engine.stream_clients import open_stream_api
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +130,7 @@ class _Stream:
         # per line (the engine flushes every line). Following: up to 8 ms of latency.
         self._pace = 0.008 if params.get("follow") else pace
         self.closed = False
+        self.messages = 0  # engine messages read (a long line is several)
         threading.Thread(target=self._run, name=f"logs-{cid[:12]}", daemon=True).start()
 
     def close(self) -> None:
@@ -208,6 +210,7 @@ class _Stream:
             if pending:
                 self._post(dm.feed(b"".join(pending)))
             self._post(dm.finish())
+            self.messages = dm.messages
         except BaseException as exc:  # noqa: BLE001 - reported to the session
             if not self.closed:
                 err = exc
@@ -242,6 +245,7 @@ class LogSession:
         self._held: list[LogBatch] | None = None  # followed lines that arrived before the tail
         self._tail = LogBatch.empty()
         self._sync = "live"
+        self._fetched_messages = 0
         self.following = False
         self.backfilling = False
         self.closed = False
@@ -267,6 +271,7 @@ class LogSession:
         self._streams.remove(s)
         if err is not None:
             raise translate(err, "read the logs of", f"container {self.cid[:12]}")
+        self._fetched_messages = s.messages
         return concat_batches(parts)
 
     async def start(self) -> None:
@@ -277,7 +282,7 @@ class LogSession:
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read the logs of", name) from exc
         self._tty = bool((info.get("Config") or {}).get("Tty"))
-        self._api = await self.client.run(make_api_client, self.client.endpoint, None, self.client.api.api_version)
+        self._api = await open_stream_api(self.client)
         want = self.options.tail  # None: the whole log
         # The last TAIL_FIRST lines come first whatever was asked: "last 100,000" is ~6 MB the
         # engine decodes at ~170k lines/s, so the rest of it is backfilled like "all" is.
@@ -291,6 +296,16 @@ class LogSession:
             self._start_follow(opened=opened)
             await opened
         first = await self._fetch(self._params(follow=False, tail=tail))
+        # The engine's tail counts messages, and it splits a line over 16 KiB into several: a full
+        # tail may start inside a long line. That piece is left to the backfill, which reads the
+        # line whole; a tail that is all one piece of a line is read again from the start.
+        cut_line = (want is None or want > TAIL_FIRST) and self._fetched_messages >= tail > len(first)
+        whole = False
+        if cut_line and len(first) >= 2:
+            first = first.slice(1, len(first))
+        elif cut_line:
+            first = await self._fetch(self._params(follow=False, tail=want))
+            whole = True
         if self.closed:
             return
         if len(first):
@@ -298,7 +313,7 @@ class LogSession:
             self.on_lines(first)
         if self.options.follow:
             self._release_held(first)
-        if (want is None or want > TAIL_FIRST) and len(first) >= tail:
+        if (want is None or want > TAIL_FIRST) and (len(first) >= tail or cut_line) and not whole:
             self._created_ns = self._parse_created(info.get("Created", "")) if want is None else 0
             self._start_backfill(_Mark.first(first), tail=want)
         else:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from urllib.parse import quote
 
 from desktop.engine.raw_http import ChunkedLines, open_stream
-from desktop.engine.stats import StatsSample, StreamEnded, sample_from_api
+from desktop.engine.stats_formulas import StatsSample, StreamEnded, sample_from_api
 
 log = logging.getLogger(__name__)
 

@@ -16,81 +16,13 @@ from __future__ import annotations
 import bisect
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 
+from desktop.engine.log_records import LogBatch
 from desktop.state.observable import Listeners
 
-STDERR = 1  # tag bit 0; bits 1..7 hold a source (Compose service) index
 SEAL_BYTES = 8 << 20  # an open chunk is sealed into immutable arrays at this size
-
-
-@dataclass(frozen=True, eq=False)  # identity equality: batches carry memoised search data
-class LogBatch:
-    """Parsed lines ready to append: `offs` has n+1 entries into `data`."""
-
-    data: bytes
-    offs: np.ndarray  # uint32, offs[0] == 0, offs[-1] == len(data)
-    ts: np.ndarray  # int64 ns
-    tags: np.ndarray  # uint8
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-    @staticmethod
-    def empty() -> "LogBatch":
-        return LogBatch(b"", np.zeros(1, np.uint32), np.zeros(0, np.int64), np.zeros(0, np.uint8))
-
-    @staticmethod
-    def from_lines(lines: list[bytes], ts: list[int] | None = None, tag: int = 0) -> "LogBatch":
-        """For tests and small inputs: lines without their newline."""
-        data = b"".join(line + b"\n" for line in lines)
-        offs = np.zeros(len(lines) + 1, np.uint32)
-        np.cumsum([len(x) + 1 for x in lines], out=offs[1:]) if lines else None
-        t = np.asarray(ts if ts is not None else [0] * len(lines), np.int64)
-        return LogBatch(data, offs, t, np.full(len(lines), tag, np.uint8))
-
-    def slice(self, a: int, b: int) -> "LogBatch":
-        """Lines [a, b) as a new batch (copies the bytes)."""
-        if a == 0 and b == len(self):
-            return self
-        lo, hi = int(self.offs[a]), int(self.offs[b])
-        return LogBatch(self.data[lo:hi], (self.offs[a:b + 1] - lo).astype(np.uint32), self.ts[a:b].copy(),
-                        self.tags[a:b].copy())
-
-    def line(self, i: int) -> bytes:
-        return self.data[int(self.offs[i]):int(self.offs[i + 1]) - 1]
-
-
-def concat_batches(batches: list[LogBatch]) -> LogBatch:
-    batches = [b for b in batches if len(b)]
-    if not batches:
-        return LogBatch.empty()
-    if len(batches) == 1:
-        return batches[0]
-    offs, base = [np.zeros(1, np.uint32)], 0
-    for b in batches:
-        offs.append((b.offs[1:].astype(np.uint64) + base).astype(np.uint32))
-        base += len(b.data)
-    return LogBatch(b"".join(b.data for b in batches), np.concatenate(offs),
-                    np.concatenate([b.ts for b in batches]), np.concatenate([b.tags for b in batches]))
-
-
-def merge_by_time(batches: list[LogBatch]) -> LogBatch:
-    """Interleave batches (each in its own order) by timestamp; equal times keep input order."""
-    allb = concat_batches(batches)
-    if len(batches) <= 1 or len(allb) == 0:
-        return allb
-    order = np.argsort(allb.ts, kind="stable")
-    lens = np.diff(allb.offs.astype(np.int64))[order]
-    starts = allb.offs[:-1][order]
-    buf = np.frombuffer(allb.data, np.uint8)
-    # Gather bytes line by line in one vectorised step: an index per output byte.
-    idx = np.repeat(starts.astype(np.int64) - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(lens.sum())
-    offs = np.zeros(len(lens) + 1, np.uint32)
-    np.cumsum(lens, out=offs[1:])
-    return LogBatch(buf[idx].tobytes(), offs, allb.ts[order], allb.tags[order])
 
 
 class _Region:
@@ -208,6 +140,14 @@ class LogBuffer:
         """(text, ts ns, tag) of line i, decoded for display."""
         data, a, b, ts, tag = self._loc(i)
         return bytes(data[a:b - 1]).decode("utf-8", "replace"), ts, tag
+
+    def line_head(self, i: int, max_bytes: int | None) -> tuple[str, int, int, int]:
+        """(text of at most `max_bytes` bytes, ts, tag, the line's full length in bytes): a 32 MiB
+        line is not decoded whole to draw the part of it that fits on screen."""
+        data, a, b, ts, tag = self._loc(i)
+        n = b - 1 - a
+        end = b - 1 if max_bytes is None or n <= max_bytes else a + max_bytes
+        return bytes(data[a:end]).decode("utf-8", "replace"), ts, tag, n
 
     def last_ts(self) -> int:
         return self._loc(len(self) - 1)[3] if len(self) else 0

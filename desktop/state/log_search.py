@@ -13,7 +13,8 @@ import re
 import numpy as np
 
 from desktop.state.ansi import CSI_BYTES_RE
-from desktop.state.log_buffer import LogBatch, LogBuffer, _Region
+from desktop.engine.log_records import LogBatch
+from desktop.state.log_buffer import LogBuffer, _Region
 
 
 class SearchError(ValueError):

@@ -6,6 +6,7 @@ import pytest
 
 from desktop.engine.client import EngineClient
 from desktop.engine.endpoints import Endpoint
+from desktop.engine.events import EngineWatch
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
 
 
@@ -19,7 +20,7 @@ async def next_matching(watch, pred, timeout=30):
 
 def test_events_stream_sees_cli_changes(client, run, make_container, docker_cli):
     async def go():
-        watch = client.watch()
+        watch = EngineWatch(client)
         first = await next_matching(watch, lambda i: True)
         assert isinstance(first, EngineConnected)
         cid = make_container()
@@ -36,7 +37,7 @@ def test_watch_reconnects_after_engine_restart(restartable_engine, run):
     client = EngineClient([Endpoint(restartable_engine.host, "--host")])
 
     async def go():
-        watch = client.watch()
+        watch = EngineWatch(client)
         assert isinstance(await next_matching(watch, lambda i: True), EngineConnected)
         loop = asyncio.get_running_loop()
         await loop.run_in_executor(None, restartable_engine.stop)

@@ -1,4 +1,4 @@
-"""`pipx install <checkout>` gives a working `pilothouse` command (issue 7): the way many Linux
+"""`pipx install <checkout>` gives a working `pilothouse` command: the way many Linux
 users install a Python application. pipx builds the project from source in an isolated venv and
 fetches the dependencies from PyPI (pip's cache makes repeat runs quick)."""
 

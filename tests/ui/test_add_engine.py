@@ -3,7 +3,7 @@
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from desktop.ui.add_engine_dialog import AddEngineDialog
+from desktop.ui.engines.add_engine_dialog import AddEngineDialog
 
 
 def open_dialog(ph, qtbot) -> AddEngineDialog:

@@ -4,7 +4,7 @@ changes underneath (create, start, compose membership, destroy, resort)."""
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from desktop.ui.container_model import COL_CREATED, COL_NAME, COL_STATE
+from desktop.ui.containers.container_model import COL_CREATED, COL_NAME, COL_STATE
 
 
 def test_model_stays_consistent_through_engine_changes(ph, qtbot, make_container, docker_cli, run_id):

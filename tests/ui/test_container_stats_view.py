@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 
 import tests.ui._cpython_ast_guard  # noqa: F401
-from desktop.ui.container_stats_view import ContainerStatsView
+from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 
 BURN = ("sh", "-c", "while :; do :; done")
 

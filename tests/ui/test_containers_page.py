@@ -6,8 +6,8 @@ import socket
 
 from PySide6.QtCore import QPoint, Qt
 
-from desktop.ui.container_delegates import ActionsDelegate, row_actions
-from desktop.ui.container_model import COL_ACTIONS, COL_NAME, COL_PORTS, COL_STATE
+from desktop.ui.containers.container_delegates import ActionsDelegate, row_actions
+from desktop.ui.containers.container_model import COL_ACTIONS, COL_NAME, COL_PORTS, COL_STATE
 from tests.ui.objects_helpers import answer_confirm
 
 
@@ -165,7 +165,7 @@ def test_port_link_opens_localhost(ph, qtbot, make_container, monkeypatch):
     page = ph.containers_page
     qtbot.waitUntil(lambda: bool(row_text(ph, cid, COL_PORTS)), timeout=5000)
     opened = []
-    monkeypatch.setattr("desktop.ui.containers_page.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
+    monkeypatch.setattr("desktop.ui.containers.containers_page.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
     idx = page.proxy_index_of(cid, COL_PORTS)
     page.view.scrollTo(idx)
     rect = page.view.visualRect(idx)

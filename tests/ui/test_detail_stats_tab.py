@@ -1,6 +1,6 @@
 """The container page has a Stats tab fed by the engine's stats stream, only while it is shown."""
 
-from desktop.ui.container_stats_view import ContainerStatsView
+from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 
 
 def test_stats_tab_streams_only_while_shown(make_container, docker_api, ph, qtbot):

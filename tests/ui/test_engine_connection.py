@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from desktop.ui.container_model import COL_STATE
+from desktop.ui.containers.container_model import COL_STATE
 from tests.harness.private_engine import PrivateEngine
 
 

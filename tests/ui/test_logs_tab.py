@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from desktop.state.log_buffer import STDERR
+from desktop.engine.log_records import STDERR
 
 N = 1_000_000
 # Every 10th line goes to stderr in red; the others to stdout with a green word.
@@ -142,7 +142,7 @@ def test_compose_project_logs_merged_by_time(make_container, docker_api, run_id,
     shown = [tab.view.display_text(i)[0] for i in range(6)]
     assert sorted(shown) == sorted(f"{s.ljust(3)} | {s} {i}" for s in ("web", "db") for i in (1, 2, 3))
     # each service keeps its own stable colour
-    from desktop.ui.container_detail.log_view import service_color
+    from desktop.ui.containers.detail.log_view import service_color
     assert service_color("web") == service_color("web") and service_color("web") != service_color("db")
     page.back_requested.emit()
     assert ph.window.pages.currentWidget() is ph.containers_page

@@ -9,7 +9,7 @@ import docker
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import RECONNECTING
-from desktop.ui.container_model import COL_ENGINE, COL_STATE
+from desktop.ui.containers.container_model import COL_ENGINE, COL_STATE
 from tests.harness.private_engine import TEST_IMAGE
 
 

@@ -10,9 +10,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from desktop.ui.activity_page import COL_ENGINE
-from desktop.ui.container_model import COL_CPU, COL_MEM
-from desktop.ui.container_stats_view import ContainerStatsView
+from desktop.ui.monitoring.activity_page import COL_ENGINE
+from desktop.ui.containers.container_model import COL_CPU, COL_MEM
+from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 from desktop.state.crash_watch import EXITED
 from tests.harness.private_engine import TEST_IMAGE
 

@@ -10,8 +10,8 @@ import pytest
 
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import RECONNECTING
-from desktop.ui.images_page import COL_ENGINE as IMAGE_ENGINE
-from desktop.ui.volumes_page import COL_ENGINE as VOLUME_ENGINE
+from desktop.ui.objects.images_page import COL_ENGINE as IMAGE_ENGINE
+from desktop.ui.objects.volumes_page import COL_ENGINE as VOLUME_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.objects_helpers import answer_confirm, click, fill, open_dialog, submit_and_wait_closed
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.prefetch import Prefetch
-from desktop.ui.container_model import COL_MEM
+from desktop.ui.containers.container_model import COL_MEM
 
 
 def _app(host: str) -> Pilothouse:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 import tests.ui._cpython_ast_guard  # noqa: F401
-from desktop.ui.container_model import COL_CPU, COL_MEM
+from desktop.ui.containers.container_model import COL_CPU, COL_MEM
 
 N = 24
 

@@ -1,6 +1,7 @@
 import numpy as np
 
-from desktop.state.log_buffer import SEAL_BYTES, STDERR, LogBatch, LogBuffer, iter_log_bytes, merge_by_time
+from desktop.engine.log_records import STDERR, LogBatch, merge_by_time
+from desktop.state.log_buffer import SEAL_BYTES, LogBuffer, iter_log_bytes
 
 
 def test_tail_then_backfill_keeps_order_and_bytes():

@@ -1,6 +1,7 @@
 import pytest
 
-from desktop.state.log_buffer import LogBatch, LogBuffer
+from desktop.engine.log_records import LogBatch
+from desktop.state.log_buffer import LogBuffer
 from desktop.state.log_search import LogSearch, SearchError, compile_query
 
 

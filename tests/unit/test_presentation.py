@@ -1,5 +1,5 @@
 from desktop.engine.records import Container
-from desktop.presentation import age, matches_filter, port_links, project_state, state_key, state_text
+from desktop.presentation.containers import age, matches_filter, port_links, project_state, state_key, state_text
 
 
 def c(state="running", status="Up 2 minutes", labels=None, name="web", ports=()):

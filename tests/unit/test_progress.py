@@ -2,7 +2,8 @@
 
 from desktop.engine.object_records import DiskUsage, Image
 from desktop.engine.progress import BuildProgress, LayerProgress
-from desktop.object_presentation import human_size, image_usage_state, used_by_text
+from desktop.presentation.objects import image_usage_state, used_by_text
+from desktop.presentation.sizes import human_size
 
 
 def test_layer_progress_overall_fraction():

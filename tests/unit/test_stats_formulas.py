@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from desktop.engine.stats import (block_io, cpu_percent, memory_percent, memory_used, network_io, parse_time,
-                                  sample_from_api)
+from desktop.engine.stats_formulas import (block_io, cpu_percent, memory_percent, memory_used, network_io, parse_time,
+                                           sample_from_api)
 from desktop.metrics.ring_buffer import RingBuffer
 
 # Shape of a real cgroup-v1 sample from the test engine (a busy loop on one of 2 CPUs).

@@ -8,7 +8,7 @@ import asyncio
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.records import Container, EngineEvent
 from desktop.metrics.stats_hub import StatsHub
-from desktop.metrics.stats_hubs import StatsHubs
+from desktop.metrics.stats_hub import StatsHubs
 from desktop.state.engines import CombinedContainerStore, CombinedEvents, EngineRegistry
 
 

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import CONNECTED, RECONNECTING
-from desktop.ui.container_model import COL_ENGINE
+from desktop.ui.containers.container_model import COL_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 

@@ -17,7 +17,7 @@ from desktop.state.activity import describe
 from desktop.state.history.crash_reports import CrashReport, list_reports
 from desktop.state.history.timeline import Gap, TimelineEvent, TimelineFilter, distinct_values, gaps, query_events
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.message_bar import MessageBar
+from desktop.ui.widgets.message_bar import MessageBar
 
 COLUMNS = ("Time", "Engine", "Type", "Object", "What happened", "Project")
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400),

@@ -1,0 +1,18 @@
+"""Pure presentation of images, volumes and networks (no Qt); sizes are in presentation.sizes."""
+
+from __future__ import annotations
+
+
+def used_by_text(users: list[str]) -> str:
+    if not users:
+        return ""
+    if len(users) <= 2:
+        return ", ".join(users)
+    return f"{users[0]}, {users[1]} and {len(users) - 2} more"
+
+
+def image_usage_state(users: list[str], dangling: bool) -> str:
+    """`in use`, `unused` or `dangling` (a dangling image in use counts as in use)."""
+    if users:
+        return "in use"
+    return "dangling" if dangling else "unused"

@@ -1,0 +1,335 @@
+"""The Containers page: filterable tree of containers grouped by Compose project, one-click actions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
+
+from desktop.engine.client import EngineClient
+from desktop.engine.records import Container
+from desktop.presentation.containers import matches_filter
+from desktop.state.container_counts import StateTally
+from desktop.state.containers import ContainerStore
+from desktop.ui.async_tasks import TaskSet
+from desktop.ui.containers.container_actions import ContainerActions
+from desktop.ui.containers.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
+from desktop.ui.containers.container_model import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
+                                        ContainerRole, ContainerTreeModel,
+                                        containers_at)
+from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.resources import icon
+
+# (action, label, shortcut, tooltip)
+BULK_ACTIONS = (
+    ("start", "Start", None, "Start the selected containers"),
+    ("stop", "Stop", None, "Stop the selected containers"),
+    ("toggle", "Start/stop", "Space", "Start or stop the selected containers (Space)"),
+    ("restart", "Restart", "Ctrl+R", "Restart the selected containers (Ctrl+R)"),
+    ("pause_toggle", "Pause/resume", "P", "Pause or resume the selected containers (P)"),
+    ("kill", "Kill", "Ctrl+Shift+K", "Kill the selected containers with SIGKILL (Ctrl+Shift+K)"),
+    ("delete", "Remove", "Delete", "Remove the selected containers (Delete)"),
+)
+TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_toggle": "pause",
+                 "kill": "kill", "delete": "delete"}
+
+
+class ContainerFilterProxy(QSortFilterProxyModel):
+    """Search text and a running-only toggle; a project shows when any of its containers match."""
+
+    filter_changed = Signal()  # rows came back: the page re-expands its projects
+
+    def __init__(self, parent=None, owner_of: Callable[[str], str | None] | None = None) -> None:
+        super().__init__(parent)
+        self._owner_of = owner_of or (lambda cid: None)
+        self._text = ""
+        self._running_only = False
+        self._engine_key: str | None = None
+        self.setRecursiveFilteringEnabled(True)
+        self.setDynamicSortFilter(True)  # filter only: the source model keeps its own order
+
+    def _refilter(self) -> None:
+        # Qt 6.10 deprecates invalidateFilter() in favour of begin/endFilterChange().
+        if hasattr(self, "beginFilterChange"):
+            self.beginFilterChange()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.invalidateFilter()
+        self.filter_changed.emit()
+
+    def set_text(self, text: str) -> None:
+        self._text = text
+        self._refilter()
+
+    def set_running_only(self, on: bool) -> None:
+        self._running_only = on
+        self._refilter()
+
+    def set_engine(self, key: str | None) -> None:
+        """Show one engine's containers (its session key; None: all engines)."""
+        self._engine_key = key
+        self._refilter()
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        c: Container | None = self.sourceModel().filter_item(row, parent)
+        if c is None:
+            return False  # a project: shown through its matching children (recursive filtering)
+        if self._engine_key is not None and self._owner_of(c.id) != self._engine_key:
+            return False
+        if not self._text and not self._running_only:
+            return True
+        if self._running_only and c.state not in ("running", "restarting", "paused"):
+            return False
+        return matches_filter(c, self._text)
+
+
+class ContainersPage(QWidget):
+    """Sidebar page `containers`."""
+
+    container_activated = Signal(object)  # Container: open its detail page
+    port_link_activated = Signal(str)  # URL opened in the browser
+
+    def __init__(self, client: "EngineClient | Callable[[Container], EngineClient]", store: ContainerStore,
+                 parent=None, engine_label: Callable[[str], str] | None = None,
+                 owner_of: Callable[[str], str | None] | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("containersPage")
+        # One engine (a client) or several (a function from container to its engine's client).
+        self.client_for = (lambda c: client) if isinstance(client, EngineClient) else client
+        self.store = store
+        self.tasks = TaskSet()
+        self._engine_available = False
+
+        self.model = ContainerTreeModel(store, self, engine_label)
+        self.proxy = ContainerFilterProxy(self, owner_of)
+        self.proxy.setSourceModel(self.model)
+
+        title = QLabel("Containers")
+        title.setObjectName("pageTitle")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.search = QLineEdit()
+        self.search.setObjectName("containerSearch")
+        self.search.setPlaceholderText("Search by name, image, ID, label or project (Ctrl+F)")
+        self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search containers")
+        self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.search.textChanged.connect(self._on_search_text_changed)
+        self.running_only = QCheckBox("Running only")
+        self.running_only.setObjectName("runningOnly")
+        self.running_only.setToolTip("Show only running, paused and restarting containers")
+        self.running_only.setAccessibleName("Show running containers only")
+        self.running_only.toggled.connect(self.proxy.set_running_only)
+        self.proxy.filter_changed.connect(self._on_model_reset)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("containerCount")
+
+        self.message = MessageBar(self)
+        self.message.setObjectName("pageMessage")
+
+        self.view = QTreeView()
+        self.view.setObjectName("containersTable")
+        self.view.setAccessibleName("Containers")
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.header().setSortIndicatorShown(True)
+        self.view.header().setSectionsClickable(True)
+        self.view.header().setSortIndicator(COL_NAME, Qt.SortOrder.AscendingOrder)
+        self.view.header().sortIndicatorChanged.connect(self.model.sort)
+        self.view.setAlternatingRowColors(True)
+        self.view.setMouseTracking(True)
+        self.view.setExpandsOnDoubleClick(False)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._on_view_context_menu)
+        self.view.activated.connect(self._on_view_activated)
+        self.view.doubleClicked.connect(self._on_view_activated)
+        self.state_delegate = StateDelegate(self.view)
+        self.ports_delegate = PortsDelegate(self._open_url, self.view)
+        self.actions_delegate = ActionsDelegate(self._on_row_action, self.view)
+        self.view.setItemDelegateForColumn(COL_STATE, self.state_delegate)
+        self.view.setItemDelegateForColumn(COL_PORTS, self.ports_delegate)
+        self.view.setItemDelegateForColumn(COL_ACTIONS, self.actions_delegate)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(COL_IMAGE, QHeaderView.ResizeMode.Stretch)
+        header.resizeSection(COL_NAME, 200)
+        header.resizeSection(COL_ENGINE, 100)
+        self.view.setColumnHidden(COL_ENGINE, True)  # shown when several engines are followed
+        header.resizeSection(COL_STATE, 140)
+        header.resizeSection(COL_PORTS, 120)
+        header.resizeSection(COL_CREATED, 105)
+        from desktop.ui.containers.container_model import STATS_COLUMNS
+
+        for col, width in zip(STATS_COLUMNS, (64, 84)):  # CPU %, Memory: short numbers
+            header.resizeSection(col, width)
+        header.resizeSection(COL_ACTIONS, self.actions_delegate.sizeHint(None, None).width() + 8)
+        header.setSectionResizeMode(COL_ACTIONS, QHeaderView.ResizeMode.Fixed)
+        self.model.rowsInserted.connect(self._on_model_rows_inserted)
+        self.model.modelReset.connect(self._on_model_reset)
+        self.model.rowsRemoved.connect(self._update_count)
+        # The count follows the store in the same call as the rows (state changes included).
+        self.tally = StateTally(store, self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+        self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+
+        self.actions = ContainerActions(self.client_for, self, self._report, self.model.set_pending)
+        self.bulk_buttons: dict[str, QToolButton] = {}
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.running_only)
+        for action, label, shortcut, tip in BULK_ACTIONS:
+            if action in ("start", "stop"):
+                continue  # the row buttons and Space cover these; the toolbar stays short
+            b = QToolButton()
+            b.setObjectName(f"bulk_{action}")
+            b.setIcon(icon(TOOLBAR_ICONS.get(action, "start")))
+            b.setToolTip(tip)
+            b.setAccessibleName(label)
+            b.setAutoRaise(True)
+            b.clicked.connect(lambda _=False, a=action: self.trigger(a))
+            self.bulk_buttons[action] = b
+            if action != "toggle":
+                bar.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(self.message)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.count_label)
+
+        self.context_menu_extenders: list = []  # callables(menu, containers) adding entries (other features)
+        self.context_actions: dict[str, QAction] = {}
+        for action, label, shortcut, tip in BULK_ACTIONS:
+            a = QAction(label, self)
+            a.setObjectName(f"action_{action}")
+            a.setToolTip(tip)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+                a.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                self.view.addAction(a)
+            a.triggered.connect(lambda _=False, act=action: self.trigger(act))
+            self.context_actions[action] = a
+        # "5 minutes ago" ages by itself: repaint the visible cells now and then (no engine call).
+        self._age_timer = QTimer(self)
+        self._age_timer.setInterval(30_000)
+        self._age_timer.timeout.connect(self.view.viewport().update)
+        self._age_timer.start()
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.activated.connect(self.search.setFocus)
+        self._update_buttons()
+        self._update_count()
+
+    # -- helpers -----------------------------------------------------------------------------------
+    def _open_url(self, url: str) -> None:
+        self.port_link_activated.emit(url)
+        QDesktopServices.openUrl(QUrl(url))
+
+    def _report(self, text: str, is_error: bool) -> None:
+        if is_error:
+            self.message.show_error(text)
+        else:
+            self.message.show_info(text)
+
+    def selected_containers(self) -> list[Container]:
+        rows = self.view.selectionModel().selectedRows(0)
+        return containers_at([self.proxy.mapToSource(i) for i in rows])
+
+    def proxy_index_of(self, cid: str, column: int = 0) -> QModelIndex:
+        return self.proxy.mapFromSource(self.model.index_of(cid, column))
+
+    def trigger(self, action: str, containers: list[Container] | None = None):
+        """Run an action on the given containers (default: the selection)."""
+        if not self._engine_available:
+            self.message.show_error("The engine is not connected; actions are unavailable until it is back.")
+            return None
+        cs = self.selected_containers() if containers is None else containers
+        if not cs:
+            return None
+        return self.tasks.spawn(self.actions.run(action, cs))
+
+    def set_multi_engine(self, several: bool) -> None:
+        """Tag every row with its engine when more than one engine is followed."""
+        self.view.setColumnHidden(COL_ENGINE, not several)
+
+    def set_engine_available(self, available: bool) -> None:
+        self._engine_available = available
+        self.actions_delegate.enabled = available
+        for a in self.context_actions.values():
+            a.setEnabled(available)
+        self._update_buttons()
+        self._update_count()
+        self.view.viewport().update()
+
+    # -- slots -------------------------------------------------------------------------------------
+    def _on_search_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+
+    def _on_row_action(self, action: str, proxy_index: QModelIndex) -> None:
+        source = self.proxy.mapToSource(proxy_index)
+        self.trigger(action, containers_at([source]))
+
+    def _on_view_activated(self, proxy_index: QModelIndex) -> None:
+        c = proxy_index.siblingAtColumn(0).data(ContainerRole)
+        if c is not None:
+            self.container_activated.emit(c)
+
+    def _on_view_context_menu(self, pos) -> None:
+        idx = self.view.indexAt(pos)
+        if not idx.isValid():
+            return
+        if not self.view.selectionModel().isRowSelected(idx.row(), idx.parent()):
+            self.view.setCurrentIndex(idx)
+        menu = QMenu(self)
+        menu.setObjectName("containerContextMenu")
+        cs = self.selected_containers()
+        for action in ("start", "stop", "restart", "pause_toggle", "kill", "delete"):
+            menu.addAction(self.context_actions[action])
+        menu.addSeparator()
+        if len(cs) == 1:
+            c = cs[0]
+            copy = menu.addAction("Copy ID")
+            copy.triggered.connect(lambda: QGuiApplication.clipboard().setText(c.id))
+            for p in c.published_ports:
+                if p.protocol == "tcp":
+                    url = f"http://localhost:{p.public_port}"
+                    menu.addAction(f"Open {url}").triggered.connect(lambda _=False, u=url: self._open_url(u))
+        for extend in self.context_menu_extenders:
+            extend(menu, cs)
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        if not parent.isValid():
+            for r in range(first, last + 1):
+                self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+        else:
+            self.view.expand(self.proxy.mapFromSource(parent))
+        self._update_count()
+
+    def _on_model_reset(self) -> None:
+        self._expand_projects()
+        self._update_count()
+
+    def _expand_projects(self) -> None:
+        # Only projects have children: expandAll() would visit all 1,000 rows through Python.
+        for idx in self.model.project_indexes():
+            self.view.expand(self.proxy.mapFromSource(idx))
+
+    def _update_buttons(self, *args) -> None:
+        has = bool(self.view.selectionModel().hasSelection())
+        for b in self.bulk_buttons.values():
+            b.setEnabled(has and self._engine_available)
+
+    def _update_count(self, *args) -> None:
+        tally = getattr(self, "tally", None)
+        if tally is None:
+            return  # still being built
+        text = f"{tally.total} containers, {tally.running} running"
+        if not self._engine_available and tally.total:
+            text += " (last known: the engine is not connected)"
+        self.count_label.setText(text)

@@ -1,0 +1,132 @@
+"""The bundled VM's panel: state, accelerator and why, boot progress, resources, start/stop."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.message_bar import MessageBar
+
+STATE_TEXT = {"stopped": "Stopped", "starting": "Starting…", "running": "Running", "stopping": "Stopping…",
+              "crashed": "Crashed"}
+
+
+class VMPanel(QWidget):
+    """Sidebar page `vm`. `control` is the app's VMControl (start/stop/restart + status)."""
+
+    action_requested = Signal(str)
+
+    def __init__(self, control, resources_text, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("vmPanel")
+        self.control = control
+        self.resources_text = resources_text
+        self.tasks = TaskSet()
+        title = QLabel("Virtual machine")
+        title.setObjectName("pageTitle")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        intro = QLabel("A small Linux VM (QEMU) that runs its own Docker engine, reached only over mutual TLS. "
+                       "It is what macOS and Windows use; on Linux it is there if you want an isolated engine.")
+        intro.setWordWrap(True)
+        self.message = MessageBar(self)
+        self.state_label = QLabel()
+        self.state_label.setObjectName("vmState")
+        self.accel_label = QLabel()
+        self.accel_label.setObjectName("vmAccelerator")
+        self.accel_label.setWordWrap(True)
+        self.endpoint_label = QLabel()
+        self.endpoint_label.setObjectName("vmEndpoint")
+        self.resources_label = QLabel()
+        self.resources_label.setObjectName("vmResources")
+        form = QFormLayout()
+        form.addRow("State", self.state_label)
+        form.addRow("Accelerator", self.accel_label)
+        form.addRow("Engine", self.endpoint_label)
+        form.addRow("Resources", self.resources_label)
+        self.buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for action, label, tip in (("start", "Start", "Boot the VM and connect to its engine"),
+                                   ("stop", "Stop", "Shut the VM down cleanly (ACPI), then stop QEMU"),
+                                   ("restart", "Restart", "Stop, then start again (applies resource changes)")):
+            b = QPushButton(label)
+            b.setObjectName(f"vm_{action}")
+            b.setToolTip(tip)
+            b.setAccessibleName(f"{label} the VM")
+            b.clicked.connect(lambda _=False, a=action: self.run(a))
+            self.buttons[action] = b
+            row.addWidget(b)
+        row.addStretch(1)
+        self.console = QPlainTextEdit()
+        self.console.setObjectName("vmConsole")
+        self.console.setReadOnly(True)
+        self.console.setMaximumBlockCount(400)
+        self.console.setFont(QFont("monospace"))
+        self.console.setAccessibleName("VM console")
+        lay = QVBoxLayout(self)
+        lay.addWidget(title)
+        lay.addWidget(intro)
+        lay.addWidget(self.message)
+        lay.addLayout(form)
+        lay.addLayout(row)
+        lay.addWidget(QLabel("Console (boot progress)"))
+        lay.addWidget(self.console, 1)
+        # The console file grows while the VM boots; re-read its tail (off the UI thread) while
+        # this page is visible. No engine is polled.
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)
+        self._timer.timeout.connect(self.refresh)
+        self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self._timer.start()
+        self.refresh()
+
+    def hideEvent(self, event) -> None:
+        super().hideEvent(event)
+        self._timer.stop()
+
+    def refresh(self) -> None:
+        self.tasks.spawn(self._refresh())
+
+    async def _refresh(self) -> None:
+        st = await asyncio.to_thread(self.control.full_status)
+        tail = await asyncio.to_thread(self.control.console_tail, 60)
+        busy = self.control.busy
+        self.state_label.setText(STATE_TEXT.get(st.state, st.state) + (f" — {st.detail}" if st.detail else ""))
+        self.accel_label.setText(f"{st.accelerator or '—'}: {st.accelerator_reason}" if st.accelerator_reason
+                                 else (st.accelerator or "chosen when the VM starts"))
+        self.endpoint_label.setText(f"{st.docker_host} (mutual TLS, 127.0.0.1 only)" if st.docker_host else "—")
+        self.resources_label.setText(self.resources_text())
+        running = st.state in ("running", "starting")
+        self.buttons["start"].setEnabled(not running and not busy)
+        self.buttons["stop"].setEnabled(running and not busy)
+        self.buttons["restart"].setEnabled(st.state == "running" and not busy)
+        text = "\n".join(tail)
+        if text != self.console.toPlainText():
+            self.console.setPlainText(text)
+            self.console.verticalScrollBar().setValue(self.console.verticalScrollBar().maximum())
+
+    def run(self, action: str) -> None:
+        self.action_requested.emit(action)
+        self.tasks.spawn(self._run(action))
+
+    async def _run(self, action: str) -> None:
+        for b in self.buttons.values():
+            b.setEnabled(False)
+        self.message.show_info({"start": "Starting the VM…", "stop": "Stopping the VM…",
+                                "restart": "Restarting the VM…"}[action])
+        self._timer.start()
+        try:
+            await getattr(self.control, action)(progress=lambda m: self.message.show_info(f"VM: {m}"))
+        except Exception as exc:  # noqa: BLE001 - VMError and friends carry sentences
+            self.message.show_error(f"The VM could not {action}: {exc}")
+        else:
+            self.message.show_info({"start": "The VM is running; its engine is listed as “pilothouse”.",
+                                    "stop": "The VM is stopped.", "restart": "The VM restarted."}[action])
+        await self._refresh()

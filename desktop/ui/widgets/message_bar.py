@@ -1,0 +1,45 @@
+"""An inline message strip: progress and outcomes in sentences, errors in red, dismissable."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
+
+
+class MessageBar(QFrame):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setObjectName("messageText")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # engine errors are text, not markup
+        self.label.setTextInteractionFlags(self.label.textInteractionFlags() | self.label.textInteractionFlags().TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.setAccessibleName("Dismiss message")
+        close.clicked.connect(self.hide)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(8, 4, 4, 4)
+        lay.addWidget(self.label, 1)
+        lay.addWidget(close)
+        self.is_error = False
+        self.hide()
+
+    def text(self) -> str:
+        return self.label.text()
+
+    def show_info(self, text: str) -> None:
+        self.is_error = False
+        self.setStyleSheet("MessageBar { background: #e8f0fa; border: 1px solid #b8cde6; border-radius: 4px; }"
+                           " QLabel { color: #1d3b5c; }")
+        self.label.setText(text)
+        self.show()
+
+    def show_error(self, text: str) -> None:
+        self.is_error = True
+        self.setStyleSheet("MessageBar { background: #fdecea; border: 1px solid #f1b5ae; border-radius: 4px; }"
+                           " QLabel { color: #8a1f14; }")
+        self.label.setText(text)
+        self.show()
