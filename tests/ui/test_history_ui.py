@@ -115,7 +115,7 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
 def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api, test_image, run_id):
     ph = history_app()
     hc = {"test": ["CMD-SHELL", "echo 'db not reachable'; exit 1"], "interval": 500_000_000,
-          "timeout": 1_000_000_000, "retries": 2}
+          "timeout": 10_000_000_000, "retries": 2}
     made = docker_api.create_container(test_image, command=["sleep", "3600"], name=f"pht-{run_id}-sick",
                                        labels={RUN_LABEL: run_id}, healthcheck=hc, stop_signal="SIGKILL")
     cid = made["Id"]

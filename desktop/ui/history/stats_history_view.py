@@ -10,10 +10,11 @@ import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from desktop.metrics import units
+from desktop.presentation import stats as stats_text
+from desktop.presentation.sizes import binary_size
 from desktop.state.history import stats_tiers
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.live_graph import LiveGraph
+from desktop.ui.widgets.live_graph import LiveGraph
 
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400))
 
@@ -36,8 +37,8 @@ class StatsHistoryView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.range)
         top.addWidget(self.status, 1)
-        self.cpu = LiveGraph("CPU", ("average", "peak"), units.percent, y_min_range=5)
-        self.memory = LiveGraph("Memory", ("average", "peak"), units.size, y_min_range=1024 ** 2, binary=True)
+        self.cpu = LiveGraph("CPU", ("average", "peak"), stats_text.percent, y_min_range=5)
+        self.memory = LiveGraph("Memory", ("average", "peak"), binary_size, y_min_range=1024 ** 2, binary=True)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.cpu, 1)
