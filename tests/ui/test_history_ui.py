@@ -146,9 +146,13 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
 def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph = history_app()
     label = ph.settings_page.helps["history_cap_mb"]
+    qtbot.waitUntil(lambda: ph.history.size_shown is not None, timeout=10000)
     assert label.text().startswith("Now ") and "on disk" in label.text()
+    ph.history.size_shown = None
     ph.settings.update(history_cap_mb=10)
     assert ph.history_store.cap_bytes == 10_000_000
+    qtbot.waitUntil(lambda: ph.history.size_shown is not None, timeout=10000)  # enforced, then shown
+    assert ph.history.size_shown <= 10_000_000
     ph.settings.update(history_cap_mb=500)
 
 

@@ -40,7 +40,10 @@ _DDL = [
     "CREATE INDEX IF NOT EXISTS events_name ON events(name, t)",
     "CREATE INDEX IF NOT EXISTS events_project ON events(project, t)",
     "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(name, image, project, action,"
-    " content='events', content_rowid='id', tokenize=\"unicode61 tokenchars '-_.:/'\")",
+    " content='events', content_rowid='id', tokenize=\"unicode61 tokenchars '-_'\")",
+    # Words split at . : / so "registry" finds registry.local/team/app:v1 through one entry of the
+    # index (a prefix of the whole image name would merge every such name's entries), but not
+    # at - or _: "svc-04" is a prefix of one name, not the phrase svc + 04* over every svc-….
     # New rows reach the index once per batch (store.py): a trigger per row costs 6x as much.
     "CREATE TRIGGER IF NOT EXISTS events_ad AFTER DELETE ON events BEGIN"
     " INSERT INTO events_fts(events_fts, rowid, name, image, project, action)"
