@@ -126,9 +126,6 @@ def _row(r) -> TimelineEvent:
                          MappingProxyType(attributes_of(r[9], r[6], r[7], r[8])), r[10], bool(r[11]))
 
 
-_CHUNK = 4000
-
-
 def _query_text_newest(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
     """Newest matches of a search. Whole words first: the index streams those newest first,
     while a prefix query gathers every matching word's entries before the first row (a million
@@ -145,13 +142,14 @@ def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str) -> l
     where, args = _where(replace(f, text=""))
     out: list = []
     last = None
+    chunk = max(f.limit, 200)  # no other filter: one chunk is the answer; each miss doubles it
     while len(out) < f.limit:
         if last is None:
             ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, _CHUNK))]
+                                              " ORDER BY rowid DESC LIMIT ?", (q, chunk))]
         else:
             ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid < ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, last, _CHUNK))]
+                                              " ORDER BY rowid DESC LIMIT ?", (q, last, chunk))]
         if not ids:
             break
         last = ids[-1]
@@ -159,8 +157,9 @@ def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str) -> l
         cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
         out += conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
                             args).fetchall()
-        if len(ids) < _CHUNK:
+        if len(ids) < chunk:
             break
+        chunk = min(chunk * 2, 50_000)
         if f.since is not None:
             oldest = conn.execute("SELECT t FROM events WHERE id = ?", (last,)).fetchone()
             if oldest is not None and oldest[0] < f.since:
