@@ -7,10 +7,13 @@ from __future__ import annotations
 import tests.ui._cpython_ast_guard  # noqa: F401
 from tests.conftest import RUN_LABEL
 
+import time
+
 import pytest
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from desktop.state.history import stats_tiers
 from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.report_view import CrashReportView
@@ -163,6 +166,10 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
                     timeout=15000)
     for _ in range(2):  # two samples: the second has a CPU figure (counters' delta)
         await_(ph.history.sampler.tick())
+    # Sampled, or streamed for the table's CPU column (then its 1 s samples are the record).
+    recorded = lambda: bool(ph.history_store.read_blocking(  # noqa: E731
+        stats_tiers.points, "host", cid, time.time() - 600, time.time() + 5))
+    qtbot.waitUntil(lambda: ph.history_store.flush().result(10) is None and recorded(), timeout=15000)
     page = ph.details.open_container(ph.containers.get(cid))
     view = page.tab("Stats history")
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):

@@ -118,8 +118,8 @@ def points(conn: sqlite3.Connection, engine_key: str, container: str, since: flo
     rows = fetch(tier, since)
     covered = (rows[-1][0] + TIER_SECONDS[tier]) if rows else since
     for finer in reversed(order[:order.index(tier)]):
-        if finer == "stats_1s" and tier != "stats_1s":
-            continue  # a day or more at 1 s resolution is more points than the graph has pixels
+        # (1 s rows only where nothing coarser exists yet: a streamed container's last minute
+        # or two, before its roll-up into 10 s rows.)
         more = fetch(finer, covered)
         rows += more
         if more:
