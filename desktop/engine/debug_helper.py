@@ -152,6 +152,7 @@ class DebugHelper:
         self.from_snapshot = False
         self._api = None
         self._lifelines: list = []
+        self._made: list[str] = []  # containers created, newest last
         self._closed = False
 
     def _labels(self, role: str) -> dict[str, str]:
@@ -236,6 +237,7 @@ class DebugHelper:
         config["StdinOnce"] = True  # stdin closes with the first (our) attach: the keeper's EOF
         created = await run(api.create_container_from_config, config, f"{name[:40]}-{secrets.token_hex(3)}")
         cid = created["Id"]
+        self._made.append(cid)  # removed by aclose even if what follows is cancelled
         if before_start is not None:
             await run(before_start, cid)
         sock = await run(api.attach_socket, cid, params={"stdin": 1, "stream": 1})
@@ -243,9 +245,8 @@ class DebugHelper:
         try:
             await run(api.start, cid)
         except Exception as exc:  # noqa: BLE001
-            await self._remove(cid)
             err = translate(exc, "start", "the debug helper")
-            if self.from_snapshot or cid == self.stand_in_id or keeper[0].startswith(TOOLS_DIR):
+            if keeper[0].startswith(TOOLS_DIR):
                 raise EngineError(f"The stand-in for the stopped container could not start: {err} The toolbox's "
                                   "programs must be static (as busybox's are) to run on another image.",
                                   err.detail) from exc
@@ -287,9 +288,8 @@ class DebugHelper:
         self._lifelines.clear()
         if self._api is None:
             return
-        for cid in (self.helper_id, self.stand_in_id):
-            if cid:
-                await self._remove(cid)
+        for cid in reversed(self._made):  # the helper before the stand-in it joined
+            await self._remove(cid)
         if self.snapshot_id:
             try:
                 await self.client.run(self._api.remove_image, self.snapshot_id, force=True)
