@@ -38,7 +38,7 @@ class SwarmState:
         self.info: SwarmInfo | None = None
         self.info_changed = Listeners()
         self.nodes = ObjectStore(swarm.nodes, key_of("id"))
-        self.services = ObjectStore(swarm.services, key_of("id"))
+        self.services = ObjectStore(self._list_services, key_of("id"))
         self.secrets = ObjectStore(swarm.secrets, key_of("id"))
         self.configs = ObjectStore(swarm.configs, key_of("id"))
         self.tasks = TaskStore(swarm)
@@ -53,6 +53,11 @@ class SwarmState:
         self._stale = True
         self._task: asyncio.Task | None = None
         self._closed = False
+
+    async def _list_services(self):
+        services, counts = await self.swarm.services_with_counts()
+        self.tasks.set_status(counts)  # the list's running counts, until the tasks say otherwise
+        return services
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self, sync, lazy: bool = False) -> None:
@@ -86,6 +91,10 @@ class SwarmState:
         info = await self.swarm.info()
         changed = info != self.info
         self.info = info
+        if changed:
+            # Announced before the lists: the page builds its (empty) tables now, and the task
+            # list its visible tables ask for runs beside the other lists instead of after them.
+            self.info_changed.emit(info)
         if info.is_manager:
             if self._wanted:
                 self._stale = False
@@ -97,8 +106,6 @@ class SwarmState:
                 if s.loaded or len(s):
                     s.replace_all([])
             self.tasks.clear()
-        if changed:
-            self.info_changed.emit(info)
         return info
 
     async def _load(self) -> None:
@@ -127,6 +134,8 @@ class SwarmState:
             if prior is not None:
                 prior.cancel()
             store.remove([ev.id])
+            if ev.type == "service":
+                self.tasks.status.pop(ev.id, None)
         else:
             self._spawn((ev.type, ev.id), lambda: self._fetch_one(store, fetch, ev.id))
         if ev.type == "service":

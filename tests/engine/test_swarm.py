@@ -272,7 +272,8 @@ def test_rolling_update_progress_and_rollback(clean_swarm, run):
 
             def note(items):
                 for s in items:
-                    if s.id == sid and (not seen_states or seen_states[-1] != s.update_state):
+                    # An upsert from before the update (the service's own create event) has no state.
+                    if s.id == sid and s.update_state and (not seen_states or seen_states[-1] != s.update_state):
                         seen_states.append(s.update_state)
 
             m.state.services.upserted.connect(note)
