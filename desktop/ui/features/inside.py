@@ -1,5 +1,5 @@
 """The seeing-inside wing: a Debug tab (a shell beside any container, even one without a shell)
-and "Debug…" in the Containers page's menu; debug leftovers of a dead app removed whenever an
+and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); debug leftovers of a dead app removed whenever an
 engine (re)connects."""
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ class SeeingInside:
     def _add_tabs(self, page, c) -> None:
         from desktop.ui.inside.debug_tab import DebugTab
 
+        from desktop.ui.inside.changes_tab import ChangesTab
+
         page.add_tab("Debug", DebugTab(page.client, c, self.settings))
+        page.add_tab("Changes", ChangesTab(page.client, c))
 
     def _extend_menu(self, menu, containers) -> None:
         if len(containers) == 1:
