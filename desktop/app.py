@@ -57,10 +57,11 @@ class Pilothouse:
 
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
-                 defer_secondary: bool = False, vm_factory=None) -> None:
+                 defer_secondary: bool = False, vm_factory=None, history=None) -> None:
         from desktop.ui.containers.containers_page import ContainersPage
         from desktop.ui.main_window import MainWindow
         self.engines = EngineRegistry()
+        self.history_store = history  # the persistent history (a HistoryStore), or None to keep none
         self.primary = self.engines.add(engine_name(endpoints), endpoints)
         self.client = self.primary.client
         self.containers = self.primary.containers
@@ -122,6 +123,7 @@ class Pilothouse:
 
         self.swarm = SwarmWing(self.window, self.engines, self.primary.key)  # nodes, services, stacks
         self._connect_monitoring_to_details_and_settings()
+        self._init_history()
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
@@ -138,6 +140,14 @@ class Pilothouse:
         self.containers_page.set_multi_engine(len(sessions) > 1)
         if getattr(self, "secondary_installed", False):
             self._follow_engine_count()
+
+    def _engine_is_local(self, key: str) -> bool:
+        """The engine shares this machine's files (a UNIX socket or named pipe, not ssh/tcp)."""
+        session = self.engines.get(key) if key else self.primary
+        if session is None:
+            return False
+        ep = session.client.endpoint or session.endpoints[0]
+        return ep.host.startswith(("unix://", "npipe://"))
 
     def _on_engines_added(self, session) -> None:
         session.status.changed.connect(lambda _st: self._refresh_engines())
@@ -262,6 +272,16 @@ class Pilothouse:
         finally:
             status.changed.disconnect(check)
 
+    def _init_history(self) -> None:
+        """The engine's memory: timeline, crash reports, health explanations, stats history."""
+        from desktop.ui.features.history import HistoryFeature
+
+        self.history = HistoryFeature(
+            window=self.window, engines=self.engines, events=self.all_events, store=self.history_store,
+            crash_reports=self.crash_reports, notifier=self.notifier, stats_hubs=self.stats_hubs,
+            details=self.details, settings=self.settings, settings_page=self.settings_page,
+            client_for=self.engines.client_for)
+
     # -- live stats, dashboard, notifications, activity, for every engine ------------------------
     def _init_monitoring(self) -> None:
         from desktop.metrics.engine_overview import EngineOverview
@@ -298,12 +318,19 @@ class Pilothouse:
             client = session.client if session is not None else self.client
             return (await client.inspect_container(cid)).oom_killed
 
+        from desktop.state.history.crash_reports import CrashReporter
+
         self.crash_watch = CrashWatch(oom_check=oom_killed)
+        # Crash reports take their evidence at the exit, before the watch's verdict: it sees events first.
+        self.crash_reports = CrashReporter(
+            self.crash_watch, lambda key: getattr(self.engines.by_engine_id(key), "client", None),
+            store=self.history_store, containers=self.all_containers)
         self.activity = ActivityLog()
         self.all_events = CombinedEvents(self.engines)  # every engine's events, tagged
+        self.all_events.connect(self.crash_reports.on_event)
         self.all_events.connect(self.crash_watch.on_event)
         self.all_events.connect(self.activity.on_event)
-        self.notifier = TrayNotifier(self.crash_watch)
+        self.notifier = TrayNotifier(self.crash_reports)  # one notification per crash report
         self.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
         self.activity_page = ActivityPage(self.activity, self.notifier)
         self.window.add_page("activity", "Activity", "activity", self.activity_page)
@@ -341,6 +368,9 @@ class Pilothouse:
                                       lambda: [(s.key, s.status.current.state) for s in self.engines.sessions])
         self.activity_page.set_multi_engine(several)
         self.activity_page.set_engine(key if key and self.engines.get(key) else None)
+        if getattr(self, "history", None) is not None:
+            self.history.set_engine_count(len(self.engines.sessions))
+            self.history.show_engine(key if key and self.engines.get(key) else None)
         self.crash_watch.name_engines = several
 
     def _note_user_exits(self, actions) -> None:
@@ -370,6 +400,8 @@ class Pilothouse:
             self.containers_page.container_activated.emit(c)
 
     async def _aclose_monitoring(self) -> None:
+        await self.history.aclose()
+        await self.crash_reports.aclose()
         self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()
@@ -392,6 +424,7 @@ class Pilothouse:
         for session in self.engines.sessions:
             await session.sync.aclose()
         self.containers_page.model.detach()
+        self.containers_page.tally.detach()
         await self.containers_page.tasks.cancel_all()
         if self.secondary_installed:
             task = getattr(self, "_objects_task", None)
@@ -400,6 +433,8 @@ class Pilothouse:
             await self._aclose_desk()
             if getattr(self, "vm_panel", None) is not None:
                 await self.vm_panel.tasks.cancel_all()
+                await self.vm_one_click.aclose()
+                await self.vm_context_offer.aclose()
             await self.aclose_objects()  # images, volumes, networks, disk usage
         await self.engines.aclose()
 
@@ -422,7 +457,8 @@ class Pilothouse:
         self.settings = settings if settings is not None else SettingsStore()
         self.engine_added_by_user.connect(self._on_engine_added_by_user)
         # Projects of every engine, each run against its own engine
-        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key)
+        self.compose_projects = ComposeProjects(self.all_containers, default_engine=lambda: self.primary.key,
+                                                is_local=self._engine_is_local)
         self.compose_page = ComposePage(self.client, self.compose_projects,
                                         confirm_destructive=lambda: self.settings.current.confirm_destructive,
                                         client_of=lambda key: self.engines.client_for_key(key))
@@ -495,20 +531,25 @@ class Pilothouse:
 
         self.vm_panel = VMPanel(self.vm, resources)
         self.window.add_page("vm", "Virtual machine", "engine", self.vm_panel)
-        self.window.no_engine.offer_vm(True)
-        self.window.no_engine.vm_start_requested.connect(self._on_no_engine_vm_start_requested)
+        self._init_vm_one_click()
 
-    def _on_no_engine_vm_start_requested(self) -> None:
-        self.vm_panel.tasks.spawn(self._start_vm_from_no_engine_page())
+    def _init_vm_one_click(self) -> None:
+        """The no-engine page's main button: image, boot and engine in one click."""
+        from desktop.ui.vm.one_click import ContextOffer, VMOneClick
+        from desktop.vm.one_click import start_from_nothing
+        from desktop.vm.readiness import check
 
-    async def _start_vm_from_no_engine_page(self) -> None:
-        page = self.window.no_engine
-        try:
-            await self.vm.start(progress=lambda m: page.show_vm_progress(f"VM: {m}"))
-        except Exception as exc:  # noqa: BLE001 - VMError carries a sentence
-            page.show_vm_progress(f"The VM could not start: {exc}", error=True)
-            return
-        page.show_vm_progress("The VM is running; connecting to its engine…")
+        manager = self.vm.manager
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(manager, self.vm.start, report))
+        self.window.no_engine.set_vm_offer(self.vm_one_click)
+        self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
+        self.window.add_notice(self.vm_context_offer)
+        self.vm_one_click.finished.connect(self._on_vm_one_click_finished)
+
+    def _on_vm_one_click_finished(self, ok: bool) -> None:
+        if ok:
+            self.window.show_page("containers")
+            self.vm_context_offer.offer()
 
     def _on_engine_added_by_user(self, endpoint: Endpoint) -> None:
         """Remember an engine added with the + button, so it is followed next time too."""
@@ -541,6 +582,11 @@ def _vm_manager():
         from desktop.vm.paths import VMPaths
 
         paths = VMPaths.default()
+        if sys.platform == "win32":
+            from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+            if store_wsl_installed():  # WSL 2 first, as Docker Desktop and Podman do; else QEMU + WHPX
+                return WslEngine(VMConfig.load(paths.config_file), paths)
         return VMManager(VMConfig.load(paths.config_file), paths)
     except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
         log.info("the bundled VM is unavailable: %s", exc)
@@ -572,8 +618,12 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
+    from desktop.state.history.store import HistoryStore
+
+    history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
+    history.start()  # its writer thread opens the file; nothing here waits for it
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm_factory=_vm_manager, defer_secondary=True)
+                    vm_factory=_vm_manager, defer_secondary=True, history=history)
     result = 0
 
     async def main() -> None:
@@ -635,6 +685,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         with loop:
             loop.run_until_complete(main())
             loop.run_until_complete(ph.aclose())
+            loop.run_until_complete(history.aclose())
     finally:
         asyncio.set_event_loop(None)
     return result

@@ -50,7 +50,12 @@ class LogDemuxer:
         self._left = 0  # bytes left in the current HTTP chunk
         self._skip = 0  # CRLF bytes after a chunk still to skip
         self._fbuf = b""  # incomplete frame / line
-        self._partial: dict[int, tuple[int, bytes]] = {}  # stream -> (ts, bytes) of a line split by the engine
+        self._tty_pieces: list[bytes] = []  # TTY bytes since the last newline, after _fbuf
+        # Messages seen: the engine's `tail` counts these, and a line over 16 KiB is several.
+        self.messages = 0
+        # stream -> (ts, pieces) of a line the engine split into 16 KiB messages; joined once
+        # complete (adding piece by piece copied the line so far each time: 16 s for 32 MiB)
+        self._partial: dict[int, tuple[int, list[bytes]]] = {}
         # The engine flushes each frame as its own HTTP chunk: while that holds, frames are found
         # in one pass over the raw bytes with no copy; anything else switches to the general path.
         self._fast = chunked and multiplexed
@@ -178,6 +183,14 @@ class LogDemuxer:
         body = self._dechunk(raw) if self.chunked else raw
         if not body:
             return LogBatch.empty()
+        if not self.multiplexed:
+            if body.find(b"\n") < 0:
+                self._tty_pieces.append(body)  # a long TTY line: kept in pieces, joined once
+                return LogBatch.empty()
+            if self._tty_pieces:
+                self._tty_pieces.append(body)
+                body = b"".join(self._tty_pieces)
+                self._tty_pieces = []
         buf = self._fbuf + body if self._fbuf else body
         if self.multiplexed:
             return self._frames(buf)
@@ -215,6 +228,7 @@ class LogDemuxer:
 
     def _gather(self, buf: bytes, s: np.ndarray, e: np.ndarray, streams: np.ndarray) -> LogBatch:
         """Lines from message spans [s, e) each "TS content": strip the timestamp, keep the bytes."""
+        self.messages += len(s)
         arr = np.frombuffer(buf, np.uint8)
         ok_len = (e - s) > TS_LEN
         complete = arr[e - 1] == 10
@@ -246,12 +260,16 @@ class LogDemuxer:
                 t, ok = parse_timestamps(np.frombuffer(msg[:TS_LEN + 1], np.uint8)[None, :])
                 if ok[0]:
                     ts, msg = int(t[0]), msg[TS_LEN + 1:]
-            if stream in self._partial:
-                ts0, head = self._partial.pop(stream)
-                ts, msg = ts0, head + msg
             if not msg.endswith(b"\n"):
-                self._partial[stream] = (ts, msg)
+                if stream in self._partial:
+                    self._partial[stream][1].append(msg)
+                else:
+                    self._partial[stream] = (ts, [msg])
                 continue
+            if stream in self._partial:
+                ts, pieces = self._partial.pop(stream)
+                pieces.append(msg)
+                msg = b"".join(pieces)
             lines.append(msg[:-1])
             tss.append(ts)
             tags.append(self.tag | STDERR if stream == 2 else self.tag)
@@ -263,6 +281,9 @@ class LogDemuxer:
         if self._carry:
             self._fast, carry, self._carry = False, self._carry, b""
             parts.append(self.feed(carry))
+        if self._tty_pieces:
+            self._fbuf += b"".join(self._tty_pieces)
+            self._tty_pieces = []
         if self._fbuf and not self.multiplexed:
             parts.append(self._gather_slow(self._fbuf + b"\n", np.array([0]), np.array([len(self._fbuf) + 1]),
                                            np.ones(1, np.uint8)))
@@ -270,7 +291,7 @@ class LogDemuxer:
         if self._partial:
             items = sorted(self._partial.items(), key=lambda kv: kv[1][0])
             self._partial = {}
-            parts.append(_batch([m for _, (_, m) in items], [t for _, (t, _) in items],
+            parts.append(_batch([b"".join(m) for _, (_, m) in items], [t for _, (t, _) in items],
                                 [self.tag | STDERR if st == 2 else self.tag for st, _ in items]))
         return concat_batches(parts)
 

@@ -130,6 +130,7 @@ class _Stream:
         # per line (the engine flushes every line). Following: up to 8 ms of latency.
         self._pace = 0.008 if params.get("follow") else pace
         self.closed = False
+        self.messages = 0  # engine messages read (a long line is several)
         threading.Thread(target=self._run, name=f"logs-{cid[:12]}", daemon=True).start()
 
     def close(self) -> None:
@@ -209,6 +210,7 @@ class _Stream:
             if pending:
                 self._post(dm.feed(b"".join(pending)))
             self._post(dm.finish())
+            self.messages = dm.messages
         except BaseException as exc:  # noqa: BLE001 - reported to the session
             if not self.closed:
                 err = exc
@@ -243,6 +245,7 @@ class LogSession:
         self._held: list[LogBatch] | None = None  # followed lines that arrived before the tail
         self._tail = LogBatch.empty()
         self._sync = "live"
+        self._fetched_messages = 0
         self.following = False
         self.backfilling = False
         self.closed = False
@@ -268,6 +271,7 @@ class LogSession:
         self._streams.remove(s)
         if err is not None:
             raise translate(err, "read the logs of", f"container {self.cid[:12]}")
+        self._fetched_messages = s.messages
         return concat_batches(parts)
 
     async def start(self) -> None:
@@ -292,6 +296,16 @@ class LogSession:
             self._start_follow(opened=opened)
             await opened
         first = await self._fetch(self._params(follow=False, tail=tail))
+        # The engine's tail counts messages, and it splits a line over 16 KiB into several: a full
+        # tail may start inside a long line. That piece is left to the backfill, which reads the
+        # line whole; a tail that is all one piece of a line is read again from the start.
+        cut_line = (want is None or want > TAIL_FIRST) and self._fetched_messages >= tail > len(first)
+        whole = False
+        if cut_line and len(first) >= 2:
+            first = first.slice(1, len(first))
+        elif cut_line:
+            first = await self._fetch(self._params(follow=False, tail=want))
+            whole = True
         if self.closed:
             return
         if len(first):
@@ -299,7 +313,7 @@ class LogSession:
             self.on_lines(first)
         if self.options.follow:
             self._release_held(first)
-        if (want is None or want > TAIL_FIRST) and len(first) >= tail:
+        if (want is None or want > TAIL_FIRST) and (len(first) >= tail or cut_line) and not whole:
             self._created_ns = self._parse_created(info.get("Created", "")) if want is None else 0
             self._start_backfill(_Mark.first(first), tail=want)
         else:

@@ -34,15 +34,16 @@ class ContainerStore:
         self._by_id = {c.id: c for c in containers}
         self.reset.emit()
 
-    def sync_all(self, containers: Iterable[Container]) -> None:
+    def sync_all(self, containers: Iterable[Container], keep: "set[str] | frozenset[str]" = frozenset()) -> None:
         """Make the store equal to a full list by diffing: rows keep their identity (and the
-        user's selection) across a resync; an empty store takes the fast reset path."""
+        user's selection) across a resync; an empty store takes the fast reset path.
+        `keep`: ids the list may not speak for (events newer than it); left as they are."""
         rows = list(containers)
         if not self._by_id:
             self.replace_all(rows)
         else:
             fresh = {c.id for c in rows}
-            self.remove([cid for cid in self._by_id if cid not in fresh])
+            self.remove([cid for cid in self._by_id if cid not in fresh and cid not in keep])
             self.upsert(rows)
         self.resynced.emit()
 

@@ -15,6 +15,7 @@ import pytest
 from desktop.engine.archive import ContainerFiles
 from desktop.engine.client import EngineClient
 from desktop.engine.endpoints import Endpoint, TLSFiles
+from desktop.engine.events import EngineWatch
 from desktop.engine.exec_session import ExecSession
 from desktop.engine.image_transfer import build_job, pull_job
 from desktop.engine.logs import LogOptions, LogSession
@@ -71,7 +72,7 @@ def test_events(engine, run, make_container):
     cid = make_container()
 
     async def go():
-        watch = engine.watch()
+        watch = EngineWatch(engine)
         try:
             assert isinstance(await asyncio.wait_for(watch.__anext__(), 30), EngineConnected)
             await engine.start(cid)

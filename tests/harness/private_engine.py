@@ -152,6 +152,15 @@ class PrivateEngine:
         self.stop()
         self.start()
 
+    def kill(self) -> None:
+        """SIGKILL dockerd, as a crash would: no clean shutdown. Its containerd and the
+        containers' shims live on, and the next start() adopts them."""
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        proc.kill()
+        proc.wait(10)
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None

@@ -18,6 +18,7 @@ from desktop.engine.records import Container
 from desktop.presentation import stats as stats_text
 from desktop.presentation.sizes import binary_size
 from desktop.state.containers import ContainerStore
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 COLUMNS = ("Name", "Engine", "Image", "State", "Ports", "Created", "CPU %", "Memory", "Actions")
 (COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED, COL_CPU, COL_MEM,
@@ -404,9 +405,9 @@ class ContainerTreeModel(QAbstractItemModel):
             return QColor(pres.state_colour(c))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_NAME:
-                return f"{c.name}\nID {c.short_id}\n{c.command}"
+                return plain_tooltip(f"{c.name}\nID {c.short_id}\n{c.command}")
             if col == COL_STATE:
-                return c.status
+                return plain_tooltip(c.status)
             if col == COL_PORTS and c.published_ports:
                 return "Click a port to open it in the browser"
         if role == SortRole:
@@ -460,7 +461,7 @@ class ContainerTreeModel(QAbstractItemModel):
                 return min((c.created for c in members), default=0)
             return (self._project_data(p, col, Qt.ItemDataRole.DisplayRole) or "").lower()
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
-            return f"Compose project {p.name}"
+            return plain_tooltip(f"Compose project {p.name}")
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
             return f"Compose project {p.name}, {pres.project_state(members)[0]}"
         return None

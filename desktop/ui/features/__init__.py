@@ -1,1 +1,1 @@
-"""Feature wings: each builds its pages, owns its stores and tasks, follows the engine switcher."""
+"""Feature wings: each builds its pages, owns its stores and tasks, and follows the engine switcher."""
