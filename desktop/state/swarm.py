@@ -124,7 +124,7 @@ class SwarmState:
         if ev.type not in SWARM_EVENT_TYPES or not ev.id or self._closed:
             return
         if not self.is_manager or not self._wanted:
-            if ev.type == "node" and self.info is not None:
+            if ev.type == "node" and self.info is not None and ev.id == self.info.node_id:
                 # This engine's own role may have changed (promoted, demoted): read it again.
                 self._spawn(("info", ""), self._refresh_info_quietly)
             return

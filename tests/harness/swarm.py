@@ -347,6 +347,23 @@ class SwarmCluster:
             api.close()
         raise EngineStartError(f"{node.name} did not become {state} within {timeout}s")
 
+    def rejoin(self, node: SwarmNode) -> None:
+        """Bring back a node that was removed from the swarm: start it, leave, join as a new worker."""
+        if not node.running:
+            node.start()
+        api = node.api()
+        try:
+            with contextlib.suppress(docker.errors.APIError):
+                api.leave_swarm(force=True)
+        finally:
+            api.close()
+        m = self.manager.api()
+        try:
+            token = m.inspect_swarm()["JoinTokens"]["Worker"]
+        finally:
+            m.close()
+        self.join(node, token)
+
     def restart_node(self, node: SwarmNode) -> None:
         node.start()
         self.wait_node_ready(node)
