@@ -534,7 +534,8 @@ class Pilothouse:
         from desktop.vm.readiness import check
 
         manager = self.vm.manager
-        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(manager, self.vm.start, report))
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(
+            manager, self.vm.start, report, follow=self.vm.ensure_session))
         self.window.no_engine.set_vm_offer(self.vm_one_click)
         self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
         self.window.add_notice(self.vm_context_offer)
