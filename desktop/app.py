@@ -511,7 +511,17 @@ class Pilothouse:
             s = self.settings.current
             return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
 
-        return VMControl(manager, self.engines, config)
+        async def prepare(progress) -> None:
+            # The VM page's Start gets the image like the one click does (cached: one stat).
+            import dataclasses
+
+            from desktop.vm.image_source import ensure_image
+
+            choice = await ensure_image(manager.arch, manager.paths.image_dir, lambda p: progress(f"image: {p.text}"))
+            if choice.dir != manager.paths.image_dir:
+                manager.paths = dataclasses.replace(manager.paths, image_dir=choice.dir)
+
+        return VMControl(manager, self.engines, config, prepare)
 
     def _init_vm_page(self) -> None:
         if self.vm is None:
