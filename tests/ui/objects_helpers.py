@@ -32,7 +32,7 @@ def field_error(dlg, key: str) -> str:
 
 def open_dialog(qtbot, page, button: str, attr: str):
     click(qtbot, page.buttons[button][0])
-    qtbot.waitUntil(lambda: getattr(page, attr, None) is not None and getattr(page, attr).isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: getattr(page, attr, None) is not None and getattr(page, attr).isVisible(), timeout=20000)
     return getattr(page, attr)
 
 

@@ -8,7 +8,7 @@ from desktop.ui.engines.add_engine_dialog import AddEngineDialog
 
 def open_dialog(ph, qtbot) -> AddEngineDialog:
     qtbot.mouseClick(ph.window.findChild(object, "addEngineButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), AddEngineDialog), timeout=5000)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), AddEngineDialog), timeout=20000)
     return QApplication.activeModalWidget()
 
 

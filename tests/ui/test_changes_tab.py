@@ -49,7 +49,7 @@ def test_changes_tree_filter_download_and_commit(make_container, docker_api, ph,
 
     # Commit to image, with the image name validated where it is typed.
     dlg = tab.open_commit_dialog()
-    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    qtbot.waitUntil(dlg.isVisible, timeout=20000)
     fill(qtbot, dlg, reference="Bad Name")
     assert submit_and_wait_error(qtbot, dlg, "reference")
     fill(qtbot, dlg, reference=f"pht-{run_id}/changed:1")

@@ -114,7 +114,7 @@ def test_compose_up_and_down_through_the_page(ph, qtbot, docker_api, compose_pro
     # down with volumes: asks first, says the data is lost
     page.with_volumes.setChecked(True)
     qtbot.mouseClick(page.buttons["down"], Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=5000)
+    qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=20000)
     box = page.findChild(QMessageBox, "confirmDialog")
     assert "DATA" in box.informativeText()
     with qtbot.waitSignal(page.run_finished, timeout=120000) as fin:
@@ -152,7 +152,7 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
     page.services.setFocus()
     page.services.setCurrentItem(page.services.topLevelItem(0))
     qtbot.keyClick(page.services, Qt.Key.Key_Down)
-    with qtbot.waitSignal(page.container_activated, timeout=5000) as act:
+    with qtbot.waitSignal(page.container_activated, timeout=20000) as act:
         qtbot.keyClick(page.services, Qt.Key.Key_Return)
     assert act.args[0].labels["com.docker.compose.project"] == name
 

@@ -15,10 +15,10 @@ def test_model_stays_consistent_through_engine_changes(ph, qtbot, make_container
     ids = [make_container(f"{proj}-{i}", labels={"com.docker.compose.project": proj,
                                                  "com.docker.compose.service": f"s{i}"}) for i in range(3)]
     loose = make_container()
-    qtbot.waitUntil(lambda: page.model.rowCount(page.model.project_index(proj)) == 3, timeout=5000)
+    qtbot.waitUntil(lambda: page.model.rowCount(page.model.project_index(proj)) == 3, timeout=20000)
     page.model.sort(COL_CREATED, Qt.SortOrder.DescendingOrder)
     assert docker_cli("start", ids[0], loose).returncode == 0
-    qtbot.waitUntil(lambda: page.proxy_index_of(loose, COL_STATE).data() == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(loose, COL_STATE).data() == "Running", timeout=20000)
     page.search.setText(proj)
     assert not page.proxy_index_of(loose).isValid()
     page.search.clear()
@@ -28,6 +28,6 @@ def test_model_stays_consistent_through_engine_changes(ph, qtbot, make_container
     names = [page.model.index(r, COL_NAME, pidx).data() for r in range(3)]
     assert names == sorted(names)
     assert docker_cli("rm", "-f", *ids).returncode == 0
-    qtbot.waitUntil(lambda: not page.model.project_index(proj).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: not page.model.project_index(proj).isValid(), timeout=20000)
     assert page.proxy_index_of(loose).isValid()
     del testers

@@ -16,7 +16,7 @@ def test_stats_view_graphs_hover_and_export(ph, qtbot, make_container, tmp_path)
                     timeout=10000)
     hub = ph.stats_hub
     ph.window.hide()  # the table would stream its visible rows too; this test is about the view alone
-    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=20000)
     base = 0
     view = ContainerStatsView(hub, cid)
     qtbot.addWidget(view)
@@ -25,8 +25,8 @@ def test_stats_view_graphs_hover_and_export(ph, qtbot, make_container, tmp_path)
     view.show()
     assert hub.streaming(cid) and hub.open_streams == base + 1
     qtbot.waitUntil(lambda: hub.history(cid) is not None and len(hub.history(cid)) >= 4, timeout=15000)
-    qtbot.waitUntil(lambda: "CPU ·" in view.status.text(), timeout=5000)
-    qtbot.waitUntil(lambda: len(view.cpu.curves["CPU"].getData()[0]) >= 4, timeout=5000)  # redraws coalesce
+    qtbot.waitUntil(lambda: "CPU ·" in view.status.text(), timeout=20000)
+    qtbot.waitUntil(lambda: len(view.cpu.curves["CPU"].getData()[0]) >= 4, timeout=20000)  # redraws coalesce
     t, y = view.cpu.curves["CPU"].getData()
     assert len(t) >= 4 and max(y) > 20  # the busy loop shows (a shared 2-core machine gives it less than a core)
 
@@ -41,14 +41,14 @@ def test_stats_view_graphs_hover_and_export(ph, qtbot, make_container, tmp_path)
     view.grab().save(str(tmp_path / "stats.png"))
 
     out = tmp_path / "h.csv"
-    with qtbot.waitSignal(view.exported, timeout=5000) as sig:
+    with qtbot.waitSignal(view.exported, timeout=20000) as sig:
         view.export_csv(str(out))
     assert sig.args[0] == str(out) and sig.args[1] >= 3
     rows = list(csv.reader(out.open()))
     assert rows[0][:3] == ["time_utc", "cpu_percent", "mem_used"]
     assert len(rows) - 1 == sig.args[1] and float(rows[-1][1]) >= 0
 
-    with qtbot.waitSignal(view.export_failed, timeout=5000) as bad:
+    with qtbot.waitSignal(view.export_failed, timeout=20000) as bad:
         view.export_csv(str(tmp_path / "missing-dir" / "x.csv"))
     assert "Could not write" in bad.args[0]
 

@@ -16,7 +16,7 @@ def menu_action(qtbot, ph, cid: str, text: str):
     page.view.setCurrentIndex(idx)
     pos = page.view.visualRect(idx).center()
     page.view.customContextMenuRequested.emit(pos)
-    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=5000)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activePopupWidget(), QMenu), timeout=20000)
     menu = QApplication.activePopupWidget()
     action = next(a for a in menu.actions() if a.text() == text)
     action.trigger()
@@ -26,9 +26,9 @@ def menu_action(qtbot, ph, cid: str, text: str):
 def test_commit_and_export_from_container_menu(ph, qtbot, docker_api, make_container, run_id, tmp_path):
     cid = make_container(f"pht-{run_id}-src")
     menu_action(qtbot, ph, cid, "Commit to image…")
-    qtbot.waitUntil(lambda: getattr(ph.images_page, "commit_dialog_opened", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: getattr(ph.images_page, "commit_dialog_opened", None) is not None, timeout=20000)
     dlg = ph.images_page.commit_dialog_opened
-    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    qtbot.waitUntil(dlg.isVisible, timeout=20000)
     fill(qtbot, dlg, reference=f"pht-{run_id}/snap:1", message="snapshot")
     submit_and_wait_closed(qtbot, dlg)
     info = docker_api.inspect_image(f"pht-{run_id}/snap:1")
@@ -36,9 +36,9 @@ def test_commit_and_export_from_container_menu(ph, qtbot, docker_api, make_conta
     qtbot.waitUntil(lambda: ph.images_page.model.row_of(info["Id"]) >= 0, timeout=10000)
 
     menu_action(qtbot, ph, cid, "Export filesystem…")
-    qtbot.waitUntil(lambda: getattr(ph.images_page, "export_dialog_opened", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: getattr(ph.images_page, "export_dialog_opened", None) is not None, timeout=20000)
     dlg = ph.images_page.export_dialog_opened
-    qtbot.waitUntil(dlg.isVisible, timeout=5000)
+    qtbot.waitUntil(dlg.isVisible, timeout=20000)
     fill(qtbot, dlg, path=str(tmp_path / "fs.tar"))
     submit_and_wait_closed(qtbot, dlg)
     with tarfile.open(tmp_path / "fs.tar") as tf:

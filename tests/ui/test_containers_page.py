@@ -34,29 +34,29 @@ def click_row_action(qtbot, ph, cid, action):
 
 def test_rows_show_engine_containers(ph, qtbot, make_container, run_id):
     cid = make_container(f"pht-{run_id}-web", start=True, ports={"80/tcp": None})
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=20000)
     assert row_text(ph, cid, COL_NAME) == f"pht-{run_id}-web"
     assert ":80" in row_text(ph, cid, COL_PORTS)
 
 
 def test_click_start_makes_it_run(ph, qtbot, make_container, docker_api):
     cid = make_container()
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=20000)
     click_row_action(qtbot, ph, cid, "start")
     qtbot.waitUntil(lambda: engine_state(docker_api, cid)["Running"], timeout=10000)
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=20000)
 
 
 def test_cli_stop_appears_in_the_row(ph, qtbot, make_container, docker_cli):
     cid = make_container(start=True)
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=20000)
     assert docker_cli("stop", "-t", "0", cid).returncode == 0
-    qtbot.waitUntil(lambda: (row_text(ph, cid, COL_STATE) or "").startswith("Exited"), timeout=5000)
+    qtbot.waitUntil(lambda: (row_text(ph, cid, COL_STATE) or "").startswith("Exited"), timeout=20000)
 
 
 def test_remove_confirms_and_says_what_is_lost(ph, qtbot, make_container, docker_api):
     cid = make_container()
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=20000)
     click_row_action(qtbot, ph, cid, "delete")
     text = answer_confirm(qtbot, accept=False)
     assert "lost" in text
@@ -64,12 +64,12 @@ def test_remove_confirms_and_says_what_is_lost(ph, qtbot, make_container, docker
     click_row_action(qtbot, ph, cid, "delete")
     answer_confirm(qtbot, accept=True)
     qtbot.waitUntil(lambda: not docker_api.containers(all=True, filters={"id": cid}), timeout=10000)
-    qtbot.waitUntil(lambda: not ph.containers_page.proxy_index_of(cid).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: not ph.containers_page.proxy_index_of(cid).isValid(), timeout=20000)
 
 
 def test_removing_a_running_container_explains_the_choice(ph, qtbot, make_container, docker_api):
     cid = make_container(start=True)
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=20000)
     page = ph.containers_page
     page.view.setCurrentIndex(page.proxy_index_of(cid))
     page.view.setFocus()
@@ -87,22 +87,22 @@ def test_bulk_stop_of_a_compose_project(ph, qtbot, make_container, docker_api, r
     page = ph.containers_page
     model = page.model
     qtbot.waitUntil(lambda: model.project_index(proj).isValid()
-                    and model.rowCount(model.project_index(proj)) == 3, timeout=5000)
+                    and model.rowCount(model.project_index(proj)) == 3, timeout=20000)
     pidx = page.proxy.mapFromSource(model.project_index(proj, COL_STATE))
-    qtbot.waitUntil(lambda: pidx.data() == "Running (3/3)", timeout=5000)
+    qtbot.waitUntil(lambda: pidx.data() == "Running (3/3)", timeout=20000)
     # The project row's own stop button acts on all its containers.
     rect = page.view.visualRect(page.proxy.mapFromSource(model.project_index(proj, COL_ACTIONS)))
     btn = ActionsDelegate.button_rects(rect, 4)[0]
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=btn.center())
     qtbot.waitUntil(lambda: not any(engine_state(docker_api, i)["Running"] for i in ids), timeout=20000)
     qtbot.waitUntil(lambda: page.proxy.mapFromSource(model.project_index(proj, COL_STATE)).data() == "Exited (with errors)"
-                    or page.proxy.mapFromSource(model.project_index(proj, COL_STATE)).data() == "Exited", timeout=5000)
+                    or page.proxy.mapFromSource(model.project_index(proj, COL_STATE)).data() == "Exited", timeout=20000)
 
 
 def test_multi_selection_bulk_restart_from_keyboard(ph, qtbot, make_container, docker_api):
     a, b = make_container(start=True), make_container(start=True)
     page = ph.containers_page
-    qtbot.waitUntil(lambda: row_text(ph, a, COL_STATE) == "Running" and row_text(ph, b, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, a, COL_STATE) == "Running" and row_text(ph, b, COL_STATE) == "Running", timeout=20000)
     before = {c: engine_state(docker_api, c)["StartedAt"] for c in (a, b)}
     sel = page.view.selectionModel()
     sel.clearSelection()
@@ -116,12 +116,12 @@ def test_multi_selection_bulk_restart_from_keyboard(ph, qtbot, make_container, d
 def test_space_toggles_start_stop(ph, qtbot, make_container, docker_api):
     cid = make_container()
     page = ph.containers_page
-    qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid(), timeout=20000)
     page.view.setCurrentIndex(page.proxy_index_of(cid))
     page.view.setFocus()
     qtbot.keyClick(page.view, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: engine_state(docker_api, cid)["Running"], timeout=10000)
-    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=20000)
     qtbot.keyClick(page.view, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: not engine_state(docker_api, cid)["Running"], timeout=15000)
 
@@ -130,7 +130,7 @@ def test_filter_and_running_only(ph, qtbot, make_container, run_id):
     web = make_container(f"pht-{run_id}-alpha", start=True, labels={"tier": f"front{run_id}"})
     db = make_container(f"pht-{run_id}-beta")
     page = ph.containers_page
-    qtbot.waitUntil(lambda: page.proxy_index_of(web).isValid() and page.proxy_index_of(db).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(web).isValid() and page.proxy_index_of(db).isValid(), timeout=20000)
     qtbot.keyClicks(page.search, f"{run_id}-al")
     assert page.proxy_index_of(web).isValid() and not page.proxy_index_of(db).isValid()
     page.search.clear()
@@ -151,7 +151,7 @@ def test_port_taken_shows_the_reason(ph, qtbot, make_container, docker_api):
         s.listen()
         port = s.getsockname()[1]
         cid = make_container(ports={"80/tcp": port})
-        qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=5000)
+        qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=20000)
         click_row_action(qtbot, ph, cid, "start")
         msg = ph.containers_page.message
         qtbot.waitUntil(lambda: msg.isVisible() and msg.is_error, timeout=10000)
@@ -163,13 +163,13 @@ def test_port_taken_shows_the_reason(ph, qtbot, make_container, docker_api):
 def test_port_link_opens_localhost(ph, qtbot, make_container, monkeypatch):
     cid = make_container(start=True, ports={"80/tcp": None})
     page = ph.containers_page
-    qtbot.waitUntil(lambda: bool(row_text(ph, cid, COL_PORTS)), timeout=5000)
+    qtbot.waitUntil(lambda: bool(row_text(ph, cid, COL_PORTS)), timeout=20000)
     opened = []
     monkeypatch.setattr("desktop.ui.containers.containers_page.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
     idx = page.proxy_index_of(cid, COL_PORTS)
     page.view.scrollTo(idx)
     rect = page.view.visualRect(idx)
-    with qtbot.waitSignal(page.port_link_activated, timeout=3000) as sig:
+    with qtbot.waitSignal(page.port_link_activated, timeout=20000) as sig:
         qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(rect.left() + 8, rect.center().y()))
     public = row_text(ph, cid, COL_PORTS).split(":")[0]
     assert sig.args == [f"http://localhost:{public}"] and opened == [f"http://localhost:{public}"]
@@ -180,7 +180,7 @@ def test_projects_stay_expanded_through_filters(ph, qtbot, make_container, run_i
     labels = {"com.docker.compose.project": project, "com.docker.compose.service": "web"}
     member = make_container(f"pht-{run_id}-member", start=True, labels=labels)
     page = ph.containers_page
-    qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=20000)
 
     def expanded() -> bool:
         idx = page.proxy.mapFromSource(page.model.project_index(project))

@@ -18,7 +18,7 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     running = sum(1 for c in ph.containers.all() if c.state == "running")
 
     assert ph.window.show_page("dashboard")
-    qtbot.waitUntil(lambda: hub.open_streams == running, timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == running, timeout=20000)
     assert ph.host_monitor.running
     qtbot.waitUntil(lambda: len(ph.overview.totals) >= 3, timeout=20000)
     qtbot.waitUntil(lambda: page.top_cpu.rows() and page.top_cpu.rows()[0][0] == f"pht-{run_id}-burn",
@@ -28,10 +28,10 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     engine = docker_api.info()
     counts = page.counts_label.text()
     qtbot.waitUntil(lambda: f"<td>{len(docker_api.images(quiet=True))}</td>" in page.counts_label.text(),
-                    timeout=5000)
+                    timeout=20000)
     assert f"Running</td><td>{engine['ContainersRunning']}<" in counts
     assert engine["Driver"] in page.engine_label.text()
-    qtbot.waitUntil(lambda: len(ph.host_monitor.history) >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(ph.host_monitor.history) >= 2, timeout=20000)
     assert "CPUs at" in page.host_label.text()
     assert "CPU" in ph.engine_footer.text() and "RAM" in ph.engine_footer.text()
     ph.window.grab().save(str(tmp_path / "dashboard.png"))
@@ -39,7 +39,7 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     # Another page shown: the dashboard's streams and 1 s host sampling stop.
     assert ph.window.show_page("containers")
     qtbot.waitUntil(lambda: hub.open_streams == len(ph.stats_columns.watched & {
-        c.id for c in ph.containers.all() if c.state == "running"}), timeout=5000)
+        c.id for c in ph.containers.all() if c.state == "running"}), timeout=20000)
     assert hub.open_streams < running or running <= len(ph.stats_columns.watched)
     ph.window.hide()
-    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=20000)

@@ -48,7 +48,7 @@ def test_theme_switch_repaints(ph, qtbot, tmp_path):
     ph.window.show_page("settings")
     assert ph.theme.effective == "light"  # offscreen reports no scheme: system → light
     before = _grab(ph.window)
-    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+    with qtbot.waitSignal(ph.theme.applied, timeout=20000) as sig:
         ph.settings_page.set_value("theme", "dark")
         qtbot.mouseClick(ph.settings_page.save_button, Qt.MouseButton.LeftButton)
     assert sig.args == ["dark"]
@@ -72,7 +72,7 @@ def test_palette_finds_container_by_fuzzy_name_and_starts_it(ph, qtbot, make_con
     query = f"start pal{run_id}bk"  # fuzzy: pieces of the name, in order
     qtbot.keyClicks(ph.palette.query, query)
     assert ph.palette.shown_labels()[0] == f"Start {name}", ph.palette.shown_labels()[:5]
-    with qtbot.waitSignal(ph.palette.item_triggered, timeout=5000):
+    with qtbot.waitSignal(ph.palette.item_triggered, timeout=20000):
         qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
     assert not ph.palette.isVisible()
     qtbot.waitUntil(lambda: docker_api.inspect_container(cid)["State"]["Running"], timeout=30000)
@@ -156,7 +156,7 @@ def test_system_theme_follows_the_os_scheme_live(ph, qtbot):
     hints = QGuiApplication.styleHints()
     assert ph.settings.current.theme == "system"
     # offscreen cannot switch its scheme: emit the hint's own signal as the desktop would
-    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+    with qtbot.waitSignal(ph.theme.applied, timeout=20000) as sig:
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert sig.args == ["dark"]
     assert QApplication.instance().palette().window().color().lightness() < 80

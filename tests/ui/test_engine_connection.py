@@ -17,7 +17,7 @@ def test_engine_lost_banner_then_back_with_rows_resynced(restartable_engine, app
     ph = app_factory(restartable_engine.host)
     await_(ph.first_load(timeout=30))
     page = ph.containers_page
-    qtbot.waitUntil(lambda: page.proxy_index_of(cid, COL_STATE).data() == "Running", timeout=5000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(cid, COL_STATE).data() == "Running", timeout=20000)
     banner = ph.window.banner
 
     await_(asyncio.to_thread(restartable_engine.stop), timeout=60)

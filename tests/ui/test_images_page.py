@@ -86,7 +86,7 @@ def test_pull_cancel(page, qtbot, docker_api, make_container, registry, run_id):
     qtbot.waitUntil(lambda: any(la.status.startswith("Downloading") for la in dlg.progress.layers.layers.values()),
                     timeout=20000)
     click(qtbot, dlg.cancel_button)
-    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=20000)
     assert "Pulled" not in page.message.text()
     assert not docker_api.images(name=repo)  # the engine dropped the pull with the connection
 
@@ -135,7 +135,7 @@ def test_history_shows_layers(page, qtbot, test_image, docker_api):
     image_id = docker_api.inspect_image(test_image)["Id"]
     select(qtbot, page, image_id)
     click(qtbot, page.buttons["history"][0])
-    qtbot.waitUntil(lambda: getattr(page, "history_dialog_opened", None) is not None, timeout=5000)
+    qtbot.waitUntil(lambda: getattr(page, "history_dialog_opened", None) is not None, timeout=20000)
     table = page.history_dialog_opened.findChild(object, "historyTable")
     assert table.rowCount() >= 1 and table.item(0, 2).text().endswith("B")
     page.history_dialog_opened.close()

@@ -32,10 +32,10 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
     assert len(tab.buffer) == N
     assert tab.buffer.nbytes() < len(reference) * 1.8  # ~20-byte lines: overhead is per line
     # The newest line is on screen, colours rendered (no escape codes shown).
-    qtbot.waitUntil(lambda: bool(tab.view._painted) and tab.view._painted[-1][0] == N - 1, timeout=5000)
+    qtbot.waitUntil(lambda: bool(tab.view._painted) and tab.view._painted[-1][0] == N - 1, timeout=20000)
     text = tab.view.display_text(N - 1)[0]
     assert "\x1b" not in text and re.fullmatch(r"(line|err) \d+", text)
-    qtbot.waitUntil(lambda: "not running" in tab.status.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "not running" in tab.status.text(), timeout=20000)
     assert tab.view.following
     # stderr lines are marked
     sample = [tab.buffer.line(i) for i in list(range(2000)) + list(range(N - 2000, N))]
@@ -82,7 +82,7 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
     tab.raw.setChecked(False)
     tab.wrap.setChecked(True)
     tab.view.jump_to_end()
-    qtbot.waitUntil(lambda: bool(tab.view._painted) and tab.view._painted[-1][0] == N - 1, timeout=5000)
+    qtbot.waitUntil(lambda: bool(tab.view._painted) and tab.view._painted[-1][0] == N - 1, timeout=20000)
     assert tab.view.horizontalScrollBar().maximum() == 0
     tab.wrap.setChecked(False)
     # Jump to end resumes following; clear empties the view.

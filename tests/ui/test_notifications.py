@@ -23,7 +23,7 @@ def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, mak
     assert "exited with code 137" in alert.title
 
     # Clicking the notification opens the container (its page shows the logs).
-    with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
+    with qtbot.waitSignal(ph.containers_page.container_activated, timeout=20000) as opened:
         ph.notifier._on_tray_message_clicked()
     assert opened.args[0].id == cid
 
@@ -31,7 +31,7 @@ def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, mak
     page = ph.activity_page
     name = ph.containers.get(cid).name
     page.search.setText(name)
-    qtbot.waitUntil(lambda: page.proxy.rowCount() >= 3, timeout=5000)  # create, start, kill, die...
+    qtbot.waitUntil(lambda: page.proxy.rowCount() >= 3, timeout=20000)  # create, start, kill, die...
     texts = [page.proxy.index(r, 3).data() for r in range(page.proxy.rowCount())]
     assert "exited with code 137" in texts and "killed with signal 9" in texts
     assert all(page.proxy.index(r, 2).data() == name for r in range(page.proxy.rowCount()))

@@ -129,7 +129,7 @@ def test_build_cancel_stops_it(page, qtbot, docker_api, test_image, run_id, tmp_
     click(qtbot, dlg.ok_button)
     qtbot.waitUntil(lambda: "started" in dlg.progress.log.toPlainText(), timeout=30000)
     click(qtbot, dlg.cancel_button)
-    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=20000)
     # the engine stops the build when its client goes away: the RUN step's container stops
     def build_step_running() -> bool:
         return any("sleep 60" in c["Command"] for c in docker_api.containers())
@@ -156,7 +156,7 @@ _mount = st.one_of(_text, st.builds(lambda s, t: f"{s}:{t}", st.sampled_from(["/
 def test_run_form_generated_input(page, qtbot, docker_api, test_image, port, env, mount):
     before = {c["Id"] for c in docker_api.containers(all=True)}
     page.run_selected()
-    qtbot.waitUntil(lambda: page.run_dialog_opened is not None and page.run_dialog_opened.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: page.run_dialog_opened is not None and page.run_dialog_opened.isVisible(), timeout=20000)
     dlg = page.run_dialog_opened
     dlg.set_value("image", test_image)
     dlg.set_value("ports", port)

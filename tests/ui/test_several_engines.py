@@ -45,7 +45,7 @@ def test_two_engines_tagged_and_independent(engine_host, second_engine, make_con
         # The second engine goes away: the first engine's rows stay, live and actionable.
         await_(asyncio.to_thread(second_engine.stop), timeout=60)
         qtbot.waitUntil(lambda: ph.engines.get("second").status.current.state == RECONNECTING, timeout=15000)
-        qtbot.waitUntil(ph.window.banner.isVisible, timeout=5000)
+        qtbot.waitUntil(ph.window.banner.isVisible, timeout=20000)
         assert "second" in ph.window.banner.label.text()
         assert page.proxy_index_of(mine, COL_STATE).data() == "Running"
         assert page.actions_delegate.enabled
@@ -56,7 +56,7 @@ def test_two_engines_tagged_and_independent(engine_host, second_engine, make_con
         ph.engines.get("second").sync.retry_now()
         qtbot.waitUntil(lambda: (page.proxy_index_of(theirs, COL_STATE).data() or "").startswith("Exited"),
                         timeout=20000)
-        qtbot.waitUntil(lambda: not ph.window.banner.isVisible(), timeout=5000)
+        qtbot.waitUntil(lambda: not ph.window.banner.isVisible(), timeout=20000)
     finally:
         await_(ph.aclose())
         ph.window.close()

@@ -32,12 +32,12 @@ def test_stats_of_a_container_on_the_second_engine_stream_from_it(two, qtbot, ap
                                     for c in (on_a, on_b)), timeout=15000)
 
         # Both rows on screen stream, each from its own engine: B's hub made on first use.
-        qtbot.waitUntil(lambda: {on_a, on_b} <= feeder.watched, timeout=5000)
+        qtbot.waitUntil(lambda: {on_a, on_b} <= feeder.watched, timeout=20000)
         hub_b = ph.stats_hubs.existing("second")
         assert hub_b is not None and hub_b is not ph.stats_hub
         assert hub_b.client is ph.engines.get("second").client
         assert hub_b.client.endpoint.host == second_engine.host
-        qtbot.waitUntil(lambda: hub_b.open_streams == 1 and hub_b.streaming(on_b), timeout=5000)
+        qtbot.waitUntil(lambda: hub_b.open_streams == 1 and hub_b.streaming(on_b), timeout=20000)
         assert not ph.stats_hub.streaming(on_b) and ph.stats_hub.streaming(on_a)
         assert ph.stats_hubs.open_streams == ph.stats_hub.open_streams + 1
         qtbot.waitUntil(lambda: (page.proxy_index_of(on_b, COL_CPU).data() or "").endswith("%"), timeout=15000)
@@ -52,7 +52,7 @@ def test_stats_of_a_container_on_the_second_engine_stream_from_it(two, qtbot, ap
         assert isinstance(stats, ContainerStatsView) and stats.hub is hub_b
         detail.tabs.setCurrentWidget(stats)
         qtbot.waitUntil(lambda: hub_b.history(on_b) is not None and len(hub_b.history(on_b)) >= 3, timeout=20000)
-        qtbot.waitUntil(lambda: "CPU" in stats.status.text(), timeout=5000)
+        qtbot.waitUntil(lambda: "CPU" in stats.status.text(), timeout=20000)
         assert hub_b.subscribers(on_b) == 1  # the tab (the table is hidden behind the detail page)
         detail.tabs.setCurrentIndex(0)
         qtbot.waitUntil(lambda: not hub_b.streaming(on_b), timeout=10000)
@@ -60,7 +60,7 @@ def test_stats_of_a_container_on_the_second_engine_stream_from_it(two, qtbot, ap
 
         # Nobody looks: no stream on either engine.
         ph.window.hide()
-        qtbot.waitUntil(lambda: ph.stats_hubs.open_streams == 0, timeout=5000)
+        qtbot.waitUntil(lambda: ph.stats_hubs.open_streams == 0, timeout=20000)
         page.search.clear()
     finally:
         api_b.remove_container(on_b, force=True)
@@ -96,7 +96,7 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert t.exception() is None and task_result == [False]
 
         # A click opens that container's page, on its own engine.
-        with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
+        with qtbot.waitSignal(ph.containers_page.container_activated, timeout=20000) as opened:
             ph.notifier._on_tray_message_clicked()
         assert opened.args[0].id == cid and opened.args[0].engine_id == "second"
         assert ph.details.page.client is ph.engines.get("second").client  # its logs come from B
@@ -107,7 +107,7 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert not page.view.isColumnHidden(COL_ENGINE)
         page.search.setText(name)
         qtbot.waitUntil(lambda: any(page.proxy.index(r, 3).data() == "exited with code 137"
-                                    for r in range(page.proxy.rowCount())), timeout=5000)
+                                    for r in range(page.proxy.rowCount())), timeout=20000)
         assert {page.proxy.index(r, COL_ENGINE).data() for r in range(page.proxy.rowCount())} == {"second"}
         assert page.view.horizontalHeader().visualIndex(COL_ENGINE) == 1  # right after Time
         # It follows the engine switcher: the first engine alone has none of these events.
@@ -180,7 +180,7 @@ def test_compose_down_on_the_second_engine_is_not_a_crash(two, qtbot, api_b, run
         died = []
         ph.engines.get("second").sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
         qtbot.mouseClick(page.buttons["down"], Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=5000)
+        qtbot.waitUntil(lambda: page.findChild(QMessageBox, "confirmDialog") is not None, timeout=20000)
         box = page.findChild(QMessageBox, "confirmDialog")
         with qtbot.waitSignal(page.run_finished, timeout=120000) as fin:
             box.findChild(type(box.defaultButton()), "confirmButton").click()

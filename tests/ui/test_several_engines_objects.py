@@ -126,7 +126,7 @@ def test_images_and_networks_tagged_and_one_engine_down_keeps_the_other(
         # The second engine stops: its rows leave, the page names it, the first engine's rows stay.
         await_(asyncio.to_thread(second_engine.stop), timeout=60)
         qtbot.waitUntil(lambda: ph.engines.get("second").status.current.state == RECONNECTING, timeout=15000)
-        qtbot.waitUntil(lambda: images.model.row_of(f"second|{id_b}") < 0, timeout=5000)
+        qtbot.waitUntil(lambda: images.model.row_of(f"second|{id_b}") < 0, timeout=20000)
         assert shown(images, f"host|{image_id}") and shown(networks, f"host|{net_a}")
         assert not images.engine_notice.isHidden() and "second" in images.engine_notice.text()
         assert images.buttons["pull"][0].isEnabled()  # the first engine still takes actions

@@ -23,7 +23,7 @@ def test_streams_follow_the_rows_on_screen(ph, qtbot, make_container, run_id):
     qtbot.waitUntil(lambda: all(page.proxy_index_of(c).isValid() for c in ids + [stopped]), timeout=15000)
 
     # Only what is on screen streams: fewer rows than containers, and exactly those rows.
-    qtbot.waitUntil(lambda: bool(feeder.watched) and feeder.watched == set(feeder.visible_ids()), timeout=5000)
+    qtbot.waitUntil(lambda: bool(feeder.watched) and feeder.watched == set(feeder.visible_ids()), timeout=20000)
     on_screen = visible_running(page, feeder)
     assert 0 < len(on_screen) < N
     assert hub.open_streams == len(on_screen)
@@ -34,10 +34,10 @@ def test_streams_follow_the_rows_on_screen(ph, qtbot, make_container, run_id):
 
     # Scrolling to the bottom moves the streams to the rows now shown (the stopped one has none).
     page.view.scrollToBottom()
-    qtbot.waitUntil(lambda: stopped in feeder.watched, timeout=5000)
+    qtbot.waitUntil(lambda: stopped in feeder.watched, timeout=20000)
     now = visible_running(page, feeder)
     assert now != on_screen
-    qtbot.waitUntil(lambda: hub.open_streams == len(now), timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == len(now), timeout=20000)
     assert all(not hub.streaming(c) for c in on_screen - now)
     assert page.proxy_index_of(stopped, COL_CPU).data() == ""
     gone = sorted(on_screen - now)[0]
@@ -45,7 +45,7 @@ def test_streams_follow_the_rows_on_screen(ph, qtbot, make_container, run_id):
 
     # A page that is not shown streams nothing.
     page.hide()
-    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=20000)
     page.show()
-    qtbot.waitUntil(lambda: hub.open_streams == len(now), timeout=5000)
+    qtbot.waitUntil(lambda: hub.open_streams == len(now), timeout=20000)
     page.search.clear()

@@ -108,7 +108,7 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
 
     # Leaving the page stops the task refreshes.
     ph.window.show_page("containers")
-    qtbot.waitUntil(lambda: page.state.tasks.watched == set(), timeout=5000)
+    qtbot.waitUntil(lambda: page.state.tasks.watched == set(), timeout=20000)
     assert sid
 
 
@@ -132,7 +132,7 @@ def test_promote_demote_and_remove_a_down_node(qtbot, app_factory, await_, swarm
     assert nodes.select_key(other.node_id)
     click(qtbot, nodes.buttons["removeNode"][0])
     qtbot.waitUntil(lambda: nodes.message.is_error and "only a node that is down can be removed"
-                    in nodes.message.text(), timeout=5000)
+                    in nodes.message.text(), timeout=20000)
     try:
         victim.kill()
         qtbot.waitUntil(lambda: _cell(nodes, victim.node_id, "Status").startswith("down"), timeout=30000)
@@ -209,7 +209,7 @@ def test_service_create_scale_rolling_update_rollback_logs_remove(qtbot, app_fac
 
     click(qtbot, sp.findChild(type(sp.rollback_button), "serviceBackButton"))
     assert view.currentWidget() is view.tabs
-    qtbot.waitUntil(lambda: sid not in page.state.tasks.watched, timeout=5000)
+    qtbot.waitUntil(lambda: sid not in page.state.tasks.watched, timeout=20000)
     assert services.select_key(sid)
     click(qtbot, services.buttons["removeService"][0])
     assert "Remove service hello?" in answer_confirm(qtbot, accept=True)
@@ -236,11 +236,11 @@ def test_stacks_deploy_cancel_and_remove(qtbot, app_factory, await_, swarm_clust
     stacks = view.stacks
     click(qtbot, stacks.deploy_button)
     qtbot.waitUntil(lambda: getattr(stacks, "deploy_dialog", None) is not None and stacks.deploy_dialog.isVisible(),
-                    timeout=5000)
+                    timeout=20000)
     dlg = stacks.deploy_dialog
     fill(qtbot, dlg, name="bad stack!")
     click(qtbot, dlg.ok_button)
-    qtbot.waitUntil(lambda: "Choose the Compose file" in field_error(dlg, "file"), timeout=5000)
+    qtbot.waitUntil(lambda: "Choose the Compose file" in field_error(dlg, "file"), timeout=20000)
     assert "letters, digits" in field_error(dlg, "name")
     fill(qtbot, dlg, file=str(compose), name="shop", resolve="never")
     submit_and_wait_closed(qtbot, dlg)
@@ -303,7 +303,7 @@ def test_worker_and_non_swarm_engines_explain_and_initialise(qtbot, app_factory,
     try:
         click(qtbot, page2.explain.init_button)
         qtbot.waitUntil(lambda: getattr(page2, "init_dialog", None) is not None and page2.init_dialog.isVisible(),
-                        timeout=5000)
+                        timeout=20000)
         dlg = page2.init_dialog
         fill(qtbot, dlg, addr="127.0.0.1")
         assert "loopback" in field_error(dlg, "addr")

@@ -26,11 +26,11 @@ def test_shell_echo_resize_ctrl_c_and_exit(make_container, docker_api, ph, qtbot
     qtbot.waitUntil(lambda: "hello" in screen_lines(tab), timeout=10000)
     # A new window size reaches the container's TTY.
     ph.window.resize(1000, 640)
-    qtbot.waitUntil(lambda: tab.screen.size == tab.view.grid_for(tab.view.width(), tab.view.height()), timeout=5000)
+    qtbot.waitUntil(lambda: tab.screen.size == tab.view.grid_for(tab.view.width(), tab.view.height()), timeout=20000)
     cols, rows = tab.screen.size
 
     # the resize is sent once typing-speed debounce ends; then the shell sees it
-    qtbot.waitUntil(lambda: not tab._resize_timer.isActive() and not tab.tasks.busy, timeout=5000)
+    qtbot.waitUntil(lambda: not tab._resize_timer.isActive() and not tab.tasks.busy, timeout=20000)
     type_line(qtbot, tab, "stty size")
     qtbot.waitUntil(lambda: f"{rows} {cols}" in screen_lines(tab), timeout=10000)
     # Ctrl-C interrupts the foreground program; Tab reaches the shell instead of moving focus.

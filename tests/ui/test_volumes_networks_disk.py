@@ -43,7 +43,7 @@ def test_volume_create_in_use_refused_then_removed(volumes, qtbot, docker_api, m
     qtbot.waitUntil(lambda: holder in row_texts(page, name)[4], timeout=10000)
     select(qtbot, page, name)
     click(qtbot, page.buttons["remove"][0])
-    qtbot.waitUntil(lambda: page.message.is_error and holder in page.message.text(), timeout=5000)
+    qtbot.waitUntil(lambda: page.message.is_error and holder in page.message.text(), timeout=20000)
     assert docker_api.inspect_volume(name)["Name"] == name
     docker_api.remove_container(holder, force=True)
     qtbot.waitUntil(lambda: row_texts(page, name)[4] == "", timeout=10000)
@@ -63,7 +63,7 @@ def test_volume_browse_upload_download_export_import_clone(volumes, qtbot, docke
     try:
         select(qtbot, page, a)
         click(qtbot, page.buttons["browse"][0])
-        qtbot.waitUntil(lambda: getattr(page, "browser_opened", None) is not None, timeout=5000)
+        qtbot.waitUntil(lambda: getattr(page, "browser_opened", None) is not None, timeout=20000)
         br = page.browser_opened
         src = tmp_path / "notes.txt"
         src.write_bytes(b"notes\n" * 5000)
@@ -127,7 +127,7 @@ def test_network_create_validate_connect_disconnect_remove(networks, qtbot, dock
         qtbot.waitUntil(lambda: cname in row_texts(page, net_id)[5], timeout=10000)
         select(qtbot, page, net_id)
         click(qtbot, page.buttons["remove"][0])
-        qtbot.waitUntil(lambda: page.message.is_error and cname in page.message.text(), timeout=5000)
+        qtbot.waitUntil(lambda: page.message.is_error and cname in page.message.text(), timeout=20000)
         dlg = open_dialog(qtbot, page, "disconnect", "choose_dialog_opened")
         fill(qtbot, dlg, choice=cname)
         submit_and_wait_closed(qtbot, dlg)
@@ -151,7 +151,7 @@ def test_disk_usage_prune_shows_exactly_what_goes(ph, qtbot, docker_api, make_co
     page = ph.disk_page
     qtbot.waitUntil(lambda: page.usage is not None and any(r.id == stopped for r in page.usage.of("container")),
                     timeout=10000)
-    qtbot.waitUntil(lambda: page.prune_buttons["container"].isEnabled(), timeout=5000)
+    qtbot.waitUntil(lambda: page.prune_buttons["container"].isEnabled(), timeout=20000)
     click(qtbot, page.prune_buttons["container"])
     text = answer_confirm(qtbot, accept=False)
     assert f"pht-{run_id}-stopped" in text and f"pht-{run_id}-running" not in text and "reclaiming" in text
