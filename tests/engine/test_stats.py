@@ -4,6 +4,7 @@ import asyncio
 import re
 import time
 
+import psutil
 import pytest
 
 from desktop.engine.stats import StatsStreams
@@ -45,24 +46,50 @@ async def connected_hub(client, use_mux=True):
 
 
 @pytest.mark.parametrize("use_mux", [True, False], ids=["one-selector-thread", "thread-per-stream"])
-def test_figures_agree_with_docker_stats_cli(client, run, make_container, docker_cli, use_mux):
+def test_figures_agree_with_docker_stats_cli(client, run, make_container, docker_cli, docker_api, use_mux):
     burner = make_container(command=BURN, start=True)
     holder = make_container(command=HOLD, start=True, shm_size="256m")
+    # The busy loop's own CPU time, as the host kernel counts it (the shell's `:` is a builtin:
+    # no child processes): what our figure must match, however much of a core the loop gets.
+    burner_proc = psutil.Process(docker_api.inspect_container(burner)["State"]["Pid"])
+
+    def cpu_seconds() -> float:
+        t = burner_proc.cpu_times()
+        return t.user + t.system
 
     async def go():
         store, hub = await connected_hub(client, use_mux)
         got = {burner: [], holder: []}
-        subs = [hub.subscribe(cid, got[cid].append) for cid in got]
-        # Let the memory file be written and the CPU delta settle (3 samples each).
-        await until(lambda: all(len(v) >= 3 for v in got.values()), 30, "three samples per container")
+        kernel = []  # (monotonic, burner CPU seconds) when each burner sample arrived
+
+        def on_burner(s):
+            got[burner].append(s)
+            kernel.append((time.monotonic(), cpu_seconds()))
+
+        subs = [hub.subscribe(burner, on_burner), hub.subscribe(holder, got[holder].append)]
+        # The memory file written (dd done) and one more holder sample after it, so its CPU figure
+        # covers a second of sleep; three burner samples so the CPU delta has settled.
+        def settled() -> bool:
+            full = [i for i, s in enumerate(got[holder]) if s.mem_used >= SHM_MIB * 1024 ** 2]
+            return len(got[burner]) >= 3 and bool(full) and len(got[holder]) > full[0] + 1
+
+        await until(settled, 60, "the memory file and three samples per container")
         before = len(got[burner])
         cli_b = await client.run(cli_stats, docker_cli, burner)
         cli_h = await client.run(cli_stats, docker_cli, holder)
-        await until(lambda: len(got[burner]) >= before + 2, 10, "samples around the CLI's")
+        await until(lambda: len(got[burner]) >= before + 2, 30, "samples around the CLI's")
         # The CLI's figure is one second of CPU; compare with ours for the seconds around it.
         ours_cpu = [s.cpu_percent for s in got[burner][-4:]]
         assert min(abs(c - cli_b[0]) for c in ours_cpu) < 15, (ours_cpu, cli_b)
-        assert max(ours_cpu) > 25  # a busy loop (on this shared 2-core machine it may get well under a core)
+        # A busy loop shows as busy as it really was: our mean over the last three seconds against
+        # the kernel's count for the same stretch. How much of a core the loop gets depends on the
+        # machine's load, so the check is relative (a wrong factor, e.g. a missing online-CPUs
+        # term, is off by 2x), with a few points of slack for when samples arrived.
+        (t0, c0), (t1, c1) = kernel[-4], kernel[-1]
+        real = (c1 - c0) / (t1 - t0) * 100
+        ours = sum(ours_cpu[-3:]) / 3
+        assert real > 0 and ours > 0, (ours_cpu, real)
+        assert abs(ours - real) <= max(5.0, 0.35 * real), (ours_cpu, real)
         h = got[holder][-1]
         assert h.mem_used >= SHM_MIB * 1024 ** 2
         assert abs(h.mem_used - cli_h[1]) < max(0.02 * cli_h[1], 1024 ** 2), (h.mem_used, cli_h)
@@ -137,12 +164,18 @@ def test_many_streams_run_concurrently(client, run, make_container):
 
     async def go():
         store, hub = await connected_hub(client)
-        t0 = time.monotonic()
-        subs = [hub.subscribe(cid) for cid in ids]
-        await until(lambda: all(hub.latest(c) is not None for c in ids), 20, "a sample from every stream")
-        # Sequential one-shot polling would take ~0.5-1 s per container; concurrent streams
-        # deliver all first samples within a couple of engine ticks.
-        assert time.monotonic() - t0 < 4.0
+        seen = {cid: [] for cid in ids}
+        subs = [hub.subscribe(cid, seen[cid].append) for cid in ids]
+        assert hub.open_streams == 8  # all asked for at once, none waits for another's answer
+        await until(lambda: all(len(v) >= 2 for v in seen.values()), 60, "two samples from every stream")
+        # Measured on the engine's clock, in its own sampling ticks, so a loaded machine (slower
+        # ticks, later deliveries) moves both sides alike: sequential one-shot polling would spread
+        # the first samples over at least one tick per container; concurrent streams get theirs
+        # from the same pass or the next couple.
+        firsts = [v[0].time for v in seen.values()]
+        tick = min(v[1].time - v[0].time for v in seen.values())
+        spread = max(firsts) - min(firsts)
+        assert spread < tick * (len(ids) - 1) / 2, (spread, tick)
         assert hub.open_streams == 8
         for s in subs:
             s.close()
