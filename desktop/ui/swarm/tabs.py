@@ -76,6 +76,11 @@ class NodesTab(_LeasingPage):
                         tip="Remove a node that is down from the swarm")
         self.add_button("joinTokens", "Join tokens…", self._show_tokens)
         self.finish_toolbar()
+        # A swarm has a handful of nodes: every column can fit its text.
+        from PySide6.QtWidgets import QHeaderView
+
+        for i in range(1, len(cols)):
+            self.view.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         self.tokens_panel = JoinTokensPanel(self)
         self.layout().insertWidget(3, self.tokens_panel)
         self.tokens_panel.hide()
@@ -244,6 +249,12 @@ class ServicesTab(_LeasingPage):
         self.add_button("removeService", "Remove…", self._remove, needs_selection=True)
         self.finish_toolbar()
         self.view.doubleClicked.connect(lambda _i: self._open())
+        from PySide6.QtWidgets import QHeaderView
+
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 220)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # image references are long
         # Which rows are on screen changes with scrolling, sorting, filtering and new rows: follow
         # it once per burst of those.
         self._visible_timer = QTimer(self)
