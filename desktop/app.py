@@ -659,12 +659,23 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             # Let the view lay out and paint the rows it just received; on the Containers page,
             # give the visible rows' stats streams up to 4 s for their first figures, so the
             # picture shows what a user sees a moment after opening the window.
+            from desktop.ui.page_current import page_is_current, shown_rows
+
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
-            while True:
+
+            async def tick() -> None:
                 done = loop.create_future()
                 QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
                 await done
+
+            # The prefetched table, or a page asked for before the engine answered, is not the
+            # engine as it is now: paint once the real lists are in.
+            give_up = loop.time() + 60
+            while not page_is_current(ph, page) and loop.time() < give_up:
+                await tick()
+            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
+            while True:
+                await tick()
                 feeder = getattr(ph, "stats_columns", None)
                 shown = feeder.visible_ids() if feeder is not None else []
                 live = [cid for cid in shown if getattr(ph.all_containers.get(cid), "state", "") == "running"]
@@ -675,6 +686,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             if not ph.window.grab().save(screenshot):
                 print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
                 result = 1
+                return
+            rows = shown_rows(ph, page)
+            print(f"pilothouse: wrote {screenshot}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
