@@ -88,6 +88,9 @@ class ServicePage(QWidget):
         self.task_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.task_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.task_table.verticalHeader().hide()
+        self.task_table.setWordWrap(False)
+        for c in (0, 1, 2, 3, 4, 6):
+            self.task_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.history = QCheckBox("Show history (shut down and failed tasks)")
         self.history.setObjectName("taskHistory")
         self.history.setChecked(True)
