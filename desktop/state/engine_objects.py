@@ -16,6 +16,7 @@ from typing import Any
 
 from desktop.state.connection import CONNECTED, CONNECTING
 from desktop.state.engines import EngineRegistry, EngineSession
+from desktop.state.keyed_store import KeyedStore
 from desktop.state.object_store import ObjectStore
 from desktop.state.objects_state import ObjectsState
 from desktop.state.observable import Listeners
@@ -28,36 +29,28 @@ def merged_key(item: Any) -> str:
     return f"{item.engine_id}{SEP}{item.id}"
 
 
-class MergedObjectStore:
-    """The ObjectStore interface (what ObjectTableModel reads) over one kind of store per engine."""
+class MergedObjectStore(KeyedStore[Any]):
+    """One kind of object store per engine merged into one (what ObjectTableModel reads), keyed
+    "engine|id"."""
 
     def __init__(self, kind: str) -> None:
+        super().__init__(merged_key)
         self.kind = kind  # "images", "volumes" or "networks": the ObjectsState attribute
-        self.reset = Listeners()
-        self.upserted = Listeners()
-        self.removed = Listeners()
-        self._by_key: dict[str, Any] = {}
         self._stores: dict[str, ObjectStore] = {}  # engine key → its store
         self._shown: set[str] = set()  # engines whose rows are in the merged store
         self._hooks: dict[str, tuple] = {}
 
     # -- the store interface -------------------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._by_key)
-
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
     def get(self, key: str):
         """By merged key; a bare id finds the first engine's row with that id (single-engine callers)."""
-        item = self._by_key.get(key)
+        item = self._items.get(key)
         if item is None and SEP not in key:
             resolved = self.resolve(key)
-            item = self._by_key.get(resolved) if resolved else None
+            item = self._items.get(resolved) if resolved else None
         return item
-
-    def all(self) -> list:
-        return list(self._by_key.values())
 
     @property
     def loaded(self) -> bool:
@@ -67,7 +60,7 @@ class MergedObjectStore:
         """The merged key of the first shown engine's object with this id (or volume name)."""
         for engine in self._stores:
             k = f"{engine}{SEP}{raw_key}"
-            if k in self._by_key:
+            if k in self._items:
                 return k
         return None
 
@@ -100,12 +93,12 @@ class MergedObjectStore:
         def on_upserted(items: list) -> None:
             if engine in self._shown:
                 for i in items:
-                    self._by_key[merged_key(i)] = i
+                    self._items[merged_key(i)] = i
                 self.upserted.emit(items)
 
         def on_removed(keys: list[str]) -> None:
             if engine in self._shown:
-                gone = [f"{engine}{SEP}{k}" for k in keys if self._by_key.pop(f"{engine}{SEP}{k}", None) is not None]
+                gone = [f"{engine}{SEP}{k}" for k in keys if self._items.pop(f"{engine}{SEP}{k}", None) is not None]
                 if gone:
                     self.removed.emit(gone)
 
@@ -143,14 +136,14 @@ class MergedObjectStore:
     def _take(self, engine: str) -> list:
         items = self._stores[engine].all()
         for i in items:
-            self._by_key[merged_key(i)] = i
+            self._items[merged_key(i)] = i
         return items
 
     def _drop(self, engine: str) -> list[str]:
         prefix = f"{engine}{SEP}"
-        gone = [k for k in self._by_key if k.startswith(prefix)]
+        gone = [k for k in self._items if k.startswith(prefix)]
         for k in gone:
-            del self._by_key[k]
+            del self._items[k]
         return gone
 
 

@@ -29,7 +29,7 @@ def unique_image(docker_api, make_container, repo: str, tag: str, size: int = 30
 @pytest.fixture
 def page(ph, qtbot):
     ph.window.show_page("images")
-    return ph.images_page
+    return ph.objects.images_page
 
 
 def test_list_tags_and_used_by_follow_events(page, qtbot, docker_api, test_image, make_container, run_id):
