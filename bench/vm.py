@@ -1,8 +1,9 @@
 """Benchmark the bundled VM against the host engine, side by side in one run.
 
 Prints `FIGURE <name> value=<v> baseline=<b> ratio=<r> target=<op><t> PASS|MISS` lines and
-exits 0 whether or not targets are met. Boots the VM with 1 GiB of guest memory in a
-temporary state dir (the image is built into the cache first when missing).
+exits 0 whether or not targets are met. First times the image build (Python-only vs the apt
+baseline, then with a warm package cache; `--build-only` stops there), then boots the VM with
+1 GiB of guest memory in a temporary state dir (the image is built into the cache first when missing).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import docker
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import figure as common_figure  # noqa: E402
 
 from desktop.vm import image_build  # noqa: E402
 from desktop.vm.config import VMConfig  # noqa: E402
@@ -82,7 +86,44 @@ def phases(console: list[str]) -> dict[str, float]:
     return out
 
 
+def build_figures() -> None:
+    """The Python-only image build against the apt/dpkg build (bench/vm_apt_build.py), same
+    recipe, same run; both start from an empty package cache (apt-get download keeps none).
+    Then the Python build again with its package cache warm."""
+    root = Path(tempfile.mkdtemp(prefix="pilothouse-vmbuild-bench-"))
+    try:
+        apt_s = None
+        if shutil.which("apt-get") and shutil.which("dpkg-deb"):
+            import vm_apt_build
+
+            t = time.perf_counter()
+            apt_manifest = vm_apt_build.build(out=root / "apt", force=True, progress=lambda m: None)
+            apt_s = time.perf_counter() - t
+            print(f"# apt build: {apt_s:.1f} s, initramfs {apt_manifest['files']['initramfs.img']['size'] / 1e6:.1f} MB",
+                  flush=True)
+        t = time.perf_counter()
+        info = image_build.build_image(out_dir=root / "py", cache_dir=root / "cache", force=True)
+        py_s = time.perf_counter() - t
+        print(f"# python build (empty cache): {py_s:.1f} s, initramfs {info.manifest['files']['initramfs.img']['size'] / 1e6:.1f} MB",
+              flush=True)
+        if apt_s is not None:
+            same = apt_manifest["packages"] == info.manifest["packages"] and apt_manifest["kernel_release"] == info.kernel_release
+            print(f"# same packages and kernel as the apt build: {same}; same modules: "
+                  f"{sorted(apt_manifest['modules']) == sorted(info.manifest['modules'])}", flush=True)
+            common_figure("vm_image_build_python_vs_apt", py_s, apt_s, "<=1.5", unit="s")
+        t = time.perf_counter()
+        image_build.build_image(out_dir=root / "py", cache_dir=root / "cache", force=True)
+        warm_s = time.perf_counter() - t
+        common_figure("vm_image_build_python_warm_cache", warm_s, py_s, "<=10s", unit="s")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> int:
+    print(f"# host load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
+    build_figures()
+    if "--build-only" in sys.argv:
+        return 0
     image_dir = default_image_dir()
     manifest = image_build.build(out=image_dir, progress=lambda m: print(f"# build: {m}", flush=True))
     root = Path(tempfile.mkdtemp(prefix="pilothouse-vmbench-"))

@@ -12,17 +12,44 @@ import asyncio
 import base64
 import json
 import os
+import posixpath
 import stat as stat_mod
 import tarfile
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from desktop.engine.client import EngineClient, make_api_client
+from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, NotFoundError, PermissionDeniedError, translate
+from desktop.engine.fresh_file import fresh_file
+from desktop.engine.stream_clients import open_stream_api
+from desktop.engine.tar_safety import extract_all, printable
+from desktop.engine.volume_files import DirListing
 
 GO_DIR, GO_SYMLINK = 1 << 31, 1 << 27  # Go os.FileMode bits in the path-stat header
 IDENTITY = {"Accept-Encoding": "identity"}  # the engine would gzip the tar: CPU for nothing on a local socket
+# The engine has no listing call: the archive of a folder carries its whole subtree, file
+# contents included (for / the whole filesystem). Listing stops after this many bytes and
+# says the list is partial, rather than pull gigabytes through an SSH forward.
+LIST_BYTE_LIMIT = 64 << 20
+
+
+class _ListLimit(Exception):
+    pass
+
+
+class _CappedReader:
+    """A response body for tarfile's stream mode that stops after `limit` bytes."""
+
+    def __init__(self, raw, limit: int) -> None:
+        self._raw, self._left = raw, limit
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._raw.read(n)
+        self._left -= len(data)
+        if self._left < 0:
+            raise _ListLimit()
+        return data
 
 
 @dataclass(frozen=True)
@@ -62,15 +89,6 @@ def _path_error(exc: Exception, action: str, path: str, cid: str) -> EngineError
     if "not a directory" in words:
         return EngineError(f"Could not {action} {path}: it is not a folder.", words)
     return translate(exc, action, f"{path} in container {cid[:12]}")
-
-
-def _download_filter(member: tarfile.TarInfo, path: str) -> tarfile.TarInfo | None:
-    """tarfile's "data" safety, except that links pointing outside (/etc/mtab -> /proc/mounts)
-    are kept as links: the "tar" filter still refuses to write any file outside `path`."""
-    try:
-        return tarfile.data_filter(member, path)
-    except (tarfile.AbsoluteLinkError, tarfile.LinkOutsideDestinationError):
-        return tarfile.tar_filter(member, path)
 
 
 class ContainerFiles:
@@ -115,11 +133,15 @@ class ContainerFiles:
         raise EngineError(f"{path} is a chain of links that does not end in a folder.")
 
     async def list_dir(self, path: str, on_entries: Callable[[list[FileEntry]], None] = lambda e: None,
-                       batch: int = 200) -> list[FileEntry]:
-        """The direct children of a folder, sorted folders first; `on_entries` gets them as they come."""
+                       batch: int = 200, byte_limit: int = LIST_BYTE_LIMIT) -> "DirListing":
+        """The direct children of a folder, sorted folders first; `on_entries` gets them as they come.
+
+        `.complete` is False when the folder's tree was bigger than `byte_limit` and reading
+        stopped before its end (the entries seen so far are returned).
+        """
         folder = await self.resolve_dir(path)
         loop = asyncio.get_running_loop()
-        api = await self.client.run(make_api_client, self.client.endpoint, None, self.client.api.api_version)
+        api = await open_stream_api(self.client)
         holder: dict = {}
         out: list[FileEntry] = []
 
@@ -130,7 +152,15 @@ class ContainerFiles:
             api._raise_for_status(res)
             res.raw.decode_content = True
             pending: list[FileEntry] = []
-            with tarfile.open(fileobj=res.raw, mode="r|") as tar:
+            try:
+                scan(_CappedReader(res.raw, byte_limit), pending)
+            except _ListLimit:
+                holder["partial"] = True
+            if pending:
+                loop.call_soon_threadsafe(on_entries, pending)
+
+        def scan(raw, pending: list[FileEntry]) -> None:
+            with tarfile.open(fileobj=raw, mode="r|") as tar:
                 for m in tar:  # stream mode: data of each member is skipped, not stored
                     parts = m.name.rstrip("/").split("/", 1)
                     if len(parts) != 2 or "/" in parts[1] or holder.get("cancelled"):
@@ -146,10 +176,8 @@ class ContainerFiles:
                     out.append(e)
                     pending.append(e)
                     if len(pending) >= batch:
-                        loop.call_soon_threadsafe(on_entries, pending)
-                        pending = []
-            if pending:
-                loop.call_soon_threadsafe(on_entries, pending)
+                        loop.call_soon_threadsafe(on_entries, list(pending))
+                        pending.clear()
 
         try:
             await loop.run_in_executor(None, work)
@@ -163,42 +191,62 @@ class ContainerFiles:
             if res is not None:
                 res.close()
             api.close()
-        return sorted(out, key=lambda e: (not e.is_dir, e.name))
+        return DirListing(sorted(out, key=lambda e: (not e.is_dir, e.name)), not holder.get("partial"))
+
+    async def _follow_links(self, path: str) -> tuple[str, FileEntry]:
+        """The path a symlink leads to, and its entry; a sentence when it leads nowhere."""
+        st = await self.stat(path)
+        seen = path
+        for _ in range(8):
+            if st.kind != "symlink":
+                return path, st
+            target = st.link_target
+            path = posixpath.normpath(target if target.startswith("/") else posixpath.join(posixpath.dirname(path), target))
+            try:
+                st = await self.stat(path)
+            except NotFoundError:
+                raise NotFoundError(f"{printable(seen)} is a link to {printable(target)}, which does not exist "
+                                    "in the container.") from None
+        raise EngineError(f"{printable(seen)} is a chain of links too long to follow.")
 
     async def download(self, path: str, dest: str) -> int:
-        """Copy a file to the host path `dest`, or a folder into the host folder `dest`; returns bytes written."""
-        st = await self.stat(path)
+        """Copy a file to the host path `dest`, or a folder into the host folder `dest`; returns bytes written.
+
+        A link is followed to what it points at. The archive is unpacked by tar_safety: the
+        container decides the names, so every member is checked before anything is written.
+        """
+        path, st = await self._follow_links(path)
+        api = self.client.api
 
         def work() -> int:
-            res = self.client.api._get(self.client.api._url("/containers/{0}/archive", self.cid),
-                                       params={"path": path}, stream=True, headers=IDENTITY)
+            res = api._get(api._url("/containers/{0}/archive", self.cid), params={"path": path}, stream=True,
+                           headers=IDENTITY)
             try:
-                self.client.api._raise_for_status(res)
+                api._raise_for_status(res)
                 res.raw.decode_content = True
-                return extract(res)
+                if st.kind == "dir":
+                    return extract_all(res.raw, dest)
+                return one_file(res.raw)
             finally:
                 res.close()
 
-        def extract(res) -> int:
+        def one_file(raw) -> int:
             total = 0
-            with tarfile.open(fileobj=res.raw, mode="r|") as tar:
+            with tarfile.open(fileobj=raw, mode="r|") as tar:
                 for m in tar:
-                    if st.kind != "dir":
-                        if m.isfile():
-                            src = tar.extractfile(m)
-                            with open(dest, "wb") as f:
-                                while chunk := src.read(1 << 20):
-                                    f.write(chunk)
-                                    total += len(chunk)
-                            return total
-                        continue
-                    os.makedirs(dest, exist_ok=True)
-                    tar.extract(m, dest, filter=_download_filter)
-                    total += m.size
-            return total
+                    if m.isfile():
+                        src = tar.extractfile(m)
+                        with fresh_file(dest) as f:
+                            while chunk := src.read(1 << 20):
+                                f.write(chunk)
+                                total += len(chunk)
+                        return total
+            raise EngineError(f"{printable(path)} is not a regular file: there is nothing to download.")
 
         try:
             return await self.client.run(work)
+        except EngineError:
+            raise
         except OSError as exc:
             raise EngineError(f"Could not write {dest} on this computer: {exc.strerror or exc}.") from exc
         except Exception as exc:  # noqa: BLE001

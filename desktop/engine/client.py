@@ -17,7 +17,7 @@ from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.records import Container, ContainerDetails, EngineInfo
-from desktop.engine.ssh_tunnel import SSHTunnel
+from desktop.engine.ssh_tunnel import SSHTunnel, explain_forward_failure
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,10 +30,13 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     """A low-level SDK client for one endpoint (blocking: call it off the UI thread).
 
     The SDK is imported here, at the first connection, not with this module: the start-up path
-    paints the prefetched table before anything needs it.
+    paints the prefetched table before anything needs it. An ssh:// address is refused: the SDK
+    would dial it through paramiko, ignoring the app's tunnel; EngineClient dials its forward.
     """
-    import docker
     import docker.tls
+
+    if endpoint.host.startswith("ssh://"):
+        raise ValueError("ssh:// engines are reached through their SSH tunnel's local socket")
 
     tls: "docker.tls.TLSConfig | bool" = False
     if endpoint.tls is not None:
@@ -43,10 +46,8 @@ def make_api_client(endpoint: Endpoint, timeout: float = CALL_TIMEOUT, version: 
     host = endpoint.host
     if host.startswith("tcp://") and tls:
         host = "https://" + host[len("tcp://"):]
-    cls = _env_free_api_client() if tls else docker.APIClient
-    api = cls(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
-    if tls:
-        api.trust_env = False
+    api = _env_free_api_client()(base_url=host, version=version, timeout=timeout, tls=tls, max_pool_size=16)
+    api.trust_env = False
     return api
 
 
@@ -55,8 +56,9 @@ def _env_free_api_client() -> type:
     import docker
 
     class _EnvFreeAPIClient(docker.APIClient):
-        """For TLS engines: requests lets REQUESTS_CA_BUNDLE override the session's CA (and proxy
-        variables reroute the connection); the engine's own CA must be the one that is trusted."""
+        """requests lets HTTP(S)_PROXY reroute the connection (an engine's API, and a registry
+        password inside it, would go through a proxy) and REQUESTS_CA_BUNDLE override the
+        session's CA; engine traffic goes straight to the engine, trusting only its own CA."""
 
         def _retrieve_server_version(self):
             self.trust_env = False
@@ -129,15 +131,32 @@ class EngineClient:
 
     def _probe(self, endpoint: Endpoint) -> tuple[docker.APIClient, EngineInfo, Endpoint]:
         dial = self._dial_endpoint(endpoint)
-        api = make_api_client(dial, timeout=PROBE_TIMEOUT)
+        tunnel = self._tunnels.get(endpoint.host)
+        if tunnel is not None:
+            tunnel.clear_forward_error()
+        try:
+            api = make_api_client(dial, timeout=PROBE_TIMEOUT)
+        except Exception as exc:
+            raise self._forward_failure(tunnel) or exc
         try:
             info = api.info()
             version = api.version()
-        except Exception:
+        except Exception as exc:
             api.close()
-            raise
+            raise self._forward_failure(tunnel) or exc
         api.timeout = CALL_TIMEOUT
         return api, EngineInfo.from_api(info, version, endpoint.host), dial
+
+    @staticmethod
+    def _forward_failure(tunnel: SSHTunnel | None) -> EngineUnreachableError | None:
+        """ssh is up but refused the channel to the engine socket: say that, not "connection reset"."""
+        if tunnel is None:
+            return None
+        if not tunnel.alive:
+            return EngineUnreachableError(f"The SSH connection to {tunnel.target.host} ended.", tunnel.stderr_text())
+        tunnel.wait_forward_error(0.5)
+        sentence = explain_forward_failure(tunnel)
+        return EngineUnreachableError(sentence, tunnel.last_forward_error) if sentence else None
 
     async def connect(self) -> EngineInfo:
         """Try each endpoint in order; keep the first that answers."""

@@ -152,9 +152,11 @@ def discover(
     if env.get("DOCKER_HOST"):
         host = env["DOCKER_HOST"]
         tls = None
-        if host.startswith("tcp://") and env.get("DOCKER_TLS_VERIFY"):
+        # As the docker CLI: DOCKER_TLS_VERIFY (any value) is TLS checking the engine's certificate;
+        # DOCKER_TLS alone is TLS without that check. Either way, client files from DOCKER_CERT_PATH.
+        if host.startswith("tcp://") and (env.get("DOCKER_TLS_VERIFY") or env.get("DOCKER_TLS")):
             cert_path = Path(env.get("DOCKER_CERT_PATH") or docker_config_dir(env, home))
-            tls = _tls_from_dir(cert_path, verify=True)
+            tls = _tls_from_dir(cert_path, verify=bool(env.get("DOCKER_TLS_VERIFY")))
         return [Endpoint(host, "DOCKER_HOST", "DOCKER_HOST", tls)]
     ctx = current_context_name(env, home)
     if ctx and ctx != "default":

@@ -15,10 +15,10 @@ import socket
 import threading
 from typing import TYPE_CHECKING, Union
 
-from desktop.engine.client import make_api_client
 from desktop.engine.errors import EngineError
 from desktop.engine.raw_http import ChunkedLines, open_stream
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
+from desktop.engine.stream_clients import open_stream_api
 from desktop.engine.tasks import cancel_and_wait
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class EngineWatch:
                     stream = await self._client.run(_RawEvents.open, endpoint.host[len("unix://"):], version)
                     api = None
                 else:
-                    api = await self._client.run(make_api_client, endpoint, None, version)
+                    api = await open_stream_api(self._client)
                     stream = await self._client.run(api.events, decode=True)
             except EngineError as err:
                 if not lost_reported:

@@ -14,8 +14,9 @@ import socket
 import threading
 from collections.abc import Callable
 
-from desktop.engine.client import EngineClient, make_api_client
+from desktop.engine.client import EngineClient
 from desktop.engine.errors import translate
+from desktop.engine.stream_clients import open_stream_api
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class ExecSession:
         target = f"container {self.cid[:12]}"
         try:
             self.command = await self.choose_shell()
-            self._api = await self.client.run(make_api_client, self.client.endpoint, None, self.client.api.api_version)
+            self._api = await open_stream_api(self.client)
             created = await self.client.run(
                 self._api.exec_create, self.cid, self.command, stdin=True, tty=True,
                 environment={"TERM": "xterm-256color"})  # no COLUMNS/LINES: busybox would trust them over the TTY

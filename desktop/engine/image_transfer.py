@@ -22,7 +22,9 @@ import docker.credentials
 
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, translate
+from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import ImageRef, SpecError, parse_image_ref, parse_repository, parse_tag
+from desktop.engine.stream_clients import docker_cli_args, docker_cli_env
 from desktop.engine.streams import StreamJob
 
 CHUNK = 1 << 20
@@ -95,17 +97,11 @@ def save_job(client: EngineClient, images: list[str], dest: str | Path,
     def start(api: docker.APIClient) -> Iterator[int]:
         res = api._get(api._url("/images/get"), params={"names": images}, stream=True)
         chunks = api._stream_raw_result(res, CHUNK, False)
-        tmp = dest.with_name(dest.name + ".part")
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in chunks:
-                    f.write(chunk)
-                    written[0] += len(chunk)
-                    yield written[0]
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with fresh_file(dest) as f:  # complete or absent, never a planted .part written through
+            for chunk in chunks:
+                f.write(chunk)
+                written[0] += len(chunk)
+                yield written[0]
 
     return StreamJob(client, start, on_bytes, action="save", target=", ".join(images), check_errors=False)
 
@@ -134,17 +130,11 @@ def export_job(client: EngineClient, container_id: str, dest: str | Path, on_byt
 
     def start(api: docker.APIClient) -> Iterator[int]:
         total = 0
-        tmp = dest.with_name(dest.name + ".part")
-        try:
-            with open(tmp, "wb") as f:
-                for chunk in api.export(container_id, chunk_size=CHUNK):
-                    f.write(chunk)
-                    total += len(chunk)
-                    yield total
-            os.replace(tmp, dest)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        with fresh_file(dest) as f:
+            for chunk in api.export(container_id, chunk_size=CHUNK):
+                f.write(chunk)
+                total += len(chunk)
+                yield total
 
     return StreamJob(client, start, on_bytes, action="export", target=f"container {container_id[:12]}",
                      check_errors=False)
@@ -212,13 +202,13 @@ async def login(client: EngineClient, registry: str, username: str, password: st
             raise EngineError(f"The credential helper docker-credential-{helper} could not store the login: {exc}") from exc
         where = f"the docker-credential-{helper} helper"
     elif shutil.which("docker"):
-        # The CLI asks the same engine to check the login, then stores it as it always does.
-        host = client.endpoint.host if client.endpoint else None
-        argv = ["docker", *(["--host", host] if host else []), "login", "--username", username,
-                "--password-stdin", registry]
+        # The CLI asks the same engine to check the login, then stores it as it always does; it
+        # reaches the engine as we do (the SSH forward; TLS with the engine's certificates).
+        argv = ["docker", *docker_cli_args(client), "login", "--username", username, "--password-stdin", registry]
+        env = docker_cli_env(dict(os.environ))
 
         def cli() -> subprocess.CompletedProcess:
-            return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60)
+            return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60, env=env)
 
         res = await client.run(cli)
         if res.returncode != 0:

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from desktop.engine.client import EngineClient, make_api_client
+from desktop.engine.client import EngineClient
 from desktop.engine.errors import translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
 from desktop.engine.log_records import LogBatch, concat_batches
+from desktop.engine.stream_clients import open_stream_api
 
 log = logging.getLogger(__name__)
 
@@ -277,7 +278,7 @@ class LogSession:
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read the logs of", name) from exc
         self._tty = bool((info.get("Config") or {}).get("Tty"))
-        self._api = await self.client.run(make_api_client, self.client.endpoint, None, self.client.api.api_version)
+        self._api = await open_stream_api(self.client)
         want = self.options.tail  # None: the whole log
         # The last TAIL_FIRST lines come first whatever was asked: "last 100,000" is ~6 MB the
         # engine decodes at ~170k lines/s, so the rest of it is backfilled like "all" is.

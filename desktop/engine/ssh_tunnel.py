@@ -4,14 +4,20 @@ One long-lived ssh process carries every connection (the SDK's own ssh mode star
 HTTP connection), and we control its options: BatchMode (never a password prompt on a
 desktop), the identity and known-hosts files chosen in Settings, and a local socket in a 0700
 folder so only this user can use the forward.
+
+ssh's stderr is read all the time by a thread of its own: a pipe nobody reads fills after
+64 KiB (one line per refused channel) and ssh then blocks, forward and all, while looking
+alive. The last lines say why a forward failed; EOF on stderr means ssh is gone.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import collections
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -50,6 +56,11 @@ class SSHTunnel:
         self.known_hosts = known_hosts
         self._dir: str | None = None
         self._proc: subprocess.Popen | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=40)
+        self._stderr_lock = threading.Lock()
+        self._stderr_closed = threading.Event()
+        self.last_forward_error = ""  # the latest "channel N: open failed: ..." line
+        self._forward_failed = threading.Event()
 
     @property
     def local_socket(self) -> str | None:
@@ -57,7 +68,41 @@ class SSHTunnel:
 
     @property
     def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        """ssh is running (its stderr still open: EOF comes when it exits, before it is reaped)."""
+        return self._proc is not None and self._proc.poll() is None and not self._stderr_closed.is_set()
+
+    def clear_forward_error(self) -> None:
+        self.last_forward_error = ""
+        self._forward_failed.clear()
+
+    def wait_forward_error(self, timeout: float) -> bool:
+        """After a failed connection: wait a moment for ssh's line saying why (it may lag the EOF)."""
+        return self._forward_failed.wait(timeout)
+
+    def stderr_text(self) -> str:
+        with self._stderr_lock:
+            return "\n".join(self._stderr)
+
+    def _drain(self, proc: subprocess.Popen, closed: threading.Event) -> None:
+        try:
+            for raw in iter(proc.stderr.readline, b""):
+                line = raw.decode(errors="replace").rstrip()
+                if not line:
+                    continue
+                with self._stderr_lock:
+                    self._stderr.append(line[:500])
+                low = line.lower()
+                if "open failed" in low or "connect failed" in low or "administratively prohibited" in low:
+                    self.last_forward_error = line[:500]
+                    self._forward_failed.set()
+        except (OSError, ValueError):
+            pass
+        finally:
+            closed.set()
+            try:
+                proc.stderr.close()
+            except OSError:
+                pass
 
     def argv(self, local: str) -> list[str]:
         t = self.target
@@ -85,12 +130,17 @@ class SSHTunnel:
         self.close()
         self._dir = tempfile.mkdtemp(prefix="pilothouse-ssh-")  # 0700: only this user
         local = self.local_socket
-        self._proc = subprocess.Popen(self.argv(local), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.PIPE, start_new_session=True)
+        self._stderr.clear()
+        self.clear_forward_error()
+        self._stderr_closed = closed = threading.Event()
+        self._proc = proc = subprocess.Popen(self.argv(local), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                             stderr=subprocess.PIPE, start_new_session=True)
+        threading.Thread(target=self._drain, args=(proc, closed), name="ssh-stderr", daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                err = self._proc.stderr.read().decode(errors="replace").strip()
+            if proc.poll() is not None:
+                closed.wait(2)  # the reader has the last words
+                err = self.stderr_text().strip()
                 self.close()
                 raise EngineUnreachableError(_explain(err, self.target), err)
             if os.path.exists(local):
@@ -109,8 +159,7 @@ class SSHTunnel:
                 except subprocess.TimeoutExpired:
                     proc.kill()
                     proc.wait(5)
-            if proc.stderr:
-                proc.stderr.close()
+            # The reader thread sees EOF once ssh is gone and closes nothing itself.
         if self._dir:
             shutil.rmtree(self._dir, ignore_errors=True)
             self._dir = None
@@ -132,3 +181,14 @@ def _explain(stderr: str, t: SSHTarget) -> str:
     if "forwarding" in low or "remote port forwarding" in low or "open failed" in low:
         return f"{who} did not allow forwarding its engine socket {t.remote_socket}."
     return f"The SSH connection to {who} failed: {stderr or 'ssh exited'}"
+
+
+def explain_forward_failure(tunnel: SSHTunnel) -> str | None:
+    """A sentence when ssh is up but cannot reach the engine socket on the far side."""
+    line = tunnel.last_forward_error
+    if not line:
+        return None
+    t = tunnel.target
+    who = f"{t.user + '@' if t.user else ''}{t.host}"
+    reason = line.split("open failed:", 1)[-1].strip() or line
+    return f"The SSH connection to {who} is up, but its engine socket {t.remote_socket} could not be opened: {reason}."

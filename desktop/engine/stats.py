@@ -17,9 +17,9 @@ from collections.abc import Callable
 
 from docker.types.daemon import CancellableStream
 
-from desktop.engine.client import make_api_client
 from desktop.engine.stats_formulas import StatsSample, StreamEnded, sample_from_api
 from desktop.engine.stats_mux import StatsMux
+from desktop.engine.stream_clients import local_socket_path, stream_api
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class ContainerStatsStream:
         reason = ""
         api = None
         try:
-            api = make_api_client(self._client.endpoint, None, self._client.api.api_version)
+            api = stream_api(self._client)
             url = api._url("/containers/{0}/stats", self.container_id)
             response = api._get(url, params={"stream": True}, stream=True)
             api._raise_for_status(response)
@@ -126,10 +126,11 @@ class StatsStreams:
         if cid in self._streams:
             return
         self._loop = asyncio.get_running_loop()
-        endpoint = getattr(self._client, "endpoint", None)
-        if self.use_mux and endpoint is not None and endpoint.host.startswith("unix://"):
-            # A local engine: every stream on one selector thread (desktop/engine/stats_mux.py).
-            path, version = endpoint.host[len("unix://"):], self._client.api.api_version
+        path = local_socket_path(self._client)
+        if self.use_mux and path is not None:
+            # A UNIX socket (local, or an SSH engine's forward): every stream on one selector
+            # thread (desktop/engine/stats_mux.py).
+            version = self._client.api.api_version
             if self._mux is not None and (self._mux.socket_path, self._mux.api_version) != (path, version):
                 self._mux.stop()  # reconnected elsewhere: its streams have ended with the old engine
                 self._mux = None

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import docker
 from docker.types.daemon import CancellableStream
 
-from desktop.engine.client import make_api_client
 from desktop.engine.errors import EngineError, translate
+from desktop.engine.stream_clients import stream_api
 
 if TYPE_CHECKING:
     from desktop.engine.client import EngineClient
@@ -90,8 +90,6 @@ class StreamJob:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         done: asyncio.Future = loop.create_future()
-        endpoint = self._client.endpoint
-        version = self._client.api.api_version
 
         def deliver(item: Any) -> None:
             try:
@@ -108,7 +106,7 @@ class StreamJob:
             api = None
             stream = None
             try:
-                api = make_api_client(endpoint, timeout=None, version=version)
+                api = stream_api(self._client)
                 _record_responses(api, self._responses)
                 if self._cancelled.is_set():
                     return

@@ -19,7 +19,9 @@ import docker
 
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, NotFoundError, translate
+from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import SpecError, parse_name
+from desktop.engine.tar_safety import UnsafeArchive, check_archive
 
 HELPER_IMAGE = "pilothouse/helper:scratch"
 HELPER_LABEL = "pilothouse.helper"
@@ -107,6 +109,8 @@ class VolumeFiles:
     async def _call(self, what: str, fn, *a, **k):
         try:
             return await self.client.run(fn, *a, **k)
+        except UnsafeArchive:
+            raise
         except docker.errors.NotFound as exc:
             raise NotFoundError(f"{what} does not exist in the volume.", str(exc)) from exc
         except Exception as exc:  # noqa: BLE001
@@ -159,7 +163,7 @@ class VolumeFiles:
                 for m in tf:
                     if m.isfile():
                         src = tf.extractfile(m)
-                        with open(target, "wb") as f:
+                        with fresh_file(target) as f:
                             while chunk := src.read(CHUNK):
                                 f.write(chunk)
                         return target
@@ -193,7 +197,7 @@ class VolumeFiles:
         def read(cid: str) -> int:
             stream, _ = api.get_archive(cid, "/v0/.", chunk_size=CHUNK)
             total = 0
-            with open(dest, "wb") as f:
+            with fresh_file(dest) as f:
                 for chunk in stream:
                     f.write(chunk)
                     total += len(chunk)
@@ -211,6 +215,10 @@ class VolumeFiles:
 
         def write(cid: str) -> None:
             with open(src, "rb") as f:
+                # The engine unpacks it inside the volume; refusing hostile members here says
+                # which one is wrong before anything changes, whatever the engine would do.
+                check_archive(f)
+                f.seek(0)
                 if not api.put_archive(cid, "/v0", f):
                     raise EngineError(f"The engine did not unpack {src.name} into volume {volume}.")
 

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QLabel, QLis
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
 from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
+from desktop.ui.engines.unencrypted_banner import UnencryptedEngineBanner
 from desktop.ui.resources import app_icon, icon
 
 SHORTCUTS_HELP = """<table>
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)
 
         self.banner = EngineLostBanner()
+        self.unencrypted_banner = UnencryptedEngineBanner()
         self.banner.retry_requested.connect(self.retry_requested)
         self.no_engine = NoEnginePage()
         self.no_engine.retry_requested.connect(self.retry_requested)
@@ -93,6 +95,7 @@ class MainWindow(QMainWindow):
         v = QVBoxLayout(central)
         v.setContentsMargins(0, 0, 0, 0)
         v.setSpacing(0)
+        v.addWidget(self.unencrypted_banner)
         v.addWidget(self.banner)
         v.addWidget(self.body, 1)
         self.setCentralWidget(central)

@@ -17,15 +17,17 @@ def _say(msg: str) -> None:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pilothouse vm", description="The bundled Linux VM that runs the engine.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("build", help="build the VM image from Debian packages (Debian/Ubuntu hosts)")
-    b.add_argument("--arch", default=None, help="x86_64 or aarch64 (default: this host)")
-    b.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    # `build` has its own parser (desktop.vm.image_build.main); listed here for --help.
+    sub.add_parser("build", help="build the VM image from Debian packages (Python only, any OS; see `vm build --help`)")
     for name, text in (("start", "boot the VM and wait for the engine"), ("restart", "stop, then start")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--cpus", type=int, help="CPUs (saved; applies from this start)")
         s.add_argument("--memory", type=int, metavar="MIB", help="memory in MiB (saved)")
         s.add_argument("--disk", type=int, metavar="GIB", help="data disk size in GiB (saved; can only grow)")
         s.add_argument("--share", action="append", metavar="DIR", help="host folder to share (repeatable; replaces the saved list)")
+        s.add_argument("--update-image", action="store_true", help="build the current image first when the one found is older")
+        s.add_argument("--keep-old-image", action="store_true", help="boot an older image without asking")
+    sub.add_parser("image", help="show which VM image is used and whether it is current")
     sub.add_parser("stop", help="power the VM off cleanly")
     sub.add_parser("status", help="show the VM state")
     lg = sub.add_parser("logs", help="show the VM console log")
@@ -57,11 +59,11 @@ def _print_status(st) -> None:
 
 
 def main(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    if args.cmd == "build":
+    if argv[:1] == ["build"]:
         from desktop.vm.image_build import main as build_main
 
-        return build_main((["--arch", args.arch] if args.arch else []) + (["--force"] if args.force else []))
+        return build_main(argv[1:])
+    args = _parser().parse_args(argv)
     if args.cmd == "_portsync":
         from desktop.vm.portsync import main as portsync_main
 
@@ -70,11 +72,38 @@ def main(argv: list[str]) -> int:
     from desktop.vm.machine import VMError, VMManager
 
     paths = VMPaths.default()
+    if args.cmd == "image":
+        from desktop.vm.image_build import bundled_image_dir, image_state
+
+        st = image_state(paths.image_dir)
+        where = " (bundled with this app)" if paths.image_dir == bundled_image_dir() else ""
+        print(f"image:        {paths.image_dir}{where}")
+        print(f"state:        {st.status}" + (f" (version {st.found_version}; this Pilothouse expects {st.expected_version})"
+                                              if st.status != "missing" else ""))
+        return 0 if st.status == "current" else 3
     try:
         if args.cmd in ("start", "restart"):
             vm = VMManager(_config(args, paths), paths)
+            allow_old = args.keep_old_image
+            st = vm.image_state()
+            if st.status == "outdated" and not allow_old:
+                update = args.update_image or (sys.stdin.isatty() and input(
+                    f"The VM image is version {st.found_version}; this Pilothouse brings {st.expected_version}. "
+                    "Update it now (the VM's containers, images and volumes are kept)? [Y/n] ").strip().lower() in ("", "y", "yes"))
+                if update:
+                    from desktop.vm.image_build import main as build_main
+
+                    # An outdated image is never the bundled one (that is used only while current): it
+                    # is the cache, which the build rewrites.
+                    if build_main([]) != 0:
+                        return 1
+                    paths = VMPaths.default()
+                    vm = VMManager(_config(args, paths), paths)
+                elif sys.stdin.isatty():
+                    allow_old = True
             print(f"{args.cmd.capitalize()}ing the Pilothouse VM", flush=True)
-            coro = vm.start(_say) if args.cmd == "start" else vm.restart(_say)
+            coro = (vm.start(_say, allow_outdated=allow_old) if args.cmd == "start"
+                    else vm.restart(_say, allow_outdated=allow_old))
             _print_status(asyncio.run(coro))
             return 0
         vm = VMManager(None, paths)

@@ -1,9 +1,9 @@
-"""Build the VM image (kernel + initramfs) from Debian packages, by name and version.
+"""Build the VM image (kernel + initramfs) from Debian packages with Python alone, on any OS.
 
-Run as `python -m desktop.vm.image_build [--arch x86_64|aarch64] [--out DIR]` (what
-`packaging/vm/build-image.sh` and `pilothouse vm build` call). Needs a Debian/Ubuntu host with
-apt-get, dpkg-deb, depmod (kmod), cpio, zstd and readelf (binutils). For arm64 on an amd64 host
-run `dpkg --add-architecture arm64 && apt-get update` first.
+`pilothouse vm build` (= `python -m desktop.vm.image_build`): verify Debian's signed InRelease
+files, follow their sha256s to the Packages indices and to each .deb pinned in the image lock,
+unpack the .debs (ar + tar), pick the binaries, libraries and kernel modules, and write a
+reproducible initramfs. Blocking: the GUI runs build_image() in a worker thread.
 
 Outputs in the image dir: vmlinuz, initramfs.img (shared, holds no secrets), probe.img (a tiny
 initramfs used to check that a hardware accelerator really boots a kernel), manifest.json.
@@ -12,411 +12,728 @@ initramfs used to check that a hardware accelerator really boots a kernel), mani
 from __future__ import annotations
 
 import argparse
+import contextlib
+import gzip
 import hashlib
+import io
 import json
 import lzma
 import os
-import shutil
-import subprocess
+import posixpath
 import sys
-import tempfile
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from desktop.vm.paths import default_image_dir, host_arch
+import platformdirs
+import zstandard
 
-RECIPE_VERSION = 4
-INIT_SCRIPT = Path(__file__).resolve().parents[2] / "packaging" / "vm" / "init"
+from desktop.vm import cpio_newc, deb_file, elf_info, image_lock
+from desktop.vm.cpio_newc import Node
+from desktop.vm.debian_index import ArchiveError, Sources, load_index
+from desktop.vm.download import DownloadCancelled, DownloadError, atomic_write, download, fsync_dir, sha256_file
+from desktop.vm.image_recipe import (
+    ARCHES, BINARIES, BUSYBOX_LINKS, GUEST_FILES, PROBE_INIT, RECIPE_VERSION, SKELETON_DIRS, SKELETON_FILES,
+    SKELETON_LINKS, UNUSED_PLUGIN_LIBS, XTABLES_LINKS, ArchSpec, merged, modules_for, recipe_dir,
+)
+from desktop.vm.paths import APP, default_image_dir, host_arch
 
-
-@dataclass(frozen=True)
-class ArchSpec:
-    deb_arch: str
-    triplet: str
-    kernel_meta: str  # metapackage naming the current kernel; the real one is its Depends
-
-
-ARCHES = {
-    "x86_64": ArchSpec("amd64", "x86_64-linux-gnu", "linux-image-amd64"),
-    "aarch64": ArchSpec("arm64", "aarch64-linux-gnu", "linux-image-arm64"),
-}
-
-# Userland, as Debian package names. Libraries are those the binaries below link (checked
-# with readelf after assembly, so a missing one fails the build instead of the boot).
-PACKAGES = [
-    "busybox-static", "docker.io", "containerd", "runc", "crun", "tini", "iptables", "e2fsprogs", "util-linux",
-    "libc6", "libseccomp2", "libsystemd0", "libdevmapper1.02.1", "libcap2", "libgcrypt20",
-    "liblzma5", "libzstd1", "liblz4-1", "libselinux1", "libudev1", "libgpg-error0",
-    "libpcre2-8-0", "libxtables12", "libip4tc2", "libip6tc2", "libext2fs2", "libcom-err2",
-    "libblkid1", "libuuid1", "libyajl2",
-]
-
-# (path inside the package, path inside the image); no docker CLI, no unused daemons.
-BINARIES = [
-    ("bin/busybox", "usr/bin/busybox"),
-    ("usr/sbin/dockerd", "usr/bin/dockerd"),
-    ("usr/sbin/docker-proxy", "usr/bin/docker-proxy"),
-    ("usr/bin/containerd", "usr/bin/containerd"),
-    ("usr/bin/containerd-shim-runc-v2", "usr/bin/containerd-shim-runc-v2"),
-    ("usr/sbin/runc", "usr/bin/runc"),
-    # crun is dockerd's default runtime here (see packaging/vm/init for why).
-    ("usr/bin/crun", "usr/bin/crun"),
-    ("usr/bin/setarch", "usr/bin/setarch"),
-    ("usr/bin/tini-static", "usr/bin/docker-init"),
-    ("usr/sbin/xtables-legacy-multi", "usr/sbin/xtables-legacy-multi"),
-    ("sbin/mke2fs", "usr/sbin/mke2fs"),
-    ("sbin/e2fsck", "usr/sbin/e2fsck"),
-    ("sbin/resize2fs", "usr/sbin/resize2fs"),
-]
-XTABLES_LINKS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"]
-BUSYBOX_LINKS = ["sh", "modprobe", "mount", "umount", "ip", "ps", "cat", "ls", "ln", "mkdir", "rm"]
-
-# Everything else the engine needs is a module in Debian's kernel; their dependencies are
-# pulled in from modules.dep.
-MODULES = [
-    "crc32c_generic", "virtio_pci", "virtio_net", "virtio_blk", "virtio_rng", "virtio_console", "virtio_balloon", "qemu_fw_cfg",
-    "ext4", "overlay", "9p", "9pnet_virtio", "bridge", "br_netfilter", "veth",
-    "nf_nat", "nf_conntrack", "nf_conntrack_netlink", "xfrm_user", "ip_tables", "iptable_filter", "iptable_nat", "xt_MASQUERADE",
-    "xt_addrtype", "xt_conntrack", "xt_nat", "xt_tcpudp", "button", "evdev",
-]
-
-
-# Per-arch extras: arm64 `virt` has no ACPI without firmware; its power button is a GPIO key.
-ARCH_MODULES = {"aarch64": ["gpio_keys"]}
+Progress = Callable[[str, int, int], None]
+IMAGE_FILES = ("vmlinuz", "initramfs.img", "probe.img")
+# Bump when what is kept from a package changes shape (the extraction cache is keyed by it).
+EXTRACT_FORMAT = 1
+EPOCH = 1700000000  # every file's mtime in the initramfs: builds are byte-identical
+ZSTD_LEVEL = 12
+SEGMENT_MIN = 256 * 1024  # files this large get an initramfs part of their own (cached compressed)
 
 
 class BuildError(RuntimeError):
-    """The image could not be built; the message says what to do."""
+    """The image could not be built; the message names the file and says what to do."""
 
 
-def _run(argv: list[str], cwd: Path | None = None, **kw) -> subprocess.CompletedProcess:
-    res = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, check=False, **kw)
-    if res.returncode != 0:
-        raise BuildError(f"{' '.join(argv)} failed: {res.stderr.strip()[-2000:]}")
-    return res
+class BuildCancelled(BuildError):
+    """The user cancelled the build; the cache and the previous image are intact."""
 
 
-def _sha256(path: Path) -> str:
+@dataclass(frozen=True)
+class ImageInfo:
+    arch: str
+    dir: Path
+    version: str
+    kernel_release: str
+    manifest: dict
+
+
+@dataclass(frozen=True)
+class ImageState:
+    status: str  # "missing" | "current" | "outdated"
+    found_version: str
+    expected_version: str
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("PILOTHOUSE_VM_PACKAGE_CACHE")
+    return Path(env) if env else Path(platformdirs.user_cache_dir(APP)) / "vm-packages"
+
+
+def expected_version(lock_path: Path | None = None) -> str:
+    """The image version this Pilothouse builds: recipe version . lock serial."""
+    return f"{RECIPE_VERSION}.{image_lock.serial(lock_path or image_lock.default_lock_path())}"
+
+
+def _version_tuple(v: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in v.split("."))
+    except ValueError:
+        return (0,)
+
+
+def image_state(path: Path, lock_path: Path | None = None) -> ImageState:
+    """Is the image in path missing, current, or older than this Pilothouse expects?"""
+    want = expected_version(lock_path)
+    try:
+        m = json.loads((Path(path) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return ImageState("missing", "", want)
+    if not all((Path(path) / f).exists() for f in IMAGE_FILES):
+        return ImageState("missing", "", want)
+    # Images from before the version field carry only recipe_version (4 and lower).
+    found = m.get("version") or str(m.get("recipe_version", 0))
+    return ImageState("current" if _version_tuple(found) >= _version_tuple(want) else "outdated", found, want)
+
+
+def bundled_image_dir(arch: str | None = None) -> Path | None:
+    """The image a PyInstaller bundle carries for its own architecture, if any."""
+    base = getattr(sys, "_MEIPASS", None)
+    if not base:
+        return None
+    d = Path(base) / "vm-image" / (arch or host_arch())
+    return d if (d / "manifest.json").is_file() else None
+
+
+def find_image(arch: str | None = None) -> Path | None:
+    """A current image: the bundled one, else the cache; None when there is none."""
+    for d in (bundled_image_dir(arch), default_image_dir(arch)):
+        if d is not None and image_state(d).status == "current":
+            return d
+    return None
+
+
+# ---- recipe identity ---------------------------------------------------------------------
+def _recipe_hash(arch_lock: dict) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def apt_options(spec: ArchSpec, state_root: Path) -> list[str]:
-    """apt options: none for the host's own architecture; for another one (arm64 on an amd64
-    host) a private apt state under state_root, so the host's dpkg setup is left alone."""
-    native = subprocess.run(["dpkg", "--print-architecture"], capture_output=True, text=True).stdout.strip()
-    if spec.deb_arch == native:
-        return []
-    (state_root / "lists" / "partial").mkdir(parents=True, exist_ok=True)
-    (state_root / "cache" / "archives" / "partial").mkdir(parents=True, exist_ok=True)
-    (state_root / "status").touch()
-    return ["-o", f"APT::Architecture={spec.deb_arch}", "-o", f"APT::Architectures={spec.deb_arch}",
-            "-o", f"Dir::State::Lists={state_root / 'lists'}", "-o", f"Dir::Cache={state_root / 'cache'}",
-            "-o", f"Dir::State::status={state_root / 'status'}", "-o", "Debug::NoLocking=1",
-            "-o", "APT::Sandbox::User=root"]
-
-
-def _candidate(pkg: str, opts: list[str]) -> str:
-    out = _run(["apt-cache", *opts, "show", "--no-all-versions", pkg]).stdout
-    for line in out.splitlines():
-        if line.startswith("Version:"):
-            return line.split(":", 1)[1].strip()
-    raise BuildError(f"apt-cache knows no version of {pkg}")
-
-
-def resolve_packages(spec: ArchSpec, opts: list[str]) -> dict[str, str]:
-    """Map each package (the concrete kernel included) to the version apt would fetch."""
-    names = [f"{p}:{spec.deb_arch}" for p in PACKAGES]
-    meta = _run(["apt-cache", *opts, "depends", f"{spec.kernel_meta}:{spec.deb_arch}"]).stdout
-    kernel = next((l.split(":", 1)[1].strip() for l in meta.splitlines() if l.strip().startswith("Depends:")), None)
-    if not kernel:
-        raise BuildError(f"cannot resolve {spec.kernel_meta}")
-    names.insert(0, kernel if ":" in kernel else f"{kernel}:{spec.deb_arch}")
-    return {n: _candidate(n, opts) for n in names}
-
-
-def _ensure_apt_lists(spec: ArchSpec, opts: list[str]) -> None:
-    res = subprocess.run(["apt-cache", *opts, "show", f"{spec.kernel_meta}:{spec.deb_arch}"], capture_output=True)
-    if res.returncode == 0 and res.stdout:
-        return
-    if os.geteuid() != 0 and not opts:
-        raise BuildError("apt has no package lists: run `sudo apt-get update` and try again")
-    _run(["apt-get", *opts, "update", "-qq"])
-
-
-def _download(versions: dict[str, str], debs: Path, opts: list[str]) -> list[Path]:
-    debs.mkdir(parents=True, exist_ok=True)
-    os.chmod(debs, 0o755)  # apt's _apt sandbox user must be able to write here
-    wanted = [f"{n}={v}" for n, v in versions.items()]
-    res = subprocess.run(["apt-get", *opts, "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
-    if res.returncode != 0 and (os.geteuid() == 0 or opts):
-        _run(["apt-get", *opts, "update", "-qq"])
-        res = subprocess.run(["apt-get", *opts, "download", "-q", *wanted], cwd=debs, capture_output=True, text=True)
-    if res.returncode != 0:
-        raise BuildError(f"apt-get download failed: {res.stderr.strip()[-2000:]}")
-    files = []
-    for n, v in versions.items():
-        name, arch = n.split(":")
-        epochless = v.split(":", 1)[-1]
-        matches = list(debs.glob(f"{name}_{epochless.replace('~', '?')}_*.deb")) or list(debs.glob(f"{name}_*{epochless.split(':')[-1]}*_*.deb"))
-        if not matches:
-            matches = [p for p in debs.glob(f"{name}_*.deb")]
-        if not matches:
-            raise BuildError(f"downloaded .deb for {n} not found in {debs}")
-        files.append(matches[0])
-    return files
-
-
-def _place(src: Path, dst: Path) -> None:
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    if dst.exists() or dst.is_symlink():
-        dst.unlink()
-    if src.is_symlink():
-        dst.symlink_to(os.readlink(src))
-    else:
-        shutil.copy2(src, dst)
-
-
-def _merged(rel: str) -> str:
-    """Map a Debian path to the image's merged-/usr layout."""
-    for top in ("lib/", "lib64/", "bin/", "sbin/"):
-        if rel.startswith(top):
-            return "usr/" + rel
-    return rel
-
-
-def _copy_libs(x: Path, root: Path, spec: ArchSpec) -> None:
-    for libdir in (f"lib/{spec.triplet}", f"usr/lib/{spec.triplet}"):
-        src = x / libdir
-        if not src.is_dir():
-            continue
-        for p in sorted(src.iterdir()):
-            if ".so" in p.name and (p.is_file() or p.is_symlink()):
-                _place(p, root / "usr/lib" / spec.triplet / p.name)
-        xt = src / "xtables"
-        if xt.is_dir():
-            for p in sorted(xt.iterdir()):
-                _place(p, root / "usr/lib" / spec.triplet / "xtables" / p.name)
-    for loader in ("lib64", "lib"):
-        d = x / loader
-        if d.is_dir():
-            for p in d.glob("ld-linux*"):
-                _place(p, root / "usr" / loader / p.name)
-
-
-def _check_needed(root: Path, spec: ArchSpec) -> None:
-    libdir = root / "usr/lib" / spec.triplet
-    have = {p.name for p in libdir.iterdir()}
-    missing: set[str] = set()
-    for _, dst in BINARIES:
-        out = subprocess.run(["readelf", "-d", str(root / dst)], capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            if "(NEEDED)" in line:
-                lib = line.rsplit("[", 1)[1].rstrip("]")
-                if lib not in have and not lib.startswith("ld-linux"):
-                    missing.add(f"{dst}: {lib}")
-    if missing:
-        raise BuildError("libraries missing from the image (add their packages): " + ", ".join(sorted(missing)))
-
-
-def _module_order(moddir: Path, wanted: list[str]) -> list[str]:
-    """Modules to insmod, dependencies first, as paths relative to moddir."""
-    deps: dict[str, list[str]] = {}
-    for line in (moddir / "modules.dep").read_text().splitlines():
-        mod, _, rest = line.partition(":")
-        deps[mod] = rest.split()
-    by_name = {Path(m).name.split(".ko")[0].replace("-", "_"): m for m in deps}
-    order: list[str] = []
-
-    def visit(m: str) -> None:
-        if m in order:
-            return
-        for d in deps.get(m, []):
-            visit(d)
-        order.append(m)
-
-    for name in wanted:
-        mod = by_name.get(name.replace("-", "_"))
-        if mod is None:
-            builtin = (moddir / "modules.builtin").read_text()
-            if f"/{name}.ko" in builtin or f"/{name.replace('_', '-')}.ko" in builtin:
-                continue
-            raise BuildError(f"kernel module {name} is neither a module nor built in")
-        visit(mod)
-    return order
-
-
-def _copy_modules(x: Path, root: Path, wanted: list[str]) -> tuple[str, list[str]]:
-    kver = next((x / "lib/modules").iterdir()).name
-    _run(["depmod", "-b", str(x), kver])
-    src = x / "lib/modules" / kver
-    order = _module_order(src, wanted)
-    dst = root / "usr/lib/modules" / kver
-    loaded = []
-    for rel in order:
-        target = dst / rel.removesuffix(".xz")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        data = (src / rel).read_bytes()
-        target.write_bytes(lzma.decompress(data) if rel.endswith(".xz") else data)
-        loaded.append(rel.removesuffix(".xz"))
-    for f in ("modules.builtin", "modules.builtin.modinfo", "modules.order"):
-        if (src / f).exists():
-            shutil.copy2(src / f, dst / f)
-    _run(["depmod", "-b", str(root / "usr"), kver])
-    (root / "etc").mkdir(exist_ok=True)
-    (root / "etc/modules.boot").write_text("".join(f"/lib/modules/{kver}/{m}\n" for m in loaded))
-    return kver, loaded
-
-
-def _skeleton(root: Path) -> None:
-    for d in ("usr/bin", "usr/sbin", "usr/lib", "etc", "proc", "sys", "dev", "run", "tmp", "var/lib/docker", "root", "mnt"):
-        (root / d).mkdir(parents=True, exist_ok=True)
-    for link in ("bin", "sbin", "lib", "lib64"):
-        if not (root / link).exists():
-            (root / link).symlink_to(f"usr/{link}")
-    if not (root / "usr/lib64").exists():
-        (root / "usr/lib64").mkdir()
-    os.chmod(root / "tmp", 0o1777)
-    (root / "etc/passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
-    (root / "etc/group").write_text("root:x:0:\ndocker:x:999:\nnobody:x:65534:\n")
-    (root / "etc/hosts").write_text("127.0.0.1 localhost pilothouse-vm\n::1 localhost\n")
-    (root / "etc/resolv.conf").write_text("nameserver 10.0.2.3\n")
-    (root / "etc/hostname").write_text("pilothouse-vm\n")
-    (root / "usr/lib/os-release").write_text('NAME="Pilothouse VM"\nID=pilothouse\nPRETTY_NAME="Pilothouse VM (Debian packages)"\n')
-
-
-def _cpio(root: Path, out: Path, epoch: int) -> None:
-    files = sorted(str(p.relative_to(root)) for p in root.rglob("*"))
-    for rel in files:
-        os.utime(root / rel, (epoch, epoch), follow_symlinks=False)
-    listing = "\n".join(["."] + files) + "\n"
-    raw = out.with_suffix(".cpio")
-    with open(raw, "wb") as f:
-        res = subprocess.run(["cpio", "-o", "-H", "newc", "-R", "0:0", "--reproducible", "--quiet"],
-                             cwd=root, input=listing.encode(), stdout=f, stderr=subprocess.PIPE)
-    if res.returncode != 0:
-        raise BuildError(f"cpio failed: {res.stderr.decode()[-500:]}")
-    _run(["zstd", "-q", "-f", "-12", "--rm", str(raw), "-o", str(out)])
-
-
-def _recipe_hash() -> str:
-    h = hashlib.sha256(Path(__file__).read_bytes())
-    for script in (INIT_SCRIPT, INIT_SCRIPT.with_name("shutdown"), INIT_SCRIPT.with_name("crun-tcg")):
-        h.update(script.read_bytes())
+    here = Path(__file__).resolve().parent
+    for mod in ("image_build.py", "image_recipe.py", "cpio_newc.py", "deb_file.py"):
+        h.update((here / mod).read_bytes())
+    for name, _ in GUEST_FILES:
+        h.update((recipe_dir() / name).read_bytes())
+    h.update(json.dumps(arch_lock, sort_keys=True).encode())
     return h.hexdigest()[:16]
 
 
-def up_to_date(out: Path) -> bool:
-    """True when out holds a complete image built by this recipe."""
+def up_to_date(out: Path, arch: str | None = None, lock_path: Path | None = None) -> bool:
+    """True when out holds a complete image built by this recipe from the current lock."""
     try:
         m = json.loads((out / "manifest.json").read_text())
-    except (OSError, ValueError):
+        lock, data = image_lock.for_arch(lock_path or image_lock.default_lock_path(), m.get("arch") or arch or host_arch())
+    except (OSError, ValueError, image_lock.LockError):
         return False
-    return m.get("recipe") == _recipe_hash() and all((out / f).exists() for f in ("vmlinuz", "initramfs.img", "probe.img"))
+    entry = data["arches"][lock.arch]
+    return m.get("recipe") == _recipe_hash(entry) and all((out / f).exists() for f in IMAGE_FILES)
 
 
-def build(arch: str | None = None, out: Path | None = None, progress: Callable[[str], None] = print,
-          force: bool = False) -> dict:
-    """Build the image into out (default: the per-arch cache dir); return the manifest."""
+# ---- what to keep from each package --------------------------------------------------------
+def _selection_key(arch: str) -> str:
+    spec = ARCHES[arch]
+    blob = json.dumps([EXTRACT_FORMAT, BINARIES, modules_for(arch), spec.triplet])
+    return hashlib.sha256(blob.encode()).hexdigest()[:12]
+
+
+def _wanted(spec: ArchSpec) -> Callable[[str], bool]:
+    sources = {src for src, _ in BINARIES}
+    libdirs = (f"lib/{spec.triplet}", f"usr/lib/{spec.triplet}")
+
+    def want(p: str) -> bool:
+        if p in sources or p.startswith("boot/vmlinuz-"):
+            return True
+        parent, base = posixpath.split(p)
+        if parent in libdirs:
+            return ".so" in base
+        if parent in (f"{d}/xtables" for d in libdirs):
+            return True
+        if parent in ("lib", "lib64") and base.startswith("ld-linux"):
+            return True
+        return p.startswith("lib/modules/") and (p.endswith((".ko", ".ko.xz", ".ko.zst")) or
+                                                 base in ("modules.builtin", "modules.builtin.modinfo", "modules.order"))
+    return want
+
+
+def _module_name(path: str) -> str:
+    base = posixpath.basename(path)
+    return base[:base.index(".ko")].replace("-", "_")
+
+
+def _decompress_module(path: str, data: bytes) -> tuple[str, bytes]:
+    if path.endswith(".xz"):
+        return path[:-3], lzma.decompress(data)
+    if path.endswith(".zst"):
+        return path[:-4], zstandard.ZstdDecompressor().decompressobj().decompress(data)
+    return path, data
+
+
+def _select_modules(nodes: list[Node], arch: str, deb_name: str) -> list[Node]:
+    """Keep the recipe's modules and, from their modinfo, everything they depend on."""
+    mods: dict[str, Node] = {}
+    builtin: set[str] = set()
+    rest: list[Node] = []
+    for n in nodes:
+        if n.path.startswith("lib/modules/") and ".ko" in posixpath.basename(n.path):
+            path, data = _decompress_module(n.path, n.data)
+            mods[_module_name(path)] = Node(path, "file", n.mode, data)
+        else:
+            if posixpath.basename(n.path) == "modules.builtin":
+                builtin |= {_module_name(line) for line in n.data.decode().split() if ".ko" in line}
+            rest.append(n)
+    keep: dict[str, Node] = {}
+
+    def visit(name: str, chain: tuple[str, ...]) -> None:
+        name = name.replace("-", "_")
+        if name in keep or name in builtin:
+            return
+        node = mods.get(name)
+        if node is None:
+            raise BuildError(f"kernel module {name} (needed by {' <- '.join(chain) or 'the recipe'}) is neither a module "
+                             f"nor built into {deb_name}: the recipe's module list does not fit this kernel")
+        try:
+            deps = elf_info.module_depends(node.data)
+        except elf_info.NotELF as e:
+            raise BuildError(f"kernel module {node.path} in {deb_name} is damaged ({e})") from None
+        for d in deps:
+            visit(d, (name, *chain))
+        keep[name] = node
+
+    for name in modules_for(arch):
+        visit(name, ())
+    return rest + list(keep.values())
+
+
+def _extract(deb: Path, deb_name: str, arch: str, cache_dir: Path, sha256: str) -> list[Node]:
+    """The recipe's part of one .deb, from the extraction cache when this .deb was unpacked before."""
+    cached = cache_dir / "extracted" / f"{sha256}-{_selection_key(arch)}.cpio"
+    if cached.exists():
+        try:
+            return cpio_newc.read(cached.read_bytes())
+        except ValueError:
+            cached.unlink(missing_ok=True)
+    spec = ARCHES[arch]
+    nodes: list[Node] = []
+    files: dict[str, bytes] = {}
+    try:
+        for e in deb_file.entries(deb, _wanted(spec)):
+            if e.kind == "file":
+                files[e.path] = e.data
+                nodes.append(Node(e.path, "file", e.mode, e.data))
+            elif e.kind == "symlink":
+                nodes.append(Node(e.path, "symlink", 0o777, target=e.target))
+            elif e.kind == "hardlink":
+                if e.target not in files:
+                    raise BuildError(f"{deb_name}: {e.path} is a hard link to {e.target}, which the recipe does not keep")
+                nodes.append(Node(e.path, "file", e.mode, files[e.target]))
+    except deb_file.DebFormatError as e:
+        deb.unlink(missing_ok=True)
+        raise BuildError(f"{deb_name} cannot be unpacked ({e}); it was removed from the cache: build again") from None
+    if any(n.path.startswith("lib/modules/") for n in nodes):
+        nodes = _select_modules(nodes, arch, deb_name)
+    buf = io.BytesIO()
+    cpio_newc.write(nodes, buf, EPOCH)
+    atomic_write(cached, buf.getvalue())
+    return nodes
+
+
+# ---- assembly ------------------------------------------------------------------------------
+class Tree:
+    """The image's file system, in memory: path -> Node, parents made as needed."""
+
+    def __init__(self) -> None:
+        self.nodes: dict[str, Node] = {}
+
+    def add(self, node: Node) -> None:
+        parent = posixpath.dirname(node.path)
+        if parent and parent not in self.nodes:
+            self.add(Node(parent, "dir", 0o755))
+        self.nodes[node.path] = node
+
+    def file(self, path: str, data: bytes, mode: int = 0o644) -> None:
+        self.add(Node(path, "file", mode, data))
+
+    def symlink(self, path: str, target: str) -> None:
+        self.add(Node(path, "symlink", 0o777, target=target))
+
+    def resolve(self, path: str) -> Node | None:
+        """Follow symlinks inside the tree (absolute targets are relative to the image root)."""
+        parts = [p for p in path.strip("/").split("/") if p]
+        cur: list[str] = []
+        hops = 0
+        while parts:
+            cur.append(parts.pop(0))
+            node = self.nodes.get("/".join(cur))
+            if node is None:
+                return None
+            if node.kind == "symlink":
+                hops += 1
+                if hops > 40:
+                    return None
+                target = node.target
+                base = [] if target.startswith("/") else cur[:-1]
+                parts = [p for p in posixpath.normpath("/".join(base + [target.strip("/")])).split("/") if p and p != "."] + parts
+                cur = []
+        return self.nodes.get("/".join(cur)) if cur else None
+
+    def initramfs(self, segment_cache: Path | None) -> bytes:
+        """zstd-compressed newc: one part with the directories and small files, then one part
+        per large file. A large file's part is compressed once and kept in segment_cache
+        (keyed by its bytes), so a rebuild compresses only what changed: the output is the
+        same bytes either way."""
+        small = [n for n in self.nodes.values() if not (n.kind == "file" and len(n.data) >= SEGMENT_MIN)]
+        large = sorted((n for n in self.nodes.values() if n.kind == "file" and len(n.data) >= SEGMENT_MIN),
+                       key=lambda n: n.path)
+        buf = io.BytesIO()
+        cpio_newc.write(small, buf, EPOCH)
+        parts = [_zstd(buf.getvalue())]
+        ino = len(small) + 2
+        for node in large:
+            key = hashlib.sha256(b"%d %d %d %o %s\0" % (EXTRACT_FORMAT, ZSTD_LEVEL, ino, node.mode, node.path.encode()))
+            key.update(node.data)
+            cached = segment_cache / f"{key.hexdigest()}.zst" if segment_cache else None
+            part = None
+            if cached is not None and cached.exists():
+                part = cached.read_bytes()
+            if part is None:
+                one = io.BytesIO()
+                cpio_newc.write([node], one, EPOCH, first_ino=ino, root=False)
+                part = _zstd(one.getvalue())
+                if cached is not None:
+                    atomic_write(cached, part)
+            parts.append(part)
+            ino += 1
+        return b"".join(parts)
+
+
+def _skeleton(tree: Tree) -> None:
+    for d in SKELETON_DIRS:
+        tree.add(Node(d, "dir", 0o755))
+    for link in SKELETON_LINKS:
+        tree.symlink(link, f"usr/{link}")
+    tree.add(Node("usr/lib64", "dir", 0o755))
+    tree.add(Node("tmp", "dir", 0o1777))
+    for path, text in SKELETON_FILES.items():
+        tree.file(path, text.encode())
+
+
+def _place_libs(tree: Tree, pkg: dict[str, Node], spec: ArchSpec) -> None:
+    for libdir in (f"lib/{spec.triplet}", f"usr/lib/{spec.triplet}"):
+        for path in sorted(pkg):
+            parent, base = posixpath.split(path)
+            if parent == libdir:
+                tree.add(Node(f"usr/lib/{spec.triplet}/{base}", pkg[path].kind, pkg[path].mode, pkg[path].data, pkg[path].target))
+            elif parent == f"{libdir}/xtables":
+                tree.add(Node(f"usr/lib/{spec.triplet}/xtables/{base}", pkg[path].kind, pkg[path].mode, pkg[path].data,
+                              pkg[path].target))
+    for loader in ("lib64", "lib"):
+        for path in sorted(pkg):
+            parent, base = posixpath.split(path)
+            if parent == loader and base.startswith("ld-linux"):
+                tree.add(Node(f"usr/{loader}/{base}", pkg[path].kind, pkg[path].mode, pkg[path].data, pkg[path].target))
+
+
+def check_library_closure(tree: Tree, spec: ArchSpec) -> None:
+    """Every binary's loader and DT_NEEDED libraries, and theirs in turn, are in the image."""
+    roots = [dst for _, dst in BINARIES]
+    roots += sorted(p for p in tree.nodes if p.startswith(f"usr/lib/{spec.triplet}/xtables/") and p.endswith(".so"))
+    missing: set[str] = set()
+    seen: set[str] = set()
+    todo = [(r, r) for r in roots]
+    while todo:
+        path, user = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        node = tree.resolve(path)
+        if node is None or node.kind != "file" or not elf_info.is_elf(node.data):
+            continue
+        try:
+            info = elf_info.links(node.data)
+        except elf_info.NotELF as e:
+            raise BuildError(f"{path} in the image is not a readable ELF file ({e})") from None
+        if info.interpreter and tree.resolve(info.interpreter) is None:
+            missing.add(f"{user}: {info.interpreter}")
+        for lib in info.needed:
+            lib_path = f"usr/lib/{spec.triplet}/{lib}"
+            if tree.resolve(lib_path) is None:
+                if lib in UNUSED_PLUGIN_LIBS.get(posixpath.basename(user), ()):
+                    continue
+                missing.add(f"{user}: {lib}")
+            else:
+                todo.append((lib_path, f"{user} -> {lib}"))
+    if missing:
+        raise BuildError("libraries missing from the image (add their packages to the recipe): " + ", ".join(sorted(missing)))
+
+
+def _module_files(tree: Tree, kver: str, kernel_nodes: list[Node], arch: str) -> list[str]:
+    """Place the modules; write modules.dep/.alias/.softdep (text, what busybox modprobe reads)
+    from each module's modinfo; return the boot load order (dependencies first)."""
+    prefix = f"lib/modules/{kver}/"
+    mods = {}
+    for n in kernel_nodes:
+        if not n.path.startswith(prefix):
+            continue
+        rel = n.path[len(prefix):]
+        tree.add(Node(f"usr/lib/modules/{kver}/{rel}", "file", n.mode, n.data))
+        if ".ko" in posixpath.basename(rel):
+            mods[_module_name(rel)] = (rel, elf_info.modinfo(n.data))
+
+    def closure(name: str) -> list[str]:
+        out: list[str] = []
+
+        def visit(m: str) -> None:
+            for d in mods[m][1].get("depends", [""])[0].split(","):
+                d = d.replace("-", "_")
+                if d and d in mods and d not in out:
+                    visit(d)
+                    out.append(d)
+        visit(name)
+        return out
+
+    dep_lines, alias_lines, softdep_lines = [], [], []
+    for name in sorted(mods, key=lambda m: mods[m][0]):
+        rel, info = mods[name]
+        deps = closure(name)
+        # modules.dep lists a module's dependencies so that the last one loads first.
+        dep_lines.append(f"{rel}:" + "".join(f" {mods[d][0]}" for d in reversed(deps)))
+        alias_lines += [f"alias {a} {name}" for a in info.get("alias", [])]
+        softdep_lines += [f"softdep {name} {s}" for s in info.get("softdep", [])]
+    base = f"usr/lib/modules/{kver}/"
+    tree.file(base + "modules.dep", ("\n".join(dep_lines) + "\n").encode())
+    tree.file(base + "modules.alias", ("# Aliases extracted from modules themselves.\n" + "".join(f"{a}\n" for a in alias_lines)).encode())
+    tree.file(base + "modules.softdep", ("# Soft dependencies extracted from modules themselves.\n" + "".join(f"{s}\n" for s in softdep_lines)).encode())
+    order: list[str] = []
+    for name in modules_for(arch):
+        name = name.replace("-", "_")
+        if name not in mods:
+            continue  # built in
+        for m in [*closure(name), name]:
+            if m not in order:
+                order.append(m)
+    rels = [mods[m][0] for m in order]
+    tree.file("etc/modules.boot", "".join(f"/lib/modules/{kver}/{r}\n" for r in rels).encode())
+    return rels
+
+
+def read_initramfs(data: bytes) -> list[Node]:
+    """The entries of an initramfs this builder wrote (all its zstd parts)."""
+    raw = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True).read()
+    return cpio_newc.read(raw)
+
+
+def _zstd(data: bytes) -> bytes:
+    # Multi-threaded zstd output depends on the level, not on the number of workers (>= 1),
+    # so every machine writes the same bytes.
+    return zstandard.ZstdCompressor(level=ZSTD_LEVEL, threads=-1, write_checksum=True).compress(data)
+
+
+def _reporter(progress: Progress | None) -> Progress:
+    return progress or (lambda _phase, _done, _total: None)
+
+
+def _check_cancel(cancel: threading.Event | None) -> None:
+    if cancel is not None and cancel.is_set():
+        raise BuildCancelled("the image build was cancelled; the package cache keeps what was downloaded")
+
+
+@contextlib.contextmanager
+def _cache_lock(cache: Path, cancel: threading.Event | None):
+    """One build at a time per package cache (two would append to the same partial download)."""
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / ".lock", "a+b") as f:
+        while True:
+            try:
+                if os.name == "nt":
+                    import msvcrt
+
+                    msvcrt.locking(f.fileno(), msvcrt.LK_NBLCK, 1)
+                else:
+                    import fcntl
+
+                    fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                _check_cancel(cancel)
+                # Another build holds the cache; it ends on its own, and there is no event to wait on.
+                (cancel or threading.Event()).wait(0.2)
+        yield
+
+
+def _fetch_packages(lock: image_lock.ArchLock, sources: Sources, cache_dir: Path, spec: ArchSpec,
+                    report: Progress, cancel: threading.Event | None, lock_path: Path) -> list[Path]:
+    report("index", 0, len(sources.suites()))
+    names = {p.name for p in lock.packages}
+    key = hashlib.sha256(" ".join(sorted(names)).encode()).hexdigest()[:12]
+    try:
+        index = load_index(sources, spec.deb_arch, cache_dir, lambda n: n in names, key,
+                           progress=lambda d, t: report("index", d, t))
+    except (ArchiveError, DownloadError) as e:
+        raise BuildError(str(e)) from None
+    for p in lock.packages:
+        entry = index.exact(p.name, p.version)
+        if entry is None:
+            now = index.candidate(p.name)
+            raise BuildError(f"{p.name} {p.version} (pinned in {lock_path}) is missing from the archive's index for "
+                             f"{spec.deb_arch}" + (f" (it now has {now.version})" if now else "") +
+                             ": run `pilothouse vm build --update-lock` to pin the current packages")
+        if entry.sha256 != p.sha256:
+            raise BuildError(f"the archive's {posixpath.basename(entry.filename)} has sha256 {entry.sha256}, but {lock_path} "
+                             f"pins {p.sha256}: the lock does not match this archive; run `pilothouse vm build --update-lock`")
+    debs_dir = cache_dir / "debs"
+    total = sum(p.size for p in lock.packages)
+    done = 0
+    report("download", 0, total)
+    paths = []
+    for p in lock.packages:
+        _check_cancel(cancel)
+        dest = debs_dir / posixpath.basename(p.filename)
+
+        def step(n: int) -> None:
+            nonlocal done
+            done += n
+            report("download", done, total)
+        before = done
+        try:
+            download(f"{sources.url_for(p.suite)}/{p.filename}", dest, p.sha256, p.size, progress=step, cancel=cancel)
+        except DownloadCancelled as e:
+            raise BuildCancelled(str(e)) from None
+        except DownloadError as e:
+            raise BuildError(str(e)) from None
+        done = before + p.size
+        report("download", done, total)
+        paths.append(dest)
+    return paths
+
+
+def build_image(arch: str | None = None, cache_dir: Path | None = None, out_dir: Path | None = None,
+                progress: Progress | None = None, cancel: threading.Event | None = None, force: bool = False,
+                sources: Sources | None = None, lock_path: Path | None = None) -> ImageInfo:
+    """Build the image for arch into out_dir from the lock; see /packaging/vm/README.md.
+
+    Raises BuildError (BuildCancelled when cancel was set); out_dir's previous image is kept."""
     arch = arch or host_arch()
     if arch not in ARCHES:
         raise BuildError(f"unsupported architecture {arch}: choose one of {', '.join(ARCHES)}")
     spec = ARCHES[arch]
-    out = Path(out or default_image_dir(arch))
-    if not force and up_to_date(out):
-        progress(f"image in {out} is up to date")
-        return json.loads((out / "manifest.json").read_text())
-    for tool in ("apt-get", "dpkg-deb", "depmod", "cpio", "zstd", "readelf"):
-        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists() and not Path(f"/sbin/{tool}").exists():
-            raise BuildError(f"{tool} not found: `pilothouse vm build` needs a Debian/Ubuntu host with apt, kmod, cpio, zstd, binutils")
-    out.mkdir(parents=True, exist_ok=True)
-    progress("resolving package versions")
-    opts = apt_options(spec, out.parent / f".apt-{spec.deb_arch}")
-    _ensure_apt_lists(spec, opts)
-    versions = resolve_packages(spec, opts)
-    with tempfile.TemporaryDirectory(prefix="pilothouse-vm-build-") as tmp:
-        tmp_p = Path(tmp)
-        os.chmod(tmp_p, 0o755)
-        progress(f"downloading {len(versions)} packages")
-        debs = _download(versions, tmp_p / "debs", opts)
-        x = tmp_p / "x"
-        for deb in debs:
-            _run(["dpkg-deb", "-x", str(deb), str(x)])
-        root = tmp_p / "root"
-        _skeleton(root)
-        progress("assembling the root filesystem")
-        for src, dst in BINARIES:
-            if not (x / src).exists():
-                raise BuildError(f"{src} not found in the downloaded packages")
-            _place(x / src, root / dst)
-        for name in XTABLES_LINKS:
-            (root / "usr/sbin" / name).symlink_to("xtables-legacy-multi")
-        for name in BUSYBOX_LINKS:
-            (root / "usr/bin" / name).symlink_to("busybox")
-        _copy_libs(x, root, spec)
-        _check_needed(root, spec)
-        kver, modules = _copy_modules(x, root, MODULES + ARCH_MODULES.get(arch, []))
-        shutil.copy2(INIT_SCRIPT, root / "init")
-        os.chmod(root / "init", 0o755)
-        shutil.copy2(INIT_SCRIPT.with_name("shutdown"), root / "etc/pilothouse-shutdown")
-        os.chmod(root / "etc/pilothouse-shutdown", 0o755)
-        shutil.copy2(INIT_SCRIPT.with_name("crun-tcg"), root / "usr/bin/crun-tcg")
-        os.chmod(root / "usr/bin/crun-tcg", 0o755)
-        # busybox acpid runs /etc/acpi/<ACTION>/<PARAM> for an event: the power button.
-        (root / "etc/acpi/PWRF").mkdir(parents=True)
-        (root / "etc/acpi/PWRF/00000080").symlink_to("/etc/pilothouse-shutdown")
-        epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "1700000000"))
-        progress("packing the initramfs (zstd)")
-        _cpio(root, tmp_p / "initramfs.img", epoch)
-        probe = tmp_p / "probe"
-        (probe / "bin").mkdir(parents=True)
-        shutil.copy2(x / "bin/busybox", probe / "bin/busybox")
-        (probe / "init").write_text(
-            "#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc 2>/dev/null\n"
-            "echo PILOTHOUSE-PROBE-OK > /dev/console\n/bin/busybox poweroff -f\n")
-        (probe / "proc").mkdir()
-        (probe / "dev").mkdir()
-        os.chmod(probe / "init", 0o755)
-        _cpio(probe, tmp_p / "probe.img", epoch)
-        kernel_src = next((x / "boot").glob("vmlinuz-*"))
-        if kernel_src.read_bytes()[56:60] == b"ARM\x64":  # an uncompressed arm64 Image: QEMU loads it gzipped
-            _run(["gzip", "-9", "-n", "-k", str(kernel_src)])
-            kernel_src = kernel_src.with_name(kernel_src.name + ".gz")
-        for name, src in (("vmlinuz", kernel_src), ("initramfs.img", tmp_p / "initramfs.img"), ("probe.img", tmp_p / "probe.img")):
-            shutil.copy2(src, out / f".{name}.new")
-            os.replace(out / f".{name}.new", out / name)
+    out = Path(out_dir or default_image_dir(arch))
+    cache = Path(cache_dir or default_cache_dir())
+    lock_path = Path(lock_path or image_lock.default_lock_path())
+    sources = sources or Sources.from_env()
+    report = _reporter(progress)
+    try:
+        lock, lock_data = image_lock.for_arch(lock_path, arch)
+    except image_lock.LockError as e:
+        raise BuildError(str(e)) from None
+    if lock_data.get("release") and lock_data["release"] != sources.release:
+        sources = Sources(sources.archive, sources.security_archive, lock_data["release"])
+    version = f"{RECIPE_VERSION}.{lock_data.get('serial', 0)}"
+    if not force and up_to_date(out, arch, lock_path):
+        m = json.loads((out / "manifest.json").read_text())
+        report("done", 1, 1)
+        return ImageInfo(arch, out, m.get("version", version), m["kernel_release"], m)
+    with _cache_lock(cache, cancel):
+        return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+
+
+def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image_lock.ArchLock, lock_data: dict,
+                  lock_path: Path, sources: Sources, version: str, report: Progress,
+                  cancel: threading.Event | None) -> ImageInfo:
+    debs = _fetch_packages(lock, sources, cache, spec, report, cancel, lock_path)
+
+    tree = Tree()
+    _skeleton(tree)
+    per_pkg: list[tuple[str, dict[str, Node]]] = []
+    for i, (p, deb) in enumerate(zip(lock.packages, debs)):
+        _check_cancel(cancel)
+        report("extract", i, len(debs))
+        nodes = _extract(deb, deb.name, arch, cache, p.sha256)
+        per_pkg.append((p.name, {n.path: n for n in nodes}))
+    report("extract", len(debs), len(debs))
+    # Later packages win where two ship the same path, as when they were unpacked in this order.
+    merged_pkg: dict[str, Node] = {}
+    for _, nodes in per_pkg:
+        merged_pkg.update(nodes)
+    _check_cancel(cancel)
+    report("assemble", 0, 3)
+    for src, dst in BINARIES:
+        node = merged_pkg.get(src)
+        if node is None:
+            raise BuildError(f"{src} is in none of the pinned packages: the recipe does not fit this Debian release")
+        tree.add(Node(dst, node.kind, node.mode, node.data, node.target))
+    for name in XTABLES_LINKS:
+        tree.symlink(f"usr/sbin/{name}", "xtables-legacy-multi")
+    for name in BUSYBOX_LINKS:
+        tree.symlink(f"usr/bin/{name}", "busybox")
+    _place_libs(tree, merged_pkg, spec)
+    check_library_closure(tree, spec)
+    report("assemble", 1, 3)
+    kernel_nodes = [n for n in per_pkg[0][1].values()]
+    kvers = sorted({n.path.split("/")[2] for n in kernel_nodes if n.path.startswith("lib/modules/")})
+    vmlinuz = next((n for n in kernel_nodes if n.path.startswith("boot/vmlinuz-")), None)
+    if not kvers or vmlinuz is None:
+        raise BuildError(f"{debs[0].name} holds no kernel and modules: the lock's kernel package is not a kernel image")
+    kver = kvers[0]
+    modules = _module_files(tree, kver, kernel_nodes, arch)
+    for name, dst in GUEST_FILES:
+        tree.file(dst, (recipe_dir() / name).read_bytes(), 0o755)
+    # busybox acpid runs /etc/acpi/<ACTION>/<PARAM> for an event: the power button.
+    tree.symlink("etc/acpi/PWRF/00000080", "/etc/pilothouse-shutdown")
+    report("assemble", 3, 3)
+    _check_cancel(cancel)
+    report("pack", 0, 2)
+    initramfs = tree.initramfs(cache / "segments")
+    report("pack", 1, 2)
+    probe = Tree()
+    probe.file("bin/busybox", merged_pkg["bin/busybox"].data, merged_pkg["bin/busybox"].mode)
+    probe.file("init", PROBE_INIT.encode(), 0o755)
+    probe.add(Node("proc", "dir", 0o755))
+    probe.add(Node("dev", "dir", 0o755))
+    probe_img = probe.initramfs(None)
+    kernel = vmlinuz.data
+    if kernel[56:60] == b"ARM\x64":  # an uncompressed arm64 Image: QEMU loads it gzipped
+        kernel = gzip.compress(kernel, 9, mtime=0)
+    report("pack", 2, 2)
+    _check_cancel(cancel)
+
+    outputs = {"vmlinuz": kernel, "initramfs.img": initramfs, "probe.img": probe_img}
     manifest = {
-        "recipe": _recipe_hash(),
+        "recipe": _recipe_hash(lock_data["arches"][arch]),
         "recipe_version": RECIPE_VERSION,
+        "version": version,
         "arch": arch,
         "kernel_release": kver,
-        "packages": versions,
-        "modules": [Path(m).name for m in modules],
-        "files": {f: {"sha256": _sha256(out / f), "size": (out / f).stat().st_size}
-                  for f in ("vmlinuz", "initramfs.img", "probe.img")},
+        "packages": {f"{p.name}:{spec.deb_arch}": p.version for p in lock.packages},
+        "modules": [posixpath.basename(m) for m in modules],
+        "files": {f: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)} for f, d in outputs.items()},
     }
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    total = sum(v["size"] for k, v in manifest["files"].items() if k != "probe.img")
-    progress(f"image ready in {out}: kernel {manifest['files']['vmlinuz']['size'] / 1e6:.1f} MB + "
-             f"initramfs {manifest['files']['initramfs.img']['size'] / 1e6:.1f} MB = {total / 1e6:.1f} MB")
-    return manifest
+    out.mkdir(parents=True, exist_ok=True)
+    # The old manifest goes first: an interrupted swap then reads as "no image" and is rebuilt,
+    # never as a current image made of two builds.
+    (out / "manifest.json").unlink(missing_ok=True)
+    for name, data in outputs.items():
+        atomic_write(out / name, data)
+    atomic_write(out / "manifest.json", (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode())
+    fsync_dir(out)
+    report("done", 1, 1)
+    return ImageInfo(arch, out, version, kver, manifest)
+
+
+def update_lock(arches: list[str] | None = None, cache_dir: Path | None = None, sources: Sources | None = None,
+                lock_path: Path | None = None, say: Callable[[str], None] = print) -> dict:
+    """Pin the archive's current candidates for each arch (default: all) in the lock."""
+    from desktop.vm.image_recipe import PACKAGES
+
+    sources = sources or Sources.from_env()
+    cache = Path(cache_dir or default_cache_dir())
+    lock_path = Path(lock_path or image_lock.default_lock_path())
+    resolved = {}
+    for arch in arches or list(ARCHES):
+        spec = ARCHES[arch]
+        wanted = set(PACKAGES) | {spec.kernel_meta}
+
+        def names(n: str, wanted=wanted, spec=spec) -> bool:
+            return n in wanted or (n.startswith("linux-image-") and n.endswith(f"-{spec.deb_arch}"))
+        try:
+            key = hashlib.sha256(" ".join(sorted(wanted)).encode()).hexdigest()[:12]
+            index = load_index(sources, spec.deb_arch, cache, names, f"lock-{key}")
+            resolved[arch] = image_lock.resolve(index, arch)
+        except (ArchiveError, DownloadError) as e:
+            raise BuildError(str(e)) from None
+    try:
+        return image_lock.write(lock_path, sources, resolved, say)
+    except image_lock.LockError as e:
+        raise BuildError(str(e)) from None
+
+
+def build(arch: str | None = None, out: Path | None = None, progress: Callable[[str], None] = print,
+          force: bool = False) -> dict:
+    """Build with one-line text progress (tests, bench, older callers); return the manifest."""
+    last = {"phase": ""}
+
+    def report(phase: str, done: int, total: int) -> None:
+        if phase != last["phase"]:
+            last["phase"] = phase
+            progress(f"{phase} ...")
+    info = build_image(arch, out_dir=out, progress=report, force=force)
+    progress(f"image {info.version} ready in {info.dir}: kernel {info.manifest['files']['vmlinuz']['size'] / 1e6:.1f} MB + "
+             f"initramfs {info.manifest['files']['initramfs.img']['size'] / 1e6:.1f} MB")
+    return info.manifest
+
+
+class _Bar:
+    """A one-line progress bar on a terminal; plain lines per phase elsewhere."""
+
+    def __init__(self, stream=sys.stderr) -> None:
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.phase = ""
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if phase != self.phase:
+            if self.phase and self.tty:
+                self.stream.write("\n")
+            self.phase = phase
+            if not self.tty:
+                self.stream.write(f"{phase} ...\n")
+        if self.tty and total:
+            frac = min(1.0, done / total)
+            width = 30
+            amount = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if phase == "download" else f"{done}/{total}"
+            self.stream.write(f"\r{phase:<9} [{'#' * int(frac * width):<{width}}] {frac * 100:5.1f}% {amount}   ")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.phase:
+            self.stream.write("\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="pilothouse vm build", description="Build the Pilothouse VM image from Debian packages.")
+    p = argparse.ArgumentParser(prog="pilothouse vm build",
+                                description="Build the Pilothouse VM image from Debian packages (Python only, any OS).")
     p.add_argument("--arch", choices=sorted(ARCHES), default=None, help="guest architecture (default: this host's)")
     p.add_argument("--out", type=Path, default=None, help="output folder (default: the per-user cache)")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    p.add_argument("--update-lock", action="store_true", help="pin the archive's current packages in the lock, then build")
+    p.add_argument("--archive", default=None, help=f"Debian mirror (default {Sources().archive})")
+    p.add_argument("--security-archive", default=None, help=f"Debian security mirror (default {Sources().security_archive})")
     args = p.parse_args(argv)
+    env = Sources.from_env()
+    sources = Sources((args.archive or env.archive).rstrip("/"), (args.security_archive or env.security_archive).rstrip("/"),
+                      env.release)
+    bar = _Bar()
+    cancel = threading.Event()
     try:
-        build(args.arch, args.out, force=args.force)
+        if args.update_lock:
+            update_lock(sources=sources, say=lambda m: print(f"  {m}", flush=True))
+        info = build_image(args.arch, out_dir=args.out, progress=bar, cancel=cancel, force=args.force, sources=sources)
+    except KeyboardInterrupt:
+        cancel.set()
+        bar.close()
+        print("cancelled; the next build resumes the downloads", file=sys.stderr)
+        return 130
     except BuildError as e:
+        bar.close()
         print(f"error: {e}", file=sys.stderr)
         return 1
+    bar.close()
+    files = info.manifest["files"]
+    print(f"image {info.version} ready in {info.dir}: kernel {files['vmlinuz']['size'] / 1e6:.1f} MB + "
+          f"initramfs {files['initramfs.img']['size'] / 1e6:.1f} MB (kernel {info.kernel_release})")
     return 0
 
 

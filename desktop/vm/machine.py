@@ -45,6 +45,16 @@ class VMAlreadyRunning(VMError):
     """The VM (or another VM on the same data disk) is already running."""
 
 
+class VMImageOutdated(VMError):
+    """The image is older than this Pilothouse expects; offer `pilothouse vm build` (the data
+    disk, with its containers, images and volumes, is not part of the image and is kept)."""
+
+    def __init__(self, message: str, found: str, expected: str) -> None:
+        super().__init__(message)
+        self.found = found
+        self.expected = expected
+
+
 @dataclass(frozen=True)
 class VMStatus:
     state: str
@@ -209,14 +219,28 @@ class VMManager:
             raise VMError(f"qemu-img {args[0]} failed: {res.stderr.strip()}")
         return res.stdout
 
-    async def start(self, progress: Progress | None = None, timeout: float | None = None) -> VMStatus:
-        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure."""
+    def image_state(self):
+        """desktop.vm.image_build.ImageState of this VM's image (missing / current / outdated)."""
+        from desktop.vm.image_build import image_state
+
+        return image_state(self.paths.image_dir)
+
+    async def start(self, progress: Progress | None = None, timeout: float | None = None,
+                    allow_outdated: bool = False) -> VMStatus:
+        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure
+        (VMImageOutdated when the image is older than expected, unless allow_outdated)."""
         say = progress or (lambda _msg: None)
         if self.status().state in ("starting", "running", "stopping"):
             raise VMAlreadyRunning("the VM is already running")
         image = self.paths.image_dir
         if not all((image / f).exists() for f in ("vmlinuz", "initramfs.img", "probe.img")):
             raise VMError(f"no VM image in {image}: run `pilothouse vm build` first")
+        st = self.image_state()
+        if st.status == "outdated" and not allow_outdated:
+            raise VMImageOutdated(
+                f"the VM image in {image} is version {st.found_version}, older than the {st.expected_version} this "
+                "Pilothouse expects: update it with `pilothouse vm build` (the VM's containers, images and volumes "
+                "are on its data disk and are kept)", st.found_version, st.expected_version)
         self.paths.ensure()
         self.config.save(self.paths.config_file)
         lock_fd = self._take_lock()
@@ -357,9 +381,9 @@ class VMManager:
         say("stopped")
         return self.status()
 
-    async def restart(self, progress: Progress | None = None) -> VMStatus:
+    async def restart(self, progress: Progress | None = None, allow_outdated: bool = False) -> VMStatus:
         await self.stop(progress=progress)
-        return await self.start(progress)
+        return await self.start(progress, allow_outdated=allow_outdated)
 
     async def delete(self, progress: Progress | None = None) -> None:
         """Stop the VM and remove its disk, certificates, state and docker context."""

@@ -41,9 +41,13 @@ class VMPaths:
 
     @classmethod
     def default(cls, name: str = "default") -> "VMPaths":
+        """The user's VM; its image is the one a bundled app carries when that is current."""
+        from desktop.vm.image_build import find_image  # image_build imports this module
+
         base = os.environ.get("PILOTHOUSE_VM_STATE_DIR")
         state = Path(base) if base else Path(platformdirs.user_data_dir(APP)) / "vm" / name
-        return cls(state, default_image_dir(), default_docker_config_dir())
+        image = default_image_dir() if os.environ.get("PILOTHOUSE_VM_IMAGE_DIR") else (find_image() or default_image_dir())
+        return cls(state, image, default_docker_config_dir())
 
     @property
     def config_file(self) -> Path:

@@ -9,8 +9,9 @@ run_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
           libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-render-util0
           libxcb-image0 libdbus-1-3 libfontconfig1 fonts-dejavu-core)
 # The tests run a private dockerd (docker.io), build their base image from busybox-static,
-# serve a real registry (docker-registry), boot the VM with QEMU (its image build needs kmod's
-# depmod and binutils' readelf), grab screens with Xvfb, reach an engine over SSH (openssh-server
+# serve a real registry (docker-registry), boot the VM with QEMU (its image build is Python only; the tests
+# compare its parts with kmod's depmod, binutils' readelf/objcopy, cpio and dpkg-deb, and
+# bench/vm.py times it against an apt/dpkg build), grab screens with Xvfb, reach an engine over SSH (openssh-server
 # on 127.0.0.1), drive Compose projects (Debian's docker-compose; the plugin is not in Debian) and
 # check that `pipx install .` gives a working command (pipx). qemu-system-arm provides
 # qemu-system-aarch64 for the arm64 VM image's boot test (~1 min, +~2 min to build that image).

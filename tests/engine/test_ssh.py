@@ -63,3 +63,51 @@ def test_ssh_wrong_key_is_explained(sshd, engine_host, run, tmp_path):
         run(client.connect())
     run(client.aclose())
     assert "refused the login" in str(err.value) and "identity file" in str(err.value)
+
+
+def test_ssh_stderr_is_drained_and_a_missing_engine_socket_is_explained(sshd, run, tmp_path):
+    """Every refused channel makes ssh write a line to stderr; 1,500 of them are ~100 KiB, past
+    a pipe's 64 KiB. Unread, ssh would block (and with it the forward) while looking alive."""
+    import socket as socketlib
+
+    from desktop.engine.ssh_tunnel import SSHTunnel
+
+    tunnel = SSHTunnel(sshd.url(str(tmp_path / "no-engine.sock")), str(sshd.client_key), str(sshd.known_hosts))
+    local = tunnel.open()[len("unix://"):]
+    try:
+        for _ in range(1500):
+            with socketlib.socket(socketlib.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(local)
+                assert s.recv(1) == b""  # ssh closed the refused channel: it is still serving
+        assert tunnel.alive
+        assert tunnel.wait_forward_error(5) and "open failed" in tunnel.last_forward_error
+        client = EngineClient([Endpoint(tunnel.url, "settings", ssh_identity=str(sshd.client_key),
+                                        ssh_known_hosts=str(sshd.known_hosts))])
+        with pytest.raises(EngineUnreachableError) as err:
+            run(client.connect())
+        run(client.aclose())
+        assert "is up, but its engine socket" in str(err.value) and "no-engine.sock" in str(err.value)
+    finally:
+        tunnel.close()
+
+
+def test_ssh_dead_forward_is_noticed_and_reopened(sshd, engine_host, run):
+    client = EngineClient([ssh_endpoint(sshd, engine_host)])
+
+    async def go():
+        await client.connect()
+        tunnel = next(iter(client._tunnels.values()))
+        proc = tunnel._proc
+        proc.kill()
+        await client.run(proc.wait)
+        await client.run(tunnel._stderr_closed.wait, 10)
+        assert not tunnel.alive
+        await client.connect()  # the next connection starts a new forward
+        assert tunnel.alive and tunnel._proc is not proc
+        return await client.list_containers()
+
+    try:
+        assert isinstance(run(go()), list)
+    finally:
+        run(client.aclose())

@@ -13,6 +13,7 @@ import hashlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -31,6 +32,12 @@ def _run(argv: list[str]) -> subprocess.CompletedProcess:
     return subprocess.run(argv, capture_output=True, text=True, check=False)
 
 
+def _free_tcp_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 class PrivateEngine:
     """One private dockerd under a temporary folder; start/stop/restart keep the same socket."""
 
@@ -46,10 +53,22 @@ class PrivateEngine:
         # 172.30.0.0/16 split per engine; collisions are avoided by checking existing routes.
         self._subnet_octet = self._free_octet(int(tag[8:12], 16) % 250 + 2)
         self._proc: subprocess.Popen | None = None
+        # The same engine also listens on 127.0.0.1 with mutual TLS (--tlsverify), so a test can
+        # reach it as a tcp+TLS engine: certificates generated per engine, client files beside.
+        self.tls_dir = self.root / "tls"
+        self.tls_port = _free_tcp_port()
 
     @property
     def host(self) -> str:
         return f"unix://{self.socket}"
+
+    @property
+    def tls_host(self) -> str:
+        return f"tcp://127.0.0.1:{self.tls_port}"
+
+    def tls_files(self):
+        """(ca, cert, key) paths for a client of the TLS listener."""
+        return str(self.tls_dir / "ca.pem"), str(self.tls_dir / "cert.pem"), str(self.tls_dir / "key.pem")
 
     @staticmethod
     def _free_octet(start: int) -> int:
@@ -78,12 +97,18 @@ class PrivateEngine:
         if not os.path.exists(dockerd):
             raise EngineStartError("dockerd not found: install docker.io (make test does this when root)")
         self._ensure_bridge()
+        from desktop.vm.tls import ensure_certificates
+
+        tls = ensure_certificates(self.tls_dir)
         argv = [
             dockerd,
             "--data-root", str(self.root / "data"),
             "--exec-root", str(self.root / "exec"),
             "--pidfile", str(self.pidfile),
             "--host", self.host,
+            "--host", self.tls_host,
+            "--tlsverify", "--tlscacert", str(tls.ca_cert), "--tlscert", str(tls.server_cert),
+            "--tlskey", str(tls.server_key),
             "--bridge", self.bridge,
             "--iptables=false",
             "--ip6tables=false",

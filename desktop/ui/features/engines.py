@@ -1,9 +1,11 @@
-"""Following engines: add one (checked, pinged, then remembered in Settings) and retry them all."""
+"""Following engines: add one (checked, pinged, then remembered in Settings), retry them all, and
+warn about engines reached without encryption."""
 
 from __future__ import annotations
 
 from desktop.engine.endpoint_input import format_engine_line
 from desktop.engine.endpoints import Endpoint
+from desktop.engine.transport import unencrypted_engines
 from desktop.ui.features.wing import Shared
 
 
@@ -39,7 +41,8 @@ class EnginesWing:
         pass
 
     def set_engine_count(self, n: int) -> None:
-        pass
+        sessions = self.shared.engines.sessions
+        self.shared.window.unencrypted_banner.show_engines(unencrypted_engines((s.key, s.endpoints) for s in sessions))
 
     async def aclose(self) -> None:
         pass

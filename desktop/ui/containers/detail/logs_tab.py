@@ -16,6 +16,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.compose_logs import MergedLogSession
 from desktop.engine.errors import EngineError
 from desktop.engine.logs import LogOptions, LogSession, parse_since, parse_tail
+from desktop.engine.fresh_file import fresh_file
 from desktop.engine.log_records import LogBatch
 from desktop.state.log_buffer import LogBuffer, iter_log_bytes
 from desktop.state.memory import release_free_memory
@@ -31,7 +32,7 @@ SINCE_CHOICES = (("Any time", None), ("Last 5 minutes", 300), ("Last hour", 3600
 
 
 def write_log(path: str, chunks, lines) -> None:
-    with open(path, "wb") as f:
+    with fresh_file(path) as f:
         for piece in iter_log_bytes(chunks, lines):
             f.write(piece)
 
