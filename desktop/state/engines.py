@@ -17,7 +17,7 @@ from desktop.engine.records import Container
 from desktop.state.connection import (CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState,
                                       ConnectionStatus)
 from desktop.state.containers import ContainerStore, container_id
-from desktop.state.keyed_store import KeyedStore
+from desktop.state.merged_store import MergedStore
 from desktop.state.observable import Listeners
 from desktop.state.sync import EngineSync
 
@@ -105,70 +105,27 @@ class EngineRegistry:
             await s.aclose()
 
 
-class MergedContainerStore(KeyedStore[Container]):
+def _same_key(_engine: str, cid: str) -> str:
+    return cid
+
+
+class MergedContainerStore(MergedStore[Container]):
     """Every session's containers in one store (for the 'All engines' view); container ids are
     unique across engines, so they stay the keys, and `owner(cid)` names the engine."""
 
     def __init__(self, registry: EngineRegistry) -> None:
-        super().__init__(container_id)
+        super().__init__(container_id, _same_key, bulk_as_reset=True)
         self.registry = registry
-        self._owner: dict[str, str] = {}  # container id → session key
-        self._hooks: dict[str, tuple] = {}
         for s in registry.sessions:
-            self._follow(s)
-        registry.added.connect(self._follow)
-        registry.removed.connect(self._unfollow)
+            self._follow_session(s)
+        registry.added.connect(self._follow_session)
+        registry.removed.connect(self._on_registry_removed)
 
-    # -- following sessions ------------------------------------------------------------------------
-    def _follow(self, s: EngineSession) -> None:
-        def on_reset() -> None:
-            self._replace_session(s)
+    def _follow_session(self, s: EngineSession) -> None:
+        self.follow(s.key, s.containers)
 
-        def on_upserted(rows: list[Container]) -> None:
-            for c in rows:
-                self._items[c.id] = c
-                self._owner[c.id] = s.key
-            self.upserted.emit(rows)
-
-        def on_removed(ids: list[str]) -> None:
-            gone = [cid for cid in ids if self._owner.get(cid) == s.key]
-            for cid in gone:
-                self._items.pop(cid, None)
-                self._owner.pop(cid, None)
-            if gone:
-                self.removed.emit(gone)
-
-        self._hooks[s.key] = (on_reset, on_upserted, on_removed)
-        s.containers.reset.connect(on_reset)
-        s.containers.upserted.connect(on_upserted)
-        s.containers.removed.connect(on_removed)
-        if len(s.containers):
-            self._replace_session(s)
-
-    def _unfollow(self, s: EngineSession) -> None:
-        hooks = self._hooks.pop(s.key, None)
-        if hooks:
-            s.containers.reset.disconnect(hooks[0])
-            s.containers.upserted.disconnect(hooks[1])
-            s.containers.removed.disconnect(hooks[2])
-        gone = [cid for cid, k in self._owner.items() if k == s.key]
-        for cid in gone:
-            self._items.pop(cid, None)
-            self._owner.pop(cid, None)
-        if gone:
-            self.removed.emit(gone)
-
-    def _replace_session(self, s: EngineSession) -> None:
-        for cid in [cid for cid, k in self._owner.items() if k == s.key]:
-            self._items.pop(cid, None)
-            self._owner.pop(cid, None)
-        for c in s.containers.all():
-            self._items[c.id] = c
-            self._owner[c.id] = s.key
-        self.reset.emit()
-
-    def owner(self, cid: str) -> str | None:
-        return self._owner.get(cid)
+    def _on_registry_removed(self, s: EngineSession) -> None:
+        self.unfollow(s.key)
 
 
 class MergedStatus:

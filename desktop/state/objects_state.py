@@ -35,9 +35,9 @@ class ObjectsState:
         self._lazy, self._wanted, self._stale = lazy, not lazy, True
         self._task: asyncio.Task | None = None
         sync.events.connect(self._on_event)
-        sync.add_resync_hook(self._on_resync)
+        sync.add_resync_hook(self.on_resync)
 
-    async def _on_resync(self) -> None:
+    async def on_resync(self) -> None:
         if getattr(self, "_lazy", False) and not self._wanted:
             self._stale = True  # listed when a page first needs it
             return
