@@ -205,7 +205,7 @@ def test_an_engine_added_while_a_page_is_open_lists_its_objects_there(ph, qtbot,
         ph.window.show_page("volumes")
         page = ph.objects.volumes_page
         assert page.view.isColumnHidden(VOLUME_ENGINE)  # one engine: no Engine column
-        qtbot.waitUntil(lambda: page.state.volumes.loaded, timeout=10000)
+        qtbot.waitUntil(lambda: page.stores.volumes.loaded, timeout=10000)
         ph.connections.add_engine(Endpoint(second_engine.host, "--host", name="late"))
         qtbot.waitUntil(lambda: shown(page, f"late|{name}"), timeout=20000)
         assert not page.view.isColumnHidden(VOLUME_ENGINE) and cell(page, f"late|{name}", VOLUME_ENGINE) == "late"

@@ -118,7 +118,7 @@ def test_network_create_validate_connect_disconnect_remove(networks, qtbot, dock
         qtbot.waitUntil(lambda: row_texts(page, net_id)[3:5] == ["10.77.0.0/24", "10.77.0.1"], timeout=10000)
         cname = f"pht-{run_id}-member"
         make_container(cname)
-        qtbot.waitUntil(lambda: cname in [r.name for r in page.state.usage.containers()], timeout=10000)
+        qtbot.waitUntil(lambda: cname in [r.name for r in page.stores.usage.containers()], timeout=10000)
         select(qtbot, page, net_id)
         dlg = open_dialog(qtbot, page, "connect", "choose_dialog_opened")
         fill(qtbot, dlg, choice=cname)

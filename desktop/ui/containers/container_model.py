@@ -33,19 +33,21 @@ _TOP = 0  # internalId of top-level indexes; project children use the project's 
 class ContainerTreeModel(QAbstractItemModel):
     """Rows follow the store: reset, upserts and removals map to fine-grained model signals."""
 
-    # cid -> latest StatsSample or None; set by desktop/ui/monitoring/container_stats_columns.py.
-    stats_source = None
-
     def __init__(self, store: ContainerStore, parent=None, engine_label=None) -> None:
         super().__init__(parent)
         self._store = store
         self._engine_label = engine_label or (lambda engine_id: "")
         self.tree = ContainerTree(store.get, self._engine_label)
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
+        self.stats_source = None  # cid → latest StatsSample or None, once monitoring provides one
         self.tree.rebuild(store.all())
         store.reset.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_removed)
+
+    def set_stats_source(self, latest) -> None:
+        """Where the CPU % and Memory cells read a container's latest sample (cid → sample or None)."""
+        self.stats_source = latest
 
     def detach(self) -> None:
         """Stop following the store (before the widgets go away)."""

@@ -29,7 +29,7 @@ class ObjectsWing(QObject):
         self.images_page = ImagesPage(self.stores)
         self.volumes_page = VolumesPage(self.stores)
         self.networks_page = NetworksPage(self.stores)
-        self.disk_page = DiskUsagePage(self.stores.state(shared.primary.key).objects)
+        self.disk_page = DiskUsagePage(self.stores.state(shared.primary.key).calls)
         self.pages = (self.images_page, self.volumes_page, self.networks_page, self.disk_page)
         window = shared.window
         for (key, title), page in zip(PAGES, self.pages):
@@ -55,7 +55,7 @@ class ObjectsWing(QObject):
             page.set_multi_engine(stores.several and selected is None)
             page.show_unreachable(missing if stores.several else [])
         keys = sorted((s.key for s in self.shared.engines.sessions), key=lambda k: k != stores.primary)
-        self.disk_page.set_engines(keys, lambda k: stores.state(k).objects)
+        self.disk_page.set_engines(keys, lambda k: stores.state(k).calls)
 
     def add_container_menu_entries(self, menu, containers) -> None:
         """Commit / export entries in the Containers page's context menu (one container)."""

@@ -37,7 +37,7 @@ class VisibleStatsFeeder(QObject):
         self._detached = False
         self._shown: dict[str, tuple[str, str]] = {}  # cid -> the texts on screen now
         view.destroyed.connect(self._detach)
-        model.stats_source = hub.latest
+        model.set_stats_source(hub.latest)
         header = view.header()
         header.resizeSection(COL_CPU, 70)
         header.resizeSection(COL_MEM, 90)
