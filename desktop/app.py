@@ -42,9 +42,9 @@ class Pilothouse:
         self.window = MainWindow(self.all_status)
         self.shared = Shared(self.window, self.engines, self.primary, self.all_containers, self.all_status,
                              self.settings)
-        self.containers = ContainersWing(self.shared)
-        self.connections = EnginesWing(self.shared)
-        self.wings: list = [self.containers, self.connections]
+        self.wings: list = []  # walked in this order; closed in the reverse one
+        self.containers = self._wing(ContainersWing(self.shared))
+        self.connections = self._wing(EnginesWing(self.shared))
         self._selected: str | None = None
         self.window.engine_selected.connect(self._on_window_engine_selected)
         self.engines.added.connect(self._on_engines_added)
@@ -65,22 +65,16 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.features.compose import ComposeWing
-        from desktop.ui.features.containers import ContainerDetailsWing
-        from desktop.ui.features.desk import DeskWing
-        from desktop.ui.features.monitoring import MonitoringWing
-        from desktop.ui.features.objects import ObjectsWing
-        from desktop.ui.features.vm import VMWing
+        from desktop.ui.features import compose, containers, desk, monitoring, objects, vm
 
-        shared = self.shared
-        vm, vm_factory = self._vm
-        self.objects = ObjectsWing(shared)
-        self.monitoring = MonitoringWing(shared, self.containers.page)
-        self.compose = ComposeWing(shared)
-        self.vm = VMWing(shared, vm if vm is not None or vm_factory is None else vm_factory())
-        self.desk = DeskWing(shared, self.containers, self.compose, self.vm.control)
-        self.details = ContainerDetailsWing(shared, self.containers)  # last made, first closed
-        self.wings += [self.objects, self.monitoring, self.compose, self.vm, self.desk, self.details]
+        shared, wing = self.shared, self._wing
+        made_vm, vm_factory = self._vm
+        self.objects = wing(objects.ObjectsWing(shared))
+        self.monitoring = wing(monitoring.MonitoringWing(shared, self.containers.page))
+        self.compose = wing(compose.ComposeWing(shared))
+        self.vm = wing(vm.VMWing(shared, made_vm if made_vm is not None or vm_factory is None else vm_factory()))
+        self.desk = wing(desk.DeskWing(shared, self.containers, self.compose, self.vm.control))
+        self.details = wing(containers.ContainerDetailsWing(shared, self.containers))  # closed first
 
         # What one wing announces, another acts on.
         self.containers.add_menu_entries(self.objects.add_container_menu_entries)
@@ -94,6 +88,10 @@ class Pilothouse:
         self._on_window_engine_selected(self._selected)
 
     # -- walking the wings ---------------------------------------------------------------------------
+    def _wing(self, wing):
+        self.wings.append(wing)
+        return wing
+
     def _walk_engine_count(self, *_changed) -> None:
         sessions = self.engines.sessions
         self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
