@@ -25,13 +25,14 @@ class Pilothouse:
 
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
-                 defer_secondary: bool = False, vm_factory=None) -> None:
+                 defer_secondary: bool = False, vm_factory=None, history=None) -> None:
         from desktop.ui.features.containers import ContainersWing
         from desktop.ui.features.engines import EnginesWing
         from desktop.ui.features.wing import Shared
         from desktop.ui.main_window import MainWindow
 
         self.engines = EngineRegistry()
+        self.history_store = history  # the persistent history (a HistoryStore), or None to keep none
         self.primary = self.engines.add(startup.engine_name(endpoints), endpoints)
         for name, eps in extra_engines:
             if self.engines.get(name) is None:
@@ -65,25 +66,33 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.features import compose, containers, desk, monitoring, objects, vm
+        from desktop.ui.features import compose, containers, desk, history, inside, monitoring, objects, swarm, vm
 
         shared, wing = self.shared, self._wing
         made_vm, vm_factory = self._vm
         self.objects = wing(objects.ObjectsWing(shared))
-        self.monitoring = wing(monitoring.MonitoringWing(shared, self.containers.page))
+        self.monitoring = wing(monitoring.MonitoringWing(shared, self.containers.page, self.history_store))
         self.compose = wing(compose.ComposeWing(shared))
         self.vm = wing(vm.VMWing(shared, made_vm if made_vm is not None or vm_factory is None else vm_factory()))
         self.desk = wing(desk.DeskWing(shared, self.containers, self.compose, self.vm.control))
-        self.details = wing(containers.ContainerDetailsWing(shared, self.containers))  # closed first
+        self.details = wing(containers.ContainerDetailsWing(shared, self.containers))
+        self.details.tab_providers.append(self.monitoring.add_stats_tab)
+        self.swarm = wing(swarm.SwarmWing(self.window, self.engines, self.primary.key))  # nodes, services, stacks
+        mon = self.monitoring
+        self.history = wing(history.HistoryFeature(
+            window=self.window, engines=self.engines, events=mon.all_events, store=self.history_store,
+            crash_reports=mon.crash_reports, notifier=mon.notifier, stats_hubs=mon.stats_hubs, details=self.details,
+            settings=self.settings, settings_page=self.desk.settings_page, client_for=self.engines.client_for))
+        self.inside = wing(inside.SeeingInside(window=self.window, engines=self.engines, details=self.details,
+                                               settings=self.settings, containers_page=self.containers.page))
 
         # What one wing announces, another acts on.
         self.containers.add_menu_entries(self.objects.add_container_menu_entries)
         self.objects.container_created.connect(self.details.reveal)
-        self.details.tab_providers.append(self.monitoring.add_stats_tab)
-        self.containers.page.action_started.connect(self.monitoring.expect_exits)
-        self.desk.tray.container_action_requested.connect(self.monitoring.expect_exit)
-        self.compose.page.run_started.connect(self.monitoring.expect_compose_exits)
-        self.monitoring.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
+        self.containers.page.action_started.connect(mon.expect_exits)
+        self.desk.tray.container_action_requested.connect(mon.expect_exit)
+        self.compose.page.run_started.connect(mon.expect_compose_exits)
+        mon.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
         self._walk_engine_count()
         self._on_window_engine_selected(self._selected)
 
@@ -140,6 +149,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     """Run the app until the window closes (or, with `screenshot`, until the PNG is written)."""
     import qasync
 
+    from desktop.state.history.store import HistoryStore
     from desktop.state.memory import tune_allocator
     from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
@@ -151,8 +161,10 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
+    history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
+    history.start()  # its writer thread opens the file; nothing here waits for it
     ph = Pilothouse(endpoints, startup.extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm_factory=default_vm_manager, defer_secondary=True)
+                    vm_factory=default_vm_manager, defer_secondary=True, history=history)
     result = 0
 
     async def main() -> None:
@@ -187,6 +199,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         with loop:
             loop.run_until_complete(main())
             loop.run_until_complete(ph.aclose())
+            loop.run_until_complete(history.aclose())
     finally:
         asyncio.set_event_loop(None)
     return result

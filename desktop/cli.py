@@ -1,4 +1,5 @@
-"""`pilothouse` entry point: the GUI by default, `pilothouse vm ...` for the bundled VM."""
+"""`pilothouse` entry point: the GUI by default, `pilothouse vm ...` for the bundled VM,
+`pilothouse events` for the recorded timeline."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
         from desktop.vm.cli import main as vm_main
 
         return vm_main(argv[1:])
+    if argv and argv[0] == "events":
+        from desktop.events_cli import main as events_main
+
+        return events_main(argv[1:])
     args = _gui_parser().parse_args(argv)
     if args.version:
         from desktop import __version__

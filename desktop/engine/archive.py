@@ -71,6 +71,12 @@ class FileEntry:
         return {"dir": "d", "symlink": "l"}.get(self.kind, "-") + stat_mod.filemode(self.mode)[1:]
 
 
+def _wire(path: str) -> bytes:
+    """A container path as the engine knows it: names that are not UTF-8 were decoded with
+    surrogate escapes and go back as their original bytes."""
+    return os.fsencode(path)
+
+
 def _join(folder: str, name: str) -> str:
     return (folder.rstrip("/") + "/" + name) if folder != "/" else "/" + name
 
@@ -98,7 +104,7 @@ class ContainerFiles:
         self.client, self.cid = client, cid
 
     def _stat_blocking(self, api, path: str) -> FileEntry:
-        res = api.head(api._url("/containers/{0}/archive", self.cid), params={"path": path})
+        res = api.head(api._url("/containers/{0}/archive", self.cid), params={"path": _wire(path)})
         if res.status_code != 200:
             api._raise_for_status(res)
         info = json.loads(base64.b64decode(res.headers["X-Docker-Container-Path-Stat"]))
@@ -113,6 +119,10 @@ class ContainerFiles:
             ts = 0.0
         return FileEntry(info.get("name", os.path.basename(path)), path, kind, int(info.get("size", 0)), mode & 0o7777,
                          ts, info.get("linkTarget", ""))
+
+    def stat_blocking(self, api, path: str) -> FileEntry:
+        """`stat` on a caller's own connection, in the caller's thread (many paths in a row)."""
+        return self._stat_blocking(api, path)
 
     async def stat(self, path: str) -> FileEntry:
         try:
@@ -146,7 +156,7 @@ class ContainerFiles:
         out: list[FileEntry] = []
 
         def work() -> None:
-            res = api._get(api._url("/containers/{0}/archive", self.cid), params={"path": folder}, stream=True,
+            res = api._get(api._url("/containers/{0}/archive", self.cid), params={"path": _wire(folder)}, stream=True,
                            headers=IDENTITY)
             holder["res"] = res
             api._raise_for_status(res)
@@ -218,22 +228,40 @@ class ContainerFiles:
         path, st = await self._follow_links(path)
         api = self.client.api
 
-        def work() -> int:
-            res = api._get(api._url("/containers/{0}/archive", self.cid), params={"path": path}, stream=True,
+        def open_archive(p: str):
+            res = api._get(api._url("/containers/{0}/archive", self.cid), params={"path": _wire(p)}, stream=True,
                            headers=IDENTITY)
+            api._raise_for_status(res)
+            res.raw.decode_content = True
+            return res
+
+        def work() -> int:
+            res = open_archive(path)
             try:
-                api._raise_for_status(res)
-                res.raw.decode_content = True
                 if st.kind == "dir":
                     return extract_all(res.raw, dest)
-                return one_file(res.raw)
+                n = one_file(res.raw)
             finally:
                 res.close()
+            if n is None and st.kind == "file":
+                # The engine sends an empty archive for a lone file whose name is not UTF-8 (its
+                # tar writer cannot name it), yet includes it in its folder's: take it from there.
+                parent = posixpath.dirname(path.rstrip("/")) or "/"
+                res = open_archive(parent)
+                try:
+                    n = one_file(res.raw, posixpath.basename(path))
+                finally:
+                    res.close()
+            if n is None:
+                raise EngineError(f"{printable(path)} is not a regular file: there is nothing to download.")
+            return n
 
-        def one_file(raw) -> int:
+        def one_file(raw, name: str | None = None) -> int | None:
             total = 0
             with tarfile.open(fileobj=raw, mode="r|") as tar:
                 for m in tar:
+                    if name is not None and m.name.rstrip("/").split("/", 1)[-1] != name:
+                        continue  # a folder's archive: its first component is the folder itself
                     if m.isfile():
                         src = tar.extractfile(m)
                         with fresh_file(dest) as f:
@@ -241,7 +269,7 @@ class ContainerFiles:
                                 f.write(chunk)
                                 total += len(chunk)
                         return total
-            raise EngineError(f"{printable(path)} is not a regular file: there is nothing to download.")
+            return None
 
         try:
             return await self.client.run(work)

@@ -1,7 +1,7 @@
 """`docker events` as a cancellable async iterator that survives the engine going away.
 
 Yields EngineConnected (first connection and after every reconnect: the consumer does a full
-resync), EngineLost (the engine stopped answering; retrying with backoff) and EngineEvent.
+resync), EngineLost (the engine stopped answering; waiting for it: desktop/engine/reconnect.py) and EngineEvent.
 The events subscription is opened *before* EngineConnected is yielded, so nothing that
 happens during the consumer's resync is missed.
 """
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Union
 
 from desktop.engine.errors import EngineError
 from desktop.engine.raw_http import ChunkedLines, open_stream
+from desktop.engine.reconnect import REMOTE_BACKOFF, EngineReturn
 from desktop.engine.records import EngineConnected, EngineEvent, EngineLost
 from desktop.engine.stream_clients import open_stream_api
 from desktop.engine.tasks import cancel_and_wait
@@ -27,20 +28,18 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 WatchItem = Union[EngineConnected, EngineLost, EngineEvent]
-BACKOFF = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 _END = object()
 
 
 class EngineWatch:
     """Async iterator over the engine's life and events; `aclose()` stops it."""
 
-    def __init__(self, client: "EngineClient", backoff: tuple[float, ...] = BACKOFF) -> None:
+    def __init__(self, client: "EngineClient", backoff: tuple[float, ...] = REMOTE_BACKOFF) -> None:
         self._client = client
-        self._backoff = backoff
+        self._return = EngineReturn(client.endpoints, client.run, backoff)
         self._queue: asyncio.Queue = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._stream = None
-        self._retry_now = asyncio.Event()
         self._closed = False
 
     def __aiter__(self) -> "EngineWatch":
@@ -59,8 +58,8 @@ class EngineWatch:
         return item
 
     def retry_now(self) -> None:
-        """Skip the rest of the current backoff wait (the user pressed Retry)."""
-        self._retry_now.set()
+        """Skip the rest of the current wait (the user pressed Retry)."""
+        self._return.retry_now.set()
 
     async def aclose(self) -> None:
         self._closed = True
@@ -79,13 +78,7 @@ class EngineWatch:
                 pass
 
     async def _wait_backoff(self, attempt: int) -> None:
-        delay = self._backoff[min(attempt, len(self._backoff) - 1)]
-        self._retry_now.clear()
-        waiter = asyncio.ensure_future(self._retry_now.wait())
-        try:
-            await asyncio.wait({waiter}, timeout=delay)
-        finally:
-            waiter.cancel()
+        await self._return.wait(attempt)
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
@@ -117,6 +110,7 @@ class EngineWatch:
                 attempt += 1
                 continue
             attempt, lost_reported = 0, False
+            self._return.back()
             self._stream = stream
             self._queue.put_nowait(EngineConnected(info))
             done: asyncio.Future = loop.create_future()

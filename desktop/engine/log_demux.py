@@ -50,7 +50,12 @@ class LogDemuxer:
         self._left = 0  # bytes left in the current HTTP chunk
         self._skip = 0  # CRLF bytes after a chunk still to skip
         self._fbuf = b""  # incomplete frame / line
-        self._partial: dict[int, tuple[int, bytes]] = {}  # stream -> (ts, bytes) of a line split by the engine
+        self._tty_pieces: list[bytes] = []  # TTY bytes since the last newline, after _fbuf
+        # Messages seen: the engine's `tail` counts these, and a line over 16 KiB is several.
+        self.messages = 0
+        # stream -> (ts, pieces) of a line the engine split into 16 KiB messages; joined once
+        # complete (adding piece by piece copied the line so far each time: 16 s for 32 MiB)
+        self._partial: dict[int, tuple[int, list[bytes]]] = {}
         # The engine flushes each frame as its own HTTP chunk: while that holds, frames are found
         # in one pass over the raw bytes with no copy; anything else switches to the general path.
         self._fast = chunked and multiplexed
@@ -178,6 +183,14 @@ class LogDemuxer:
         body = self._dechunk(raw) if self.chunked else raw
         if not body:
             return LogBatch.empty()
+        if not self.multiplexed:
+            if body.find(b"\n") < 0:
+                self._tty_pieces.append(body)  # a long TTY line: kept in pieces, joined once
+                return LogBatch.empty()
+            if self._tty_pieces:
+                self._tty_pieces.append(body)
+                body = b"".join(self._tty_pieces)
+                self._tty_pieces = []
         buf = self._fbuf + body if self._fbuf else body
         if self.multiplexed:
             return self._frames(buf)
@@ -215,6 +228,7 @@ class LogDemuxer:
 
     def _gather(self, buf: bytes, s: np.ndarray, e: np.ndarray, streams: np.ndarray) -> LogBatch:
         """Lines from message spans [s, e) each "TS content": strip the timestamp, keep the bytes."""
+        self.messages += len(s)
         arr = np.frombuffer(buf, np.uint8)
         ok_len = (e - s) > TS_LEN
         complete = arr[e - 1] == 10
@@ -237,22 +251,37 @@ class LogDemuxer:
         return LogBatch(arr[keep].tobytes(), offs, ts, tags)
 
     def _gather_slow(self, buf: bytes, s: np.ndarray, e: np.ndarray, streams: np.ndarray) -> LogBatch:
-        """Messages split by the engine (lines over 16 KiB), or without a timestamp."""
+        """Messages split by the engine (lines over 16 KiB), or without a timestamp.
+
+        The timestamps of the whole block are parsed in one step, and pieces are views into the
+        block until a line is complete: a 32 MiB line is 2,048 messages, copied once when joined.
+        """
         lines, tss, tags = [], [], []
-        for a, b, stream in zip(s.tolist(), e.tolist(), streams.tolist()):
-            msg = buf[a:b]
+        n = len(s)
+        ts_all, ok_all = [0] * n, [False] * n
+        long = np.flatnonzero((e - s) > TS_LEN)
+        if len(long):
+            arr = np.frombuffer(buf, np.uint8)
+            t, ok = parse_timestamps(arr[s[long][:, None] + _COLS])
+            for i, tv, okv in zip(long.tolist(), t.tolist(), ok.tolist()):
+                ts_all[i], ok_all[i] = tv, okv
+        mv = memoryview(buf)
+        for i, (a, b, stream) in enumerate(zip(s.tolist(), e.tolist(), streams.tolist())):
             ts = 0
-            if len(msg) > TS_LEN:
-                t, ok = parse_timestamps(np.frombuffer(msg[:TS_LEN + 1], np.uint8)[None, :])
-                if ok[0]:
-                    ts, msg = int(t[0]), msg[TS_LEN + 1:]
-            if stream in self._partial:
-                ts0, head = self._partial.pop(stream)
-                ts, msg = ts0, head + msg
-            if not msg.endswith(b"\n"):
-                self._partial[stream] = (ts, msg)
+            if ok_all[i]:
+                ts, a = ts_all[i], a + TS_LEN + 1
+            if b <= a or buf[b - 1] != 10:  # no newline: the engine split this line
+                if stream in self._partial:
+                    self._partial[stream][1].append(mv[a:b])
+                else:
+                    self._partial[stream] = (ts, [mv[a:b]])
                 continue
-            lines.append(msg[:-1])
+            if stream in self._partial:
+                ts, pieces = self._partial.pop(stream)
+                pieces.append(mv[a:b])
+                lines.append(b"".join(pieces))
+            else:
+                lines.append(bytes(mv[a:b]))
             tss.append(ts)
             tags.append(self.tag | STDERR if stream == 2 else self.tag)
         return _batch(lines, tss, tags)
@@ -263,6 +292,9 @@ class LogDemuxer:
         if self._carry:
             self._fast, carry, self._carry = False, self._carry, b""
             parts.append(self.feed(carry))
+        if self._tty_pieces:
+            self._fbuf += b"".join(self._tty_pieces)
+            self._tty_pieces = []
         if self._fbuf and not self.multiplexed:
             parts.append(self._gather_slow(self._fbuf + b"\n", np.array([0]), np.array([len(self._fbuf) + 1]),
                                            np.ones(1, np.uint8)))
@@ -270,11 +302,14 @@ class LogDemuxer:
         if self._partial:
             items = sorted(self._partial.items(), key=lambda kv: kv[1][0])
             self._partial = {}
-            parts.append(_batch([m for _, (_, m) in items], [t for _, (t, _) in items],
+            parts.append(_batch([b"".join([*m, b"\n"]) for _, (_, m) in items], [t for _, (t, _) in items],
                                 [self.tag | STDERR if st == 2 else self.tag for st, _ in items]))
         return concat_batches(parts)
 
 
 def _batch(lines: list[bytes], ts: list[int], tags: list[int]) -> LogBatch:
-    b = LogBatch.from_lines(lines, ts)
-    return LogBatch(b.data, b.offs, b.ts, np.asarray(tags, np.uint8))
+    """A batch of lines that each end with their newline (one line: its bytes are not copied)."""
+    offs = np.zeros(len(lines) + 1, np.uint32)
+    if lines:
+        np.cumsum([len(x) for x in lines], out=offs[1:])
+    return LogBatch(b"".join(lines), offs, np.asarray(ts, np.int64), np.asarray(tags, np.uint8))

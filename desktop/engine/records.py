@@ -188,6 +188,7 @@ class EngineEvent:
     attributes: Mapping[str, str] = field(compare=False, hash=False, default_factory=lambda: _frozen(None))
     time_nano: int = 0
     engine_id: str = ""
+    scope: str = "local"  # local or swarm, as the engine says (the history prints it back)
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any], engine_id: str = "") -> "EngineEvent":
@@ -199,6 +200,7 @@ class EngineEvent:
             attributes=_frozen(actor.get("Attributes")),
             time_nano=int(raw.get("timeNano") or int(raw.get("time", 0)) * 1_000_000_000),
             engine_id=engine_id,
+            scope=raw.get("scope") or "local",
         )
 
 

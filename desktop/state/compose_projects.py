@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop.engine.compose import ComposeTarget
+from desktop.state.compose_files import ComposeFileCache, read_compose_file
 from desktop.engine.records import COMPOSE_PROJECT, COMPOSE_SERVICE, Container
 from desktop.state.containers import ContainerStore
 from desktop.state.observable import Listeners
@@ -37,6 +38,7 @@ class ComposeProject:
     opened: bool = False  # the user opened it from a file (kept even with no containers)
     declared_services: tuple[str, ...] = field(default=())
     engine: str = ""  # the engine its containers are on (its session name)
+    files_present: bool = False  # every compose file is a regular file on this machine (as last read)
 
     @property
     def key(self) -> str:
@@ -67,28 +69,8 @@ class ComposeProject:
 
 
 def declared_services(config_file: str | Path) -> tuple[str, ...]:
-    """Service names from a compose file's top-level `services:` block, without a YAML parser:
-    enough to list services before the first `up` (Compose itself does the real parsing)."""
-    try:
-        lines = Path(config_file).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return ()
-    names, inside, indent = [], False, None
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        if not line[0].isspace():
-            inside = line.rstrip().startswith("services:")
-            indent = None
-            continue
-        if not inside:
-            continue
-        width = len(line) - len(line.lstrip())
-        if indent is None:
-            indent = width
-        if width == indent and line.strip().endswith(":"):
-            names.append(line.strip()[:-1].strip("'\""))
-    return tuple(names)
+    """Service names of a compose file (blocking: for tools and tests, not the UI thread)."""
+    return read_compose_file(str(config_file)).services
 
 
 class ComposeProjects:
@@ -98,8 +80,11 @@ class ComposeProjects:
     to `default_engine()` (the selected engine, or the primary one).
     """
 
-    def __init__(self, store: ContainerStore, default_engine=lambda: "") -> None:
+    def __init__(self, store: ContainerStore, default_engine=lambda: "", is_local=lambda engine: True) -> None:
         self.store = store
+        # Label paths name files on the engine's machine: read only for engines on this one.
+        self._is_local = is_local
+        self.files = ComposeFileCache(lambda: self.changed.emit())
         self._opened: dict[tuple[str, str], ComposeTarget] = {}  # (engine, name) → target
         self.engine: str | None = None
         self._default_engine = default_engine
@@ -122,6 +107,7 @@ class ComposeProjects:
         if not p.is_file():
             raise FileNotFoundError(f"{p} does not exist or is not a file.")
         target = ComposeTarget(name or project_name_for(p), (str(p),), str(p.parent))
+        self.files.forget(str(p))
         engine = self.engine if self.engine is not None else self._default_engine()
         self._opened[(engine, target.name)] = target
         self.changed.emit()
@@ -163,9 +149,16 @@ class ComposeProjects:
             files = tuple(f for f in raw.split(",") if f)
             wd = newest.labels.get(WORKING_DIR) or None
         declared: tuple[str, ...] = ()
-        for f in files:
-            declared += tuple(s for s in declared_services(f) if s not in declared)
-        return ComposeProject(name, files, wd, tuple(members), opened is not None, declared, engine)
+        present = bool(files)
+        if opened is not None or self._is_local(engine):
+            for f in files:
+                info = self.files.get(f)
+                present = present and info is not None and info.present
+                if info is not None:
+                    declared += tuple(s for s in info.services if s not in declared)
+        else:
+            present = False
+        return ComposeProject(name, files, wd, tuple(members), opened is not None, declared, engine, present)
 
     def service_of(self, c: Container) -> str | None:
         return c.labels.get(COMPOSE_SERVICE)

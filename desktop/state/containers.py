@@ -17,15 +17,16 @@ class ContainerStore(KeyedStore[Container]):
         super().__init__(container_id)
         self.resynced = Listeners()  # after every full list (a reconnect): streams may need reopening
 
-    def sync_all(self, containers: Iterable[Container]) -> None:
+    def sync_all(self, containers: Iterable[Container], keep: "set[str] | frozenset[str]" = frozenset()) -> None:
         """Make the store equal to a full list by diffing: rows keep their identity (and the
-        user's selection) across a resync; an empty store takes the fast reset path."""
+        user's selection) across a resync; an empty store takes the fast reset path.
+        `keep`: ids the list may not speak for (events newer than it); left as they are."""
         rows = list(containers)
         if not self._items:
             self.replace_all(rows)
         else:
             fresh = {c.id for c in rows}
-            self.remove([cid for cid in self._items if cid not in fresh])
+            self.remove([cid for cid in self._items if cid not in fresh and cid not in keep])
             self.upsert(rows)
         self.resynced.emit()
 

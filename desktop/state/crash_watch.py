@@ -31,6 +31,7 @@ class ContainerAlert:
     title: str
     message: str
     engine: str = ""  # the tag (session key) of the engine that runs the container
+    report_id: int | None = None  # the crash report kept in the history, when there is one
 
 
 class CrashWatch:
@@ -42,6 +43,8 @@ class CrashWatch:
         # sometimes sends none.
         self._oom_check = oom_check
         self.alerts = Listeners()
+        # Every verdict, notifications on or off: crash reports are kept either way.
+        self.decided = Listeners()
         self.enabled = True
         self.name_engines = False  # several engines followed: titles say which engine
         self._clock = clock
@@ -145,11 +148,12 @@ class CrashWatch:
         return True
 
     def _emit(self, ev: EngineEvent, name: str, kind: str, code: int | None, title: str, message: str) -> None:
-        if not self.enabled:
-            return
         t = ev.time_nano / 1e9 if ev.time_nano else time.time()
         if self.name_engines and ev.engine_id and title.startswith(name):
             # "web (second) exited with code 1": the tag the Containers page and the tray use
             title = f"{name} ({ev.engine_id}){title[len(name):]}"
             message = f"On engine {ev.engine_id}. {message}"
-        self.alerts.emit(ContainerAlert(ev.id, name, kind, code, t, title, message, ev.engine_id))
+        alert = ContainerAlert(ev.id, name, kind, code, t, title, message, ev.engine_id)
+        self.decided.emit(alert)
+        if self.enabled:
+            self.alerts.emit(alert)

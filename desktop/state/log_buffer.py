@@ -50,8 +50,11 @@ class LogRegion:
     def append(self, b: LogBatch) -> None:
         if not len(b):
             return
-        if not self.ots and len(b.data) >= SEAL_BYTES // 4:
-            self._add_sealed(b)  # big backfill batches go in as they are: no copy
+        if len(b.data) >= SEAL_BYTES // 4:
+            # Big batches (a backfill block, one huge line) go in as they are, not copied into the
+            # growing chunk: the small lines before them are sealed first to keep the order.
+            self.seal()
+            self._add_sealed(b)
             return
         base = len(self.odata)
         self.odata += b.data
@@ -140,6 +143,14 @@ class LogBuffer:
         """(text, ts ns, tag) of line i, decoded for display."""
         data, a, b, ts, tag = self._loc(i)
         return bytes(data[a:b - 1]).decode("utf-8", "replace"), ts, tag
+
+    def line_head(self, i: int, max_bytes: int | None) -> tuple[str, int, int, int]:
+        """(text of at most `max_bytes` bytes, ts, tag, the line's full length in bytes): a 32 MiB
+        line is not decoded whole to draw the part of it that fits on screen."""
+        data, a, b, ts, tag = self._loc(i)
+        n = b - 1 - a
+        end = b - 1 if max_bytes is None or n <= max_bytes else a + max_bytes
+        return bytes(data[a:end]).decode("utf-8", "replace"), ts, tag, n
 
     def last_ts(self) -> int:
         return self._loc(len(self) - 1)[3] if len(self) else 0

@@ -56,13 +56,14 @@ class Settings:
     vm_cpus: int = 2
     vm_memory_mib: int = 2048
     vm_disk_gib: int = 32
-    # Log viewer: lines kept per container, lines loaded when a log opens, follow new lines
-    log_buffer_lines: int = 50_000
-    log_initial_tail: int = 1000
-    log_follow: bool = True
     # Confirmations before destructive actions
     confirm_destructive: bool = True
-    confirm_quit_with_running: bool = False
+    # (No log settings: the viewer keeps every line in compact storage and the Logs tab has its
+    # own range and follow controls; settings that did nothing were removed, not left to lie.)
+    # History: disk space the timeline, stats history and crash reports may use (oldest dropped first)
+    history_cap_mb: int = 500
+    # Debugging: the image a debug shell runs from; empty: the engine's busybox image, else asked
+    debug_toolbox: str = ""
 
 
 DEFAULTS = Settings()
@@ -125,8 +126,7 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
         if value not in THEMES:
             return None, f"Theme must be one of: {', '.join(THEMES)}."
         return value, None
-    if name in ("notifications", "start_minimised", "close_to_tray", "log_follow", "confirm_destructive",
-                "confirm_quit_with_running"):
+    if name in ("notifications", "start_minimised", "close_to_tray", "confirm_destructive"):
         return _check_bool(value, name.replace("_", " ").capitalize())
     if name == "vm_cpus":
         return _check_int(value, "CPUs", 1, limits.cpus if limits else 256, "CPUs on this host" if limits else "")
@@ -136,10 +136,19 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
     if name == "vm_disk_gib":
         hi = max(limits.disk_free_gib, 4) if limits else 1 << 14
         return _check_int(value, "Disk", 4, hi, "GiB" + (" (free space on this host)" if limits else ""))
-    if name == "log_buffer_lines":
-        return _check_int(value, "Log buffer", 1000, 10_000_000, "lines")
-    if name == "log_initial_tail":
-        return _check_int(value, "Initial log lines", 0, 1_000_000, "lines")
+    if name == "history_cap_mb":
+        return _check_int(value, "History disk space", 10, 1_000_000, "MB")
+    if name == "debug_toolbox":
+        if not isinstance(value, str):
+            return None, "The toolbox must be an image reference such as busybox:latest."
+        if not value.strip():
+            return "", None
+        from desktop.engine.specs import SpecError, parse_image_ref
+
+        try:
+            return str(parse_image_ref(value)), None
+        except SpecError as err:
+            return None, str(err)
     return None, f"Unknown setting “{name}”."
 
 

@@ -8,7 +8,10 @@ import sys
 
 from PySide6.QtCore import QTimer
 
-STATS_WAIT_S = 4.0  # on the Containers page: time for the visible rows' first stats figures
+from desktop.ui.page_current import page_is_current, shown_rows
+
+# Containers: time for the visible rows' first stats figures; Swarm: for its first listing.
+WAIT_S = {"containers": 4.0, "swarm": 10.0}
 
 
 async def _next_paint() -> None:
@@ -31,19 +34,27 @@ async def save_screenshot(ph, path: str, page: str) -> int:
     except asyncio.TimeoutError:
         print("pilothouse: the first load did not finish within 60 s", file=sys.stderr)
         result = 1
-    # Let the view lay out and paint the rows it just received; on the Containers page, give the
-    # visible rows' stats streams time for their first figures, so the picture shows what a user
-    # sees a moment after opening the window.
+    # The prefetched table, or a page asked for before the engine answered, is not the engine as
+    # it is now: paint once the real lists are in. Then let the view lay out and paint the rows it
+    # received; on the Containers page, give the visible rows' stats streams time for their first
+    # figures, so the picture shows what a user sees a moment after opening the window.
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + (STATS_WAIT_S if page == "containers" else 0.0)
+    give_up = loop.time() + 60
+    while not page_is_current(ph, page) and loop.time() < give_up:
+        await _next_paint()
+    deadline = loop.time() + WAIT_S.get(page, 0.0)
     monitoring = ph.monitoring
     while True:
         await _next_paint()
         live = [cid for cid in monitoring.stats_columns.visible_ids()
                 if getattr(ph.all_containers.get(cid), "state", "") == "running"]
+        if page == "swarm" and not ph.swarm.page.ready and loop.time() < deadline:
+            continue
         if loop.time() >= deadline or all(monitoring.stats_hubs.latest(cid) is not None for cid in live):
             break
     if not ph.window.grab().save(path):
         print(f"pilothouse: could not write {path}", file=sys.stderr)
-        result = 1
+        return 1
+    rows = shown_rows(ph, page)
+    print(f"pilothouse: wrote {path}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
     return result

@@ -140,3 +140,19 @@ def test_last_n_above_the_first_screenful_is_tail_first_then_backfilled(client, 
     buf = run(go())
     assert len(buf.newer) == TAIL_FIRST and len(buf.older) == want - TAIL_FIRST  # a screenful first
     assert [buf.line(i)[0] for i in range(len(buf))] == [str(i) for i in range(5000 - want + 1, 5001)]
+
+
+def test_a_32_mib_line_arrives_whole(client, run, make_container, docker_api):
+    size = 32 << 20
+    cid = make_container(command=("sh", "-c", f"echo before; head -c {size} /dev/zero | tr '\\0' a; echo; echo after"),
+                         start=True)
+    docker_api.wait(cid, timeout=120)
+    run(client.connect())
+
+    async def go():
+        s, buf, ended = await load(client, cid, until=lambda b, e: len(b) == 3 and e)
+        await s.aclose()
+        return buf
+
+    buf = run(go())
+    assert [len(buf.line_bytes(i)) for i in range(len(buf))] == [6, size, 5]

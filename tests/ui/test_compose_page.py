@@ -72,8 +72,8 @@ def test_compose_up_and_down_through_the_page(ph, qtbot, docker_api, compose_pro
 
     page.open_project_file(str(path))
     assert page.selected_project().name == name
-    # declared services are listed before the first up
-    assert set(page.service_rows()) == {"web", "worker"}
+    # declared services are listed before the first up (the file is read off the UI thread)
+    qtbot.waitUntil(lambda: set(page.service_rows()) == {"web", "worker"}, timeout=10000)
     assert page.buttons["up"].isEnabled()
 
     with qtbot.waitSignal(page.run_finished, timeout=120000) as fin:

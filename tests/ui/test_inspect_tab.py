@@ -61,8 +61,16 @@ def test_inspect_tree_masks_env_and_copies(env_container, docker_api, ph, qtbot)
     assert QGuiApplication.clipboard().text() == docker_api.inspect_container(cid)["Config"]["Image"]
     tab.copy_path(secret)
     assert QGuiApplication.clipboard().text().startswith(".Config.Env[")
+    # a masked value copies as masked, in itself or inside what holds it; revealed, as it is
+    tab.copy_value(secret)
+    assert QGuiApplication.clipboard().text() == "••••••••"
+    tab.copy_value(tab.find_item(".Config"))
+    assert "hunter2" not in QGuiApplication.clipboard().text()
+    assert "SECRET_TOKEN=••••••••" in json.loads(QGuiApplication.clipboard().text())["Env"]
+    tab._on_tree_item_clicked(secret, 1)
     tab.copy_value(secret)
     assert QGuiApplication.clipboard().text() == "hunter2-xyz"
+    tab._on_tree_item_clicked(secret, 1)
     tab.copy_value(tab.find_item(".State"))
     assert json.loads(QGuiApplication.clipboard().text())["Status"] == "created"
     tab.reveal_all.setChecked(True)

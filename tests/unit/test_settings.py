@@ -46,7 +46,6 @@ def test_round_trip_and_change_announced(tmp_path):
     ("vm_memory_mib", "9000", "at most 8192"),
     ("vm_disk_gib", "500", "at most 100"),
     ("engines", "http://x", "not an engine endpoint"),
-    ("log_buffer_lines", "10", "at least 1000"),
     ("notifications", "yes", "on or off"),
 ])
 def test_validation_messages(name, value, fragment):
@@ -84,3 +83,16 @@ def test_unreadable_file_gives_defaults(tmp_path):
 def test_default_dir_follows_xdg(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     assert SettingsStore(limits=lambda: LIMITS).path == tmp_path / "pilothouse" / "settings.json"
+
+
+def test_every_setting_is_used_somewhere():
+    """A setting nobody reads is a promise the app does not keep."""
+    from pathlib import Path
+
+    from desktop.state.settings import FIELD_NAMES
+
+    root = Path(__file__).resolve().parents[2] / "desktop"
+    skip = {root / "state" / "settings.py", root / "ui" / "desk" / "settings_page.py"}
+    code = "\n".join(p.read_text() for p in root.rglob("*.py") if p not in skip)
+    unused = [n for n in FIELD_NAMES if f".{n}" not in code]
+    assert not unused, f"settings that nothing reads: {unused}"

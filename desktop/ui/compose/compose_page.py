@@ -19,6 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 OUTPUT_MAX_LINES = 5000
 REFRESH_MS = 100  # engine changes are gathered this long before the lists are rebuilt
@@ -187,7 +188,7 @@ class ComposePage(QWidget):
         tips = {verb: tip for verb, _label, tip, _key in ACTIONS}
         for verb, b in self.buttons.items():
             needs_files = verb in ("up", "pull", "restart") or (self.tool is not None and self.tool.is_v1)
-            missing = p is not None and needs_files and not p.target.files_exist()
+            missing = p is not None and needs_files and not p.files_present
             b.setEnabled(can and not missing)
             b.setToolTip(tips[verb] + (" (needs the project's compose file, which is not on this machine:"
                                        " open it with “Open compose file…”)" if missing else ""))
@@ -243,7 +244,7 @@ class ComposePage(QWidget):
             it = QListWidgetItem(icon("project"), f"{p.name}{tag}\n{p.summary}")
             it.setData(Qt.ItemDataRole.UserRole, p.key)
             it.setData(Qt.ItemDataRole.UserRole + 1, p.name)
-            it.setToolTip("\n".join(p.config_files) or "compose file unknown")
+            it.setToolTip(plain_tooltip("\n".join(p.config_files)) or "compose file unknown")
             self.project_list.addItem(it)
         self.project_list.blockSignals(False)
         if keep is None or not self.select_project(keep):

@@ -19,6 +19,7 @@ from desktop.presentation.container_columns import (COL_CREATED, COL_MEM, COL_NA
                                                     stats_sort_value)
 from desktop.presentation.container_tree import ContainerTree, Project
 from desktop.state.containers import ContainerStore
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 ContainerRole = Qt.ItemDataRole.UserRole + 1  # the Container (None on a project row)
 KindRole = Qt.ItemDataRole.UserRole + 2  # "container" or "project"
@@ -231,9 +232,9 @@ class ContainerTreeModel(QAbstractItemModel):
             return QColor(pres.state_colour(c))
         if role == Qt.ItemDataRole.ToolTipRole:
             if col == COL_NAME:
-                return f"{c.name}\nID {c.short_id}\n{c.command}"
+                return plain_tooltip(f"{c.name}\nID {c.short_id}\n{c.command}")
             if col == COL_STATE:
-                return c.status
+                return plain_tooltip(c.status)
             if col == COL_PORTS and c.published_ports:
                 return "Click a port to open it in the browser"
         if role == SortRole:
@@ -274,7 +275,7 @@ class ContainerTreeModel(QAbstractItemModel):
                 return project_created(members)
             return (project_text(p.name, p.engine_id, members, col, self._engine_label) or "").lower()
         if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
-            return f"Compose project {p.name}"
+            return plain_tooltip(f"Compose project {p.name}")
         if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
             return f"Compose project {p.name}, {pres.project_state(members)[0]}"
         return None

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
 from desktop.engine.client import EngineClient
 from desktop.engine.records import Container
 from desktop.presentation.containers import matches_filter
+from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.container_actions import ContainerActions
@@ -172,6 +173,8 @@ class ContainersPage(QWidget):
         self.model.rowsInserted.connect(self._on_model_rows_inserted)
         self.model.modelReset.connect(self._on_model_reset)
         self.model.rowsRemoved.connect(self._update_count)
+        # The count follows the store in the same call as the rows (state changes included).
+        self.tally = StateTally(store, self._update_count)
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
@@ -266,6 +269,7 @@ class ContainersPage(QWidget):
         for a in self.context_actions.values():
             a.setEnabled(available)
         self._update_buttons()
+        self._update_count()
         self.view.viewport().update()
 
     # -- slots -------------------------------------------------------------------------------------
@@ -328,6 +332,10 @@ class ContainersPage(QWidget):
             b.setEnabled(has and self._engine_available)
 
     def _update_count(self, *args) -> None:
-        total = len(self.store)
-        running = sum(1 for c in self.store.all() if c.state == "running")
-        self.count_label.setText(f"{total} containers, {running} running")
+        tally = getattr(self, "tally", None)
+        if tally is None:
+            return  # still being built
+        text = f"{tally.total} containers, {tally.running} running"
+        if not self._engine_available and tally.total:
+            text += " (last known: the engine is not connected)"
+        self.count_label.setText(text)

@@ -32,14 +32,16 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("vm_memory_mib", "Memory (MiB)", "int", ""),
         ("vm_disk_gib", "Disk (GiB)", "int", "Applies the next time the VM starts."),
     )),
-    ("Logs", (
-        ("log_buffer_lines", "Lines kept per log", "int", "Older lines are dropped beyond this."),
-        ("log_initial_tail", "Lines loaded when a log opens", "int", ""),
-        ("log_follow", "Follow new lines", "bool", ""),
+    ("History", (
+        ("history_cap_mb", "Disk space for history (MB)", "int",
+         "The timeline, stats history and crash reports; the oldest go first beyond this."),
+    )),
+    ("Debugging", (
+        ("debug_toolbox", "Debug toolbox image", "image",
+         "A debug shell runs from this image beside the container. Empty: the engine's busybox image."),
     )),
     ("Confirmations", (
         ("confirm_destructive", "Ask before removing, killing or deleting", "bool", ""),
-        ("confirm_quit_with_running", "Ask before quitting while containers run", "bool", ""),
     )),
 )
 
@@ -53,6 +55,7 @@ class SettingsPage(QWidget):
         self.store = store
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
+        self.helps: dict[str, QLabel] = {}  # a row's help line (a feature may add a figure to it)
 
         title = QLabel("Settings")
         title.setObjectName("pageTitle")
@@ -85,6 +88,7 @@ class SettingsPage(QWidget):
                 cl.addWidget(err)
                 if help_text:
                     h = QLabel(help_text)  # one line: wrapped labels get clipped in form rows
+                    self.helps[name] = h
                     h.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
                     cl.addWidget(h)
                 form.addRow("" if kind == "bool" else label + ":", cell)
@@ -134,6 +138,10 @@ class SettingsPage(QWidget):
             w.setPlaceholderText("build ssh://me@build-host ssh_identity=~/.ssh/id_ed25519")
             w.setTabChangesFocus(True)  # keyboard users can leave the field with Tab
             w.setFixedHeight(70)
+        elif kind == "image":
+            w = QLineEdit()
+            w.setPlaceholderText("automatic (busybox)")
+            w.editingFinished.connect(lambda n=name: self._check_one(n))
         else:
             w = QLineEdit()
             w.setMaximumWidth(160)

@@ -32,6 +32,7 @@ class ContainersWing:
 
     async def aclose(self) -> None:
         self.page.model.detach()
+        self.page.tally.detach()
         await self.page.tasks.cancel_all()
 
 

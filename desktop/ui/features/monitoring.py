@@ -8,6 +8,7 @@ from desktop.metrics.host import HostMonitor
 from desktop.metrics.stats_hub import StatsHub, StatsHubs
 from desktop.state.activity import ActivityLog
 from desktop.state.crash_watch import CrashWatch
+from desktop.state.history.crash_reports import CrashReporter
 from desktop.state.engines import MergedEvents
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.features.wing import Shared
@@ -26,7 +27,7 @@ class MonitoringWing:
     """One StatsHub per engine (the others' made when first looked at): the table's CPU/Memory
     columns, the Stats tabs and the dashboard share it, so a container has one stream."""
 
-    def __init__(self, shared: Shared, containers_page) -> None:
+    def __init__(self, shared: Shared, containers_page, history_store=None) -> None:
         self.shared = shared
         primary, engines = shared.primary, shared.engines
         self.tasks = TaskSet()
@@ -43,11 +44,15 @@ class MonitoringWing:
         shared.window.statusBar().addPermanentWidget(self.engine_footer)
 
         self.crash_watch = CrashWatch(oom_check=self._oom_killed)
+        # Crash reports take their evidence at the exit, before the watch's verdict: it sees events first.
+        self.crash_reports = CrashReporter(self.crash_watch, self._client_of_engine, store=history_store,
+                                           containers=shared.containers)
         self.activity = ActivityLog()
         self.all_events = MergedEvents(engines)  # every engine's events, tagged
+        self.all_events.connect(self.crash_reports.on_event)
         self.all_events.connect(self.crash_watch.on_event)
         self.all_events.connect(self.activity.on_event)
-        self.notifier = TrayNotifier(self.crash_watch)
+        self.notifier = TrayNotifier(self.crash_reports)  # one notification per crash report
         self.activity_page = ActivityPage(self.activity, self.notifier)
         shared.window.add_page("activity", "Activity", "activity", self.activity_page)
         self.notifier.set_enabled(shared.settings.current.notifications)
@@ -62,6 +67,10 @@ class MonitoringWing:
         session = engines.by_engine_id(engine_id) or engines.get(self.shared.containers.owner(cid) or "")
         client = session.client if session is not None else self.shared.primary.client
         return (await client.inspect_container(cid)).oom_killed
+
+    def _client_of_engine(self, engine_id: str):
+        session = self.shared.engines.by_engine_id(engine_id)
+        return session.client if session is not None else None
 
     def _on_settings_changed(self, settings, names) -> None:
         if "notifications" in names:
@@ -112,6 +121,7 @@ class MonitoringWing:
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
+        await self.crash_reports.aclose()
         self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()

@@ -1,9 +1,11 @@
-"""The bundled VM: its page, the no-engine page's offer to start it, and its engine followed like
-any other (the VM's engine joins the registry when it runs)."""
+"""The bundled VM: its page, the no-engine page's one-click start (image, boot, engine), the offer
+of a docker context, and its engine followed like any other (it joins the registry when it runs)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import sys
 
 from desktop.state.vm_engine import VMControl
 from desktop.ui.features.wing import Shared
@@ -21,6 +23,11 @@ def default_vm_manager():
         from desktop.vm.paths import VMPaths
 
         paths = VMPaths.default()
+        if sys.platform == "win32":
+            from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+            if store_wsl_installed():  # WSL 2 first, as Docker Desktop and Podman do; else QEMU + WHPX
+                return WslEngine(VMConfig.load(paths.config_file), paths)
         return VMManager(VMConfig.load(paths.config_file), paths)
     except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
         log.info("the bundled VM is unavailable: %s", exc)
@@ -34,6 +41,7 @@ class VMWing:
         self.shared = shared
         self.control: VMControl | None = None
         self.panel: VMPanel | None = None
+        self.one_click = self.context_offer = None
         if manager is None:
             return
         settings = shared.settings
@@ -47,24 +55,38 @@ class VMWing:
             return (f"{s.vm_cpus} CPUs, {s.vm_memory_mib} MiB memory, {s.vm_disk_gib} GiB disk "
                     "(change them in Settings; they apply at the next start)")
 
-        self.control = VMControl(manager, shared.engines, config)
+        async def prepare(progress) -> None:
+            # The VM page's Start gets the image like the one click does (cached: one stat).
+            from desktop.vm.image_source import ensure_image
+
+            choice = await ensure_image(manager.arch, manager.paths.image_dir, lambda p: progress(f"image: {p.text}"))
+            if choice.dir != manager.paths.image_dir:
+                manager.paths = dataclasses.replace(manager.paths, image_dir=choice.dir)
+
+        self.control = VMControl(manager, shared.engines, config, prepare)
         self.panel = VMPanel(self.control, resources)
         window = shared.window
         window.add_page("vm", "Virtual machine", "engine", self.panel)
-        window.no_engine.offer_vm(True)
-        window.no_engine.vm_start_requested.connect(self._on_no_engine_vm_start_requested)
+        self._init_one_click(manager)
 
-    def _on_no_engine_vm_start_requested(self) -> None:
-        self.panel.tasks.spawn(self._start_from_no_engine_page())
+    def _init_one_click(self, manager) -> None:
+        """The no-engine page's main button: image, boot and engine in one click."""
+        from desktop.ui.vm.one_click import ContextOffer, VMOneClick
+        from desktop.vm.one_click import start_from_nothing
+        from desktop.vm.readiness import check
 
-    async def _start_from_no_engine_page(self) -> None:
-        page = self.shared.window.no_engine
-        try:
-            await self.control.start(progress=lambda m: page.show_vm_progress(f"VM: {m}"))
-        except Exception as exc:  # noqa: BLE001 - VMError carries a sentence
-            page.show_vm_progress(f"The VM could not start: {exc}", error=True)
-            return
-        page.show_vm_progress("The VM is running; connecting to its engine…")
+        control, window = self.control, self.shared.window
+        self.one_click = VMOneClick(check, lambda report: start_from_nothing(
+            manager, control.start, report, follow=control.ensure_session))
+        window.no_engine.set_vm_offer(self.one_click)
+        self.context_offer = ContextOffer(manager.paths.docker_config_dir)
+        window.add_notice(self.context_offer)
+        self.one_click.finished.connect(self._on_one_click_finished)
+
+    def _on_one_click_finished(self, ok: bool) -> None:
+        if ok:
+            self.shared.window.show_page("containers")
+            self.context_offer.offer()
 
     def show_engine(self, key: str | None) -> None:
         pass
@@ -75,3 +97,5 @@ class VMWing:
     async def aclose(self) -> None:
         if self.panel is not None:
             await self.panel.tasks.cancel_all()
+            await self.one_click.aclose()
+            await self.context_offer.aclose()

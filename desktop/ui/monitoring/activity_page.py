@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
                                QLineEdit, QTableView, QVBoxLayout, QWidget)
 
 from desktop.state.activity import ActivityEntry, ActivityLog
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 COLUMNS = ("Time", "Type", "Object", "What happened", "Engine")
 COL_ENGINE = 4  # last in the model (columns 0-3 keep their numbers), shown second
@@ -79,7 +80,8 @@ class ActivityModel(QAbstractTableModel):
             return (time.strftime("%H:%M:%S", time.localtime(e.time)), e.kind, e.name, e.text, e.engine)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
             where = f"\nengine {e.engine}" if e.engine else ""
-            return f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}\n{e.kind} {e.action}\n{e.object_id}{where}"
+            return plain_tooltip(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(e.time))}\n{e.kind} {e.action}\n"
+                                 f"{e.object_id}{where}")
         if role == EntryRole:
             return e
         if role == Qt.ItemDataRole.UserRole:  # sort key

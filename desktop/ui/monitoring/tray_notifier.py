@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
 
 from desktop.state.crash_watch import ContainerAlert, CrashWatch
+from desktop.state.history.crash_reports import CrashReporter
 from desktop.ui.resources import app_icon
 
 
@@ -15,8 +16,9 @@ class TrayNotifier(QObject):
 
     notified = Signal(object)
     open_logs_requested = Signal(str)
+    report_requested = Signal(int)  # a click on a crash's notification: its report in the history
 
-    def __init__(self, watch: CrashWatch, parent=None) -> None:
+    def __init__(self, watch: "CrashWatch | CrashReporter", parent=None) -> None:
         super().__init__(parent)
         self.watch = watch
         self.shown: list[ContainerAlert] = []
@@ -49,6 +51,8 @@ class TrayNotifier(QObject):
     def _on_tray_message_clicked(self) -> None:
         if self._last is not None:
             self.open_logs_requested.emit(self._last.container_id)
+            if self._last.report_id is not None:
+                self.report_requested.emit(self._last.report_id)
 
     def close(self) -> None:
         self.watch.alerts.disconnect(self._on_alert)

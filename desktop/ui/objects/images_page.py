@@ -22,6 +22,7 @@ from desktop.ui.objects.object_model import Column, ObjectTableModel
 from desktop.ui.objects.object_page import ObjectPage
 from desktop.ui.objects.pull_dialog import pull_dialog, push_dialog
 from desktop.ui.objects.run_dialog import run_dialog
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 COL_NAME, COL_ID, COL_SIZE, COL_CREATED, COL_USED, COL_ENGINE = range(6)
 
@@ -242,7 +243,7 @@ class ImagesPage(ObjectPage):
             for c, text in enumerate((age(layer.created, time.time()), cmd.strip(), human_size(layer.size))):
                 it = QTableWidgetItem(text)
                 if c == 1:
-                    it.setToolTip(layer.created_by)
+                    it.setToolTip(plain_tooltip(layer.created_by))
                 table.setItem(r, c, it)
         QVBoxLayout(dlg).addWidget(table)
         self.keep("history_dialog_opened", dlg)

@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 
 from desktop.state.object_store import ObjectStore
+from desktop.ui.widgets.plain_text import plain_tooltip
 
 ItemRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
@@ -127,7 +128,7 @@ class ObjectTableModel(QAbstractTableModel):
         if role == SortRole:
             return col.sort(it) if col.sort else col.text(it)
         if role == Qt.ItemDataRole.ToolTipRole and col.tooltip:
-            return col.tooltip(it)
+            return plain_tooltip(col.tooltip(it))
         if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

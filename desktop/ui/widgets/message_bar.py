@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton
 
 
@@ -11,6 +12,7 @@ class MessageBar(QFrame):
         self.label = QLabel()
         self.label.setObjectName("messageText")
         self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.PlainText)  # engine errors are text, not markup
         self.label.setTextInteractionFlags(self.label.textInteractionFlags() | self.label.textInteractionFlags().TextSelectableByMouse)
         close = QToolButton()
         close.setText("✕")

@@ -9,10 +9,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
-from desktop.engine.archive import ContainerFiles, FileEntry
+from desktop.engine.archive import LIST_BYTE_LIMIT, ContainerFiles, FileEntry
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError
 from desktop.engine.records import Container
+from desktop.engine.tar_safety import printable
 from desktop.presentation.sizes import binary_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
@@ -33,6 +34,7 @@ class FilesTab(QWidget):
         self.container = container
         self.tasks = TaskSet()
         self.path = "/"
+        self.byte_limit = LIST_BYTE_LIMIT  # a folder's archive is read this far, no further
         self._listing = None
 
         self.up = QToolButton()
@@ -109,7 +111,7 @@ class FilesTab(QWidget):
             self.status.setText(f"Reading {path}… {count[0]:,} entries so far")
 
         try:
-            entries = await self.files.list_dir(path, partial)
+            entries = await self.files.list_dir(path, partial, byte_limit=self.byte_limit)
         except EngineError as err:
             self.status.setText("")
             self.message.show_error(str(err))
@@ -117,16 +119,25 @@ class FilesTab(QWidget):
             return
         self.message.hide()
         self.path = path
-        self.path_edit.setText(path)
+        self.path_edit.setText(printable(path))
         for e in entries:
             self.tree.addTopLevelItem(self._item(e))
-        self.status.setText(f"{len(entries):,} items in {path}")
+        if getattr(entries, "complete", True):
+            self.status.setText(f"{len(entries):,} items in {printable(path)}")
+        else:
+            self.status.setText(f"Showing the {len(entries):,} items read from {printable(path)}: the folder holds "
+                                f"more than {binary_size(self.byte_limit)}, so reading stopped there. Open a subfolder "
+                                "to see the rest.")
         self.listed.emit(path)
 
     def _item(self, e: FileEntry) -> QTreeWidgetItem:
-        when = datetime.datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M") if e.mtime else ""
-        it = QTreeWidgetItem([e.name + ("/" if e.is_dir else ""), "" if e.is_dir else binary_size(e.size), e.mode_text,
-                              when, e.link_target])
+        try:  # the archive's header says when: any number at all
+            when = datetime.datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M") if e.mtime else ""
+        except (OverflowError, OSError, ValueError):
+            when = "?"
+        # Names come from the container: undecodable bytes and control characters shown escaped.
+        it = QTreeWidgetItem([printable(e.name) + ("/" if e.is_dir else ""), "" if e.is_dir else binary_size(e.size),
+                              e.mode_text, when, printable(e.link_target)])
         it.setData(0, EntryRole, e)
         it.setTextAlignment(1, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return it
@@ -154,7 +165,7 @@ class FilesTab(QWidget):
             dlg.setFileMode(QFileDialog.FileMode.Directory)
         else:
             dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-            dlg.selectFile(e.name)
+            dlg.selectFile(printable(e.name))
         dlg.fileSelected.connect(lambda dest: self.tasks.spawn(self.download(e.path, dest)))
         dlg.open()
 
@@ -165,13 +176,13 @@ class FilesTab(QWidget):
         dlg.open()
 
     async def download(self, path: str, dest: str) -> bool:
-        self.message.show_info(f"Downloading {path}…")
+        self.message.show_info(f"Downloading {printable(path)}…")
         try:
             n = await self.files.download(path, dest)
         except EngineError as err:
             self.message.show_error(str(err))
             return False
-        text = f"Downloaded {path} to {dest} ({binary_size(n)})."
+        text = f"Downloaded {printable(path)} to {dest} ({binary_size(n)})."
         self.message.show_info(text)
         self.transferred.emit(text)
         return True

@@ -208,10 +208,13 @@ class InspectTab(QWidget):
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def value_of(self, item: QTreeWidgetItem) -> str:
+        """What "Copy value" puts on the clipboard: a secret only as far as it is shown."""
         v = item.data(1, ValueRole)
         if v is not None:
-            return v.split("=", 1)[1] if item.data(1, SecretRole) else v
-        node: Any = self.document
+            if item.data(1, SecretRole):
+                return v.split("=", 1)[1] if MASK not in item.text(1) else MASK
+            return v
+        node: Any = self.document if self.reveal_all.isChecked() else masked_document(self.document or {})
         for part in re.findall(r'\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]', item.data(0, PathRole)):
             key = part[0] or (int(part[1]) if part[1] else json.loads(part[2]))
             node = node[key]

@@ -24,6 +24,8 @@ from desktop.state.log_buffer import LogBuffer
 from desktop.state.log_search import LogSearch
 
 GUTTER = 8
+DISPLAY_LIMIT = 4_000  # characters of one line that are laid out and drawn (laying out 10,000 took ~40 ms)
+ELIDED_NOTE = "  … [{:,} more bytes: select the line and copy it to get all of it]"
 MATCH_BG = QColor("#fff2a8")
 CURRENT_BG = QColor("#ffb54d")
 SELECT_BG = QColor("#b4d5fe")
@@ -86,6 +88,7 @@ class LogView(QAbstractScrollArea):
         self._painted: list[tuple[int, float, QTextLayout, int]] = []  # (line, y, layout, prefix length)
         self._sel: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, cursor) as (line, char)
         self._fmt_cache: dict[Style, QTextCharFormat] = {}
+        self._cuts: dict[int, int] = {}  # line -> where its "more bytes" note starts (long lines)
         self._content_changed = True
         self._repaint = QTimer(self)
         self._repaint.setSingleShot(True)
@@ -140,12 +143,15 @@ class LogView(QAbstractScrollArea):
     def _on_buffer_changed(self, older_added: int, newer_added: int) -> None:
         # Lines backfilled above keep what is on screen where it is: the anchor is a line index.
         self._anchor += older_added
+        if older_added:
+            self._cuts.clear()  # keyed by line index, which the backfill just moved
         if newer_added or self.filter_rows is not None:
             self._content_changed = True
         if not self._repaint.isActive():
             self._repaint.start()
 
     def _on_buffer_cleared(self) -> None:
+        self._cuts.clear()
         self._content_changed = True
         self._anchor = 0
         self._sel = None
@@ -223,17 +229,35 @@ class LogView(QAbstractScrollArea):
             fmts.append((n, len(t), f))
         return "".join(parts), fmts
 
-    def display_text(self, line: int) -> tuple[str, int, int, list]:
-        """(text, prefix length, tag, ansi spans) of a line as drawn."""
-        text, ts, tag = self.buffer.line(line)
-        if text.endswith("\r"):
+    def display_text(self, line: int, full: bool = False) -> tuple[str, int, int, list]:
+        """(text, prefix length, tag, ansi spans) of a line as drawn.
+
+        A line longer than DISPLAY_LIMIT characters is drawn cut there, with a note of how much
+        more it holds: laying out 32 MiB would stall the UI for seconds. `full` gives all of it
+        (for copying); `elided_at(line)` says where the note starts.
+        """
+        text, ts, tag, nbytes = self.buffer.line_head(line, None if full else DISPLAY_LIMIT * 4)
+        rest = 0
+        if not full and (len(text) > DISPLAY_LIMIT or nbytes > DISPLAY_LIMIT * 4):
+            text = text[:DISPLAY_LIMIT]
+            rest = max(1, nbytes - len(text.encode("utf-8", "replace")))
+        elif text.endswith("\r"):
             text = text[:-1]
         prefix, pfmts = self._prefix(ts, tag)
         if self.raw:
             body, spans = show_raw(text), []
         else:
             body, spans = parse_ansi(text)
+        if rest:
+            self._cuts[line] = len(prefix) + len(body)
+            body += ELIDED_NOTE.format(rest)
+        elif not full:
+            self._cuts.pop(line, None)
         return prefix + body, len(prefix), tag, (pfmts, spans)
+
+    def elided_at(self, line: int) -> int | None:
+        """Where the "more characters" note starts in a drawn line, or None when it is whole."""
+        return self._cuts.get(line)
 
     def _layout(self, line: int, width: float) -> tuple[QTextLayout, int, int]:
         text, plen, tag, (pfmts, spans) = self.display_text(line)
@@ -391,7 +415,13 @@ class LogView(QAbstractScrollArea):
             self.filter_rows[np.searchsorted(self.filter_rows, l0):np.searchsorted(self.filter_rows, l1, side="right")].tolist()
         for line in rows:
             text = self.display_text(line)[0]
-            out.append(text[c0 if line == l0 else 0:c1 if line == l1 else len(text)])
+            end = c1 if line == l1 else len(text)
+            cut = self.elided_at(line)
+            if cut is not None and end > cut:
+                # The selection reaches into the note: copy the line itself, all of it.
+                text = self.display_text(line, full=True)[0]
+                end = len(text)
+            out.append(text[c0 if line == l0 else 0:end])
         return "\n".join(out)
 
     def copy_selection(self) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QFontMetricsF, QGuiAppli
 from PySide6.QtWidgets import QMenu, QWidget
 
 from desktop.engine.foreground import ForegroundGate
+from desktop.state.paste_text import paste_bytes
 from desktop.state.ansi import BASIC
 from desktop.state.terminal_screen import runs_text
 
@@ -246,9 +247,7 @@ class TerminalView(QWidget):
         cb = QGuiApplication.clipboard()
         text = cb.text(mode) if mode is not None else cb.text()
         if text:
-            if self.screen.frame.bracketed_paste:
-                text = "\x1b[200~" + text + "\x1b[201~"
-            self.typed.emit(text.replace("\r\n", "\r").replace("\n", "\r").encode("utf-8"))
+            self.typed.emit(paste_bytes(text, self.screen.frame.bracketed_paste))
 
     def _on_context_menu(self, pos) -> None:
         menu = QMenu(self)

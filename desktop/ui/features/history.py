@@ -1,0 +1,146 @@
+"""The history wing: the persistent timeline page, crash reports opened from notifications, the
+Health tab of containers with a health check, the stats history sampler, and the disk-cap setting.
+
+Everything it records goes through the HistoryStore's writer thread; everything it shows is read
+on the store's reader thread. Without a store (tests that keep no history) it still adds the
+Health tab and opens reports from memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from desktop.state.history.causes import format_bytes
+from desktop.state.history.crash_reports import CrashReport, get_report
+from desktop.ui.async_tasks import TaskSet
+
+
+class HistoryFeature:
+    def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
+                 settings, settings_page, client_for) -> None:
+        self.window = window
+        self.engines = engines
+        self.events = events
+        self.store = store
+        self.crash_reports = crash_reports
+        self.settings = settings
+        self.settings_page = settings_page
+        self.tasks = TaskSet()
+        self.open_reports: list = []  # report windows on screen
+        self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
+        self.recorder = self.sampler = self.page = None
+        self.size_shown: int | None = None  # the size the Settings row last showed (tests)
+        crash_reports.reported.connect(self._on_reported)
+        notifier.report_requested.connect(self._on_notifier_report_requested)
+        self._notifier = notifier
+
+        def health_tab(page, c) -> None:
+            if c.health is not None:  # "(healthy)", "(unhealthy)", "(health: starting)" in its status
+                from desktop.ui.history.health_panel import HealthPanel
+
+                page.add_tab("Health", HealthPanel(client_for(c), c.id, events))
+
+        details.tab_providers.append(health_tab)
+        if store is None:
+            return
+
+        def stats_history_tab(page, c) -> None:
+            from desktop.ui.history.stats_history_view import StatsHistoryView
+
+            page.add_tab("Stats history", StatsHistoryView(store, c.engine_id, c.id))
+
+        details.tab_providers.append(stats_history_tab)
+        from desktop.metrics.stats_history import StatsHistorySampler
+        from desktop.state.history.recorder import EventRecorder
+        from desktop.ui.history.timeline_page import TimelinePage
+
+        self.recorder = EventRecorder(store, engines)
+        self.sampler = StatsHistorySampler(store, engines, stats_hubs)
+        self.sampler.start()
+        self.page = TimelinePage(store)
+        self.page.report_opened.connect(self.open_report)
+        window.add_page("timeline", "Timeline", "activity", self.page)
+        events.connect(self._on_event)
+        store.notices.connect(self.page.show_notice)
+        if store.notice:
+            self.page.show_notice(store.notice)
+        store.cap_bytes = settings.current.history_cap_mb * 1_000_000
+        settings.changed.connect(self._on_settings_changed)
+        self.show_size()
+
+    # -- the app's walk over wings ------------------------------------------------------------------
+    def show_engine(self, key: str | None) -> None:
+        if self.page is not None:
+            self.page.set_engine(key)
+
+    def set_engine_count(self, n: int) -> None:
+        if self.page is not None:
+            self.page.set_multi_engine(n > 1)
+
+    # -- reports --------------------------------------------------------------------------------------
+    def _on_reported(self, report: CrashReport) -> None:
+        if report.id is not None:
+            self._recent[report.id] = report
+        if self.page is not None:
+            self.page.note_new_events()
+
+    def _on_notifier_report_requested(self, report_id: int) -> None:
+        report = self._recent.get(report_id)
+        if report is not None:
+            self.open_report(report)
+        elif self.store is not None:
+            self.tasks.spawn(self._open_stored(report_id))
+
+    async def _open_stored(self, report_id: int) -> None:
+        report = await self.store.read(get_report, report_id)
+        if report is not None:
+            self.open_report(report)
+
+    def open_report(self, report: CrashReport):
+        from desktop.ui.history.report_view import CrashReportView
+
+        view = CrashReportView(report, self.window)
+        view.finished.connect(lambda _r, v=view: v in self.open_reports and self.open_reports.remove(v))
+        self.open_reports.append(view)
+        view.show()
+        return view
+
+    # -- timeline and settings ----------------------------------------------------------------------
+    def _on_event(self, _ev) -> None:
+        self.page.note_new_events()
+
+    def _on_settings_changed(self, settings, names) -> None:
+        if "history_cap_mb" in names:
+            self.store.cap_bytes = settings.history_cap_mb * 1_000_000
+            self.tasks.spawn(self._enforce_then_show())
+
+    async def _enforce_then_show(self) -> None:
+        await asyncio.wrap_future(self.store.maintain())
+        await self._show_size()
+
+    def show_size(self) -> None:
+        """The history's size on disk, beside its cap in Settings."""
+        self.tasks.spawn(self._show_size())
+
+    async def _show_size(self) -> None:
+        size = await asyncio.get_running_loop().run_in_executor(None, self.store.size_bytes)  # file stats
+        label = self.settings_page.helps.get("history_cap_mb")
+        if label is not None:
+            label.setText(f"Now {format_bytes(size)} on disk, in {self.store.path}. "
+                          "The oldest history goes first beyond the cap.")
+        self.size_shown = size
+
+    async def aclose(self) -> None:
+        self.crash_reports.reported.disconnect(self._on_reported)
+        self._notifier.report_requested.disconnect(self._on_notifier_report_requested)
+        for view in list(self.open_reports):
+            view.close()
+        await self.tasks.cancel_all()
+        if self.store is None:
+            return
+        self.events.disconnect(self._on_event)
+        self.store.notices.disconnect(self.page.show_notice)
+        self.settings.changed.disconnect(self._on_settings_changed)
+        await self.sampler.aclose()
+        await self.recorder.aclose()
+        await self.page.aclose()
