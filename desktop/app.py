@@ -17,11 +17,8 @@ from desktop.state.settings import SettingsStore
 
 
 class Pilothouse:
-    """The window, the engines it follows (the first one is the primary engine) and the wings.
-
-    The Containers wing comes first so the window opens on data; the others follow right after
-    the first table is painted (`install_secondary`), unless `defer_secondary` is False.
-    """
+    """The window, the engines it follows (the first is the primary) and the wings: Containers first,
+    so the window opens on data; the others right after the first paint (`install_secondary`)."""
 
     def __init__(self, endpoints: Sequence[Endpoint],
                  extra_engines: Sequence[tuple[str, Sequence[Endpoint]]] = (), settings=None, vm=None,
@@ -66,19 +63,17 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.features import compose, containers, desk, history, inside, monitoring, objects, swarm, vm
+        from desktop.ui.features import compose, desk, details, history, inside, monitoring, objects, swarm, vm
 
         shared, wing = self.shared, self._wing
-        made_vm, vm_factory = self._vm
         self.objects = wing(objects.ObjectsWing(shared))
-        self.monitoring = wing(monitoring.MonitoringWing(shared, self.containers.page, self.history_store))
+        mon = self.monitoring = wing(monitoring.MonitoringWing(shared, self.containers.page, self.history_store))
         self.compose = wing(compose.ComposeWing(shared))
-        self.vm = wing(vm.VMWing(shared, made_vm if made_vm is not None or vm_factory is None else vm_factory()))
+        self.vm = wing(vm.VMWing(shared, *self._vm))
         self.desk = wing(desk.DeskWing(shared, self.containers, self.compose, self.vm.control))
-        self.details = wing(containers.ContainerDetailsWing(shared, self.containers))
+        self.details = wing(details.ContainerDetailsWing(shared, self.containers))
         self.details.tab_providers.append(self.monitoring.add_stats_tab)
         self.swarm = wing(swarm.SwarmWing(self.window, self.engines, self.primary.key))  # nodes, services, stacks
-        mon = self.monitoring
         self.history = wing(history.HistoryFeature(
             window=self.window, engines=self.engines, events=mon.all_events, store=self.history_store,
             crash_reports=mon.crash_reports, notifier=mon.notifier, stats_hubs=mon.stats_hubs, details=self.details,

@@ -37,8 +37,12 @@ def default_vm_manager():
 class VMWing:
     """`control` is None without a VM manager (then there is no page either)."""
 
-    def __init__(self, shared: Shared, manager) -> None:
+    def __init__(self, shared: Shared, manager=None, make_manager=None) -> None:
+        """`make_manager()` makes the manager here when none is handed in (its module imports the
+        SDK and cryptography, ~170 ms that must not come before the first table paint)."""
         self.shared = shared
+        if manager is None and make_manager is not None:
+            manager = make_manager()
         self.control: VMControl | None = None
         self.panel: VMPanel | None = None
         self.one_click = self.context_offer = None
