@@ -210,7 +210,7 @@ class HonestyWatch:
 
         self.problems: list[str] = []
         self.samples = 0
-        page, banner, status = ph.containers_page, ph.window.banner, ph.status
+        page, banner, status = ph.containers.page, ph.window.banner, ph.primary.status
 
         def tick() -> None:
             self.samples += 1

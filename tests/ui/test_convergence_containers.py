@@ -37,7 +37,7 @@ def machine_settings(examples: int = EXAMPLES, steps: int = STEPS) -> settings:
 
 def containers_machine(ph, qtbot, api: docker.APIClient, image: str, run_id: str, engine, host: str):
     label = f"{RUN_LABEL}={run_id}"
-    page = ph.containers_page
+    page = ph.containers.page
     driver = Driver(qtbot, host)
     counter = iter(range(10**9))
 

@@ -19,7 +19,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.swarm import task_problem
 from desktop.engine.swarm_records import SwarmService
 from desktop.state.swarm import SwarmState
-from desktop.swarm_presentation import ports_text, replicas_text, task_rows, update_progress, update_text
+from desktop.presentation.swarm import ports_text, replicas_text, task_rows, update_progress, update_text
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar

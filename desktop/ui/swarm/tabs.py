@@ -13,7 +13,7 @@ from desktop.engine.swarm_records import SwarmNode, SwarmSecret, SwarmService
 from desktop.engine.swarm_specs import (check_secret_data, parse_constraint, parse_cpus, parse_memory, parse_replicas,
                                         parse_secret_name, parse_service_form, parse_service_name)
 from desktop.state.swarm import SwarmState
-from desktop.swarm_presentation import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
+from desktop.presentation.swarm import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
                                         replicas_text, update_text)
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
