@@ -51,6 +51,11 @@ class EngineOverview:
         self._objects_dirty = True
         if events is not None:
             events.connect(self._on_engine_event)
+        # The counts follow the store, not the events: an event arrives before the store has
+        # taken the state it announces, and counting then showed the old state until the next one.
+        self._counts_due = False
+        for signal in (self.store.reset, self.store.upserted, self.store.removed):
+            signal.connect(self._on_store_changed)
 
     # -- counts -----------------------------------------------------------------------------------
     def counts(self) -> Counts:
@@ -90,8 +95,21 @@ class EngineOverview:
             self._objects_dirty = True
             if self.watching:
                 self._schedule_list()
-        elif ev.type == "container" and self.watching:
+
+    def _on_store_changed(self, *_args) -> None:
+        if not self.watching or self._counts_due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             self.changed.emit()
+            return
+        self._counts_due = True  # once per turn of the loop, however many rows a burst changes
+        loop.call_soon(self._emit_counts)
+
+    def _emit_counts(self) -> None:
+        self._counts_due = False
+        self.changed.emit()
 
     def _schedule_list(self) -> None:
         if self._list_task is None or self._list_task.done():
@@ -140,6 +158,11 @@ class EngineOverview:
         return out
 
     def close(self) -> None:
+        for signal in (self.store.reset, self.store.upserted, self.store.removed):
+            try:
+                signal.disconnect(self._on_store_changed)
+            except ValueError:
+                pass  # closed already
         self.unwatch()
         if self._list_task is not None and not self._list_task.done():
             self._list_task.cancel()
