@@ -127,7 +127,8 @@ class Pilothouse:
         from desktop.ui.features.inside import SeeingInside
 
         self.inside = SeeingInside(window=self.window, engines=self.engines, details=self.details,
-                                   settings=self.settings, containers_page=self.containers_page)  # debug, changes
+                                   settings=self.settings, containers_page=self.containers_page,
+                                   containers=self.all_containers)  # debug, changes, merged logs
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:

@@ -1,5 +1,6 @@
 """The seeing-inside wing: a Debug tab (a shell beside any container, even one without a shell)
-and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); debug leftovers of a dead app removed whenever an
+and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); the Logs page
+(merged logs of any set of containers, across engines); debug leftovers of a dead app removed whenever an
 engine (re)connects."""
 
 from __future__ import annotations
@@ -11,9 +12,14 @@ from desktop.ui.async_tasks import TaskSet
 class SeeingInside:
     """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
 
-    def __init__(self, *, window, engines, details, settings, containers_page) -> None:
+    def __init__(self, *, window, engines, details, settings, containers_page, containers) -> None:
+        from desktop.ui.inside.logs_page import LogsPage
+
         self.window, self.engines, self.details, self.settings = window, engines, details, settings
         self.tasks = TaskSet()
+        # every engine's containers, each reached through its own engine
+        self.logs_page = LogsPage(containers, engines.client_for, engines.label_for, lambda: len(engines.sessions))
+        window.add_page("logs", "Logs", "search", self.logs_page)
         self._followed: set[str] = set()
         details.tab_providers.append(self._add_tabs)
         containers_page.context_menu_extenders.append(self._extend_menu)
@@ -59,4 +65,5 @@ class SeeingInside:
         pass
 
     async def aclose(self) -> None:
+        await self.logs_page.aclose()
         await self.tasks.cancel_all()
