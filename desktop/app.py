@@ -523,7 +523,17 @@ class Pilothouse:
             s = self.settings.current
             return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
 
-        return VMControl(manager, self.engines, config)
+        async def prepare(progress) -> None:
+            # The VM page's Start gets the image like the one click does (cached: one stat).
+            import dataclasses
+
+            from desktop.vm.image_source import ensure_image
+
+            choice = await ensure_image(manager.arch, manager.paths.image_dir, lambda p: progress(f"image: {p.text}"))
+            if choice.dir != manager.paths.image_dir:
+                manager.paths = dataclasses.replace(manager.paths, image_dir=choice.dir)
+
+        return VMControl(manager, self.engines, config, prepare)
 
     def _init_vm_page(self) -> None:
         if self.vm is None:
@@ -546,7 +556,8 @@ class Pilothouse:
         from desktop.vm.readiness import check
 
         manager = self.vm.manager
-        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(manager, self.vm.start, report))
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(
+            manager, self.vm.start, report, follow=self.vm.ensure_session))
         self.window.no_engine.set_vm_offer(self.vm_one_click)
         self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
         self.window.add_notice(self.vm_context_offer)
