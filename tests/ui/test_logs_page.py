@@ -4,9 +4,6 @@ time range and save; one Compose project; containers of two engines in one view.
 
 from __future__ import annotations
 
-
-from desktop.state.engines import CombinedContainerStore  # noqa: F401 - the store the page reads
-
 LOGGER = ("i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo \"INFO {n} ok $i\"; echo \"ERROR {n} bad $i\" >&2; "
           "echo \"WARN {n} slow $i\"; echo \"{n} plain $i\"; sleep 0.1; done; "
           "while true; do echo \"INFO {n} live\"; sleep 0.2; done")
