@@ -94,7 +94,10 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
 
 
 def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, await_):
-    cid = make_container(command=("sh", "-c", "for i in $(seq 1 400); do echo tick $i; sleep 0.005; done"), start=True)
+    # Half the ticks, then a wait for /tmp/go: lines arrive after the scroll-up below however slow
+    # this machine is (a second run finds /tmp/go and goes straight through).
+    cid = make_container(command=("sh", "-c", "for i in $(seq 1 400); do echo tick $i; [ $i = 200 ] && "
+                                  "while [ ! -f /tmp/go ]; do sleep 0.05; done; sleep 0.005; done"), start=True)
     page = open_detail(ph, qtbot, cid)
     tab = page.logs
     qtbot.waitUntil(lambda: len(tab.buffer) >= 50, timeout=20000)
@@ -105,8 +108,9 @@ def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, 
     # Scrolling up pauses auto-scroll; new lines still arrive.
     tab.view.verticalScrollBar().setValue(0)
     assert not tab.view.following and tab.jump.isVisibleTo(tab)
-    n = len(tab.buffer)
-    qtbot.waitUntil(lambda: len(tab.buffer) > n, timeout=10000)
+    qtbot.waitUntil(lambda: len(tab.buffer) == 200, timeout=20000)
+    docker_api.exec_start(docker_api.exec_create(cid, ["touch", "/tmp/go"]))
+    qtbot.waitUntil(lambda: len(tab.buffer) > 200, timeout=10000)
     assert tab.view.verticalScrollBar().value() == 0
     # Scrolling back to the bottom resumes.
     sb = tab.view.verticalScrollBar()
