@@ -54,7 +54,8 @@ def one_click_seconds(test_image_tar: bytes, image_dir: Path | None = None) -> t
     marks: dict[str, float] = {}
 
     async def scenario() -> float:
-        from desktop.app import Pilothouse, _vm_manager
+        from desktop.app import Pilothouse
+        from desktop.ui.features.vm import default_vm_manager as _vm_manager
         from desktop.engine.endpoints import discover
         from desktop.state.connection import CONNECTED
 

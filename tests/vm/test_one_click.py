@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.app import Pilothouse, _vm_manager, extra_engines
+from desktop.app import Pilothouse
+from desktop.state.startup import extra_engines
+from desktop.ui.features.vm import default_vm_manager
 from desktop.engine.endpoints import discover
 from desktop.state.connection import CONNECTED
 from desktop.state.settings import SettingsStore
@@ -54,7 +56,7 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
     endpoints = discover(None)
     settings = SettingsStore()
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm_factory=_vm_manager)
+                    vm_factory=default_vm_manager)
     manager = ph.vm.control.manager
     assert str(manager.paths.image_dir).startswith(str(new_user)) and not manager.paths.image_dir.exists()
     ph.window.resize(1200, 720)
@@ -116,7 +118,7 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
 
         # The next launch finds the running VM's engine through its docker context, no click needed.
         again = Pilothouse(discover(None), extra_engines(discover(None), ()), settings=SettingsStore(),
-                           vm_factory=_vm_manager)
+                           vm_factory=default_vm_manager)
         again.start()
         try:
             qtbot.waitUntil(lambda: again.containers.page.proxy_index_of(cid).isValid(), timeout=60000)
