@@ -55,11 +55,11 @@ def one_click_seconds(test_image_tar: bytes, image_dir: Path | None = None) -> t
 
     async def scenario() -> float:
         from desktop.app import Pilothouse
-        from desktop.ui.features.vm import default_vm_manager
+        from desktop.ui.features.vm import default_vm_manager as _vm_manager
         from desktop.engine.endpoints import discover
         from desktop.state.connection import CONNECTED
 
-        ph = Pilothouse(discover(None), vm_factory=default_vm_manager)
+        ph = Pilothouse(discover(None), vm_factory=_vm_manager)
         ph.window.show()
         ph.start()
         manager = ph.vm.control.manager
