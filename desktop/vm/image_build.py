@@ -546,8 +546,13 @@ def build_image(arch: str | None = None, cache_dir: Path | None = None, out_dir:
         m = json.loads((out / "manifest.json").read_text())
         report("done", 1, 1)
         return ImageInfo(arch, out, m.get("version", version), m["kernel_release"], m)
-    with _cache_lock(cache, cancel):
-        return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+    try:
+        with _cache_lock(cache, cancel):
+            return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+    except OSError as e:  # the local side: a full disk, a read-only folder, an image file in use (Windows)
+        where = e.filename or cache
+        raise BuildError(f"cannot write {where} ({e.strerror or e}): free some disk space or check the folder's "
+                         "permissions (on Windows, stop the VM before updating its image), then build again") from None
 
 
 def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image_lock.ArchLock, lock_data: dict,
