@@ -47,17 +47,19 @@ class VMControl:
             await self.registry.remove(ENGINE_NAME)
         self.registry.add(ENGINE_NAME, [ep])
 
-    async def _do(self, coro_fn, progress) -> None:
+    async def _do(self, coro_fn, progress, **kwargs) -> None:
         self.busy = True
         try:
             if self.config is not None:
                 self.manager.config = self.config()
-            await coro_fn(progress=progress)
+            await coro_fn(progress=progress, **kwargs)
         finally:
             self.busy = False
 
-    async def start(self, progress: Callable[[str], None] | None = None) -> None:
-        await self._do(self.manager.start, progress)
+    async def start(self, progress: Callable[[str], None] | None = None,
+                    on_phase: Callable[[str], None] | None = None) -> None:
+        """Boot the VM (`on_phase`: each guest boot phase), then follow its engine."""
+        await self._do(self.manager.start, progress, **({"on_phase": on_phase} if on_phase else {}))
         await self.ensure_session()
 
     async def restart(self, progress: Callable[[str], None] | None = None) -> None:
