@@ -53,11 +53,10 @@ def populate(api: docker.APIClient) -> list[str]:
 
 
 def raw_lists_seconds(host: str) -> float:
-    """What the page needs, as plain SDK calls: info, nodes, services, tasks, secrets, configs."""
+    """What the page lists when it opens, as plain SDK calls: nodes, services, tasks, secrets, configs."""
     api = docker.APIClient(base_url=host, version="auto", timeout=120)
     try:
         t = time.perf_counter()
-        api.info()
         api.nodes()
         api.services()
         api.tasks(filters={"desired-state": "running"})
@@ -82,6 +81,7 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
     from desktop.ui.swarm.swarm_page import SwarmPage
 
     qapp = QApplication.instance() or QApplication([])
+    qapp.setQuitOnLastWindowClosed(False)  # each measurement closes its page; the loop goes on
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
 
@@ -93,6 +93,9 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
             await asyncio.sleep(0.002)  # a bench's own wait: spins the Qt loop between checks
 
     async def page_ready_once() -> float:
+        """From the user opening the Swarm page to its Services table painted with every row, and
+        the running counts of the rows on screen. As in the app, the engine is connected and its role read (at connect)
+        before that; the page's stores list only when it opens."""
         client = EngineClient([Endpoint(host, "--host")])
         client.engine_tag = "bench"
         sync = EngineSync(client, ContainerStore(), ConnectionStatus())
@@ -100,14 +103,27 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
         state.attach(sync, lazy=True)
         page = SwarmPage()
         page.resize(1200, 700)
-        t = time.perf_counter()
         await client.connect()
-        page.show()
         page.show_engine("bench", state, lambda: client.api_endpoint)
-        await state.refresh_info()
+        await state.refresh_info()  # what every (re)connect does, page open or not
         page.view.tabs.setCurrentWidget(page.view.services)
-        await until(lambda: page.ready and page.view.services.model.rowCount() == N_SERVICES
-                    and state.tasks.loaded and len(state.tasks) >= N_SERVICES * REPLICAS)
+        trace = os.environ.get("BENCH_SWARM_TRACE")
+        t = time.perf_counter()
+        if trace:
+            for name in ("nodes", "services", "secrets", "configs", "tasks"):
+                st = getattr(state, name)
+                st.reset.connect(lambda n=name: print(f"#   {n} loaded at {(time.perf_counter() - t) * 1000:.0f} ms"))
+            state.tasks.refreshed.connect(lambda: print(f"#   tasks refreshed at {(time.perf_counter() - t) * 1000:.0f} ms"
+                                                        f" ({len(state.tasks)} tasks)"))
+        page.show()
+        tab = page.view.services
+
+        def counted() -> bool:  # every row on screen has its tasks (and so its running count)
+            shown = tab.visible_ids()
+            have = set(state.tasks.status)
+            return bool(shown) and all(sid in have for sid in shown)
+
+        await until(lambda: page.ready and tab.model.rowCount() == N_SERVICES and counted())
         page.view.services.view.viewport().repaint()
         elapsed = time.perf_counter() - t
         await page.aclose()
@@ -152,6 +168,14 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
 
         threading.Thread(target=pump, daemon=True).start()
 
+        sync_seen: dict[str, float] = {}
+
+        def on_sync_event(ev) -> None:
+            if ev.type == "service" and ev.id in expected and ev.id not in sync_seen:
+                sync_seen[ev.id] = time.time()
+
+        sync.events.connect(on_sync_event)
+
         def on_data_changed(top, _bottom, _roles=()) -> None:
             it = model.item(top.row())
             if it is not None and it.id in expected and it.id not in row_seen \
@@ -178,6 +202,11 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
         raw_api.close()
         upd_api.close()
         page_lat = [(row_seen[s] - event_time[s]) * 1000 for s in expected if event_time.get(s)]
+        if os.environ.get("BENCH_SWARM_TRACE"):
+            arrive = [(sync_seen[s] - event_time[s]) * 1000 for s in expected if s in sync_seen and event_time.get(s)]
+            fetch = [(row_seen[s] - sync_seen[s]) * 1000 for s in expected if s in sync_seen]
+            print(f"#   event reaches the app p50/p95 {percentile(arrive, 50):.0f}/{percentile(arrive, 95):.0f} ms, "
+                  f"then to the row p50/p95 {percentile(fetch, 50):.0f}/{percentile(fetch, 95):.0f} ms", flush=True)
         raw_lat = [(raw_seen[s] - event_time[s]) * 1000 for s in expected if event_time.get(s)]
         await page.aclose()
         page.close()
@@ -188,6 +217,15 @@ def in_process_figures(host: str, ids: list[str], raw_s: float) -> None:
 
     async def main() -> None:
         await page_ready_once()  # warm imports and the engine's caches alike
+        if os.environ.get("BENCH_SWARM_PROFILE"):
+            import cProfile
+            import pstats
+
+            prof = cProfile.Profile()
+            prof.enable()
+            await page_ready_once()
+            prof.disable()
+            pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
         ready = [await page_ready_once() for _ in range(3)]
         print(f"# raw lists {raw_s * 1000:.0f} ms, page ready {median(ready) * 1000:.0f} ms "
               f"({N_SERVICES} services, {N_SERVICES * REPLICAS} tasks)", flush=True)

@@ -124,6 +124,10 @@ class Pilothouse:
         self.swarm = SwarmWing(self.window, self.engines, self.primary.key)  # nodes, services, stacks
         self._connect_monitoring_to_details_and_settings()
         self._init_history()
+        from desktop.ui.features.inside import SeeingInside
+
+        self.inside = SeeingInside(window=self.window, engines=self.engines, details=self.details,
+                                   settings=self.settings, containers_page=self.containers_page)  # debug, changes
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
@@ -420,6 +424,7 @@ class Pilothouse:
         if self.secondary_installed:
             await self.swarm.aclose()
             await self.details.aclose()  # container details: stop log/exec streams first
+            await self.inside.aclose()
             await self._aclose_monitoring()  # stats streams, dashboard, notifications
         for session in self.engines.sessions:
             await session.sync.aclose()
@@ -517,7 +522,17 @@ class Pilothouse:
             s = self.settings.current
             return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
 
-        return VMControl(manager, self.engines, config)
+        async def prepare(progress) -> None:
+            # The VM page's Start gets the image like the one click does (cached: one stat).
+            import dataclasses
+
+            from desktop.vm.image_source import ensure_image
+
+            choice = await ensure_image(manager.arch, manager.paths.image_dir, lambda p: progress(f"image: {p.text}"))
+            if choice.dir != manager.paths.image_dir:
+                manager.paths = dataclasses.replace(manager.paths, image_dir=choice.dir)
+
+        return VMControl(manager, self.engines, config, prepare)
 
     def _init_vm_page(self) -> None:
         if self.vm is None:
@@ -540,7 +555,8 @@ class Pilothouse:
         from desktop.vm.readiness import check
 
         manager = self.vm.manager
-        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(manager, self.vm.start, report))
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(
+            manager, self.vm.start, report, follow=self.vm.ensure_session))
         self.window.no_engine.set_vm_offer(self.vm_one_click)
         self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
         self.window.add_notice(self.vm_context_offer)
@@ -659,12 +675,23 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             # Let the view lay out and paint the rows it just received; on the Containers page,
             # give the visible rows' stats streams up to 4 s for their first figures, so the
             # picture shows what a user sees a moment after opening the window.
+            from desktop.ui.page_current import page_is_current, shown_rows
+
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
-            while True:
+
+            async def tick() -> None:
                 done = loop.create_future()
                 QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
                 await done
+
+            # The prefetched table, or a page asked for before the engine answered, is not the
+            # engine as it is now: paint once the real lists are in.
+            give_up = loop.time() + 60
+            while not page_is_current(ph, page) and loop.time() < give_up:
+                await tick()
+            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
+            while True:
+                await tick()
                 feeder = getattr(ph, "stats_columns", None)
                 shown = feeder.visible_ids() if feeder is not None else []
                 live = [cid for cid in shown if getattr(ph.all_containers.get(cid), "state", "") == "running"]
@@ -675,6 +702,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             if not ph.window.grab().save(screenshot):
                 print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
                 result = 1
+                return
+            rows = shown_rows(ph, page)
+            print(f"pilothouse: wrote {screenshot}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))

@@ -228,7 +228,7 @@ class SwarmTask:
     updated: str = ""
     timestamp: str = ""
     exit_code: int | None = None
-    service_version: int = 0
+    version: int = 0
 
     @property
     def running(self) -> bool:
@@ -263,7 +263,7 @@ class SwarmTask:
             updated=raw.get("UpdatedAt") or "",
             timestamp=status.get("Timestamp") or "",
             exit_code=int(code) if code is not None and status.get("State") in ("complete", "failed") else None,
-            service_version=int((raw.get("Version") or {}).get("Index") or 0),
+            version=int((raw.get("Version") or {}).get("Index") or 0),
         )
 
 

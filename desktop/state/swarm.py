@@ -38,7 +38,7 @@ class SwarmState:
         self.info: SwarmInfo | None = None
         self.info_changed = Listeners()
         self.nodes = ObjectStore(swarm.nodes, key_of("id"))
-        self.services = ObjectStore(swarm.services, key_of("id"))
+        self.services = ObjectStore(self._list_services, key_of("id"))
         self.secrets = ObjectStore(swarm.secrets, key_of("id"))
         self.configs = ObjectStore(swarm.configs, key_of("id"))
         self.tasks = TaskStore(swarm)
@@ -53,6 +53,11 @@ class SwarmState:
         self._stale = True
         self._task: asyncio.Task | None = None
         self._closed = False
+
+    async def _list_services(self):
+        services, counts = await self.swarm.services_with_counts()
+        self.tasks.set_status(counts)  # the list's running counts, until the tasks say otherwise
+        return services
 
     # -- wiring ------------------------------------------------------------------------------
     def attach(self, sync, lazy: bool = False) -> None:
@@ -86,6 +91,10 @@ class SwarmState:
         info = await self.swarm.info()
         changed = info != self.info
         self.info = info
+        if changed:
+            # Announced before the lists: the page builds its (empty) tables now, and the task
+            # list its visible tables ask for runs beside the other lists instead of after them.
+            self.info_changed.emit(info)
         if info.is_manager:
             if self._wanted:
                 self._stale = False
@@ -97,8 +106,6 @@ class SwarmState:
                 if s.loaded or len(s):
                     s.replace_all([])
             self.tasks.clear()
-        if changed:
-            self.info_changed.emit(info)
         return info
 
     async def _load(self) -> None:
@@ -117,7 +124,7 @@ class SwarmState:
         if ev.type not in SWARM_EVENT_TYPES or not ev.id or self._closed:
             return
         if not self.is_manager or not self._wanted:
-            if ev.type == "node" and self.info is not None:
+            if ev.type == "node" and self.info is not None and ev.id == self.info.node_id:
                 # This engine's own role may have changed (promoted, demoted): read it again.
                 self._spawn(("info", ""), self._refresh_info_quietly)
             return
@@ -127,6 +134,8 @@ class SwarmState:
             if prior is not None:
                 prior.cancel()
             store.remove([ev.id])
+            if ev.type == "service":
+                self.tasks.status.pop(ev.id, None)
         else:
             self._spawn((ev.type, ev.id), lambda: self._fetch_one(store, fetch, ev.id))
         if ev.type == "service":
@@ -165,6 +174,24 @@ class SwarmState:
             return
         if not stale(obj_id):
             store.upsert([item])
+
+    async def settle_node(self, node_id: str, timeout: float = 20.0) -> None:
+        """After a promotion or demotion: read the node until its manager status settles.
+
+        The swarm announces the role change, but not the new manager's raft join that follows
+        (unreachable → reachable), so the row would keep the first state it was told."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and not self._closed:
+            try:
+                node = await self.swarm.node(node_id)
+            except NotFoundError:
+                self.nodes.remove([node_id])
+                return
+            self.nodes.upsert([node])
+            if node.role == "worker" or node.reachability == "reachable":
+                return
+            await asyncio.sleep(0.5)  # a raft join takes a few heartbeats; nothing announces its end
 
     async def _refresh_info_quietly(self) -> None:
         try:

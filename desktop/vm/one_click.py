@@ -6,6 +6,7 @@ thing is); cancelling the awaiting task stops whatever runs (the image build or 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -34,9 +35,16 @@ def boot_fraction(phase: str) -> float:
 
 
 async def start_from_nothing(manager, start_vm: Callable[..., Awaitable[None]], report: Callable[[Step], None],
-                             builder: ImageBuilder | None = None) -> ImageChoice:
+                             builder: ImageBuilder | None = None,
+                             follow: Callable[[], Awaitable[None]] | None = None) -> ImageChoice | None:
     """Get an image for `manager`, then `start_vm(progress=, on_phase=)` (which boots and follows
-    the engine). Returns where the image came from."""
+    the engine). Returns where the image came from. A VM that already runs (started from the
+    command line, say) is only followed (`follow()`); then None is returned."""
+    if follow is not None and await asyncio.to_thread(lambda: manager.status().state) == "running":
+        report(Step("boot", "the VM is already running: connecting to its engine", IMAGE_SHARE))
+        await follow()
+        report(Step("ready", "the VM's engine answers", 1.0))
+        return None
     def image_step(p: ImageProgress) -> None:
         report(Step("image", p.text, None if p.fraction is None else IMAGE_SHARE * p.fraction))
 

@@ -113,6 +113,17 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
             qtbot.waitUntil(lambda: offer.label.text().startswith("Done"), timeout=30000)
             res = _cli(new_user, "ps", "--format", "{{.Names}}")
             assert res.returncode == 0 and "first-container" in res.stdout, res.stderr
+
+        # The next launch finds the running VM's engine through its docker context, no click needed.
+        again = Pilothouse(discover(None), extra_engines(discover(None), ()), settings=SettingsStore(),
+                           vm_factory=_vm_manager)
+        again.start()
+        try:
+            qtbot.waitUntil(lambda: again.containers_page.proxy_index_of(cid).isValid(), timeout=60000)
+        finally:
+            await_(again.aclose(), timeout=60)
+            again.window.close()
+            again.window.deleteLater()
     finally:
         if api is not None:
             api.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QLabel
 
 from desktop.engine.specs import SpecError
@@ -21,7 +21,7 @@ from desktop.ui.objects.object_page import ObjectPage
 
 
 class _LeasingPage(ObjectPage):
-    """A table that needs current tasks while it is on screen (a lease on every service's tasks)."""
+    """A table that needs current tasks while it is on screen (by default every service's)."""
 
     def __init__(self, state: SwarmState, *args) -> None:
         super().__init__(*args)
@@ -58,7 +58,7 @@ class NodesTab(_LeasingPage):
             Column("Engine version", lambda n: n.engine_version),
             Column("Address", lambda n: n.addr),
             Column("Labels", lambda n: n.labels_text),
-            Column("Tasks", lambda n: str(len(tasks.of_node(n.id))), sort=lambda n: len(tasks.of_node(n.id)),
+            Column("Tasks", lambda n: str(tasks.node_counts().get(n.id, 0)), sort=lambda n: tasks.node_counts().get(n.id, 0),
                    align_right=True, usage=True),
         ]
         model = ObjectTableModel(state.nodes, cols, key=lambda n: n.id)
@@ -87,8 +87,15 @@ class NodesTab(_LeasingPage):
     def _role(self, role: str) -> None:
         n = self._one()
         if n is not None:
-            self.spawn(self._run(self.state.swarm.set_role(n, role),
-                                 f"{n.hostname} is now a {role}."))
+            self.spawn(self._set_role(n, role))
+
+    async def _set_role(self, n: SwarmNode, role: str) -> None:
+        await self.state.swarm.set_role(n, role)
+        self.message.show_info(f"{n.hostname} is now a {role}" + ("; joining the managers…" if role == "manager" else "."))
+        await self.state.settle_node(n.id)
+        node = self.state.nodes.get(n.id)
+        if role == "manager" and node is not None and node.reachability == "reachable":
+            self.message.show_info(f"{n.hostname} is now a manager.")
 
     def _availability(self, availability: str) -> None:
         n = self._one()
@@ -179,7 +186,41 @@ class JoinTokensPanel(QLabel):
 
 
 class ServicesTab(_LeasingPage):
+    """Services; the running counts come from the current tasks of the rows on screen only (a
+    lease that follows scrolling), so 200 services cost one small task list, not all their tasks."""
+
     service_opened = Signal(object)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        ObjectPage.showEvent(self, event)
+        if self._lease is None:
+            self._lease = self.state.tasks.watch_current(self.visible_ids())
+            self._visible_timer.start()
+
+    def visible_ids(self) -> list[str]:
+        view = self.view
+        rows = self.proxy.rowCount()
+        if not rows:
+            return []
+        first = max(view.rowAt(0), 0)
+        last = view.rowAt(view.viewport().height() - 1)
+        last = rows - 1 if last < 0 else last
+        out = []
+        for r in range(first, last + 1):
+            it = self.model.item(self.proxy.mapToSource(self.proxy.index(r, 0)).row())
+            if it is not None:
+                out.append(it.id)
+        return out
+
+    def _follow_visible_rows(self) -> None:
+        if self._lease is not None:
+            self._lease.update(self.visible_ids())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        timer = getattr(self, "_visible_timer", None)
+        if timer is not None:
+            timer.start()
 
     def __init__(self, state: SwarmState, parent=None) -> None:
         counts = state.tasks.running_counts
@@ -203,6 +244,15 @@ class ServicesTab(_LeasingPage):
         self.add_button("removeService", "Remove…", self._remove, needs_selection=True)
         self.finish_toolbar()
         self.view.doubleClicked.connect(lambda _i: self._open())
+        # Which rows are on screen changes with scrolling, sorting, filtering and new rows: follow
+        # it once per burst of those.
+        self._visible_timer = QTimer(self)
+        self._visible_timer.setSingleShot(True)
+        self._visible_timer.setInterval(0)
+        self._visible_timer.timeout.connect(self._follow_visible_rows)
+        self.view.verticalScrollBar().valueChanged.connect(lambda _v: self._visible_timer.start())
+        for sig in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset, self.proxy.layoutChanged):
+            sig.connect(lambda *_a: self._visible_timer.start())
 
     def _one(self) -> SwarmService | None:
         sel = self.selected()
