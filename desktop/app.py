@@ -119,6 +119,9 @@ class Pilothouse:
         self.vm = self._make_vm_control(vm)  # the bundled VM; None without one
         self._init_desk(settings, self.vm)  # settings, compose, palette, theme, tray
         self._init_vm_page()
+        from desktop.ui.features.swarm import SwarmWing
+
+        self.swarm = SwarmWing(self.window, self.engines, self.primary.key)  # nodes, services, stacks
         self._connect_monitoring_to_details_and_settings()
         self._init_history()
         self._init_engine_following()  # the pages follow the engine switcher
@@ -173,11 +176,13 @@ class Pilothouse:
         from desktop.ui.objects.wiring import select_engine
 
         select_engine(self, key)
+        self.swarm.show_engine(key)
         self.compose_projects.set_engine(key)
         self._show_dashboard_of(key)
 
     def _follow_engine_count(self) -> None:
         self.compose_page.set_multi_engine(len(self.engines.sessions) > 1)
+        self.swarm.set_engine_count(len(self.engines.sessions))
         self._show_dashboard_of(self._selected_engine)
 
     def _show_dashboard_of(self, key: "str | None") -> None:
@@ -413,6 +418,7 @@ class Pilothouse:
         if task is not None and not task.done():
             task.cancel()
         if self.secondary_installed:
+            await self.swarm.aclose()
             await self.details.aclose()  # container details: stop log/exec streams first
             await self._aclose_monitoring()  # stats streams, dashboard, notifications
         for session in self.engines.sessions:
@@ -664,20 +670,36 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             # Let the view lay out and paint the rows it just received; on the Containers page,
             # give the visible rows' stats streams up to 4 s for their first figures, so the
             # picture shows what a user sees a moment after opening the window.
+            from desktop.ui.page_current import page_is_current, shown_rows
+
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + (4.0 if page == "containers" else 0.0)
-            while True:
+
+            async def tick() -> None:
                 done = loop.create_future()
                 QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
                 await done
+
+            # The prefetched table, or a page asked for before the engine answered, is not the
+            # engine as it is now: paint once the real lists are in.
+            give_up = loop.time() + 60
+            while not page_is_current(ph, page) and loop.time() < give_up:
+                await tick()
+            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
+            while True:
+                await tick()
                 feeder = getattr(ph, "stats_columns", None)
                 shown = feeder.visible_ids() if feeder is not None else []
                 live = [cid for cid in shown if getattr(ph.all_containers.get(cid), "state", "") == "running"]
+                if page == "swarm" and not ph.swarm.page.ready and loop.time() < deadline:
+                    continue
                 if loop.time() >= deadline or all(ph.stats_hubs.latest(cid) is not None for cid in live):
                     break
             if not ph.window.grab().save(screenshot):
                 print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
                 result = 1
+                return
+            rows = shown_rows(ph, page)
+            print(f"pilothouse: wrote {screenshot}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))

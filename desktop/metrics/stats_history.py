@@ -9,7 +9,7 @@ import logging
 import time
 
 from desktop.engine.errors import EngineError
-from desktop.engine.stats import cpu_percent, sample_from_api
+from desktop.engine.stats_formulas import cpu_percent, sample_from_api
 from desktop.engine.stats_once import one_shot_stats
 from desktop.engine.tasks import cancel_and_wait
 
