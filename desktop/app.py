@@ -124,6 +124,10 @@ class Pilothouse:
         self.swarm = SwarmWing(self.window, self.engines, self.primary.key)  # nodes, services, stacks
         self._connect_monitoring_to_details_and_settings()
         self._init_history()
+        from desktop.ui.features.inside import SeeingInside
+
+        self.inside = SeeingInside(window=self.window, engines=self.engines, details=self.details,
+                                   settings=self.settings, containers_page=self.containers_page)  # debug, changes
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
@@ -420,6 +424,7 @@ class Pilothouse:
         if self.secondary_installed:
             await self.swarm.aclose()
             await self.details.aclose()  # container details: stop log/exec streams first
+            await self.inside.aclose()
             await self._aclose_monitoring()  # stats streams, dashboard, notifications
         for session in self.engines.sessions:
             await session.sync.aclose()

@@ -124,7 +124,7 @@ class SwarmState:
         if ev.type not in SWARM_EVENT_TYPES or not ev.id or self._closed:
             return
         if not self.is_manager or not self._wanted:
-            if ev.type == "node" and self.info is not None:
+            if ev.type == "node" and self.info is not None and ev.id == self.info.node_id:
                 # This engine's own role may have changed (promoted, demoted): read it again.
                 self._spawn(("info", ""), self._refresh_info_quietly)
             return
@@ -174,6 +174,24 @@ class SwarmState:
             return
         if not stale(obj_id):
             store.upsert([item])
+
+    async def settle_node(self, node_id: str, timeout: float = 20.0) -> None:
+        """After a promotion or demotion: read the node until its manager status settles.
+
+        The swarm announces the role change, but not the new manager's raft join that follows
+        (unreachable → reachable), so the row would keep the first state it was told."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline and not self._closed:
+            try:
+                node = await self.swarm.node(node_id)
+            except NotFoundError:
+                self.nodes.remove([node_id])
+                return
+            self.nodes.upsert([node])
+            if node.role == "worker" or node.reachability == "reachable":
+                return
+            await asyncio.sleep(0.5)  # a raft join takes a few heartbeats; nothing announces its end
 
     async def _refresh_info_quietly(self) -> None:
         try:

@@ -233,12 +233,58 @@ class SwarmNode:
             return ""
 
 
+_LIVE: list["SwarmCluster"] = []
+
+
+def _on_sigterm(signum, frame) -> None:  # pragma: no cover - only when a run is killed
+    """A killed run (CI's timeout, Ctrl+C's big brother) still tears its swarms down."""
+    for cluster in list(_LIVE):
+        cluster.destroy()
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _install_sigterm_handler() -> None:
+    import threading
+
+    if threading.current_thread() is threading.main_thread() and \
+            signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def reap_stale() -> None:
+    """Tear down swarms left by a run that was SIGKILLed (its owner.pid names a dead process)."""
+    for root in Path(tempfile.gettempdir()).glob("phsw-*"):
+        try:
+            owner = int((root / "owner.pid").read_text())
+        except (OSError, ValueError):
+            continue
+        if owner == os.getpid() or Path(f"/proc/{owner}").exists():
+            continue
+        tag = hashlib.sha1(str(root).encode()).hexdigest()[:5]
+        for ns in _run(["ip", "netns", "list"]).stdout.split():
+            if ns.startswith(f"phsw{tag}n"):
+                for pid in _run(["ip", "netns", "pids", ns]).stdout.split():
+                    with contextlib.suppress(ProcessLookupError, ValueError):
+                        os.kill(int(pid), signal.SIGKILL)
+                _run(["ip", "netns", "del", ns])
+                shutil.rmtree(Path("/etc/netns") / ns, ignore_errors=True)
+        _run(["ip", "link", "del", f"phsw{tag}br"])
+        with contextlib.suppress(OSError):
+            for line in reversed(Path("/proc/mounts").read_text().splitlines()):
+                if line.split()[1].startswith(str(root)):
+                    _run(["umount", "-l", line.split()[1]])
+        shutil.rmtree(root, ignore_errors=True)
+
+
 class SwarmCluster:
     """Three (or more) nodes on one test bridge, formed into a swarm; destroy() undoes it all."""
 
     def __init__(self, nodes: int = 3, managers: int = 1, root: Path | None = None, spares: int = 0) -> None:
+        reap_stale()
         self.root = Path(root or tempfile.mkdtemp(prefix="phsw-"))
         os.chmod(self.root, 0o711)
+        (self.root / "owner.pid").write_text(str(os.getpid()))
         self.tag = hashlib.sha1(str(self.root).encode()).hexdigest()[:5]
         self.bridge = f"phsw{self.tag}br"
         self.subnet = free_subnet(int(self.tag, 16))
@@ -250,6 +296,8 @@ class SwarmCluster:
         self.manager_count = managers
         self._destroyed = False
         atexit.register(self.destroy)
+        _LIVE.append(self)
+        _install_sigterm_handler()
 
     @property
     def manager(self) -> SwarmNode:
@@ -347,6 +395,23 @@ class SwarmCluster:
             api.close()
         raise EngineStartError(f"{node.name} did not become {state} within {timeout}s")
 
+    def rejoin(self, node: SwarmNode) -> None:
+        """Bring back a node that was removed from the swarm: start it, leave, join as a new worker."""
+        if not node.running:
+            node.start()
+        api = node.api()
+        try:
+            with contextlib.suppress(docker.errors.APIError):
+                api.leave_swarm(force=True)
+        finally:
+            api.close()
+        m = self.manager.api()
+        try:
+            token = m.inspect_swarm()["JoinTokens"]["Worker"]
+        finally:
+            m.close()
+        self.join(node, token)
+
     def restart_node(self, node: SwarmNode) -> None:
         node.start()
         self.wait_node_ready(node)
@@ -355,6 +420,8 @@ class SwarmCluster:
         if self._destroyed:
             return
         self._destroyed = True
+        if self in _LIVE:
+            _LIVE.remove(self)
         for node in self.nodes + self.spares:
             with contextlib.suppress(Exception):
                 node.kill()  # everything is thrown away: no need to let containers stop

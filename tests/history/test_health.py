@@ -14,13 +14,15 @@ from tests.conftest import RUN_LABEL
 from tests.history.test_crash_reports import watched  # noqa: F401 - the fixture
 
 
-@pytest.mark.parametrize("test,verdict", [
-    (["CMD-SHELL", "echo still not ready; exit 1"],
+# The failing probe gets a timeout no loaded machine reaches; the hanging one a short one.
+@pytest.mark.parametrize("test,timeout,verdict", [
+    (["CMD-SHELL", "echo still not ready; exit 1"], 10.0,
      "The probe exits 1 with the same output every time: “still not ready”"),
-    (["CMD", "sleep", "5"], "The probe times out: the last"),
+    (["CMD", "sleep", "30"], 0.3, "The probe times out: the last"),
 ])
-def test_a_failing_health_check_is_explained(run, watched, docker_api, test_image, run_id, test, verdict):  # noqa: F811
-    hc = {"test": test, "interval": 500_000_000, "timeout": 300_000_000, "retries": 2}
+def test_a_failing_health_check_is_explained(run, watched, docker_api, test_image, run_id, test, timeout,  # noqa: F811
+                                             verdict):
+    hc = {"test": test, "interval": 500_000_000, "timeout": int(timeout * 1e9), "retries": 2}
 
     async def scenario():
         w = await watched()
@@ -44,7 +46,7 @@ def test_a_failing_health_check_is_explained(run, watched, docker_api, test_imag
         docker_api.remove_container(f"pht-{run_id}-sick", force=True)
     assert alert.kind == "unhealthy" and verdict in alert.message
     assert report.status == "unhealthy" and report.failing_streak >= 2 and report.probes
-    assert report.check.interval == 0.5 and report.check.timeout == 0.3 and report.check.retries == 2
+    assert report.check.interval == 0.5 and report.check.timeout == timeout and report.check.retries == 2
     assert verdict in report.verdict
     rows = w.f.store.read_blocking(query_events, TimelineFilter(container=cid, limit=0))
     assert "health_status: unhealthy" in [r.action for r in rows]

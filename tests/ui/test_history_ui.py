@@ -7,10 +7,13 @@ from __future__ import annotations
 import tests.ui._cpython_ast_guard  # noqa: F401
 from tests.conftest import RUN_LABEL
 
+import time
+
 import pytest
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from desktop.state.history import stats_tiers
 from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.report_view import CrashReportView
@@ -115,7 +118,7 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
 def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api, test_image, run_id):
     ph = history_app()
     hc = {"test": ["CMD-SHELL", "echo 'db not reachable'; exit 1"], "interval": 500_000_000,
-          "timeout": 1_000_000_000, "retries": 2}
+          "timeout": 10_000_000_000, "retries": 2}
     made = docker_api.create_container(test_image, command=["sleep", "3600"], name=f"pht-{run_id}-sick",
                                        labels={RUN_LABEL: run_id}, healthcheck=hc, stop_signal="SIGKILL")
     cid = made["Id"]
@@ -146,7 +149,32 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
 def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph = history_app()
     label = ph.settings_page.helps["history_cap_mb"]
+    qtbot.waitUntil(lambda: ph.history.size_shown is not None, timeout=10000)
     assert label.text().startswith("Now ") and "on disk" in label.text()
+    ph.history.size_shown = None
     ph.settings.update(history_cap_mb=10)
     assert ph.history_store.cap_bytes == 10_000_000
+    qtbot.waitUntil(lambda: ph.history.size_shown is not None, timeout=10000)  # enforced, then shown
+    assert ph.history.size_shown <= 10_000_000
     ph.settings.update(history_cap_mb=500)
+
+
+def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
+    ph = history_app()
+    cid = make_container(command=("sh", "-c", "while :; do :; done"), start=True)
+    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+                    timeout=15000)
+    for _ in range(2):  # two samples: the second has a CPU figure (counters' delta)
+        await_(ph.history.sampler.tick())
+    # Sampled, or streamed for the table's CPU column (then its 1 s samples are the record).
+    recorded = lambda: bool(ph.history_store.read_blocking(  # noqa: E731
+        stats_tiers.points, "host", cid, time.time() - 600, time.time() + 5))
+    qtbot.waitUntil(lambda: ph.history_store.flush().result(10) is None and recorded(), timeout=15000)
+    page = ph.details.open_container(ph.containers.get(cid))
+    view = page.tab("Stats history")
+    with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        page.show_tab("Stats history")
+    assert "points, one per" in view.status.text()
+    with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        view.range.setCurrentIndex(2)  # a week: 1 min rows, and the last minutes (not rolled up yet) at 10 s
+    assert view.cpu.window_seconds == 7 * 86400

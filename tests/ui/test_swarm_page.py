@@ -112,6 +112,40 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     assert sid
 
 
+def test_promote_demote_and_remove_a_down_node(qtbot, app_factory, await_, swarm_cluster, swarm_api):
+    cluster = swarm_cluster
+    ph, page, view = _manager(qtbot, app_factory, await_, cluster)
+    nodes = view.nodes
+    victim, other = cluster.workers
+    qtbot.waitUntil(lambda: nodes.model.rowCount() == 3, timeout=10000)
+    assert nodes.select_key(victim.node_id)
+    click(qtbot, nodes.buttons["promote"][0])
+    # Demoted only once it has joined the managers' raft (a manager still joining is reported
+    # without reachability): the swarm's own `docker node demote` wants the same.
+    qtbot.waitUntil(lambda: _cell(nodes, victim.node_id, "Role") == "manager"
+                    and page.state.nodes.get(victim.node_id).reachability == "reachable", timeout=30000)
+    assert nodes.select_key(victim.node_id)
+    click(qtbot, nodes.buttons["demote"][0])
+    qtbot.waitUntil(lambda: _cell(nodes, victim.node_id, "Role") == "worker", timeout=20000)
+
+    # A node that is up is not removed: the page says what to do instead.
+    assert nodes.select_key(other.node_id)
+    click(qtbot, nodes.buttons["removeNode"][0])
+    qtbot.waitUntil(lambda: nodes.message.is_error and "only a node that is down can be removed"
+                    in nodes.message.text(), timeout=5000)
+    try:
+        victim.kill()
+        qtbot.waitUntil(lambda: _cell(nodes, victim.node_id, "Status").startswith("down"), timeout=30000)
+        assert nodes.select_key(victim.node_id)
+        click(qtbot, nodes.buttons["removeNode"][0])
+        assert f"Remove {victim.hostname} from the swarm?" in answer_confirm(qtbot, accept=True)
+        qtbot.waitUntil(lambda: nodes.model.row_of(victim.node_id) < 0, timeout=15000)
+    finally:
+        cluster.rejoin(victim)
+    qtbot.waitUntil(lambda: nodes.model.row_of(victim.node_id) >= 0
+                    and _cell(nodes, victim.node_id, "Status") == "ready", timeout=30000)
+
+
 def test_service_create_scale_rolling_update_rollback_logs_remove(qtbot, app_factory, await_, swarm_cluster,
                                                                     swarm_api):
     ph, page, view = _manager(qtbot, app_factory, await_, swarm_cluster)

@@ -14,7 +14,8 @@ from desktop.ui.containers.container_model import COL_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 
-pytestmark = pytest.mark.vm
+# A restart under TCG waits up to 4 min for the VM on a loaded machine, beyond the default 300 s.
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
 
 def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, qtbot, await_, run_id):  # noqa: F811

@@ -229,6 +229,7 @@ class CrashReporter:
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
         self._profiles.pop(cid, None)
+        self._open.pop(cid, None)  # removed: no later exit can join its episode
         lock = self._locks.get(cid)
         if lock is not None and not lock.locked():
             del self._locks[cid]

@@ -34,17 +34,20 @@ _DDL = [
     " image TEXT NOT NULL DEFAULT '', project TEXT NOT NULL DEFAULT '', attrs TEXT NOT NULL DEFAULT '{}',"
     " scope TEXT NOT NULL DEFAULT 'local', filled INTEGER NOT NULL DEFAULT 0)",
     # One event seen live and again in the engine's buffer is one row.
-    "CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events(engine, t, actor, action)",
+    # (16 hex digits of an ID are as unique as 64 here, for a quarter of the index.)
+    "CREATE UNIQUE INDEX IF NOT EXISTS events_key ON events(engine, t, substr(actor, 1, 16), action)",
     "CREATE INDEX IF NOT EXISTS events_t ON events(t)",
     "CREATE INDEX IF NOT EXISTS events_name ON events(name, t)",
     "CREATE INDEX IF NOT EXISTS events_project ON events(project, t)",
-    "CREATE INDEX IF NOT EXISTS events_type ON events(type, t)",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(name, image, project, action, actor,"
-    " content='events', content_rowid='id', tokenize=\"unicode61 tokenchars '-_.:/'\")",
+    "CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(name, image, project, action,"
+    " content='events', content_rowid='id', tokenize=\"unicode61 tokenchars '-_'\")",
+    # Words split at . : / so "registry" finds registry.local/team/app:v1 through one entry of the
+    # index (a prefix of the whole image name would merge every such name's entries), but not
+    # at - or _: "svc-04" is a prefix of one name, not the phrase svc + 04* over every svc-….
     # New rows reach the index once per batch (store.py): a trigger per row costs 6x as much.
     "CREATE TRIGGER IF NOT EXISTS events_ad AFTER DELETE ON events BEGIN"
-    " INSERT INTO events_fts(events_fts, rowid, name, image, project, action, actor)"
-    " VALUES ('delete', old.id, old.name, old.image, old.project, old.action, old.actor); END",
+    " INSERT INTO events_fts(events_fts, rowid, name, image, project, action)"
+    " VALUES ('delete', old.id, old.name, old.image, old.project, old.action); END",
     # When Pilothouse watched an engine: the spaces between are the "not watching" gaps.
     "CREATE TABLE IF NOT EXISTS watching(id INTEGER PRIMARY KEY, engine INTEGER NOT NULL,"
     " start INTEGER NOT NULL, end INTEGER NOT NULL)",
@@ -59,8 +62,9 @@ _DDL = [
     "CREATE TABLE IF NOT EXISTS series(id INTEGER PRIMARY KEY, engine INTEGER NOT NULL, container TEXT NOT NULL,"
     " name TEXT NOT NULL DEFAULT '', UNIQUE(engine, container))",
 ] + [f"CREATE TABLE IF NOT EXISTS {table}(series INTEGER NOT NULL, t INTEGER NOT NULL, {STATS_COLUMNS},"
-     f" PRIMARY KEY(series, t)) WITHOUT ROWID" for table, _ in TIERS] + [
-    f"CREATE INDEX IF NOT EXISTS {table}_t ON {table}(t)" for table, _ in TIERS]
+     f" PRIMARY KEY(series, t)) WITHOUT ROWID" for table, _ in TIERS]
+# No index on t alone: it would double the stats' size. Time ranges go through the primary key,
+# one series at a time ("series IN (SELECT id FROM series) AND t ..."; see stats_tiers.py).
 
 
 class HistoryOpenError(RuntimeError):
@@ -76,6 +80,9 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
         conn = sqlite3.connect(str(path), timeout=LOCK_WAIT_SECONDS, isolation_level=None,
                                check_same_thread=False)
     conn.execute("PRAGMA busy_timeout=%d" % int(LOCK_WAIT_SECONDS * 1000))
+    # The indexes of a million events outgrow the 2 MB default cache: every insert would read.
+    conn.execute("PRAGMA cache_size=-32000")
+    conn.execute("PRAGMA temp_store=MEMORY")
     return conn
 
 

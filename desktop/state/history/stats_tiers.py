@@ -14,6 +14,8 @@ RETENTION = {"stats_1s": 3600, "stats_10s": 2 * 86400, "stats_1m": 30 * 86400, "
 # (source, destination): what each roll-up reads and writes.
 ROLLUPS = (("stats_1s", "stats_10s"), ("stats_10s", "stats_1m"), ("stats_1m", "stats_1h"))
 LATE_SECONDS = 30  # a bucket is rolled once nothing more can arrive for it
+# Walks the primary key (series, t) one series at a time: a time range without an index on t.
+BY_SERIES = "series IN (SELECT id FROM series)"
 COLUMNS = ("cpu", "cpu_max", "mem", "mem_max", "mem_limit", "net_rx", "net_tx", "blk_r", "blk_w", "pids")
 
 
@@ -79,11 +81,11 @@ def roll_up(conn: sqlite3.Connection, now: float) -> None:
             f"{verb} INTO {dst}(series, t, {', '.join(COLUMNS)})"
             f" SELECT series, (t / {step}) * {step}, AVG(cpu), MAX(cpu_max), CAST(AVG(mem) AS INTEGER), MAX(mem_max),"
             f" MAX(mem_limit), MAX(net_rx), MAX(net_tx), MAX(blk_r), MAX(blk_w), MAX(pids)"
-            f" FROM {src} WHERE t >= ? AND t < ? GROUP BY series, t / {step}", (start, cutoff))
+            f" FROM {src} WHERE {BY_SERIES} AND t >= ? AND t < ? GROUP BY series, t / {step}", (start, cutoff))
         conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (f"rolled:{dst}", str(cutoff)))
     for table, keep in RETENTION.items():
         if keep is not None:
-            conn.execute(f"DELETE FROM {table} WHERE t < ?", (int(now) - keep,))
+            conn.execute(f"DELETE FROM {table} WHERE {BY_SERIES} AND t < ?", (int(now) - keep,))
 
 
 def tier_for(span_seconds: float) -> str:
@@ -100,16 +102,30 @@ def tier_for(span_seconds: float) -> str:
 def points(conn: sqlite3.Connection, engine_key: str, container: str, since: float, until: float,
            tier: str | None = None) -> list[StatsPoint]:
     """A container's history between two times (epoch seconds), from the tier that fits the
-    range; a range of an hour or less mixes in 10 s rows where no 1 s rows were streamed."""
+    range; the recent part not rolled up yet comes from the finer tiers, and a range of an hour
+    or less mixes in 10 s rows where no 1 s rows were streamed."""
     tier = tier or tier_for(max(0.0, until - since))
     sql = (f"SELECT t, {', '.join(COLUMNS)} FROM {{table}} JOIN series ON series.id = {{table}}.series"
            " JOIN engines ON engines.id = series.engine"
-           " WHERE engines.key=? AND (series.container=? OR series.container LIKE ?) AND t >= ? AND t <= ?")
-    args = (engine_key, container, container + "%" if len(container) >= 12 else container, int(since), int(until))
-    rows = conn.execute(sql.format(table=tier) + " ORDER BY t", args).fetchall()
+           " WHERE engines.key=? AND (series.container=? OR series.container LIKE ?) AND t >= ? AND t <= ?"
+           " ORDER BY t")
+    like = container + "%" if len(container) >= 12 else container
+
+    def fetch(table: str, start: float) -> list:
+        return conn.execute(sql.format(table=table), (engine_key, container, like, int(start), int(until))).fetchall()
+
+    order = [name for name, _ in TIERS]
+    rows = fetch(tier, since)
+    covered = (rows[-1][0] + TIER_SECONDS[tier]) if rows else since
+    for finer in reversed(order[:order.index(tier)]):
+        # (1 s rows only where nothing coarser exists yet: a streamed container's last minute
+        # or two, before its roll-up into 10 s rows.)
+        more = fetch(finer, covered)
+        rows += more
+        if more:
+            covered = more[-1][0] + TIER_SECONDS[finer]
     if tier == "stats_1s":
         have = {r[0] // 10 for r in rows}
-        rows += [r for r in conn.execute(sql.format(table="stats_10s") + " ORDER BY t", args).fetchall()
-                 if r[0] // 10 not in have]
+        rows += [r for r in fetch("stats_10s", since) if r[0] // 10 not in have]
         rows.sort(key=lambda r: r[0])
     return [StatsPoint(float(r[0]), *r[1:]) for r in rows]

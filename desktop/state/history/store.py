@@ -40,13 +40,18 @@ def default_path() -> Path:
 
 def event_row(ev: EngineEvent) -> tuple:
     """(t, type, action, actor, name, image, project, attrs json, scope) of one event."""
-    a = ev.attributes
-    name = a.get("name", "")
-    image = a.get("image", "") if ev.type == "container" else ""
-    project = a.get(COMPOSE_PROJECT, "")
+    a = dict(ev.attributes)
+    # The columns hold these three; the stored attributes leave them out (timeline.py puts them
+    # back), a fifth of an event's size.
+    name = a.pop("name", None)
+    image = a.pop("image", None) if ev.type == "container" else None
+    project = a.pop(COMPOSE_PROJECT, None)
     t = ev.time_nano or time.time_ns()
-    return (t, ev.type, ev.action, ev.id, name, image, project,
-            json.dumps(dict(a), separators=(",", ":"), sort_keys=True), getattr(ev, "scope", "local") or "local")
+    present = "".join("1" if v is not None else "0" for v in (name, image, project))
+    if present != "111":
+        a["\0"] = present  # which of the three the engine sent, so they come back exactly
+    return (t, ev.type, ev.action, ev.id, name or "", image or "", project or "",
+            json.dumps(a, separators=(",", ":"), sort_keys=True), getattr(ev, "scope", "local") or "local")
 
 
 class HistoryStore:
@@ -110,10 +115,11 @@ class HistoryStore:
         return fut
 
     def add_event(self, ev: EngineEvent, engine_key: str | None = None, filled: bool = False) -> None:
-        self._q.put(("event", (engine_key or ev.engine_id, event_row(ev), filled), None))
+        # The row is made on the writer thread: the caller is the UI thread, a burst is hundreds.
+        self._q.put(("event", (engine_key or ev.engine_id, ev, filled), None))
 
     def add_events(self, events: Iterable[EngineEvent], engine_key: str, filled: bool = False) -> Future:
-        return self._submit("events", engine_key, [event_row(ev) for ev in events], filled)
+        return self._submit("events", engine_key, list(events), filled)
 
     def engine_seen(self, key: str, host: str = "", daemon_id: str = "") -> None:
         self._q.put(("engine", (key, host, daemon_id), None))
@@ -265,8 +271,8 @@ class HistoryStore:
                 conn.execute("BEGIN IMMEDIATE")
                 last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
                 results = [self._apply(conn, op, args) for op, args, _fut in batch]
-                conn.execute("INSERT INTO events_fts(rowid, name, image, project, action, actor)"
-                             " SELECT id, name, image, project, action, actor FROM events WHERE id > ?", (last_id,))
+                conn.execute("INSERT INTO events_fts(rowid, name, image, project, action)"
+                             " SELECT id, name, image, project, action FROM events WHERE id > ?", (last_id,))
                 if beat or self._watching:
                     self._beat(conn)
                 conn.execute("COMMIT")
@@ -328,13 +334,13 @@ class HistoryStore:
 
     def _apply(self, conn: sqlite3.Connection, op, args):
         if op == "event":
-            key, row, filled = args
-            conn.execute(self._EVENT_SQL, (self._engine_id(conn, key), *row, int(filled)))
+            key, ev, filled = args
+            conn.execute(self._EVENT_SQL, (self._engine_id(conn, key), *event_row(ev), int(filled)))
         elif op == "events":
-            key, rows, filled = args
+            key, events, filled = args
             eid = self._engine_id(conn, key)
             before = conn.total_changes
-            conn.executemany(self._EVENT_SQL, [(eid, *r, int(filled)) for r in rows])
+            conn.executemany(self._EVENT_SQL, [(eid, *event_row(ev), int(filled)) for ev in events])
             return conn.total_changes - before
         elif op == "engine":
             key, host, daemon_id = args
@@ -423,7 +429,7 @@ def enforce_cap(conn: sqlite3.Connection, cap_bytes: int) -> int:
             conn.execute("DELETE FROM events WHERE t < ?", (cut * 1_000_000_000,))
             conn.execute("DELETE FROM reports WHERE last_t < ?", (cut * 1_000_000_000,))
             for table, _ in stats_tiers.TIERS:
-                conn.execute(f"DELETE FROM {table} WHERE t < ?", (cut,))
+                conn.execute(f"DELETE FROM {table} WHERE {stats_tiers.BY_SERIES} AND t < ?", (cut,))
             conn.execute("DELETE FROM watching WHERE end < ?", (cut * 1_000_000_000,))
             conn.execute("COMMIT")
         except BaseException:

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
-from desktop.engine.records import EngineEvent
+from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class TimelineFilter:
     project: str | None = None
     types: tuple[str, ...] = ()
     actions: tuple[str, ...] = ()
-    text: str = ""  # words, each a prefix of a name, image, project, action or id
+    text: str = ""  # words, each a prefix of a word in a name, image, project or action
     since: int | None = None
     until: int | None = None
     limit: int = 1000
@@ -62,10 +62,11 @@ class Gap:
 _WORD = re.compile(r"[\w\-.:/]+", re.UNICODE)
 
 
-def fts_query(text: str) -> str:
-    """The user's words as an FTS5 query: every word must match as a prefix."""
+def fts_query(text: str, prefix: bool = True) -> str:
+    """The user's words as an FTS5 query: every word must match (as a prefix, by default)."""
     words = _WORD.findall(text)
-    return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+    star = "*" if prefix else ""
+    return " ".join('"' + w.replace('"', '""') + '"' + star for w in words)
 
 
 def _where(f: TimelineFilter) -> tuple[str, list]:
@@ -110,13 +111,70 @@ _COLS = ("events.id, engines.key, events.t, events.type, events.action, events.a
          " events.image, events.project, events.attrs, events.scope, events.filled")
 
 
+def attributes_of(attrs_json: str, name: str, image: str, project: str) -> dict:
+    """The event's attributes as the engine sent them (store.event_row keeps three in columns)."""
+    a = json.loads(attrs_json or "{}")
+    present = a.pop("\0", "111")
+    for flag, key, value in zip(present, ("name", "image", COMPOSE_PROJECT), (name, image, project)):
+        if flag == "1":
+            a[key] = value
+    return a
+
+
 def _row(r) -> TimelineEvent:
     return TimelineEvent(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8],
-                         MappingProxyType(json.loads(r[9] or "{}")), r[10], bool(r[11]))
+                         MappingProxyType(attributes_of(r[9], r[6], r[7], r[8])), r[10], bool(r[11]))
+
+
+def _query_text_newest(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
+    """Newest matches of a search. Whole words first: the index streams those newest first,
+    while a prefix query gathers every matching word's entries before the first row (a million
+    for a word in every event); the prefix query runs only when whole words fall short."""
+    exact = _query_text_chunks(conn, f, fts_query(f.text, prefix=False))
+    if len(exact) >= f.limit:
+        return exact
+    return _query_text_chunks(conn, f, fts_query(f.text))
+
+
+def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str) -> list[TimelineEvent]:
+    """Walk the full-text index newest first (its rowids follow the order events were recorded)
+    a chunk at a time, instead of collecting every match and sorting them."""
+    where, args = _where(replace(f, text=""))
+    out: list = []
+    last = None
+    chunk = max(f.limit, 200)  # no other filter: one chunk is the answer; each miss doubles it
+    while len(out) < f.limit:
+        if last is None:
+            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
+                                              " ORDER BY rowid DESC LIMIT ?", (q, chunk))]
+        else:
+            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid < ?"
+                                              " ORDER BY rowid DESC LIMIT ?", (q, last, chunk))]
+        if not ids:
+            break
+        last = ids[-1]
+        in_ids = "events.id IN (" + ",".join(str(int(i)) for i in ids) + ")"
+        cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
+        out += conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
+                            args).fetchall()
+        if len(ids) < chunk:
+            break
+        chunk = min(chunk * 2, 50_000)
+        if f.since is not None:
+            oldest = conn.execute("SELECT t FROM events WHERE id = ?", (last,)).fetchone()
+            if oldest is not None and oldest[0] < f.since:
+                break  # recorded before the range begins: older chunks are older still
+    out.sort(key=lambda r: (r[2], r[0]), reverse=True)
+    return [_row(r) for r in out[:f.limit]]
 
 
 def query_events(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
     """Events matching the filter (run it on the history's reader thread)."""
+    q = fts_query(f.text)
+    if q and f.newest_first and f.limit and not f.container and not f.project:
+        # (A container or project filter narrows through its own index; the search is checked
+        # against that short list instead.)
+        return _query_text_newest(conn, f)
     where, args = _where(f)
     order = "DESC" if f.newest_first else "ASC"
     sql = (f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{where}"

@@ -29,6 +29,7 @@ class HistoryFeature:
         self.open_reports: list = []  # report windows on screen
         self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
         self.recorder = self.sampler = self.page = None
+        self.size_shown: int | None = None  # the size the Settings row last showed (tests)
         crash_reports.reported.connect(self._on_reported)
         notifier.report_requested.connect(self._on_notifier_report_requested)
         self._notifier = notifier
@@ -42,6 +43,13 @@ class HistoryFeature:
         details.tab_providers.append(health_tab)
         if store is None:
             return
+
+        def stats_history_tab(page, c) -> None:
+            from desktop.ui.history.stats_history_view import StatsHistoryView
+
+            page.add_tab("Stats history", StatsHistoryView(store, c.engine_id, c.id))
+
+        details.tab_providers.append(stats_history_tab)
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
         from desktop.ui.history.timeline_page import TimelinePage
@@ -108,14 +116,19 @@ class HistoryFeature:
 
     async def _enforce_then_show(self) -> None:
         await asyncio.wrap_future(self.store.maintain())
-        self.show_size()
+        await self._show_size()
 
     def show_size(self) -> None:
-        """The history's size on disk, beside its cap in Settings (a stat of two files)."""
+        """The history's size on disk, beside its cap in Settings."""
+        self.tasks.spawn(self._show_size())
+
+    async def _show_size(self) -> None:
+        size = await asyncio.get_running_loop().run_in_executor(None, self.store.size_bytes)  # file stats
         label = self.settings_page.helps.get("history_cap_mb")
         if label is not None:
-            label.setText(f"Now {format_bytes(self.store.size_bytes())} on disk, in {self.store.path}. "
+            label.setText(f"Now {format_bytes(size)} on disk, in {self.store.path}. "
                           "The oldest history goes first beyond the cap.")
+        self.size_shown = size
 
     async def aclose(self) -> None:
         self.crash_reports.reported.disconnect(self._on_reported)

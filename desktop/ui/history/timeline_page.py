@@ -108,7 +108,7 @@ class TimelinePage(QWidget):
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.message = MessageBar(self)
         self.search = QLineEdit()
-        self.search.setPlaceholderText("Search names, images, projects, actions, IDs…")
+        self.search.setPlaceholderText("Search names, images, projects, actions…")
         self.search.setClearButtonEnabled(True)
         self.container = QComboBox()
         self.container.setEditable(True)

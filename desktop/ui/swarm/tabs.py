@@ -87,8 +87,15 @@ class NodesTab(_LeasingPage):
     def _role(self, role: str) -> None:
         n = self._one()
         if n is not None:
-            self.spawn(self._run(self.state.swarm.set_role(n, role),
-                                 f"{n.hostname} is now a {role}."))
+            self.spawn(self._set_role(n, role))
+
+    async def _set_role(self, n: SwarmNode, role: str) -> None:
+        await self.state.swarm.set_role(n, role)
+        self.message.show_info(f"{n.hostname} is now a {role}" + ("; joining the managers…" if role == "manager" else "."))
+        await self.state.settle_node(n.id)
+        node = self.state.nodes.get(n.id)
+        if role == "manager" and node is not None and node.reachability == "reachable":
+            self.message.show_info(f"{n.hostname} is now a manager.")
 
     def _availability(self, availability: str) -> None:
         n = self._one()

@@ -40,6 +40,7 @@ class LiveGraph(QWidget):
         self.binary = binary  # byte figures: ticks at powers of two (16 MiB, 32 MiB), not 9.5 MiB
         self.title, self.names, self.fmt = title, names, fmt
         self.y_min_range = y_min_range
+        self.window_seconds = WINDOW_SECONDS  # the span shown, ending now (history views widen it)
         self.header = QLabel(title)
         self.header.setObjectName("graphTitle")
         self.header.setTextFormat(Qt.TextFormat.RichText)
@@ -88,7 +89,7 @@ class LiveGraph(QWidget):
             else:
                 curve.setData(t, y)
         end = now if now is not None else (t[-1] if len(t) else time.time())
-        self.plot.setXRange(end - WINDOW_SECONDS, end, padding=0)
+        self.plot.setXRange(end - self.window_seconds, end, padding=0)
         top = max([float(np.nanmax(y)) for y in ys.values() if len(y)] + [self.y_min_range])
         step = nice_step(top / 4, self.binary)
         ticks = [(k * step, self.fmt(k * step)) for k in range(1, int(top * 1.1 / step) + 1)]

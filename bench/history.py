@@ -1,0 +1,236 @@
+"""Benchmark: what the engine's memory (the history) costs, and how fast it answers.
+
+One run:
+  * 100 running containers on a private engine, the stats-history sampler and the event recorder
+    on: this process's CPU (the recorder's whole cost: sampler, writer thread) over a minute,
+    against the `docker stats` CLI's own CPU on the same containers; the daemon CPU each adds
+    over the engine at rest, side by side;
+  * a history of 1,000,000 events: a search through the full-text index (newest 2,000 matches,
+    median of 20), against the same search as a LIKE scan;
+  * a year of one container's stats, rolled up (what the tiers hold after a year), against the
+    same year kept as raw 10-second samples.
+Prints FIGURE lines; exits 0 whether or not targets are met.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import docker  # noqa: E402
+import psutil  # noqa: E402
+
+from bench.common import bench_engine, figure  # noqa: E402
+from bench.stats import cpu_seconds, engine_processes  # noqa: E402
+from tests.harness.private_engine import TEST_IMAGE  # noqa: E402
+
+N = int(os.environ.get("HISTORY_BENCH_CONTAINERS", "100"))
+WINDOW = float(os.environ.get("HISTORY_BENCH_WINDOW", "60"))
+EVENTS = int(os.environ.get("HISTORY_BENCH_EVENTS", "1000000"))
+LABEL = "pilothouse.bench.history"
+
+
+def make_containers(api: docker.APIClient, n: int) -> list[str]:
+    def one(i: int) -> str:
+        c = api.create_container(TEST_IMAGE, command=["sleep", "3600"], name=f"bench-history-{i:03d}",
+                                 labels={LABEL: "1"}, stop_signal="SIGKILL")
+        api.start(c["Id"])
+        return c["Id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(n)))
+
+
+async def measure(seconds: float, engines) -> tuple[float, float]:
+    """(% of a core used by this process, by the engine's processes) over a window."""
+    me = psutil.Process()
+    a0, e0, t0 = sum(me.cpu_times()[:2]), cpu_seconds(engines), time.monotonic()
+    await asyncio.sleep(seconds)
+    dt = time.monotonic() - t0
+    return (sum(me.cpu_times()[:2]) - a0) / dt * 100, (cpu_seconds(engines) - e0) / dt * 100
+
+
+async def recorder_costs(host: str, tmp: Path) -> None:
+    from desktop.engine.endpoints import Endpoint
+    from desktop.metrics.stats_history import StatsHistorySampler
+    from desktop.state.engines import EngineRegistry
+    from desktop.state.history.recorder import EventRecorder
+    from desktop.state.history.store import HistoryStore
+
+    engines = engine_processes(host)
+    registry = EngineRegistry()
+    session = registry.add("bench", [Endpoint(host, "--host")])
+    loaded = asyncio.get_running_loop().create_future()
+
+    async def hook() -> None:
+        if not loaded.done():
+            loaded.set_result(None)
+
+    session.sync.add_resync_hook(hook)
+    session.start()
+    await asyncio.wait_for(loaded, 60)
+    running = sum(1 for c in session.containers.all() if c.state == "running")
+    await asyncio.sleep(3)
+    _app_rest, engine_rest = await measure(WINDOW / 2, engines)
+
+    store = HistoryStore(tmp / "history.sqlite")
+    store.start()
+    recorder = EventRecorder(store, registry)
+    sampler = StatsHistorySampler(store, registry)
+    sampler.start()
+    await asyncio.sleep(2)
+    app_rec, engine_rec = await measure(WINDOW, engines)
+    calls = sampler.calls
+    await sampler.aclose()
+    await recorder.aclose()
+    await store.aclose()
+    await asyncio.sleep(2)
+
+    cli = subprocess.Popen(["docker", "--host", host, "stats", "--format", "{{.ID}} {{.CPUPerc}} {{.MemUsage}}"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    await asyncio.sleep(4)
+    cli_proc = psutil.Process(cli.pid)
+    c0, t0 = sum(cli_proc.cpu_times()[:2]), time.monotonic()
+    _a, engine_cli = await measure(WINDOW / 2, engines)
+    cli_cpu = (sum(cli_proc.cpu_times()[:2]) - c0) / (time.monotonic() - t0) * 100
+    cli.terminate()
+    cli.wait(10)
+    await registry.aclose()
+
+    print(f"note: {running} running containers; {calls} one-shot stats calls in {WINDOW:.0f} s "
+          f"(at most {running * (WINDOW / 10 + 1):.0f} allowed)", flush=True)
+    figure("history_recorder_app_cpu_100_containers", app_rec, cli_cpu, "<=1%", "%")
+    added_rec, added_cli = max(0.0, engine_rec - engine_rest), max(1e-6, engine_cli - engine_rest)
+    figure("history_recorder_daemon_cpu_vs_docker_stats", added_rec, added_cli, "<=0.3", "%")
+
+
+def build_events(path: Path, n: int) -> None:
+    from desktop.engine.records import EngineEvent
+    from desktop.state.history.store import HistoryStore
+
+    store = HistoryStore(path)
+    store.start()
+    t0 = 1_790_000_000 * 10**9
+    actions = ("create", "start", "die", "destroy", "kill", "exec_start: sh", "health_status: healthy", "stop")
+    chunk = 50_000
+    for base in range(0, n, chunk):
+        evs = []
+        for i in range(base, min(n, base + chunk)):
+            c = i % 1000
+            attrs = {"name": f"svc-{c:04d}", "image": f"registry.local/team/app{c % 37}:v{c % 5}",
+                     "com.docker.compose.project": f"proj{c % 50}"}
+            evs.append(EngineEvent("container", actions[i % len(actions)], f"{c:064x}", attrs, t0 + i * 10**8, "local"))
+        store.add_events(evs, "local").result(600)
+    store.close_blocking()
+
+
+def search_costs(tmp: Path) -> None:
+    from desktop.state.history.store import HistoryStore
+    from desktop.state.history.timeline import TimelineFilter, query_events
+
+    path = tmp / "events.sqlite"
+    t0 = time.perf_counter()
+    build_events(path, EVENTS)
+    print(f"note: {EVENTS:,} events written in {time.perf_counter() - t0:.1f} s "
+          f"({(time.perf_counter() - t0) / EVENTS * 1e6:.1f} µs each, batched on the writer thread)", flush=True)
+    store = HistoryStore(path)
+    store.start()
+    store.flush().result(60)
+
+    def timed(fn, *args) -> float:
+        ts = []
+        for _ in range(20):
+            s = time.perf_counter()
+            store.read_blocking(fn, *args)
+            ts.append(time.perf_counter() - s)
+        return statistics.median(ts) * 1000
+
+    f_rare = TimelineFilter(text="svc-0421", limit=2000)
+    f_common = TimelineFilter(text="proj7 start", limit=2000)
+    got = store.read_blocking(query_events, f_rare)
+    assert got and all(r.name == "svc-0421" for r in got), "the search found the wrong rows"
+
+    def like(conn, word):
+        w = f"%{word}%"
+        return conn.execute("SELECT * FROM events WHERE name LIKE ? OR image LIKE ? OR project LIKE ? OR action LIKE ?"
+                            " ORDER BY t DESC LIMIT 2000", (w, w, w, w)).fetchall()
+
+    fts_rare, like_rare = timed(query_events, f_rare), timed(like, "svc-0421")
+    fts_common = timed(query_events, f_common)
+    store.close_blocking()
+    figure("history_search_1m_events_name", fts_rare, like_rare, "<=200ms", "ms")
+    figure("history_search_1m_events_two_common_words", fts_common, like_rare, "<=200ms", "ms")
+
+
+def year_size(tmp: Path) -> None:
+    """A year of one container: what the tiers hold then (2 days of 10 s rows, 30 days of 1 min
+    rows, a year of 1 h rows, an hour of 1 s rows), against a year of raw 10 s samples."""
+    from desktop.state.history import stats_tiers
+    from desktop.state.history.schema import open_history
+
+    def db(name):
+        conn, _ = open_history(tmp / name)
+        conn.execute("INSERT INTO engines(id, key) VALUES (1, 'local')")
+        return conn
+
+    now = 1_800_000_000
+    cid = "c" * 64
+
+    def rows(start, count, step):
+        return [(cid, "web", start + i * step, 3.5 + (i % 17) * 0.25, 50_000_000 + (i % 1000) * 4096, 512 << 20,
+                 i * 1500, i * 900, i * 4096, i * 8192, 12) for i in range(count)]
+
+    rolled = db("year-rolled.sqlite")
+    rolled.execute("BEGIN")
+    for tier, step, span in (("stats_1s", 1, 3600), ("stats_10s", 10, 2 * 86400), ("stats_1m", 60, 30 * 86400),
+                             ("stats_1h", 3600, 365 * 86400)):
+        stats_tiers.insert_samples(rolled, 1, tier, rows(now - span, span // step, step))
+    rolled.execute("COMMIT")
+    rolled.execute("VACUUM")
+    rolled.close()
+    rolled_size = os.path.getsize(tmp / "year-rolled.sqlite")
+
+    raw = db("day-raw.sqlite")  # one day of raw 10 s rows, times 365
+    raw.execute("BEGIN")
+    stats_tiers.insert_samples(raw, 1, "stats_10s", rows(now - 86400, 8640, 10))
+    raw.execute("COMMIT")
+    raw.execute("VACUUM")
+    raw.close()
+    empty = db("empty.sqlite")
+    empty.execute("VACUUM")
+    empty.close()
+    base = os.path.getsize(tmp / "empty.sqlite")
+    raw_year = base + (os.path.getsize(tmp / "day-raw.sqlite") - base) * 365
+    figure("history_one_container_year_rolled_up", rolled_size / 1e6, raw_year / 1e6, "<=5mb", "MB")
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="pilothouse-bench-history-") as d:
+        tmp = Path(d)
+        year_size(tmp)
+        search_costs(tmp)
+        with bench_engine() as host:
+            api = docker.APIClient(base_url=host, version="auto", timeout=120)
+            try:
+                make_containers(api, N)
+                asyncio.run(recorder_costs(host, tmp))
+            finally:
+                for c in api.containers(all=True, filters={"label": LABEL}):
+                    api.remove_container(c["Id"], force=True)
+                api.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
