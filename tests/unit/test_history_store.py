@@ -211,3 +211,25 @@ def test_reads_and_writes_from_a_loop(tmp_path):
         return rows
 
     assert [r.name for r in asyncio.run(scenario())] == ["web"]
+
+
+def test_a_file_locked_while_running_is_moved_aside_and_recording_goes_on(tmp_path):
+    path = tmp_path / "history.sqlite"
+    store = _open(path)
+    store.add_event(_ev(1, "before"))
+    store.flush().result(10)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    other.execute("BEGIN EXCLUSIVE")  # another program takes the write lock and keeps it
+    try:
+        store.add_event(_ev(2, "after"))
+        store.flush().result(30)  # the writer waits out its lock timeout, then starts a new file
+        assert "became locked by another program" in store.notice
+        assert _names(store) == ["after"]
+    finally:
+        other.close()
+        store.close_blocking()
+    aside = [p for p in tmp_path.iterdir()
+             if p.name.startswith("history.sqlite.locked-") and not p.name.endswith(("-wal", "-shm", "-journal"))]
+    check = sqlite3.connect(aside[0])
+    assert [r[0] for r in check.execute("SELECT name FROM events")] == ["before"]
+    check.close()

@@ -130,13 +130,15 @@ def _query_text_newest(conn: sqlite3.Connection, f: TimelineFilter) -> list[Time
     """Newest matches of a search. Whole words first: the index streams those newest first,
     while a prefix query gathers every matching word's entries before the first row (a million
     for a word in every event); the prefix query runs only when whole words fall short."""
-    exact = _query_text_chunks(conn, f, fts_query(f.text, prefix=False))
+    seen: dict[int, tuple] = {}  # rows read by the first pass are not read again by the second
+    exact = _query_text_chunks(conn, f, fts_query(f.text, prefix=False), seen)
     if len(exact) >= f.limit:
         return exact
-    return _query_text_chunks(conn, f, fts_query(f.text))
+    return _query_text_chunks(conn, f, fts_query(f.text), seen)
 
 
-def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str) -> list[TimelineEvent]:
+def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str,
+                       seen: dict[int, tuple]) -> list[TimelineEvent]:
     """Walk the full-text index newest first (its rowids follow the order events were recorded)
     a chunk at a time, instead of collecting every match and sorting them."""
     where, args = _where(replace(f, text=""))
@@ -153,10 +155,16 @@ def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str) -> l
         if not ids:
             break
         last = ids[-1]
-        in_ids = "events.id IN (" + ",".join(str(int(i)) for i in ids) + ")"
-        cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
-        out += conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
-                            args).fetchall()
+        new = [i for i in ids if i not in seen]
+        out += [seen[i] for i in ids if i in seen]
+        if new:
+            in_ids = "events.id IN (" + ",".join(str(int(i)) for i in new) + ")"
+            cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
+            rows = conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
+                                args).fetchall()
+            for r in rows:
+                seen[r[0]] = r
+            out += rows
         if len(ids) < chunk:
             break
         chunk = min(chunk * 2, 50_000)

@@ -24,6 +24,7 @@ RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("
           ("Everything", None))
 KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
 PAGE_ROWS = 2000  # newest first; a narrower filter finds older ones
+CHOICES_SECONDS = 30.0  # how stale the container and project menus may get while events pour in
 RowRole = Qt.ItemDataRole.UserRole + 1
 
 
@@ -102,6 +103,7 @@ class TimelinePage(QWidget):
         self._query_task: asyncio.Task | None = None
         self._dirty = True
         self.last_query_seconds = 0.0
+        self._choices_at = -CHOICES_SECONDS
 
         title = QLabel("Timeline")
         title.setObjectName("pageTitle")
@@ -234,8 +236,11 @@ class TimelinePage(QWidget):
             found_gaps = [] if (f.container or f.project or f.text or f.types) else \
                 await self.store.read(gaps, f.since, None, f.engine)
             reports = await self.store.read(list_reports, 200)
-            names = await self.store.read(distinct_values, "name")
-            projects = await self.store.read(distinct_values, "project")
+            names = projects = None
+            if time.monotonic() - self._choices_at > CHOICES_SECONDS:  # a scan of the name index
+                self._choices_at = time.monotonic()
+                names = await self.store.read(distinct_values, "name")
+                projects = await self.store.read(distinct_values, "project")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, keep the page
@@ -247,8 +252,9 @@ class TimelinePage(QWidget):
             merged.sort(key=lambda r: r.end if isinstance(r, Gap) else r.time_nano, reverse=True)
         self.model.set_rows(merged)
         self.reports_model.set_reports(reports)
-        self._fill_choices(self.container, names)
-        self._fill_choices(self.project, projects)
+        if names is not None:
+            self._fill_choices(self.container, names)
+            self._fill_choices(self.project, projects)
         more = " (the newest; narrow the filter for older ones)" if len(rows) >= f.limit else ""
         self.status.setText(f"{len(rows):,} events{more} · found in {self.last_query_seconds * 1000:.0f} ms"
                             f" · {len(reports)} crash report(s)")
