@@ -51,7 +51,7 @@ def test_merged_logs_of_chosen_containers(make_container, docker_api, ph, qtbot,
     # levels: errors only, then errors and warnings, then lines without a level
     for lv in ("warn", "info", "other"):
         page.level_boxes[lv].setChecked(False)
-    qtbot.waitUntil(lambda: page.shown_lines() and all("ERROR" in line for line in page.shown_lines()), timeout=5000)
+    qtbot.waitUntil(lambda: page.shown_lines() and all("ERROR" in line for line in page.shown_lines()), timeout=20000)
     assert len(page.shown_lines()) == 6
     page.level_boxes["warn"].setChecked(True)
     assert len(page.shown_lines()) == 12
