@@ -115,6 +115,11 @@ class CrashWatch:
         elif ev.action == "start":
             self._oom.discard(ev.id)  # a start from before the user's request: still expected
 
+    def settled(self, cid: str) -> bool:
+        """No verdict on this container's exits is still on its way (a SIGKILL exit waits for its
+        "oom" event or the engine's answer first): whatever alert it gets has been sent."""
+        return cid not in self._held
+
     def _hold_for_oom(self, ev: EngineEvent, name: str, code: int) -> bool:
         """A SIGKILL exit may be an OOM kill whose "oom" event comes late or never: ask the engine
         (or, without a way to ask, wait a moment for the event) before calling it a plain exit."""

@@ -141,7 +141,8 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         with qtbot.waitSignal(ph.desk.tray.container_action_done, timeout=30000):
             ph.desk.tray.action_in(ph.desk.tray.container_menu(f"{name} (second)"), "trayStop").trigger()
         qtbot.waitUntil(lambda: len(died) == 2, timeout=15000)
-        qtbot.wait(300)  # let any (wrong) alert arrive: the die events were delivered above
+        # Any (wrong) alert for those exits has been sent once nothing about them is still decided.
+        qtbot.waitUntil(lambda: ph.monitoring.crash_reports.settled(cid), timeout=20000)
         assert [a for a in ph.monitoring.notifier.shown if a.container_id == cid] == [alert]
     finally:
         api_b.remove_container(cid, force=True)
@@ -187,7 +188,8 @@ def test_compose_down_on_the_second_engine_is_not_a_crash(two, qtbot, api_b, run
         assert fin.args[2] == 0, page.output.toPlainText()[-2000:]
         qtbot.waitUntil(lambda: bool(died), timeout=15000)
         assert died[0].attributes.get("exitCode") == "137"  # SIGKILL: would be a crash if unasked
-        qtbot.wait(300)  # let any (wrong) alert arrive: the die event was delivered above
+        # Any (wrong) alert for those exits has been sent once nothing about them is still decided.
+        qtbot.waitUntil(lambda: ph.monitoring.crash_reports.settled(cid), timeout=20000)
         assert [a for a in ph.monitoring.notifier.shown if a.container_id == cid] == []
     finally:
         for c in api_b.containers(all=True, filters=label):

@@ -143,6 +143,7 @@ class CrashReporter:
         self._open: dict[str, CrashReport] = {}  # container id -> the report of its current episode
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task] = set()
+        self._verdicts: dict[str, set[asyncio.Task]] = {}  # container id -> its alerts on their way
         self._sem: asyncio.Semaphore | None = None
         self._containers = containers
         self._closed = False
@@ -272,9 +273,24 @@ class CrashReporter:
         if self._closed:
             return
         if alert.kind == UNHEALTHY:
-            self._spawn(self._explain_unhealthy(alert))
+            task = self._spawn(self._explain_unhealthy(alert))
         else:
-            self._spawn(self._report(alert))
+            task = self._spawn(self._report(alert))
+        cid = alert.container_id
+        self._verdicts.setdefault(cid, set()).add(task)
+
+        def done(t: asyncio.Task) -> None:
+            pending = self._verdicts.get(cid)
+            if pending is not None:
+                pending.discard(t)
+                if not pending:
+                    del self._verdicts[cid]
+
+        task.add_done_callback(done)
+
+    def settled(self, cid: str) -> bool:
+        """Every alert this container's exits so far will get has been sent (or none is coming)."""
+        return self.watch.settled(cid) and cid not in self._verdicts
 
     async def _explain_unhealthy(self, alert: ContainerAlert) -> None:
         message = alert.message
