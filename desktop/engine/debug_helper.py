@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, NotFoundError, translate
+from desktop.engine.chunk_reader import ChunkReader
 from desktop.engine.stream_clients import open_stream_api
 
 log = logging.getLogger(__name__)
@@ -95,7 +96,8 @@ async def find_toolbox(client: EngineClient) -> str | None:
 def _prefixed_tar(raw: Iterable[bytes], prefix: str) -> bytes:
     """Rewrite an engine's archive so every entry lives under `prefix` (never extracted here:
     the bytes go straight back to the engine, so only sizes and link names need care)."""
-    reader = _ChunkReader(raw, MAX_TOOLBOX_COPY)
+    reader = ChunkReader(raw, MAX_TOOLBOX_COPY, lambda: EngineError(
+        "The toolbox image's programs are too big to copy into a stand-in."))
     out = io.BytesIO()
     with tarfile.open(fileobj=reader, mode="r|") as src, tarfile.open(fileobj=out, mode="w") as dst:
         for member in src:
@@ -108,32 +110,6 @@ def _prefixed_tar(raw: Iterable[bytes], prefix: str) -> bytes:
             data = src.extractfile(member) if member.isreg() else None
             dst.addfile(member, data)
     return out.getvalue()
-
-
-class _ChunkReader(io.RawIOBase):
-    """A file over an iterator of chunks, refusing more than `limit` bytes."""
-
-    def __init__(self, chunks: Iterable[bytes], limit: int) -> None:
-        self._it = iter(chunks)
-        self._buf = b""
-        self._left = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self._buf:
-            chunk = next(self._it, None)
-            if chunk is None:
-                return 0
-            self._left -= len(chunk)
-            if self._left < 0:
-                raise EngineError("The toolbox image's programs are too big to copy into a stand-in.")
-            self._buf = chunk
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
 
 
 class DebugHelper:

@@ -21,6 +21,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, NotFoundError, translate
 from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import SpecError, parse_name
+from desktop.engine.chunk_reader import ChunkReader
 from desktop.engine.tar_safety import UnsafeArchive, check_archive
 
 HELPER_IMAGE = "pilothouse/helper:scratch"
@@ -139,7 +140,7 @@ class VolumeFiles:
 
     @staticmethod
     def _scan(stream, out: list, path: str) -> None:
-        reader = _IterReader(stream, limit=LIST_BYTE_LIMIT)
+        reader = ChunkReader(stream, LIST_BYTE_LIMIT, _ListLimit)
         with tarfile.open(fileobj=reader, mode="r|") as tf:
             for m in tf:
                 rel = m.name.split("/", 1)[1] if "/" in m.name else ""
@@ -159,7 +160,7 @@ class VolumeFiles:
             if stat.get("mode", 0) & (1 << 31):
                 raise SpecError(f"{path} is a folder: export the volume to get a folder.")
             target = dest / posixpath.basename(path) if dest.is_dir() else dest
-            with tarfile.open(fileobj=_IterReader(stream), mode="r|") as tf:
+            with tarfile.open(fileobj=ChunkReader(stream), mode="r|") as tf:
                 for m in tf:
                     if m.isfile():
                         src = tf.extractfile(m)
@@ -258,30 +259,3 @@ class _Chunks:
 
     def __iter__(self) -> Iterator[bytes]:
         return iter(self._it)
-
-
-class _IterReader(io.RawIOBase):
-    """A file-like view of a chunk iterator, for tarfile's streaming mode."""
-
-    def __init__(self, it: Iterator[bytes], limit: int | None = None) -> None:
-        self._it = iter(it)
-        self._buf = b""
-        self._left = limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:
-        while not self._buf:
-            try:
-                self._buf = next(self._it)
-            except StopIteration:
-                return 0
-            if self._left is not None:
-                self._left -= len(self._buf)
-                if self._left < 0:
-                    raise _ListLimit()
-        n = min(len(b), len(self._buf))
-        b[:n] = self._buf[:n]
-        self._buf = self._buf[n:]
-        return n
