@@ -6,7 +6,8 @@ Figures (each against a baseline measured in the same run):
 - UI-thread stall during the load and during a burst of 200 state changes made by the docker CLI
   (baseline: the same lag probe on an idle bare window);
 - engine change → row updated latency (baseline: the engine's own event delivery to a raw
-  subscriber).
+  subscriber);
+- reconnect: engine answering → page current, local and remote (bench/_reconnect_probe.py).
 """
 
 from __future__ import annotations
@@ -220,6 +221,9 @@ def main() -> None:
         figure("containers.rss_after_load", app_rss / 2**20, bare_rss / 2**20, "<=2", "MiB")
         in_process_figures(host, running)
         api.close()
+    # Reconnect (engine answering → page current, against a raw /_ping loop of the same run):
+    # its own small engine, which it stops and kills.
+    subprocess.call([PY, os.path.join(HERE, "_reconnect_probe.py")])
 
 
 if __name__ == "__main__":

@@ -119,8 +119,15 @@ class Pilothouse:
         self.vm = self._make_vm_control(vm)  # the bundled VM; None without one
         self._init_desk(settings, self.vm)  # settings, compose, palette, theme, tray
         self._init_vm_page()
+        from desktop.ui.features.swarm import SwarmWing
+
+        self.swarm = SwarmWing(self.window, self.engines, self.primary.key)  # nodes, services, stacks
         self._connect_monitoring_to_details_and_settings()
         self._init_history()
+        from desktop.ui.features.inside import SeeingInside
+
+        self.inside = SeeingInside(window=self.window, engines=self.engines, details=self.details,
+                                   settings=self.settings, containers_page=self.containers_page)  # debug, changes
         self._init_engine_following()  # the pages follow the engine switcher
         if self.status.is_connected:  # installed after the first resync: list now
             async def late_resync() -> None:
@@ -173,11 +180,13 @@ class Pilothouse:
         from desktop.ui.objects.wiring import select_engine
 
         select_engine(self, key)
+        self.swarm.show_engine(key)
         self.compose_projects.set_engine(key)
         self._show_dashboard_of(key)
 
     def _follow_engine_count(self) -> None:
         self.compose_page.set_multi_engine(len(self.engines.sessions) > 1)
+        self.swarm.set_engine_count(len(self.engines.sessions))
         self._show_dashboard_of(self._selected_engine)
 
     def _show_dashboard_of(self, key: "str | None") -> None:
@@ -413,7 +422,9 @@ class Pilothouse:
         if task is not None and not task.done():
             task.cancel()
         if self.secondary_installed:
+            await self.swarm.aclose()
             await self.details.aclose()  # container details: stop log/exec streams first
+            await self.inside.aclose()
             await self._aclose_monitoring()  # stats streams, dashboard, notifications
         for session in self.engines.sessions:
             await session.sync.aclose()
@@ -427,6 +438,8 @@ class Pilothouse:
             await self._aclose_desk()
             if getattr(self, "vm_panel", None) is not None:
                 await self.vm_panel.tasks.cancel_all()
+                await self.vm_one_click.aclose()
+                await self.vm_context_offer.aclose()
             await self.aclose_objects()  # images, volumes, networks, disk usage
         await self.engines.aclose()
 
@@ -509,7 +522,17 @@ class Pilothouse:
             s = self.settings.current
             return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
 
-        return VMControl(manager, self.engines, config)
+        async def prepare(progress) -> None:
+            # The VM page's Start gets the image like the one click does (cached: one stat).
+            import dataclasses
+
+            from desktop.vm.image_source import ensure_image
+
+            choice = await ensure_image(manager.arch, manager.paths.image_dir, lambda p: progress(f"image: {p.text}"))
+            if choice.dir != manager.paths.image_dir:
+                manager.paths = dataclasses.replace(manager.paths, image_dir=choice.dir)
+
+        return VMControl(manager, self.engines, config, prepare)
 
     def _init_vm_page(self) -> None:
         if self.vm is None:
@@ -523,20 +546,26 @@ class Pilothouse:
 
         self.vm_panel = VMPanel(self.vm, resources)
         self.window.add_page("vm", "Virtual machine", "engine", self.vm_panel)
-        self.window.no_engine.offer_vm(True)
-        self.window.no_engine.vm_start_requested.connect(self._on_no_engine_vm_start_requested)
+        self._init_vm_one_click()
 
-    def _on_no_engine_vm_start_requested(self) -> None:
-        self.vm_panel.tasks.spawn(self._start_vm_from_no_engine_page())
+    def _init_vm_one_click(self) -> None:
+        """The no-engine page's main button: image, boot and engine in one click."""
+        from desktop.ui.vm.one_click import ContextOffer, VMOneClick
+        from desktop.vm.one_click import start_from_nothing
+        from desktop.vm.readiness import check
 
-    async def _start_vm_from_no_engine_page(self) -> None:
-        page = self.window.no_engine
-        try:
-            await self.vm.start(progress=lambda m: page.show_vm_progress(f"VM: {m}"))
-        except Exception as exc:  # noqa: BLE001 - VMError carries a sentence
-            page.show_vm_progress(f"The VM could not start: {exc}", error=True)
-            return
-        page.show_vm_progress("The VM is running; connecting to its engine…")
+        manager = self.vm.manager
+        self.vm_one_click = VMOneClick(check, lambda report: start_from_nothing(
+            manager, self.vm.start, report, follow=self.vm.ensure_session))
+        self.window.no_engine.set_vm_offer(self.vm_one_click)
+        self.vm_context_offer = ContextOffer(manager.paths.docker_config_dir)
+        self.window.add_notice(self.vm_context_offer)
+        self.vm_one_click.finished.connect(self._on_vm_one_click_finished)
+
+    def _on_vm_one_click_finished(self, ok: bool) -> None:
+        if ok:
+            self.window.show_page("containers")
+            self.vm_context_offer.offer()
 
     def _on_engine_added_by_user(self, endpoint: Endpoint) -> None:
         """Remember an engine added with the + button, so it is followed next time too."""
@@ -569,6 +598,11 @@ def _vm_manager():
         from desktop.vm.paths import VMPaths
 
         paths = VMPaths.default()
+        if sys.platform == "win32":
+            from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
+
+            if store_wsl_installed():  # WSL 2 first, as Docker Desktop and Podman do; else QEMU + WHPX
+                return WslEngine(VMConfig.load(paths.config_file), paths)
         return VMManager(VMConfig.load(paths.config_file), paths)
     except Exception as exc:  # noqa: BLE001 - no VM support here is not a reason not to start
         log.info("the bundled VM is unavailable: %s", exc)
@@ -641,20 +675,36 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             # Let the view lay out and paint the rows it just received; on the Containers page,
             # give the visible rows' stats streams up to 4 s for their first figures, so the
             # picture shows what a user sees a moment after opening the window.
+            from desktop.ui.page_current import page_is_current, shown_rows
+
             loop = asyncio.get_running_loop()
-            deadline = loop.time() + (4.0 if page == "containers" else 0.0)
-            while True:
+
+            async def tick() -> None:
                 done = loop.create_future()
                 QTimer.singleShot(50, lambda: done.done() or done.set_result(None))
                 await done
+
+            # The prefetched table, or a page asked for before the engine answered, is not the
+            # engine as it is now: paint once the real lists are in.
+            give_up = loop.time() + 60
+            while not page_is_current(ph, page) and loop.time() < give_up:
+                await tick()
+            deadline = loop.time() + (4.0 if page == "containers" else 10.0 if page == "swarm" else 0.0)
+            while True:
+                await tick()
                 feeder = getattr(ph, "stats_columns", None)
                 shown = feeder.visible_ids() if feeder is not None else []
                 live = [cid for cid in shown if getattr(ph.all_containers.get(cid), "state", "") == "running"]
+                if page == "swarm" and not ph.swarm.page.ready and loop.time() < deadline:
+                    continue
                 if loop.time() >= deadline or all(ph.stats_hubs.latest(cid) is not None for cid in live):
                     break
             if not ph.window.grab().save(screenshot):
                 print(f"pilothouse: could not write {screenshot}", file=sys.stderr)
                 result = 1
+                return
+            rows = shown_rows(ph, page)
+            print(f"pilothouse: wrote {screenshot}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
             return
         closed = asyncio.get_running_loop().create_future()
         qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))

@@ -125,3 +125,20 @@ def sshd():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster(engine_host: str):
+    """A real swarm: one manager, two workers and one spare engine (not in the swarm), each a
+    private dockerd in its own network namespace; torn down at the end (or at exit)."""
+    from tests.harness.swarm import SwarmCluster, swarm_supported
+
+    why = swarm_supported()
+    if why:
+        pytest.skip(why)
+    cluster = SwarmCluster(nodes=3, managers=1, spares=1)
+    cluster.start(image_source_host=engine_host)
+    try:
+        yield cluster
+    finally:
+        cluster.destroy()

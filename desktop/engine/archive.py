@@ -120,6 +120,10 @@ class ContainerFiles:
         return FileEntry(info.get("name", os.path.basename(path)), path, kind, int(info.get("size", 0)), mode & 0o7777,
                          ts, info.get("linkTarget", ""))
 
+    def stat_blocking(self, api, path: str) -> FileEntry:
+        """`stat` on a caller's own connection, in the caller's thread (many paths in a row)."""
+        return self._stat_blocking(api, path)
+
     async def stat(self, path: str) -> FileEntry:
         try:
             return await self.client.run(self._stat_blocking, self.client.api, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import os
 import logging
@@ -84,6 +85,7 @@ class EngineClient:
         self.api_endpoint: Endpoint | None = None  # what the SDK dials (an ssh:// engine's local forward)
         self._tunnels: dict[str, SSHTunnel] = {}
         self.info: EngineInfo | None = None
+        self.info_provisional = False  # reconnected without re-reading /info (refresh_info() follows)
         self._closed = False
         # The tag put on every record. Two daemons on one host can share an engine ID (docker 20.10
         # derives it from /etc/docker/key.json), so the app tags records with its own engine name.
@@ -134,18 +136,39 @@ class EngineClient:
         tunnel = self._tunnels.get(endpoint.host)
         if tunnel is not None:
             tunnel.clear_forward_error()
+        # Reconnecting to the endpoint it had: its API version is known, which spares the SDK's
+        # own version round trip (the page is current that much sooner).
+        known = self._api.api_version if self._api is not None and self.endpoint == endpoint else "auto"
         try:
-            api = make_api_client(dial, timeout=PROBE_TIMEOUT)
+            api = make_api_client(dial, timeout=PROBE_TIMEOUT, version=known)
         except Exception as exc:
             raise self._forward_failure(tunnel) or exc
+        again = self.info if known != "auto" else None
         try:
-            info = api.info()
+            # Back after a loss: /version says it answers; /info (the engine's costliest summary,
+            # slow while it is still restoring) follows the resync instead of holding it up.
+            info = api.info() if again is None else None
             version = api.version()
         except Exception as exc:
             api.close()
             raise self._forward_failure(tunnel) or exc
         api.timeout = CALL_TIMEOUT
+        if again is not None:
+            self.info_provisional = True
+            return api, dataclasses.replace(again, version=version.get("Version", again.version),
+                                            api_version=version.get("ApiVersion", again.api_version)), dial
+        self.info_provisional = False
         return api, EngineInfo.from_api(info, version, endpoint.host), dial
+
+    async def refresh_info(self) -> EngineInfo:
+        """Read /info again (after a reconnect that skipped it); returns the fresh EngineInfo."""
+        api, host = self.api, self.endpoint.host if self.endpoint else ""
+        try:
+            info, version = await self.run(lambda: (api.info(), api.version()))
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence
+            raise translate(exc, "read", "the engine's information") from exc
+        self.info, self.info_provisional = EngineInfo.from_api(info, version, host), False
+        return self.info
 
     @staticmethod
     def _forward_failure(tunnel: SSHTunnel | None) -> EngineUnreachableError | None:

@@ -36,6 +36,7 @@ TAIL_FIRST = 1000
 MARGIN_NS = 250_000_000  # reordering between stdout and stderr in the log file is far below this
 READ_SIZE = 1 << 20
 PIECE_SIZE = 64 << 10  # decoded between two looks at the UI's gate: ~1 ms of Python
+BIG_BATCH = 1 << 20  # a batch this big reaches the session alone (never copied into a joined one)
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class _Mark:
     def find(self, b: LogBatch) -> int:
         """Index of this line in a batch, or -1."""
         for j in np.flatnonzero((b.ts == self.ts) & (b.tags == self.tag)).tolist():
-            if b.line(j) == self.data:
+            if memoryview(b.data)[int(b.offs[j]):int(b.offs[j + 1]) - 1] == self.data:  # no copy of a huge line
                 return j
         return -1
 
@@ -116,7 +117,12 @@ class _Stream:
 
     def __init__(self, api, cid: str, params: dict, *, tty: bool, tag: int,
                  sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None],
-                 gate: ForegroundGate, pace: float = 0.0, on_open: Callable[[], None] = lambda: None) -> None:
+                 gate: ForegroundGate, pace: float = 0.0, on_open: Callable[[], None] = lambda: None,
+                 stop_at: "_Mark | None" = None) -> None:
+        # Where a backfill ends: found and cut here, in the worker, so that a huge batch is
+        # never copied on the UI thread (the cut is the one copy, made with the GIL released).
+        self._stop_at = stop_at
+        self.reached = False
         self._gate = gate
         self._on_open = on_open
         self._api, self._cid, self._params, self._tty, self._tag = api, cid, params, tty, tag
@@ -151,6 +157,15 @@ class _Stream:
         except Exception:  # noqa: BLE001
             pass
 
+    def _cut(self, batch: LogBatch) -> LogBatch:
+        if self._stop_at is None or not len(batch):
+            return batch
+        j = self._stop_at.find(batch)
+        if j < 0:
+            return batch
+        self.reached = True
+        return batch.slice(0, j)
+
     def _post(self, batch: LogBatch | None) -> None:
         with self._lock:
             if batch is not None and len(batch):
@@ -167,8 +182,20 @@ class _Stream:
             self._pending.clear()
             self._scheduled = False
         if items and not self.closed:
-            if not self._sink(concat_batches(items)):
-                self.close()
+            # Small batches are joined (one UI update for many lines); a big one (a huge line)
+            # is handed over alone rather than copied into a joined batch on the UI thread.
+            group: list[LogBatch] = []
+            for b in items + [None]:
+                if b is not None and len(b.data) < BIG_BATCH:
+                    group.append(b)
+                    continue
+                for part in ([concat_batches(group)] if group else []) + ([b] if b is not None else []):
+                    if self.closed:
+                        return
+                    if not self._sink(part):
+                        self.close()
+                        return
+                group = []
 
     def _run(self) -> None:
         err: BaseException | None = None
@@ -204,12 +231,17 @@ class _Stream:
                 pending, size = [], 0
                 for i in range(0, len(block), PIECE_SIZE):
                     self._gate.wait()
-                    self._post(dm.feed(block[i:i + PIECE_SIZE]))
-                if dm.ended:
+                    self._post(self._cut(dm.feed(block[i:i + PIECE_SIZE])))
+                    if self.reached:
+                        break
+                if dm.ended or self.reached:
                     break
-            if pending:
-                self._post(dm.feed(b"".join(pending)))
-            self._post(dm.finish())
+            if pending and not self.reached:
+                self._post(self._cut(dm.feed(b"".join(pending))))
+            if not self.reached:
+                self._post(self._cut(dm.finish()))
+            else:
+                res.close()  # the rest of the log is not wanted (not self.close(): what was cut is still to go)
             self.messages = dm.messages
         except BaseException as exc:  # noqa: BLE001 - reported to the session
             if not self.closed:
@@ -362,9 +394,8 @@ class LogSession:
         self.backfilling = True
         start = [self._created_ns]  # progress runs from here (the first backfilled line for `tail`)
 
-        def sink(b: LogBatch) -> bool:
-            j = stop_at.find(b)
-            part = b if j < 0 else b.slice(0, j)
+        def sink(part: LogBatch) -> bool:
+            # Already cut at the first tail line by the stream's worker (stop_at).
             if len(part):
                 if not start[0]:
                     start[0] = int(part.ts[0])
@@ -372,7 +403,7 @@ class LogSession:
                 span = stop_at.ts - start[0]
                 if span > 0:
                     self.on_progress(min(0.999, max(0.0, (int(part.ts[-1]) - start[0]) / span)))
-            return j < 0  # False: the tail is reached, stop reading
+            return True
 
         def done(err: BaseException | None) -> None:
             self._streams[:] = [s for s in self._streams if s is not stream]
@@ -383,7 +414,7 @@ class LogSession:
 
         stream = _Stream(self._api, self.cid, self._params(follow=False, tail=tail), tty=self._tty, tag=self.tag,
                          sink=sink, done=done,
-                         gate=self.client.foreground, pace=0.002)
+                         gate=self.client.foreground, pace=0.002, stop_at=stop_at)
         self._streams.append(stream)
 
     def _start_follow(self, opened: asyncio.Future | None = None) -> None:

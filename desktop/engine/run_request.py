@@ -41,8 +41,10 @@ class FormErrors(Exception):
         return "; ".join(f"{k}: {v}" for k, v in self.errors.items())
 
 
-def parse_run_form(values: Mapping[str, object]) -> RunRequest:
-    """Validate every field (not just the first bad one); raise FormErrors or return a RunRequest."""
+def parse_run_form(values: Mapping[str, object], mount_line=None) -> RunRequest:
+    """Validate every field (not just the first bad one); raise FormErrors or return a RunRequest.
+
+    `mount_line(text) -> text` rewrites each mount line first (the WSL engine's Windows paths)."""
     errors: dict[str, str] = {}
 
     def take(key: str, fn):
@@ -56,7 +58,8 @@ def parse_run_form(values: Mapping[str, object]) -> RunRequest:
     name = take("name", lambda s: parse_name(s) if s.strip() else None)
     ports = take("ports", lambda s: parse_lines(s, parse_port, "Port"))
     env = take("env", lambda s: parse_lines(s, parse_key_value, "Variable"))
-    mounts = take("mounts", lambda s: parse_lines(s, parse_mount, "Mount"))
+    mounts = take("mounts", lambda s: parse_lines(s, (lambda line: parse_mount(mount_line(line))) if mount_line
+                                                  else parse_mount, "Mount"))
     network = take("network", lambda s: parse_name(s, "network") if s.strip() else None)
     restart = take("restart", parse_restart)
     command = take("command", parse_command)

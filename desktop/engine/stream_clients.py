@@ -50,8 +50,10 @@ def local_socket_path(client: "EngineClient") -> str | None:
     return ep.host[len("unix://"):] if ep is not None and ep.host.startswith("unix://") else None
 
 
-# What the docker CLI would otherwise take from the environment instead of our flags.
-_CLI_ENGINE_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH")
+# What the docker CLI would otherwise take from the environment instead of our flags; and the
+# proxy variables, which its Go HTTP client would route a tcp:// engine connection through.
+_CLI_ENGINE_ENV = ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH",
+                   "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
 
 
 def docker_cli_args(client: "EngineClient") -> list[str]:

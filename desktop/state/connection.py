@@ -41,6 +41,11 @@ class ConnectionStatus:
         self._ever_connected = True
         self._set(ConnectionState(CONNECTED, info, "", (), info.endpoint, loaded=False))
 
+    def update_info(self, info: EngineInfo) -> None:
+        """Fresher details of the engine already connected (after a quick reconnect)."""
+        if self.current.state == CONNECTED:
+            self._set(replace(self.current, info=info))
+
     def loaded(self) -> None:
         self._set(replace(self.current, loaded=True))
 

@@ -50,8 +50,11 @@ class _Region:
     def append(self, b: LogBatch) -> None:
         if not len(b):
             return
-        if not self.ots and len(b.data) >= SEAL_BYTES // 4:
-            self._add_sealed(b)  # big backfill batches go in as they are: no copy
+        if len(b.data) >= SEAL_BYTES // 4:
+            # Big batches (a backfill block, one huge line) go in as they are, not copied into the
+            # growing chunk: the small lines before them are sealed first to keep the order.
+            self.seal()
+            self._add_sealed(b)
             return
         base = len(self.odata)
         self.odata += b.data

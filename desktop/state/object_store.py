@@ -60,7 +60,9 @@ class ObjectStore(Generic[T]):
         """Make the store equal to `items`, announcing only what changed."""
         new = {self._key(i): i for i in items}
         gone = [k for k in self._by_key if k not in new]
-        changed = [i for k, i in new.items() if self._by_key.get(k) != i]
+        old = self._by_key
+        # `is` first: a relist that reuses unchanged records (swarm tasks) skips comparing them.
+        changed = [i for k, i in new.items() if old.get(k) is not i and old.get(k) != i]
         if not self.loaded:
             self.replace_all(new.values())
             return

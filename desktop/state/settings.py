@@ -62,6 +62,8 @@ class Settings:
     # own range and follow controls; settings that did nothing were removed, not left to lie.)
     # History: disk space the timeline, stats history and crash reports may use (oldest dropped first)
     history_cap_mb: int = 500
+    # Debugging: the image a debug shell runs from; empty: the engine's busybox image, else asked
+    debug_toolbox: str = ""
 
 
 DEFAULTS = Settings()
@@ -136,6 +138,17 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
         return _check_int(value, "Disk", 4, hi, "GiB" + (" (free space on this host)" if limits else ""))
     if name == "history_cap_mb":
         return _check_int(value, "History disk space", 10, 1_000_000, "MB")
+    if name == "debug_toolbox":
+        if not isinstance(value, str):
+            return None, "The toolbox must be an image reference such as busybox:latest."
+        if not value.strip():
+            return "", None
+        from desktop.engine.specs import SpecError, parse_image_ref
+
+        try:
+            return str(parse_image_ref(value)), None
+        except SpecError as err:
+            return None, str(err)
     return None, f"Unknown setting “{name}”."
 
 

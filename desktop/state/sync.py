@@ -48,6 +48,7 @@ class EngineSync:
         self._task: asyncio.Task | None = None
         self._resync_hooks: list = []
         self._closing = False
+        self.synced = False  # a full list from this session's own connection has been applied
 
     def add_resync_hook(self, hook) -> None:
         """`async hook()` runs after every (re)connect's container resync: other stores list here."""
@@ -97,17 +98,23 @@ class EngineSync:
             # Everything asked for before this list is covered by it.
             self._dirty &= self._ledger.newer_than(mark)
             self.containers.sync_all(listed.values(), keep=keep)
+            self.synced = True
         self._schedule_recheck()
         # The containers are what the window opens on: call it loaded now, and let the other
         # stores (images, volumes, disk usage: `system df` can take seconds) list after, beside
         # the events (which must not wait for them).
         self.status.loaded()
-        if self._resync_hooks:
+        if self._resync_hooks or self.client.info_provisional:
             if self._hooks_task is not None:
                 self._hooks_task.cancel()
             self._hooks_task = asyncio.get_running_loop().create_task(self._run_hooks(), name="resync-hooks")
 
     async def _run_hooks(self) -> None:
+        if self.client.info_provisional:
+            try:
+                self.status.update_info(await self.client.refresh_info())
+            except EngineError as err:
+                log.info("engine information not refreshed: %s", err)
         for hook in self._resync_hooks:
             try:
                 await hook()

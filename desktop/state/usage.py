@@ -10,6 +10,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.object_records import ContainerRefs
 from desktop.engine.records import EngineEvent
 from desktop.engine.tasks import cancel_and_wait
+from desktop.state.event_ledger import RECHECK
 from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,12 @@ class UsageIndex:
         self.changed = Listeners()
         self._dirty: set[str] = set()
         self._task: asyncio.Task | None = None
+        self.loaded = False
+        # container id → {network name: attached?} from `network connect/disconnect` events. The
+        # engine sends those before its container list shows the change: a list that still
+        # contradicts one is asked again a little later (desktop/state/event_ledger.py).
+        self._expect: dict[str, dict[str, bool]] = {}
+        self._attempts: dict[str, int] = {}
 
     def _reindex(self) -> None:
         img: dict[str, list[str]] = {}
@@ -62,6 +69,7 @@ class UsageIndex:
 
     async def load(self) -> None:
         self._refs = {r.id: r for r in await self._lister(None)}
+        self.loaded = True
         self._reindex()
 
     def on_event(self, ev: EngineEvent) -> None:
@@ -75,6 +83,10 @@ class UsageIndex:
                 cid = ev.id
         elif ev.type == "network" and ev.action in ("connect", "disconnect"):
             cid = ev.attributes.get("container")
+            net = ev.attributes.get("name")
+            if cid and net:
+                self._expect.setdefault(cid, {})[net] = ev.action == "connect"
+                self._attempts.pop(cid, None)
         if cid:
             self.refresh_container(cid)
 
@@ -94,12 +106,31 @@ class UsageIndex:
                 log.info("usage refresh failed: %s", err)
                 return
             found = {r.id: r for r in rows}
+            later = []
             for cid in ids:
-                if cid in found:
+                if self._lagging(cid, found.get(cid)):
+                    later.append(cid)
+                elif cid in found:
                     self._refs[cid] = found[cid]
                 else:
                     self._refs.pop(cid, None)
             self._reindex()
+            if later:
+                n = min(self._attempts[c] for c in later)
+                await asyncio.sleep(RECHECK[n - 1])
+                self._dirty.update(later)
+
+    def _lagging(self, cid: str, refs: ContainerRefs | None) -> bool:
+        """Does the list still contradict a connect/disconnect event (and may it be asked again)?"""
+        want = self._expect.get(cid)
+        if want and refs is not None and any((net in refs.networks) != on for net, on in want.items()):
+            n = self._attempts.get(cid, 0)
+            if n < len(RECHECK):
+                self._attempts[cid] = n + 1
+                return True
+        self._expect.pop(cid, None)
+        self._attempts.pop(cid, None)
+        return False
 
     async def aclose(self) -> None:
         await cancel_and_wait(self._task)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from desktop.engine.endpoints import Endpoint, TLSFiles
 from desktop.state.engines import EngineRegistry
@@ -13,10 +13,12 @@ ENGINE_NAME = "pilothouse"  # the same name as the docker context the VM writes
 class VMControl:
     """Wraps a desktop.vm.machine.VMManager; after a start, the VM's engine is in the registry."""
 
-    def __init__(self, manager, registry: EngineRegistry, config: Callable[[], object] | None = None) -> None:
+    def __init__(self, manager, registry: EngineRegistry, config: Callable[[], object] | None = None,
+                 prepare: Callable[[Callable[[str], None]], Awaitable[None]] | None = None) -> None:
         self.manager = manager
         self.registry = registry
         self.config = config  # the VMConfig from Settings, read at each (re)start
+        self.prepare = prepare  # makes sure there is an image before a start (builds it if need be)
         self.busy = False
 
     def status(self) -> str:
@@ -47,17 +49,21 @@ class VMControl:
             await self.registry.remove(ENGINE_NAME)
         self.registry.add(ENGINE_NAME, [ep])
 
-    async def _do(self, coro_fn, progress) -> None:
+    async def _do(self, coro_fn, progress, **kwargs) -> None:
         self.busy = True
         try:
             if self.config is not None:
                 self.manager.config = self.config()
-            await coro_fn(progress=progress)
+            await coro_fn(progress=progress, **kwargs)
         finally:
             self.busy = False
 
-    async def start(self, progress: Callable[[str], None] | None = None) -> None:
-        await self._do(self.manager.start, progress)
+    async def start(self, progress: Callable[[str], None] | None = None,
+                    on_phase: Callable[[str], None] | None = None) -> None:
+        """Boot the VM (`on_phase`: each guest boot phase), then follow its engine."""
+        if self.prepare is not None:
+            await self.prepare(progress or (lambda _m: None))
+        await self._do(self.manager.start, progress, **({"on_phase": on_phase} if on_phase else {}))
         await self.ensure_session()
 
     async def restart(self, progress: Callable[[str], None] | None = None) -> None:

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         v.addWidget(self.unencrypted_banner)
         v.addWidget(self.banner)
         v.addWidget(self.body, 1)
+        self._central_layout = v
         self.setCentralWidget(central)
 
         self.engine_label = EngineStatusLabel()
@@ -169,6 +170,10 @@ class MainWindow(QMainWindow):
         sc.activated.connect(lambda: self.sidebar.setCurrentRow(row))
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
+
+    def add_notice(self, widget: QWidget) -> None:
+        """A strip above the pages (it shows and hides itself), below the lost-engine banner."""
+        self._central_layout.insertWidget(1, widget)
 
     def show_page(self, key: str) -> bool:
         if key in self._page_keys:

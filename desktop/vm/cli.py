@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from pathlib import Path
 
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths
@@ -18,7 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="pilothouse vm", description="The bundled Linux VM that runs the engine.")
     sub = p.add_subparsers(dest="cmd", required=True)
     # `build` has its own parser (desktop.vm.image_build.main); listed here for --help.
-    sub.add_parser("build", help="build the VM image from Debian packages (Python only, any OS; see `vm build --help`)")
+    sub.add_parser("build", help="build the VM image from Debian packages (Python only, any OS; see `vm build --help`); "
+                                 "--wsl-rootfs FILE also writes the WSL 2 root filesystem tarball")
     for name, text in (("start", "boot the VM and wait for the engine"), ("restart", "stop, then start")):
         s = sub.add_parser(name, help=text)
         s.add_argument("--cpus", type=int, help="CPUs (saved; applies from this start)")
@@ -58,11 +60,49 @@ def _print_status(st) -> None:
         print(f"detail:       {st.detail}")
 
 
+def _split_wsl_rootfs(argv: list[str]) -> tuple[list[str], Path | None, str | None]:
+    """`vm build` arguments without --wsl-rootfs FILE; that FILE; and the --arch given."""
+    p = argparse.ArgumentParser(add_help=False)
+    p.add_argument("--wsl-rootfs", type=Path, default=None)
+    p.add_argument("--arch", default=None)
+    known, _ = p.parse_known_args(argv)
+    rest, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a == "--wsl-rootfs":
+            skip = True
+        elif not a.startswith("--wsl-rootfs="):
+            rest.append(a)
+    return rest, known.wsl_rootfs, known.arch
+
+
+def _write_wsl_rootfs(out: Path, arch: str | None) -> int:
+    """The WSL 2 root filesystem made from the image just built (same packages, same versions)."""
+    from desktop.vm.paths import default_image_dir, host_arch
+    from desktop.vm.wsl_rootfs import RootfsError, write_rootfs
+
+    image = default_image_dir(arch or host_arch())
+    try:
+        count = write_rootfs(image / "initramfs.img", out)
+    except (OSError, RootfsError) as e:
+        print(f"error: cannot write the WSL root filesystem {out}: {e}", file=sys.stderr)
+        return 1
+    size = out.stat().st_size / 1e6
+    print(f"  WSL root filesystem: {out} ({count} entries, {size:.1f} MB); "
+          f"import it with: wsl --import pilothouse <folder> {out} --version 2", flush=True)
+    return 0
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["build"]:
         from desktop.vm.image_build import main as build_main
 
-        return build_main(argv[1:])
+        rest, rootfs, arch = _split_wsl_rootfs(argv[1:])
+        code = build_main(rest)
+        if code != 0 or rootfs is None:
+            return code
+        return _write_wsl_rootfs(rootfs, arch)
     args = _parser().parse_args(argv)
     if args.cmd == "_portsync":
         from desktop.vm.portsync import main as portsync_main

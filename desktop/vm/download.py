@@ -53,11 +53,15 @@ def atomic_write(dest: Path, data: bytes) -> None:
     """Write bytes beside dest, fsync, rename over it."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, dest)
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, dest)
+    except BaseException:  # Ctrl-C or a full disk: no stray temporary file stays behind
+        tmp.unlink(missing_ok=True)
+        raise
     fsync_dir(dest.parent)
 
 
@@ -76,19 +80,27 @@ def _open(url: str, start: int):
         if e.code == 416 and start:  # the partial file is already complete (or longer: restart)
             return None
         if e.code == 404:
-            raise DownloadError(f"{url} is not on the archive (HTTP 404): the package index may have moved on; "
-                                "run `pilothouse vm build --update-lock` to pin the archive's current packages") from None
+            raise DownloadError(f"{url} is not on the archive (HTTP 404): check that --archive names a Debian "
+                                "mirror's root (like http://deb.debian.org/debian); for a .deb, the archive has moved "
+                                "on: run `pilothouse vm build --update-lock` to pin its current packages") from None
         raise DownloadError(f"the archive answered HTTP {e.code} for {url}: try again later, "
                             "or choose another Debian mirror with `--archive URL`") from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as e:
         raise unreachable(url, getattr(e, "reason", e)) from None
 
 
-def fetch_bytes(url: str) -> bytes:
+MAX_SMALL_FILE = 32 << 20  # InRelease is ~150 kB; a server sending more is not the archive
+
+
+def fetch_bytes(url: str, limit: int = MAX_SMALL_FILE) -> bytes:
     """A small file (InRelease), read whole; nothing is cached by this call."""
     resp = _open(url, 0)
     try:
-        return resp.read()
+        data = resp.read(limit + 1)
+        if len(data) > limit:
+            raise DownloadError(f"{url} is larger than {limit >> 20} MB, which no Debian release file is: "
+                                "choose another Debian mirror with `--archive URL`")
+        return data
     except (socket.timeout, ConnectionError, OSError) as e:
         raise unreachable(url, e) from None
     finally:

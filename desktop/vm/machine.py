@@ -35,6 +35,8 @@ except ImportError:  # Windows: QEMU's own image locking is the guard there
 
 Progress = Callable[[str], None]
 STATES = ("stopped", "starting", "running", "stopping", "crashed")
+# The guest's init prints these in this order (PILOTHOUSE-PHASE lines on the console).
+BOOT_PHASES = ("kernel", "init", "modules", "network", "disk", "shares", "containerd", "dockerd")
 
 
 class VMError(RuntimeError):
@@ -226,9 +228,12 @@ class VMManager:
         return image_state(self.paths.image_dir)
 
     async def start(self, progress: Progress | None = None, timeout: float | None = None,
-                    allow_outdated: bool = False) -> VMStatus:
+                    allow_outdated: bool = False, on_phase: Progress | None = None) -> VMStatus:
         """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure
-        (VMImageOutdated when the image is older than expected, unless allow_outdated)."""
+        (VMImageOutdated when the image is older than expected, unless allow_outdated).
+
+        `on_phase(name)` is called once per guest boot phase (BOOT_PHASES) as the console shows it.
+        Cancelling the awaiting task stops QEMU and leaves the VM stopped."""
         say = progress or (lambda _msg: None)
         if self.status().state in ("starting", "running", "stopping"):
             raise VMAlreadyRunning("the VM is already running")
@@ -252,10 +257,7 @@ class VMManager:
             ensure_certificates(self.paths.tls_dir)
             self._ensure_disk()
             port = _free_port(self._read_state().get("docker_port"))
-            if qemu.qmp_over_tcp():
-                qmp = [("127.0.0.1", _free_port(None)), ("127.0.0.1", _free_port(None))]
-            else:
-                qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+            qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
             for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
                 sock.unlink(missing_ok=True)
             if self.paths.console_log.exists():
@@ -278,7 +280,12 @@ class VMManager:
                           accelerator_reason=accel.reason, started_at=time.time(), detail="")
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
-            await self._wait_ready(port, deadline, say)
+            await self._wait_ready(port, deadline, say, on_phase)
+        except asyncio.CancelledError:
+            if self.status().state == "starting":
+                await self._kill()
+                self._write_state(state="stopped", pid=None, detail="the start was cancelled")
+            raise
         except BaseException:
             if self.status().state == "starting":
                 await self._kill()
@@ -290,23 +297,30 @@ class VMManager:
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
 
-    async def _wait_ready(self, port: int, timeout: float, say: Progress) -> None:
+    async def _wait_ready(self, port: int, timeout: float, say: Progress, on_phase: Progress | None = None) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen_phases: set[str] = set()
+
+        def report_phases() -> None:
+            for line in self.console_tail(30):
+                if line.startswith("PILOTHOUSE-PHASE "):
+                    name = line.split()[1]
+                    if name not in seen_phases:
+                        seen_phases.add(name)
+                        say(f"guest: {name} up at {line.split()[2]} s")
+                        if on_phase is not None:
+                            on_phase(name)
+
         client = engine_access.api_client(port, self.tls, version="1.41", timeout=3)
         try:
             while loop.time() < deadline:
                 if self.status().state != "starting":
                     raise VMError(self.status().detail or "QEMU exited during boot")
-                for line in self.console_tail(30):
-                    if line.startswith("PILOTHOUSE-PHASE "):
-                        name = line.split()[1]
-                        if name not in seen_phases:
-                            seen_phases.add(name)
-                            say(f"guest: {name} up at {line.split()[2]} s")
+                report_phases()
                 try:
                     if await loop.run_in_executor(None, client.ping):
+                        report_phases()  # the engine may answer before the last phase line is read
                         return
                 except Exception:  # noqa: BLE001 - not up yet; QEMU's forward resets until dockerd listens
                     pass
@@ -354,9 +368,9 @@ class VMManager:
         return self.status()
 
     def _qmp_address(self, index: int):
-        saved = self._read_state().get("qmp") or [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
-        address = saved[index]
-        return tuple(address) if isinstance(address, list) else address
+        # Always the unix sockets in the 0700 state folder (a state file from an older version
+        # may name loopback TCP ports; those are never used).
+        return str((self.paths.qmp_socket, self.paths.qmp_portsync_socket)[index])
 
     async def stop(self, timeout: float = 60.0, progress: Progress | None = None) -> VMStatus:
         """ACPI power-off (the guest stops dockerd cleanly); kill QEMU after the deadline."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +12,10 @@ APP = "pilothouse"
 
 
 def host_arch() -> str:
-    """The host CPU as QEMU names it: x86_64 or aarch64."""
-    m = platform.machine().lower()
-    return {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64"}.get(m, m)
+    """The host CPU as QEMU names it: x86_64 or aarch64 (aarch64 for a Rosetta process too)."""
+    from desktop.vm.host_platform import HostPlatform
+
+    return HostPlatform.current().arch
 
 
 def default_image_dir(arch: str | None = None) -> Path:

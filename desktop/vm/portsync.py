@@ -20,6 +20,7 @@ from qemu.qmp import QMPClient, Runstate
 
 from desktop.vm import engine_access
 from desktop.vm.qmp_control import hmp
+from desktop.vm.unix_socket import monitor_address
 from desktop.vm.tls import TLSFiles
 
 Forward = tuple[str, int]  # (tcp|udp, port)
@@ -91,7 +92,7 @@ class PortSync:
             await self.qmp.runstate_changed()
 
     async def run(self, qmp_address) -> None:
-        await self.qmp.connect(qmp_address)
+        await self.qmp.connect(monitor_address(qmp_address))
         loop = asyncio.get_running_loop()
         gone = asyncio.ensure_future(self._qemu_gone())
         try:
@@ -129,9 +130,7 @@ class PortSync:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     state_dir = Path(argv[0])
-    saved = json.loads((state_dir / "state.json").read_text()).get("qmp") or [None, str(state_dir / "qmp-ports.sock")]
-    address = tuple(saved[1]) if isinstance(saved[1], list) else saved[1]
-    asyncio.run(PortSync(state_dir).run(address))
+    asyncio.run(PortSync(state_dir).run(state_dir / "qmp-ports.sock"))
     return 0
 
 

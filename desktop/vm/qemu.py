@@ -6,13 +6,12 @@ import asyncio
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.vm.paths import host_arch
+from desktop.vm.host_platform import HostPlatform, path_dirs, qemu_candidates, qemu_install_command
 
 PROBE_MARK = b"PILOTHOUSE-PROBE-OK"
 PROBE_TIMEOUT = 8.0
@@ -20,18 +19,9 @@ TCG_TB_SIZE_MIB = 256  # caps TCG's translated-code cache (default up to 1 GiB, 
 GUEST_DOCKER_PORT = 2376
 
 
-# A QMP endpoint: a unix socket path, or (host, port) on loopback where unix sockets are not
-# usable from asyncio (Windows).
-QMPAddress = "str | tuple[str, int]"
-
-
-def qmp_over_tcp() -> bool:
-    return sys.platform == "win32" or os.environ.get("PILOTHOUSE_VM_QMP_TCP") == "1"
-
-
-def qmp_arg(address) -> str:
-    if isinstance(address, (tuple, list)):
-        return f"tcp:127.0.0.1:{int(address[1])},server=on,wait=off"
+def qmp_arg(address: "Path | str") -> str:
+    # Always a unix socket in the 0700 state folder: a loopback TCP monitor would let any local
+    # user drive QEMU (QEMU has AF_UNIX on Windows 10 and later too; see unix_socket.py).
     return f"unix:{_esc(address)},server=on,wait=off"
 
 
@@ -49,47 +39,42 @@ class Accelerator:
         return self.name != "tcg"
 
 
-def find_qemu(arch: str | None = None) -> Path:
+def find_qemu(arch: str | None = None, plat: HostPlatform | None = None) -> Path:
     """Locate qemu-system-<arch>: $PILOTHOUSE_QEMU, a bundled copy, PATH, then per-OS folders."""
-    arch = arch or host_arch()
+    plat = plat or HostPlatform.current()
+    arch = arch or plat.arch
     env = os.environ.get("PILOTHOUSE_QEMU")
     if env:
         return Path(env)
-    exe = f"qemu-system-{arch}" + (".exe" if sys.platform == "win32" else "")
-    candidates: list[Path] = []
-    bundle = getattr(sys, "_MEIPASS", None)
-    if bundle:
-        candidates.append(Path(bundle) / "qemu" / exe)
-    found = shutil.which(exe)
-    if found:
-        candidates.append(Path(found))
-    if sys.platform == "darwin":
-        candidates += [Path("/opt/homebrew/bin") / exe, Path("/usr/local/bin") / exe]
-    elif sys.platform == "win32":
-        for base in (os.environ.get("ProgramFiles", r"C:\Program Files"), r"C:\Program Files\qemu"):
-            candidates.append(Path(base) / "qemu" / exe)
-    for c in candidates:
-        if c.is_file():
-            return c
-    hint = {"darwin": "brew install qemu", "win32": "install QEMU from qemu.org"}.get(sys.platform, "apt-get install qemu-system-x86 (or qemu-system-arm)")
-    raise QemuNotFound(f"{exe} not found ({hint}), or set PILOTHOUSE_QEMU")
+    for c in qemu_candidates(plat, arch, path_dirs(), dict(os.environ), getattr(sys, "_MEIPASS", None)):
+        if Path(c).is_file():
+            return Path(c)
+    raise QemuNotFound(f"qemu-system-{arch} not found: install it with `{qemu_install_command(plat, arch)}`, "
+                       "or set PILOTHOUSE_QEMU")
 
 
-def hardware_candidate(arch: str) -> tuple[str | None, str]:
+def hardware_candidate(arch: str, plat: HostPlatform | None = None) -> tuple[str | None, str]:
     """The hardware accelerator this host could offer for arch, or None and why not."""
-    if arch != host_arch():
-        return None, f"guest {arch} differs from host {host_arch()}: software emulation (TCG)"
-    if sys.platform.startswith("linux"):
+    plat = plat or HostPlatform.current()
+    if arch != plat.arch:
+        return None, f"guest {arch} differs from host {plat.arch}: software emulation (TCG)"
+    if plat.os == "linux":
         if not os.path.exists("/dev/kvm"):
             return None, "no /dev/kvm (KVM module not loaded or no virtualisation support): using TCG"
         if not os.access("/dev/kvm", os.R_OK | os.W_OK):
             return None, "/dev/kvm is not accessible to this user (add yourself to group kvm): using TCG"
         return "kvm", ""
-    if sys.platform == "darwin":
-        return "hvf", ""
-    if sys.platform == "win32":
+    if plat.os == "darwin":
+        return "hvf", ""  # Intel and Apple silicon alike; the probe boot says whether it works
+    if plat.os == "win32":
         return "whpx", ""
-    return None, f"no hardware accelerator known for {sys.platform}: using TCG"
+    return None, f"no hardware accelerator known for {plat.os}: using TCG"
+
+
+# With highmem=off the arm64 `virt` board keeps every device below 4 GiB, which an Apple M1's
+# 36-bit guest address space (what HVF offers there) can hold; guest RAM then has to fit under
+# 4 GiB too, so bigger VMs keep highmem and rely on QEMU fitting the map to HVF's IPA size.
+HVF_ARM_LOW_MEMORY_MIB = 3072
 
 
 def machine_args(arch: str, accel: str, cpus: int, memory_mib: int) -> list[str]:
@@ -100,6 +85,8 @@ def machine_args(arch: str, accel: str, cpus: int, memory_mib: int) -> list[str]
         accel_arg = accel
         cpu = "host"
     machine = "q35" if arch == "x86_64" else "virt"
+    if arch == "aarch64" and accel == "hvf" and memory_mib <= HVF_ARM_LOW_MEMORY_MIB:
+        machine = "virt,highmem=off"
     return ["-machine", machine, "-accel", accel_arg, "-cpu", cpu, "-smp", str(cpus), "-m", str(memory_mib)]
 
 
@@ -194,7 +181,8 @@ class LaunchSpec:
     docker_port: int
     console_log: Path
     pid_file: Path
-    qmp_sockets: tuple["QMPAddress", ...]
+    qmp_sockets: tuple[str, ...]
+    platform: HostPlatform | None = None  # None: this host
 
 
 def _esc(path: Path | str) -> str:
@@ -206,8 +194,9 @@ def share_tag(index: int) -> str:
     return f"phshare{index}"
 
 
-def supports_virtfs() -> bool:
-    return sys.platform != "win32"  # QEMU has no 9p server on Windows hosts
+def supports_virtfs(plat: HostPlatform | None = None) -> bool:
+    # QEMU has no 9p server on Windows hosts; macOS has one since QEMU 7.0 (Homebrew ships newer).
+    return (plat or HostPlatform.current()).os != "win32"
 
 
 def build_argv(s: LaunchSpec) -> list[str]:
@@ -227,7 +216,7 @@ def build_argv(s: LaunchSpec) -> list[str]:
             "-pidfile", str(s.pid_file)]
     for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
         argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]
-    if s.shares and supports_virtfs():
+    if s.shares and supports_virtfs(s.platform):
         lines = []
         for i, path in enumerate(s.shares):
             tag = share_tag(i)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from qemu.qmp import QMPClient
 
+from desktop.vm.unix_socket import monitor_address
+
 # qemu.qmp logs every connection failure at ERROR; our callers report failures themselves.
 logging.getLogger("qemu.qmp").setLevel(logging.CRITICAL)
 
@@ -16,12 +18,12 @@ class QMPError(RuntimeError):
     """QEMU's monitor could not be reached or refused the command."""
 
 
-async def qmp_command(address: "Path | str | tuple[str, int]", command: str, arguments: dict | None = None,
+async def qmp_command(address: "Path | str", command: str, arguments: dict | None = None,
                       timeout: float = 10.0):
-    """Connect (unix socket path or (host, port)), run one QMP command, disconnect."""
+    """Connect to the monitor's unix socket, run one QMP command, disconnect."""
     client = QMPClient("pilothouse")
     try:
-        await asyncio.wait_for(client.connect(address if isinstance(address, tuple) else str(address)), timeout)
+        await asyncio.wait_for(client.connect(monitor_address(address)), timeout)
         return await asyncio.wait_for(client.execute(command, arguments), timeout)
     except (OSError, asyncio.TimeoutError, Exception) as e:  # noqa: BLE001 - qemu.qmp raises several types
         raise QMPError(f"{command}: {e}") from e

@@ -160,6 +160,27 @@ class PrivateEngine:
             return
         proc.kill()
         proc.wait(10)
+        self._forget_dead_containerd()
+
+    def _forget_dead_containerd(self, timeout: float = 10.0) -> None:
+        # containerd dies with dockerd (parent-death signal) but can linger as a zombie until
+        # init reaps it; a dockerd started meanwhile takes the zombie's pid for a live containerd
+        # and times out dialling it. A zombie's pidfile is dropped, so a fresh one is started.
+        pidfile = self.root / "exec" / "containerd" / "containerd.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return  # gone
+            if state == "Z":
+                pidfile.unlink(missing_ok=True)
+                return
+            time.sleep(0.02)  # a process we killed, on its way out
 
     @property
     def running(self) -> bool:

@@ -67,3 +67,16 @@ def test_install_desktop_entry_from_the_wheel(wheel_venv, tmp_path):
     assert (data / "icons" / "hicolor" / "scalable" / "apps" / "pilothouse.svg").is_file()
     for size in (16, 48, 256, 512):
         assert (data / "icons" / "hicolor" / f"{size}x{size}" / "apps" / "pilothouse.png").is_file()
+
+
+def test_wheel_carries_what_a_first_use_vm_build_needs(wheel_venv, tmp_path):
+    """A pip/pipx install builds the VM image on first use: the keys, guest files and lock."""
+    check = ("from desktop.vm.image_recipe import recipe_dir; from desktop.vm import debian_index, image_lock;"
+             "from desktop.vm.image_build import expected_version;"
+             "print(recipe_dir()); print(debian_index.KEYRING.is_file(), len(debian_index._archive_certs()) > 3);"
+             "print(image_lock.default_lock_path().is_file(), expected_version())")
+    out = run_in(wheel_venv, str(wheel_venv / "bin" / "python"), "-c", check, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    where, keys, lock = out.stdout.splitlines()[-3:]
+    assert where == str(wheel_venv / "share" / "pilothouse" / "vm")
+    assert keys == "True True" and lock.split()[0] == "True" and lock.split()[1].count(".") == 1

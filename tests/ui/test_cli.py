@@ -30,3 +30,13 @@ def test_screenshot_after_first_full_load(engine_host, make_container, tmp_path,
 def test_screenshot_of_an_unknown_page_fails_clearly(engine_host, tmp_path):
     out = run_cli("--host", engine_host, "--screenshot", str(tmp_path / "x.png"), "--page", "nope")
     assert out.returncode == 2 and "no page named 'nope'" in out.stderr
+
+
+def test_screenshot_of_an_object_page_waits_for_its_list(engine_host, docker_api, test_image, tmp_path):
+    # The prefetched containers table lets the window open before the session has connected;
+    # the Images page asked for its list then and got nothing: the picture must not be empty.
+    png = tmp_path / "images.png"
+    out = run_cli("--host", engine_host, "--screenshot", str(png), "--page", "images")
+    assert out.returncode == 0, out.stderr
+    n = len(docker_api.images())
+    assert f"the images page, {n} row" in out.stdout, out.stdout

@@ -20,7 +20,7 @@ from tests.conftest import RUN_LABEL
 from tests.ui.convergence import Driver, engine_rows, report, shown_rows
 
 EXAMPLES = int(os.environ.get("PILOTHOUSE_CONVERGE_EXAMPLES", "5"))
-STEPS = int(os.environ.get("PILOTHOUSE_CONVERGE_STEPS", "50"))
+STEPS = int(os.environ.get("PILOTHOUSE_CONVERGE_STEPS", "40"))
 ENGINE_RESTARTS = int(os.environ.get("PILOTHOUSE_CONVERGE_ENGINE_RESTARTS", "1"))  # per example
 PROJECTS = ("shop", "blog")
 SERVICES = ("web", "db", "cache")

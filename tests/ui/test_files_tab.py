@@ -60,3 +60,36 @@ def test_browse_stopped_container(make_container, ph, qtbot):
     with qtbot.waitSignal(page.files.listed, timeout=20000):
         page.files.open("/etc")
     assert page.files.entries()
+
+
+def test_hostile_names_and_a_partial_listing_are_shown_honestly(make_container, docker_api, ph, qtbot, await_,
+                                                                tmp_path):
+    import os
+
+    cid = make_container()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as tar:
+        for name, data in ((os.fsdecode(b"caf\xe9<b>.txt"), b"latin"), ("big.bin", os.urandom(400_000)),
+                           ("zz.txt", b"z")):
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
+    assert docker_api.put_archive(cid, "/tmp", buf.getvalue())
+    page = open_detail(ph, qtbot, cid)
+    with qtbot.waitSignal(page.files.listed, timeout=20000):
+        page.show_tab("Files")
+    tab = page.files
+    with qtbot.waitSignal(tab.listed, timeout=20000):
+        tab.open("/tmp")
+    shown = {tab.tree.topLevelItem(i).text(0): tab.tree.topLevelItem(i) for i in range(tab.tree.topLevelItemCount())}
+    assert "caf\\xe9<b>.txt" in shown
+    entry = next(e for e in tab.entries() if e.name.startswith("caf"))
+    assert await_(tab.download(entry.path, str(tmp_path / "latin.txt")), timeout=60)
+    assert (tmp_path / "latin.txt").read_bytes() == b"latin"
+    assert "\\xe9" in tab.message.text()
+    # a folder bigger than the cap: what was read is shown, and the status says it is partial
+    tab.byte_limit = 200_000
+    with qtbot.waitSignal(tab.listed, timeout=20000):
+        tab.open("/tmp")
+    assert "reading stopped there" in tab.status.text()
+    assert "zz.txt" not in {e.name for e in tab.entries()}

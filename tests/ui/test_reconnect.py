@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import docker
 import pytest
 
 from tests.conftest import RUN_LABEL
@@ -87,3 +88,25 @@ def test_remote_engine_back_within_bound_and_never_hammered(restartable_engine, 
     finally:
         fwd.close()
 
+
+
+def test_a_page_opened_before_its_engine_answered_fills_when_it_does(app_factory, await_, qtbot):
+    from tests.harness.private_engine import PrivateEngine, ensure_test_image
+
+    eng = PrivateEngine()  # not started yet
+    ph = app_factory(eng.host)
+    try:
+        qtbot.waitUntil(lambda: ph.window.body.currentWidget() is ph.window.no_engine, timeout=10000)
+        ph.window.show_page("images")
+        page = ph.images_page
+        await_(asyncio.to_thread(eng.start), timeout=120)
+        await_(asyncio.to_thread(ensure_test_image, eng.host), timeout=120)
+        api = docker.APIClient(base_url=eng.host, version="auto")
+        try:
+            want = {im["Id"] for im in api.images()}
+            qtbot.waitUntil(lambda: {page.model.item(r).id for r in range(page.model.rowCount())} == want,
+                            timeout=int(LOCAL_BOUND_S * 1000) + 5000)
+        finally:
+            api.close()
+    finally:
+        await_(asyncio.to_thread(eng.destroy), timeout=60)

@@ -54,3 +54,20 @@ def test_engine_clients_ignore_proxy_variables(monkeypatch):
         assert api.merge_environment_settings(api.base_url, {}, None, None, None)["proxies"] == {}
     finally:
         api.close()
+
+
+def test_docker_cli_gets_the_resolved_endpoint_and_tls_and_no_proxies():
+    from desktop.engine.client import EngineClient
+    from desktop.engine.endpoints import TLSFiles
+    from desktop.engine.stream_clients import docker_cli_args, docker_cli_env
+
+    client = EngineClient([Endpoint("tcp://10.0.0.5:2376", "--host", tls=TLSFiles("/c/ca.pem", "/c/cert.pem", "/c/key.pem"))])
+    client.api_endpoint = client.endpoints[0]
+    client._api = object()  # connected, as far as the factory can tell
+    assert docker_cli_args(client) == ["--host", "tcp://10.0.0.5:2376", "--tlsverify", "--tlscacert", "/c/ca.pem",
+                                       "--tlscert", "/c/cert.pem", "--tlskey", "/c/key.pem"]
+    env = docker_cli_env({"PATH": "/bin", "DOCKER_HOST": "tcp://elsewhere", "HTTPS_PROXY": "http://proxy:3128",
+                          "DOCKER_CONFIG": "/cfg"})
+    assert env == {"PATH": "/bin", "DOCKER_CONFIG": "/cfg"}
+    client._api = None
+    client._executor.shutdown()

@@ -143,3 +143,21 @@ def test_download_mismatch_and_cancel(tmp_path: Path):
         assert not dest.exists() and (tmp_path / "partial/pkg.deb.part").stat().st_size < len(BODY)
     finally:
         srv.close()
+
+
+def test_cli_progress_bar_on_a_terminal_and_plain_lines_elsewhere():
+    import io
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, plain = Tty(), io.StringIO()
+    for stream in (tty, plain):
+        bar = image_build._Bar(stream)
+        bar("download", 0, 200_000_000)
+        bar("download", 100_000_000, 200_000_000)
+        bar("extract", 3, 31)
+        bar.close()
+    assert "[###############               ]  50.0% 100.0/200.0 MB" in tty.getvalue() and "3/31" in tty.getvalue()
+    assert plain.getvalue() == "download ...\nextract ...\n"

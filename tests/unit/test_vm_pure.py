@@ -132,9 +132,10 @@ def test_cli_start_without_image_explains(tmp_path: Path, monkeypatch, capsys):
     assert "pilothouse vm build" in capsys.readouterr().err
 
 
-def test_qmp_over_loopback_tcp_where_unix_sockets_do_not_work(tmp_path: Path):
+def test_qmp_monitors_are_unix_sockets_never_tcp(tmp_path: Path):
     spec = _spec(tmp_path)
-    spec = qemu.LaunchSpec(**{**spec.__dict__, "qmp_sockets": (("127.0.0.1", 45001), str(tmp_path / "q.sock"))})
+    spec = qemu.LaunchSpec(**{**spec.__dict__, "qmp_sockets": (str(tmp_path / "q.sock"), str(tmp_path / "p.sock"))})
     argv = qemu.build_argv(spec)
     qmps = [argv[i + 1] for i, a in enumerate(argv) if a == "-qmp"]
-    assert qmps == ["tcp:127.0.0.1:45001,server=on,wait=off", f"unix:{tmp_path / 'q.sock'},server=on,wait=off"]
+    assert qmps == [f"unix:{tmp_path / 'q.sock'},server=on,wait=off", f"unix:{tmp_path / 'p.sock'},server=on,wait=off"]
+    assert not any(a.startswith("tcp:") for a in argv)

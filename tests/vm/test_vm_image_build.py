@@ -24,6 +24,7 @@ import pytest
 
 from desktop.vm import image_build, image_lock
 from desktop.vm.debian_index import Sources
+from desktop.vm.image_recipe import PACKAGES
 
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 SMALL = "tini"  # a ~250 kB package the fault tests download through the proxy
@@ -251,3 +252,21 @@ def test_interrupted_download_resumes_and_cancel_keeps_the_cache_clean(tmp_path:
     _unchanged(out, before)
     info = image_build.build_image(out_dir=out, cache_dir=cache, force=True, sources=proxy.sources())
     assert _image_bytes(out) == _image_bytes(good_image) and info.version == image_build.expected_version()
+
+
+def test_update_lock_pins_both_architectures_and_is_stable(tmp_path: Path, monkeypatch, warm_cache: Path, capsys):
+    lock = tmp_path / "image-lock.json"
+    shutil.copy(image_lock.default_lock_path(), lock)
+    monkeypatch.setenv("PILOTHOUSE_VM_LOCK", str(lock))
+    assert image_build.main(["--update-lock", "--out", str(tmp_path / "out")]) == 0
+    data = json.loads(lock.read_text())
+    for arch, spec in image_build.ARCHES.items():
+        entry = data["arches"][arch]
+        assert entry["kernel"].startswith("linux-image-") and entry["kernel"].endswith(f"-{spec.deb_arch}")
+        assert set(entry["packages"]) == {entry["kernel"], *PACKAGES}
+        assert all(len(p["sha256"]) == 64 and p["filename"].endswith(f"_{spec.deb_arch}.deb") or
+                   p["filename"].endswith("_all.deb") for p in entry["packages"].values())
+    again = image_build.update_lock(lock_path=lock, cache_dir=warm_cache, say=lambda _m: None)
+    assert again["serial"] == data["serial"], "an unchanged archive must not bump the serial"
+    assert image_build.image_state(tmp_path / "out", lock).status == "current"
+    assert "ready in" in capsys.readouterr().out

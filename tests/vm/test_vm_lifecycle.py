@@ -5,7 +5,9 @@ Tests run in file order on one session VM; the last ones restart, kill and stop 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import shutil
 import socket
 import ssl
 import stat
@@ -19,7 +21,8 @@ import psutil
 import pytest
 import requests
 
-from desktop.vm.machine import VMAlreadyRunning, VMManager
+from desktop.vm import image_build
+from desktop.vm.machine import VMAlreadyRunning, VMImageOutdated, VMManager
 from tests.harness.private_engine import TEST_IMAGE
 
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(600)]
@@ -197,7 +200,9 @@ def test_dockerd_is_restarted_when_it_crashes(vm: VMManager, vm_api: docker.APIC
     assert vm.status().state == "running"
 
 
-def test_image_and_volume_survive_restart(vm: VMManager, vm_api: docker.APIClient):
+def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api: docker.APIClient, tmp_path: Path):
+    """The restart here goes through an image update: an older image is refused with the offer,
+    updated by the builder, and the VM boots from it with its data disk as it was."""
     token = uuid.uuid4().hex
     vm_api.create_volume("pht-keep")
     c = vm_api.create_container(TEST_IMAGE, ["sh", "-c", f"echo {token} > /data/token"],
@@ -206,7 +211,17 @@ def test_image_and_volume_survive_restart(vm: VMManager, vm_api: docker.APIClien
     assert vm_api.wait(c, timeout=60)["StatusCode"] == 0
     vm_api.remove_container(c)
 
-    asyncio.run(vm.restart())
+    asyncio.run(vm.stop())
+    old = tmp_path / "image"
+    shutil.copytree(vm.paths.image_dir, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    (old / "manifest.json").write_text(json.dumps({**manifest, "version": "4", "recipe": "older"}))
+    updated = VMManager(vm.config, dataclasses.replace(vm.paths, image_dir=old))
+    with pytest.raises(VMImageOutdated, match="version 4"):
+        asyncio.run(updated.start())
+    info = image_build.build_image(out_dir=old)
+    assert info.version == image_build.expected_version() and updated.image_state().status == "current"
+    asyncio.run(updated.start())
     assert vm.status().state == "running"
 
     api = vm.api_client(timeout=120)

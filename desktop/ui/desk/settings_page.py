@@ -36,6 +36,10 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("history_cap_mb", "Disk space for history (MB)", "int",
          "The timeline, stats history and crash reports; the oldest go first beyond this."),
     )),
+    ("Debugging", (
+        ("debug_toolbox", "Debug toolbox image", "image",
+         "A debug shell runs from this image beside the container. Empty: the engine's busybox image."),
+    )),
     ("Confirmations", (
         ("confirm_destructive", "Ask before removing, killing or deleting", "bool", ""),
     )),
@@ -134,6 +138,10 @@ class SettingsPage(QWidget):
             w.setPlaceholderText("build ssh://me@build-host ssh_identity=~/.ssh/id_ed25519")
             w.setTabChangesFocus(True)  # keyboard users can leave the field with Tab
             w.setFixedHeight(70)
+        elif kind == "image":
+            w = QLineEdit()
+            w.setPlaceholderText("automatic (busybox)")
+            w.editingFinished.connect(lambda n=name: self._check_one(n))
         else:
             w = QLineEdit()
             w.setMaximumWidth(160)

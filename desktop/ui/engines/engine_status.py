@@ -80,7 +80,6 @@ class NoEnginePage(QWidget):
     """Shown when no engine has answered since the app started."""
 
     retry_requested = Signal()
-    vm_start_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -99,29 +98,21 @@ class NoEnginePage(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(48, 48, 48, 48)
         lay.addWidget(head)
+        # The bundled VM's one-click start goes here, above the details, when the app has one.
+        self._offer_slot = QVBoxLayout()
+        lay.addLayout(self._offer_slot)
         lay.addWidget(self.body)
         buttons = QHBoxLayout()
         buttons.addWidget(retry)
-        self.vm_button = QPushButton("Start the bundled VM")
-        self.vm_button.setObjectName("startVmButton")
-        self.vm_button.setToolTip("Boot Pilothouse's own Linux VM with a Docker engine inside (QEMU)")
-        self.vm_button.clicked.connect(self.vm_start_requested)
-        self.vm_button.hide()
-        buttons.addWidget(self.vm_button)
         buttons.addStretch(1)
         lay.addLayout(buttons)
-        self.vm_progress = QLabel()
-        self.vm_progress.setObjectName("vmProgress")
-        self.vm_progress.setWordWrap(True)
-        lay.addWidget(self.vm_progress)
         lay.addStretch(1)
+        self.vm_offer: QWidget | None = None
 
-    def offer_vm(self, available: bool) -> None:
-        self.vm_button.setVisible(available)
-
-    def show_vm_progress(self, text: str, error: bool = False) -> None:
-        self.vm_progress.setStyleSheet("color: #8a1f14;" if error else "")
-        self.vm_progress.setText(text)
+    def set_vm_offer(self, widget: QWidget) -> None:
+        """Show the bundled VM's start (its button becomes this page's main action)."""
+        self.vm_offer = widget
+        self._offer_slot.addWidget(widget)
 
     def show_state(self, s: ConnectionState) -> None:
         tried = "".join(f"<li><code>{html.escape(t)}</code></li>" for t in s.tried) or "<li>(none yet)</li>"

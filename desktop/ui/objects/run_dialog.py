@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtWidgets import QWidget
 
 from desktop.engine.client import EngineClient
 from desktop.engine.run_request import FormErrors, parse_run_form, run_container
+from desktop.engine.wsl_paths import wsl_mount_line
 from desktop.engine.specs import (parse_command, parse_image_ref, parse_key_value, parse_lines, parse_mount,
                                   parse_name, parse_port, parse_restart)
 from desktop.ui.widgets.engine_choice import chosen, engine_fields
@@ -18,9 +21,11 @@ def run_dialog(parent: QWidget, client: EngineClient, image: str = "", images: l
     dlg: FormDialog
 
     async def submit(values: dict) -> str:
-        req = parse_run_form(values)  # FormErrors for every bad field; nothing is sent
+        target = chosen(client, values)
+        # On Windows, Pilothouse's own engine sees the drives at /mnt/<letter>: C:\work -> /mnt/c/work.
+        req = parse_run_form(values, wsl_mount_line(getattr(target, "engine_tag", None), sys.platform))
         dlg.set_busy(True, f"Starting a container from {req.image}…")
-        return await run_container(chosen(client, values), req)
+        return await run_container(target, req)
 
     dlg = FormDialog(parent, "Run a container", [*engine_fields(client),
         Field("image", "Image", kind="combo", choices=list(images), default=image),
@@ -40,7 +45,11 @@ def run_dialog(parent: QWidget, client: EngineClient, image: str = "", images: l
     dlg.live_check("name", parse_name)
     dlg.live_check("ports", lambda t: parse_lines(t, parse_port, "Port"))
     dlg.live_check("env", lambda t: parse_lines(t, parse_key_value, "Variable"))
-    dlg.live_check("mounts", lambda t: parse_lines(t, parse_mount, "Mount"))
+    def check_mounts(text: str):
+        rewrite = wsl_mount_line(getattr(chosen(client, dlg.values()), "engine_tag", None), sys.platform)
+        return parse_lines(text, (lambda line: parse_mount(rewrite(line))) if rewrite else parse_mount, "Mount")
+
+    dlg.live_check("mounts", check_mounts)
     dlg.live_check("restart", parse_restart)
     dlg.live_check("command", parse_command)
     return dlg

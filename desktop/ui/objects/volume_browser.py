@@ -15,6 +15,7 @@ from desktop.presentation.sizes import human_size
 from desktop.presentation.containers import age
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.engine.tar_safety import printable
 
 
 class VolumeBrowser(QDialog):
@@ -78,7 +79,7 @@ class VolumeBrowser(QDialog):
         self.table.setRowCount(len(entries))
         now = time.time()
         for r, e in enumerate(entries):
-            for c, text in enumerate((e.name + ("/" if e.is_dir else ""), "" if e.is_dir else human_size(e.size),
+            for c, text in enumerate((printable(e.name) + ("/" if e.is_dir else ""), "" if e.is_dir else human_size(e.size),
                                       age(e.mtime, now))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
@@ -97,14 +98,14 @@ class VolumeBrowser(QDialog):
             self.message.show_error("Choose a file to download (export the volume to get a whole folder).")
             return None
         if dest is None:
-            dest, _ = QFileDialog.getSaveFileName(self, f"Download {e.name}", e.name)
+            dest, _ = QFileDialog.getSaveFileName(self, f"Download {printable(e.name)}", printable(e.name))
         if not dest:
             return None
 
         async def go():
             out = await self._guard(self.files.download(self.volume, e.path, dest))
             if out:
-                self.message.show_info(f"Downloaded {e.name} to {out}.")
+                self.message.show_info(f"Downloaded {printable(e.name)} to {out}.")
         return self.tasks.spawn(go())
 
     def upload(self, src: str | None = None):

@@ -34,6 +34,7 @@ class FilesTab(QWidget):
         self.container = container
         self.tasks = TaskSet()
         self.path = "/"
+        self.byte_limit = LIST_BYTE_LIMIT  # a folder's archive is read this far, no further
         self._listing = None
 
         self.up = QToolButton()
@@ -110,7 +111,7 @@ class FilesTab(QWidget):
             self.status.setText(f"Reading {path}… {count[0]:,} entries so far")
 
         try:
-            entries = await self.files.list_dir(path, partial)
+            entries = await self.files.list_dir(path, partial, byte_limit=self.byte_limit)
         except EngineError as err:
             self.status.setText("")
             self.message.show_error(str(err))
@@ -125,12 +126,15 @@ class FilesTab(QWidget):
             self.status.setText(f"{len(entries):,} items in {printable(path)}")
         else:
             self.status.setText(f"Showing the {len(entries):,} items read from {printable(path)}: the folder holds "
-                                f"more than {LIST_BYTE_LIMIT >> 20} MiB, so reading stopped there. Open a subfolder "
+                                f"more than {binary_size(self.byte_limit)}, so reading stopped there. Open a subfolder "
                                 "to see the rest.")
         self.listed.emit(path)
 
     def _item(self, e: FileEntry) -> QTreeWidgetItem:
-        when = datetime.datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M") if e.mtime else ""
+        try:  # the archive's header says when: any number at all
+            when = datetime.datetime.fromtimestamp(e.mtime).strftime("%Y-%m-%d %H:%M") if e.mtime else ""
+        except (OverflowError, OSError, ValueError):
+            when = "?"
         # Names come from the container: undecodable bytes and control characters shown escaped.
         it = QTreeWidgetItem([printable(e.name) + ("/" if e.is_dir else ""), "" if e.is_dir else binary_size(e.size),
                               e.mode_text, when, printable(e.link_target)])

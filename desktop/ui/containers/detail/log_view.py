@@ -24,7 +24,7 @@ from desktop.state.log_buffer import LogBuffer
 from desktop.state.log_search import LogSearch
 
 GUTTER = 8
-DISPLAY_LIMIT = 10_000  # characters of one line that are laid out and drawn
+DISPLAY_LIMIT = 4_000  # characters of one line that are laid out and drawn (laying out 10,000 took ~40 ms)
 ELIDED_NOTE = "  … [{:,} more bytes: select the line and copy it to get all of it]"
 MATCH_BG = QColor("#fff2a8")
 CURRENT_BG = QColor("#ffb54d")

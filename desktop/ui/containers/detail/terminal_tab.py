@@ -43,7 +43,7 @@ class TerminalTab(QWidget):
             self.shell.addItem(label, value)
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("terminalConnect")
-        self.connect_button.clicked.connect(self.connect)
+        self.connect_button.clicked.connect(self.connect_shell)
         self.status = QLabel("")
         self.status.setObjectName("terminalStatus")
         self.status.setWordWrap(True)
@@ -77,14 +77,15 @@ class TerminalTab(QWidget):
     def activate(self) -> None:
         """First shown: connect if the container runs."""
         if self.state == "running":
-            self.connect()
+            self.connect_shell()
         else:
             self.status.setText("The container is not running. Start it, then press Connect.")
 
     def set_container_state(self, state: str) -> None:
         self.state = state
 
-    def connect(self) -> None:
+    def connect_shell(self) -> None:
+        """Start a shell (not named `connect`: in a subclass PySide would find QObject.connect)."""
         if self.session is not None and self.session.running:
             return
         self.tasks.spawn(self._connect())
@@ -96,11 +97,11 @@ class TerminalTab(QWidget):
         self.screen.resize(*self.screen.size)
         self.connect_button.setEnabled(False)
         self.status.setText("Connecting…")
-        session = ExecSession(self.client, self.container.id, shell=self.chosen_shell(),
-                              on_output=self.screen.feed, on_exit=self._on_session_exit)
-        self.screen.set_responder(lambda s: session.write(s.encode()))
-        cols, rows = self.screen.size
         try:
+            session = ExecSession(self.client, await self._exec_target(), shell=self.chosen_shell(),
+                                  on_output=self.screen.feed, on_exit=self._on_session_exit)
+            self.screen.set_responder(lambda s: session.write(s.encode()))
+            cols, rows = self.screen.size
             await session.start(cols, rows)
         except EngineError as err:
             self.status.setText(str(err))
@@ -113,6 +114,10 @@ class TerminalTab(QWidget):
         self.connect_button.setEnabled(True)
         self.view.setFocus()
         self.session_started.emit()
+
+    async def _exec_target(self) -> str:
+        """The container the shell runs in (a debug shell runs in a helper beside this one)."""
+        return self.container.id
 
     def _on_session_exit(self, message: str) -> None:
         self.status.setText(message + " Press Reconnect for a new session.")

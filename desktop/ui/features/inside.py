@@ -1,0 +1,62 @@
+"""The seeing-inside wing: a Debug tab (a shell beside any container, even one without a shell)
+and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); debug leftovers of a dead app removed whenever an
+engine (re)connects."""
+
+from __future__ import annotations
+
+from desktop.engine.debug_helper import clean_leftovers
+from desktop.ui.async_tasks import TaskSet
+
+
+class SeeingInside:
+    """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
+
+    def __init__(self, *, window, engines, details, settings, containers_page) -> None:
+        self.window, self.engines, self.details, self.settings = window, engines, details, settings
+        self.tasks = TaskSet()
+        self._followed: set[str] = set()
+        details.tab_providers.append(self._add_tabs)
+        containers_page.context_menu_extenders.append(self._extend_menu)
+        for session in engines.sessions:
+            self._follow(session)
+        engines.added.connect(self._follow)
+
+    def _follow(self, session) -> None:
+        if session.key in self._followed:
+            return
+        self._followed.add(session.key)
+
+        async def clean() -> None:
+            await clean_leftovers(session.client)
+
+        session.sync.add_resync_hook(clean)
+        if session.status.is_connected:  # made after the first resync: clean now
+            self.tasks.spawn(clean())
+
+    def _add_tabs(self, page, c) -> None:
+        from desktop.ui.inside.debug_tab import DebugTab
+
+        from desktop.ui.inside.changes_tab import ChangesTab
+
+        page.add_tab("Debug", DebugTab(page.client, c, self.settings))
+        page.add_tab("Changes", ChangesTab(page.client, c))
+
+    def _extend_menu(self, menu, containers) -> None:
+        if len(containers) == 1:
+            c = containers[0]
+            menu.addAction("Debug…").triggered.connect(lambda _=False, c=c: self.debug(c))
+
+    def debug(self, c):
+        """Open the container's page on its Debug tab and start the shell."""
+        page = self.details.open_container(c)
+        page.show_tab("Debug").request_start()
+        return page
+
+    def show_engine(self, key: str | None) -> None:
+        pass  # the tabs belong to containers, which carry their engine
+
+    def set_engine_count(self, n: int) -> None:
+        pass
+
+    async def aclose(self) -> None:
+        await self.tasks.cancel_all()

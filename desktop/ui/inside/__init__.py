@@ -1,0 +1,1 @@
+"""Seeing inside containers: debug shells, filesystem changes, merged logs, the Compose graph."""
