@@ -284,7 +284,7 @@ class Pilothouse:
             window=self.window, engines=self.engines, events=self.all_events, store=self.history_store,
             crash_reports=self.crash_reports, notifier=self.notifier, stats_hubs=self.stats_hubs,
             details=self.details, settings=self.settings, settings_page=self.settings_page,
-            client_for=self.engines.client_for)
+            client_for=self.engines.client_for, dashboard=self.dashboard_page)
 
     # -- live stats, dashboard, notifications, activity, for every engine ------------------------
     def _init_monitoring(self) -> None:
