@@ -28,7 +28,7 @@ class HistoryFeature:
         self.tasks = TaskSet()
         self.open_reports: list = []  # report windows on screen
         self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
-        self.recorder = self.sampler = self.page = None
+        self.recorder = self.sampler = self.page = self.engine_history = None
         self.size_shown: int | None = None  # the size the Settings row last showed (tests)
         crash_reports.reported.connect(self._on_reported)
         notifier.report_requested.connect(self._on_notifier_report_requested)
@@ -64,7 +64,6 @@ class HistoryFeature:
         store.notices.connect(self.page.show_notice)
         if store.notice:
             self.page.show_notice(store.notice)
-        self.engine_history = None
         if dashboard is not None and engines.sessions:
             from desktop.ui.history.engine_history_view import EngineHistoryView
 
