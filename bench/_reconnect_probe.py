@@ -53,7 +53,7 @@ def main() -> None:
         ph.window.show()
         ph.start()
         await ph.first_load(timeout=60)
-        page = ph.containers_page
+        page = ph.containers.page
         out = []
         # When the page last changed (rows or connection state): once the rows are seen to
         # equal the engine's list, that is when they became current, not when the check ran.
@@ -63,17 +63,17 @@ def main() -> None:
             changed_at[0] = time.monotonic()
 
         for signal in (ph.all_containers.reset, ph.all_containers.upserted, ph.all_containers.removed,
-                       ph.status.changed):
+                       ph.primary.status.changed):
             signal.connect(touch)
         for mode in cycles:
             await asyncio.to_thread(eng.stop if mode == "stop" else eng.kill)
-            while ph.status.current.state == CONNECTED:
+            while ph.primary.status.current.state == CONNECTED:
                 await asyncio.sleep(0.005)
             t0 = time.monotonic()
             first = FirstAnswer(str(eng.socket))
             await asyncio.to_thread(eng.start)
             while True:
-                st = ph.status.current
+                st = ph.primary.status.current
                 if st.state == CONNECTED and st.loaded:
                     listed = await asyncio.to_thread(engine_rows, api, LABEL)
                     if listed == shown_rows(page, LABEL):

@@ -39,8 +39,8 @@ from desktop.app import run_gui  # noqa: E402
 
 def report(ph) -> None:
     elapsed = time.time() - spawned
-    rows = ph.containers_page.model.rowCount()
-    print(elapsed, psutil.Process().memory_info().rss, rows, len(ph.containers), flush=True)
+    rows = ph.containers.page.model.rowCount()
+    print(elapsed, psutil.Process().memory_info().rss, rows, len(ph.primary.containers), flush=True)
 
 
 run_gui(endpoints=endpoints, prefetch=prefetch, on_loaded=report)

@@ -54,17 +54,18 @@ def one_click_seconds(test_image_tar: bytes, image_dir: Path | None = None) -> t
     marks: dict[str, float] = {}
 
     async def scenario() -> float:
-        from desktop.app import Pilothouse, _vm_manager
+        from desktop.app import Pilothouse
+        from desktop.ui.features.vm import default_vm_manager as _vm_manager
         from desktop.engine.endpoints import discover
         from desktop.state.connection import CONNECTED
 
         ph = Pilothouse(discover(None), vm_factory=_vm_manager)
         ph.window.show()
         ph.start()
-        manager = ph.vm.manager
+        manager = ph.vm.control.manager
         api = None
         try:
-            click = ph.vm_one_click
+            click = ph.vm.one_click
             await _until(lambda: ph.window.body.currentWidget() is ph.window.no_engine
                          and click.start_button.isEnabled(), 30, "the no-engine page")
             done = loop.create_future()
@@ -92,7 +93,7 @@ def one_click_seconds(test_image_tar: bytes, image_dir: Path | None = None) -> t
             load_s = time.perf_counter() - t_load
             cid = (await asyncio.to_thread(api.create_container, TEST_IMAGE, ["sleep", "600"]))["Id"]
             await asyncio.to_thread(api.start, cid)
-            await _until(lambda: ph.containers_page.proxy_index_of(cid).isValid(), 120, "the container row")
+            await _until(lambda: ph.containers.page.proxy_index_of(cid).isValid(), 120, "the container row")
             total = time.perf_counter() - t0 - load_s
             marks["image_load_excluded"] = load_s
             print(f"# one click ({'built image' if image_dir else 'empty cache'}): {total:.1f} s", flush=True)

@@ -130,7 +130,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
         event_time: dict[tuple[str, str], float] = {}
         row_latency: list[float] = []
         raw_latency: list[float] = []
-        model = ph.containers_page.model
+        model = ph.containers.page.model
 
         def on_event(ev) -> None:
             if ev.type == "container":
@@ -144,7 +144,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
                 if t0 is not None:
                     row_latency.append((now - t0) * 1000)
 
-        ph.sync.events.connect(on_event)
+        ph.primary.sync.events.connect(on_event)
         model.dataChanged.connect(on_data_changed)
 
         # A raw subscriber in a thread: the engine's own delivery latency, for the baseline.

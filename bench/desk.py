@@ -78,7 +78,7 @@ def compose_figures(host: str) -> None:
         ph.start()
         ph.window.show()
         await ph.first_load(timeout=120)
-        page = ph.compose_page
+        page = ph.compose.page
         ph.window.show_page("compose")
         while not page.tool_known:
             await asyncio.sleep(0.05)
@@ -106,7 +106,7 @@ def compose_figures(host: str) -> None:
         print(f"compose: up exit {code} in {took:.1f}s, {page.output.blockCount()} output lines", flush=True)
         figure("compose.up_stall_p99", percentile(busy, 99), percentile(idle, 99), "<=16ms", "ms")
         figure("compose.up_stall_max", max(busy or [0]), max(idle or [0]), "<=50ms", "ms")
-        await page._run(ph.compose_projects.get(p.name), "down", compose.verb_args("down", volumes=True))
+        await page._run(ph.compose.projects.get(p.name), "down", compose.verb_args("down", volumes=True))
         await ph.aclose()
 
     try:

@@ -150,11 +150,11 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
             await loop.run_in_executor(None, api.volumes)
             raw.append(time.perf_counter() - t)
             t = time.perf_counter()
-            await ph.objects.resync()  # lists images, volumes, networks, usage → stores → models
+            await ph.objects.stores.resync()  # lists images, volumes, networks, usage → stores → models
             await settle()
-            ph.images_page.view.viewport().repaint()
+            ph.objects.images_page.view.viewport().repaint()
             ready.append(time.perf_counter() - t)
-        assert ph.images_page.model.rowCount() >= N_IMAGES and ph.volumes_page.model.rowCount() >= N_VOLUMES
+        assert ph.objects.images_page.model.rowCount() >= N_IMAGES and ph.objects.volumes_page.model.rowCount() >= N_VOLUMES
         figure("images_volumes_page_ready_s", statistics.median(ready), statistics.median(raw), "<=1.5")
 
         # -- a pull with 20 layers: repaint rate and UI-thread stall ------------------------------
@@ -165,8 +165,8 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
         runs = []
         for _ in range(3):
             api.remove_image(pull_ref)
-            await ph.objects.images.wait_idle()
-            dlg = pull_dialog(ph.images_page, ph.client, pull_ref)
+            await ph.objects.stores.images.wait_idle()
+            dlg = pull_dialog(ph.objects.images_page, ph.primary.client, pull_ref)
             dlg.open()
             gaps: list[float] = []
             last = [time.perf_counter()]
@@ -188,7 +188,7 @@ def run_ui(host: str, api: docker.APIClient, pull_ref: str) -> None:
             await fut
             elapsed = time.perf_counter() - t
             # keep probing until the pulled image has reached the store and the table
-            while ph.objects.images.by_reference(pull_ref) is None:
+            while ph.objects.stores.images.by_reference(pull_ref) is None:
                 await asyncio.sleep(0.01)
             await settle()
             probe.stop()

@@ -107,7 +107,7 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
     try:
         # Engine at rest, nothing streaming (app on an empty page): the daemon's own baseline.
         ph.window.show_page("activity")
-        await until(lambda: ph.stats_hub.open_streams == 0, 10)
+        await until(lambda: ph.monitoring.stats_hub.open_streams == 0, 10)
         await asyncio.sleep(2)
         res["app_rest"], res["engine_rest"] = await measure(WINDOW, engines)
 
@@ -130,10 +130,10 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
 
         async def dashboard_window() -> None:
             ph.window.show_page("dashboard")
-            ok = await until(lambda: ph.stats_hub.open_streams >= N_DASH and len(ph.overview.totals) >= 3, 60)
-            res["dash_streams"] = ph.stats_hub.open_streams
+            ok = await until(lambda: ph.monitoring.stats_hub.open_streams >= N_DASH and len(ph.monitoring.overview.totals) >= 3, 60)
+            res["dash_streams"] = ph.monitoring.stats_hub.open_streams
             if not ok:
-                print(f"note: only {ph.stats_hub.open_streams} streams open after 60 s", flush=True)
+                print(f"note: only {ph.monitoring.stats_hub.open_streams} streams open after 60 s", flush=True)
             await asyncio.sleep(2)
             app, engine = await measure(WINDOW, engines)
             res["app_dash"] += app / ROUNDS
@@ -144,12 +144,12 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
             await first()
             if first is dashboard_window:
                 ph.window.show_page("activity")
-                await until(lambda: ph.stats_hub.open_streams == 0, 10)
+                await until(lambda: ph.monitoring.stats_hub.open_streams == 0, 10)
                 await asyncio.sleep(2)
             await second()
-        if ph.stats_hub.open_streams < N_DASH:  # the stall probe below needs the dashboard shown
+        if ph.monitoring.stats_hub.open_streams < N_DASH:  # the stall probe below needs the dashboard shown
             ph.window.show_page("dashboard")
-            await until(lambda: ph.stats_hub.open_streams >= N_DASH, 60)
+            await until(lambda: ph.monitoring.stats_hub.open_streams >= N_DASH, 60)
             await asyncio.sleep(2)
         probe = LagProbe()
         probe.start()
@@ -157,7 +157,7 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
         res["stall_p99"], res["stall_max"] = LagProbe.summary(probe.stop())
         # Stall baseline: the same probe with the dashboard hidden (an empty page).
         ph.window.show_page("activity")
-        await until(lambda: ph.stats_hub.open_streams == 0, 10)
+        await until(lambda: ph.monitoring.stats_hub.open_streams == 0, 10)
         probe.start()
         await asyncio.sleep(WINDOW / 2)
         res["stall_p99_rest"], res["stall_max_rest"] = LagProbe.summary(probe.stop())
@@ -166,16 +166,16 @@ async def run_app(host: str, ids: list[str], api: docker.APIClient) -> dict:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(api.kill, ids[N_IDLE:]))
         ph.window.show_page("containers")
-        ph.containers_page.running_only.setChecked(True)
-        await until(lambda: sum(1 for c in ph.containers.all() if c.state == "running") == N_IDLE, 30)
+        ph.containers.page.running_only.setChecked(True)
+        await until(lambda: sum(1 for c in ph.primary.containers.all() if c.state == "running") == N_IDLE, 30)
         await asyncio.sleep(3)
-        res["idle_streams"] = ph.stats_hub.open_streams
+        res["idle_streams"] = ph.monitoring.stats_hub.open_streams
         res["app_idle"], _ = await measure(IDLE_WINDOW, engines)
         # Baseline: the same page with the stats columns switched off.
-        ph.stats_columns.set_enabled(False)
+        ph.monitoring.stats_columns.set_enabled(False)
         await asyncio.sleep(2)
         res["app_idle_nocols"], _ = await measure(WINDOW, engines)
-        ph.stats_columns.set_enabled(True)
+        ph.monitoring.stats_columns.set_enabled(True)
     finally:
         await ph.aclose()
     return res

@@ -23,7 +23,9 @@ class MergedLogSession:
     def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], options: LogOptions = LogOptions(), *,
                  on_lines: Callable[[LogBatch], None], on_backfill: Callable[[LogBatch], None] = lambda b: None,
                  on_progress: Callable[[float | None], None] = lambda f: None,
-                 on_ended: Callable[[str], None] = lambda s: None) -> None:
+                 on_ended: Callable[[str], None] = lambda s: None,
+                 client_of: Callable[[str], EngineClient] | None = None) -> None:
+        """`client_of(container id)`: each container's own engine (containers of several engines)."""
         if not containers:
             raise ValueError("no containers to merge")
         self.sources = [name for _, name in containers[:MAX_SOURCES]]
@@ -33,7 +35,7 @@ class MergedLogSession:
         self._progress: list[float | None] = [0.0 for _ in self.sources]
         self._ended: set[int] = set()
         self.sessions = [
-            LogSession(client, cid, options, tag=(i + 1) << 1,
+            LogSession(client_of(cid) if client_of else client, cid, options, tag=(i + 1) << 1,
                        on_lines=lambda b, i=i: self._lines(i, b), on_backfill=lambda b, i=i: self._backfill[i].append(b),
                        on_progress=lambda f, i=i: self._prog(i, f), on_ended=lambda s, i=i: self._end(i, s))
             for i, (cid, _) in enumerate(containers[:MAX_SOURCES])

@@ -25,7 +25,7 @@ from desktop.engine.errors import EngineError, translate
 from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import ImageRef, SpecError, parse_image_ref, parse_repository, parse_tag
 from desktop.engine.stream_clients import docker_cli_args, docker_cli_env
-from desktop.engine.streams import StreamJob
+from desktop.engine.streams import CancelledByUser, StreamJob
 
 CHUNK = 1 << 20
 
@@ -93,6 +93,7 @@ def save_job(client: EngineClient, images: list[str], dest: str | Path,
     """Write `docker save` of the given images (ids or names) to dest; on_bytes(total written)."""
     dest = Path(dest)
     written = [0]
+    job_ref: list = []
 
     def start(api: docker.APIClient) -> Iterator[int]:
         res = api._get(api._url("/images/get"), params={"names": images}, stream=True)
@@ -102,8 +103,19 @@ def save_job(client: EngineClient, images: list[str], dest: str | Path,
                 f.write(chunk)
                 written[0] += len(chunk)
                 yield written[0]
+            _unless_cancelled(job_ref)
 
-    return StreamJob(client, start, on_bytes, action="save", target=", ".join(images), check_errors=False)
+    job = StreamJob(client, start, on_bytes, action="save", target=", ".join(images), check_errors=False,
+                    undo=lambda: dest.unlink(missing_ok=True))
+    job_ref.append(job)
+    return job
+
+
+def _unless_cancelled(job_ref: list) -> None:
+    """A cancel that came while the last bytes were written still leaves no file behind: the
+    user was told it was cancelled."""
+    if job_ref and job_ref[0].cancelled:
+        raise CancelledByUser("Cancelled.")
 
 
 def load_job(client: EngineClient, src: str | Path, on_progress: Callable[[Any], None]) -> StreamJob:
@@ -128,6 +140,8 @@ def export_job(client: EngineClient, container_id: str, dest: str | Path, on_byt
     """Write a container's filesystem as a tar file."""
     dest = Path(dest)
 
+    job_ref: list = []
+
     def start(api: docker.APIClient) -> Iterator[int]:
         total = 0
         with fresh_file(dest) as f:
@@ -135,9 +149,12 @@ def export_job(client: EngineClient, container_id: str, dest: str | Path, on_byt
                 f.write(chunk)
                 total += len(chunk)
                 yield total
+            _unless_cancelled(job_ref)
 
-    return StreamJob(client, start, on_bytes, action="export", target=f"container {container_id[:12]}",
-                     check_errors=False)
+    job = StreamJob(client, start, on_bytes, action="export", target=f"container {container_id[:12]}",
+                    check_errors=False, undo=lambda: dest.unlink(missing_ok=True))
+    job_ref.append(job)
+    return job
 
 
 async def import_image(client: EngineClient, src: str | Path, repository: str, tag: str = "latest") -> str:

@@ -64,8 +64,11 @@ class StreamJob:
 
     def __init__(self, client: "EngineClient", start: Callable[[docker.APIClient], Iterable],
                  on_item: Callable[[Any], None] | None = None, *, action: str = "", target: str = "",
-                 check_errors: bool = True) -> None:
+                 check_errors: bool = True, undo: Callable[[], None] | None = None) -> None:
         self._client = client
+        # Removes what a finished job left (a saved file) when the user's cancel arrived only
+        # after the last byte: they are told "Cancelled", so nothing of it may remain.
+        self._undo = undo
         self._start = start
         self._on_item = on_item or (lambda item: None)
         self._action, self._target = action, target
@@ -142,6 +145,8 @@ class StreamJob:
             self.cancel()
             raise
         if self._cancelled.is_set():
+            if err is None and self._undo is not None:
+                await asyncio.get_running_loop().run_in_executor(None, self._undo)
             raise CancelledByUser(f"Cancelled: {self._action} {self._target}.".replace("  ", " "))
         if err is not None:
             if isinstance(err, EngineError):

@@ -17,6 +17,7 @@ from desktop.engine.stats_formulas import StatsSample
 from desktop.metrics.ring_buffer import HISTORY_SECONDS, RingBuffer
 from desktop.metrics.stats_hub import StatsHub, Subscription
 from desktop.state.observable import Listeners
+from desktop.state.per_engine import PerEngine
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,11 @@ class EngineOverview:
         self._objects_dirty = True
         if events is not None:
             events.connect(self._on_engine_event)
+        # The counts follow the store, not the events: an event arrives before the store has
+        # taken the state it announces, and counting then showed the old state until the next one.
+        self._counts_due = False
+        for signal in (self.store.reset, self.store.upserted, self.store.removed):
+            signal.connect(self._on_store_changed)
 
     # -- counts -----------------------------------------------------------------------------------
     def counts(self) -> Counts:
@@ -89,8 +95,21 @@ class EngineOverview:
             self._objects_dirty = True
             if self.watching:
                 self._schedule_list()
-        elif ev.type == "container" and self.watching:
+
+    def _on_store_changed(self, *_args) -> None:
+        if not self.watching or self._counts_due:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             self.changed.emit()
+            return
+        self._counts_due = True  # once per turn of the loop, however many rows a burst changes
+        loop.call_soon(self._emit_counts)
+
+    def _emit_counts(self) -> None:
+        self._counts_due = False
+        self.changed.emit()
 
     def _schedule_list(self) -> None:
         if self._list_task is None or self._list_task.done():
@@ -139,6 +158,11 @@ class EngineOverview:
         return out
 
     def close(self) -> None:
+        for signal in (self.store.reset, self.store.upserted, self.store.removed):
+            try:
+                signal.disconnect(self._on_store_changed)
+            except ValueError:
+                pass  # closed already
         self.unwatch()
         if self._list_task is not None and not self._list_task.done():
             self._list_task.cancel()
@@ -158,37 +182,32 @@ class EngineOverviews:
         self.registry = registry
         self.primary_key = primary_key
         self.hubs = hubs  # shared hubs, closed by their owner; without them, a hub per overview
-        self._made: dict[str, tuple[StatsHub | None, EngineOverview]] = {primary_key: (None, primary)}
-        registry.removed.connect(self._on_registry_removed)
+        # engine → (the hub made for it here, or None; its overview)
+        self._made: PerEngine[tuple[StatsHub | None, EngineOverview]] = PerEngine(registry, self._make, self._dropped)
+        self._made.adopt(primary_key, (None, primary))
 
     def get(self, key: str) -> EngineOverview | None:
-        if key in self._made:
-            return self._made[key][1]
-        session = self.registry.get(key)
-        if session is None:
-            return None
+        made = self._made.get(key)
+        return made[1] if made is not None else None
+
+    def _make(self, session) -> tuple[StatsHub | None, EngineOverview]:
         own = None
-        hub = self.hubs.get(key) if self.hubs is not None else None
+        hub = self.hubs.get(session.key) if self.hubs is not None else None
         if hub is None:
             hub = own = StatsHub(session.client, session.containers)
         overview = EngineOverview(session.client, hub, session.sync.events)
         session.sync.add_resync_hook(overview.on_resync)
-        self._made[key] = (own, overview)
-        return overview
+        return (own, overview)
 
-    def _close(self, key: str, own: StatsHub | None, overview: EngineOverview) -> None:
-        if key == self.primary_key:
+    @staticmethod
+    def _dropped(key: str, made: tuple[StatsHub | None, EngineOverview], owned: bool) -> None:
+        if not owned:
             return  # the primary's overview and hub belong to the app
+        own, overview = made
         overview.close()
         if own is not None:
             own.close()
 
-    def _on_registry_removed(self, session) -> None:
-        made = self._made.pop(session.key, None)
-        if made is not None:
-            self._close(session.key, *made)
-
     def close(self) -> None:
         """Close the overviews made here (the primary's belongs to the app)."""
-        for key, (own, overview) in self._made.items():
-            self._close(key, own, overview)
+        self._made.close()

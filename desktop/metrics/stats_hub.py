@@ -16,6 +16,7 @@ from desktop.engine.stats_formulas import StatsSample, StreamEnded
 from desktop.metrics.ring_buffer import HISTORY_SECONDS, RingBuffer
 from desktop.state.containers import ContainerStore
 from desktop.state.observable import Listeners
+from desktop.state.per_engine import PerEngine
 
 log = logging.getLogger(__name__)
 
@@ -212,33 +213,30 @@ class StatsHubs:
         self.registry = registry
         self._owner_of = owner_of
         self.primary_key = primary_key
-        self._make_hub = make_hub
-        self._hubs: dict[str, StatsHub] = {}
         self.samples = Listeners()
-        self._closed = False
-        self._adopt(primary_key, primary)
-        registry.removed.connect(self._on_registry_removed)
+        self._hubs: PerEngine[StatsHub] = PerEngine(registry, self._make, self._dropped)
+        self._make_hub = make_hub
+        primary.samples.connect(self.samples.emit)
+        self._hubs.adopt(primary_key, primary)
 
-    def _adopt(self, key: str, hub: StatsHub) -> None:
-        self._hubs[key] = hub
+    def _make(self, session) -> StatsHub:
+        hub = self._make_hub(session.client, session.containers)
         hub.samples.connect(self.samples.emit)
+        return hub
+
+    def _dropped(self, key: str, hub: StatsHub, owned: bool) -> None:
+        hub.samples.disconnect(self.samples.emit)
+        if owned:
+            hub.close()
 
     # -- hubs ---------------------------------------------------------------------------------------
     def get(self, key: str) -> StatsHub | None:
         """The hub of the engine named `key`, made now if needed; None for an unknown engine."""
-        hub = self._hubs.get(key)
-        if hub is not None or self._closed:
-            return hub
-        session = self.registry.get(key)
-        if session is None:
-            return None
-        hub = self._make_hub(session.client, session.containers)
-        self._adopt(key, hub)
-        return hub
+        return self._hubs.get(key)
 
     def existing(self, key: str) -> StatsHub | None:
         """The hub of `key` if one was made (reading never makes one)."""
-        return self._hubs.get(key)
+        return self._hubs.existing(key)
 
     def hub_for(self, cid: str) -> StatsHub:
         """The hub of the engine that runs `cid` (the primary's when the container is unknown)."""
@@ -258,27 +256,14 @@ class StatsHubs:
     def latest(self, cid: str):
         # Called for every painted stats cell: a lookup, never a hub made here.
         key = self._owner_of(cid)
-        hub = self._hubs.get(key) if key is not None else None
+        hub = self._hubs.existing(key) if key is not None else None
         return hub.latest(cid) if hub is not None else None
 
     def streaming(self, cid: str) -> bool:
         key = self._owner_of(cid)
-        hub = self._hubs.get(key) if key is not None else None
+        hub = self._hubs.existing(key) if key is not None else None
         return hub is not None and hub.streaming(cid)
-
-    # -- lifetime -----------------------------------------------------------------------------------
-    def _on_registry_removed(self, session) -> None:
-        hub = self._hubs.pop(session.key, None)
-        if hub is not None:
-            hub.samples.disconnect(self.samples.emit)
-            if session.key != self.primary_key:
-                hub.close()
 
     def close(self) -> None:
         """Close the hubs made here (the primary's belongs to the app)."""
-        self._closed = True
-        self.registry.removed.disconnect(self._on_registry_removed)
-        for key, hub in self._hubs.items():
-            hub.samples.disconnect(self.samples.emit)
-            if key != self.primary_key:
-                hub.close()
+        self._hubs.close()

@@ -68,7 +68,7 @@ def age(created: float, now: float | None = None) -> str:
 
 
 def project_state(members: Sequence[Container]) -> tuple[str, str]:
-    """Aggregate (text, colour key) of a Compose project's containers."""
+    """Merged (text, colour key) of a Compose project's containers."""
     n = len(members)
     running = sum(1 for c in members if c.state == "running")
     if n and running == n:

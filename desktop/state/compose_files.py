@@ -105,5 +105,11 @@ class ComposeFileCache:
         self._on_read()
 
     def forget(self, path: str) -> None:
-        """Read it again next time (the user opened or reopened it)."""
+        """Read it again next time."""
         self._known.pop(path, None)
+
+    def prime(self, path: str) -> ComposeFileInfo:
+        """Read a file the user has just chosen, now: a regular file they picked (checked by the
+        caller), read with the same cap, so its services show at once and Up is not greyed."""
+        info = self._known[path] = self._reader(path)
+        return info

@@ -107,7 +107,7 @@ class ComposeProjects:
         if not p.is_file():
             raise FileNotFoundError(f"{p} does not exist or is not a file.")
         target = ComposeTarget(name or project_name_for(p), (str(p),), str(p.parent))
-        self.files.forget(str(p))
+        self.files.prime(str(p))
         engine = self.engine if self.engine is not None else self._default_engine()
         self._opened[(engine, target.name)] = target
         self.changed.emit()

@@ -16,9 +16,10 @@ from typing import Any
 
 from desktop.state.connection import CONNECTED, CONNECTING
 from desktop.state.engines import EngineRegistry, EngineSession
-from desktop.state.object_store import ObjectStore
+from desktop.state.merged_store import MergedStore
 from desktop.state.objects_state import ObjectsState
 from desktop.state.observable import Listeners
+from desktop.state.per_engine import PerEngine
 
 SEP = "|"
 
@@ -28,36 +29,32 @@ def merged_key(item: Any) -> str:
     return f"{item.engine_id}{SEP}{item.id}"
 
 
-class MergedObjectStore:
-    """The ObjectStore interface (what ObjectTableModel reads) over one kind of store per engine."""
+def _engine_key(engine: str, key: str) -> str:
+    return f"{engine}{SEP}{key}"
+
+
+def _object_id(item: Any) -> str:
+    return item.id
+
+
+class MergedObjectStore(MergedStore[Any]):
+    """One kind of object store per engine merged into one (what ObjectTableModel reads), keyed
+    "engine|id": one image (content-addressed) can be on several engines."""
 
     def __init__(self, kind: str) -> None:
+        super().__init__(_object_id, _engine_key)
         self.kind = kind  # "images", "volumes" or "networks": the ObjectsState attribute
-        self.reset = Listeners()
-        self.upserted = Listeners()
-        self.removed = Listeners()
-        self._by_key: dict[str, Any] = {}
-        self._stores: dict[str, ObjectStore] = {}  # engine key → its store
-        self._shown: set[str] = set()  # engines whose rows are in the merged store
-        self._hooks: dict[str, tuple] = {}
-
-    # -- the store interface -------------------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._by_key)
 
     def __contains__(self, key: str) -> bool:
         return self.get(key) is not None
 
     def get(self, key: str):
         """By merged key; a bare id finds the first engine's row with that id (single-engine callers)."""
-        item = self._by_key.get(key)
+        item = self._items.get(key)
         if item is None and SEP not in key:
             resolved = self.resolve(key)
-            item = self._by_key.get(resolved) if resolved else None
+            item = self._items.get(resolved) if resolved else None
         return item
-
-    def all(self) -> list:
-        return list(self._by_key.values())
 
     @property
     def loaded(self) -> bool:
@@ -66,13 +63,10 @@ class MergedObjectStore:
     def resolve(self, raw_key: str) -> str | None:
         """The merged key of the first shown engine's object with this id (or volume name)."""
         for engine in self._stores:
-            k = f"{engine}{SEP}{raw_key}"
-            if k in self._by_key:
+            k = _engine_key(engine, raw_key)
+            if k in self._items:
                 return k
         return None
-
-    def store(self, engine: str) -> ObjectStore:
-        return self._stores[engine]
 
     def by_reference(self, ref: str, engine: str | None = None):
         """The image tagged `ref` (see ImageStore.by_reference) on `engine`, or on the first that has it."""
@@ -85,73 +79,6 @@ class MergedObjectStore:
     async def wait_idle(self) -> None:
         for s in list(self._stores.values()):
             await s.wait_idle()
-
-    def _shown_in_order(self) -> list[str]:
-        return [k for k in self._stores if k in self._shown]
-
-    # -- following engines ---------------------------------------------------------------------
-    def follow(self, engine: str, store: ObjectStore, shown: bool) -> None:
-        def on_reset() -> None:
-            if engine in self._shown:
-                self._drop(engine)
-                self._take(engine)
-                self.reset.emit()
-
-        def on_upserted(items: list) -> None:
-            if engine in self._shown:
-                for i in items:
-                    self._by_key[merged_key(i)] = i
-                self.upserted.emit(items)
-
-        def on_removed(keys: list[str]) -> None:
-            if engine in self._shown:
-                gone = [f"{engine}{SEP}{k}" for k in keys if self._by_key.pop(f"{engine}{SEP}{k}", None) is not None]
-                if gone:
-                    self.removed.emit(gone)
-
-        self._stores[engine] = store
-        self._hooks[engine] = (on_reset, on_upserted, on_removed)
-        store.reset.connect(on_reset)
-        store.upserted.connect(on_upserted)
-        store.removed.connect(on_removed)
-        self.set_shown(engine, shown)
-
-    def unfollow(self, engine: str) -> None:
-        self.set_shown(engine, False)
-        store = self._stores.pop(engine, None)
-        hooks = self._hooks.pop(engine, None)
-        if store is not None and hooks is not None:
-            store.reset.disconnect(hooks[0])
-            store.upserted.disconnect(hooks[1])
-            store.removed.disconnect(hooks[2])
-
-    def set_shown(self, engine: str, shown: bool) -> None:
-        """Show or hide one engine's rows (hidden while the engine is unreachable)."""
-        if shown == (engine in self._shown):
-            return
-        if shown:
-            self._shown.add(engine)
-            items = self._take(engine)
-            if items:
-                self.upserted.emit(items)
-        else:
-            self._shown.discard(engine)
-            gone = self._drop(engine)
-            if gone:
-                self.removed.emit(gone)
-
-    def _take(self, engine: str) -> list:
-        items = self._stores[engine].all()
-        for i in items:
-            self._by_key[merged_key(i)] = i
-        return items
-
-    def _drop(self, engine: str) -> list[str]:
-        prefix = f"{engine}{SEP}"
-        gone = [k for k in self._by_key if k.startswith(prefix)]
-        for k in gone:
-            del self._by_key[k]
-        return gone
 
 
 class MergedUsage:
@@ -185,25 +112,20 @@ class EngineObjects:
         self.registry = registry
         self.primary = primary
         self.selected: str | None = None
-        self._states: dict[str, ObjectsState] = {}
-        self._status_hooks: dict[str, Callable] = {}
+        self._status_hooks: dict[str, tuple[EngineSession, Callable]] = {}
         self._wanted = False
         self.images = MergedObjectStore("images")
         self.volumes = MergedObjectStore("volumes")
         self.networks = MergedObjectStore("networks")
-        self.usage = MergedUsage(lambda: list(self._states.values()))
+        self.usage = MergedUsage(lambda: self._states.values())
         self.usage_changed = Listeners()  # any engine's "used by" index changed
         self.reachability_changed = Listeners()  # an engine came or went: pages update their notice
-        for s in registry.sessions:
-            self._add(s)
-        registry.added.connect(self._add)
-        registry.removed.connect(self._remove)
+        self._states: PerEngine[ObjectsState] = PerEngine(registry, self._add, self._remove, eager=True)
 
     # -- per engine ----------------------------------------------------------------------------
-    def _add(self, s: EngineSession) -> None:
+    def _add(self, s: EngineSession) -> ObjectsState:
         st = ObjectsState(s.client)
         st.attach(s.sync, lazy=True)
-        self._states[s.key] = st
         st.usage.changed.connect(self.usage_changed.emit)
         shown = s.status.current.state == CONNECTED
         for merged in (self.images, self.volumes, self.networks):
@@ -214,21 +136,19 @@ class EngineObjects:
                 merged.set_shown(key, state.state == CONNECTED)
             self.reachability_changed.emit()
 
-        self._status_hooks[s.key] = on_status
+        self._status_hooks[s.key] = (s, on_status)
         s.status.changed.connect(on_status)
         if self._wanted:
             st.want()
         self.reachability_changed.emit()
+        return st
 
-    def _remove(self, s: EngineSession) -> None:
+    def _remove(self, key: str, st: ObjectsState, _owned: bool) -> None:
         for merged in (self.images, self.volumes, self.networks):
-            merged.unfollow(s.key)
-        hook = self._status_hooks.pop(s.key, None)
-        if hook is not None:
-            s.status.changed.disconnect(hook)
-        st = self._states.pop(s.key, None)
-        if st is not None:
-            asyncio.ensure_future(st.aclose())
+            merged.unfollow(key)
+        session, hook = self._status_hooks.pop(key)
+        session.status.changed.disconnect(hook)
+        asyncio.ensure_future(st.aclose())
         self.reachability_changed.emit()
 
     def state(self, engine: str) -> ObjectsState:
@@ -236,7 +156,7 @@ class EngineObjects:
 
     def state_for(self, item: Any) -> ObjectsState:
         """The ObjectsState of the engine an image, volume or network belongs to."""
-        return self._states.get(item.engine_id) or self._states[self.primary]
+        return self._states.existing(item.engine_id) or self._states[self.primary]
 
     def client(self, engine: str):
         """The EngineClient of an engine (for transfers, runs and volume files)."""
@@ -278,7 +198,7 @@ class EngineObjects:
 
     async def on_resync(self) -> None:
         """Late start (pages installed after the first resync): each connected engine's resync hook."""
-        await asyncio.gather(*(self._states[k]._on_resync() for k in self.connected()))
+        await asyncio.gather(*(self._states[k].on_resync() for k in self.connected()))
 
     async def aclose(self) -> None:
         for st in list(self._states.values()):

@@ -1,4 +1,4 @@
-"""Several engines at once: one session per engine, a merged container store, an aggregate status.
+"""Several engines at once: one session per engine, a merged container store, a merged status.
 
 Each EngineSession is fully independent (its own client, store, status, sync), so one engine
 failing never empties or stalls another. Container ids are random 256-bit values, so the merged
@@ -16,7 +16,8 @@ from desktop.engine.endpoints import Endpoint
 from desktop.engine.records import Container
 from desktop.state.connection import (CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState,
                                       ConnectionStatus)
-from desktop.state.containers import ContainerStore
+from desktop.state.containers import ContainerStore, container_id
+from desktop.state.merged_store import MergedStore
 from desktop.state.observable import Listeners
 from desktop.state.sync import EngineSync
 
@@ -104,88 +105,30 @@ class EngineRegistry:
             await s.aclose()
 
 
-class CombinedContainerStore:
-    """The ContainerStore interface over every session's store (for the 'All engines' view)."""
+def _same_key(_engine: str, cid: str) -> str:
+    return cid
+
+
+class MergedContainerStore(MergedStore[Container]):
+    """Every session's containers in one store (for the 'All engines' view); container ids are
+    unique across engines, so they stay the keys, and `owner(cid)` names the engine."""
 
     def __init__(self, registry: EngineRegistry) -> None:
+        super().__init__(container_id, _same_key, bulk_as_reset=True)
         self.registry = registry
-        self.reset = Listeners()
-        self.upserted = Listeners()
-        self.removed = Listeners()
-        self._by_id: dict[str, Container] = {}
-        self._owner: dict[str, str] = {}  # container id → session key
-        self._hooks: dict[str, tuple] = {}
         for s in registry.sessions:
-            self._follow(s)
-        registry.added.connect(self._follow)
-        registry.removed.connect(self._unfollow)
+            self._follow_session(s)
+        registry.added.connect(self._follow_session)
+        registry.removed.connect(self._on_registry_removed)
 
-    # -- the ContainerStore interface -----------------------------------------------------------
-    def __len__(self) -> int:
-        return len(self._by_id)
+    def _follow_session(self, s: EngineSession) -> None:
+        self.follow(s.key, s.containers)
 
-    def __contains__(self, cid: str) -> bool:
-        return cid in self._by_id
-
-    def get(self, cid: str) -> Container | None:
-        return self._by_id.get(cid)
-
-    def all(self) -> list[Container]:
-        return list(self._by_id.values())
-
-    # -- following sessions ------------------------------------------------------------------------
-    def _follow(self, s: EngineSession) -> None:
-        def on_reset() -> None:
-            self._replace_session(s)
-
-        def on_upserted(rows: list[Container]) -> None:
-            for c in rows:
-                self._by_id[c.id] = c
-                self._owner[c.id] = s.key
-            self.upserted.emit(rows)
-
-        def on_removed(ids: list[str]) -> None:
-            gone = [cid for cid in ids if self._owner.get(cid) == s.key]
-            for cid in gone:
-                self._by_id.pop(cid, None)
-                self._owner.pop(cid, None)
-            if gone:
-                self.removed.emit(gone)
-
-        self._hooks[s.key] = (on_reset, on_upserted, on_removed)
-        s.containers.reset.connect(on_reset)
-        s.containers.upserted.connect(on_upserted)
-        s.containers.removed.connect(on_removed)
-        if len(s.containers):
-            self._replace_session(s)
-
-    def _unfollow(self, s: EngineSession) -> None:
-        hooks = self._hooks.pop(s.key, None)
-        if hooks:
-            s.containers.reset.disconnect(hooks[0])
-            s.containers.upserted.disconnect(hooks[1])
-            s.containers.removed.disconnect(hooks[2])
-        gone = [cid for cid, k in self._owner.items() if k == s.key]
-        for cid in gone:
-            self._by_id.pop(cid, None)
-            self._owner.pop(cid, None)
-        if gone:
-            self.removed.emit(gone)
-
-    def _replace_session(self, s: EngineSession) -> None:
-        for cid in [cid for cid, k in self._owner.items() if k == s.key]:
-            self._by_id.pop(cid, None)
-            self._owner.pop(cid, None)
-        for c in s.containers.all():
-            self._by_id[c.id] = c
-            self._owner[c.id] = s.key
-        self.reset.emit()
-
-    def owner(self, cid: str) -> str | None:
-        return self._owner.get(cid)
+    def _on_registry_removed(self, s: EngineSession) -> None:
+        self.unfollow(s.key)
 
 
-class AggregateStatus:
+class MergedStatus:
     """A ConnectionStatus-like view over all sessions, for the 'All engines' view."""
 
     def __init__(self, registry: EngineRegistry) -> None:
@@ -224,7 +167,7 @@ class AggregateStatus:
             self.changed.emit(new)
 
 
-class CombinedEvents(Listeners):
+class MergedEvents(Listeners):
     """Every session's engine events as one stream (each EngineEvent carries its engine's tag);
     follows engines added and removed while the app runs."""
 

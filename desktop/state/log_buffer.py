@@ -25,7 +25,7 @@ from desktop.state.observable import Listeners
 SEAL_BYTES = 8 << 20  # an open chunk is sealed into immutable arrays at this size
 
 
-class _Region:
+class LogRegion:
     """Append-only list of chunks: sealed ones are immutable numpy/bytes, the last one grows."""
 
     def __init__(self) -> None:
@@ -101,8 +101,8 @@ class LogBuffer:
     """All lines of one log view. `changed(older_added, newer_added)` after appends; `cleared()`."""
 
     def __init__(self) -> None:
-        self.older = _Region()
-        self.newer = _Region()
+        self.older = LogRegion()
+        self.newer = LogRegion()
         self.changed = Listeners()
         self.cleared = Listeners()
         self.sources: list[str] = []  # Compose service names, by source index
@@ -126,7 +126,7 @@ class LogBuffer:
             self.changed.emit(len(batch), 0)
 
     def clear(self) -> None:
-        self.older, self.newer = _Region(), _Region()
+        self.older, self.newer = LogRegion(), LogRegion()
         self.cleared.emit()
 
     def _loc(self, i: int):

@@ -14,7 +14,7 @@ import numpy as np
 
 from desktop.state.ansi import CSI_BYTES_RE
 from desktop.engine.log_records import LogBatch
-from desktop.state.log_buffer import LogBuffer, _Region
+from desktop.state.log_buffer import LogBuffer, LogRegion
 
 
 class SearchError(ValueError):
@@ -101,7 +101,7 @@ def scan_chunks(pattern: re.Pattern[bytes], chunks: list[tuple[int, LogBatch]], 
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
-def _region_range(region: _Region, a: int) -> list[tuple[int, LogBatch]]:
+def _region_range(region: LogRegion, a: int) -> list[tuple[int, LogBatch]]:
     """Lines [a, len) of a region as (first index, batch) pieces (copies small ranges only)."""
     out = []
     for start, c in zip(region.starts, region.sealed):
@@ -151,7 +151,7 @@ class LogSearch:
         found = False
         kw = dict(strip_ansi=self.strip_ansi, regex=self.regex)
         for name in ("older", "newer"):
-            region: _Region = getattr(buf, name)
+            region: LogRegion = getattr(buf, name)
             done = getattr(self, f"scanned_{name}")
             if len(region) > done:
                 new = scan_chunks(self.pattern, _region_range(region, done), **kw)

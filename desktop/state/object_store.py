@@ -10,26 +10,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from desktop.engine.errors import EngineError
 from desktop.engine.tasks import cancel_and_wait
-from desktop.state.observable import Listeners
+from desktop.state.keyed_store import KeyedStore
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class ObjectStore(Generic[T]):
+class ObjectStore(KeyedStore[T]):
     """Items keyed by `key(item)`; `refresh()` relists, merging the difference into fine signals."""
 
     def __init__(self, lister: Callable[[], Awaitable[list[T]]], key: Callable[[T], str]) -> None:
+        super().__init__(key)
         self._lister = lister
-        self._key = key
-        self._by_key: dict[str, T] = {}
-        self.reset = Listeners()
-        self.upserted = Listeners()
-        self.removed = Listeners()
         self.loaded = False
         self._task: asyncio.Task | None = None
         self._again = False
@@ -39,28 +35,15 @@ class ObjectStore(Generic[T]):
         self._removed_at: dict[str, int] = {}
         self._fetching = 0
 
-    def __len__(self) -> int:
-        return len(self._by_key)
-
-    def __contains__(self, key: str) -> bool:
-        return key in self._by_key
-
-    def get(self, key: str) -> T | None:
-        return self._by_key.get(key)
-
-    def all(self) -> list[T]:
-        return list(self._by_key.values())
-
     def replace_all(self, items: Iterable[T]) -> None:
-        self._by_key = {self._key(i): i for i in items}
         self.loaded = True
-        self.reset.emit()
+        super().replace_all(items)
 
     def merge(self, items: Iterable[T]) -> None:
         """Make the store equal to `items`, announcing only what changed."""
         new = {self._key(i): i for i in items}
-        gone = [k for k in self._by_key if k not in new]
-        old = self._by_key
+        gone = [k for k in self._items if k not in new]
+        old = self._items
         # `is` first: a relist that reuses unchanged records (swarm tasks) skips comparing them.
         changed = [i for k, i in new.items() if old.get(k) is not i and old.get(k) != i]
         if not self.loaded:
@@ -68,18 +51,11 @@ class ObjectStore(Generic[T]):
             return
         if gone:
             for k in gone:
-                del self._by_key[k]
+                del self._items[k]
             self.removed.emit(gone)
         if changed:
             for i in changed:
-                self._by_key[self._key(i)] = i
-            self.upserted.emit(changed)
-
-    def upsert(self, items: Iterable[T]) -> None:
-        changed = [i for i in items if self._by_key.get(self._key(i)) != i]
-        for i in changed:
-            self._by_key[self._key(i)] = i
-        if changed:
+                self._items[self._key(i)] = i
             self.upserted.emit(changed)
 
     def remove(self, keys: Iterable[str]) -> None:
@@ -88,9 +64,7 @@ class ObjectStore(Generic[T]):
             self._removals += 1
             for k in keys:
                 self._removed_at[k] = self._removals
-        gone = [k for k in keys if self._by_key.pop(k, None) is not None]
-        if gone:
-            self.removed.emit(gone)
+        super().remove(keys)
 
     async def fetch(self, call: Callable[[], Awaitable[Any]]) -> tuple[Any, Callable[[str], bool]]:
         """Await `call()`; also return `stale(key)`: was that key removed while the call ran?"""

@@ -23,11 +23,11 @@ class ObjectsState:
     """Owns the object stores; `attach(sync)` subscribes them to events and reconnect resyncs."""
 
     def __init__(self, client: EngineClient) -> None:
-        self.objects = ObjectsClient(client)
-        self.images = ImageStore(self.objects)
-        self.volumes = VolumeStore(self.objects)
-        self.networks = NetworkStore(self.objects)
-        self.usage = UsageIndex(self.objects.container_refs)
+        self.calls = ObjectsClient(client)  # the engine calls on these objects
+        self.images = ImageStore(self.calls)
+        self.volumes = VolumeStore(self.calls)
+        self.networks = NetworkStore(self.calls)
+        self.usage = UsageIndex(self.calls.container_refs)
 
     def attach(self, sync: EngineSync, lazy: bool = False) -> None:
         """With `lazy`, nothing is listed until `want()` (an object page was opened): listing
@@ -35,9 +35,9 @@ class ObjectsState:
         self._lazy, self._wanted, self._stale = lazy, not lazy, True
         self._task: asyncio.Task | None = None
         sync.events.connect(self._on_event)
-        sync.add_resync_hook(self._on_resync)
+        sync.add_resync_hook(self.on_resync)
 
-    async def _on_resync(self) -> None:
+    async def on_resync(self) -> None:
         if getattr(self, "_lazy", False) and not self._wanted:
             self._stale = True  # listed when a page first needs it
             return

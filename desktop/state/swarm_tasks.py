@@ -150,7 +150,7 @@ class TaskStore(ObjectStore[SwarmTask]):
             return []
         self.refreshes += 1
         calls = []
-        known = dict(self._by_key)  # a snapshot: the worker thread reads it while the loop goes on
+        known = dict(self._items)  # a snapshot: the worker thread reads it while the loop goes on
         if ALL in scopes:
             calls.append(self.swarm.tasks(desired_state="running", known=known))
         elif self.current_services:

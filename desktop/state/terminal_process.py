@@ -49,7 +49,10 @@ def _serve(data_conn: Connection, ctl_conn: Connection, out_conn: Connection, co
             if kind == "resize":
                 screen.resize(msg[1], msg[2])
             elif kind == "history":
-                send(("reply", msg[1], screen.history_rows(msg[2])))
+                # The rows together with the screen they sit above, taken at one moment: the UI
+                # never shows scrollback of one moment over the screen of another.
+                rows, frame = screen.scrollback(msg[1])
+                send(("scrollback", msg[1], rows, frame))
             elif kind == "text":
                 try:
                     while data_conn in conns and data_conn.poll():  # everything fed before the question
@@ -86,6 +89,11 @@ class TerminalEmulatorProcess:
         self.generation = 0
         self._responder: Callable[[str], None] = lambda s: None
         self._replies: dict[int, list] = {}
+        # (rows asked, generation it belongs to, history rows, frame): the last scrollback the
+        # child sent, and whether a request is on its way (at most one, so a scrolled-back view
+        # during a flood of output asks no faster than the child answers).
+        self._scrollback: tuple[int, int, list, Frame] | None = None
+        self._scrollback_asked = False
         self._ids = itertools.count(1)
         self._data_lock = threading.Lock()
         self._ctl_lock = threading.Lock()
@@ -128,9 +136,22 @@ class TerminalEmulatorProcess:
         self._replies.pop(rid, None)
         return slot[1]
 
-    def history_rows(self, count: int, timeout: float = 0.005) -> list | None:
-        """Scrollback rows as runs, or None if the child did not answer in time."""
-        return self._ask("history", count, timeout=timeout)
+    def scrollback(self, count: int) -> tuple[list, Frame] | None:
+        """The last `count` scrollback rows and the frame they sit above, without waiting.
+
+        Never blocks the caller (the UI thread paints with it): when the last answer is out of
+        date (output arrived since, or fewer rows were asked) it asks the child again and returns
+        the last answer meanwhile (None before the first); the answer bumps `generation`, so a
+        view repaints when it comes. A fixed wait here lost every answer slower than the wait, so
+        on a busy machine scrolling back showed nothing at all.
+        """
+        last = self._scrollback
+        fresh = last is not None and last[1] == self.generation and last[0] >= count
+        if not fresh and not self._scrollback_asked and not self.closed:
+            self._scrollback_asked = True
+            if not self._control(("history", count)):
+                self._scrollback_asked = False
+        return (last[2], last[3]) if last is not None else None
 
     def text(self, timeout: float = 5.0) -> str:
         """The visible screen as plain text (for tests): a round trip to the child."""
@@ -151,6 +172,12 @@ class TerminalEmulatorProcess:
             if kind == "frame":
                 self.frame = msg[1]
                 self.generation += 1
+            elif kind == "scrollback":
+                _, count, rows, frame = msg
+                self.frame = frame
+                self.generation += 1
+                self._scrollback = (count, self.generation, rows, frame)
+                self._scrollback_asked = False
             elif kind == "respond":
                 self._responder(msg[1])
             elif kind == "reply":

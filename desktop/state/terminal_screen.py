@@ -184,5 +184,12 @@ class TerminalScreen:
             top = self.screen.history.top
             return [row_runs(line, self.screen.columns) for line in list(top)[max(0, len(top) - count):]]
 
+    def scrollback(self, count: int) -> tuple[list, Frame]:
+        """The last `count` scrollback rows and the screen they sit above, taken together."""
+        with self.lock:
+            top = self.screen.history.top
+            rows = [row_runs(line, self.screen.columns) for line in list(top)[max(0, len(top) - count):]]
+            return rows, self._snapshot()
+
     def history_size(self) -> int:
         return len(self.screen.history.top)

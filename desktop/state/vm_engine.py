@@ -59,9 +59,10 @@ class VMControl:
             self.busy = False
 
     async def start(self, progress: Callable[[str], None] | None = None,
-                    on_phase: Callable[[str], None] | None = None) -> None:
-        """Boot the VM (`on_phase`: each guest boot phase), then follow its engine."""
-        if self.prepare is not None:
+                    on_phase: Callable[[str], None] | None = None, get_image: bool = False) -> None:
+        """Boot the VM (`on_phase`: each guest boot phase), then follow its engine. With
+        `get_image`, first make sure there is an image (building it, with progress, if need be)."""
+        if get_image and self.prepare is not None:
             await self.prepare(progress or (lambda _m: None))
         await self._do(self.manager.start, progress, **({"on_phase": on_phase} if on_phase else {}))
         await self.ensure_session()

@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.engines_label)
         self.setStatusBar(sb)
         help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts", self._show_shortcuts)
+        help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
         help_menu.addAction("About Pilothouse", self._show_about)
 
         self._page_keys: list[str] = []
@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
             if hasattr(w, "set_engine_available"):
                 w.set_engine_available(available)
 
-    def _show_shortcuts(self) -> None:
+    def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
 
     def _show_about(self) -> None:

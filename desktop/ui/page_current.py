@@ -13,12 +13,13 @@ OBJECT_PAGES = ("images", "volumes", "networks")
 
 
 def page_is_current(app, key: str) -> bool:
-    if app.status.current.state == UNREACHABLE:
+    primary = app.primary
+    if primary.status.current.state == UNREACHABLE:
         return True  # nothing will come: the no-engine page is what there is to show
-    if not app.sync.synced:
+    if not primary.sync.synced:
         return False
-    if key in OBJECT_PAGES and getattr(app, "objects", None) is not None:
-        state = app.objects.state(app.primary.key)
+    if key in OBJECT_PAGES and app.secondary_installed:
+        state = app.objects.stores.state(primary.key)
         return getattr(state, key).loaded and state.usage.loaded
     return True
 

@@ -218,7 +218,8 @@ def _select_modules(nodes: list[Node], arch: str, deb_name: str) -> list[Node]:
     return rest + list(keep.values())
 
 
-def _extract(deb: Path, deb_name: str, arch: str, cache_dir: Path, sha256: str) -> list[Node]:
+def _extract(deb: Path, deb_name: str, arch: str, cache_dir: Path, sha256: str,
+             cancel: threading.Event | None = None) -> list[Node]:
     """The recipe's part of one .deb, from the extraction cache when this .deb was unpacked before."""
     cached = cache_dir / "extracted" / f"{sha256}-{_selection_key(arch)}.cpio"
     if cached.exists():
@@ -230,7 +231,12 @@ def _extract(deb: Path, deb_name: str, arch: str, cache_dir: Path, sha256: str) 
     nodes: list[Node] = []
     files: dict[str, bytes] = {}
     try:
-        for e in deb_file.entries(deb, _wanted(spec)):
+        wanted = _wanted(spec)
+
+        def want(path: str) -> bool:
+            _check_cancel(cancel)  # per member: a kernel package takes seconds to stream
+            return wanted(path)
+        for e in deb_file.entries(deb, want):
             if e.kind == "file":
                 files[e.path] = e.data
                 nodes.append(Node(e.path, "file", e.mode, e.data))
@@ -290,7 +296,7 @@ class Tree:
                 cur = []
         return self.nodes.get("/".join(cur)) if cur else None
 
-    def initramfs(self, segment_cache: Path | None) -> bytes:
+    def initramfs(self, segment_cache: Path | None, cancel: threading.Event | None = None) -> bytes:
         """zstd-compressed newc: one part with the directories and small files, then one part
         per large file. A large file's part is compressed once and kept in segment_cache
         (keyed by its bytes), so a rebuild compresses only what changed: the output is the
@@ -303,6 +309,7 @@ class Tree:
         parts = [_zstd(buf.getvalue())]
         ino = len(small) + 2
         for node in large:
+            _check_cancel(cancel)
             key = hashlib.sha256(b"%d %d %d %o %s\0" % (EXTRACT_FORMAT, ZSTD_LEVEL, ino, node.mode, node.path.encode()))
             key.update(node.data)
             cached = segment_cache / f"{key.hexdigest()}.zst" if segment_cache else None
@@ -546,8 +553,13 @@ def build_image(arch: str | None = None, cache_dir: Path | None = None, out_dir:
         m = json.loads((out / "manifest.json").read_text())
         report("done", 1, 1)
         return ImageInfo(arch, out, m.get("version", version), m["kernel_release"], m)
-    with _cache_lock(cache, cancel):
-        return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+    try:
+        with _cache_lock(cache, cancel):
+            return _build_locked(arch, spec, out, cache, lock, lock_data, lock_path, sources, version, report, cancel)
+    except OSError as e:  # the local side: a full disk, a read-only folder, an image file in use (Windows)
+        where = e.filename or cache
+        raise BuildError(f"cannot write {where} ({e.strerror or e}): free some disk space or check the folder's "
+                         "permissions (on Windows, stop the VM before updating its image), then build again") from None
 
 
 def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image_lock.ArchLock, lock_data: dict,
@@ -561,7 +573,7 @@ def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image
     for i, (p, deb) in enumerate(zip(lock.packages, debs)):
         _check_cancel(cancel)
         report("extract", i, len(debs))
-        nodes = _extract(deb, deb.name, arch, cache, p.sha256)
+        nodes = _extract(deb, deb.name, arch, cache, p.sha256, cancel)
         per_pkg.append((p.name, {n.path: n for n in nodes}))
     report("extract", len(debs), len(debs))
     # Later packages win where two ship the same path, as when they were unpacked in this order.
@@ -596,7 +608,7 @@ def _build_locked(arch: str, spec: ArchSpec, out: Path, cache: Path, lock: image
     report("assemble", 3, 3)
     _check_cancel(cancel)
     report("pack", 0, 2)
-    initramfs = tree.initramfs(cache / "segments")
+    initramfs = tree.initramfs(cache / "segments", cancel)
     report("pack", 1, 2)
     probe = Tree()
     probe.file("bin/busybox", merged_pkg["bin/busybox"].data, merged_pkg["bin/busybox"].mode)

@@ -120,8 +120,11 @@ class VMManager:
         os.replace(tmp, self.paths.state_file)
         return state
 
-    def _exit_detail(self) -> str:
-        code = self._proc.poll() if self._proc else None
+    def _exit_detail(self, pid: int | None = None) -> str:
+        # Only our own child's exit status says how *this* QEMU ended: a child from an earlier
+        # start (stopped since) says nothing about one another manager started.
+        ours = self._proc is not None and (pid is None or self._proc.pid == pid)
+        code = self._proc.poll() if ours else None
         if code is None:
             how = "QEMU is gone; it was started by another process"
         elif code < 0:
@@ -154,7 +157,7 @@ class VMManager:
             st = self._write_state(state="stopped", pid=None, detail="the guest powered itself off")
             state, detail = "stopped", st["detail"]
         elif state in ("starting", "running") and not alive:
-            detail = self._exit_detail()
+            detail = self._exit_detail(pid)
             st = self._write_state(state="crashed", detail=detail, pid=None)
             state = "crashed"
         elif state == "stopping" and not alive:

@@ -37,13 +37,18 @@ def test_a_missing_local_socket_is_asked_often_and_retry_now_ends_the_wait(tmp_p
 
         ret = EngineReturn([Endpoint(f"unix://{tmp_path}/gone.sock", "--host")], counted)
         waiting = asyncio.ensure_future(ret.wait(1))
-        await asyncio.sleep(0.5)
-        assert not waiting.done()
+        for _ in range(400):  # bounded: a loaded machine may be slow, never wrong
+            if len(pings) >= 5:
+                break
+            await asyncio.sleep(0.025)
+        assert not waiting.done()  # nothing answers: it keeps asking
         ret.retry_now.set()
-        await asyncio.wait_for(waiting, 2)
+        await asyncio.wait_for(waiting, 10)
 
     run(main())
-    assert len(pings) >= 5  # every ~50 ms: the engine is noticed as soon as it is back
+    assert len(pings) >= 5
+    gaps = sorted(b - a for a, b in zip(pings, pings[1:]))
+    assert gaps[len(gaps) // 2] < 1.0  # asked every ~50 ms, not on a backoff growing to seconds
 
 
 def test_a_remote_engine_is_not_polled_faster_than_its_backoff(run):
@@ -62,5 +67,5 @@ def test_a_remote_engine_is_not_polled_faster_than_its_backoff(run):
 
     waited = run(main())
     assert calls == []  # no pings: a remote engine is only tried again by the watch, after the wait
-    assert REMOTE_BACKOFF[-1] - 0.05 <= waited <= REMOTE_BACKOFF[-1] + 0.5
+    assert REMOTE_BACKOFF[-1] - 0.05 <= waited <= REMOTE_BACKOFF[-1] + 2.0  # never sooner than the backoff
     assert max(REMOTE_BACKOFF) <= 1.0

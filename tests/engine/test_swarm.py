@@ -261,7 +261,7 @@ def test_rolling_update_progress_and_rollback(clean_swarm, run):
     api.close()
 
     async def body2():
-        from desktop.swarm_presentation import update_progress
+        from desktop.presentation.swarm import update_progress
 
         async with Rig(cluster.manager.host) as m:
             lease = m.state.tasks.watch(sid)

@@ -73,8 +73,6 @@ def _used_networks() -> list[ipaddress.IPv4Network]:
 def free_subnet(seed: int) -> ipaddress.IPv4Network:
     """A /24 in 10.213.0.0/16 that nothing here routes or addresses (checked, not assumed)."""
     used = _used_networks()
-    taken = {Path(p).name for p in Path("/run/netns").glob("*")} if Path("/run/netns").exists() else set()
-    del taken  # namespaces are named after the subnet's tag below; collisions surface at `ip netns add`
     for k in range(254):
         net = ipaddress.ip_network(f"10.213.{(seed + k) % 254 + 1}.0/24")
         if not any(net.overlaps(u) for u in used if u.prefixlen > 0):

@@ -78,6 +78,17 @@ def diff(engine: dict, shown: dict) -> str:
     return "\n".join(lines)
 
 
+def machine_settings(examples: int, steps: int):
+    # A real engine is slow and stateful: no shrinking (each replay costs seconds) and a fixed
+    # sequence in `make test`; bench/converge.py asks for a longer, random run.
+    from hypothesis import HealthCheck, Phase, settings
+
+    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
+                    derandomize=os.environ.get("PILOTHOUSE_CONVERGE_RANDOM") != "1",
+                    phases=(Phase.explicit, Phase.generate),
+                    suppress_health_check=list(HealthCheck), print_blob=False)
+
+
 class Driver:
     """Runs blocking engine calls (as the CLI would) in a thread while Qt (and the app) keeps
     running, and waits for the page to agree with the engine."""
@@ -210,7 +221,7 @@ class HonestyWatch:
 
         self.problems: list[str] = []
         self.samples = 0
-        page, banner, status = ph.containers_page, ph.window.banner, ph.status
+        page, banner, status = ph.containers.page, ph.window.banner, ph.primary.status
 
         def tick() -> None:
             self.samples += 1

@@ -39,7 +39,7 @@ def test_engine_sigkilled_twenty_times_under_the_running_app(restartable_engine,
 
     ph = app_factory(restartable_engine.host)
     await_(ph.first_load(timeout=30))
-    page = ph.containers_page
+    page = ph.containers.page
     driver = Driver(qtbot, restartable_engine.host)
     cli_api = docker.APIClient(base_url=restartable_engine.host, version="auto", timeout=10)
     back_after: list[float] = []

@@ -65,7 +65,7 @@ def project_volumes(api, name):
 @needs_compose
 def test_compose_up_and_down_through_the_page(ph, qtbot, docker_api, compose_project):
     name, path = compose_project
-    page = ph.compose_page
+    page = ph.compose.page
     ph.window.show_page("compose")
     qtbot.waitUntil(lambda: page.tool_known, timeout=30000)
     assert page.tool is not None, "Compose should be installed for this test"
@@ -132,15 +132,15 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
     name = f"phlabels{run_id}"
     make_container(start=True, labels={"com.docker.compose.project": name,
                                        "com.docker.compose.service": "solo"})
-    page = ph.compose_page
+    page = ph.compose.page
     ph.window.show_page("compose")
     qtbot.waitUntil(lambda: page.select_project(name), timeout=30000)
     page.project_list.setCurrentRow(-1)
     # reachable from the palette too
     ph.window.show_page("containers")
-    ph.palette.open_palette()
-    qtbot.keyClicks(ph.palette.query, f"compose {name}")
-    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
+    ph.desk.palette.open_palette()
+    qtbot.keyClicks(ph.desk.palette.query, f"compose {name}")
+    qtbot.keyClick(ph.desk.palette.query, Qt.Key.Key_Return)
     assert ph.window.pages.currentWidget() is page
     assert page.selected_project().name == name
     qtbot.waitUntil(lambda: [r[1][:2] for r in page.service_rows().get("solo", [])] == ["Up"], timeout=30000)
@@ -160,7 +160,7 @@ def test_label_projects_listed(ph, qtbot, make_container, run_id):
 def test_missing_compose_says_how_to_get_it(app_factory, engine_host, test_image, qtbot, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker, no docker-compose
     ph = app_factory(engine_host)
-    page = ph.compose_page
+    page = ph.compose.page
     qtbot.waitUntil(lambda: page.tool_known, timeout=30000)
     assert page.tool is None
     ph.window.show_page("compose")

@@ -4,11 +4,11 @@ changes underneath (create, start, compose membership, destroy, resort)."""
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
-from desktop.ui.containers.container_model import COL_CREATED, COL_NAME, COL_STATE
+from desktop.presentation.container_columns import COL_CREATED, COL_NAME, COL_STATE
 
 
 def test_model_stays_consistent_through_engine_changes(ph, qtbot, make_container, docker_cli, run_id):
-    page = ph.containers_page
+    page = ph.containers.page
     mode = QAbstractItemModelTester.FailureReportingMode.Warning  # a Qt warning fails the test
     testers = [QAbstractItemModelTester(page.model, mode), QAbstractItemModelTester(page.proxy, mode)]
     proj = f"m{run_id}"

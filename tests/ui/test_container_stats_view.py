@@ -12,9 +12,9 @@ BURN = ("sh", "-c", "while :; do :; done")
 
 def test_stats_view_graphs_hover_and_export(ph, qtbot, make_container, tmp_path):
     cid = make_container(start=True, command=BURN)
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
                     timeout=10000)
-    hub = ph.stats_hub
+    hub = ph.monitoring.stats_hub
     ph.window.hide()  # the table would stream its visible rows too; this test is about the view alone
     qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)
     base = 0

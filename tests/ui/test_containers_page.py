@@ -7,7 +7,7 @@ import socket
 from PySide6.QtCore import QPoint, Qt
 
 from desktop.ui.containers.container_delegates import ActionsDelegate, row_actions
-from desktop.ui.containers.container_model import COL_ACTIONS, COL_NAME, COL_PORTS, COL_STATE
+from desktop.presentation.container_columns import COL_ACTIONS, COL_NAME, COL_PORTS, COL_STATE
 from tests.ui.objects_helpers import answer_confirm
 
 
@@ -16,13 +16,13 @@ def engine_state(docker_api, cid):
 
 
 def row_text(ph, cid, col):
-    idx = ph.containers_page.proxy_index_of(cid, col)
+    idx = ph.containers.page.proxy_index_of(cid, col)
     return idx.data() if idx.isValid() else None
 
 
 def click_row_action(qtbot, ph, cid, action):
     """Click the painted button for `action` in the row of `cid`, as a user would."""
-    page = ph.containers_page
+    page = ph.containers.page
     idx = page.proxy_index_of(cid, COL_ACTIONS)
     assert idx.isValid()
     page.view.scrollTo(idx)
@@ -64,13 +64,13 @@ def test_remove_confirms_and_says_what_is_lost(ph, qtbot, make_container, docker
     click_row_action(qtbot, ph, cid, "delete")
     answer_confirm(qtbot, accept=True)
     qtbot.waitUntil(lambda: not docker_api.containers(all=True, filters={"id": cid}), timeout=10000)
-    qtbot.waitUntil(lambda: not ph.containers_page.proxy_index_of(cid).isValid(), timeout=5000)
+    qtbot.waitUntil(lambda: not ph.containers.page.proxy_index_of(cid).isValid(), timeout=5000)
 
 
 def test_removing_a_running_container_explains_the_choice(ph, qtbot, make_container, docker_api):
     cid = make_container(start=True)
     qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Running", timeout=5000)
-    page = ph.containers_page
+    page = ph.containers.page
     page.view.setCurrentIndex(page.proxy_index_of(cid))
     page.view.setFocus()
     qtbot.keyClick(page.view, Qt.Key.Key_Delete)
@@ -84,7 +84,7 @@ def test_bulk_stop_of_a_compose_project(ph, qtbot, make_container, docker_api, r
     ids = [make_container(f"{proj}-{svc}-1", start=True,
                           labels={"com.docker.compose.project": proj, "com.docker.compose.service": svc})
            for svc in ("web", "db", "cache")]
-    page = ph.containers_page
+    page = ph.containers.page
     model = page.model
     qtbot.waitUntil(lambda: model.project_index(proj).isValid()
                     and model.rowCount(model.project_index(proj)) == 3, timeout=5000)
@@ -101,7 +101,7 @@ def test_bulk_stop_of_a_compose_project(ph, qtbot, make_container, docker_api, r
 
 def test_multi_selection_bulk_restart_from_keyboard(ph, qtbot, make_container, docker_api):
     a, b = make_container(start=True), make_container(start=True)
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: row_text(ph, a, COL_STATE) == "Running" and row_text(ph, b, COL_STATE) == "Running", timeout=5000)
     before = {c: engine_state(docker_api, c)["StartedAt"] for c in (a, b)}
     sel = page.view.selectionModel()
@@ -115,7 +115,7 @@ def test_multi_selection_bulk_restart_from_keyboard(ph, qtbot, make_container, d
 
 def test_space_toggles_start_stop(ph, qtbot, make_container, docker_api):
     cid = make_container()
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid(), timeout=5000)
     page.view.setCurrentIndex(page.proxy_index_of(cid))
     page.view.setFocus()
@@ -129,7 +129,7 @@ def test_space_toggles_start_stop(ph, qtbot, make_container, docker_api):
 def test_filter_and_running_only(ph, qtbot, make_container, run_id):
     web = make_container(f"pht-{run_id}-alpha", start=True, labels={"tier": f"front{run_id}"})
     db = make_container(f"pht-{run_id}-beta")
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: page.proxy_index_of(web).isValid() and page.proxy_index_of(db).isValid(), timeout=5000)
     qtbot.keyClicks(page.search, f"{run_id}-al")
     assert page.proxy_index_of(web).isValid() and not page.proxy_index_of(db).isValid()
@@ -153,7 +153,7 @@ def test_port_taken_shows_the_reason(ph, qtbot, make_container, docker_api):
         cid = make_container(ports={"80/tcp": port})
         qtbot.waitUntil(lambda: row_text(ph, cid, COL_STATE) == "Created", timeout=5000)
         click_row_action(qtbot, ph, cid, "start")
-        msg = ph.containers_page.message
+        msg = ph.containers.page.message
         qtbot.waitUntil(lambda: msg.isVisible() and msg.is_error, timeout=10000)
     assert f"Port {port} is already in use" in msg.text()
     assert "Traceback" not in msg.text()
@@ -162,7 +162,7 @@ def test_port_taken_shows_the_reason(ph, qtbot, make_container, docker_api):
 
 def test_port_link_opens_localhost(ph, qtbot, make_container, monkeypatch):
     cid = make_container(start=True, ports={"80/tcp": None})
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: bool(row_text(ph, cid, COL_PORTS)), timeout=5000)
     opened = []
     monkeypatch.setattr("desktop.ui.containers.containers_page.QDesktopServices.openUrl", lambda url: opened.append(url.toString()))
@@ -179,7 +179,7 @@ def test_projects_stay_expanded_through_filters(ph, qtbot, make_container, run_i
     project = f"phx{run_id}"
     labels = {"com.docker.compose.project": project, "com.docker.compose.service": "web"}
     member = make_container(f"pht-{run_id}-member", start=True, labels=labels)
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=5000)
 
     def expanded() -> bool:

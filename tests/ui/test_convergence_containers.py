@@ -12,12 +12,11 @@ import os
 
 import docker
 import pytest
-from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from tests.conftest import RUN_LABEL
-from tests.ui.convergence import Driver, engine_rows, report, shown_rows
+from tests.ui.convergence import Driver, engine_rows, machine_settings, report, shown_rows
 
 EXAMPLES = int(os.environ.get("PILOTHOUSE_CONVERGE_EXAMPLES", "5"))
 STEPS = int(os.environ.get("PILOTHOUSE_CONVERGE_STEPS", "40"))
@@ -26,18 +25,9 @@ PROJECTS = ("shop", "blog")
 SERVICES = ("web", "db", "cache")
 
 
-def machine_settings(examples: int = EXAMPLES, steps: int = STEPS) -> settings:
-    # A real engine is slow and stateful: no shrinking (each replay costs seconds) and a fixed
-    # sequence in `make test`; bench/converge.py asks for a longer, random run.
-    return settings(max_examples=examples, stateful_step_count=steps, deadline=None, database=None,
-                    derandomize=os.environ.get("PILOTHOUSE_CONVERGE_RANDOM") != "1",
-                    phases=(Phase.explicit, Phase.generate),
-                    suppress_health_check=list(HealthCheck), print_blob=False)
-
-
 def containers_machine(ph, qtbot, api: docker.APIClient, image: str, run_id: str, engine, host: str):
     label = f"{RUN_LABEL}={run_id}"
-    page = ph.containers_page
+    page = ph.containers.page
     driver = Driver(qtbot, host)
     counter = iter(range(10**9))
 
@@ -190,9 +180,29 @@ def test_containers_page_converges_under_any_sequence(ph, qtbot, docker_api, tes
                                                        engine_host):
     machine, driver = containers_machine(ph, qtbot, docker_api, test_image, run_id, private_engine, engine_host)
     try:
-        run_state_machine_as_test(machine, settings=machine_settings())
+        run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))
     finally:
         driver.close()
         for c in docker_api.containers(all=True, filters={"label": f"{RUN_LABEL}={run_id}"}):
             docker_api.remove_container(c["Id"], force=True)
     report("containers", EXAMPLES * STEPS, driver.latencies)
+
+
+@pytest.mark.parametrize("first", ["pause", "start"])
+def test_killed_after_pause_or_start_the_row_says_exited(ph, qtbot, docker_api, test_image, run_id, make_container,
+                                                         first):
+    """dockerd sends `die` before its list stops saying "paused"/"running": the row must not keep
+    the old state (it did, for good: "Paused" after `docker pause web; docker kill web`)."""
+    label = f"{RUN_LABEL}={run_id}"
+    driver = Driver(qtbot)
+    try:
+        for _ in range(5):
+            cid = make_container(start=True)
+            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers_page, label),
+                            "run")
+            driver.call(lambda: (docker_api.pause(cid) if first == "pause" else None, docker_api.kill(cid)))
+            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers_page, label),
+                            f"{first} then kill")
+            assert shown_rows(ph.containers_page, label)[cid][1] == "Exited (137)"
+    finally:
+        driver.close()

@@ -16,8 +16,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from desktop.ui.objects.object_model import ItemRole
 from tests.conftest import RUN_LABEL
 from tests.harness.registry import registry  # noqa: F401 - the fixture
-from tests.ui.convergence import Driver, report
-from tests.ui.test_convergence_containers import machine_settings
+from tests.ui.convergence import Driver, machine_settings, report
 
 EXAMPLES = int(os.environ.get("PILOTHOUSE_CONVERGE_OBJECT_EXAMPLES", "2"))
 STEPS = int(os.environ.get("PILOTHOUSE_CONVERGE_OBJECT_STEPS", "15"))

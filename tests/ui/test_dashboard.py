@@ -12,15 +12,15 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     burner = make_container(f"pht-{run_id}-burn", start=True, command=BURN)
     holder = make_container(f"pht-{run_id}-hold", start=True, command=HOLD)
     make_container(f"pht-{run_id}-idle")  # stopped: never streamed
-    qtbot.waitUntil(lambda: all(ph.containers.get(c) and ph.containers.get(c).state == "running"
+    qtbot.waitUntil(lambda: all(ph.primary.containers.get(c) and ph.primary.containers.get(c).state == "running"
                                 for c in (burner, holder)), timeout=10000)
-    hub, page = ph.stats_hub, ph.dashboard_page
-    running = sum(1 for c in ph.containers.all() if c.state == "running")
+    hub, page = ph.monitoring.stats_hub, ph.monitoring.dashboard_page
+    running = sum(1 for c in ph.primary.containers.all() if c.state == "running")
 
     assert ph.window.show_page("dashboard")
     qtbot.waitUntil(lambda: hub.open_streams == running, timeout=5000)
-    assert ph.host_monitor.running
-    qtbot.waitUntil(lambda: len(ph.overview.totals) >= 3, timeout=20000)
+    assert ph.monitoring.host_monitor.running
+    qtbot.waitUntil(lambda: len(ph.monitoring.overview.totals) >= 3, timeout=20000)
     qtbot.waitUntil(lambda: page.top_cpu.rows() and page.top_cpu.rows()[0][0] == f"pht-{run_id}-burn",
                     timeout=10000)
     assert f"pht-{run_id}-hold" == page.top_mem.rows()[0][0]
@@ -31,15 +31,15 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
                     timeout=5000)
     assert f"Running</td><td>{engine['ContainersRunning']}<" in counts
     assert engine["Driver"] in page.engine_label.text()
-    qtbot.waitUntil(lambda: len(ph.host_monitor.history) >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: len(ph.monitoring.host_monitor.history) >= 2, timeout=5000)
     assert "CPUs at" in page.host_label.text()
-    assert "CPU" in ph.engine_footer.text() and "RAM" in ph.engine_footer.text()
+    assert "CPU" in ph.monitoring.engine_footer.text() and "RAM" in ph.monitoring.engine_footer.text()
     ph.window.grab().save(str(tmp_path / "dashboard.png"))
 
     # Another page shown: the dashboard's streams and 1 s host sampling stop.
     assert ph.window.show_page("containers")
-    qtbot.waitUntil(lambda: hub.open_streams == len(ph.stats_columns.watched & {
-        c.id for c in ph.containers.all() if c.state == "running"}), timeout=5000)
-    assert hub.open_streams < running or running <= len(ph.stats_columns.watched)
+    qtbot.waitUntil(lambda: hub.open_streams == len(ph.monitoring.stats_columns.watched & {
+        c.id for c in ph.primary.containers.all() if c.state == "running"}), timeout=5000)
+    assert hub.open_streams < running or running <= len(ph.monitoring.stats_columns.watched)
     ph.window.hide()
     qtbot.waitUntil(lambda: hub.open_streams == 0, timeout=5000)

@@ -65,8 +65,8 @@ def test_debug_a_container_without_a_shell(static_container, docker_api, ph, qtb
 
 def test_debug_a_stopped_container_from_the_menu(static_container, docker_api, ph, qtbot):
     cid = static_container(start=False)
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=20000)
-    page = ph.inside.debug(ph.containers.get(cid))  # what "Debug…" in the context menu does
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None, timeout=20000)
+    page = ph.inside.debug(ph.primary.containers.get(cid))  # what "Debug…" in the context menu does
     tab = page.tab("Debug")
     qtbot.waitUntil(lambda: tab.session is not None and tab.session.running, timeout=30000)
     assert "snapshot of its filesystem" in tab.status.text()
@@ -98,7 +98,7 @@ def test_bad_toolbox_is_explained_where_typed(static_container, docker_api, ph, 
 
 
 def test_toolbox_setting_is_validated(ph):
-    page = ph.settings_page
+    page = ph.desk.settings_page
     page.set_value("debug_toolbox", "UPPER/case")
     assert not page.save()
     assert "lowercase" in page.errors["debug_toolbox"].text()

@@ -10,7 +10,7 @@ from desktop.state.settings import HostLimits, SettingsStore
 
 
 def test_settings_page_errors_beside_fields_and_persistence(ph, qtbot, tmp_path):
-    page = ph.settings_page
+    page = ph.desk.settings_page
     store = ph.settings
     ph.window.show_page("settings")
     lim = store.limits()
@@ -46,11 +46,11 @@ def _grab(widget) -> QImage:
 
 def test_theme_switch_repaints(ph, qtbot, tmp_path):
     ph.window.show_page("settings")
-    assert ph.theme.effective == "light"  # offscreen reports no scheme: system → light
+    assert ph.desk.theme.effective == "light"  # offscreen reports no scheme: system → light
     before = _grab(ph.window)
-    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
-        ph.settings_page.set_value("theme", "dark")
-        qtbot.mouseClick(ph.settings_page.save_button, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(ph.desk.theme.applied, timeout=5000) as sig:
+        ph.desk.settings_page.set_value("theme", "dark")
+        qtbot.mouseClick(ph.desk.settings_page.save_button, Qt.MouseButton.LeftButton)
     assert sig.args == ["dark"]
     after = _grab(ph.window)
     after.save(str(tmp_path / "dark.png"))  # to look at when it fails
@@ -59,44 +59,44 @@ def test_theme_switch_repaints(ph, qtbot, tmp_path):
     bg = after.pixelColor(after.width() - 5, after.height() // 2)
     assert bg.lightness() < 80, bg.name()
     ph.settings.update(theme="system")
-    assert ph.theme.effective == "light"
+    assert ph.desk.theme.effective == "light"
 
 
 def test_palette_finds_container_by_fuzzy_name_and_starts_it(ph, qtbot, make_container, run_id, docker_api):
     name = f"pht-palette-{run_id}-backend"
     cid = make_container(name=name)
-    qtbot.waitUntil(lambda: cid in ph.containers, timeout=30000)
+    qtbot.waitUntil(lambda: cid in ph.primary.containers, timeout=30000)
     ph.window.activateWindow()
-    ph.palette.open_palette()
-    assert ph.palette.isVisible()
+    ph.desk.palette.open_palette()
+    assert ph.desk.palette.isVisible()
     query = f"start pal{run_id}bk"  # fuzzy: pieces of the name, in order
-    qtbot.keyClicks(ph.palette.query, query)
-    assert ph.palette.shown_labels()[0] == f"Start {name}", ph.palette.shown_labels()[:5]
-    with qtbot.waitSignal(ph.palette.item_triggered, timeout=5000):
-        qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
-    assert not ph.palette.isVisible()
+    qtbot.keyClicks(ph.desk.palette.query, query)
+    assert ph.desk.palette.shown_labels()[0] == f"Start {name}", ph.desk.palette.shown_labels()[:5]
+    with qtbot.waitSignal(ph.desk.palette.item_triggered, timeout=5000):
+        qtbot.keyClick(ph.desk.palette.query, Qt.Key.Key_Return)
+    assert not ph.desk.palette.isVisible()
     qtbot.waitUntil(lambda: docker_api.inspect_container(cid)["State"]["Running"], timeout=30000)
-    qtbot.waitUntil(lambda: ph.containers.get(cid).state == "running", timeout=30000)
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid).state == "running", timeout=30000)
 
     # jump: the container's row becomes current on the Containers page, pages by name
-    ph.palette.open_palette()
-    qtbot.keyClicks(ph.palette.query, "go sett")
-    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
-    assert ph.window.pages.currentWidget() is ph.settings_page
-    ph.palette.open_palette()
-    qtbot.keyClicks(ph.palette.query, f"palette{run_id}back")
-    assert ph.palette.shown_labels()[0] == name
-    qtbot.keyClick(ph.palette.query, Qt.Key.Key_Return)
-    assert ph.window.pages.currentWidget() is ph.containers_page
-    assert ph.containers_page.selected_containers()[0].id == cid
+    ph.desk.palette.open_palette()
+    qtbot.keyClicks(ph.desk.palette.query, "go sett")
+    qtbot.keyClick(ph.desk.palette.query, Qt.Key.Key_Return)
+    assert ph.window.pages.currentWidget() is ph.desk.settings_page
+    ph.desk.palette.open_palette()
+    qtbot.keyClicks(ph.desk.palette.query, f"palette{run_id}back")
+    assert ph.desk.palette.shown_labels()[0] == name
+    qtbot.keyClick(ph.desk.palette.query, Qt.Key.Key_Return)
+    assert ph.window.pages.currentWidget() is ph.containers.page
+    assert ph.containers.page.selected_containers()[0].id == cid
 
 
 def test_tray_lists_running_containers_and_stops_one(ph, qtbot, make_container, run_id, docker_api):
     up = make_container(name=f"pht-tray-{run_id}-up", start=True)
     down = make_container(name=f"pht-tray-{run_id}-down")
-    qtbot.waitUntil(lambda: up in ph.containers and down in ph.containers
-                    and ph.containers.get(up).state == "running", timeout=30000)
-    tray = ph.tray
+    qtbot.waitUntil(lambda: up in ph.primary.containers and down in ph.primary.containers
+                    and ph.primary.containers.get(up).state == "running", timeout=30000)
+    tray = ph.desk.tray
     tray.rebuild()
     names = tray.container_names()
     assert f"pht-tray-{run_id}-up" in names and f"pht-tray-{run_id}-down" not in names
@@ -106,7 +106,7 @@ def test_tray_lists_running_containers_and_stops_one(ph, qtbot, make_container, 
         tray.action_in(sub, "trayStop").trigger()
     assert done.args == ["stop", f"pht-tray-{run_id}-up"]
     assert not docker_api.inspect_container(up)["State"]["Running"]
-    qtbot.waitUntil(lambda: ph.containers.get(up).state == "exited", timeout=30000)
+    qtbot.waitUntil(lambda: ph.primary.containers.get(up).state == "exited", timeout=30000)
     tray.rebuild()
     assert f"pht-tray-{run_id}-up" not in tray.container_names()
 
@@ -124,11 +124,11 @@ def test_tray_vm_entries_drive_the_real_vm_manager(engine_host, test_image, qtbo
                                             docker_config_dir=tmp_path / "docker"))
     ph = Pilothouse([Endpoint(engine_host, "--host")], vm=manager)
     try:
-        ph.tray.rebuild()
-        texts = [a.text() for a in ph.tray.menu.actions()]
+        ph.desk.tray.rebuild()
+        texts = [a.text() for a in ph.desk.tray.menu.actions()]
         assert "VM: stopped" in texts
-        with qtbot.waitSignal(ph.tray.action_failed, timeout=10000) as failed:
-            ph.tray.action_in(ph.tray.menu, "trayVmStart").trigger()
+        with qtbot.waitSignal(ph.desk.tray.action_failed, timeout=10000) as failed:
+            ph.desk.tray.action_in(ph.desk.tray.menu, "trayVmStart").trigger()
         assert "no VM image" in failed.args[0] and "pilothouse vm build" in failed.args[0]
         assert ph.engines.get("pilothouse") is None
     finally:
@@ -138,16 +138,16 @@ def test_tray_vm_entries_drive_the_real_vm_manager(engine_host, test_image, qtbo
 
 def test_closing_the_window_keeps_the_tray_when_chosen(ph, qtbot):
     # offscreen has no system tray: pretend the icon is in one, the window logic is what is tested
-    ph.tray.shown = True
+    ph.desk.tray.shown = True
     assert ph.settings.current.close_to_tray
     assert ph.window.close() is False  # the close was refused: the app keeps running in the tray
-    assert not ph.window.isVisible() and ph.hidden_to_tray == 1
-    ph.tray.open_requested.emit()
+    assert not ph.window.isVisible() and ph.desk.hidden_to_tray == 1
+    ph.desk.tray.open_requested.emit()
     assert ph.window.isVisible()
     ph.settings.update(close_to_tray=False)
     assert ph.window.close() is True
-    assert ph.hidden_to_tray == 1
-    ph.tray.shown = False
+    assert ph.desk.hidden_to_tray == 1
+    ph.desk.tray.shown = False
 
 
 def test_system_theme_follows_the_os_scheme_live(ph, qtbot):
@@ -156,13 +156,13 @@ def test_system_theme_follows_the_os_scheme_live(ph, qtbot):
     hints = QGuiApplication.styleHints()
     assert ph.settings.current.theme == "system"
     # offscreen cannot switch its scheme: emit the hint's own signal as the desktop would
-    with qtbot.waitSignal(ph.theme.applied, timeout=5000) as sig:
+    with qtbot.waitSignal(ph.desk.theme.applied, timeout=5000) as sig:
         hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     assert sig.args == ["dark"]
     assert QApplication.instance().palette().window().color().lightness() < 80
     ph.settings.update(theme="light")  # an explicit choice ignores the desktop
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Dark)
-    assert ph.theme.effective == "light"
+    assert ph.desk.theme.effective == "light"
     ph.settings.update(theme="system")
     hints.colorSchemeChanged.emit(Qt.ColorScheme.Light)
-    assert ph.theme.effective == "light"
+    assert ph.desk.theme.effective == "light"

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from desktop.ui.containers.container_model import COL_STATE
+from desktop.presentation.container_columns import COL_STATE
 from tests.harness.private_engine import PrivateEngine
 
 
@@ -16,7 +16,7 @@ def test_engine_lost_banner_then_back_with_rows_resynced(restartable_engine, app
     cid = make_container(start=True)
     ph = app_factory(restartable_engine.host)
     await_(ph.first_load(timeout=30))
-    page = ph.containers_page
+    page = ph.containers.page
     qtbot.waitUntil(lambda: page.proxy_index_of(cid, COL_STATE).data() == "Running", timeout=5000)
     banner = ph.window.banner
 
@@ -45,8 +45,8 @@ def test_no_engine_page_then_engine_appears(app_factory, await_, qtbot):
         details = ph.window.no_engine.body.text()
         assert str(eng.socket) in details and "DOCKER_HOST" in details
         await_(asyncio.to_thread(eng.start), timeout=60)
-        ph.sync.retry_now()
+        ph.primary.sync.retry_now()
         qtbot.waitUntil(lambda: ph.window.body.currentIndex() == 0, timeout=20000)
-        qtbot.waitUntil(lambda: ph.status.current.loaded, timeout=10000)
+        qtbot.waitUntil(lambda: ph.primary.status.current.loaded, timeout=10000)
     finally:
         await_(asyncio.to_thread(eng.destroy), timeout=60)

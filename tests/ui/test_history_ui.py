@@ -93,14 +93,14 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
     ph = history_app()
     cid = make_container(command=("sh", "-c", "echo loading; sleep 1; echo 'panic: disk full' >&2; exit 4"),
                          auto_remove=True)
-    with qtbot.waitSignal(ph.notifier.notified, timeout=30000,
+    with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=30000,
                           check_params_cb=lambda a: a.container_id == cid) as sig:
         docker_api.start(cid)
     alert = sig.args[0]
     assert alert.report_id is not None and "exited with code 4" in alert.title
     assert alert.message.endswith("its last output was “panic: disk full”.")
     qtbot.waitUntil(lambda: cid not in ph.all_containers, timeout=15000)  # --rm: gone from the engine
-    ph.notifier._on_tray_message_clicked()
+    ph.monitoring.notifier._on_tray_message_clicked()
     qtbot.waitUntil(lambda: bool(ph.history.open_reports), timeout=10000)
     view = ph.history.open_reports[-1]
     assert isinstance(view, CrashReportView) and view.report.container_id == cid
@@ -123,14 +123,14 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
                                        labels={RUN_LABEL: run_id}, healthcheck=hc, stop_signal="SIGKILL")
     cid = made["Id"]
     try:
-        with qtbot.waitSignal(ph.notifier.notified, timeout=30000,
+        with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=30000,
                               check_params_cb=lambda a: a.container_id == cid) as sig:
             docker_api.start(cid)
         assert sig.args[0].kind == "unhealthy"
         assert "The probe exits 1 with the same output every time: “db not reachable”" in sig.args[0].message
-        qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).health == "unhealthy",
+        qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).health == "unhealthy",
                         timeout=15000)
-        page = ph.details.open_container(ph.containers.get(cid))
+        page = ph.details.open_container(ph.primary.containers.get(cid))
         panel = page.show_tab("Health")
         assert panel is not None
         qtbot.waitUntil(lambda: panel.report is not None, timeout=10000)
@@ -148,7 +148,7 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
 
 def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph = history_app()
-    label = ph.settings_page.helps["history_cap_mb"]
+    label = ph.desk.settings_page.helps["history_cap_mb"]
     qtbot.waitUntil(lambda: ph.history.size_shown is not None, timeout=10000)
     assert label.text().startswith("Now ") and "on disk" in label.text()
     ph.history.size_shown = None
@@ -162,7 +162,7 @@ def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
 def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
     ph = history_app()
     cid = make_container(command=("sh", "-c", "while :; do :; done"), start=True)
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
                     timeout=15000)
     for _ in range(2):  # two samples: the second has a CPU figure (counters' delta)
         await_(ph.history.sampler.tick())
@@ -170,7 +170,7 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
     recorded = lambda: bool(ph.history_store.read_blocking(  # noqa: E731
         stats_tiers.points, "host", cid, time.time() - 600, time.time() + 5))
     qtbot.waitUntil(lambda: ph.history_store.flush().result(10) is None and recorded(), timeout=15000)
-    page = ph.details.open_container(ph.containers.get(cid))
+    page = ph.details.open_container(ph.primary.containers.get(cid))
     view = page.tab("Stats history")
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
         page.show_tab("Stats history")

@@ -29,7 +29,7 @@ def unique_image(docker_api, make_container, repo: str, tag: str, size: int = 30
 @pytest.fixture
 def page(ph, qtbot):
     ph.window.show_page("images")
-    return ph.images_page
+    return ph.objects.images_page
 
 
 def test_list_tags_and_used_by_follow_events(page, qtbot, docker_api, test_image, make_container, run_id):
@@ -40,7 +40,7 @@ def test_list_tags_and_used_by_follow_events(page, qtbot, docker_api, test_image
         assert test_image in row_texts(page, image_id)[0]
         name = f"pht-{run_id}-user"
         make_container(name)
-        qtbot.waitUntil(lambda: name in page.state.usage.image_users(image_id), timeout=10000)
+        qtbot.waitUntil(lambda: name in page.stores.usage.image_users(image_id), timeout=10000)
         assert name in row_texts(page, image_id)[4] or "more" in row_texts(page, image_id)[4]
         # "unused" only hides it now
         page.toggles["in use"].setChecked(False)
@@ -57,7 +57,7 @@ def test_pull_from_registry_with_progress(page, qtbot, docker_api, make_containe
     for line in docker_api.push(repo, tag="v1", stream=True, decode=True):
         assert "error" not in line, line
     docker_api.remove_image(f"{repo}:v1")
-    qtbot.waitUntil(lambda: page.state.images.get(image_id) is None, timeout=10000)
+    qtbot.waitUntil(lambda: page.stores.images.get(image_id) is None, timeout=10000)
 
     dlg = open_dialog(qtbot, page, "pull", "pull_dialog_opened")
     fill(qtbot, dlg, reference="Not/A Valid:ref")
@@ -69,7 +69,7 @@ def test_pull_from_registry_with_progress(page, qtbot, docker_api, make_containe
     assert docker_api.inspect_image(f"{repo}:v1")["Id"] == image_id
     panel = dlg.progress
     assert panel.repaints >= 1 and panel.layers.fraction == 1.0 and panel.table.rowCount() >= 1
-    qtbot.waitUntil(lambda: page.state.images.get(image_id) is not None, timeout=10000)
+    qtbot.waitUntil(lambda: page.stores.images.get(image_id) is not None, timeout=10000)
     assert f"Pulled {repo}:v1" in page.message.text()
     docker_api.remove_image(f"{repo}:v1")
 
@@ -113,7 +113,7 @@ def test_tag_push_and_remove_explains_users(page, qtbot, docker_api, make_contai
     user = f"pht-{run_id}-holder"
     docker_api.create_container(image_id, command=["sleep", "1"], name=user)
     try:
-        qtbot.waitUntil(lambda: user in page.state.usage.image_users(image_id), timeout=10000)
+        qtbot.waitUntil(lambda: user in page.stores.usage.image_users(image_id), timeout=10000)
         select(qtbot, page, image_id)
         click(qtbot, page.buttons["remove"][0])
         text = answer_confirm(qtbot, accept=True)
@@ -122,7 +122,7 @@ def test_tag_push_and_remove_explains_users(page, qtbot, docker_api, make_contai
         assert docker_api.inspect_image(image_id)["Id"] == image_id
     finally:
         docker_api.remove_container(user, force=True)
-    qtbot.waitUntil(lambda: not page.state.usage.image_users(image_id), timeout=10000)
+    qtbot.waitUntil(lambda: not page.stores.usage.image_users(image_id), timeout=10000)
     select(qtbot, page, image_id)
     click(qtbot, page.buttons["remove"][0])
     answer_confirm(qtbot, accept=True)
@@ -186,7 +186,7 @@ def test_filter_text_and_force_remove_of_image_used_by_stopped_container(page, q
     page.search.clear()
     user = docker_api.create_container(image_id, command=["true"], name=f"pht-{run_id}-stopped")["Id"]
     try:
-        qtbot.waitUntil(lambda: bool(page.state.usage.image_users(image_id)), timeout=10000)
+        qtbot.waitUntil(lambda: bool(page.stores.usage.image_users(image_id)), timeout=10000)
         select(qtbot, page, image_id)
         click(qtbot, page.buttons["remove"][0])
         answer_confirm(qtbot, accept=True, check=True)  # tick "Force"

@@ -13,8 +13,8 @@ AWK = ("awk 'BEGIN{for(i=1;i<=%d;i++){ if(i%%10==0) printf \"\\033[31merr %%d\\0
 
 
 def open_detail(ph, qtbot, cid):
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=20000)
-    page = ph.details.open_container(ph.containers.get(cid))
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None, timeout=20000)
+    page = ph.details.open_container(ph.primary.containers.get(cid))
     assert ph.window.pages.currentWidget() is page
     return page
 
@@ -94,7 +94,10 @@ def test_million_lines_held_searched_filtered_saved(make_container, docker_api, 
 
 
 def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, await_):
-    cid = make_container(command=("sh", "-c", "for i in $(seq 1 400); do echo tick $i; sleep 0.005; done"), start=True)
+    # Half the ticks, then a wait for /tmp/go: lines arrive after the scroll-up below however slow
+    # this machine is (a second run finds /tmp/go and goes straight through).
+    cid = make_container(command=("sh", "-c", "for i in $(seq 1 400); do echo tick $i; [ $i = 200 ] && "
+                                  "while [ ! -f /tmp/go ]; do sleep 0.05; done; sleep 0.005; done"), start=True)
     page = open_detail(ph, qtbot, cid)
     tab = page.logs
     qtbot.waitUntil(lambda: len(tab.buffer) >= 50, timeout=20000)
@@ -105,8 +108,9 @@ def test_follow_pause_resume_and_restart(make_container, docker_api, ph, qtbot, 
     # Scrolling up pauses auto-scroll; new lines still arrive.
     tab.view.verticalScrollBar().setValue(0)
     assert not tab.view.following and tab.jump.isVisibleTo(tab)
-    n = len(tab.buffer)
-    qtbot.waitUntil(lambda: len(tab.buffer) > n, timeout=10000)
+    qtbot.waitUntil(lambda: len(tab.buffer) == 200, timeout=20000)
+    docker_api.exec_start(docker_api.exec_create(cid, ["touch", "/tmp/go"]))
+    qtbot.waitUntil(lambda: len(tab.buffer) > 200, timeout=10000)
     assert tab.view.verticalScrollBar().value() == 0
     # Scrolling back to the bottom resumes.
     sb = tab.view.verticalScrollBar()
@@ -132,8 +136,8 @@ def test_compose_project_logs_merged_by_time(make_container, docker_api, run_id,
         docker_api.start(cid)
     for cid in ids:
         docker_api.wait(cid, timeout=30)
-    qtbot.waitUntil(lambda: all(ph.containers.get(c) is not None for c in ids), timeout=20000)
-    members = [ph.containers.get(c) for c in ids]
+    qtbot.waitUntil(lambda: all(ph.primary.containers.get(c) is not None for c in ids), timeout=20000)
+    members = [ph.primary.containers.get(c) for c in ids]
     page = ph.details.open_project(proj, members)
     tab = page.logs
     qtbot.waitUntil(lambda: len(tab.buffer) == 6 and tab.is_loaded, timeout=20000)
@@ -145,7 +149,7 @@ def test_compose_project_logs_merged_by_time(make_container, docker_api, run_id,
     from desktop.ui.containers.detail.log_view import service_color
     assert service_color("web") == service_color("web") and service_color("web") != service_color("db")
     page.back_requested.emit()
-    assert ph.window.pages.currentWidget() is ph.containers_page
+    assert ph.window.pages.currentWidget() is ph.containers.page
 
 
 def test_streams_stop_when_the_page_closes_and_typed_tail(make_container, docker_api, ph, qtbot):

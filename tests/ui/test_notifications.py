@@ -9,27 +9,27 @@ from desktop.state.crash_watch import EXITED, OOM, UNHEALTHY
 
 
 def alerts_for(ph, cid):
-    return [a for a in ph.notifier.shown if a.container_id == cid]
+    return [a for a in ph.monitoring.notifier.shown if a.container_id == cid]
 
 
 def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, make_container, docker_cli):
     cid = make_container(start=True)
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
                     timeout=10000)
-    with qtbot.waitSignal(ph.notifier.notified, timeout=15000, check_params_cb=lambda a: a.container_id == cid) as sig:
+    with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=15000, check_params_cb=lambda a: a.container_id == cid) as sig:
         assert docker_cli("kill", cid).returncode == 0
     alert = sig.args[0]
     assert alert.kind == EXITED and alert.exit_code == 137
     assert "exited with code 137" in alert.title
 
     # Clicking the notification opens the container (its page shows the logs).
-    with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
-        ph.notifier._on_tray_message_clicked()
+    with qtbot.waitSignal(ph.containers.page.container_activated, timeout=5000) as opened:
+        ph.monitoring.notifier._on_tray_message_clicked()
     assert opened.args[0].id == cid
 
     # The activity timeline has it, and filters to it.
-    page = ph.activity_page
-    name = ph.containers.get(cid).name
+    page = ph.monitoring.activity_page
+    name = ph.primary.containers.get(cid).name
     page.search.setText(name)
     qtbot.waitUntil(lambda: page.proxy.rowCount() >= 3, timeout=5000)  # create, start, kill, die...
     texts = [page.proxy.index(r, 3).data() for r in range(page.proxy.rowCount())]
@@ -43,11 +43,11 @@ def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, mak
 
 def test_stop_from_pilothouse_is_not_a_crash(ph, qtbot, make_container, docker_api):
     cid = make_container(start=True)  # SIGKILL stop signal: exits 137 when stopped
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
                     timeout=10000)
     died = []
-    ph.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
-    ph.containers_page.trigger("stop", [ph.containers.get(cid)])
+    ph.primary.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
+    ph.containers.page.trigger("stop", [ph.primary.containers.get(cid)])
     qtbot.waitUntil(lambda: bool(died), timeout=15000)
     assert died[0].attributes.get("exitCode") == "137"
     qtbot.wait(200)  # let any (wrong) alert arrive: the die event was already delivered above
@@ -61,10 +61,10 @@ def test_oom_kill_is_reported_as_oom(ph, qtbot, make_container, docker_api):
     for _attempt in range(4):
         cid = make_container(command=("dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"),
                              mem_limit="16m", memswap_limit="16m")
-        qtbot.waitUntil(lambda: ph.containers.get(cid) is not None, timeout=10000)
-        with qtbot.waitSignal(ph.notifier.notified, timeout=20000,
+        qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None, timeout=10000)
+        with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=20000,
                               check_params_cb=lambda a: a.container_id == cid) as sig:
-            ph.containers_page.trigger("start", [ph.containers.get(cid)])
+            ph.containers.page.trigger("start", [ph.primary.containers.get(cid)])
         alert = sig.args[0]
         engine_says_oom = docker_api.inspect_container(cid)["State"]["OOMKilled"]
         assert alert.exit_code == 137 and (alert.kind == OOM) == engine_says_oom
@@ -80,18 +80,18 @@ def test_unhealthy_is_reported_and_notifications_can_be_switched_off(ph, qtbot, 
                                        labels={RUN_LABEL: run_id}, healthcheck=hc, stop_signal="SIGKILL")
     cid = made["Id"]
     try:
-        with qtbot.waitSignal(ph.notifier.notified, timeout=20000,
+        with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=20000,
                               check_params_cb=lambda a: a.container_id == cid) as sig:
             docker_api.start(cid)
         assert sig.args[0].kind == UNHEALTHY
         # Switched off in the Activity page: a crash then stays quiet.
-        ph.activity_page.notify.setChecked(False)
-        assert not ph.notifier.enabled
+        ph.monitoring.activity_page.notify.setChecked(False)
+        assert not ph.monitoring.notifier.enabled
         died = []
-        ph.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
+        ph.primary.sync.events.connect(lambda ev: ev.id == cid and ev.action == "die" and died.append(ev))
         docker_api.kill(cid)
         qtbot.waitUntil(lambda: bool(died), timeout=15000)
         assert [a.kind for a in alerts_for(ph, cid)] == [UNHEALTHY]
     finally:
-        ph.activity_page.notify.setChecked(True)
+        ph.monitoring.activity_page.notify.setChecked(True)
         docker_api.remove_container(cid, force=True)

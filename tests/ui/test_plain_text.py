@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6 import QtGui
 from PySide6.QtGui import QTextDocument
 
-from desktop.ui.containers.container_model import COL_NAME
+from desktop.presentation.container_columns import COL_NAME
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_tooltip
 
@@ -30,8 +30,8 @@ def test_tooltips_show_markup_literally(qapp):
 
 def test_container_command_in_the_row_tooltip_and_errors_in_the_message_bar(ph, qtbot, make_container):
     cid = make_container(command=("sh", "-c", MARKUP))
-    qtbot.waitUntil(lambda: ph.containers_page.model.index_of(cid, COL_NAME).isValid(), timeout=20000)
-    tip = ph.containers_page.model.index_of(cid, COL_NAME).data(Qt.ItemDataRole.ToolTipRole)
+    qtbot.waitUntil(lambda: ph.containers.page.model.index_of(cid, COL_NAME).isValid(), timeout=20000)
+    tip = ph.containers.page.model.index_of(cid, COL_NAME).data(Qt.ItemDataRole.ToolTipRole)
     assert MARKUP in shown_as(tip)
     bar = MessageBar()
     bar.show_error("The engine said: <b>no</b>")

@@ -53,7 +53,7 @@ def docker_config(tmp_path, monkeypatch):
 def test_login_stores_through_helper_then_push_works(docker_config, ph, qtbot, docker_api, auth_registry,  # noqa: F811
                                                      test_image, run_id, tmp_path):
     cfgdir, store = docker_config
-    page = ph.images_page
+    page = ph.objects.images_page
     ph.window.show_page("images")
     ref_repo = f"{auth_registry.address}/pht/auth-{run_id}"
     docker_api.tag(test_image, ref_repo, "1")

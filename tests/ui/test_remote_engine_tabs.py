@@ -48,7 +48,7 @@ def test_container_tabs_on_a_remote_engine(kind, request, private_engine, test_i
             page.show_tab("Files")
         assert "etc/" in {page.files.tree.topLevelItem(i).text(0) for i in range(page.files.tree.topLevelItemCount())}
         page.tabs.setCurrentWidget(page.tab("Stats"))
-        qtbot.waitUntil(lambda: ph.stats_hub.latest(cid) is not None, timeout=20000)
+        qtbot.waitUntil(lambda: ph.monitoring.stats_hub.latest(cid) is not None, timeout=20000)
         ph.details.close()
     finally:
         await_(ph.aclose())

@@ -14,7 +14,7 @@ from tests.ui.objects_helpers import click, field_error, fill, open_dialog, sele
 @pytest.fixture
 def page(ph, qtbot):
     ph.window.show_page("images")
-    return ph.images_page
+    return ph.objects.images_page
 
 
 def free_port() -> int:
@@ -46,7 +46,7 @@ def test_run_valid_form_starts_container_and_selects_it(ph, page, qtbot, docker_
         assert mounts["/www"]["RW"] is False and mounts["/data"]["Name"] == f"pht-{run_id}-data"
         assert info["Config"]["Cmd"] == ["httpd", "-f", "-p", "80", "-h", "/www"]
         # the new container is selected on the Containers page and opens in its detail page
-        qtbot.waitUntil(lambda: any(c.id == info["Id"] for c in ph.containers_page.selected_containers()),
+        qtbot.waitUntil(lambda: any(c.id == info["Id"] for c in ph.containers.page.selected_containers()),
                         timeout=10000)
         qtbot.waitUntil(lambda: ph.details.page is not None and ph.details.page.container is not None
                         and ph.details.page.container.id == info["Id"]

@@ -9,7 +9,7 @@ import docker
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import RECONNECTING
-from desktop.ui.containers.container_model import COL_ENGINE, COL_STATE
+from desktop.presentation.container_columns import COL_ENGINE, COL_STATE
 from tests.harness.private_engine import TEST_IMAGE
 
 
@@ -26,7 +26,7 @@ def test_two_engines_tagged_and_independent(engine_host, second_engine, make_con
     ph.start()
     try:
         await_(ph.first_load(timeout=30))
-        page = ph.containers_page
+        page = ph.containers.page
         qtbot.waitUntil(lambda: page.proxy_index_of(mine).isValid() and page.proxy_index_of(theirs).isValid(),
                         timeout=10000)
         assert not page.view.isColumnHidden(COL_ENGINE)

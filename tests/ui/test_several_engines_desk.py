@@ -27,21 +27,21 @@ def test_tray_lists_both_engines_and_stops_on_the_right_one(two, qtbot, docker_a
     try:
         qtbot.waitUntil(lambda: all(ph.all_containers.get(c) and ph.all_containers.get(c).state == "running"
                                     for c in (on_a, on_b)), timeout=10000)
-        ph.tray.rebuild()
-        names = ph.tray.container_names()
+        ph.desk.tray.rebuild()
+        names = ph.desk.tray.container_names()
         assert f"{name} (host)" in names and f"{name} (second)" in names
-        states = [a.text() for a in ph.tray.menu.actions()]
+        states = [a.text() for a in ph.desk.tray.menu.actions()]
         assert "Engine host: connected" in states and "Engine second: connected" in states
 
-        sub = ph.tray.container_menu(f"{name} (second)")
-        with qtbot.waitSignal(ph.tray.container_action_done, timeout=30000):
-            ph.tray.action_in(sub, "trayStop").trigger()
+        sub = ph.desk.tray.container_menu(f"{name} (second)")
+        with qtbot.waitSignal(ph.desk.tray.container_action_done, timeout=30000):
+            ph.desk.tray.action_in(sub, "trayStop").trigger()
         assert not api_b.inspect_container(on_b)["State"]["Running"]
         assert docker_api.inspect_container(on_a)["State"]["Running"]
         qtbot.waitUntil(lambda: ph.all_containers.get(on_b).state == "exited", timeout=10000)
-        ph.tray.rebuild()
-        assert f"{name} (second)" not in ph.tray.container_names()
-        assert f"{name} (host)" in ph.tray.container_names()
+        ph.desk.tray.rebuild()
+        assert f"{name} (second)" not in ph.desk.tray.container_names()
+        assert f"{name} (host)" in ph.desk.tray.container_names()
     finally:
         api_b.remove_container(on_b, force=True)
 
@@ -50,7 +50,7 @@ def test_tray_lists_both_engines_and_stops_on_the_right_one(two, qtbot, docker_a
                     reason="no Compose installed")
 def test_compose_project_opened_on_the_selected_engine_runs_there(two, qtbot, docker_api, api_b, run_id, tmp_path):
     ph = two
-    page = ph.compose_page
+    page = ph.compose.page
     name = f"phmulti{run_id}"
     d = tmp_path / name
     d.mkdir()
@@ -89,18 +89,18 @@ def test_dashboard_and_disk_usage_follow_the_selected_engine(two, qtbot, docker_
     api_b.create_volume(vol)
     try:
         ph.window.show_page("dashboard")
-        page = ph.dashboard_page
+        page = ph.monitoring.dashboard_page
         assert "primary" in page.source_label.text() and "host" in page.source_label.text()
         ph.window.select_engine("second")
         assert page.source_label.text() == "Engine second"
         assert second_engine.host in page.engine_label.text()
         b_volumes = len(api_b.volumes()["Volumes"] or [])
         qtbot.waitUntil(lambda: f"Volumes</td><td>{b_volumes}</td>" in page.counts_label.text(), timeout=10000)
-        assert ph.overviews.get("second").watching and not ph.overview.watching  # only the shown engine streams
+        assert ph.monitoring.overviews.get("second").watching and not ph.monitoring.overview.watching  # only the shown engine streams
 
         # Disk usage shows the selected engine; its Engine list offers both.
         ph.window.show_page("disk")
-        disk = ph.disk_page
+        disk = ph.objects.disk_page
         assert disk.engine == "second" and disk.engine_combo.isVisible()
         df_b = api_b.df()
         qtbot.waitUntil(lambda: disk.usage is not None and disk.table.item(2, 1) is not None
@@ -110,6 +110,6 @@ def test_dashboard_and_disk_usage_follow_the_selected_engine(two, qtbot, docker_
         qtbot.waitUntil(lambda: disk.usage is not None and vol not in [r.name for r in disk.usage.of("volume")],
                         timeout=20000)
         ph.window.select_engine(None)
-        assert not ph.overviews.get("second").watching
+        assert not ph.monitoring.overviews.get("second").watching
     finally:
         api_b.remove_volume(vol)

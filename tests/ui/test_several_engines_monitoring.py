@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from desktop.ui.monitoring.activity_page import COL_ENGINE
-from desktop.ui.containers.container_model import COL_CPU, COL_MEM
+from desktop.presentation.container_columns import COL_CPU, COL_MEM
 from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 from desktop.state.crash_watch import EXITED
 from tests.harness.private_engine import TEST_IMAGE
@@ -26,20 +26,20 @@ def test_stats_of_a_container_on_the_second_engine_stream_from_it(two, qtbot, ap
     on_b = api_b.create_container(TEST_IMAGE, command=BURN, name=f"pht-{run_id}-sb")["Id"]
     api_b.start(on_b)
     try:
-        page, feeder = ph.containers_page, ph.stats_columns
+        page, feeder = ph.containers.page, ph.monitoring.stats_columns
         page.search.setText(run_id)
         qtbot.waitUntil(lambda: all(page.proxy_index_of(c).isValid() and ph.all_containers.get(c).state == "running"
                                     for c in (on_a, on_b)), timeout=15000)
 
         # Both rows on screen stream, each from its own engine: B's hub made on first use.
         qtbot.waitUntil(lambda: {on_a, on_b} <= feeder.watched, timeout=5000)
-        hub_b = ph.stats_hubs.existing("second")
-        assert hub_b is not None and hub_b is not ph.stats_hub
+        hub_b = ph.monitoring.stats_hubs.existing("second")
+        assert hub_b is not None and hub_b is not ph.monitoring.stats_hub
         assert hub_b.client is ph.engines.get("second").client
         assert hub_b.client.endpoint.host == second_engine.host
         qtbot.waitUntil(lambda: hub_b.open_streams == 1 and hub_b.streaming(on_b), timeout=5000)
-        assert not ph.stats_hub.streaming(on_b) and ph.stats_hub.streaming(on_a)
-        assert ph.stats_hubs.open_streams == ph.stats_hub.open_streams + 1
+        assert not ph.monitoring.stats_hub.streaming(on_b) and ph.monitoring.stats_hub.streaming(on_a)
+        assert ph.monitoring.stats_hubs.open_streams == ph.monitoring.stats_hub.open_streams + 1
         qtbot.waitUntil(lambda: (page.proxy_index_of(on_b, COL_CPU).data() or "").endswith("%"), timeout=15000)
         assert "iB" in page.proxy_index_of(on_b, COL_MEM).data()
         # the busy loop, measured by engine B (its first sample has no previous one to compare)
@@ -60,7 +60,7 @@ def test_stats_of_a_container_on_the_second_engine_stream_from_it(two, qtbot, ap
 
         # Nobody looks: no stream on either engine.
         ph.window.hide()
-        qtbot.waitUntil(lambda: ph.stats_hubs.open_streams == 0, timeout=5000)
+        qtbot.waitUntil(lambda: ph.monitoring.stats_hubs.open_streams == 0, timeout=5000)
         page.search.clear()
     finally:
         api_b.remove_container(on_b, force=True)
@@ -76,7 +76,7 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
                         and ph.all_containers.get(cid).state == "running", timeout=10000)
         assert ph.all_containers.owner(cid) == "second"
         # Killed from outside Pilothouse, on B: a notification naming B, with the exit code.
-        with qtbot.waitSignal(ph.notifier.notified, timeout=15000,
+        with qtbot.waitSignal(ph.monitoring.notifier.notified, timeout=15000,
                               check_params_cb=lambda a: a.container_id == cid) as sig:
             api_b.kill(cid)
         alert = sig.args[0]
@@ -84,11 +84,11 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert alert.title == f"{name} (second) exited with code 137"
         assert "engine second" in alert.message
         # The OOM check behind that verdict asked engine B (engine A does not know the container).
-        assert ph.crash_watch._oom_check is not None
+        assert ph.monitoring.crash_watch._oom_check is not None
         task_result = []
 
         async def ask():
-            task_result.append(await ph.crash_watch._oom_check(cid, "second"))
+            task_result.append(await ph.monitoring.crash_watch._oom_check(cid, "second"))
 
         import asyncio
         t = asyncio.ensure_future(ask())
@@ -96,14 +96,14 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert t.exception() is None and task_result == [False]
 
         # A click opens that container's page, on its own engine.
-        with qtbot.waitSignal(ph.containers_page.container_activated, timeout=5000) as opened:
-            ph.notifier._on_tray_message_clicked()
+        with qtbot.waitSignal(ph.containers.page.container_activated, timeout=5000) as opened:
+            ph.monitoring.notifier._on_tray_message_clicked()
         assert opened.args[0].id == cid and opened.args[0].engine_id == "second"
         assert ph.details.page.client is ph.engines.get("second").client  # its logs come from B
         ph.details.close()
 
         # Activity: the rows say engine "second"; the Engine column shows with two engines.
-        page = ph.activity_page
+        page = ph.monitoring.activity_page
         assert not page.view.isColumnHidden(COL_ENGINE)
         page.search.setText(name)
         qtbot.waitUntil(lambda: any(page.proxy.index(r, 3).data() == "exited with code 137"
@@ -117,7 +117,7 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         assert page.proxy.rowCount() >= 3
 
         # The footer describes the selected engine (the primary under All engines), named.
-        footer = ph.engine_footer
+        footer = ph.monitoring.engine_footer
         assert "second: Engine running" in footer.text()
         ph.window.select_engine(None)
         assert "host: Engine running" in footer.text()
@@ -132,17 +132,17 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         events_b.connect(lambda ev: ev.id == cid and ev.action == "start" and started.append(ev))
         api_b.start(cid)
         qtbot.waitUntil(lambda: bool(started) and ph.all_containers.get(cid).state == "running", timeout=10000)
-        ph.containers_page.trigger("stop", [ph.all_containers.get(cid)])
+        ph.containers.page.trigger("stop", [ph.all_containers.get(cid)])
         qtbot.waitUntil(lambda: bool(died), timeout=15000)
         assert died[0].attributes.get("exitCode") == "137"
         api_b.start(cid)
         qtbot.waitUntil(lambda: len(started) == 2 and ph.all_containers.get(cid).state == "running", timeout=10000)
-        ph.tray.rebuild()
-        with qtbot.waitSignal(ph.tray.container_action_done, timeout=30000):
-            ph.tray.action_in(ph.tray.container_menu(f"{name} (second)"), "trayStop").trigger()
+        ph.desk.tray.rebuild()
+        with qtbot.waitSignal(ph.desk.tray.container_action_done, timeout=30000):
+            ph.desk.tray.action_in(ph.desk.tray.container_menu(f"{name} (second)"), "trayStop").trigger()
         qtbot.waitUntil(lambda: len(died) == 2, timeout=15000)
         qtbot.wait(300)  # let any (wrong) alert arrive: the die events were delivered above
-        assert [a for a in ph.notifier.shown if a.container_id == cid] == [alert]
+        assert [a for a in ph.monitoring.notifier.shown if a.container_id == cid] == [alert]
     finally:
         api_b.remove_container(cid, force=True)
 
@@ -159,7 +159,7 @@ COMPOSE_FILE = f"""services:
                     reason="no Compose installed")
 def test_compose_down_on_the_second_engine_is_not_a_crash(two, qtbot, api_b, run_id, tmp_path):
     ph = two
-    page = ph.compose_page
+    page = ph.compose.page
     name = f"phmon{run_id}"
     d = tmp_path / name
     d.mkdir()
@@ -188,7 +188,7 @@ def test_compose_down_on_the_second_engine_is_not_a_crash(two, qtbot, api_b, run
         qtbot.waitUntil(lambda: bool(died), timeout=15000)
         assert died[0].attributes.get("exitCode") == "137"  # SIGKILL: would be a crash if unasked
         qtbot.wait(300)  # let any (wrong) alert arrive: the die event was delivered above
-        assert [a for a in ph.notifier.shown if a.container_id == cid] == []
+        assert [a for a in ph.monitoring.notifier.shown if a.container_id == cid] == []
     finally:
         for c in api_b.containers(all=True, filters=label):
             api_b.remove_container(c["Id"], force=True)

@@ -36,7 +36,7 @@ def test_volumes_of_two_engines_tagged_filtered_and_removed_on_the_right_engine(
     api_b.create_volume(only_b)
     try:
         ph.window.show_page("volumes")  # the object stores list now (lazily), on both engines
-        page = ph.volumes_page
+        page = ph.objects.volumes_page
         a_key, b_key, only_key = f"host|{shared}", f"second|{shared}", f"second|{only_b}"
         qtbot.waitUntil(lambda: all(shown(page, k) for k in (a_key, b_key, only_key)), timeout=15000)
         assert not page.view.isColumnHidden(VOLUME_ENGINE)
@@ -97,7 +97,7 @@ def test_images_and_networks_tagged_and_one_engine_down_keeps_the_other(
     net_a = docker_api.create_network(f"pht-{run_id}-neta")["Id"]
     try:
         ph.window.show_page("images")
-        images = ph.images_page
+        images = ph.objects.images_page
         # The test image on each engine: one row per engine, each with its own tags.
         qtbot.waitUntil(lambda: shown(images, f"host|{image_id}") and f"{tag}:x" in cell(images, f"second|{id_b}", 0),
                         timeout=15000)
@@ -106,7 +106,7 @@ def test_images_and_networks_tagged_and_one_engine_down_keeps_the_other(
         assert not images.view.isColumnHidden(IMAGE_ENGINE)
 
         ph.window.show_page("networks")
-        networks = ph.networks_page
+        networks = ph.objects.networks_page
         qtbot.waitUntil(lambda: shown(networks, f"second|{net_b}") and shown(networks, f"host|{net_a}"),
                         timeout=10000)
         ph.window.select_engine("host")
@@ -145,7 +145,7 @@ def test_images_and_networks_tagged_and_one_engine_down_keeps_the_other(
 def test_images_build_run_and_remove_go_to_the_chosen_and_the_rows_engine(
         two, qtbot, docker_api, api_b, run_id, tmp_path):
     ph = two
-    page = ph.images_page
+    page = ph.objects.images_page
     ph.window.show_page("images")
     tag = f"pht-{run_id}/both:1"
     (tmp_path / "Dockerfile").write_text(f"FROM {TEST_IMAGE}\nRUN echo on-b > /where\nCMD [\"cat\", \"/where\"]\n")
@@ -203,12 +203,12 @@ def test_an_engine_added_while_a_page_is_open_lists_its_objects_there(ph, qtbot,
     api_b.create_volume(name)
     try:
         ph.window.show_page("volumes")
-        page = ph.volumes_page
+        page = ph.objects.volumes_page
         assert page.view.isColumnHidden(VOLUME_ENGINE)  # one engine: no Engine column
-        qtbot.waitUntil(lambda: page.state.volumes.loaded, timeout=10000)
-        ph.add_engine(Endpoint(second_engine.host, "--host", name="late"))
+        qtbot.waitUntil(lambda: page.stores.volumes.loaded, timeout=10000)
+        ph.connections.add_engine(Endpoint(second_engine.host, "--host", name="late"))
         qtbot.waitUntil(lambda: shown(page, f"late|{name}"), timeout=20000)
         assert not page.view.isColumnHidden(VOLUME_ENGINE) and cell(page, f"late|{name}", VOLUME_ENGINE) == "late"
-        assert ph.disk_page.engine_combo.count() == 2
+        assert ph.objects.disk_page.engine_combo.count() == 2
     finally:
         api_b.remove_volume(name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 import tests.ui._cpython_ast_guard  # noqa: F401
-from desktop.ui.containers.container_model import COL_CPU, COL_MEM
+from desktop.presentation.container_columns import COL_CPU, COL_MEM
 
 N = 24
 
@@ -17,7 +17,7 @@ def visible_running(page, feeder):
 def test_streams_follow_the_rows_on_screen(ph, qtbot, make_container, run_id):
     ids = [make_container(f"pht-{run_id}-{i:02d}", start=True) for i in range(N)]
     stopped = make_container(f"pht-{run_id}-zz-stopped")
-    page, hub, feeder = ph.containers_page, ph.stats_hub, ph.stats_columns
+    page, hub, feeder = ph.containers.page, ph.monitoring.stats_hub, ph.monitoring.stats_columns
     ph.window.resize(1000, 420)  # room for a handful of rows only
     page.search.setText(run_id)
     qtbot.waitUntil(lambda: all(page.proxy_index_of(c).isValid() for c in ids + [stopped]), timeout=15000)

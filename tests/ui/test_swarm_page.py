@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import textwrap
 
@@ -71,7 +70,7 @@ def _cell(tab, key: str, title: str) -> str:
 
 def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, await_, swarm_cluster, swarm_api):
     cluster = swarm_cluster
-    sid = _service(swarm_api, "spread", replicas=6)
+    _service(swarm_api, "spread", replicas=6)
     ph, page, view = _manager(qtbot, app_factory, await_, cluster)
     nodes = view.nodes
     assert view.tabs.currentWidget() is nodes
@@ -109,7 +108,6 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     # Leaving the page stops the task refreshes.
     ph.window.show_page("containers")
     qtbot.waitUntil(lambda: page.state.tasks.watched == set(), timeout=5000)
-    assert sid
 
 
 def test_promote_demote_and_remove_a_down_node(qtbot, app_factory, await_, swarm_cluster, swarm_api):
@@ -320,4 +318,32 @@ def test_worker_and_non_swarm_engines_explain_and_initialise(qtbot, app_factory,
             api.leave_swarm(force=True)
         api.close()
     assert QApplication.activeModalWidget() is None
-    assert asyncio  # loop used by the app fixtures
+
+
+def test_page_follows_the_engine_switcher(qtbot, await_, aloop, swarm_cluster):
+    """Two engines: the page shows the selected one's swarm (the primary's under "All engines")."""
+    from desktop.app import Pilothouse
+    from desktop.engine.endpoints import Endpoint
+
+    ph = Pilothouse([Endpoint(swarm_cluster.workers[0].host, "--host")],
+                    [("mgr", [Endpoint(swarm_cluster.manager.host, "--host")])])
+    ph.window.resize(1200, 700)
+    ph.window.show()
+    ph.start()
+    try:
+        await_(ph.first_load(timeout=30))
+        ph.window.show_page("swarm")
+        page = ph.swarm.page
+        qtbot.waitUntil(lambda: page.explain.isVisible()
+                        and page.explain.heading.text() == "This engine is a swarm worker", timeout=20000)
+        assert "the primary engine" in page.caption.text()
+        ph.window.select_engine("mgr")
+        qtbot.waitUntil(lambda: page.engine == "mgr" and page.view is not None and page.view.isVisible()
+                        and page.view.nodes.model.rowCount() == 3, timeout=20000)
+        assert page.caption.text() == "Engine mgr"
+        ph.window.select_engine(None)
+        qtbot.waitUntil(lambda: page.explain.isVisible(), timeout=10000)
+    finally:
+        await_(ph.aclose())
+        ph.window.close()
+        ph.window.deleteLater()

@@ -86,7 +86,14 @@ def test_scrollback_and_copy(make_container, ph, qtbot):
     tab = page.show_tab("Terminal")
     qtbot.waitUntil(lambda: tab.session is not None and tab.session.running, timeout=20000)
     type_line(qtbot, tab, "seq 1 300")
-    qtbot.waitUntil(lambda: "300" in screen_lines(tab) and tab.screen.history_size() > 200, timeout=10000)
+
+    def output_done() -> bool:
+        # "300" followed by the next prompt: the shell is idle, so nothing scrolls the history on
+        # between reading the top row and copying it.
+        lines = [line for line in screen_lines(tab) if line]
+        return "300" in lines[:-1] and lines[-1].endswith("#") and tab.screen.history_size() > 200
+
+    qtbot.waitUntil(output_done, timeout=20000)
     rows_on_screen = tab.screen.size[1]
     tab.view.scroll_by(200)
 

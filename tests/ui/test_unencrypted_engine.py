@@ -20,7 +20,7 @@ def test_plain_tcp_off_loopback_shows_a_warning_that_stays(qtbot, aloop, await_,
         assert not banner.isHidden()
         assert "build box (tcp://203.0.113.7:2375)" in banner.label.text()
         assert banner.label.textFormat() == Qt.TextFormat.PlainText
-        ph._refresh_engines()  # any later engine change keeps it while that engine is configured
+        ph.connections.set_engine_count(len(ph.engines.sessions))  # any later engine change keeps it
         assert not banner.isHidden()
     finally:
         await_(ph.aclose())

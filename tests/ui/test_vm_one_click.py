@@ -64,7 +64,7 @@ def test_missing_qemu_shows_the_command_then_notices_the_install(no_engine_app, 
     monkeypatch.delenv("PILOTHOUSE_QEMU", raising=False)
     monkeypatch.setenv("PATH", str(bin_dir))
     ph = no_engine_app()
-    click = ph.vm_one_click
+    click = ph.vm.one_click
     qtbot.waitUntil(lambda: click.checks >= 1, timeout=10000)
     assert not click.start_button.isEnabled()
     assert click.problem.isVisible()
@@ -94,7 +94,7 @@ def test_missing_qemu_shows_the_command_then_notices_the_install(no_engine_app, 
 def test_cancel_stops_the_image_build_and_keeps_nothing(no_engine_app, qtbot, vm_files):
     before = set(Path(tempfile.gettempdir()).glob("pilothouse-vm-build-*"))
     ph = no_engine_app()
-    click = ph.vm_one_click
+    click = ph.vm.one_click
     qtbot.waitUntil(click.start_button.isEnabled, timeout=10000)
     qtbot.mouseClick(click.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: click.cancel_button.isVisible() and click.progress.isVisible(), timeout=5000)
@@ -108,5 +108,5 @@ def test_cancel_stops_the_image_build_and_keeps_nothing(no_engine_app, qtbot, vm
     cache = vm_files.image_dir
     assert not cache.exists() or not any((cache / f).exists() for f in ("vmlinuz", "initramfs.img", "manifest.json"))
     assert set(Path(tempfile.gettempdir()).glob("pilothouse-vm-build-*")) == before, "no half-made build left"
-    assert ph.vm.manager.status().state == "stopped"
+    assert ph.vm.control.manager.status().state == "stopped"
     assert ph.window.body.currentWidget() is ph.window.no_engine

@@ -19,13 +19,13 @@ def members(path) -> dict[str, bytes]:
 @pytest.fixture
 def volumes(ph):
     ph.window.show_page("volumes")
-    return ph.volumes_page
+    return ph.objects.volumes_page
 
 
 @pytest.fixture
 def networks(ph):
     ph.window.show_page("networks")
-    return ph.networks_page
+    return ph.objects.networks_page
 
 
 def test_volume_create_in_use_refused_then_removed(volumes, qtbot, docker_api, make_container, run_id):
@@ -118,7 +118,7 @@ def test_network_create_validate_connect_disconnect_remove(networks, qtbot, dock
         qtbot.waitUntil(lambda: row_texts(page, net_id)[3:5] == ["10.77.0.0/24", "10.77.0.1"], timeout=10000)
         cname = f"pht-{run_id}-member"
         make_container(cname)
-        qtbot.waitUntil(lambda: cname in [r.name for r in page.state.usage.containers()], timeout=10000)
+        qtbot.waitUntil(lambda: cname in [r.name for r in page.stores.usage.containers()], timeout=10000)
         select(qtbot, page, net_id)
         dlg = open_dialog(qtbot, page, "connect", "choose_dialog_opened")
         fill(qtbot, dlg, choice=cname)
@@ -148,7 +148,7 @@ def test_disk_usage_prune_shows_exactly_what_goes(ph, qtbot, docker_api, make_co
     stopped = make_container(f"pht-{run_id}-stopped")
     running = make_container(f"pht-{run_id}-running", start=True)
     ph.window.show_page("disk")
-    page = ph.disk_page
+    page = ph.objects.disk_page
     qtbot.waitUntil(lambda: page.usage is not None and any(r.id == stopped for r in page.usage.of("container")),
                     timeout=10000)
     qtbot.waitUntil(lambda: page.prune_buttons["container"].isEnabled(), timeout=5000)
@@ -173,7 +173,7 @@ def test_prune_dangling_images_and_unused_volumes(ph, qtbot, docker_api, make_co
     vol = f"pht-{run_id}-unused"
     docker_api.create_volume(vol)
     ph.window.show_page("disk")
-    page = ph.disk_page
+    page = ph.objects.disk_page
     page.refresh()
     qtbot.waitUntil(lambda: page.usage is not None and any(r.id == dangling for r in page.usage.of("image")),
                     timeout=10000)

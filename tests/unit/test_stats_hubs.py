@@ -1,4 +1,4 @@
-"""StatsHubs routes each container to its own engine's hub; CombinedEvents merges every engine's
+"""StatsHubs routes each container to its own engine's hub; MergedEvents merges every engine's
 events. No engine needed: nothing here is running, so no stream opens."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from desktop.engine.endpoints import Endpoint
 from desktop.engine.records import Container, EngineEvent
 from desktop.metrics.stats_hub import StatsHub
 from desktop.metrics.stats_hub import StatsHubs
-from desktop.state.engines import CombinedContainerStore, CombinedEvents, EngineRegistry
+from desktop.state.engines import MergedContainerStore, MergedEvents, EngineRegistry
 
 
 def container(cid: str, engine: str) -> Container:
@@ -26,7 +26,7 @@ def registry_of(*keys: str) -> EngineRegistry:
 
 def test_a_container_is_routed_to_its_engines_hub_made_on_first_use():
     reg = registry_of("a", "b")
-    merged = CombinedContainerStore(reg)
+    merged = MergedContainerStore(reg)
     a, b = reg.get("a"), reg.get("b")
     a.containers.replace_all([container("1", "a")])
     b.containers.replace_all([container("2", "b")])
@@ -51,9 +51,9 @@ def test_a_container_is_routed_to_its_engines_hub_made_on_first_use():
     asyncio.run(reg.aclose())
 
 
-def test_combined_events_follow_engines_added_and_removed():
+def test_merged_events_follow_engines_added_and_removed():
     reg = registry_of("a")
-    events = CombinedEvents(reg)
+    events = MergedEvents(reg)
     got: list[EngineEvent] = []
     events.connect(got.append)
     c = reg.add("c", [Endpoint("unix:///nonexistent/c.sock", "--host")])

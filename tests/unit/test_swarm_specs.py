@@ -11,7 +11,7 @@ from desktop.engine.swarm_records import JoinTokens, SwarmNode, SwarmService, Sw
 from desktop.engine.swarm_specs import (parse_advertise_addr, parse_constraint, parse_memory, parse_service_form,
                                         service_spec)
 from desktop.engine.swarm_stacks import deploy_argv, parse_stack_name
-from desktop.swarm_presentation import drain_summary, mask_token, update_progress
+from desktop.presentation.swarm import drain_summary, mask_token, update_progress
 
 
 def test_service_form_collects_every_error():

@@ -161,3 +161,10 @@ def test_cli_progress_bar_on_a_terminal_and_plain_lines_elsewhere():
         bar.close()
     assert "[###############               ]  50.0% 100.0/200.0 MB" in tty.getvalue() and "3/31" in tty.getvalue()
     assert plain.getvalue() == "download ...\nextract ...\n"
+
+
+def test_an_unwritable_cache_is_a_sentence(tmp_path: Path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file where the cache folder should be")
+    with pytest.raises(image_build.BuildError, match="cannot write .*cache.*free some disk space or check"):
+        image_build.build_image(cache_dir=blocker, out_dir=tmp_path / "out", force=True)

@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from desktop.app import Pilothouse, _vm_manager, extra_engines
+from desktop.app import Pilothouse
+from desktop.state.startup import extra_engines
+from desktop.ui.features.vm import default_vm_manager
 from desktop.engine.endpoints import discover
 from desktop.state.connection import CONNECTED
 from desktop.state.settings import SettingsStore
-from desktop.ui.containers.container_model import COL_ENGINE
+from desktop.presentation.container_columns import COL_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 
@@ -54,8 +56,8 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
     endpoints = discover(None)
     settings = SettingsStore()
     ph = Pilothouse(endpoints, extra_engines(endpoints, settings.current.engines), settings=settings,
-                    vm_factory=_vm_manager)
-    manager = ph.vm.manager
+                    vm_factory=default_vm_manager)
+    manager = ph.vm.control.manager
     assert str(manager.paths.image_dir).startswith(str(new_user)) and not manager.paths.image_dir.exists()
     ph.window.resize(1200, 720)
     ph.window.show()
@@ -63,7 +65,7 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
     api = None
     try:
         qtbot.waitUntil(lambda: ph.window.body.currentWidget() is ph.window.no_engine, timeout=20000)
-        click = ph.vm_one_click
+        click = ph.vm.one_click
         qtbot.waitUntil(click.start_button.isEnabled, timeout=10000)
         steps: list[str] = []
         values: list[int] = []
@@ -92,14 +94,14 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
         qtbot.waitUntil(lambda: session.status.current.state == CONNECTED and session.status.current.loaded,
                         timeout=60000)
         qtbot.waitUntil(lambda: ph.window.body.currentIndex() == 0, timeout=10000)
-        assert ph.window.pages.currentWidget() is ph.containers_page
+        assert ph.window.pages.currentWidget() is ph.containers.page
 
         # A container started from the test image inside the VM is listed.
         api = manager.api_client(timeout=180)
         api.load_image(test_image_tar)
         cid = api.create_container(TEST_IMAGE, command=["sleep", "3600"], name="first-container")["Id"]
         api.start(cid)
-        page = ph.containers_page
+        page = ph.containers.page
         qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid(), timeout=60000)
         assert page.proxy_index_of(cid, COL_ENGINE).data() in ("pilothouse", None)
 
@@ -107,7 +109,7 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
         if shutil.which("docker"):
             res = _cli(new_user, "--context", "pilothouse", "ps", "--format", "{{.Names}}")
             assert res.returncode == 0 and "first-container" in res.stdout, res.stderr
-            offer = ph.vm_context_offer
+            offer = ph.vm.context_offer
             assert offer.isVisible() and "docker context use pilothouse" in offer.label.text()
             qtbot.mouseClick(offer.use_button, Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda: offer.label.text().startswith("Done"), timeout=30000)
@@ -116,10 +118,10 @@ def test_one_click_from_no_engine_to_a_listed_container(new_user: Path, test_ima
 
         # The next launch finds the running VM's engine through its docker context, no click needed.
         again = Pilothouse(discover(None), extra_engines(discover(None), ()), settings=SettingsStore(),
-                           vm_factory=_vm_manager)
+                           vm_factory=default_vm_manager)
         again.start()
         try:
-            qtbot.waitUntil(lambda: again.containers_page.proxy_index_of(cid).isValid(), timeout=60000)
+            qtbot.waitUntil(lambda: again.containers.page.proxy_index_of(cid).isValid(), timeout=60000)
         finally:
             await_(again.aclose(), timeout=60)
             again.window.close()

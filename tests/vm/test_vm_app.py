@@ -10,11 +10,12 @@ from PySide6.QtCore import Qt
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import CONNECTED, RECONNECTING
-from desktop.ui.containers.container_model import COL_ENGINE
+from desktop.presentation.container_columns import COL_ENGINE
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 
-pytestmark = pytest.mark.vm
+# A restart under TCG waits up to 4 min for the VM on a loaded machine, beyond the default 300 s.
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
 
 def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, qtbot, await_, run_id):  # noqa: F811
@@ -27,17 +28,17 @@ def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, 
         ph.settings.update(vm_cpus=vm.config.cpus, vm_memory_mib=vm.config.memory_mib,
                            vm_disk_gib=vm.config.disk_gib)
         # The running VM becomes an engine of its own, rows tagged with it.
-        await_(ph.vm.ensure_session())
+        await_(ph.vm.control.ensure_session())
         session = ph.engines.get("pilothouse")
         qtbot.waitUntil(lambda: session.status.current.state == CONNECTED and session.status.current.loaded,
                         timeout=60000)
-        page = ph.containers_page
+        page = ph.containers.page
         qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid(), timeout=10000)
         assert page.proxy_index_of(cid, COL_ENGINE).data() == "pilothouse"
 
         # The panel says what runs, with which accelerator and why, and shows the console.
         ph.window.show_page("vm")
-        panel = ph.vm_panel
+        panel = ph.vm.panel
         qtbot.waitUntil(lambda: panel.state_label.text().startswith("Running"), timeout=10000)
         assert panel.accel_label.text() and "127.0.0.1" in panel.endpoint_label.text()
         qtbot.waitUntil(lambda: bool(panel.console.toPlainText()), timeout=10000)
@@ -47,7 +48,7 @@ def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, 
         session.status.changed.connect(lambda st: states.append(st.state))
         qtbot.mouseClick(panel.buttons["restart"], Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: RECONNECTING in states, timeout=120000)
-        qtbot.waitUntil(lambda: not ph.vm.busy, timeout=240000)
+        qtbot.waitUntil(lambda: not ph.vm.control.busy, timeout=240000)
         assert ph.engines.get("pilothouse") is session  # same port, same engine entry
         qtbot.waitUntil(lambda: states[-1] == CONNECTED and session.status.current.loaded, timeout=60000)
         qtbot.waitUntil(lambda: panel.state_label.text().startswith("Running"), timeout=20000)

@@ -270,3 +270,15 @@ def test_update_lock_pins_both_architectures_and_is_stable(tmp_path: Path, monke
     assert again["serial"] == data["serial"], "an unchanged archive must not bump the serial"
     assert image_build.image_state(tmp_path / "out", lock).status == "current"
     assert "ready in" in capsys.readouterr().out
+
+
+def test_build_needs_no_tool_on_path(tmp_path: Path, warm_cache: Path, good_image: Path):
+    """No apt, dpkg, cpio, depmod, zstd or readelf: the build runs with an empty PATH."""
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("PATH", "PYTHONPATH")}
+    env.update(PATH=str(tmp_path / "empty"), PILOTHOUSE_VM_PACKAGE_CACHE=str(warm_cache))
+    res = subprocess.run([sys.executable, "-m", "desktop.vm.image_build", "--out", str(tmp_path / "out"), "--force"],
+                         cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    assert _image_bytes(tmp_path / "out") == _image_bytes(good_image)

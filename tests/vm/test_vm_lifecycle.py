@@ -221,7 +221,10 @@ def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api
         asyncio.run(updated.start())
     info = image_build.build_image(out_dir=old)
     assert info.version == image_build.expected_version() and updated.image_state().status == "current"
-    asyncio.run(updated.start())
+    # The session's manager boots the updated image, so it owns the QEMU child the next tests
+    # kill and stop (another manager's child would leave it nothing to learn an exit status from).
+    vm.paths = updated.paths
+    asyncio.run(vm.start())
     assert vm.status().state == "running"
 
     api = vm.api_client(timeout=120)

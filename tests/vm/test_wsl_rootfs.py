@@ -50,6 +50,14 @@ def _create_with_stdin(api: docker.APIClient, name: str, image: str, **kwargs) -
     return api.create_container_from_config(config, name)["Id"]
 
 
+# Linux capability names by bit number (linux/capability.h), as docker's --cap-drop takes them.
+CAPS = ("CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP LINUX_IMMUTABLE "
+        "NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE SYS_RAWIO SYS_CHROOT "
+        "SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME SYS_TTY_CONFIG MKNOD LEASE "
+        "AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ "
+        "PERFMON BPF CHECKPOINT_RESTORE").split()
+
+
 def _host_can_run_privileged() -> bool:
     # `--privileged` asks runc for every capability; a host whose own bounding set lacks one
     # (some sandboxes drop CAP_SYS_RESOURCE) refuses with "unable to apply caps".
@@ -67,7 +75,7 @@ def _privileged(api: docker.APIClient, **kwargs) -> dict:
         return api.create_host_config(privileged=True, **kwargs)
     with open("/proc/self/status") as f:
         bnd = int(next(line for line in f if line.startswith("CapBnd:")).split()[1], 16)
-    missing = [name for bit, name in ((24, "SYS_RESOURCE"), (25, "SYS_TIME"), (21, "SYS_ADMIN")) if not bnd >> bit & 1]
+    missing = [name for bit, name in enumerate(CAPS) if not bnd >> bit & 1]
     print(f"this host cannot start privileged containers (its bounding set lacks {', '.join(missing)}): "
           "running with every capability it has instead")
     return api.create_host_config(cap_add=["ALL"], cap_drop=missing,

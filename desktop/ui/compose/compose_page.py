@@ -65,8 +65,8 @@ class ComposePage(QWidget):
         self.open_button = QPushButton("Open compose file…")
         self.open_button.setObjectName("composeOpen")
         self.open_button.setToolTip("Add a project from its compose.yaml (Ctrl+O)")
-        self.open_button.clicked.connect(self._on_open_clicked)
-        QShortcut(QKeySequence("Ctrl+O"), self, self._on_open_clicked)
+        self.open_button.clicked.connect(self.choose_compose_file)
+        QShortcut(QKeySequence("Ctrl+O"), self, self.choose_compose_file)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addWidget(self.tool_label, 1, Qt.AlignmentFlag.AlignBottom)
@@ -294,7 +294,7 @@ class ComposePage(QWidget):
         return out
 
     # -- actions ----------------------------------------------------------------------------------
-    def _on_open_clicked(self) -> None:
+    def choose_compose_file(self) -> None:
         dlg = QFileDialog(self, "Open compose file")
         dlg.setObjectName("composeFileDialog")
         dlg.setNameFilters(["Compose files (*.yml *.yaml)", "All files (*)"])

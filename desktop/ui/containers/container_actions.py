@@ -49,11 +49,15 @@ class ContainerActions:
 
     def __init__(self, client_for: Callable[[Container], EngineClient], parent: QWidget,
                  report: Callable[[str, bool], None],
-                 mark_pending: Callable[[str, str | None], None] | None = None) -> None:
+                 mark_pending: Callable[[str, str | None], None] | None = None,
+                 started: Callable[[str, list[Container]], None] | None = None) -> None:
         self.client_for = client_for
         self.parent = parent
         self.report = report
         self.mark_pending = mark_pending or (lambda cid, text: None)
+        # Told (concrete action, targets) once the user has confirmed and before the engine is
+        # asked, so a watcher knows the exits that follow were wanted.
+        self.started = started or (lambda action, targets: None)
 
     async def run(self, action: str, containers: Sequence[Container]) -> bool:
         """Returns True when every container did what was asked."""
@@ -73,6 +77,7 @@ class ContainerActions:
             if not ok:
                 return False
         ing, ed = VERBS[action]
+        self.started(action, list(targets))
         self.report(f"{ing} {_names(targets)}…", False)
 
         async def one(c: Container) -> EngineError | None:

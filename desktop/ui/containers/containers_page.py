@@ -17,9 +17,9 @@ from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.container_actions import ContainerActions
 from desktop.ui.containers.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
-from desktop.ui.containers.container_model import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS, COL_STATE,
-                                        ContainerRole, ContainerTreeModel,
-                                        containers_at)
+from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
+                                                    COL_STATE)
+from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, containers_at
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
 
@@ -91,6 +91,7 @@ class ContainersPage(QWidget):
 
     container_activated = Signal(object)  # Container: open its detail page
     port_link_activated = Signal(str)  # URL opened in the browser
+    action_started = Signal(str, object)  # concrete action ("stop", ...), the containers it acts on
 
     def __init__(self, client: "EngineClient | Callable[[Container], EngineClient]", store: ContainerStore,
                  parent=None, engine_label: Callable[[str], str] | None = None,
@@ -163,7 +164,7 @@ class ContainersPage(QWidget):
         header.resizeSection(COL_STATE, 140)
         header.resizeSection(COL_PORTS, 120)
         header.resizeSection(COL_CREATED, 105)
-        from desktop.ui.containers.container_model import STATS_COLUMNS
+        from desktop.presentation.container_columns import STATS_COLUMNS
 
         for col, width in zip(STATS_COLUMNS, (64, 84)):  # CPU %, Memory: short numbers
             header.resizeSection(col, width)
@@ -177,7 +178,8 @@ class ContainersPage(QWidget):
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 
-        self.actions = ContainerActions(self.client_for, self, self._report, self.model.set_pending)
+        self.actions = ContainerActions(self.client_for, self, self._report, self.model.set_pending,
+                                        self.action_started.emit)
         self.bulk_buttons: dict[str, QToolButton] = {}
         bar = QHBoxLayout()
         bar.addWidget(title)
@@ -235,6 +237,10 @@ class ContainersPage(QWidget):
             self.message.show_error(text)
         else:
             self.message.show_info(text)
+
+    def activate(self, c: Container) -> None:
+        """Open a container as Enter on its row would (its detail page)."""
+        self.container_activated.emit(c)
 
     def selected_containers(self) -> list[Container]:
         rows = self.view.selectionModel().selectedRows(0)

@@ -1,8 +1,11 @@
 """The seeing-inside wing: a Debug tab (a shell beside any container, even one without a shell)
-and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); debug leftovers of a dead app removed whenever an
+and "Debug…" in the Containers page's menu; a Changes tab (the filesystem diff); the Logs page
+(merged logs of any set of containers, across engines); a Compose project's Graph tab; debug leftovers of a dead app removed whenever an
 engine (re)connects."""
 
 from __future__ import annotations
+
+from PySide6.QtCore import QTimer
 
 from desktop.engine.debug_helper import clean_leftovers
 from desktop.ui.async_tasks import TaskSet
@@ -11,11 +14,18 @@ from desktop.ui.async_tasks import TaskSet
 class SeeingInside:
     """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
 
-    def __init__(self, *, window, engines, details, settings, containers_page) -> None:
+    def __init__(self, *, window, engines, details, settings, containers_page, containers) -> None:
+        from desktop.ui.inside.logs_page import LogsPage
+
         self.window, self.engines, self.details, self.settings = window, engines, details, settings
         self.tasks = TaskSet()
+        # every engine's containers, each reached through its own engine
+        self.logs_page = LogsPage(containers, engines.client_for, engines.label_for, lambda: len(engines.sessions))
+        window.add_page("logs", "Logs", "search", self.logs_page)
         self._followed: set[str] = set()
         details.tab_providers.append(self._add_tabs)
+        details.project_tab_providers.append(self._add_project_tabs)
+        self.containers = containers
         containers_page.context_menu_extenders.append(self._extend_menu)
         for session in engines.sessions:
             self._follow(session)
@@ -41,6 +51,14 @@ class SeeingInside:
         page.add_tab("Debug", DebugTab(page.client, c, self.settings))
         page.add_tab("Changes", ChangesTab(page.client, c))
 
+    def _add_project_tabs(self, page, project: str, members) -> None:
+        from desktop.ui.inside.compose_graph import ComposeGraphTab
+
+        graph = ComposeGraphTab(self.engines.client_for, self.containers, members[0].engine_id, project)
+        # after the click's own event: opening the container closes (and deletes) this page
+        graph.service_clicked.connect(lambda c: QTimer.singleShot(0, lambda: self.details.open_container(c)))
+        page.add_tab("Graph", graph)
+
     def _extend_menu(self, menu, containers) -> None:
         if len(containers) == 1:
             c = containers[0]
@@ -59,4 +77,5 @@ class SeeingInside:
         pass
 
     async def aclose(self) -> None:
+        await self.logs_page.aclose()
         await self.tasks.cancel_all()

@@ -14,7 +14,8 @@ from desktop.presentation import stats as stats_text
 from desktop.presentation.sizes import binary_size
 from desktop.metrics.stats_hub import StatsHub, Subscription
 from desktop.metrics.stats_hub import StatsHubs
-from desktop.ui.containers.container_model import COL_CPU, COL_MEM, ContainerRole, ContainerTreeModel
+from desktop.presentation.container_columns import COL_CPU, COL_MEM
+from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel
 
 _DISPLAY = [Qt.ItemDataRole.DisplayRole]
 SETTLE_MS = 150  # scrolling fires dozens of times a second: re-plan once it settles
@@ -36,7 +37,7 @@ class VisibleStatsFeeder(QObject):
         self._detached = False
         self._shown: dict[str, tuple[str, str]] = {}  # cid -> the texts on screen now
         view.destroyed.connect(self._detach)
-        model.stats_source = hub.latest
+        model.set_stats_source(hub.latest)
         header = view.header()
         header.resizeSection(COL_CPU, 70)
         header.resizeSection(COL_MEM, 90)

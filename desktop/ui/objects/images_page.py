@@ -33,11 +33,11 @@ class ImagesPage(ObjectPage):
     container_created = Signal(str)  # id of a container started from the Run form
     image_pulled = Signal(str)
 
-    def __init__(self, state: EngineObjects, parent=None) -> None:
-        self.state = state
+    def __init__(self, stores: EngineObjects, parent=None) -> None:
+        self.stores = stores
 
         def users(i: Image) -> list[str]:
-            return state.state_for(i).usage.image_users(i.id)
+            return stores.state_for(i).usage.image_users(i.id)
 
         columns = [
             Column("Repository:Tag", lambda i: i.display_name + ("  (dangling)" if i.dangling else ""),
@@ -49,9 +49,9 @@ class ImagesPage(ObjectPage):
                    tooltip=lambda i: "\n".join(users(i)) or "No container uses this image"),
             Column("Engine", lambda i: i.engine_id),
         ]
-        model = ObjectTableModel(state.images, columns, merged_key)
+        model = ObjectTableModel(stores.images, columns, merged_key)
         super().__init__("Images", "imagesPage", model, "image", parent)
-        self.listen(state.usage_changed, self._on_usage_changed)
+        self.listen(stores.usage_changed, self._on_usage_changed)
         header = self.view.horizontalHeader()
         for c, w in ((COL_ID, 120), (COL_SIZE, 90), (COL_CREATED, 130), (COL_USED, 200), (COL_ENGINE, 100)):
             header.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
@@ -89,9 +89,9 @@ class ImagesPage(ObjectPage):
         if len(shown) == 3:
             self.proxy.set_predicate(None)
         else:
-            state = self.state
+            stores = self.stores
             self.proxy.set_predicate(
-                lambda i: image_usage_state(state.state_for(i).usage.image_users(i.id), i.dangling) in shown)
+                lambda i: image_usage_state(stores.state_for(i).usage.image_users(i.id), i.dangling) in shown)
         self._update_count()
 
     def _on_usage_changed(self) -> None:
@@ -118,14 +118,14 @@ class ImagesPage(ObjectPage):
         return result
 
     def _client(self, item):
-        return self.state.client(item.engine_id)
+        return self.stores.client(item.engine_id)
 
     def _target(self):
         """The selected engine's client, or (all engines shown) a choice the form asks for."""
-        return target(self.state.targets(), self.state.client)
+        return target(self.stores.targets(), self.stores.client)
 
     def pull(self, reference: str = ""):
-        keys = self.state.targets()
+        keys = self.stores.targets()
         dlg = pull_dialog(self, self._target(), reference)
         self.keep("pull_dialog_opened", dlg)
 
@@ -134,8 +134,8 @@ class ImagesPage(ObjectPage):
             if ref:
                 self.image_pulled.emit(ref)
                 engine = chosen_engine(dlg, keys)
-                await self.state.state(engine).images.wait_idle()
-                im = self.state.images.by_reference(ref, engine)
+                await self.stores.state(engine).images.wait_idle()
+                im = self.stores.images.by_reference(ref, engine)
                 if im:
                     self.select_key(merged_key(im))
         return self.spawn(go())
@@ -148,11 +148,11 @@ class ImagesPage(ObjectPage):
     def run_selected(self):
         im = self._one()
         # A selected image runs on its own engine; otherwise the selected engine, or the user picks.
-        engines = [im.engine_id] if im else self.state.targets()
-        images = sorted({t for i in self.state.images.all() if i.engine_id in engines for t in i.tags})
+        engines = [im.engine_id] if im else self.stores.targets()
+        images = sorted({t for i in self.stores.images.all() if i.engine_id in engines for t in i.tags})
         default = (im.tags[0] if im.tags else im.id) if im else ""
-        nets = sorted({n.name for n in self.state.networks.all() if n.engine_id in engines})
-        dlg = run_dialog(self, target(engines, self.state.client), default, images, nets)
+        nets = sorted({n.name for n in self.stores.networks.all() if n.engine_id in engines})
+        dlg = run_dialog(self, target(engines, self.stores.client), default, images, nets)
         self.keep("run_dialog_opened", dlg)
 
         async def go():
@@ -166,7 +166,7 @@ class ImagesPage(ObjectPage):
         im = self._one()
         if im is None:
             return None
-        dlg = tag_dialog(self, self.state.state_for(im).objects, im.id)
+        dlg = tag_dialog(self, self.stores.state_for(im).calls, im.id)
         self.keep("tag_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda r: f"Tagged {im.short_id} as {r}."))
 
@@ -186,10 +186,10 @@ class ImagesPage(ObjectPage):
 
     async def _remove(self, items: list[Image]) -> None:
         def usage(im: Image) -> list[str]:
-            return self.state.state_for(im).usage.image_users(im.id)
+            return self.stores.state_for(im).usage.image_users(im.id)
 
         names = [i.display_name if not i.dangling else i.short_id for i in items]
-        if self.state.several:
+        if self.stores.several:
             names = [f"{n} (on {i.engine_id})" for n, i in zip(names, items)]
         users = sorted({u for i in items for u in usage(i)})
         details = "The images' layers are deleted unless another image shares them."
@@ -212,7 +212,7 @@ class ImagesPage(ObjectPage):
             try:
                 # Untag each tag (the last removal deletes the image); a dangling image by id.
                 for ref in (im.tags or (im.id,)):
-                    await self.state.state_for(im).objects.remove_image(ref, force=force, label=ref if im.tags else im.short_id)
+                    await self.stores.state_for(im).calls.remove_image(ref, force=force, label=ref if im.tags else im.short_id)
             except Exception as err:  # noqa: BLE001 - reported per image, the rest continue
                 errors.append(str(err))
         if errors:
@@ -227,7 +227,7 @@ class ImagesPage(ObjectPage):
         return self.spawn(self._history(im))
 
     async def _history(self, im: Image) -> None:
-        layers = await self.state.state_for(im).objects.image_history(im.id)
+        layers = await self.stores.state_for(im).calls.image_history(im.id)
         dlg = QDialog(self)
         dlg.setObjectName("historyDialog")
         dlg.setWindowTitle(f"Layers of {im.display_name}")
@@ -279,12 +279,12 @@ class ImagesPage(ObjectPage):
     # -- container → image (from the Containers page's context menu or the detail page) -------------
     def commit_container(self, container_id: str, name: str, engine: str | None = None):
         """Open the Commit form for a container (on `engine`, default the primary); the message says what was made."""
-        dlg = commit_dialog(self.window(), self.state.state(engine or self.state.primary).objects, container_id, name)
+        dlg = commit_dialog(self.window(), self.stores.state(engine or self.stores.primary).calls, container_id, name)
         self.keep("commit_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda image_id: f"Committed {name} as image {image_id[7:19]}."))
 
     def export_container(self, container_id: str, name: str, engine: str | None = None):
         """Open the Export form: the container's filesystem to a tar file, with progress."""
-        dlg = export_dialog(self.window(), self.state.client(engine or self.state.primary), container_id, name)
+        dlg = export_dialog(self.window(), self.stores.client(engine or self.stores.primary), container_id, name)
         self.keep("export_dialog_opened", dlg)
         return self.spawn(self._report_done(dlg, lambda path: f"Exported {name}'s filesystem to {path}."))

@@ -20,11 +20,11 @@ COL_NAME, COL_DRIVER, COL_SCOPE, COL_SUBNET, COL_GATEWAY, COL_USED, COL_ENGINE =
 class NetworksPage(ObjectPage):
     """Sidebar page `networks`: every followed engine's networks (one engine's when one is selected)."""
 
-    def __init__(self, state: EngineObjects, parent=None) -> None:
-        self.state = state
+    def __init__(self, stores: EngineObjects, parent=None) -> None:
+        self.stores = stores
 
         def users(n: Network) -> list[str]:
-            return state.state_for(n).usage.network_users(n.name)
+            return stores.state_for(n).usage.network_users(n.name)
 
         columns = [
             Column("Name", lambda n: n.name),
@@ -36,9 +36,9 @@ class NetworksPage(ObjectPage):
                    tooltip=lambda n: "\n".join(users(n)) or "No container is attached"),
             Column("Engine", lambda n: n.engine_id),
         ]
-        model = ObjectTableModel(state.networks, columns, merged_key)
+        model = ObjectTableModel(stores.networks, columns, merged_key)
         super().__init__("Networks", "networksPage", model, "network", parent)
-        self.listen(state.usage_changed, model.usage_changed)
+        self.listen(stores.usage_changed, model.usage_changed)
         header = self.view.horizontalHeader()
         for c, w in ((COL_DRIVER, 80), (COL_SCOPE, 70), (COL_SUBNET, 140), (COL_GATEWAY, 120), (COL_USED, 220),
                      (COL_ENGINE, 100)):
@@ -62,16 +62,16 @@ class NetworksPage(ObjectPage):
         return items[0] if items else None
 
     def create(self):
-        keys = self.state.targets()
-        dlg = network_create_dialog(self, target(keys, lambda k: self.state.state(k).objects))
+        keys = self.stores.targets()
+        dlg = network_create_dialog(self, target(keys, lambda k: self.stores.state(k).calls))
         self.keep("create_dialog_opened", dlg)
 
         async def go():
             net_id = await dlg.ask()
             if net_id:
                 engine = chosen_engine(dlg, keys)
-                self.message.show_info("Created the network" + (f" on {engine}." if self.state.several else "."))
-                await self.state.state(engine).networks.wait_idle()
+                self.message.show_info("Created the network" + (f" on {engine}." if self.stores.several else "."))
+                await self.stores.state(engine).networks.wait_idle()
                 self.select_key(f"{engine}|{net_id}")
         return self.spawn(go())
 
@@ -86,23 +86,23 @@ class NetworksPage(ObjectPage):
                                     "engine and cannot be removed.")
             return
         def users(n: Network) -> list[str]:
-            return self.state.state_for(n).usage.network_users(n.name)
+            return self.stores.state_for(n).usage.network_users(n.name)
 
         busy = [(n.name, users(n)) for n in items if users(n)]
         if busy:
             self.message.show_error(" ".join(f"Network {n} is used by {', '.join(u)}; disconnect "
                                              f"{'them' if len(u) > 1 else 'it'} first." for n, u in busy))
             return
-        names = ", ".join(n.name + (f" (on {n.engine_id})" if self.state.several else "") for n in items)
+        names = ", ".join(n.name + (f" (on {n.engine_id})" if self.stores.several else "") for n in items)
         ok, _ = await confirm(self, "Remove networks", f"Remove {names}?", "Remove")
         if not ok:
             return
         for n in items:
-            await self.state.state_for(n).objects.remove_network(n.id, n.name)
+            await self.stores.state_for(n).calls.remove_network(n.id, n.name)
         self.message.show_info(f"Removed {names}.")
 
     def _choose(self, net: Network, connect: bool):
-        st = self.state.state_for(net)  # the containers of the network's own engine
+        st = self.stores.state_for(net)  # the containers of the network's own engine
         usage = st.usage
         attached = set(usage.network_users(net.name))
         names = [r.name for r in usage.containers() if (r.name in attached) != connect]
@@ -117,9 +117,9 @@ class NetworksPage(ObjectPage):
             if name not in by_name:
                 raise FormErrors({"choice": f"There is no container named {name}."})
             if connect:
-                await st.objects.connect(net.id, by_name[name])
+                await st.calls.connect(net.id, by_name[name])
             else:
-                await st.objects.disconnect(net.id, by_name[name])
+                await st.calls.disconnect(net.id, by_name[name])
             usage.refresh_container(by_name[name])
             return name
 

@@ -28,12 +28,12 @@ COL_NAME, COL_DRIVER, COL_MOUNT, COL_SIZE, COL_USED, COL_ENGINE = range(6)
 class VolumesPage(ObjectPage):
     """Sidebar page `volumes`: every followed engine's volumes (one engine's when one is selected)."""
 
-    def __init__(self, state: EngineObjects, parent=None) -> None:
-        self.state = state
+    def __init__(self, stores: EngineObjects, parent=None) -> None:
+        self.stores = stores
         self._sizes_measured = False
 
         def users(v: Volume) -> list[str]:
-            return state.state_for(v).usage.volume_users(v.name)
+            return stores.state_for(v).usage.volume_users(v.name)
 
         columns = [
             Column("Name", lambda v: v.name),
@@ -45,9 +45,9 @@ class VolumesPage(ObjectPage):
                    tooltip=lambda v: "\n".join(users(v)) or "No container uses this volume"),
             Column("Engine", lambda v: v.engine_id),
         ]
-        model = ObjectTableModel(state.volumes, columns, merged_key)
+        model = ObjectTableModel(stores.volumes, columns, merged_key)
         super().__init__("Volumes", "volumesPage", model, "volume", parent)
-        self.listen(state.usage_changed, model.usage_changed)
+        self.listen(stores.usage_changed, model.usage_changed)
         header = self.view.horizontalHeader()
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(COL_MOUNT, QHeaderView.ResizeMode.Stretch)
@@ -67,7 +67,7 @@ class VolumesPage(ObjectPage):
 
     def showEvent(self, event) -> None:  # noqa: N802 - sizes need `system df`: measured when first looked at
         super().showEvent(event)
-        if self._engine_available and not self._sizes_measured and self.state.volumes.loaded:
+        if self._engine_available and not self._sizes_measured and self.stores.volumes.loaded:
             self._sizes_measured = True
             self.measure_sizes()
 
@@ -84,20 +84,20 @@ class VolumesPage(ObjectPage):
 
     def files(self, v: Volume) -> VolumeFiles:
         """File access to a volume, through the engine it is on."""
-        return VolumeFiles(self.state.client(v.engine_id))
+        return VolumeFiles(self.stores.client(v.engine_id))
 
     def create(self):
-        keys = self.state.targets()
-        dlg = volume_create_dialog(self, target(keys, lambda k: self.state.state(k).objects))
+        keys = self.stores.targets()
+        dlg = volume_create_dialog(self, target(keys, lambda k: self.stores.state(k).calls))
         self.keep("create_dialog_opened", dlg)
 
         async def go():
             v = await dlg.ask()
             if v:
                 engine = chosen_engine(dlg, keys)
-                where = f" on {engine}" if self.state.several else ""
+                where = f" on {engine}" if self.stores.several else ""
                 self.message.show_info(f"Created volume {v.name}{where}.")
-                await self.state.state(engine).volumes.wait_idle()
+                await self.stores.state(engine).volumes.wait_idle()
                 self.select_key(f"{engine}|{v.name}")
         return self.spawn(go())
 
@@ -107,7 +107,7 @@ class VolumesPage(ObjectPage):
 
     async def _remove(self, items: list[Volume]) -> None:
         def users(v: Volume) -> list[str]:
-            return self.state.state_for(v).usage.volume_users(v.name)
+            return self.stores.state_for(v).usage.volume_users(v.name)
 
         busy = [(v.name, users(v)) for v in items if users(v)]
         if busy:
@@ -115,7 +115,7 @@ class VolumesPage(ObjectPage):
                                              f"{'those containers' if len(u) > 1 else 'that container'} first."
                                              for n, u in busy))
             return
-        names = ", ".join(v.name + (f" (on {v.engine_id})" if self.state.several else "") for v in items)
+        names = ", ".join(v.name + (f" (on {v.engine_id})" if self.stores.several else "") for v in items)
         ok, _ = await confirm(self, "Remove volumes", f"Remove {names}?", "Remove",
                               details="Every file in the volume is deleted. This cannot be undone.")
         if not ok:
@@ -123,7 +123,7 @@ class VolumesPage(ObjectPage):
         errors = []
         for v in items:
             try:
-                await self.state.state_for(v).objects.remove_volume(v.name)
+                await self.stores.state_for(v).calls.remove_volume(v.name)
             except Exception as err:  # noqa: BLE001 - the engine's own in-use check, a race with a new user
                 errors.append(str(err))
         if errors:
@@ -182,7 +182,7 @@ class VolumesPage(ObjectPage):
                 name = parse_name(values["name"], "volume")
             except SpecError as err:
                 raise FormErrors({"name": str(err)}) from None
-            if name in self.state.state_for(v).volumes:
+            if name in self.stores.state_for(v).volumes:
                 raise FormErrors({"name": f"A volume named {name} already exists."})
             await self.files(v).clone(v.name, name)
             return name
@@ -199,6 +199,6 @@ class VolumesPage(ObjectPage):
 
     def measure_sizes(self):
         async def go():
-            for engine in self.state.connected():
-                await self.state.state(engine).volumes.load_sizes()
+            for engine in self.stores.connected():
+                await self.stores.state(engine).volumes.load_sizes()
         return self.spawn(go())

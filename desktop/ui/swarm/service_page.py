@@ -19,7 +19,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.swarm import task_problem
 from desktop.engine.swarm_records import SwarmService
 from desktop.state.swarm import SwarmState
-from desktop.swarm_presentation import ports_text, replicas_text, task_rows, update_progress, update_text
+from desktop.presentation.swarm import ports_text, replicas_text, task_rows, update_progress, update_text
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
@@ -88,6 +88,9 @@ class ServicePage(QWidget):
         self.task_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.task_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.task_table.verticalHeader().hide()
+        self.task_table.setWordWrap(False)
+        for c in (0, 1, 2, 3, 4, 6):
+            self.task_table.horizontalHeader().setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
         self.history = QCheckBox("Show history (shut down and failed tasks)")
         self.history.setObjectName("taskHistory")
         self.history.setChecked(True)

@@ -6,13 +6,14 @@ import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QHeaderView, QLabel
 
 from desktop.engine.specs import SpecError
 from desktop.engine.swarm_records import SwarmNode, SwarmSecret, SwarmService
-from desktop.engine.swarm_specs import check_secret_data, parse_replicas, parse_secret_name, parse_service_form
+from desktop.engine.swarm_specs import (check_secret_data, parse_constraint, parse_cpus, parse_memory, parse_replicas,
+                                        parse_secret_name, parse_service_form, parse_service_name)
 from desktop.state.swarm import SwarmState
-from desktop.swarm_presentation import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
+from desktop.presentation.swarm import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
                                         replicas_text, update_text)
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
@@ -76,6 +77,9 @@ class NodesTab(_LeasingPage):
                         tip="Remove a node that is down from the swarm")
         self.add_button("joinTokens", "Join tokens…", self._show_tokens)
         self.finish_toolbar()
+        # A swarm has a handful of nodes: every column can fit its text.
+        for i in range(1, len(cols)):
+            self.view.horizontalHeader().setSectionResizeMode(i, QHeaderView.ResizeMode.ResizeToContents)
         self.tokens_panel = JoinTokensPanel(self)
         self.layout().insertWidget(3, self.tokens_panel)
         self.tokens_panel.hide()
@@ -244,6 +248,10 @@ class ServicesTab(_LeasingPage):
         self.add_button("removeService", "Remove…", self._remove, needs_selection=True)
         self.finish_toolbar()
         self.view.doubleClicked.connect(lambda _i: self._open())
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 220)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # image references are long
         # Which rows are on screen changes with scrolling, sorting, filtering and new rows: follow
         # it once per burst of those.
         self._visible_timer = QTimer(self)
@@ -286,8 +294,6 @@ class ServicesTab(_LeasingPage):
 
         dlg = self.keep("create_dialog", FormDialog(self, "Create a service", fields, "Create", submit,
                                                     object_name="createServiceDialog"))
-        from desktop.engine.swarm_specs import parse_constraint, parse_service_name, parse_memory, parse_cpus
-
         dlg.live_check("name", parse_service_name)
         dlg.live_check("replicas", parse_replicas)
         dlg.live_check("memory", parse_memory)

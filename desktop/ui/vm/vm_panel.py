@@ -123,7 +123,11 @@ class VMPanel(QWidget):
                                 "restart": "Restarting the VM…"}[action])
         self._timer.start()
         try:
-            await getattr(self.control, action)(progress=lambda m: self.message.show_info(f"VM: {m}"))
+            say = lambda m: self.message.show_info(f"VM: {m}")  # noqa: E731
+            if action == "start":  # here the user sees progress: build the image if there is none
+                await self.control.start(progress=say, get_image=True)
+            else:
+                await getattr(self.control, action)(progress=say)
         except Exception as exc:  # noqa: BLE001 - VMError and friends carry sentences
             self.message.show_error(f"The VM could not {action}: {exc}")
         else:

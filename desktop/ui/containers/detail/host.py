@@ -24,6 +24,8 @@ class ContainerDetailHost:
         self.window, self.store, self.containers_page = window, store, containers_page
         # Other features add tabs to a container's page: callables (page, container) -> None.
         self.tab_providers: list[Callable[[ContainerDetailPage, Container], None]] = []
+        # ... and to a Compose project's page: callables (page, project name, members) -> None.
+        self.project_tab_providers: list[Callable[[ContainerDetailPage, str, list[Container]], None]] = []
         self.page: ContainerDetailPage | None = None
         self.tasks = TaskSet()
         containers_page.container_activated.connect(self.open_container)
@@ -54,8 +56,10 @@ class ContainerDetailHost:
         return self._show(page)
 
     def open_project(self, name: str, members: list[Container]) -> ContainerDetailPage:
-        return self._show(ContainerDetailPage(self.client_for(members[0]), self.store, project=name,
-                                              members=members))
+        page = ContainerDetailPage(self.client_for(members[0]), self.store, project=name, members=members)
+        for provide in self.project_tab_providers:
+            provide(page, name, members)
+        return self._show(page)
 
     def close(self) -> None:
         page, self.page = self.page, None

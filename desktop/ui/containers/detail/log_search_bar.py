@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
+import numpy as np
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QLineEdit, QToolButton, QVBoxLayout, QWidget
 
@@ -28,6 +29,8 @@ class LogSearchBar(QWidget):
         self.search: LogSearch | None = None
         self._search_gen = 0
         self._searching = False
+        # Another filter's rows (sorted line indexes, or None for all), intersected with the search's
+        self.row_filter: Callable[[], np.ndarray | None] | None = None
 
         self.query = QLineEdit()
         self.query.setObjectName("logSearch")
@@ -154,7 +157,15 @@ class LogSearchBar(QWidget):
 
     def _apply_filter(self) -> None:
         on = self.filter.isChecked() and self.search is not None
-        self.view.set_filter_rows(self.search.lines() if on else None)
+        rows = self.search.lines() if on else None
+        extra = self.row_filter() if self.row_filter is not None else None
+        if extra is not None:  # another filter (levels, time range) narrows the rows too
+            rows = extra if rows is None else np.intersect1d(rows, extra, assume_unique=True)
+        self.view.set_filter_rows(rows)
+
+    def refilter(self) -> None:
+        """`row_filter`'s answer changed: show the rows it keeps now."""
+        self._apply_filter()
 
     def _update_count(self) -> None:
         s = self.search
@@ -190,7 +201,7 @@ class LogSearchBar(QWidget):
 
     @property
     def filtering(self) -> bool:
-        return self.filter.isChecked() and self.search is not None
+        return self.view.filter_rows is not None
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()

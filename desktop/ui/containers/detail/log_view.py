@@ -221,7 +221,7 @@ class LogView(QAbstractScrollArea):
         if src and src <= len(self.buffer.sources):
             name = self.buffer.sources[src - 1]
             width = max(len(s) for s in self.buffer.sources)
-            t = name.ljust(width) + " | "
+            t = name.ljust(width) + (" ! " if tag & 1 else " | ")  # "!": the line came on stderr
             f = QTextCharFormat()
             f.setForeground(service_color(name))
             f.setFontWeight(QFont.Weight.Bold)

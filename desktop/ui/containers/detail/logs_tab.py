@@ -43,12 +43,13 @@ class LogsTab(QWidget):
     loaded = Signal()
 
     def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], *, merged: bool = False,
-                 parent=None) -> None:
+                 parent=None, client_of=None) -> None:
         super().__init__(parent)
         self.setObjectName("logsTab")
         self.client = client
         self.containers = list(containers)  # (id, name or service)
         self.merged = merged
+        self.client_of = client_of  # merged containers of several engines: container id -> its client
         self.tasks = TaskSet()
         self.buffer = LogBuffer()
         if merged:
@@ -237,7 +238,7 @@ class LogsTab(QWidget):
         kw = dict(on_lines=lines, on_backfill=backfill, on_progress=progress, on_ended=ended)
         opts = self.options()
         if self.merged:
-            self.session = MergedLogSession(self.client, self.containers, opts, **kw)
+            self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of, **kw)
         else:
             self.session = LogSession(self.client, self.containers[0][0], opts, **kw)
         try:
@@ -332,7 +333,7 @@ class LogsTab(QWidget):
         """Write the log (or, in filter mode, only the matching lines) to a file; returns lines written."""
         if filtered is None:
             filtered = self.search_bar.filtering
-        lines = self.search.lines() if filtered and self.search is not None else None
+        lines = self.view.filter_rows if filtered else None  # what the filters show
         chunks = self.buffer.chunks()
         n = len(lines) if lines is not None else len(self.buffer)
         self.message.show_info(f"Saving {n:,} lines to {path}…")

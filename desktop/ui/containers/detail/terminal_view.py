@@ -115,13 +115,16 @@ class TerminalView(QWidget):
     def _rows(self) -> tuple[list, int, int, bool, int]:
         """Visible rows (tuples of styled runs) and the cursor, from the last published frame."""
         f = self.screen.frame
-        rows = list(f.rows)
         off = 0
+        hist: list = []
         if self.scroll_offset:
-            hist = self.screen.history_rows(self.scroll_offset)
-            if hist is not None:
-                self._hist_cache = hist
-            hist = getattr(self, "_hist_cache", [])
+            # Scrollback and screen from one moment of the emulator (the live screen until the
+            # first answer arrives; it repaints then).
+            got = self.screen.scrollback(self.scroll_offset)
+            if got is not None:
+                hist, f = got
+        rows = list(f.rows)
+        if hist:
             off = min(self.scroll_offset, len(hist))
             rows = hist[len(hist) - off:] + rows[:len(rows) - off]
         return rows, f.cursor_x, f.cursor_y + off, f.cursor_hidden or off >= len(f.rows), f.columns

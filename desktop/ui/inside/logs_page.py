@@ -1,0 +1,327 @@
+"""The Logs page: the merged, time-ordered logs of any set of containers — every running one,
+all, one Compose project, or a hand-picked set, across engines — each line tagged with its
+container (colour) and stream ("|" stdout, "!" stderr), followed live, with the Logs tab's
+search, only-matching, range and save, plus level (error/warn/info/other) and time filters."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+
+from desktop.engine.compose_logs import MAX_SOURCES
+from desktop.engine.logs import parse_since
+from desktop.state.log_levels import LEVELS, LevelIndex, time_rows
+from desktop.ui.async_tasks import TaskSet
+from desktop.ui.containers.detail.logs_tab import LogsTab
+from desktop.ui.widgets.message_bar import MessageBar
+
+RUNNING, ALL, CHOSEN = "running", "all", "chosen"
+IdRole = Qt.ItemDataRole.UserRole + 1
+LEVEL_LABELS = {"error": "Errors", "warn": "Warnings", "info": "Info", "other": "No level"}
+
+
+def project_key(engine_id: str, project: str) -> str:
+    """A Compose project's entry in the scope list (combo data compares as plain strings)."""
+    return f"project\x1f{engine_id}\x1f{project}"
+
+
+def parse_time(text: str) -> float | None:
+    """A time bound: "15m" (ago), a date and time, or empty (none). Raises ValueError."""
+    s = parse_since(text, ())
+    if s is not None and s < 10**6:  # a duration: counted back from now
+        return time.time() - s
+    return s
+
+
+class LogsPage(QWidget):
+    """Signals: shown(n) after a set of containers' logs opens (n sources)."""
+
+    shown = Signal(int)
+
+    def __init__(self, store, client_for, engine_label, engine_count, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("logsPage")
+        self.store, self.client_for, self.engine_label, self.engine_count = store, client_for, engine_label, engine_count
+        self.tasks = TaskSet()
+        self.tab: LogsTab | None = None
+        self.levels = LevelIndex()
+        self._setting_checks = False
+
+        title = QLabel("Logs")
+        title.setObjectName("pageTitle")
+        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        self.scope = QComboBox()
+        self.scope.setObjectName("logsScope")
+        self.scope.setAccessibleName("Which containers")
+        self.scope.activated.connect(lambda _i: self._on_scope_chosen())
+        self.show_button = QPushButton("Show logs")
+        self.show_button.setObjectName("logsShow")
+        self.show_button.clicked.connect(self.show_checked)
+        legend = QLabel("Each line: container | stdout, container ! stderr")
+        legend.setStyleSheet("color: palette(placeholder-text);")
+        head = QHBoxLayout()
+        head.addWidget(title)
+        head.addSpacing(12)
+        head.addWidget(QLabel("Containers"))
+        head.addWidget(self.scope)
+        head.addWidget(self.show_button)
+        head.addStretch(1)
+        head.addWidget(legend)
+
+        self.picker = QListWidget()
+        self.picker.setObjectName("logsPicker")
+        self.picker.setAccessibleName("Containers whose logs to merge")
+        self.picker.itemChanged.connect(self._on_picker_item_changed)
+
+        self.level_boxes: dict[str, QCheckBox] = {}
+        filters = QHBoxLayout()
+        filters.addWidget(QLabel("Levels"))
+        for lv in LEVELS:
+            box = QCheckBox(LEVEL_LABELS[lv])
+            box.setObjectName(f"logsLevel_{lv}")
+            box.setChecked(True)
+            box.toggled.connect(lambda _on: self.refilter())
+            self.level_boxes[lv] = box
+            filters.addWidget(box)
+        filters.addSpacing(12)
+        self.time_from = QLineEdit()
+        self.time_to = QLineEdit()
+        for w, name, hint in ((self.time_from, "logsFrom", "from: 1h, 2026-12-01 10:00"),
+                              (self.time_to, "logsTo", "to: 5m, 2026-12-01 11:00")):
+            w.setObjectName(name)
+            w.setPlaceholderText(hint)
+            w.setToolTip("How long ago (15m, 2h, 3d) or a date and time; empty: no bound. Enter applies.")
+            w.setClearButtonEnabled(True)
+            w.returnPressed.connect(self.refilter)
+            w.setMaximumWidth(200)
+            filters.addWidget(w)
+        self.time_error = QLabel("")
+        self.time_error.setObjectName("logsTimeError")
+        self.time_error.setStyleSheet("color: #b3261e;")
+        filters.addWidget(self.time_error)
+        filters.addStretch(1)
+        self._bounds: tuple[int | None, int | None] = (None, None)
+
+        self.message = MessageBar(self)
+        self.right = QWidget()
+        self.right_lay = QVBoxLayout(self.right)
+        self.right_lay.setContentsMargins(0, 0, 0, 0)
+        self.right_lay.addLayout(filters)
+        self.placeholder = QLabel("Choose containers, then Show logs.")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.right_lay.addWidget(self.placeholder, 1)
+        split = QSplitter()
+        split.addWidget(self.picker)
+        split.addWidget(self.right)
+        split.setStretchFactor(1, 4)
+        split.setSizes([220, 900])
+        lay = QVBoxLayout(self)
+        lay.addLayout(head)
+        lay.addWidget(self.message)
+        lay.addWidget(split, 1)
+
+        self._refilter_timer = QTimer(self)
+        self._refilter_timer.setSingleShot(True)
+        self._refilter_timer.setInterval(200)  # levels of lines that keep arriving: at most 5 times a second
+        self._refilter_timer.timeout.connect(self._apply_row_filter)
+        self._list_timer = QTimer(self)
+        self._list_timer.setSingleShot(True)
+        self._list_timer.setInterval(300)
+        self._list_timer.timeout.connect(self.refresh_list)
+        store.upserted.connect(self._on_store_changed)
+        store.removed.connect(self._on_store_changed)
+        self.refresh_list()
+
+    # -- which containers ------------------------------------------------------------------------
+    def _label(self, c) -> str:
+        name = c.name
+        if self.engine_count() > 1:
+            name = f"{self.engine_label(c.engine_id)}/{name}"
+        return name
+
+    def _projects(self) -> list[tuple[str, str]]:
+        return sorted({(c.engine_id, c.compose_project) for c in self.store.all() if c.compose_project},
+                      key=lambda p: (p[1], p[0]))
+
+    def refresh_list(self) -> None:
+        """The picker and the scope list follow the engines' containers (checks are kept)."""
+        checked = set(self.checked_ids())
+        current = self.scope.currentData()
+        self.scope.clear()
+        self.scope.addItem("Running containers", RUNNING)
+        self.scope.addItem("All containers", ALL)
+        several = self.engine_count() > 1
+        for eid, project in self._projects():
+            where = f" on {self.engine_label(eid)}" if several else ""
+            self.scope.addItem(f"Compose project {project}{where}", project_key(eid, project))
+        self.scope.addItem("Chosen in the list", CHOSEN)
+        i = self.scope.findData(current) if current is not None else 0
+        self.scope.setCurrentIndex(max(0, i))
+        self._setting_checks = True
+        try:
+            self.picker.clear()
+            for c in sorted(self.store.all(), key=lambda c: (c.state != "running", self._label(c))):
+                item = QListWidgetItem(f"{self._label(c)}  ({c.state})")
+                item.setData(IdRole, c.id)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if c.id in checked else Qt.CheckState.Unchecked)
+                self.picker.addItem(item)
+        finally:
+            self._setting_checks = False
+        if current is None:
+            self._on_scope_chosen()
+
+    def _on_store_changed(self, _items) -> None:
+        if not self._list_timer.isActive():
+            self._list_timer.start()
+
+    def scope_ids(self, scope) -> list[str]:
+        cs = self.store.all()
+        if scope == RUNNING:
+            return [c.id for c in cs if c.state == "running"]
+        if scope == ALL:
+            return [c.id for c in cs]
+        if isinstance(scope, str) and scope.startswith("project\x1f"):
+            _, eid, project = scope.split("\x1f", 2)
+            return [c.id for c in cs if c.engine_id == eid and c.compose_project == project]
+        return self.checked_ids()
+
+    def choose_scope(self, scope) -> None:
+        """Pick a scope as a user would (its containers get checked): RUNNING, ALL, CHOSEN or
+        (engine id, project) for a Compose project."""
+        if isinstance(scope, tuple):
+            scope = project_key(*scope)
+        self.scope.setCurrentIndex(self.scope.findData(scope))
+        self._on_scope_chosen()
+
+    def _on_scope_chosen(self) -> None:
+        scope = self.scope.currentData()
+        if scope == CHOSEN:
+            return
+        self.set_checked(self.scope_ids(scope))
+
+    def set_checked(self, ids) -> None:
+        want = set(ids)
+        self._setting_checks = True
+        try:
+            for i in range(self.picker.count()):
+                item = self.picker.item(i)
+                item.setCheckState(Qt.CheckState.Checked if item.data(IdRole) in want else Qt.CheckState.Unchecked)
+        finally:
+            self._setting_checks = False
+
+    def checked_ids(self) -> list[str]:
+        out = []
+        for i in range(self.picker.count()):
+            item = self.picker.item(i)
+            if item.checkState() == Qt.CheckState.Checked:
+                out.append(item.data(IdRole))
+        return out
+
+    def _on_picker_item_changed(self, _item) -> None:
+        if not self._setting_checks:
+            self.scope.setCurrentIndex(self.scope.findData(CHOSEN))
+
+    # -- the merged view -----------------------------------------------------------------------------
+    def show_checked(self) -> None:
+        self.tasks.spawn(self.show_containers(self.checked_ids()))
+
+    async def show_containers(self, ids: list[str]) -> None:
+        cs = [c for c in (self.store.get(i) for i in ids) if c is not None]
+        if not cs:
+            self.message.show_error("Choose at least one container.")
+            return
+        if len(cs) > MAX_SOURCES:
+            self.message.show_info(f"Showing the first {MAX_SOURCES} of {len(cs)} containers: one view merges at "
+                                   f"most {MAX_SOURCES}.")
+            cs = cs[:MAX_SOURCES]
+        else:
+            self.message.hide()
+        old, self.tab = self.tab, None
+        if old is not None:
+            old.buffer.changed.disconnect(self._on_buffer_changed)
+            old.buffer.cleared.disconnect(self._on_buffer_cleared)
+            self.right_lay.removeWidget(old)
+            old.hide()
+            await old.aclose()
+            old.deleteLater()
+        self.placeholder.hide()
+        self.levels = LevelIndex()
+        clients = {c.id: self.client_for(c) for c in cs}
+        tab = LogsTab(clients[cs[0].id], [(c.id, self._label(c)) for c in cs], merged=True, client_of=clients.__getitem__)
+        tab.setObjectName("logsPageView")
+        tab.search_bar.row_filter = self._row_filter
+        tab.buffer.changed.connect(self._on_buffer_changed)
+        tab.buffer.cleared.connect(self._on_buffer_cleared)
+        self.tab = tab
+        self.right_lay.addWidget(tab, 1)
+        tab.start()
+        self.shown.emit(len(cs))
+
+    # -- level and time filters ------------------------------------------------------------------
+    def wanted_levels(self) -> list[str]:
+        return [lv for lv, box in self.level_boxes.items() if box.isChecked()]
+
+    def refilter(self) -> None:
+        """The level boxes or time bounds changed: validate, then show the rows they keep."""
+        try:
+            start = parse_time(self.time_from.text())
+            end = parse_time(self.time_to.text())
+        except ValueError as err:
+            self.time_error.setText(str(err))
+            return
+        if start is not None and end is not None and start > end:
+            self.time_error.setText("The start of the range is after its end.")
+            return
+        self.time_error.setText("")
+        self._bounds = (None if start is None else int(start * 1e9), None if end is None else int(end * 1e9))
+        self._apply_row_filter()
+
+    def _filtering(self) -> bool:
+        return len(self.wanted_levels()) < len(LEVELS) or self._bounds != (None, None)
+
+    def _row_filter(self) -> np.ndarray | None:
+        tab = self.tab
+        if tab is None or not self._filtering():
+            return None
+        rows = self.levels.rows(tab.buffer, self.wanted_levels())
+        times = time_rows(tab.buffer, *self._bounds)
+        if times is not None:
+            rows = times if rows is None else np.intersect1d(rows, times, assume_unique=True)
+        return rows
+
+    def _apply_row_filter(self) -> None:
+        if self.tab is not None:
+            self.tab.search_bar.refilter()
+
+    def _on_buffer_changed(self, _older: int, _newer: int) -> None:
+        if self._filtering() and not self._refilter_timer.isActive():
+            self._refilter_timer.start()
+
+    def _on_buffer_cleared(self) -> None:
+        self.levels = LevelIndex()
+        self._apply_row_filter()
+
+    def shown_lines(self) -> list[str]:
+        """The text of the rows on view, in order (all of them: for tests and copy)."""
+        tab = self.tab
+        if tab is None:
+            return []
+        v = tab.view
+        return [v.display_text(v.line_of_row(r))[0] for r in range(v.row_count())]
+
+    async def aclose(self) -> None:
+        for signal, slot in ((self.store.upserted, self._on_store_changed), (self.store.removed, self._on_store_changed)):
+            try:
+                signal.disconnect(slot)
+            except ValueError:
+                pass
+        self._refilter_timer.stop()
+        self._list_timer.stop()
+        if self.tab is not None:
+            await self.tab.aclose()
+        await self.tasks.cancel_all()
