@@ -183,7 +183,7 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
 def test_the_dashboard_shows_the_engine_history(history_app, qtbot, await_, make_container):
     ph = history_app()
     cid = make_container(start=True)
-    qtbot.waitUntil(lambda: ph.containers.get(cid) is not None and ph.containers.get(cid).state == "running",
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
                     timeout=15000)
     ph.window.show_page("containers")  # nobody streams it: the sampler asks the engine itself
     await_(ph.history.sampler.tick())
