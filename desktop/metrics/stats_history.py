@@ -99,6 +99,13 @@ class StatsHistorySampler:
             todo = [c for c in running if c.id not in streamed]
             if todo:
                 jobs.append(self._sample_engine(s, todo))
+            # A streamed container's 10 s row is its stream's latest sample: the tier stays
+            # complete (engine totals add it up) without asking the engine twice.
+            fresh = time.time() - 2 * self.period
+            rows = [_row(smp, c.name, smp.cpu_percent) for c in running if c.id in streamed
+                    for smp in (hub.latest(c.id),) if smp is not None and smp.time >= fresh]
+            if rows:
+                self.store.add_samples(s.key, "stats_10s", rows)
         if jobs:
             await asyncio.gather(*jobs)
         live = {c.id for s in self.registry.sessions for c in s.containers.all() if c.state == "running"}

@@ -3,12 +3,17 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 from PySide6.QtGui import QImage
 
 
+# The app keeps a history in the user data folder: the processes these tests start keep theirs here.
+_DATA = tempfile.TemporaryDirectory(prefix="pilothouse-test-data-")
+
+
 def run_cli(*args, timeout=120):
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_DATA_HOME=_DATA.name)
     return subprocess.run([sys.executable, "-m", "desktop", *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
 

@@ -178,3 +178,19 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
         view.range.setCurrentIndex(2)  # a week: 1 min rows, and the last minutes (not rolled up yet) at 10 s
     assert view.cpu.window_seconds == 7 * 86400
+
+
+def test_the_dashboard_shows_the_engine_history(history_app, qtbot, await_, make_container):
+    ph = history_app()
+    cid = make_container(start=True)
+    qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
+                    timeout=15000)
+    ph.window.show_page("containers")  # nobody streams it: the sampler asks the engine itself
+    await_(ph.history.sampler.tick())
+    card = ph.history.engine_history
+    with qtbot.waitSignal(card.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        ph.window.show_page("dashboard")
+    assert card.title.text() == "History of engine host"
+    with qtbot.waitSignal(card.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
+        card.range.setCurrentIndex(3)  # a month: 1 h rows, and the recent 10 s rows not rolled up yet
+    assert card.memory.window_seconds == 30 * 86400

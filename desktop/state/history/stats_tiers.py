@@ -129,3 +129,18 @@ def points(conn: sqlite3.Connection, engine_key: str, container: str, since: flo
         rows += [r for r in fetch("stats_10s", since) if r[0] // 10 not in have]
         rows.sort(key=lambda r: r[0])
     return [StatsPoint(float(r[0]), *r[1:]) for r in rows]
+
+
+def engine_totals(conn: sqlite3.Connection, engine_key: str, since: float, until: float) -> list[tuple[float, float, int]]:
+    """(t, total CPU %, total memory) of every container of an engine, from the sampled tiers
+    (the 1 s rows cover only what someone watched, so they would not add up)."""
+    span = until - since
+    tier = "stats_10s" if span <= 2 * 86400 else ("stats_1m" if span <= 30 * 86400 else "stats_1h")
+    sql = ("SELECT t, SUM(cpu), SUM(mem) FROM {table} JOIN series ON series.id = {table}.series"
+           " JOIN engines ON engines.id = series.engine WHERE engines.key = ? AND t >= ? AND t <= ?"
+           " GROUP BY t ORDER BY t")
+    rows = conn.execute(sql.format(table=tier), (engine_key, int(since), int(until))).fetchall()
+    if tier != "stats_10s":  # the recent part not rolled up yet
+        start = rows[-1][0] + TIER_SECONDS[tier] if rows else since
+        rows += conn.execute(sql.format(table="stats_10s"), (engine_key, int(start), int(until))).fetchall()
+    return [(float(t), float(c or 0.0), int(m or 0)) for t, c, m in rows]

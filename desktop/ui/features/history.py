@@ -17,7 +17,7 @@ from desktop.ui.async_tasks import TaskSet
 
 class HistoryFeature:
     def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for) -> None:
+                 settings, settings_page, client_for, dashboard=None) -> None:
         self.window = window
         self.engines = engines
         self.events = events
@@ -28,7 +28,7 @@ class HistoryFeature:
         self.tasks = TaskSet()
         self.open_reports: list = []  # report windows on screen
         self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
-        self.recorder = self.sampler = self.page = None
+        self.recorder = self.sampler = self.page = self.engine_history = None
         self.size_shown: int | None = None  # the size the Settings row last showed (tests)
         crash_reports.reported.connect(self._on_reported)
         notifier.report_requested.connect(self._on_notifier_report_requested)
@@ -64,6 +64,11 @@ class HistoryFeature:
         store.notices.connect(self.page.show_notice)
         if store.notice:
             self.page.show_notice(store.notice)
+        if dashboard is not None and engines.sessions:
+            from desktop.ui.history.engine_history_view import EngineHistoryView
+
+            self.engine_history = EngineHistoryView(store, engines.sessions[0].key)
+            dashboard.add_card(self.engine_history)
         store.cap_bytes = settings.current.history_cap_mb * 1_000_000
         settings.changed.connect(self._on_settings_changed)
         self.show_size()
@@ -72,6 +77,9 @@ class HistoryFeature:
     def show_engine(self, key: str | None) -> None:
         if self.page is not None:
             self.page.set_engine(key)
+        if self.engine_history is not None and self.engines.sessions:
+            # the Dashboard shows the selected engine, the primary under "All engines"
+            self.engine_history.set_engine(key if key and self.engines.get(key) else self.engines.sessions[0].key)
 
     def set_engine_count(self, n: int) -> None:
         if self.page is not None:
@@ -144,3 +152,5 @@ class HistoryFeature:
         await self.sampler.aclose()
         await self.recorder.aclose()
         await self.page.aclose()
+        if self.engine_history is not None:
+            await self.engine_history.aclose()

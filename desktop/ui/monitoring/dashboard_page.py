@@ -145,6 +145,7 @@ class DashboardPage(QWidget):
         bl.addWidget(live_card)
         bl.addWidget(host_card)
         bl.addStretch(1)
+        self._body_layout = bl
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -155,6 +156,10 @@ class DashboardPage(QWidget):
 
         self._connect_source()
         self._show_facts()
+
+    def add_card(self, widget: QWidget) -> None:
+        """A card another feature contributes (the history's ranges), below the live ones."""
+        self._body_layout.insertWidget(self._body_layout.count() - 1, widget)
 
     # -- which engine -------------------------------------------------------------------------------
     def _connect_source(self) -> None:
