@@ -120,8 +120,12 @@ class VMManager:
         os.replace(tmp, self.paths.state_file)
         return state
 
-    def _exit_detail(self) -> str:
-        code = self._proc.poll() if self._proc else None
+    def _own_exit_code(self, pid: int | None) -> int | None:
+        # Only our child's status says how *this* QEMU ended; a Popen of an earlier run would lie.
+        return self._proc.poll() if self._proc is not None and self._proc.pid == pid else None
+
+    def _exit_detail(self, pid: int | None = None) -> str:
+        code = self._own_exit_code(pid)
         if code is None:
             how = "QEMU is gone; it was started by another process"
         elif code < 0:
@@ -136,8 +140,8 @@ class VMManager:
         return (f"QEMU exited unexpectedly ({how}). Last console lines: {tail}"
                 + (f". QEMU said: {qemu_err}" if qemu_err else ""))
 
-    def _guest_powered_off(self) -> bool:
-        code = self._proc.poll() if self._proc else None
+    def _guest_powered_off(self, pid: int | None = None) -> bool:
+        code = self._own_exit_code(pid)
         return code in (0, None) and any("pilothouse-init: power off" in line for line in self.console_tail(5))
 
     def status(self) -> VMStatus:
@@ -150,11 +154,11 @@ class VMManager:
         else:
             alive = _qemu_alive(pid)
         detail = st.get("detail", "")
-        if state == "running" and not alive and self._guest_powered_off():
+        if state == "running" and not alive and self._guest_powered_off(pid):
             st = self._write_state(state="stopped", pid=None, detail="the guest powered itself off")
             state, detail = "stopped", st["detail"]
         elif state in ("starting", "running") and not alive:
-            detail = self._exit_detail()
+            detail = self._exit_detail(pid)
             st = self._write_state(state="crashed", detail=detail, pid=None)
             state = "crashed"
         elif state == "stopping" and not alive:

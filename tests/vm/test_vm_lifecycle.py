@@ -216,12 +216,16 @@ def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api
     shutil.copytree(vm.paths.image_dir, old)
     manifest = json.loads((old / "manifest.json").read_text())
     (old / "manifest.json").write_text(json.dumps({**manifest, "version": "4", "recipe": "older"}))
-    updated = VMManager(vm.config, dataclasses.replace(vm.paths, image_dir=old))
-    with pytest.raises(VMImageOutdated, match="version 4"):
-        asyncio.run(updated.start())
-    info = image_build.build_image(out_dir=old)
-    assert info.version == image_build.expected_version() and updated.image_state().status == "current"
-    asyncio.run(updated.start())
+    default_paths = vm.paths
+    vm.paths = dataclasses.replace(vm.paths, image_dir=old)  # the session VM itself, so later tests own its QEMU
+    try:
+        with pytest.raises(VMImageOutdated, match="version 4"):
+            asyncio.run(vm.start())
+        info = image_build.build_image(out_dir=old)
+        assert info.version == image_build.expected_version() and vm.image_state().status == "current"
+        asyncio.run(vm.start())
+    finally:
+        vm.paths = default_paths
     assert vm.status().state == "running"
 
     api = vm.api_client(timeout=120)
