@@ -198,11 +198,11 @@ def test_killed_after_pause_or_start_the_row_says_exited(ph, qtbot, docker_api, 
     try:
         for _ in range(5):
             cid = make_container(start=True)
-            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers_page, label),
+            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers.page, label),
                             "run")
             driver.call(lambda: (docker_api.pause(cid) if first == "pause" else None, docker_api.kill(cid)))
-            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers_page, label),
+            driver.converge(lambda: engine_rows(docker_api, label), lambda: shown_rows(ph.containers.page, label),
                             f"{first} then kill")
-            assert shown_rows(ph.containers_page, label)[cid][1] == "Exited (137)"
+            assert shown_rows(ph.containers.page, label)[cid][1] == "Exited (137)"
     finally:
         driver.close()

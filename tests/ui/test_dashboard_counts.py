@@ -21,7 +21,7 @@ def engine_counts(api) -> tuple[int, ...]:
 
 def test_counts_follow_pause_unpause_and_kill(ph, qtbot, make_container, docker_api):
     ph.window.show_page("dashboard")
-    page = ph.dashboard_page
+    page = ph.monitoring.dashboard_page
     driver = Driver(qtbot)
     try:
         cid = make_container(start=True)
