@@ -289,7 +289,7 @@ class NetworksMachine(_Base):
 def _bind(machine, ph, qtbot, docker_api, test_image, run_id, kind):
     driver = Driver(qtbot)
     attrs = {"api": docker_api, "driver": driver, "image": test_image, "run_id": run_id,
-             "page": getattr(ph, f"{kind}_page")}
+             "page": ph.compose.page if kind == "compose" else getattr(ph.objects, f"{kind}_page")}
     ph.window.show_page(kind)
     return type(machine.__name__, (machine,), attrs), driver
 
