@@ -64,7 +64,7 @@ class SizeReader:
                 if batch:
                     loop.call_soon_threadsafe(deliver, batch)
             except Exception as exc:  # noqa: BLE001
-                loop.call_soon_threadsafe(lambda: done.done() or done.set_exception(exc))
+                loop.call_soon_threadsafe(lambda e=exc: done.done() or done.set_exception(e))
             finally:
                 if api is not None:
                     api.close()
