@@ -5,11 +5,15 @@ engine (re)connects."""
 
 from __future__ import annotations
 
+import logging
+
 from PySide6.QtCore import QTimer
 
 from desktop.engine.debug_helper import clean_leftovers
+from desktop.engine.errors import EngineError
 from desktop.ui.async_tasks import TaskSet
 
+log = logging.getLogger(__name__)
 
 class SeeingInside:
     """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
@@ -37,7 +41,11 @@ class SeeingInside:
         self._followed.add(session.key)
 
         async def clean() -> None:
-            await clean_leftovers(session.client)
+            try:
+                await clean_leftovers(session.client)
+            except EngineError as exc:
+                # Best effort: the engine went away meanwhile, and the next resync cleans up.
+                log.debug("debug leftovers on %s not cleaned yet: %s", session.key, exc)
 
         session.sync.add_resync_hook(clean)
         if session.status.is_connected:  # made after the first resync: clean now
