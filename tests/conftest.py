@@ -102,6 +102,29 @@ def make_container(docker_api: docker.APIClient, test_image: str, run_id: str):
 
 
 @pytest.fixture
+def static_container(engine_host, docker_api, run_id, test_image):
+    """Makes containers of the image holding one static binary and nothing else (no shell)."""
+    from tests.harness.static_image import STATIC_IMAGE, ensure_static_image
+
+    ensure_static_image(engine_host)
+    made = []
+
+    def make(start: bool = True) -> str:
+        c = docker_api.create_container(STATIC_IMAGE, labels={RUN_LABEL: run_id}, stop_signal="SIGKILL")
+        made.append(c["Id"])
+        if start:
+            docker_api.start(c["Id"])
+        return c["Id"]
+
+    yield make
+    for cid in made:
+        try:
+            docker_api.remove_container(cid, force=True)
+        except docker.errors.NotFound:
+            pass
+
+
+@pytest.fixture
 def docker_cli(engine_host: str):
     """Run the docker CLI against the test engine (for changes made 'outside' the app)."""
     exe = shutil.which("docker")

@@ -21,27 +21,6 @@ from tests.harness.private_engine import TEST_IMAGE
 from tests.harness.static_image import STATIC_IMAGE, ensure_static_image
 
 
-@pytest.fixture
-def static_container(engine_host, docker_api, run_id, test_image):
-    ensure_static_image(engine_host)
-    made = []
-
-    def make(start: bool = True) -> str:
-        c = docker_api.create_container(STATIC_IMAGE, labels={RUN_LABEL: run_id},
-                                        host_config=docker_api.create_host_config(), stop_signal="SIGKILL")
-        made.append(c["Id"])
-        if start:
-            docker_api.start(c["Id"])
-        return c["Id"]
-
-    yield make
-    for cid in made:
-        try:
-            docker_api.remove_container(cid, force=True)
-        except docker.errors.NotFound:
-            pass
-
-
 def debug_leftovers(api) -> list[str]:
     return [c["Id"] for c in api.containers(all=True, filters={"label": ROLE_LABEL})]
 

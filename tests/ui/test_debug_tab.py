@@ -15,26 +15,6 @@ from tests.ui.test_logs_tab import open_detail
 from tests.ui.test_terminal_tab import screen_lines, type_line
 
 
-@pytest.fixture
-def static_container(engine_host, docker_api, run_id, test_image):
-    ensure_static_image(engine_host)
-    made = []
-
-    def make(start: bool = True) -> str:
-        c = docker_api.create_container(STATIC_IMAGE, labels={RUN_LABEL: run_id}, stop_signal="SIGKILL")
-        made.append(c["Id"])
-        if start:
-            docker_api.start(c["Id"])
-        return c["Id"]
-
-    yield make
-    for cid in made:
-        try:
-            docker_api.remove_container(cid, force=True)
-        except docker.errors.NotFound:
-            pass
-
-
 def helpers(api) -> list[str]:
     return [c["Id"] for c in api.containers(all=True, filters={"label": ROLE_LABEL})]
 
