@@ -63,7 +63,7 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.features import compose, desk, details, history, inside, monitoring, objects, swarm, vm
+        from desktop.ui.features import compose, desk, details, history, inside, menus, monitoring, objects, swarm, vm
 
         shared, wing = self.shared, self._wing
         self.objects = wing(objects.ObjectsWing(shared))
@@ -82,6 +82,9 @@ class Pilothouse:
         self.inside = wing(inside.SeeingInside(window=self.window, engines=self.engines, details=self.details,
                                                settings=self.settings, containers_page=self.containers.page,
                                                containers=self.all_containers))  # debug, changes, logs, graph
+        self.menus = wing(menus.MenuBarWing(shared, containers=self.containers, details=self.details,
+                                            engines=self.connections, objects=self.objects, compose=self.compose,
+                                            desk=self.desk, vm=self.vm))  # last: every page is in
 
         # What one wing announces, another acts on.
         self.containers.add_menu_entries(self.objects.add_container_menu_entries)
@@ -151,7 +154,10 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
 
+    from desktop.app_log import LogFile
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_file = LogFile().start()  # Help > Open the log folder
     tune_allocator()  # container logs: big parse buffers go back to the OS when freed
     qapp = make_qapp()
     loop = qasync.QEventLoop(qapp)
@@ -199,4 +205,5 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             loop.run_until_complete(history.aclose())
     finally:
         asyncio.set_event_loop(None)
+        log_file.stop()
     return result
