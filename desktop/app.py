@@ -25,6 +25,7 @@ class Pilothouse:
                  defer_secondary: bool = False, vm_factory=None, history=None) -> None:
         from desktop.ui.features.containers import ContainersWing
         from desktop.ui.features.engines import EnginesWing
+        from desktop.ui.features.window_memory import WindowMemory
         from desktop.ui.features.wing import Shared
         from desktop.ui.main_window import MainWindow
 
@@ -43,6 +44,7 @@ class Pilothouse:
         self.wings: list = []  # walked in this order; closed in the reverse one
         self.containers = self._wing(ContainersWing(self.shared))
         self.connections = self._wing(EnginesWing(self.shared))
+        self.memory = self._wing(WindowMemory(self.shared))  # before the window shows: it opens where it was
         self._selected: str | None = None
         self.window.engine_selected.connect(self._on_window_engine_selected)
         self.engines.added.connect(self._on_engines_added)
