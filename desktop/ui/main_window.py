@@ -10,6 +10,7 @@ from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, Co
 from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
 from desktop.ui.engines.unencrypted_banner import UnencryptedEngineBanner
 from desktop.ui.resources import app_icon, icon
+from desktop.ui.widgets.accessible_names import name_inner_controls
 
 SHORTCUTS_HELP = """<table>
 <tr><td><b>Space</b></td><td>Start or stop the selected containers</td></tr>
@@ -176,6 +177,7 @@ class MainWindow(QMainWindow):
         item.setToolTip(f"{title} (Ctrl+{n})" if n <= 9 else title)
         self.sidebar.addItem(item)
         self.pages.addWidget(widget)
+        name_inner_controls(widget)
         self._page_keys.append(key)
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)

@@ -78,6 +78,7 @@ class ChangesTab(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("changesTree")
+        self.tree.setAccessibleName("Changed paths")
         self.tree.setHeaderLabels(["Path", "Change", "Size", "Below"])
         self.tree.setUniformRowHeights(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
