@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
@@ -208,6 +208,11 @@ class ContainersPage(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count_label)
+        # Tab goes from the search box straight to the rows it filtered, then to the other controls.
+        chain = [self.search, self.view, self.running_only, *(b for a, b in self.bulk_buttons.items() if a != "toggle")]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+        self.view.installEventFilter(self)
 
         self.context_menu_extenders: list = []  # callables(menu, containers) adding entries (other features)
         self.context_actions: dict[str, QAction] = {}
@@ -229,6 +234,20 @@ class ContainersPage(QWidget):
         store.upserted.connect(self._on_store_upserted)  # a selected container's state decides its actions
         self._update_buttons()
         self._update_count()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        # Reached by the keyboard, the table selects the row it highlights: the actions (menu,
+        # Delete, Space) act on the selection, and a highlighted row that is not selected would
+        # leave them all off.
+        if (obj is self.view and event.type() == QEvent.Type.FocusIn
+                and event.reason() != Qt.FocusReason.MouseFocusReason
+                and not self.view.selectionModel().hasSelection()):
+            current = self.view.currentIndex()
+            if not current.isValid():
+                current = self.proxy.index(0, 0)
+            if current.isValid():
+                self.view.setCurrentIndex(current.siblingAtColumn(0))
+        return False
 
     # -- helpers -----------------------------------------------------------------------------------
     def _open_url(self, url: str) -> None:
