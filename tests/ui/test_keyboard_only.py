@@ -4,7 +4,6 @@ outcome is checked on the engine or on screen."""
 
 from __future__ import annotations
 
-import docker
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QTabBar
