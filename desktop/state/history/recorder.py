@@ -11,6 +11,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.event_history import fetch_events
 from desktop.state.connection import CONNECTED
 from desktop.state.history.store import HistoryStore
+from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class EventRecorder:
         self._watching: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self.filled = 0  # events read back after gaps (tests, the timeline's note)
+        self.backfilled = Listeners()  # (count): events read back after a gap are in the history
         self._closed = False
         for s in registry.sessions:
             self._follow(s)
@@ -103,6 +105,8 @@ class EventRecorder:
         if events:
             added = await asyncio.wrap_future(self.store.add_events(events, key, filled=True))
             self.filled += added or 0
+            if added:
+                self.backfilled.emit(added)
 
     async def aclose(self) -> None:
         if self._closed:
