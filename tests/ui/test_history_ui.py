@@ -9,42 +9,9 @@ from tests.conftest import RUN_LABEL
 
 import time
 
-import pytest
-
-from desktop.app import Pilothouse
-from desktop.engine.endpoints import Endpoint
 from desktop.state.history import stats_tiers
-from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.report_view import CrashReportView
-
-
-@pytest.fixture
-def history_app(qtbot, aloop, await_, engine_host, test_image, tmp_path):
-    made = []
-
-    def make() -> Pilothouse:
-        store = HistoryStore(tmp_path / "history.sqlite")
-        store.start()
-        ph = Pilothouse([Endpoint(engine_host, "--host")], history=store)
-        ph.window.resize(1200, 700)
-        ph.window.show()
-        ph.start()
-        await_(ph.first_load(timeout=30))
-        made.append(ph)
-        return ph
-
-    def close(ph) -> None:
-        made.remove(ph)
-        await_(ph.aclose())
-        await_(ph.history_store.aclose())
-        ph.window.close()
-        ph.window.deleteLater()
-
-    make.close = close
-    yield make
-    for ph in list(made):
-        close(ph)
 
 
 def _rows(page):

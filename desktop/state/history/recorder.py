@@ -39,6 +39,11 @@ class EventRecorder:
         registry.added.connect(self._follow)
         registry.removed.connect(self._unfollow)
 
+    @property
+    def busy(self) -> bool:
+        """Reading back what an engine buffered while nobody watched."""
+        return bool(self._tasks)
+
     def _follow(self, session) -> None:
         key = session.key
 

@@ -185,6 +185,11 @@ class TimelinePage(QWidget):
         events.connect(self.live.on_event)
         self.cursor.moved.connect(self._on_cursor_moved)
 
+    @property
+    def busy(self) -> bool:
+        """A read of the history is under way or due."""
+        return self._querying or self._stored.isActive() or self._debounce.isActive()
+
     # -- following the app ---------------------------------------------------------------------
     def set_engine(self, key: str | None) -> None:
         """Show one engine's events (the engine switcher's choice), or every engine's (None)."""
