@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import time
 from collections.abc import Callable
 
@@ -137,7 +139,7 @@ class LiveGraph(QWidget):
         return None if i is None or y is None or i >= len(y) else float(y[i])
 
     def _show_title(self, i: int | None = None) -> None:
-        parts = [f"<b>{self.title}</b>"]
+        parts = [f"<b>{html.escape(self.title)}</b>"]
         marked = False
         if i is None and self.mark_time is not None:
             i = self.index_at(self.mark_time)
@@ -148,7 +150,7 @@ class LiveGraph(QWidget):
             y = self._ys.get(n)
             colour = PALETTE[k % len(PALETTE)]
             val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
-            label = f"{n} " if len(self.names) > 1 else ""
+            label = f"{html.escape(n)} " if len(self.names) > 1 else ""
             parts.append(f"<span style='color:{colour}'>■</span> {label}{val}")
         if i is not None and (self.hover_text or marked):
             parts.append(f"<span style='color:#6b7280'>at {time.strftime('%H:%M:%S', time.localtime(self._t[i]))}</span>")
