@@ -10,7 +10,7 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
 
 from desktop.engine.errors import EngineError, NotFoundError
 from desktop.engine.logs_window import logs_around
@@ -20,6 +20,7 @@ from desktop.state.history import stats_tiers
 from desktop.state.history.time_cursor import Moment
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.plain_text import plain_label
 
 LOG_SECONDS = 30.0  # log lines this long before and after the moment
 
@@ -45,7 +46,7 @@ class MomentPane(QWidget):
         self.figures: dict[str, float] = {}  # the values at the moment (tests, the caption)
         self.log_lines: list[str] = []
         self.log_at = -1  # index in log_lines of the first line at or after the moment
-        self.caption = QLabel("Select an event to see the figures and the log lines at that moment.")
+        self.caption = plain_label("Select an event to see the figures and the log lines at that moment.")
         self.caption.setObjectName("momentCaption")
         self.caption.setWordWrap(True)
         self.cpu = LiveGraph("CPU", ("cpu",), stats_text.percent, y_min_range=5)
@@ -53,9 +54,9 @@ class MomentPane(QWidget):
         for g in (self.cpu, self.memory):
             g.setMinimumHeight(130)
             g.clicked.connect(self.point_requested)
-        self.figures_note = QLabel()
+        self.figures_note = plain_label()
         self.figures_note.setWordWrap(True)
-        self.logs_caption = QLabel()
+        self.logs_caption = plain_label()
         self.logs_caption.setWordWrap(True)
         self.logs = QPlainTextEdit()
         self.logs.setObjectName("momentLogs")
