@@ -90,7 +90,8 @@ def test_container_menu_follows_selection_and_state(ph, qtbot, make_container, d
     acts["container_stop"].trigger()
     qtbot.waitUntil(lambda: not docker_api.inspect_container(cid)["State"]["Running"], timeout=20000)
     qtbot.waitUntil(lambda: acts["container_start"].isEnabled(), timeout=20000)
-    assert page.proxy_index_of(cid, COL_STATE).data().startswith("Exited")
+    # The row says so once the action is done (it shows "Stopping…" until the engine answered).
+    qtbot.waitUntil(lambda: page.proxy_index_of(cid, COL_STATE).data().startswith("Exited"), timeout=20000)
 
 
 def test_edit_copy_and_find_act_on_the_focused_place(ph, qtbot, make_container, run_id):

@@ -318,7 +318,7 @@ class MenuBarWing(QObject):
             a.triggered.connect(lambda *_, k=key: self.window.select_engine(k))
             self._engine_group.addAction(a)
             m.addAction(a)
-        m.setEnabled(sw.count() > 1)
+        m.setEnabled(sw.count() > 2)  # "All engines" and two or more engines
 
     def _engine_state(self, key: str) -> str:
         session = self.shared.engines.get(key)

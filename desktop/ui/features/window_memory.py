@@ -53,6 +53,7 @@ class WindowMemory(QObject):
         self._timer.setInterval(SAVE_DELAY_MS)
         self._timer.timeout.connect(self.save_soon)
         self._page_chosen = False  # the user (or the saved page) already chose a page
+        self._closed = False  # after aclose: the window goes away, its last changes are not news
         geometry = self.saved.get("geometry")
         if isinstance(geometry, str):
             try:
@@ -137,12 +138,15 @@ class WindowMemory(QObject):
         self.saved = state
 
     def save_soon(self) -> None:
+        if self._closed:
+            return
         task = asyncio.ensure_future(self.save())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     def _changed(self, *_args) -> None:
-        self._timer.start()  # restarted by each change: one write once things settle
+        if not self._closed:
+            self._timer.start()  # restarted by each change: one write once things settle
 
     def _on_sidebar_row_changed(self, _row: int) -> None:
         self._page_chosen = True
@@ -161,6 +165,7 @@ class WindowMemory(QObject):
         pass
 
     async def aclose(self) -> None:
+        self._closed = True
         self._timer.stop()
         self.window.removeEventFilter(self)
         for task in list(self._tasks):
