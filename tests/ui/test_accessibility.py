@@ -88,3 +88,21 @@ def test_dialogs_name_their_controls(ph, qtbot):
     found += nameless(add)
     add.reject()
     assert not found, found
+
+
+def test_states_are_said_not_only_coloured(ph, qtbot, make_container):
+    from desktop.presentation.container_columns import COL_STATE
+
+    page = ph.containers.page
+    up, down = make_container(start=True), make_container()
+    qtbot.waitUntil(lambda: page.proxy_index_of(up).isValid() and page.proxy_index_of(down).isValid(), timeout=20000)
+    qtbot.waitUntil(lambda: page.proxy_index_of(up, COL_STATE).data() == "Running", timeout=20000)
+    assert page.proxy_index_of(down, COL_STATE).data() == "Created"  # words beside the coloured dot
+    sw = ph.window.engine_switcher
+    assert all(sw.itemText(i).endswith(("connected", "connecting", "reconnecting", "unreachable"))
+               for i in range(1, sw.count()))
+    bar = page.message
+    bar.show_error("The engine refused.")
+    assert bar.accessibleName() == "Error message" and not bar.kind_icon.pixmap().isNull()
+    bar.show_info("Started.")
+    assert bar.accessibleName() == "Message" and bar.kind_icon.accessibleName() == "Information"

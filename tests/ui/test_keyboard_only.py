@@ -59,7 +59,7 @@ def test_keyboard_only(two, qtbot, make_container, docker_api, api_b, run_id):
     ph = two
     name = f"pht-{run_id}-kbd"
     cid = make_container(name, start=True, command=("sh", "-c", f"echo hello-from-{run_id}; exec sleep 3600"))
-    theirs = api_b.create_container(TEST_IMAGE, command=["sleep", "3600"], name=f"pht-{run_id}-kbd-b")["Id"]
+    theirs = api_b.create_container(TEST_IMAGE, command=["sleep", "3600"], name=f"pht-{run_id}-other")["Id"]
     page = ph.containers.page
     qtbot.waitUntil(lambda: page.proxy_index_of(cid).isValid() and page.proxy_index_of(theirs).isValid(),
                     timeout=20000)
