@@ -114,3 +114,10 @@ def test_activity_is_the_timeline_with_live_events_and_a_shared_time_cursor(hist
     assert pane.log_lines == want[:len(pane.log_lines)] and pane.log_at == at
     assert pane.log_lines[pane.log_at] == want[at]
     assert time.time() - m2.t < 120
+
+    # And the container's own Logs tab, scrolled to the moment: its first line at or after it selected.
+    page.moment.open_logs.click()
+    logs = ph.details.page.logs
+    assert ph.details.page.tabs.currentWidget() is logs
+    qtbot.waitUntil(lambda: logs.is_loaded and logs.view.selected_text().endswith(want[at]), timeout=20000)
+    assert logs.view.selected_text().count("\n") == 0  # that one line

@@ -45,6 +45,16 @@ class HistoryFeature:
                 page.add_tab("Health", HealthPanel(client_for(c), c.id, events))
 
         details.tab_providers.append(health_tab)
+
+        def logs_at_moment(page, c) -> None:
+            from desktop.ui.history.logs_moment import LogsAtMoment
+
+            link = LogsAtMoment(page.logs, self.cursor, c.engine_id, c.id)
+            page.destroyed.connect(lambda *_a, link=link: link.close())
+
+        details.tab_providers.append(logs_at_moment)
+        self._details = details
+        activity.logs_requested.connect(self._on_activity_logs_requested)
         if store is None:
             return
 
@@ -118,6 +128,16 @@ class HistoryFeature:
     def _on_recorder_backfilled(self, _added: int) -> None:
         self.page.note_new_events()
 
+    def _on_activity_logs_requested(self, m) -> None:
+        """The container's page on its Logs tab; its link to the cursor scrolls it to the moment."""
+        session = self.engines.get(m.engine) if m.engine else None
+        c = session.containers.get(m.container) if session is not None else None
+        if c is None:
+            self.page.show_notice("That container is gone from its engine: its logs went with it.")
+            return
+        self.window.show_page("containers")
+        self._details.open_container(c).show_tab("Logs")
+
     def _on_moment_opened(self) -> None:
         """A graph's "Show in Activity": the timeline at the cursor's moment."""
         self.window.show_page("activity")
@@ -145,6 +165,7 @@ class HistoryFeature:
 
     async def aclose(self) -> None:
         self.crash_reports.reported.disconnect(self._on_reported)
+        self.page.logs_requested.disconnect(self._on_activity_logs_requested)
         self._notifier.report_requested.disconnect(self._on_notifier_report_requested)
         for view in list(self.open_reports):
             view.close()

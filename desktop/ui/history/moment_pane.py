@@ -10,7 +10,7 @@ import time
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from desktop.engine.errors import EngineError, NotFoundError
 from desktop.engine.logs_window import logs_around
@@ -35,6 +35,7 @@ class MomentPane(QWidget):
 
     loaded = Signal(object)
     point_requested = Signal(float)
+    logs_requested = Signal(object)  # (Moment): the container's own Logs tab, scrolled there
 
     def __init__(self, store, client_for_key, parent=None) -> None:
         super().__init__(parent)
@@ -64,12 +65,20 @@ class MomentPane(QWidget):
         self.logs.setReadOnly(True)
         self.logs.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.logs.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.open_logs = QPushButton("Open the container's logs there")
+        self.open_logs.setObjectName("momentOpenLogs")
+        self.open_logs.setToolTip("The container's page, its Logs tab scrolled to this moment")
+        self.open_logs.clicked.connect(lambda: self.moment is not None and self.logs_requested.emit(self.moment))
+        self.open_logs.hide()
         graphs = QVBoxLayout()
         graphs.addWidget(self.cpu, 1)
         graphs.addWidget(self.memory, 1)
         graphs.addWidget(self.figures_note)
         logs = QVBoxLayout()
-        logs.addWidget(self.logs_caption)
+        head = QHBoxLayout()
+        head.addWidget(self.logs_caption, 1)
+        head.addWidget(self.open_logs)
+        logs.addLayout(head)
         logs.addWidget(self.logs, 1)
         body = QHBoxLayout()
         body.addLayout(graphs, 2)
@@ -142,6 +151,7 @@ class MomentPane(QWidget):
     async def _load_logs(self, m: Moment) -> None:
         self.log_lines, self.log_at = [], -1
         self.logs.clear()
+        self.open_logs.setVisible(bool(m.container))
         if not m.container:
             self.logs_caption.setText("Log lines show for a container's events.")
             return
@@ -154,6 +164,7 @@ class MomentPane(QWidget):
         try:
             got = await logs_around(client, m.container, m.t, LOG_SECONDS, LOG_SECONDS)
         except NotFoundError:
+            self.open_logs.hide()
             self.logs_caption.setText("The container is gone from the engine, and its logs with it"
                                       " (a crash report keeps the last lines of a crash).")
             return
