@@ -8,7 +8,7 @@ import asyncio
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
 from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
@@ -23,6 +23,7 @@ from desktop.ui.widgets.live_graph import LiveGraph
 from desktop.ui.widgets.plain_text import plain_label
 
 LOG_SECONDS = 30.0  # log lines this long before and after the moment
+SETTLE_MS = 120  # a moment held this long is read (the figures from the history, the logs from the engine)
 
 
 def _clock(ns: int) -> str:
@@ -47,6 +48,10 @@ class MomentPane(QWidget):
         self.figures: dict[str, float] = {}  # the values at the moment (tests, the caption)
         self.log_lines: list[str] = []
         self.log_at = -1  # index in log_lines of the first line at or after the moment
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settle_timeout)
         self.caption = plain_label("Select an event to see the figures and the log lines at that moment.")
         self.caption.setObjectName("momentCaption")
         self.caption.setWordWrap(True)
@@ -89,10 +94,16 @@ class MomentPane(QWidget):
         lay.addLayout(body, 1)
 
     def show_moment(self, m: Moment) -> None:
+        """Show a moment (soon: moving through the rows with the keys asks the engine once)."""
         self.moment = m
+        self._settle.start()
+
+    def _on_settle_timeout(self) -> None:
+        if self.moment is None:
+            return
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._task = self.tasks.spawn(self._load(m))
+        self._task = self.tasks.spawn(self._load(self.moment))
 
     async def _load(self, m: Moment) -> None:
         who = f"{m.name or (m.container or '')[:12]}" if m.container else "the engine's containers"
@@ -194,4 +205,5 @@ class MomentPane(QWidget):
         self.logs.centerCursor()
 
     async def aclose(self) -> None:
+        self._settle.stop()
         await self.tasks.cancel_all()
