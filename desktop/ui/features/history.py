@@ -1,7 +1,7 @@
 """The history wing: the history behind the Activity timeline (recorder, the stats history
 sampler), crash reports opened from notifications, the Health tab of containers with a health
-check, the Stats history tab and the Dashboard's history card (both on the shared time cursor),
-and the disk-cap setting.
+check, the recorded ranges of a container's Stats tab and the Dashboard's history card (both on
+the shared time cursor), a container's Logs tab on that cursor, and the disk-cap setting.
 
 Everything it records goes through the HistoryStore's writer thread; everything it shows is read
 on the store's reader thread. Without a store (tests that keep no history) it still adds the
@@ -19,7 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 
 class HistoryFeature:
     def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for, activity, dashboard=None) -> None:
+                 settings, settings_page, client_for, activity, stats_views, dashboard=None) -> None:
         self.window = window
         self.engines = engines
         self.events = events
@@ -58,14 +58,14 @@ class HistoryFeature:
         if store is None:
             return
 
-        def stats_history_tab(page, c) -> None:
+        def stats_history_view(c):
             from desktop.ui.history.stats_history_view import StatsHistoryView
 
             view = StatsHistoryView(store, c.engine_id, c.id, self.cursor, c.name)
             view.moment_opened.connect(self._on_moment_opened)
-            page.add_tab("Stats history", view)
+            return view
 
-        details.tab_providers.append(stats_history_tab)
+        stats_views.append(stats_history_view)  # the Stats tab's recorded ranges
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
 

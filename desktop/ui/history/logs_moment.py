@@ -1,5 +1,5 @@
 """A container's Logs tab on the shared time cursor: when the cursor points at a moment of that
-container (an event selected in Activity, a point of its Stats history graph), the tab scrolls to
+container (an event selected in Activity, a point of its recorded Stats graph), the tab scrolls to
 the first line written at or after that moment and selects it."""
 
 from __future__ import annotations
