@@ -30,7 +30,9 @@ def test_timeline_survives_an_app_restart_with_the_gap_filled(history_app, qtbot
     page = ph.history.page
     ph.window.show_page("activity")
     page.container.setEditText(name)
-    qtbot.waitUntil(lambda: any(getattr(r, "action", "") == "start" for r in _rows(page)), timeout=15000)
+    # (the filter's own answer: the rows shown before it applies are every container's)
+    qtbot.waitUntil(lambda: {getattr(r, "name", None) for r in _rows(page)} == {name}
+                    and any(r.action == "start" for r in _rows(page)), timeout=15000)
     assert {r.project for r in _rows(page)} == {"shop"}
     history_app.close(ph)
 
