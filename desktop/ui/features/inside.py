@@ -79,7 +79,9 @@ class SeeingInside:
         return page
 
     def show_engine(self, key: str | None) -> None:
-        pass  # the tabs belong to containers, which carry their engine
+        # The tabs belong to containers, which carry their engine; the Logs page follows the switcher.
+        session = self.engines.get(key) if key else None
+        self.logs_page.set_engine(session.engine_id if session is not None else None)
 
     def set_engine_count(self, n: int) -> None:
         pass
