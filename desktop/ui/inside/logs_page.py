@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineE
 
 from desktop.engine.log_records import MAX_SOURCES
 from desktop.engine.logs import parse_since
+from desktop.presentation.containers import is_debug_helper
 from desktop.state.log_levels import LEVELS, LevelIndex, time_rows
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
@@ -151,7 +152,8 @@ class LogsPage(QWidget):
 
     def _containers(self) -> list:
         """The containers the page offers: the selected engine's, or every engine's."""
-        return [c for c in self.store.all() if self.engine_id is None or c.engine_id == self.engine_id]
+        return [c for c in self.store.all() if (self.engine_id is None or c.engine_id == self.engine_id)
+                and not is_debug_helper(c)]
 
     def _projects(self) -> list[tuple[str, str]]:
         return sorted({(c.engine_id, c.compose_project) for c in self._containers() if c.compose_project},
@@ -234,7 +236,7 @@ class LogsPage(QWidget):
             self.source_added.emit(cid)
 
     def _in_scope(self, c, scope) -> bool:
-        if not self._on_engine(c):
+        if not self._on_engine(c) or is_debug_helper(c):
             return False
         if scope == RUNNING:
             return c.state == "running"
