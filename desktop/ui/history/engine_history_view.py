@@ -16,6 +16,7 @@ from desktop.state.history import stats_tiers
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.history.stats_history_view import RANGES
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class EngineHistoryView(QFrame):
@@ -35,7 +36,7 @@ class EngineHistoryView(QFrame):
         for label, secs in RANGES:
             self.range.addItem(label, secs)
         self.range.currentIndexChanged.connect(self.refresh)
-        self.status = QLabel()
+        self.status = plain_label()
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addWidget(self.range)

@@ -15,6 +15,7 @@ from desktop.presentation.sizes import binary_size
 from desktop.state.history import stats_tiers
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.plain_text import plain_label
 
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400))
 
@@ -33,7 +34,7 @@ class StatsHistoryView(QWidget):
         for label, secs in RANGES:
             self.range.addItem(label, secs)
         self.range.currentIndexChanged.connect(self.refresh)
-        self.status = QLabel()
+        self.status = plain_label()
         top = QHBoxLayout()
         top.addWidget(self.range)
         top.addWidget(self.status, 1)

@@ -18,6 +18,7 @@ from desktop.presentation.sizes import binary_size
 from desktop.state.fs_changes import KINDS, ChangeNode, ChangeTree
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 COLOURS = {"added": "#2e7d32", "changed": "#b26a00", "deleted": "#b3261e"}
@@ -44,7 +45,7 @@ class ChangesTab(QWidget):
         self.items: dict[str, QTreeWidgetItem] = {}
         self._sizes_task = None
 
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setObjectName("changesSummary")
         self.filter = QLineEdit()
         self.filter.setObjectName("changesFilter")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import time
 from collections.abc import Callable
 
@@ -99,14 +101,14 @@ class LiveGraph(QWidget):
             self._show_title()
 
     def _show_title(self, i: int | None = None) -> None:
-        parts = [f"<b>{self.title}</b>"]
+        parts = [f"<b>{html.escape(self.title)}</b>"]
         if i is None and len(self._t):
             i = len(self._t) - 1
         for k, n in enumerate(self.names[:8]):  # a 64-core host would not fit: the graph shows them all
             y = self._ys.get(n)
             colour = PALETTE[k % len(PALETTE)]
             val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
-            label = f"{n} " if len(self.names) > 1 else ""
+            label = f"{html.escape(n)} " if len(self.names) > 1 else ""
             parts.append(f"<span style='color:{colour}'>■</span> {label}{val}")
         if i is not None and self.hover_text:
             parts.append(f"<span style='color:#6b7280'>at {time.strftime('%H:%M:%S', time.localtime(self._t[i]))}</span>")

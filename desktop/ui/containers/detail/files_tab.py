@@ -17,6 +17,7 @@ from desktop.engine.tar_safety import printable
 from desktop.presentation.sizes import binary_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 EntryRole = Qt.ItemDataRole.UserRole + 1
 
@@ -79,7 +80,7 @@ class FilesTab(QWidget):
         h.resizeSection(3, 150)
         self.tree.itemActivated.connect(self._on_item_activated)
         self.tree.itemDoubleClicked.connect(self._on_item_activated)
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("filesStatus")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
