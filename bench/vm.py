@@ -23,6 +23,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _vm_resume import resume_figures  # noqa: E402
 from common import figure as common_figure  # noqa: E402
 
 from desktop.vm import image_build  # noqa: E402
@@ -210,6 +211,7 @@ def main() -> int:
         size = (manifest["files"]["vmlinuz"]["size"] + manifest["files"]["initramfs.img"]["size"]) / 1e6
         figure("vm_image_size_mb", size, 60.0, "<=", 60.0)
         vm_api.close()
+        resume_figures(vm, ready, figure)
     except Exception as e:  # noqa: BLE001 - a bench reports, it does not fail the run
         print(f"# error: {e}", flush=True)
         for line in vm.console_tail(20):

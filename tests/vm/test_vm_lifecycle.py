@@ -211,7 +211,7 @@ def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api
     assert vm_api.wait(c, timeout=60)["StatusCode"] == 0
     vm_api.remove_container(c)
 
-    asyncio.run(vm.stop())
+    assert asyncio.run(vm.stop()).saved  # Stop saves the state; the update below makes it unusable
     old = tmp_path / "image"
     shutil.copytree(vm.paths.image_dir, old)
     manifest = json.loads((old / "manifest.json").read_text())
@@ -226,6 +226,7 @@ def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api
     vm.paths = updated.paths
     asyncio.run(vm.start())
     assert vm.status().state == "running"
+    assert vm.status().start_note == "booting from scratch: the VM image changed since the state was saved"
 
     api = vm.api_client(timeout=120)
     try:
@@ -252,8 +253,8 @@ def test_start_after_crash_then_graceful_stop_leaves_no_qemu(vm: VMManager):
     asyncio.run(vm.start())
     pid = vm.status().pid
     assert vm.api_client().ping()
-    st = asyncio.run(vm.stop(timeout=60))
-    assert st.state == "stopped"
+    st = asyncio.run(vm.stop(timeout=60, shutdown=True))
+    assert st.state == "stopped" and not st.saved
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert any("power off" in line for line in vm.console_tail(10)), "the guest should power itself off"
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(vm.paths.data_disk) in " ".join(p.info["cmdline"] or [])]
