@@ -25,6 +25,10 @@ class AgentError(RuntimeError):
     """The guest agent did not answer, or reported a failure; the message is for the user."""
 
 
+class AgentBusy(AgentError):
+    """The command could not run because something in the guest is in use (nothing was done)."""
+
+
 def supported() -> bool:
     # QEMU's pipe backend is a named pipe on Windows, with other semantics; the VM there is WSL.
     return sys.platform != "win32"
@@ -135,5 +139,7 @@ class GuestAgent:
         finally:
             loop.remove_reader(fd)
             os.close(fd)
+        if result == "busy":
+            raise AgentBusy(f"`{command}`: in use in the VM")
         if result != "done":
             raise AgentError(f"`{command}` failed in the VM (see its console log)")

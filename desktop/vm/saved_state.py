@@ -155,7 +155,7 @@ class SavedState:
         `agent` is the GuestAgent (the guest syncs its disk and unmounts the shared folders
         first); `process_gone()` returns an awaitable that completes when QEMU has exited.
         Raises SaveFailed with QEMU left running as it was, or exited if it died meanwhile."""
-        from desktop.vm.guest_agent import AgentError
+        from desktop.vm.guest_agent import AgentBusy, AgentError
 
         self.discard()
         self.folder.mkdir(mode=0o700, exist_ok=True)
@@ -163,6 +163,8 @@ class SavedState:
         try:
             await agent.call("sync", timeout=60)
             await agent.call("umount-shares", timeout=30)
+        except AgentBusy:
+            raise SaveFailed(_blocker_sentence("VirtFS")) from None
         except AgentError as e:
             await self._remount(agent)
             raise SaveFailed(str(e)) from None

@@ -118,7 +118,8 @@ def test_agent_calls_are_answered_by_token_and_failures_are_sentences(tmp_path: 
                 seen.append(raw.decode().strip())
                 if token.strip() != "-":
                     os.write(out, b"done someone-else\n")  # another caller's answer is skipped
-                    os.write(out, f"{'done' if cmd == 'sync' else 'fail'} {token.strip()}\n".encode())
+                    word = {"sync": "done", "umount-shares": "busy"}.get(cmd, "fail")
+                    os.write(out, f"{word} {token.strip()}\n".encode())
                 if cmd == "quit":
                     return
 
@@ -131,6 +132,8 @@ def test_agent_calls_are_answered_by_token_and_failures_are_sentences(tmp_path: 
         await agent.call("sync", timeout=10)
         with pytest.raises(guest_agent.AgentError, match="`mount-shares` failed in the VM"):
             await agent.call("mount-shares", timeout=10)
+        with pytest.raises(guest_agent.AgentBusy):
+            await agent.call("umount-shares", timeout=10)
         with pytest.raises(ValueError):
             agent.send("touch", "bad\nname")
         agent.send("quit")
