@@ -254,7 +254,8 @@ class SavedState:
         Raises ResumeFailed; the caller kills that QEMU and boots cold."""
         meta = self.describe()
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
+        started = loop.time()
+        deadline = started + timeout
         client = QMPClient("pilothouse-resume")
         try:
             while True:
@@ -293,6 +294,7 @@ class SavedState:
                 raise ResumeFailed("the saved state is damaged (its checksum does not match)")
             self.discard()
             await client.execute("cont")
+            say(f"saved state loaded ({meta.get('size', 0) / 2**20:.0f} MiB in {loop.time() - started:.1f} s)")
         except ResumeFailed:
             raise
         except Exception as e:  # noqa: BLE001 - a monitor gone with QEMU is the common case
