@@ -257,17 +257,14 @@ class NetworksMachine(_Base):
         if cid:
             self.running.append(cid)
 
-    @precondition(lambda self: self.networks and self.running)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def connect(self, i, j):
-        self.cli(self.api.connect_container_to_network, self.running[j % len(self.running)],
-                 self.networks[i % len(self.networks)])
+    def _attach(self, on: bool, pool: list[str], i: int, j: int) -> None:
+        fn = self.api.connect_container_to_network if on else self.api.disconnect_container_from_network
+        self.cli(fn, pool[j % len(pool)], self.networks[i % len(self.networks)])
 
     @precondition(lambda self: self.networks and self.running)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def disconnect(self, i, j):
-        self.cli(self.api.disconnect_container_from_network, self.running[j % len(self.running)],
-                 self.networks[i % len(self.networks)])
+    @rule(on=st.booleans(), i=st.integers(0, 31), j=st.integers(0, 31))
+    def connect_running(self, on, i, j):
+        self._attach(on, self.running, i, j)
 
     @rule()
     def make_stopped(self):
@@ -279,17 +276,11 @@ class NetworksMachine(_Base):
     # app re-reads the references when the user comes back to the window, which is when someone
     # who ran `docker network connect` in a terminal would look.
     @precondition(lambda self: self.networks and self.stopped)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def connect_stopped(self, i, j):
-        self.cli(self.api.connect_container_to_network, self.stopped[j % len(self.stopped)],
-                 self.networks[i % len(self.networks)])
-        QApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
-
-    @precondition(lambda self: self.networks and self.stopped)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def disconnect_stopped(self, i, j):
-        self.cli(self.api.disconnect_container_from_network, self.stopped[j % len(self.stopped)],
-                 self.networks[i % len(self.networks)])
+    @rule(on=st.booleans(), i=st.integers(0, 31), j=st.integers(0, 31))
+    def connect_stopped(self, on, i, j):
+        self._attach(on, self.stopped, i, j)
+        if on:
+            QApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
 
     @precondition(lambda self: self.running)
     @rule(i=st.integers(0, 31))

@@ -18,6 +18,7 @@ from desktop.presentation.sizes import binary_size
 from desktop.state.fs_changes import KINDS, ChangeNode, ChangeTree
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.containers.detail.files_tab import download_reporting
 from desktop.ui.widgets.plain_text import plain_label
 
 PathRole = Qt.ItemDataRole.UserRole + 1
@@ -237,14 +238,7 @@ class ChangesTab(QWidget):
         dlg.open()
 
     async def download(self, path: str, dest: str) -> bool:
-        self.message.show_info(f"Downloading {printable(path)}…")
-        try:
-            n = await self.files.download(path, dest)
-        except EngineError as err:
-            self.message.show_error(str(err))
-            return False
-        self.message.show_info(f"Downloaded {printable(path)} to {dest} ({binary_size(n)}).")
-        return True
+        return await download_reporting(self.files, self.message, path, dest) is not None
 
     def open_commit_dialog(self):
         """The commit form (a validated image name), as the Containers page's menu opens it."""

@@ -177,16 +177,10 @@ class FilesTab(QWidget):
         dlg.open()
 
     async def download(self, path: str, dest: str) -> bool:
-        self.message.show_info(f"Downloading {printable(path)}…")
-        try:
-            n = await self.files.download(path, dest)
-        except EngineError as err:
-            self.message.show_error(str(err))
-            return False
-        text = f"Downloaded {printable(path)} to {dest} ({binary_size(n)})."
-        self.message.show_info(text)
-        self.transferred.emit(text)
-        return True
+        text = await download_reporting(self.files, self.message, path, dest)
+        if text:
+            self.transferred.emit(text)
+        return text is not None
 
     async def upload(self, host_paths: list[str], folder: str | None = None) -> bool:
         folder = folder or self.path
@@ -206,3 +200,17 @@ class FilesTab(QWidget):
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
+
+
+async def download_reporting(files, message, path: str, dest: str) -> str | None:
+    """Download a container path to dest, saying so in the message bar; the sentence shown, or
+    None when the engine refused (its reason is shown)."""
+    message.show_info(f"Downloading {printable(path)}…")
+    try:
+        n = await files.download(path, dest)
+    except EngineError as err:
+        message.show_error(str(err))
+        return None
+    text = f"Downloaded {printable(path)} to {dest} ({binary_size(n)})."
+    message.show_info(text)
+    return text
