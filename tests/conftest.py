@@ -21,8 +21,9 @@ RUN_LABEL = "pilothouse.test.run"
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path_factory, monkeypatch):
-    """Settings go to a temp dir: tests never read or write the user's configuration."""
+    """Settings and the app's log go to temp dirs: tests never read or write the user's."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("xdg-config")))
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
                                QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus

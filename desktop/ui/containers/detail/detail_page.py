@@ -7,7 +7,7 @@ Other features add tabs with `add_tab(title, widget)`; a tab widget may define `
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QTabWidget, QToolButton, QVBoxLayout, QWidget
 
 from desktop.engine.client import EngineClient
 from desktop.engine.records import Container
