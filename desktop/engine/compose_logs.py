@@ -174,7 +174,9 @@ class MergedLogSession:
         if final:
             cut = None
         else:
-            marks = [x.mark for x in self._fill if not x.done]
+            # Until every tail is in, a source's head (its older tail lines) is unknown: each one
+            # still holds the cut back, finished or not.
+            marks = [x.mark for x in self._fill if not x.done or not self._started]
             cut = min(marks) if marks else None
         self._unflushed = 0
         fut = asyncio.get_running_loop().run_in_executor(self._merge_pool, self._merger.flush, cut)
