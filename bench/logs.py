@@ -339,6 +339,9 @@ async def bench_merged(api, client, host, args, stalls) -> None:
     figure("logs_merged_first_screen_ms", first * 1000, first_base * 1000, "<=", 300)
     figure("logs_merged_full_load_s", load, load_base, "<=", load_base * 1.3)
     figure("logs_merged_memory_ratio", buf.nbytes() / max(1, buf.memory_raw_bytes()), 1.0, "<=", 1.3)
+    print(f"# sealed chunks: {len(buf.older.sealed) + len(buf.newer.sealed)}, the largest "
+          f"{max((len(c.data) if hasattr(c, 'load') is False else c.data_len for _, c in buf.chunks()), default=0) / 1e6:.1f} MB",
+          flush=True)
     rss = proc.memory_info().rss - rss0
     print(f"# RSS grew {rss / 1e6:,.0f} MB for {buf.memory_raw_bytes() / 1e6:,.0f} MB of log text in memory", flush=True)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, me
 log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 4 << 20  # backfilled lines are merged and handed on in pieces of about this size
+HOLD_BYTES = 8 << 20  # a source this far ahead of the merge waits (its reader pauses) for the others
 FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail request at once
 
 
@@ -40,16 +42,34 @@ def ensure_fd_headroom(sources: int) -> None:
 _NO_MARK = int(np.iinfo(np.int64).min)
 
 
-class _Backfill:
-    """What the loop knows of one source's backfill: how far in time it has come, and whether
-    it is over (its lines themselves wait in the _Merger, in the merge thread)."""
+class _Hold:
+    """A backfill reader's extra gate: set, it reads; cleared, it waits (re-checking so that a
+    closed session's reader is never stuck)."""
 
-    __slots__ = ("mark", "done", "head")
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.event.set()
+        self.released = False
+
+    def wait(self) -> None:
+        while not self.released and not self.event.wait(0.5):
+            pass
+
+
+class _Backfill:
+    """What the loop knows of one source's backfill: how far in time it has come, whether it is
+    over, and how much of it waits to be merged (the lines themselves are in the _Merger, in the
+    merge thread). Sources are read side by side, but the merge can hand on only lines older
+    than the slowest one's progress: one far ahead is paused rather than held whole in memory."""
+
+    __slots__ = ("mark", "done", "head", "pending", "hold")
 
     def __init__(self) -> None:
         self.mark = _NO_MARK  # no line still to come from this source is older than this
         self.done = False
         self.head: LogBatch | None = None  # its tail lines older than the merged tail: they end its backfill
+        self.pending = 0  # bytes given to the merger and not handed on yet
+        self.hold = _Hold()
 
 
 class _Merger:
@@ -64,7 +84,8 @@ class _Merger:
             self.parts.append([])
         self.parts[i].append(b)
 
-    def flush(self, cut: int | None) -> LogBatch:
+    def flush(self, cut: int | None) -> tuple[LogBatch, list[int]]:
+        """(the merged lines older than `cut`, every source's bytes still waiting)."""
         out = []
         for i, parts in enumerate(self.parts):
             # Whole parts before the cut go; the one it falls in is split; the rest wait untouched
@@ -82,7 +103,7 @@ class _Merger:
             del parts[:k]
             if take:
                 out.append(concat_batches(take))
-        return merge_by_time(out)
+        return merge_by_time(out), [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:
@@ -143,7 +164,7 @@ class MergedLogSession:
                        tag=(i + 1) << 1, on_lines=lambda b, i=i: self._lines(i, b),
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
-                       on_ended=lambda s, i=i: self._end(i, s))
+                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold)
         self.sessions.append(s)
         return s
 
@@ -157,6 +178,7 @@ class MergedLogSession:
     def _give(self, i: int, b: LogBatch) -> None:
         if len(b) and not self._closed:
             self._unflushed += len(b.data)
+            self._fill[i].pending += len(b.data)
             self._merge_pool.submit(self._merger.add, i, b)
 
     def _backfilled(self, i: int, b: LogBatch) -> None:
@@ -165,6 +187,20 @@ class MergedLogSession:
         self._give(i, b)
         if self._unflushed >= FLUSH_BYTES:
             self._flush(final=False)
+        self._pace_sources()
+
+    def _pace_sources(self) -> None:
+        """Pause the readers of sources far ahead of the merge; never the one it waits for."""
+        open_ = [k for k, x in enumerate(self._fill) if not x.done]
+        if not open_:
+            return
+        slowest = min(open_, key=lambda k: self._fill[k].mark)
+        for k in open_:
+            x = self._fill[k]
+            if k != slowest and x.pending > HOLD_BYTES:
+                x.hold.event.clear()
+            else:
+                x.hold.event.set()
 
     def _flush(self, final: bool) -> None:
         """Hand on the backfilled lines no source can still put anything before (all when final;
@@ -187,8 +223,13 @@ class MergedLogSession:
             return
         if fut.exception() is not None:
             log.warning("merging backfilled log lines failed: %s", fut.exception())
-        elif len(fut.result()):
-            self.on_backfill(fut.result())
+        else:
+            merged, waiting = fut.result()
+            for x, n in zip(self._fill, waiting):
+                x.pending = n
+            if len(merged):
+                self.on_backfill(merged)
+            self._pace_sources()
         if final:
             self.on_progress(None)
 
@@ -196,9 +237,11 @@ class MergedLogSession:
         """Source i's backfill is over: what its tail held before the merged tail ends it."""
         f = self._fill[i]
         f.done = True
+        f.hold.event.set()
         if f.head is not None:
             self._give(i, f.head)
             f.head = None
+        self._pace_sources()
 
     def _prog(self, i: int, f: float | None) -> None:
         self._progress[i] = f
@@ -283,5 +326,8 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
+        for f in self._fill:  # no reader stays paused
+            f.hold.released = True
+            f.hold.event.set()
         await asyncio.gather(*(s.aclose() for s in self.sessions))
         self._merge_pool.shutdown(wait=False, cancel_futures=True)
