@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -15,6 +17,7 @@ from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, me
 log = logging.getLogger(__name__)
 
 FLUSH_BYTES = 4 << 20  # backfilled lines are merged and handed on in pieces of about this size
+HOLD_BYTES = 8 << 20  # a source this far ahead of the merge waits (its reader pauses) for the others
 FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail request at once
 
 
@@ -36,16 +39,71 @@ def ensure_fd_headroom(sources: int) -> None:
             log.warning("could not raise the open-file limit to %d: %s", new, exc)
 
 
+_NO_MARK = int(np.iinfo(np.int64).min)
+
+
+class _Hold:
+    """A backfill reader's extra gate: set, it reads; cleared, it waits (re-checking so that a
+    closed session's reader is never stuck)."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.event.set()
+        self.released = False
+
+    def wait(self) -> None:
+        while not self.released and not self.event.wait(0.5):
+            pass
+
+
 class _Backfill:
-    """One source's backfilled lines not yet handed on, and how far in time it has come."""
+    """What the loop knows of one source's backfill: how far in time it has come, whether it is
+    over, and how much of it waits to be merged (the lines themselves are in the _Merger, in the
+    merge thread). Sources are read side by side, but the merge can hand on only lines older
+    than the slowest one's progress: one far ahead is paused rather than held whole in memory."""
 
-    __slots__ = ("parts", "nbytes", "mark", "done")
+    __slots__ = ("mark", "done", "head", "pending", "hold")
 
-    def __init__(self, floor: int) -> None:
-        self.parts: list[LogBatch] = []
-        self.nbytes = 0
-        self.mark = floor  # no line still to come from this source is older than this
+    def __init__(self) -> None:
+        self.mark = _NO_MARK  # no line still to come from this source is older than this
         self.done = False
+        self.head: LogBatch | None = None  # its tail lines older than the merged tail: they end its backfill
+        self.pending = 0  # bytes given to the merger and not handed on yet
+        self.hold = _Hold()
+
+
+class _Merger:
+    """Runs in the session's one merge thread (so pieces keep their order): each source's
+    backfilled lines not yet handed on; `flush(cut)` merges and hands on those older than `cut`."""
+
+    def __init__(self) -> None:
+        self.parts: list[list[LogBatch]] = []
+
+    def add(self, i: int, b: LogBatch) -> None:
+        while len(self.parts) <= i:
+            self.parts.append([])
+        self.parts[i].append(b)
+
+    def flush(self, cut: int | None) -> tuple[LogBatch, list[int]]:
+        """(the merged lines older than `cut`, every source's bytes still waiting)."""
+        out = []
+        for i, parts in enumerate(self.parts):
+            # Whole parts before the cut go; the one it falls in is split; the rest wait untouched
+            # (a slow source can hold many megabytes back: they are not copied at every flush).
+            take: list[LogBatch] = []
+            k = 0
+            while k < len(parts) and (cut is None or int(parts[k].ts[-1]) < cut):
+                take.append(parts[k])
+                k += 1
+            if k < len(parts) and cut is not None:
+                n = int(np.searchsorted(parts[k].ts, cut, side="left"))
+                if n:
+                    take.append(parts[k].slice(0, n))
+                    parts[k] = parts[k].slice(n, len(parts[k]))
+            del parts[:k]
+            if take:
+                out.append(concat_batches(take))
+        return merge_by_time(out), [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:
@@ -77,6 +135,11 @@ class MergedLogSession:
         self.sessions: list[LogSession] = []
         self._held: list[list[LogBatch]] | None = []
         self._fill: list[_Backfill] = []
+        self._merger = _Merger()
+        # Merging megabytes of backfill takes the UI thread tens of ms a piece: done in a thread
+        # of its own (numpy lets go of the GIL for the heavy parts), one piece after the other.
+        self._merge_pool = ThreadPoolExecutor(1, thread_name_prefix="log-merge")
+        self._unflushed = 0  # bytes handed to the merger since its last flush
         self._progress: list[float | None] = []
         self._ended: set[int] = set()
         self._started = False
@@ -91,7 +154,7 @@ class MergedLogSession:
         self.sources.append(name)
         self.ids.append(cid)
         self._progress.append(None if live else 0.0)
-        self._fill.append(_Backfill(np.iinfo(np.int64).min))
+        self._fill.append(_Backfill())
         self._fill[i].done = live
         if self._held is not None:
             self._held.append([])
@@ -101,7 +164,7 @@ class MergedLogSession:
                        tag=(i + 1) << 1, on_lines=lambda b, i=i: self._lines(i, b),
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
-                       on_ended=lambda s, i=i: self._end(i, s))
+                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold)
         self.sessions.append(s)
         return s
 
@@ -112,46 +175,82 @@ class MergedLogSession:
         else:
             self.on_lines(b)
 
+    def _give(self, i: int, b: LogBatch) -> None:
+        if len(b) and not self._closed:
+            self._unflushed += len(b.data)
+            self._fill[i].pending += len(b.data)
+            self._merge_pool.submit(self._merger.add, i, b)
+
     def _backfilled(self, i: int, b: LogBatch) -> None:
         f = self._fill[i]
-        f.parts.append(b)
-        f.nbytes += len(b.data)
         f.mark = max(f.mark, int(b.ts[-1]))
-        if sum(x.nbytes for x in self._fill) >= FLUSH_BYTES:
+        self._give(i, b)
+        if self._unflushed >= FLUSH_BYTES:
             self._flush(final=False)
+        self._pace_sources()
+
+    def _pace_sources(self) -> None:
+        """Pause the readers of sources far ahead of the merge; never the one it waits for."""
+        open_ = [k for k, x in enumerate(self._fill) if not x.done]
+        if not open_:
+            return
+        slowest = min(open_, key=lambda k: self._fill[k].mark)
+        for k in open_:
+            x = self._fill[k]
+            if k != slowest and x.pending > HOLD_BYTES:
+                x.hold.event.clear()
+            else:
+                x.hold.event.set()
 
     def _flush(self, final: bool) -> None:
-        """Hand on the backfilled lines no source can still put anything before (all when final)."""
-        pending = [x for x in self._fill if x.parts]
-        if not pending:
+        """Hand on the backfilled lines no source can still put anything before (all when final;
+        then the backfill is over, once they are in)."""
+        if self._closed:
             return
         if final:
             cut = None
         else:
-            marks = [x.mark for x in self._fill if not x.done]
+            # Until every tail is in, a source's head (its older tail lines) is unknown: each one
+            # still holds the cut back, finished or not.
+            marks = [x.mark for x in self._fill if not x.done or not self._started]
             cut = min(marks) if marks else None
-        out = []
-        for x in pending:
-            b = concat_batches(x.parts)
-            n = len(b) if cut is None else int(np.searchsorted(b.ts, cut, side="left"))
-            if n:
-                out.append(b.slice(0, n))
-            rest = b.slice(n, len(b)) if n < len(b) else None
-            x.parts = [rest] if rest is not None else []
-            x.nbytes = len(rest.data) if rest is not None else 0
-        merged = merge_by_time(out)
-        if len(merged):
-            self.on_backfill(merged)
+        self._unflushed = 0
+        fut = asyncio.get_running_loop().run_in_executor(self._merge_pool, self._merger.flush, cut)
+        fut.add_done_callback(lambda f: self._on_flushed(f, final))
+
+    def _on_flushed(self, fut: asyncio.Future, final: bool) -> None:
+        if self._closed or fut.cancelled():
+            return
+        if fut.exception() is not None:
+            log.warning("merging backfilled log lines failed: %s", fut.exception())
+        else:
+            merged, waiting = fut.result()
+            for x, n in zip(self._fill, waiting):
+                x.pending = n
+            if len(merged):
+                self.on_backfill(merged)
+            self._pace_sources()
+        if final:
+            self.on_progress(None)
+
+    def _source_over(self, i: int) -> None:
+        """Source i's backfill is over: what its tail held before the merged tail ends it."""
+        f = self._fill[i]
+        f.done = True
+        f.hold.event.set()
+        if f.head is not None:
+            self._give(i, f.head)
+            f.head = None
+        self._pace_sources()
 
     def _prog(self, i: int, f: float | None) -> None:
         self._progress[i] = f
-        if f is None:
-            self._fill[i].done = True
+        if f is None and self._started:
+            self._source_over(i)
         if all(p is None for p in self._progress):
-            if not self._backfill_over:
+            if not self._backfill_over and self._started:
                 self._backfill_over = True
                 self._flush(final=True)
-                self.on_progress(None)
         else:
             done = [1.0 if p is None else p for p in self._progress]
             self.on_progress(sum(done) / len(done))
@@ -167,17 +266,34 @@ class MergedLogSession:
         first = list(self.sessions)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
         held, self._held = self._held or [], None
-        self._started = True
         for s, f in zip(first, self._fill):
-            if f.mark == np.iinfo(np.int64).min and s.floor_ns:
+            if f.mark == _NO_MARK and s.floor_ns:
                 f.mark = s.floor_ns  # nothing backfilled yet: its lines are no older than its container
-        tail = merge_by_time([concat_batches(parts) for parts in held])
+        # The merged tail starts where the latest-starting tail does: older tail lines of the
+        # other sources end their own backfill, so the view is in time order from end to end.
+        tails = [concat_batches(parts) for parts in held]
+        starts = [int(t.ts[0]) for t in tails if len(t)]
+        cut = max(starts) if starts else 0
+        newer = []
+        for i, t in enumerate(tails):
+            k = int(np.searchsorted(t.ts, cut, side="left")) if len(t) else 0
+            if k:
+                self._fill[i].head = t.slice(0, k)
+            newer.append(t.slice(k, len(t)) if k else t)
+        tail = merge_by_time(newer)
         if len(tail):
             self.on_lines(tail)
-        errors = [r for r in results if isinstance(r, BaseException)]
+        self._started = True
         for i, r in enumerate(results):
             if isinstance(r, BaseException):  # that container is gone: the others go on
-                self._prog(i, None)
+                self._progress[i] = None
+        for i, p in enumerate(self._progress):
+            if p is None:  # over before every tail was in
+                self._source_over(i)
+        if all(p is None for p in self._progress) and not self._backfill_over:
+            self._backfill_over = True
+            self._flush(final=True)
+        errors = [r for r in results if isinstance(r, BaseException)]
         if errors and len(errors) == len(results):
             raise errors[0]
         for e in errors:
@@ -210,4 +326,8 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
+        for f in self._fill:  # no reader stays paused
+            f.hold.released = True
+            f.hold.event.set()
         await asyncio.gather(*(s.aclose() for s in self.sessions))
+        self._merge_pool.shutdown(wait=False, cancel_futures=True)

@@ -255,6 +255,17 @@ class _Stream:
         self._done(err)
 
 
+class _Gates:
+    """Both gates, one after the other (a reader waits for each)."""
+
+    def __init__(self, *gates) -> None:
+        self._gates = gates
+
+    def wait(self) -> None:
+        for g in self._gates:
+            g.wait()
+
+
 class LogSession:
     """The log of one container, delivered to callbacks on the event loop.
 
@@ -266,8 +277,11 @@ class LogSession:
     def __init__(self, client: EngineClient, cid: str, options: LogOptions = LogOptions(), *, tag: int = 0,
                  on_lines: Callable[[LogBatch], None], on_backfill: Callable[[LogBatch], None] = lambda b: None,
                  on_progress: Callable[[float | None], None] = lambda f: None,
-                 on_ended: Callable[[str], None] = lambda s: None) -> None:
+                 on_ended: Callable[[str], None] = lambda s: None, backfill_gate=None) -> None:
+        """`backfill_gate`: an object whose `wait()` the backfill's reader calls between pieces
+        (besides the UI's foreground gate): a merged view holds a source back that is far ahead."""
         self.client, self.cid, self.options, self.tag = client, cid, options, tag
+        self.backfill_gate = backfill_gate
         self.on_lines, self.on_backfill, self.on_progress, self.on_ended = on_lines, on_backfill, on_progress, on_ended
         self._api = None
         self._tty = False
@@ -419,7 +433,8 @@ class LogSession:
 
         stream = _Stream(self._api, self.cid, self._params(follow=False, tail=tail), tty=self._tty, tag=self.tag,
                          sink=sink, done=done,
-                         gate=self.client.foreground, pace=0.002, stop_at=stop_at)
+                         gate=_Gates(self.client.foreground, self.backfill_gate) if self.backfill_gate else
+                         self.client.foreground, pace=0.002, stop_at=stop_at)
         self._streams.append(stream)
 
     def _start_follow(self, opened: asyncio.Future | None = None) -> None:

@@ -121,6 +121,24 @@ class SpilledChunk:
     def load_ts(self) -> np.ndarray:
         return np.frombuffer(self.file.read(self.ts_at, self.n * 8), np.int64)
 
+    # Each read back from disk on every use (nothing is kept): for code that reads a field or two
+    # of a `chunks()` snapshot; loops over a chunk's lines take `load()` once instead.
+    @property
+    def ts(self) -> np.ndarray:
+        return self.load_ts()
+
+    @property
+    def tags(self) -> np.ndarray:
+        return np.frombuffer(self.file.read(self.tags_at, self.n * 2), TAG_DTYPE)
+
+    @property
+    def offs(self) -> np.ndarray:
+        return self.load_offs()
+
+    @property
+    def data(self) -> bytes:
+        return self.file.read(self.data_at, self.data_len)
+
     def load(self) -> LogBatch:
         """The whole chunk, read back (a transient copy: the caller drops it when done)."""
         data = self.file.read(self.data_at, self.data_len)

@@ -129,3 +129,17 @@ def test_memory_stays_within_1_3x_of_the_text_held_in_memory(tmp_path):
         buf.close()
     finally:
         tracemalloc.stop()
+
+
+def test_a_spilled_chunk_answers_for_its_fields(tmp_path):
+    """Code that reads a field of a `chunks()` snapshot (the time cursor finds a moment by `ts`)
+    works on a spilled chunk as on one in memory."""
+    buf = LogBuffer(memory_limit=1 << 20, spill_dir=str(tmp_path))
+    for first in range(0, 200_000, 20_000):
+        buf.append(lines_from(first, 20_000))
+    (start, spilled), = [(s, c) for s, c in buf.chunks() if isinstance(c, SpilledChunk)][:1]
+    whole = spilled.load()
+    assert np.array_equal(spilled.ts, whole.ts) and np.array_equal(spilled.tags, whole.tags)
+    assert np.array_equal(spilled.offs, whole.offs) and spilled.data == whole.data
+    assert spilled.data.split(b"\n")[0].decode() == expected_line(start)
+    buf.close()

@@ -88,6 +88,9 @@ class LogView(QAbstractScrollArea):
         self._painted: list[tuple[int, float, QTextLayout, int]] = []  # (line, y, layout, prefix length)
         self._sel: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, cursor) as (line, char)
         self._fmt_cache: dict[Style, QTextCharFormat] = {}
+        self._source_prefix: dict[tuple[int, int], tuple[str, QTextCharFormat]] = {}
+        self._source_width: dict[int, int] = {}
+        self._text_option: dict[bool, QTextOption] = {}
         self._cuts: dict[int, int] = {}  # line -> where its "more bytes" note starts (long lines)
         self._content_changed = True
         self._repaint = QTimer(self)
@@ -218,13 +221,24 @@ class LogView(QAbstractScrollArea):
             fmts.append((0, len(t), f))
             n += len(t)
         src = tag >> 1
-        if src and src <= len(self.buffer.sources):
-            name = self.buffer.sources[src - 1]
-            width = max(len(s) for s in self.buffer.sources)
-            t = name.ljust(width) + (" ! " if tag & 1 else " | ")  # "!": the line came on stderr
-            f = QTextCharFormat()
-            f.setForeground(service_color(name))
-            f.setFontWeight(QFont.Weight.Bold)
+        sources = self.buffer.sources
+        if src and src <= len(sources):
+            # One per source and stream, made once: a merged view draws thousands of lines a second.
+            key = (tag, len(sources))
+            made = self._source_prefix.get(key)
+            if made is None:
+                if len(self._source_prefix) > 4096:
+                    self._source_prefix.clear()
+                name = sources[src - 1]
+                width = self._source_width.get(len(sources))
+                if width is None:
+                    width = self._source_width[len(sources)] = max(len(s) for s in sources)
+                t = name.ljust(width) + (" ! " if tag & 1 else " | ")  # "!": the line came on stderr
+                f = QTextCharFormat()
+                f.setForeground(service_color(name))
+                f.setFontWeight(QFont.Weight.Bold)
+                made = self._source_prefix[key] = (t, f)
+            t, f = made
             parts.append(t)
             fmts.append((n, len(t), f))
         return "".join(parts), fmts
@@ -262,8 +276,10 @@ class LogView(QAbstractScrollArea):
     def _layout(self, line: int, width: float) -> tuple[QTextLayout, int, int]:
         text, plen, tag, (pfmts, spans) = self.display_text(line)
         layout = QTextLayout(text, self.font())
-        opt = QTextOption()
-        opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere if self.wrap else QTextOption.WrapMode.NoWrap)
+        opt = self._text_option.get(self.wrap)
+        if opt is None:
+            opt = self._text_option[self.wrap] = QTextOption()
+            opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere if self.wrap else QTextOption.WrapMode.NoWrap)
         layout.setTextOption(opt)
         formats = []
         for start, length, f in pfmts:
