@@ -96,14 +96,16 @@ class StatsHistorySampler:
             hub = self.hubs.existing(s.key) if self.hubs is not None else None
             if hub is not None:
                 streamed = {c.id for c in running if hub.streaming(c.id)} if hasattr(hub, "streaming") else set()
+            # A streamed container's 10 s row is its stream's latest sample: the tier stays
+            # complete (engine totals add it up) without asking the engine twice. A stream that
+            # has no fresh sample yet (just opened, or slow) is no reason for a hole: ask once.
+            fresh = time.time() - 2 * self.period
+            latest = {c.id: hub.latest(c.id) for c in running if c.id in streamed}
+            streamed = {cid for cid, smp in latest.items() if smp is not None and smp.time >= fresh}
             todo = [c for c in running if c.id not in streamed]
             if todo:
                 jobs.append(self._sample_engine(s, todo))
-            # A streamed container's 10 s row is its stream's latest sample: the tier stays
-            # complete (engine totals add it up) without asking the engine twice.
-            fresh = time.time() - 2 * self.period
-            rows = [_row(smp, c.name, smp.cpu_percent) for c in running if c.id in streamed
-                    for smp in (hub.latest(c.id),) if smp is not None and smp.time >= fresh]
+            rows = [_row(latest[c.id], c.name, latest[c.id].cpu_percent) for c in running if c.id in streamed]
             if rows:
                 self.store.add_samples(s.key, "stats_10s", rows)
         if jobs:

@@ -18,6 +18,8 @@ def page_is_current(app, key: str) -> bool:
         return True  # nothing will come: the no-engine page is what there is to show
     if not primary.sync.synced:
         return False
+    if key == "activity":  # the events the engine buffered before the app started are in
+        return app.history.caught_up(primary.key)
     if key in OBJECT_PAGES and app.secondary_installed:
         state = app.objects.stores.state(primary.key)
         return getattr(state, key).loaded and state.usage.loaded

@@ -41,12 +41,17 @@ def test_session_events_filter_like_the_history(run, followed, make_container, d
         TimelineFilter(since=first, text=f"pht-{run_id}-db die"),  # every word must match
         TimelineFilter(since=first, text="nothing-like-this"),
         TimelineFilter(since=first, engine="elsewhere"),
+        TimelineFilter(since=first, text="exited with code"),  # the rows' wording for "die"
+        TimelineFilter(since=first, text="killed"),  # ...and for "kill"
+        TimelineFilter(since=first, text=f"pht-{run_id}-db exit"),
     ]
     for flt in filters:
         stored = [event_key(e) for e in f.store.read_blocking(query_events, flt)]
         session = [event_key(e) for e in live.query(flt)]
         assert session == stored, flt
-    assert live.query(filters[1]) and not live.query(filters[-2])
+    assert live.query(filters[1]) and not live.query(filters[9])
+    assert {e.action for e in live.query(filters[-3])} == {"die"} and {e.action for e in live.query(filters[-2])} == {"kill"}
+    assert {(e.actor, e.action) for e in live.query(filters[-1])} == {(b, "die")}
 
     # Both sides of a moment (the die of a), in the history and in the session alike.
     die_a = next(e for e in live.entries if e.actor == a and e.action == "die")
@@ -65,6 +70,10 @@ def test_text_matches_is_the_index_search():
     assert text_matches("team/app", ("registry.local/team/app:v1",))
     assert text_matches("WEB st", ("web", "start"))
     assert not text_matches("web stop", ("web", "start"))
+    # The rows' wording names actions: "exited" is a die, "removed" a destroy, "out of memory" an oom.
+    assert text_matches("web exited", ("web", "die"), "die") and not text_matches("exited", ("web", "start"), "start")
+    assert text_matches("removed", ("db", "destroy"), "destroy") and text_matches("out of mem", ("x", "oom"), "oom")
+    assert text_matches("health", ("x", "health_status: unhealthy"), "health_status: unhealthy")
 
 
 def test_the_cursor_tells_every_observer():

@@ -44,6 +44,10 @@ class EventRecorder:
         """Reading back what an engine buffered while nobody watched."""
         return bool(self._tasks)
 
+    def caught_up(self, key: str) -> bool:
+        """Watching engine `key`, and what it buffered before is read back (or was not there)."""
+        return key in self._watching and not self._tasks
+
     def _follow(self, session) -> None:
         key = session.key
 

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
+from desktop.state.history.wording import actions_for
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,12 @@ def fts_query(text: str, prefix: bool = True) -> str:
     """The user's words as an FTS5 query: every word must match (as a prefix, by default)."""
     words = _WORD.findall(text)
     star = "*" if prefix else ""
-    return " ".join('"' + w.replace('"', '""') + '"' + star for w in words)
+    out = []
+    for w in words:
+        phrase = '"' + w.replace('"', '""') + '"' + star
+        said = actions_for(w, prefix)  # the row's wording ("exited", "removed") names these actions
+        out.append("(" + " OR ".join([phrase, *(f'action:"{a}"' for a in said)]) + ")" if said else phrase)
+    return " AND ".join(out)  # (FTS5 reads no implicit AND between parenthesised groups)
 
 
 def _where(f: TimelineFilter) -> tuple[str, list]:
@@ -277,13 +283,17 @@ def _tokens(s: str) -> list[str]:
     return _TOKEN.findall(s.casefold())
 
 
-def text_matches(text: str, values: tuple[str, ...]) -> bool:
+def text_matches(text: str, values: tuple[str, ...], action: str = "") -> bool:
     """The full-text search of `query_events` over one event's values, in memory: every word of
-    `text` is a phrase of consecutive tokens in one value, its last token a prefix."""
+    `text` is a phrase of consecutive tokens in one value, its last token a prefix, or a word of
+    the row's wording for the event's `action`."""
     columns = [_tokens(v) for v in values if v]
+    first = (_tokens(action) or [""])[0]
     for word in _WORD.findall(text):
         phrase = _tokens(word)
         if not phrase:
+            continue
+        if first and first in actions_for(word):
             continue
         n = len(phrase)
         if not any(col[i:i + n - 1] == phrase[:-1] and col[i + n - 1].startswith(phrase[-1])
@@ -311,4 +321,4 @@ def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
         return False
     if f.until is not None and ev.time_nano > f.until:
         return False
-    return not f.text or text_matches(f.text, (ev.name, ev.image, ev.project, ev.action))
+    return not f.text or text_matches(f.text, (ev.name, ev.image, ev.project, ev.action), ev.action)

@@ -49,7 +49,7 @@ class HistoryFeature:
         def logs_at_moment(page, c) -> None:
             from desktop.ui.history.logs_moment import LogsAtMoment
 
-            link = LogsAtMoment(page.logs, self.cursor, c.engine_id, c.id)
+            link = LogsAtMoment(page.logs, self.cursor, c.engine_id, c.id, c.name)
             page.destroyed.connect(lambda *_a, link=link: link.close())
 
         details.tab_providers.append(logs_at_moment)
@@ -127,7 +127,16 @@ class HistoryFeature:
 
     # -- timeline and settings ----------------------------------------------------------------------
     def _on_recorder_backfilled(self, _added: int) -> None:
-        self.page.note_new_events()
+        # At once: on a new history file the page's first read found nothing, and these are the
+        # events the engine had (a one-second wait would show an empty timeline first).
+        self.page.note_new_events(now=True)
+
+    def caught_up(self, key: str) -> bool:
+        """The history holds what the engine `key` buffered (no read-back under way) and the
+        timeline has read it (`--screenshot --page activity` waits for this)."""
+        if self.recorder is not None and not self.recorder.caught_up(key):
+            return False
+        return not self.page.busy
 
     def _on_report_moment_requested(self, report: CrashReport) -> None:
         self.cursor.point(report.last_time, engine=report.engine, container=report.container_id, name=report.name,

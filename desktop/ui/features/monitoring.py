@@ -123,7 +123,7 @@ class MonitoringWing:
         self.dashboard_page.set_source(overview, session.status, caption)
         self.engine_footer.set_source(session.status, overview, session.key if several else "",
                                       lambda: [(s.key, s.status.current.state) for s in engines.sessions])
-        self.activity_page.set_multi_engine(several)
+        self.activity_page.set_multi_engine(several, [s.key for s in engines.sessions])
         self.activity_page.set_engine(key if key and engines.get(key) else None)
         self.crash_watch.name_engines = several
 

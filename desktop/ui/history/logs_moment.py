@@ -1,6 +1,7 @@
 """A container's Logs tab on the shared time cursor: when the cursor points at a moment of that
 container (an event selected in Activity, a point of its recorded Stats graph), the tab scrolls to
-the first line written at or after that moment and selects it."""
+the first line written at or after that moment and selects it; a line clicked in the tab points the
+cursor at the moment it was written."""
 
 from __future__ import annotations
 
@@ -26,16 +27,27 @@ def first_line_at(chunks, ts_ns: int) -> int:
 class LogsAtMoment:
     """Links one Logs tab (of container `cid` on engine `engine`) to the cursor until `close()`."""
 
-    def __init__(self, logs_tab, cursor: TimeCursor, engine: str, cid: str) -> None:
-        self.logs, self.cursor, self.engine, self.cid = logs_tab, cursor, engine, cid
+    def __init__(self, logs_tab, cursor: TimeCursor, engine: str, cid: str, name: str = "") -> None:
+        self.logs, self.cursor, self.engine, self.cid, self.name = logs_tab, cursor, engine, cid, name
         self.shown_line = -1  # the line scrolled to last (tests)
         self._waiting: Moment | None = None  # a moment to show once the lines are in
         cursor.moved.connect(self._on_cursor_moved)
         logs_tab.loaded.connect(self._on_logs_loaded)
+        logs_tab.view.line_clicked.connect(self._on_view_line_clicked)
         if cursor.moment is not None and cursor.moment.about(engine, cid):
             self._on_cursor_moved(cursor.moment)
 
+    def _on_view_line_clicked(self, line: int) -> None:
+        """A line selected in the tab: the cursor moves to when it was written."""
+        if not 0 <= line < len(self.logs.buffer):
+            return
+        ts = self.logs.buffer.line_head(line, 0)[1]
+        if ts > 0:
+            self.cursor.point(ts / 1e9, engine=self.engine, container=self.cid, name=self.name, source=self)
+
     def _on_cursor_moved(self, m: Moment) -> None:
+        if m.source is self:
+            return  # the line is selected already
         if not m.about(self.engine, self.cid) or not m.container:
             return
         if self.logs.is_loaded:
@@ -58,3 +70,7 @@ class LogsAtMoment:
 
     def close(self) -> None:
         self.cursor.moved.disconnect(self._on_cursor_moved)
+        try:
+            self.logs.view.line_clicked.disconnect(self._on_view_line_clicked)
+        except (RuntimeError, TypeError):  # the tab (and its view) went first
+            pass

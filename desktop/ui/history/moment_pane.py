@@ -58,7 +58,7 @@ class MomentPane(QWidget):
         self.cpu = LiveGraph("CPU", ("cpu",), stats_text.percent, y_min_range=5)
         self.memory = LiveGraph("Memory", ("memory",), binary_size, y_min_range=1024 ** 2, binary=True)
         for g in (self.cpu, self.memory):
-            g.setMinimumHeight(130)
+            g.setMinimumHeight(70)  # the pane may be short until a moment is selected
             g.clicked.connect(self.point_requested)
         self.figures_note = plain_label()
         self.figures_note.setWordWrap(True)
@@ -88,14 +88,20 @@ class MomentPane(QWidget):
         body = QHBoxLayout()
         body.addLayout(graphs, 2)
         body.addLayout(logs, 3)
+        # Hidden until there is a moment to show: the pane is its caption, the timeline the page.
+        self.body = QWidget(self)
+        self.body.setLayout(body)
+        body.setContentsMargins(0, 0, 0, 0)
+        self.body.hide()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.caption)
-        lay.addLayout(body, 1)
+        lay.addWidget(self.body, 1)
 
     def show_moment(self, m: Moment) -> None:
         """Show a moment (soon: moving through the rows with the keys asks the engine once)."""
         self.moment = m
+        self.body.show()
         self._settle.start()
 
     def _on_settle_timeout(self) -> None:

@@ -38,6 +38,20 @@ class StatsWithHistory(QWidget):
         lay.addWidget(self.stack, 1)
         self.range.currentIndexChanged.connect(self._on_range_changed)
         history.range.currentIndexChanged.connect(self._on_history_range_changed)
+        # The live graphs mark the cursor's moment too (when it is about this container, or
+        # about its engine as a whole); a moment older than their 15 minutes is simply off them.
+        self.cursor = getattr(getattr(history, "at", None), "cursor", None)
+        self.live_graphs = [g for g in (getattr(live, n, None) for n in ("cpu", "memory", "network", "block"))
+                            if hasattr(g, "set_mark")]
+        if self.cursor is not None and self.live_graphs:
+            self.cursor.moved.connect(self._on_cursor_moved)
+            if self.cursor.moment is not None:
+                self._on_cursor_moved(self.cursor.moment)
+
+    def _on_cursor_moved(self, m) -> None:
+        if m.about(self.history.engine, self.history.cid):
+            for g in self.live_graphs:
+                g.set_mark(m.t)
 
     def _on_range_changed(self, _index: int) -> None:
         secs = self.range.currentData()
@@ -63,6 +77,8 @@ class StatsWithHistory(QWidget):
                 w.set_container_state(state)
 
     async def aclose(self) -> None:
+        if self.cursor is not None and self.live_graphs:
+            self.cursor.moved.disconnect(self._on_cursor_moved)
         for w in (self.live, self.history):
             if hasattr(w, "release"):
                 w.release()

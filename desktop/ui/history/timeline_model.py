@@ -115,17 +115,24 @@ class TimelineModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ForegroundRole:
                 return QBrush(QColor("#8a6d00"))
             if role == Qt.ItemDataRole.ToolTipRole:
-                return f"From {when(r.start)} to {when(r.end)}"
+                return plain_tooltip(f"{gap_text(r)}\nFrom {when(r.start)} to {when(r.end)}")
             return None
         if role == Qt.ItemDataRole.DisplayRole:
-            name, text = describe(r.to_engine_event())
-            if r.filled:
-                text += " (read back from the engine)"
-            return (when(r.time_nano), r.engine, r.type, r.name or name, text, r.project)[col]
+            return self._cells(r)[col]
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tooltip("\n".join([f"{r.type} {r.action} {r.actor}", f"engine {r.engine}",
+            # The cell's whole text first (a narrow column cuts it), then the event as recorded.
+            cell = self._cells(r)[col] if col in (COL_OBJECT, COL_TEXT, COL_PROJECT) else ""
+            return plain_tooltip("\n".join([*([cell] if cell else []), f"{r.type} {r.action} {r.actor}",
+                                            f"engine {r.engine}",
                                             *(f"{k}={v}" for k, v in sorted(r.attributes.items()))]))
         return None
+
+    @staticmethod
+    def _cells(r: TimelineEvent) -> tuple[str, ...]:
+        name, text = describe(r.to_engine_event())
+        if r.filled:
+            text += " (read back from the engine)"
+        return when(r.time_nano), r.engine, r.type, r.name or name, text, r.project
 
 
 class ReportsModel(QAbstractTableModel):

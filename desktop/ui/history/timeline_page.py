@@ -24,16 +24,23 @@ from desktop.state.history.timeline import (Gap, TimelineFilter, distinct_values
                                             query_events, rows_around)
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.history.moment_pane import MomentPane
-from desktop.ui.history.timeline_model import COL_ENGINE, ReportsModel, RowRole, TimelineModel, row_key, row_time
+from desktop.ui.history.time_range import CustomRange
+from desktop.ui.history.timeline_model import (COL_ENGINE, COL_OBJECT, COL_PROJECT, COL_TEXT, ReportsModel, RowRole,
+                                               TimelineModel, row_key, row_time)
 from desktop.ui.widgets.message_bar import MessageBar
 
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400),
           ("Everything", None))
 AROUND = "around"  # the range item of a moment pointed at from elsewhere
+CUSTOM = "custom"  # the range item of a from/to range typed in
 KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
 PAGE_ROWS = 2000  # newest first; a narrower filter finds older ones
 CHOICES_SECONDS = 30.0  # how stale the container and project menus may get while events pour in
 LIVE_BATCH_MS = 100  # a burst of events (200 pauses) is one insert, not 200
+# Column widths fitted to their content up to these (px); the rest goes to "What happened", and a
+# cut cell's tooltip holds its full text.
+WIDEST = {COL_OBJECT: 240, COL_PROJECT: 160}
+MOMENT_SHARE = 0.4  # of the splitter, once there is a moment to show (before: its caption only)
 
 
 class TimelinePage(QWidget):
@@ -66,6 +73,7 @@ class TimelinePage(QWidget):
         self.last_query_seconds = 0.0
         self._events_found = 0
         self._choices_at = -CHOICES_SECONDS
+        self._custom_set = False
 
         title = QLabel("Activity")
         title.setObjectName("pageTitle")
@@ -73,7 +81,7 @@ class TimelinePage(QWidget):
         self.message = MessageBar(self)
         self.search = QLineEdit()
         self.search.setObjectName("activitySearch")
-        self.search.setPlaceholderText("Search names, images, projects, actions…")
+        self.search.setPlaceholderText("Search names, images, projects, what happened…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the activity")
         self.container = QComboBox()
@@ -94,15 +102,27 @@ class TimelinePage(QWidget):
         self.range.setAccessibleName("Time range")
         for label, secs in RANGES:
             self.range.addItem(label, secs)
+        self.range.addItem("Custom range…", CUSTOM)
         self.range.setCurrentIndex(1)
+        self.custom = CustomRange(self)
+        self.custom.hide()
+        self.engine_choice = QComboBox()
+        self.engine_choice.setObjectName("activityEngine")
+        self.engine_choice.setAccessibleName("Engine")
+        self.engine_choice.addItem("All engines", None)
+        self.engine_choice.hide()  # one engine: nothing to choose
         bar = QHBoxLayout()
         bar.addWidget(title)
         bar.addSpacing(12)
         bar.addWidget(self.search, 3)
         bar.addWidget(self.container, 2)
         bar.addWidget(self.project, 2)
+        bar.addWidget(self.engine_choice)
         bar.addWidget(self.kind)
         bar.addWidget(self.range)
+        ranges = QHBoxLayout()
+        ranges.addStretch(1)
+        ranges.addWidget(self.custom)
 
         self.model = TimelineModel(self)
         self.view = QTableView()
@@ -115,9 +135,14 @@ class TimelinePage(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.setAlternatingRowColors(True)
+        self.view.setWordWrap(False)
+        self.view.setTextElideMode(Qt.TextElideMode.ElideRight)
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for col in WIDEST:  # fitted by the page, capped: a long image name must not eat the row
+            hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        hh.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
+        hh.setResizeContentsPrecision(200)  # the rows measured for a width: not all 4,000
         self.view.setColumnHidden(COL_ENGINE, True)  # one engine: nothing to tell apart
         self.view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         self.status = QLabel()
@@ -132,11 +157,15 @@ class TimelinePage(QWidget):
         self.moment = MomentPane(store, client_for_key or _no_engine, self)
         self.moment.point_requested.connect(self._on_moment_point_requested)
         self.moment.logs_requested.connect(self.logs_requested)
-        split = QSplitter(Qt.Orientation.Vertical)
+        split = self.split = QSplitter(Qt.Orientation.Vertical)
+        split.setObjectName("activitySplit")
         split.addWidget(self.view)
         split.addWidget(self.moment)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        self._split_state = "start"  # "start", then "moment" once grown for a moment, "user" once dragged
+        split.splitterMoved.connect(self._on_split_moved)
 
         self.reports = QTableView()
         self.reports.setAccessibleName("Crash reports")
@@ -165,6 +194,7 @@ class TimelinePage(QWidget):
 
         lay = QVBoxLayout(self)
         lay.addLayout(bar)
+        lay.addLayout(ranges)
         lay.addWidget(self.message)
         lay.addWidget(self.tabs, 1)
 
@@ -185,6 +215,8 @@ class TimelinePage(QWidget):
         self.project.currentTextChanged.connect(self._debounce.start)
         self.kind.currentIndexChanged.connect(self.refresh)
         self.range.currentIndexChanged.connect(self._on_range_changed)
+        self.custom.changed.connect(self._debounce.start)
+        self.engine_choice.currentIndexChanged.connect(self.refresh)
         self.live.appended.connect(self._on_live_appended)
         events.connect(self.live.on_event)
         self.cursor.moved.connect(self._on_cursor_moved)
@@ -199,25 +231,63 @@ class TimelinePage(QWidget):
         """Show one engine's events (the engine switcher's choice), or every engine's (None)."""
         if key != self._engine:
             self._engine = key
+            i = self.engine_choice.findData(key)
+            if i < 0 and key is not None:
+                self.engine_choice.addItem(key, key)
+                i = self.engine_choice.count() - 1
+            self.engine_choice.blockSignals(True)
+            self.engine_choice.setCurrentIndex(max(i, 0))
+            self.engine_choice.blockSignals(False)
             self.refresh()
 
-    def set_multi_engine(self, several: bool) -> None:
-        """Show the Engine column only when events can come from more than one engine."""
+    def set_multi_engine(self, several: bool, keys=()) -> None:
+        """Show the Engine column and the engine filter only when events can come from more than
+        one engine; `keys` are the engines followed (the filter's choices)."""
         self.view.setColumnHidden(COL_ENGINE, not several)
+        self.engine_choice.setVisible(several)
+        have = [self.engine_choice.itemData(i) for i in range(1, self.engine_choice.count())]
+        want = list(dict.fromkeys([*keys, *([self._engine] if self._engine else [])]))
+        if have != want:
+            chosen = self.engine_choice.currentData()
+            self.engine_choice.blockSignals(True)
+            self.engine_choice.clear()
+            self.engine_choice.addItem("All engines", None)
+            for k in want:
+                self.engine_choice.addItem(k, k)
+            self.engine_choice.setCurrentIndex(max(self.engine_choice.findData(chosen), 0))
+            self.engine_choice.blockSignals(False)
 
-    def note_new_events(self) -> None:
+    @property
+    def engine_filter(self) -> str | None:
+        """The engine whose events are shown: the page's own choice (the switcher's by default)."""
+        return self.engine_choice.currentData()
+
+    def note_new_events(self, now: bool = False) -> None:
         """The history changed behind the page (events read back after a gap, a crash report):
-        re-read soon if shown, else when next shown. (Live events need none: they are added.)"""
+        re-read soon (`now`: at once) if shown, else when next shown. (Live events need none:
+        they are added.)"""
         self._dirty = True
-        if self.isVisible() and not self._stored.isActive():
+        if not self.isVisible():
+            return
+        if now:
+            self._stored.stop()
+            self.refresh()
+        elif not self._stored.isActive():
             self._stored.start()
 
     def _on_stored_timeout(self) -> None:
         if self.isVisible():
             self.refresh()
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self._split_state == "start":
+            self._share_split(None)
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
+        if self._split_state == "start":
+            self._share_split(None)
         if self._dirty:
             self.refresh()
         if self._pending is not None:
@@ -254,13 +324,18 @@ class TimelinePage(QWidget):
     def current_filter(self) -> TimelineFilter:
         secs = self.range.currentData()
         since = time.time_ns() - int(secs * 1e9) if isinstance(secs, int) else None
+        until = None
+        if secs == CUSTOM and self.custom.span_ns() is not None:
+            since, until = self.custom.span_ns()
         kind = self.kind.currentData()
-        return TimelineFilter(engine=self._engine, container=self.container.currentText().strip() or None,
+        return TimelineFilter(engine=self.engine_filter, container=self.container.currentText().strip() or None,
                               project=self.project.currentText().strip() or None,
                               types=(kind,) if kind else (), text=self.search.text(), since=since,
-                              limit=PAGE_ROWS)
+                              until=until, limit=PAGE_ROWS)
 
     def refresh(self) -> None:
+        if self.range.currentData() == CUSTOM and self.custom.span_ns() is None:
+            return  # the message beside the fields says why; the rows stay as they were
         self._dirty = False
         if self._query_task is not None and not self._query_task.done():
             self._query_task.cancel()
@@ -284,12 +359,12 @@ class TimelinePage(QWidget):
                 if t_ns is not None:
                     rows, at_newest = await self.store.read(query_around, f, t_ns, PAGE_ROWS // 2)
                 else:
-                    rows, at_newest = await self.store.read(query_events, f), True
+                    rows, at_newest = await self.store.read(query_events, f), f.until is None
                 self.last_query_seconds = time.perf_counter() - t0
                 if not (f.container or f.project or f.text or f.types):
                     lo = min((r.time_nano for r in rows), default=None) if (t_ns is not None or len(rows) >= f.limit) \
                         else f.since
-                    hi = None if at_newest else max((r.time_nano for r in rows), default=None)
+                    hi = None if at_newest else (f.until or max((r.time_nano for r in rows), default=None))
                     found_gaps = await self.store.read(gaps, lo, hi, f.engine)
                 reports = await self.store.read(list_reports, 200)
                 if time.monotonic() - self._choices_at > CHOICES_SECONDS:  # a scan of the name index
@@ -309,6 +384,7 @@ class TimelinePage(QWidget):
             merged.sort(key=row_time, reverse=True)
         selected = self._selected_row()
         self.model.set_rows(merged)
+        self._fit_columns()
         self._at_newest = at_newest
         if at_newest:  # what came while reading (the read may have it too: shown once)
             self.model.insert_newest([e for e in self.live.since(seq) if matches(f, e)])
@@ -327,7 +403,7 @@ class TimelinePage(QWidget):
         self.last_query_seconds = 0.0
         if t_ns is not None:
             return rows_around(self.live.query, f, t_ns, PAGE_ROWS // 2)
-        return self.live.query(f), True
+        return self.live.query(f), f.until is None
 
     def _show_status(self) -> None:
         n = self.model.rowCount()
@@ -369,6 +445,22 @@ class TimelinePage(QWidget):
         finally:
             self._selecting = False
 
+    def _fit_columns(self) -> None:
+        for col, widest in WIDEST.items():
+            self.view.setColumnWidth(col, min(widest, max(self.view.sizeHintForColumn(col),
+                                                          self.view.horizontalHeader().sectionSizeHint(col))))
+
+    def _share_split(self, moment: float | None) -> None:
+        """The moment pane's share of the splitter (None: just its caption, before any moment)."""
+        total = sum(self.split.sizes()) or self.split.height()
+        if total <= 0:
+            return
+        pane = self.moment.sizeHint().height() if moment is None else int(total * moment)
+        self.split.setSizes([max(total - pane, 0), pane])
+
+    def _on_split_moved(self, *_a) -> None:
+        self._split_state = "user"  # the user's own sizes stay
+
     def _on_view_current_row_changed(self, current: QModelIndex, _previous) -> None:
         if self._selecting or not current.isValid():
             return
@@ -381,11 +473,14 @@ class TimelinePage(QWidget):
 
     def _on_moment_point_requested(self, t: float) -> None:
         m = self.cursor.moment
-        self.cursor.point(t, engine=m.engine if m else self._engine, container=m.container if m else None,
+        self.cursor.point(t, engine=m.engine if m else self.engine_filter, container=m.container if m else None,
                           name=m.name if m else "", source=self.moment)
 
     def _on_cursor_moved(self, m: Moment) -> None:
         self.model.set_near(m.t)
+        if self._split_state == "start":
+            self._split_state = "moment"
+            self._share_split(MOMENT_SHARE)
         if self.isVisible():
             self.moment.show_moment(m)
         else:
@@ -398,7 +493,7 @@ class TimelinePage(QWidget):
         rows = self.model.rows
         span = self.range.currentData()
         # Already among the rows shown (the newest ones, back to the oldest row of the range).
-        if rows and self._around is None and row_time(rows[-1]) <= t * 1e9 and \
+        if rows and self._around is None and self._at_newest and row_time(rows[-1]) <= t * 1e9 and \
                 (not isinstance(span, int) or t >= time.time() - span):
             self._select_row(self.model.nearest_row(t))
             return
@@ -415,6 +510,13 @@ class TimelinePage(QWidget):
         self.refresh()
 
     def _on_range_changed(self, _index: int) -> None:
+        self.custom.setVisible(self.range.currentData() == CUSTOM)
+        if self.range.currentData() == CUSTOM and not self._custom_set:
+            self._custom_set = True  # first time: the last hour up to now; later, as the user left it
+            now = time.time()
+            self.custom.blockSignals(True)
+            self.custom.set_span(now - 3600, now)
+            self.custom.blockSignals(False)
         if self.range.currentData() != AROUND:
             self._around = None
             i = self.range.findData(AROUND)

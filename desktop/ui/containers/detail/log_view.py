@@ -65,6 +65,7 @@ class LogView(QAbstractScrollArea):
     """Signals: following_changed(bool) when auto-scroll pauses or resumes."""
 
     following_changed = Signal(bool)
+    line_clicked = Signal(int)  # (line index): the user clicked or double-clicked a line
 
     def __init__(self, buffer: LogBuffer, gate: ForegroundGate | None = None, parent=None) -> None:
         super().__init__(parent)
@@ -395,11 +396,18 @@ class LogView(QAbstractScrollArea):
             return line, len(layout.text())
         return None
 
+    def line_at(self, pos) -> int | None:
+        """The line painted at viewport point `pos` (None: no line there, or not painted yet)."""
+        hit = self._hit(QPointF(pos))
+        return hit[0] if hit else None
+
     def mousePressEvent(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
             hit = self._hit(event.position())
             self._sel = (hit, hit) if hit else None
             self.viewport().update()
+            if hit:
+                self.line_clicked.emit(hit[0])
         super().mousePressEvent(event)
 
     def mouseMoveEvent(self, event) -> None:
