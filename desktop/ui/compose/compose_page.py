@@ -272,6 +272,9 @@ class ComposePage(QWidget):
                     row = QTreeWidgetItem(top, [c.name, c.status or c.state,
                                                 ", ".join(label for label, _ in port_links(c)), c.health or ""])
                     row.setData(0, Qt.ItemDataRole.UserRole + 1, c)
+                    n = c.compose_number
+                    row.setToolTip(0, plain_tooltip(f"{c.name}: replica {n} of {service}" if n is not None and len(members) > 1
+                                                    else c.name))
                     restore = row if c.name == keep else restore
                 self.services.addTopLevelItem(top)
             self.services.expandAll()
