@@ -78,7 +78,7 @@ class Pilothouse:
             window=self.window, engines=self.engines, events=mon.all_events, store=self.history_store,
             crash_reports=mon.crash_reports, notifier=mon.notifier, stats_hubs=mon.stats_hubs, details=self.details,
             settings=self.settings, settings_page=self.desk.settings_page, client_for=self.engines.client_for,
-            dashboard=mon.dashboard_page))
+            activity=mon.activity_page, dashboard=mon.dashboard_page))
         self.inside = wing(inside.SeeingInside(window=self.window, engines=self.engines, details=self.details,
                                                settings=self.settings, containers_page=self.containers.page,
                                                containers=self.all_containers))  # debug, changes, logs, graph

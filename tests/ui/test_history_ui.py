@@ -9,42 +9,9 @@ from tests.conftest import RUN_LABEL
 
 import time
 
-import pytest
-
-from desktop.app import Pilothouse
-from desktop.engine.endpoints import Endpoint
 from desktop.state.history import stats_tiers
-from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.report_view import CrashReportView
-
-
-@pytest.fixture
-def history_app(qtbot, aloop, await_, engine_host, test_image, tmp_path):
-    made = []
-
-    def make() -> Pilothouse:
-        store = HistoryStore(tmp_path / "history.sqlite")
-        store.start()
-        ph = Pilothouse([Endpoint(engine_host, "--host")], history=store)
-        ph.window.resize(1200, 700)
-        ph.window.show()
-        ph.start()
-        await_(ph.first_load(timeout=30))
-        made.append(ph)
-        return ph
-
-    def close(ph) -> None:
-        made.remove(ph)
-        await_(ph.aclose())
-        await_(ph.history_store.aclose())
-        ph.window.close()
-        ph.window.deleteLater()
-
-    make.close = close
-    yield make
-    for ph in list(made):
-        close(ph)
 
 
 def _rows(page):
@@ -61,7 +28,7 @@ def test_timeline_survives_an_app_restart_with_the_gap_filled(history_app, qtbot
     docker_api.start(cid)
     name = docker_api.inspect_container(cid)["Name"].lstrip("/")
     page = ph.history.page
-    ph.window.show_page("timeline")
+    ph.window.show_page("activity")
     page.container.setEditText(name)
     qtbot.waitUntil(lambda: any(getattr(r, "action", "") == "start" for r in _rows(page)), timeout=15000)
     assert {r.project for r in _rows(page)} == {"shop"}
@@ -70,7 +37,7 @@ def test_timeline_survives_an_app_restart_with_the_gap_filled(history_app, qtbot
     docker_api.kill(cid)  # while Pilothouse is closed
     ph2 = history_app()
     page2 = ph2.history.page
-    ph2.window.show_page("timeline")
+    ph2.window.show_page("activity")
     qtbot.waitUntil(lambda: ph2.history.recorder.filled >= 2, timeout=15000)  # kill and die read back
     page2.refresh()
     qtbot.waitUntil(lambda: any(isinstance(r, Gap) and r.filled >= 2 for r in _rows(page2)), timeout=10000)
@@ -109,7 +76,7 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
     view.close()
     # It stays in the history: the timeline's Crash reports tab lists it.
     page = ph.history.page
-    ph.window.show_page("timeline")
+    ph.window.show_page("activity")
     page.refresh()
     qtbot.waitUntil(lambda: any(page.reports_model.report_at(i).container_id == cid
                                 for i in range(page.reports_model.rowCount())), timeout=10000)
@@ -139,7 +106,7 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
         assert panel.probes.rowCount() >= 2 and panel.probes.item(0, 2).text() == "1"
         # The health change is a timeline event.
         tl = ph.history.page
-        ph.window.show_page("timeline")
+        ph.window.show_page("activity")
         tl.container.setEditText(f"pht-{run_id}-sick")
         qtbot.waitUntil(lambda: "health: unhealthy" in _texts(tl), timeout=10000)
     finally:

@@ -1,5 +1,7 @@
-"""The history wing: the persistent timeline page, crash reports opened from notifications, the
-Health tab of containers with a health check, the stats history sampler, and the disk-cap setting.
+"""The history wing: the history behind the Activity timeline (recorder, the stats history
+sampler), crash reports opened from notifications, the Health tab of containers with a health
+check, the Stats history tab and the Dashboard's history card (both on the shared time cursor),
+and the disk-cap setting.
 
 Everything it records goes through the HistoryStore's writer thread; everything it shows is read
 on the store's reader thread. Without a store (tests that keep no history) it still adds the
@@ -17,7 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 
 class HistoryFeature:
     def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for, dashboard=None) -> None:
+                 settings, settings_page, client_for, activity, dashboard=None) -> None:
         self.window = window
         self.engines = engines
         self.events = events
@@ -28,7 +30,9 @@ class HistoryFeature:
         self.tasks = TaskSet()
         self.open_reports: list = []  # report windows on screen
         self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
-        self.recorder = self.sampler = self.page = self.engine_history = None
+        self.recorder = self.sampler = self.engine_history = None
+        self.page = activity  # the Activity timeline (the monitoring wing's page), read from the history
+        self.cursor = activity.cursor
         self.size_shown: int | None = None  # the size the Settings row last showed (tests)
         crash_reports.reported.connect(self._on_reported)
         notifier.report_requested.connect(self._on_notifier_report_requested)
@@ -47,27 +51,27 @@ class HistoryFeature:
         def stats_history_tab(page, c) -> None:
             from desktop.ui.history.stats_history_view import StatsHistoryView
 
-            page.add_tab("Stats history", StatsHistoryView(store, c.engine_id, c.id))
+            view = StatsHistoryView(store, c.engine_id, c.id, self.cursor, c.name)
+            view.moment_opened.connect(self._on_moment_opened)
+            page.add_tab("Stats history", view)
 
         details.tab_providers.append(stats_history_tab)
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
-        from desktop.ui.history.timeline_page import TimelinePage
 
         self.recorder = EventRecorder(store, engines)
+        self.recorder.backfilled.connect(self._on_recorder_backfilled)
         self.sampler = StatsHistorySampler(store, engines, stats_hubs)
         self.sampler.start()
-        self.page = TimelinePage(store)
         self.page.report_opened.connect(self.open_report)
-        window.add_page("timeline", "Timeline", "activity", self.page)
-        events.connect(self._on_event)
         store.notices.connect(self.page.show_notice)
         if store.notice:
             self.page.show_notice(store.notice)
         if dashboard is not None and engines.sessions:
             from desktop.ui.history.engine_history_view import EngineHistoryView
 
-            self.engine_history = EngineHistoryView(store, engines.sessions[0].key)
+            self.engine_history = EngineHistoryView(store, engines.sessions[0].key, self.cursor)
+            self.engine_history.moment_opened.connect(self._on_moment_opened)
             dashboard.add_card(self.engine_history)
         store.cap_bytes = settings.current.history_cap_mb * 1_000_000
         settings.changed.connect(self._on_settings_changed)
@@ -75,21 +79,18 @@ class HistoryFeature:
 
     # -- the app's walk over wings ------------------------------------------------------------------
     def show_engine(self, key: str | None) -> None:
-        if self.page is not None:
-            self.page.set_engine(key)
         if self.engine_history is not None and self.engines.sessions:
             # the Dashboard shows the selected engine, the primary under "All engines"
             self.engine_history.set_engine(key if key and self.engines.get(key) else self.engines.sessions[0].key)
 
     def set_engine_count(self, n: int) -> None:
-        if self.page is not None:
-            self.page.set_multi_engine(n > 1)
+        pass  # the Activity page follows the engine count with its own wing
 
     # -- reports --------------------------------------------------------------------------------------
     def _on_reported(self, report: CrashReport) -> None:
         if report.id is not None:
             self._recent[report.id] = report
-        if self.page is not None:
+        if self.store is not None:
             self.page.note_new_events()
 
     def _on_notifier_report_requested(self, report_id: int) -> None:
@@ -114,8 +115,12 @@ class HistoryFeature:
         return view
 
     # -- timeline and settings ----------------------------------------------------------------------
-    def _on_event(self, _ev) -> None:
+    def _on_recorder_backfilled(self, _added: int) -> None:
         self.page.note_new_events()
+
+    def _on_moment_opened(self) -> None:
+        """A graph's "Show in Activity": the timeline at the cursor's moment."""
+        self.window.show_page("activity")
 
     def _on_settings_changed(self, settings, names) -> None:
         if "history_cap_mb" in names:
@@ -146,11 +151,10 @@ class HistoryFeature:
         await self.tasks.cancel_all()
         if self.store is None:
             return
-        self.events.disconnect(self._on_event)
+        self.recorder.backfilled.disconnect(self._on_recorder_backfilled)
         self.store.notices.disconnect(self.page.show_notice)
         self.settings.changed.disconnect(self._on_settings_changed)
         await self.sampler.aclose()
         await self.recorder.aclose()
-        await self.page.aclose()
         if self.engine_history is not None:
             await self.engine_history.aclose()

@@ -1,18 +1,18 @@
 """Monitoring: live stats (table columns, Stats tabs, dashboard), the footer, crash notifications
-and the Activity timeline, for every engine."""
+and the Activity timeline (with the history, when one is kept), for every engine."""
 
 from __future__ import annotations
 
 from desktop.metrics.engine_overview import EngineOverview, EngineOverviews
 from desktop.metrics.host import HostMonitor
 from desktop.metrics.stats_hub import StatsHub, StatsHubs
-from desktop.state.activity import ActivityLog
 from desktop.state.crash_watch import CrashWatch
 from desktop.state.history.crash_reports import CrashReporter
 from desktop.state.engines import MergedEvents
+from desktop.state.history.time_cursor import TimeCursor
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.features.wing import Shared
-from desktop.ui.monitoring.activity_page import ActivityPage
+from desktop.ui.history.timeline_page import TimelinePage
 from desktop.ui.monitoring.container_stats_columns import VisibleStatsFeeder
 from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 from desktop.ui.monitoring.dashboard_page import DashboardPage
@@ -47,13 +47,14 @@ class MonitoringWing:
         # Crash reports take their evidence at the exit, before the watch's verdict: it sees events first.
         self.crash_reports = CrashReporter(self.crash_watch, self._client_of_engine, store=history_store,
                                            containers=shared.containers)
-        self.activity = ActivityLog()
         self.all_events = MergedEvents(engines)  # every engine's events, tagged
         self.all_events.connect(self.crash_reports.on_event)
         self.all_events.connect(self.crash_watch.on_event)
-        self.all_events.connect(self.activity.on_event)
         self.notifier = TrayNotifier(self.crash_reports)  # one notification per crash report
-        self.activity_page = ActivityPage(self.activity, self.notifier)
+        # The moment the timeline, the stats graphs and the logs show together.
+        self.time_cursor = TimeCursor()
+        self.activity_page = TimelinePage(self.all_events, history_store, self.notifier, self.time_cursor,
+                                          engines.client_for_key)
         shared.window.add_page("activity", "Activity", "activity", self.activity_page)
         self.notifier.set_enabled(shared.settings.current.notifications)
         shared.settings.changed.connect(self._on_settings_changed)
@@ -125,7 +126,7 @@ class MonitoringWing:
         self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()
-        self.activity_page.model.detach()
+        await self.activity_page.aclose()
         self.stats_columns.close()
         self.stats_hubs.close()  # other engines' hubs
         self.overview.close()

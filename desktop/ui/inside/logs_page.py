@@ -18,6 +18,7 @@ from desktop.state.log_levels import LEVELS, LevelIndex, time_rows
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 RUNNING, ALL, CHOSEN = "running", "all", "chosen"
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -99,7 +100,7 @@ class LogsPage(QWidget):
             w.returnPressed.connect(self.refilter)
             w.setMaximumWidth(200)
             filters.addWidget(w)
-        self.time_error = QLabel("")
+        self.time_error = plain_label("")
         self.time_error.setObjectName("logsTimeError")
         self.time_error.setStyleSheet("color: #b3261e;")
         filters.addWidget(self.time_error)

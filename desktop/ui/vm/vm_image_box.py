@@ -7,13 +7,13 @@ import asyncio
 import dataclasses
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QFormLayout, QGroupBox, QHBoxLayout, QProgressBar, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from desktop.presentation.sizes import binary_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
-from desktop.ui.widgets.plain_text import plain_tooltip
+from desktop.ui.widgets.plain_text import plain_label, plain_tooltip
 from desktop.vm.image_status import ImageStatus, VMFigures, VMFigureSampler, image_status
 
 ORIGIN_TEXT = {"bundled": "Bundled with Pilothouse", "built": "Built on this computer", "missing": "No image yet"}
@@ -55,10 +55,10 @@ class VMImageBox(QGroupBox):
         self.tasks = TaskSet()
         self.status: ImageStatus | None = None
         self._build_task: asyncio.Task | None = None
-        self.state_label = QLabel("Looking at the image…")
+        self.state_label = plain_label("Looking at the image…")
         self.state_label.setObjectName("vmImageState")
         self.state_label.setWordWrap(True)
-        self.where_label = QLabel()
+        self.where_label = plain_label()
         self.where_label.setObjectName("vmImageWhere")
         self.where_label.setWordWrap(True)  # a long path wraps; the page never widens for it
         self.where_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -76,7 +76,7 @@ class VMImageBox(QGroupBox):
         self.progress.setObjectName("vmImageProgress")
         self.progress.setRange(0, 1000)
         self.progress.hide()
-        self.progress_text = QLabel()
+        self.progress_text = plain_label()  # the builder's lines name files and packages
         self.progress_text.setObjectName("vmImageProgressText")
         self.progress_text.setWordWrap(True)
         self.progress_text.hide()
@@ -188,7 +188,7 @@ class VMUsage(QWidget):
         self.manager = manager
         self.sampler = VMFigureSampler()
         self.figures: VMFigures | None = None
-        self.label = QLabel("—")
+        self.label = plain_label("—")
         self.label.setObjectName("vmUsage")
         self.label.setWordWrap(True)
         self.label.setAccessibleName("VM usage")

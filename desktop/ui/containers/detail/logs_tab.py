@@ -24,6 +24,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.log_search_bar import LogSearchBar
 from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class LogsTab(QWidget):
             combo.activated.connect(lambda _: self._apply_range())
             combo.lineEdit().returnPressed.connect(self._apply_range)
         self._range = (None, None)
-        self.range_error = QLabel("")
+        self.range_error = plain_label("")
         self.range_error.setObjectName("logRangeError")
         self.range_error.setStyleSheet("color: #b3261e;")
         self.range_error.hide()
@@ -139,7 +140,7 @@ class LogsTab(QWidget):
         self.run_search, self.next_match, self.previous_match = bar.run_search, bar.next_match, bar.previous_match
 
         self.message = MessageBar(self)
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("logStatus")
         self.progress = QProgressBar()
         self.progress.setObjectName("logProgress")
