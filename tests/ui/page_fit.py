@@ -13,7 +13,8 @@ import json
 import sys
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea, QApplication, QLabel, QPlainTextEdit,
+from PySide6.QtWidgets import (QAbstractItemView, QAbstractScrollArea, QApplication, QComboBox, QLabel,
+                               QPlainTextEdit,
                                QTextEdit)
 
 
@@ -54,6 +55,14 @@ def page_problems(window, key: str, width: int, height: int) -> list[str]:
     for area in page.findChildren(QAbstractScrollArea):
         if _is_page_scroller(area) and area.isVisibleTo(window) and area.horizontalScrollBar().isVisible():
             out.append(f"{key}: {area.objectName() or type(area).__name__} scrolls sideways")
+    for box in page.findChildren(QComboBox):
+        # a box sized to its longest entry widens the page when an engine hands it a long name
+        grows = box.sizeAdjustPolicy() in (QComboBox.SizeAdjustPolicy.AdjustToContents,
+                                           QComboBox.SizeAdjustPolicy.AdjustToContentsOnFirstShow)
+        longest = max((len(box.itemText(i)) for i in range(box.count())), default=0)
+        if grows and longest > 40 and box.isVisibleTo(window):
+            out.append(f"{key}: the box {box.objectName() or box.accessibleName()} widens with its longest "
+                       f"entry ({longest} characters)")
     for lab in page.findChildren(QLabel):
         if label_clipped(lab) and not lab.toolTip():
             out.append(f"{key}: the label {lab.objectName() or repr(lab.text()[:40])} is cut short "
@@ -84,6 +93,7 @@ def main(argv: list[str]) -> int:
 
     from desktop.app import Pilothouse
     from desktop.engine.endpoints import Endpoint
+    from desktop.state.history.store import HistoryStore
     from desktop.vm.config import VMConfig
     from desktop.vm.machine import VMManager
     from desktop.vm.paths import VMPaths, default_image_dir
@@ -117,7 +127,9 @@ def main(argv: list[str]) -> int:
     root = Path(tempfile.mkdtemp(prefix="pilothouse-fit-"))
     vm = VMManager(VMConfig(cpus=1, memory_mib=1024, disk_gib=4, shares=()),
                    VMPaths(root / "state", default_image_dir(), root / "docker-config"))
-    ph = Pilothouse([Endpoint(host, "--host")], vm=vm)
+    history = HistoryStore(root / "history.sqlite")
+    history.start()
+    ph = Pilothouse([Endpoint(host, "--host")], vm=vm, history=history)
     ph.window.show()
     ph.start()
     result = {}
@@ -128,6 +140,7 @@ def main(argv: list[str]) -> int:
         result["problems"] = all_problems(ph)
     finally:
         run(ph.aclose())
+        run(history.aclose())
         ph.window.close()
         executor = getattr(loop, "_QEventLoop__default_executor", None)
         if executor is not None:

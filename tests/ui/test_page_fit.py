@@ -14,6 +14,7 @@ import pytest
 
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
+from desktop.state.history.store import HistoryStore
 from desktop.vm.config import VMConfig
 from desktop.vm.machine import VMManager
 from desktop.vm.paths import VMPaths, default_image_dir
@@ -36,12 +37,15 @@ def demo(engine_host, test_image):
 def app_with_vm_page(qtbot, aloop, await_, engine_host, tmp_path):
     vm = VMManager(VMConfig(cpus=1, memory_mib=1024, disk_gib=4, shares=()),
                    VMPaths(tmp_path / "state", default_image_dir(), tmp_path / "docker-config"))
-    ph = Pilothouse([Endpoint(engine_host, "--host")], vm=vm)
+    history = HistoryStore(tmp_path / "history.sqlite")  # as the app runs: the timeline and its graphs
+    history.start()
+    ph = Pilothouse([Endpoint(engine_host, "--host")], vm=vm, history=history)
     ph.window.show()
     ph.start()
     await_(ph.first_load(timeout=30))
     yield ph
     await_(ph.aclose())
+    await_(history.aclose())
     ph.window.close()
     ph.window.deleteLater()
 

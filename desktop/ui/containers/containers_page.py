@@ -135,6 +135,8 @@ class ContainersPage(QWidget):
         self.view.setAccessibleName("Containers")
         self.view.setModel(self.proxy)
         self.view.setUniformRowHeights(True)
+        # a long name keeps both ends: the replica number and an image's tag are at the end
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.header().setSortIndicatorShown(True)

@@ -82,7 +82,7 @@ class VMImageBox(QGroupBox):
         self.progress_text.hide()
         self.message = MessageBar(self)
         form = QFormLayout()
-        form.addRow("Image", self.state_label)
+        form.addRow("Status", self.state_label)
         form.addRow("Where", self.where_label)
         buttons = QHBoxLayout()
         buttons.addWidget(self.build_button)
