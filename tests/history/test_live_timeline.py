@@ -75,3 +75,12 @@ def test_the_cursor_tells_every_observer():
     assert seen == [m] and cursor.moment is m and m.t == 100.5
     assert m.about("host", "abc123def") and not m.about("host", "fff") and not m.about("other", "abc123")
     assert cursor.point(7).about("host", "anything")  # a moment of no container is every container's
+
+
+def test_the_logs_tab_line_at_a_moment():
+    from desktop.engine.log_records import LogBatch
+    from desktop.ui.history.logs_moment import first_line_at
+
+    chunks = [(0, LogBatch.from_lines([b"a", b"b"], [10, 20])), (2, LogBatch.from_lines([b"c", b"d"], [30, 25]))]
+    assert first_line_at(chunks, 15) == 1 and first_line_at(chunks, 21) == 2 and first_line_at(chunks, 26) == 2
+    assert first_line_at(chunks, 99) == 3 and first_line_at([], 5) == -1

@@ -30,7 +30,9 @@ def test_timeline_survives_an_app_restart_with_the_gap_filled(history_app, qtbot
     page = ph.history.page
     ph.window.show_page("activity")
     page.container.setEditText(name)
-    qtbot.waitUntil(lambda: any(getattr(r, "action", "") == "start" for r in _rows(page)), timeout=15000)
+    # (the filter's own answer: the rows shown before it applies are every container's)
+    qtbot.waitUntil(lambda: {getattr(r, "name", None) for r in _rows(page)} == {name}
+                    and any(r.action == "start" for r in _rows(page)), timeout=15000)
     assert {r.project for r in _rows(page)} == {"shop"}
     history_app.close(ph)
 
@@ -126,7 +128,7 @@ def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph.settings.update(history_cap_mb=500)
 
 
-def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
+def test_the_stats_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
     ph = history_app()
     cid = make_container(command=("sh", "-c", "while :; do :; done"), start=True)
     qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
@@ -138,13 +140,19 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
         stats_tiers.points, "host", cid, time.time() - 600, time.time() + 5))
     qtbot.waitUntil(lambda: ph.history_store.flush().result(10) is None and recorded(), timeout=15000)
     page = ph.details.open_container(ph.primary.containers.get(cid))
-    view = page.tab("Stats history")
+    tab = page.show_tab("Stats")
+    view = tab.history
+    assert tab.stack.currentWidget() is tab.live and ph.monitoring.stats_hubs.hub_for(cid).streaming(cid)
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
-        page.show_tab("Stats history")
-    assert "points, one per" in view.status.text()
+        tab.range.setCurrentIndex(tab.range.findData(3600))
+    assert "points, one per" in view.status.text() and tab.stack.currentWidget() is view
+    qtbot.waitUntil(lambda: not ph.monitoring.stats_hubs.hub_for(cid).streaming(cid), timeout=20000)  # nobody looks live
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
-        view.range.setCurrentIndex(2)  # a week: 1 min rows, and the last minutes (not rolled up yet) at 10 s
+        tab.range.setCurrentIndex(tab.range.findData(7 * 86400))  # 1 min rows, and the last minutes at 10 s
     assert view.cpu.window_seconds == 7 * 86400
+    # Back to Live: streamed again (the recorded view asks the history, not the engine).
+    tab.range.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: ph.monitoring.stats_hubs.hub_for(cid).streaming(cid), timeout=10000)
 
 
 def test_the_dashboard_shows_the_engine_history(history_app, qtbot, await_, make_container):

@@ -1,7 +1,7 @@
 """Activity is the timeline, on one time cursor with the stats graphs and the logs, against the real
 engine: events the engine sends appear at once; selecting one shows that moment's figures (from the
 stats history) and the container's log lines around it (read from the engine); a click in a
-container's Stats history graph moves the timeline, its figures and its logs to that moment."""
+container's recorded Stats graph moves the timeline, its figures and its logs to that moment."""
 
 from __future__ import annotations
 
@@ -85,14 +85,16 @@ def test_activity_is_the_timeline_with_live_events_and_a_shared_time_cursor(hist
     # The Dashboard's history card marks the same moment.
     assert ph.history.engine_history.cpu.mark_time == m.t
 
-    # The other way: a click in the container's Stats history graph moves the cursor there.
+    # The other way: a click in the container's recorded Stats graph moves the cursor there.
     lines = engine_lines(docker_api, cid)
     target = (lines[10][0] + lines[11][0]) / 2e9
     ph.window.show_page("containers")  # where a container's page opens
     detail = ph.details.open_container(ph.primary.containers.get(cid))
-    view = detail.tab("Stats history")
+    stats = detail.show_tab("Stats")
+    view = stats.history
+    assert stats.stack.currentWidget() is stats.live  # live first, streamed
     with qtbot.waitSignal(view.loaded, timeout=10000):
-        detail.show_tab("Stats history")
+        stats.range.setCurrentIndex(stats.range.findData(3600))  # the last hour, recorded
     vb = view.cpu.plot.getPlotItem().vb
     y = sum(vb.viewRange()[1]) / 2
     pos = view.cpu.plot.mapFromScene(vb.mapViewToScene(QPointF(target, y)))
@@ -114,3 +116,10 @@ def test_activity_is_the_timeline_with_live_events_and_a_shared_time_cursor(hist
     assert pane.log_lines == want[:len(pane.log_lines)] and pane.log_at == at
     assert pane.log_lines[pane.log_at] == want[at]
     assert time.time() - m2.t < 120
+
+    # And the container's own Logs tab, scrolled to the moment: its first line at or after it selected.
+    page.moment.open_logs.click()
+    logs = ph.details.page.logs
+    assert ph.details.page.tabs.currentWidget() is logs
+    qtbot.waitUntil(lambda: logs.is_loaded and logs.view.selected_text().endswith(want[at]), timeout=20000)
+    assert logs.view.selected_text().count("\n") == 0  # that one line

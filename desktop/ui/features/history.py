@@ -1,7 +1,7 @@
 """The history wing: the history behind the Activity timeline (recorder, the stats history
 sampler), crash reports opened from notifications, the Health tab of containers with a health
-check, the Stats history tab and the Dashboard's history card (both on the shared time cursor),
-and the disk-cap setting.
+check, the recorded ranges of a container's Stats tab and the Dashboard's history card (both on
+the shared time cursor), a container's Logs tab on that cursor, and the disk-cap setting.
 
 Everything it records goes through the HistoryStore's writer thread; everything it shows is read
 on the store's reader thread. Without a store (tests that keep no history) it still adds the
@@ -19,7 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 
 class HistoryFeature:
     def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for, activity, dashboard=None) -> None:
+                 settings, settings_page, client_for, activity, stats_views, dashboard=None) -> None:
         self.window = window
         self.engines = engines
         self.events = events
@@ -45,17 +45,27 @@ class HistoryFeature:
                 page.add_tab("Health", HealthPanel(client_for(c), c.id, events))
 
         details.tab_providers.append(health_tab)
+
+        def logs_at_moment(page, c) -> None:
+            from desktop.ui.history.logs_moment import LogsAtMoment
+
+            link = LogsAtMoment(page.logs, self.cursor, c.engine_id, c.id)
+            page.destroyed.connect(lambda *_a, link=link: link.close())
+
+        details.tab_providers.append(logs_at_moment)
+        self._details = details
+        activity.logs_requested.connect(self._on_activity_logs_requested)
         if store is None:
             return
 
-        def stats_history_tab(page, c) -> None:
+        def stats_history_view(c):
             from desktop.ui.history.stats_history_view import StatsHistoryView
 
             view = StatsHistoryView(store, c.engine_id, c.id, self.cursor, c.name)
             view.moment_opened.connect(self._on_moment_opened)
-            page.add_tab("Stats history", view)
+            return view
 
-        details.tab_providers.append(stats_history_tab)
+        stats_views.append(stats_history_view)  # the Stats tab's recorded ranges
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
 
@@ -118,6 +128,16 @@ class HistoryFeature:
     def _on_recorder_backfilled(self, _added: int) -> None:
         self.page.note_new_events()
 
+    def _on_activity_logs_requested(self, m) -> None:
+        """The container's page on its Logs tab; its link to the cursor scrolls it to the moment."""
+        session = self.engines.get(m.engine) if m.engine else None
+        c = session.containers.get(m.container) if session is not None else None
+        if c is None:
+            self.page.show_notice("That container is gone from its engine: its logs went with it.")
+            return
+        self.window.show_page("containers")
+        self._details.open_container(c).show_tab("Logs")
+
     def _on_moment_opened(self) -> None:
         """A graph's "Show in Activity": the timeline at the cursor's moment."""
         self.window.show_page("activity")
@@ -145,6 +165,7 @@ class HistoryFeature:
 
     async def aclose(self) -> None:
         self.crash_reports.reported.disconnect(self._on_reported)
+        self.page.logs_requested.disconnect(self._on_activity_logs_requested)
         self._notifier.report_requested.disconnect(self._on_notifier_report_requested)
         for view in list(self.open_reports):
             view.close()

@@ -59,6 +59,8 @@ class MonitoringWing:
         self.notifier.set_enabled(shared.settings.current.notifications)
         shared.settings.changed.connect(self._on_settings_changed)
         self._selected: str | None = None
+        # Other features' recorded stats for the Stats tab: callables (container) -> a view or None.
+        self.stats_history_views: list = []
         if primary.status.is_connected:  # made after the first resync: count now
             self.tasks.spawn(self.overview.on_resync())
 
@@ -94,8 +96,16 @@ class MonitoringWing:
                 self.crash_watch.expect_exit(c.id)
 
     def add_stats_tab(self, page, c) -> None:
-        """A Stats tab on a container's page, streamed from the container's own engine."""
-        page.add_tab("Stats", ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id))
+        """A Stats tab on a container's page, streamed from the container's own engine (with the
+        recorded ranges beside the live one when a history is kept)."""
+        live = ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id)
+        history = next((v for v in (make(c) for make in self.stats_history_views) if v is not None), None)
+        if history is None:
+            page.add_tab("Stats", live)
+            return
+        from desktop.ui.history.stats_tab import StatsWithHistory
+
+        page.add_tab("Stats", StatsWithHistory(live, history))
 
     # -- the wing protocol ---------------------------------------------------------------------------
     def show_engine(self, key: str | None) -> None:

@@ -1,6 +1,6 @@
 """The Dashboard's history card: the engine's containers' total CPU and memory over the last hour,
 day, week or month, from the history's sampled tiers (read on its reader thread), on the shared
-time cursor like a container's Stats history tab."""
+time cursor like a container's recorded Stats."""
 
 from __future__ import annotations
 

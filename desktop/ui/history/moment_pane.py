@@ -8,9 +8,9 @@ import asyncio
 import time
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QColor, QFontDatabase, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QTextEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QTextEdit, QVBoxLayout, QWidget
 
 from desktop.engine.errors import EngineError, NotFoundError
 from desktop.engine.logs_window import logs_around
@@ -23,6 +23,7 @@ from desktop.ui.widgets.live_graph import LiveGraph
 from desktop.ui.widgets.plain_text import plain_label
 
 LOG_SECONDS = 30.0  # log lines this long before and after the moment
+SETTLE_MS = 120  # a moment held this long is read (the figures from the history, the logs from the engine)
 
 
 def _clock(ns: int) -> str:
@@ -35,6 +36,7 @@ class MomentPane(QWidget):
 
     loaded = Signal(object)
     point_requested = Signal(float)
+    logs_requested = Signal(object)  # (Moment): the container's own Logs tab, scrolled there
 
     def __init__(self, store, client_for_key, parent=None) -> None:
         super().__init__(parent)
@@ -46,6 +48,10 @@ class MomentPane(QWidget):
         self.figures: dict[str, float] = {}  # the values at the moment (tests, the caption)
         self.log_lines: list[str] = []
         self.log_at = -1  # index in log_lines of the first line at or after the moment
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._on_settle_timeout)
         self.caption = plain_label("Select an event to see the figures and the log lines at that moment.")
         self.caption.setObjectName("momentCaption")
         self.caption.setWordWrap(True)
@@ -64,12 +70,20 @@ class MomentPane(QWidget):
         self.logs.setReadOnly(True)
         self.logs.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         self.logs.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.open_logs = QPushButton("Open the container's logs there")
+        self.open_logs.setObjectName("momentOpenLogs")
+        self.open_logs.setToolTip("The container's page, its Logs tab scrolled to this moment")
+        self.open_logs.clicked.connect(lambda: self.moment is not None and self.logs_requested.emit(self.moment))
+        self.open_logs.hide()
         graphs = QVBoxLayout()
         graphs.addWidget(self.cpu, 1)
         graphs.addWidget(self.memory, 1)
         graphs.addWidget(self.figures_note)
         logs = QVBoxLayout()
-        logs.addWidget(self.logs_caption)
+        head = QHBoxLayout()
+        head.addWidget(self.logs_caption, 1)
+        head.addWidget(self.open_logs)
+        logs.addLayout(head)
         logs.addWidget(self.logs, 1)
         body = QHBoxLayout()
         body.addLayout(graphs, 2)
@@ -80,10 +94,16 @@ class MomentPane(QWidget):
         lay.addLayout(body, 1)
 
     def show_moment(self, m: Moment) -> None:
+        """Show a moment (soon: moving through the rows with the keys asks the engine once)."""
         self.moment = m
+        self._settle.start()
+
+    def _on_settle_timeout(self) -> None:
+        if self.moment is None:
+            return
         if self._task is not None and not self._task.done():
             self._task.cancel()
-        self._task = self.tasks.spawn(self._load(m))
+        self._task = self.tasks.spawn(self._load(self.moment))
 
     async def _load(self, m: Moment) -> None:
         who = f"{m.name or (m.container or '')[:12]}" if m.container else "the engine's containers"
@@ -142,6 +162,7 @@ class MomentPane(QWidget):
     async def _load_logs(self, m: Moment) -> None:
         self.log_lines, self.log_at = [], -1
         self.logs.clear()
+        self.open_logs.setVisible(bool(m.container))
         if not m.container:
             self.logs_caption.setText("Log lines show for a container's events.")
             return
@@ -154,6 +175,7 @@ class MomentPane(QWidget):
         try:
             got = await logs_around(client, m.container, m.t, LOG_SECONDS, LOG_SECONDS)
         except NotFoundError:
+            self.open_logs.hide()
             self.logs_caption.setText("The container is gone from the engine, and its logs with it"
                                       " (a crash report keeps the last lines of a crash).")
             return
@@ -183,4 +205,5 @@ class MomentPane(QWidget):
         self.logs.centerCursor()
 
     async def aclose(self) -> None:
+        self._settle.stop()
         await self.tasks.cancel_all()

@@ -38,10 +38,12 @@ LIVE_BATCH_MS = 100  # a burst of events (200 pauses) is one insert, not 200
 
 class TimelinePage(QWidget):
     """Sidebar page `activity`. `report_opened(CrashReport)` when a report is double-clicked;
-    `refreshed(rows)` after every read of the history (tests wait on it)."""
+    `refreshed(rows)` after every read of the history (tests wait on it); `logs_requested(Moment)`
+    for the container's own Logs tab at the moment."""
 
     report_opened = Signal(object)
     refreshed = Signal(int)
+    logs_requested = Signal(object)  # (Moment): open that container's logs at the moment
 
     def __init__(self, events, store=None, notifier=None, cursor: TimeCursor | None = None,
                  client_for_key=None, parent=None) -> None:
@@ -133,6 +135,7 @@ class TimelinePage(QWidget):
 
         self.moment = MomentPane(store, client_for_key or _no_engine, self)
         self.moment.point_requested.connect(self._on_moment_point_requested)
+        self.moment.logs_requested.connect(self.logs_requested)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
         split.addWidget(self.moment)

@@ -139,6 +139,8 @@ class LogSearchBar(QWidget):
             snap = s.snapshot(self.buffer)
             try:
                 result = await asyncio.get_running_loop().run_in_executor(None, s.scan_snapshot, snap)
+            except OSError:
+                return  # the view was closed or cleared meanwhile (its spill file went with it)
             finally:
                 self._searching = False
             if gen != self._search_gen:

@@ -239,7 +239,9 @@ class LogsTab(QWidget):
         kw = dict(on_lines=lines, on_backfill=backfill, on_progress=progress, on_ended=ended)
         opts = self.options()
         if self.merged:
-            self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of, **kw)
+            self.buffer.sources = [name for _, name in self.containers]
+            self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of,
+                                            on_source_added=self.buffer.sources.append, **kw)
         else:
             self.session = LogSession(self.client, self.containers[0][0], opts, **kw)
         try:
@@ -264,12 +266,23 @@ class LogsTab(QWidget):
         if s is not None:
             await s.aclose()
 
-    def resume(self) -> None:
-        """The container (re)started: continue the stream."""
+    def resume(self, cid: str | None = None) -> None:
+        """The container (or, merged, container `cid`) (re)started: continue the stream."""
         if self.session is not None:
             self.ended_reason = None
-            self.session.resume()
+            self.session.resume(cid) if isinstance(self.session, MergedLogSession) else self.session.resume()
             self._update_status()
+
+    def shows(self, cid: str) -> bool:
+        return any(c == cid for c, _ in self.containers)
+
+    def add_container(self, cid: str, name: str) -> "asyncio.Task | None":
+        """Merged view: bring in a container that appeared while it is open (None: not added)."""
+        s = self.session
+        if not isinstance(s, MergedLogSession) or s.has(cid) or self.shows(cid):
+            return None
+        self.containers.append((cid, name))
+        return self.tasks.spawn(s.add(cid, name))
 
     async def aclose(self) -> None:
         try:
@@ -279,6 +292,7 @@ class LogsTab(QWidget):
         await self._stop_session()
         await self.search_bar.aclose()
         await self.tasks.cancel_all()
+        self.buffer.close()  # the spill file goes with the view
 
     # -- view ---------------------------------------------------------------------------------------
     def _on_view_following_changed(self, on: bool) -> None:
@@ -300,6 +314,9 @@ class LogsTab(QWidget):
     def _update_status(self) -> None:
         n = len(self.buffer)
         parts = [f"{n:,} lines"]
+        disk = self.buffer.disk_bytes()
+        if disk:
+            parts.append(f"{disk / 1e6:,.0f} MB of them on disk")
         if self.session is not None and not self.is_loaded:
             parts.append("loading older lines…")
         if self.ended_reason:
