@@ -7,7 +7,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test bench system-deps-run system-deps-test venv clean screenshot
+.PHONY: run test bench system-deps-run system-deps-test venv clean screenshot screenshots
 
 run: system-deps-run $(STAMP)
 	$(VENV)/bin/pilothouse $(ARGS)
@@ -20,6 +20,9 @@ bench: system-deps-test $(STAMP)
 
 screenshot: system-deps-test $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m tests.harness.screenshot resources/screenshot.png
+
+screenshots: system-deps-test $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m tests.harness.screenshot --all docs/screenshots
 
 system-deps-run:
 	@bash packaging/dev/install-system-deps.sh run

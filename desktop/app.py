@@ -166,9 +166,14 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     asyncio.set_event_loop(loop)
     endpoints = endpoints or discover(host)
     settings = SettingsStore()
+    discovered = endpoints
+    endpoints, extras = startup.choose_primary(discovered, settings.current.engines, settings.current.primary_engine,
+                                               explicit_host=host is not None)
+    if endpoints[0].host != discovered[0].host:
+        prefetch = None  # it asked the discovered engine; the window opens on the chosen one
     history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
     history.start()  # its writer thread opens the file; nothing here waits for it
-    ph = Pilothouse(endpoints, startup.extra_engines(endpoints, settings.current.engines), settings=settings,
+    ph = Pilothouse(endpoints, extras, settings=settings,
                     vm_factory=default_vm_manager, defer_secondary=True, history=history)
     result = 0
 

@@ -30,9 +30,9 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _file(field: str, path: str, what: str) -> str:
+def _check_file(field: str, path: str, what: str, check: bool = True) -> str:
     path = os.path.expanduser(path.strip())
-    if not os.path.isfile(path):
+    if check and not os.path.isfile(path):
         raise FieldError(field, f"No {what} file at {path}.")
     return path
 
@@ -40,13 +40,16 @@ def _file(field: str, path: str, what: str) -> str:
 def engine_from_input(name: str, address: str, *, taken_names: set[str] = frozenset(),
                       taken_hosts: dict[str, str] | None = None,
                       tls_ca: str = "", tls_cert: str = "", tls_key: str = "",
-                      ssh_identity: str = "", ssh_known_hosts: str = "") -> Endpoint:
+                      ssh_identity: str = "", ssh_known_hosts: str = "", check_files: bool = True) -> Endpoint:
     """An Endpoint from the Add-engine form, or FieldError naming the field at fault.
 
     Accepts `unix:///path`, a bare `/path/to/docker.sock`, `ssh://[user@]host[:port][/socket]`,
     `tcp://host:port` (TLS client certificates required unless the host is loopback) and
-    `npipe:////./pipe/NAME`.
+    `npipe:////./pipe/NAME`. `check_files=False` checks the shape only (the files may be absent).
     """
+    def _file(field: str, path: str, what: str) -> str:
+        return _check_file(field, path, what, check_files)
+
     name = name.strip()
     if not name:
         raise FieldError("name", "Give the engine a name, for example “build-server”.")
@@ -115,6 +118,12 @@ _LINE_OPTIONS = ("tls_ca", "tls_cert", "tls_key", "ssh_identity", "ssh_known_hos
 def parse_engine_line(line: str, taken_names: set[str] = frozenset()) -> Endpoint:
     """One saved engine: `[NAME] ADDRESS [option=path ...]` (options: tls_ca, tls_cert, tls_key,
     ssh_identity, ssh_known_hosts). Without a name, the address's host (or socket file) names it."""
+    name, address, options = parse_engine_words(line)
+    return engine_from_input(name, address, taken_names=taken_names, **options)
+
+
+def parse_engine_words(line: str) -> tuple[str, str, dict[str, str]]:
+    """The older one-line form split into (name, address, options), nothing checked yet."""
     words = line.split()
     if not words:
         raise FieldError("address", "An empty line is not an engine.")
@@ -133,7 +142,7 @@ def parse_engine_line(line: str, taken_names: set[str] = frozenset()) -> Endpoin
         if not sep or key not in _LINE_OPTIONS:
             raise FieldError("address", f"“{word}” is not an engine option; use {', '.join(o + '=PATH' for o in _LINE_OPTIONS)}.")
         options[key] = value
-    return engine_from_input(name, address, taken_names=taken_names, **options)
+    return name, address, options
 
 
 def format_engine_line(ep: Endpoint) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
+COMPOSE_NUMBER = "com.docker.compose.container-number"  # the replica's number within its service
 # What the app's own debug helpers (and their stand-ins) carry: helper | stand-in | snapshot | probe
 DEBUG_ROLE_LABEL = "io.pilothouse.debug"
 
@@ -71,6 +72,14 @@ class Container:
     @property
     def compose_service(self) -> str | None:
         return self.labels.get(COMPOSE_SERVICE)
+
+    @property
+    def compose_number(self) -> int | None:
+        """Which replica of its service this is (Compose numbers them from 1)."""
+        try:
+            return int(self.labels.get(COMPOSE_NUMBER, ""))
+        except ValueError:
+            return None
 
     @property
     def published_ports(self) -> tuple[PortBinding, ...]:

@@ -19,9 +19,19 @@ STATS_COLUMNS = (COL_CPU, COL_MEM)  # filled from live stats, only for rows on s
 EngineLabel = Callable[[str], str]  # engine id → what the Engine column says
 
 
-def row_name(c: Container) -> str:
-    """A project member reads as its service; a standalone container by its name."""
-    return c.compose_service if c.compose_project and c.compose_service else c.name
+def row_name(c: Container, scaled: bool = False) -> str:
+    """A project member reads as its service, with its replica number when the service runs
+    several (`scaled`), so two replicas never read the same; a standalone container by its name."""
+    if not (c.compose_project and c.compose_service):
+        return c.name
+    n = c.compose_number
+    return f"{c.compose_service} #{n}" if scaled and n is not None else c.compose_service
+
+
+def _name_sort_key(c: Container) -> str:
+    """Replicas in number order (#2 before #10)."""
+    n = c.compose_number
+    return row_name(c).lower() + (f" #{n:09d}" if c.compose_project and c.compose_service and n is not None else "")
 
 
 def ports_text(c: Container) -> str:
@@ -35,11 +45,11 @@ def stats_cell(s: StatsSample | None, col: int) -> str:
 
 
 def container_text(c: Container, col: int, engine_label: EngineLabel, pending: str | None = None,
-                   stats: StatsSample | None = None, now: float | None = None) -> str | None:
+                   stats: StatsSample | None = None, now: float | None = None, scaled: bool = False) -> str | None:
     """The text of a container's cell. `pending`: an action in progress ("Stopping…"); `stats`:
-    its latest sample (shown only while it runs)."""
+    its latest sample (shown only while it runs); `scaled`: its service has several replicas."""
     if col == COL_NAME:
-        return row_name(c)
+        return row_name(c, scaled)
     if col == COL_IMAGE:
         return c.image
     if col == COL_ENGINE:
@@ -69,7 +79,7 @@ def container_sort_key(c: Container | None, col: int, engine_label: EngineLabel)
         return pres.state_text(c).lower()
     if col == COL_PORTS:
         return ports_text(c)
-    return row_name(c).lower()
+    return _name_sort_key(c)
 
 
 def stats_sort_value(s: StatsSample | None, col: int) -> float:

@@ -26,6 +26,8 @@ class Project:
     pid: int  # stable while the project has rows: the Qt adapter's internal id of its children
     engine_id: str = ""
     children: list[str] = field(default_factory=list)  # container ids, in order
+    # service → how many of its containers are here; worked out when asked, dropped on any change
+    service_counts: dict[str, int] | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -89,6 +91,19 @@ class ContainerTree:
 
     def members(self, p: Project) -> list[Container]:
         return [c for c in (self.get(cid) for cid in p.children) if c is not None]
+
+    def scaled(self, c: Container) -> bool:
+        """Does c's service have other containers in its project (replicas to tell apart)?"""
+        p = self.parent_of(c)
+        if p is None or not c.compose_service:
+            return False
+        if p.service_counts is None:
+            counts: dict[str, int] = {}
+            for m in self.members(p):
+                if m.compose_service:
+                    counts[m.compose_service] = counts.get(m.compose_service, 0) + 1
+            p.service_counts = counts
+        return p.service_counts.get(c.compose_service, 0) > 1
 
     def find_project(self, name: str, engine_id: str | None = None) -> Project | None:
         if engine_id is not None:
@@ -163,6 +178,7 @@ class ContainerTree:
             pos = self._insert_pos(p.children, c.id)
             begin(p, pos)
             p.children.insert(pos, c.id)
+            p.service_counts = None
             self._pos = None
             end()
             return p
@@ -201,6 +217,7 @@ class ContainerTree:
                 if p.children[row] in gone:
                     begin(p, row)
                     del p.children[row]
+                    p.service_counts = None
                     self._pos = None
                     end()
             changed.append(p)

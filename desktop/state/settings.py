@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from desktop.engine.saved_engines import SavedEngine
 from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,10 @@ class HostLimits:
 class Settings:
     """Every user preference. Defaults are what a new user gets."""
 
-    # Engines: endpoints tried in order before discovery (DOCKER_HOST, contexts, sockets).
-    engines: tuple[str, ...] = ()
+    # Engines followed beside the one discovery finds (DOCKER_HOST, contexts, sockets).
+    engines: tuple[SavedEngine, ...] = ()
+    # The engine the window opens on (a saved engine's name, or the discovered one's); empty: discovery's
+    primary_engine: str = ""
     # Appearance
     theme: str = "system"
     # Notifications (desktop notifications for finished actions and exits)
@@ -102,26 +105,33 @@ def _check_bool(value: Any, label: str) -> tuple[bool | None, str | None]:
 def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> tuple[Any, str | None]:
     """Check and normalise one field. Returns (value, None) or (None, error sentence)."""
     if name == "engines":
+        # Saved as a list of small objects; the older form (one line per engine) is still read.
         if isinstance(value, str):
             value = [line for line in value.splitlines()]
         if not isinstance(value, (list, tuple)):
             return None, "Engines must be a list of endpoints."
-        from desktop.engine.endpoint_input import FieldError, parse_engine_line
+        from desktop.engine.endpoint_input import FieldError
 
         out, names = [], set()
         for raw in value:
-            if not isinstance(raw, str):
-                return None, "Each engine must be a line such as: build ssh://me@build-host"
-            line = " ".join(raw.split())
-            if not line:
-                continue
+            if isinstance(raw, str):
+                raw = " ".join(raw.split())
+                if not raw:
+                    continue
             try:
-                ep = parse_engine_line(line, taken_names=names)
+                entry = SavedEngine.parse(raw)
             except FieldError as err:
-                return None, f"“{line}” is not an engine endpoint: {err}"
-            names.add(ep.name)
-            out.append(line)
+                shown = raw if isinstance(raw, str) else getattr(raw, "address", None) or str(dict(raw))
+                return None, f"“{shown}” is not an engine endpoint: {err}"
+            if entry.name in names:
+                return None, f"Two engines are named {entry.name}: give each its own name."
+            names.add(entry.name)
+            out.append(entry)
         return tuple(out), None
+    if name == "primary_engine":
+        if not isinstance(value, str):
+            return None, "The primary engine must be an engine's name."
+        return value.strip(), None
     if name == "theme":
         if value not in THEMES:
             return None, f"Theme must be one of: {', '.join(THEMES)}."
@@ -230,7 +240,7 @@ class SettingsStore:
     def _save(self, settings: Settings) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         data = dataclasses.asdict(settings)
-        data["engines"] = list(settings.engines)
+        data["engines"] = [e.to_dict() for e in settings.engines]
         fd, tmp = tempfile.mkstemp(prefix=".settings-", suffix=".json", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -7,7 +7,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 
-from desktop.engine.endpoint_input import parse_engine_line
+from desktop.engine.saved_engines import SavedEngine
 from desktop.engine.endpoints import Endpoint, list_contexts
 from desktop.engine.errors import InvalidInputError
 from desktop.engine.prefetch import Prefetch
@@ -17,18 +17,39 @@ from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
 def engine_name(endpoints: Sequence[Endpoint]) -> str:
     """The switcher's name for an engine found by discovery."""
     ep = endpoints[0]
-    if ep.source.startswith("context"):
+    if ep.source.startswith("context") or ep.source == "settings":
         return ep.name
     return {"default": "local", "--host": "host"}.get(ep.source, ep.source)
 
 
-def extra_engines(endpoints: Sequence[Endpoint], saved: Sequence[str]) -> list[tuple[str, list[Endpoint]]]:
+def choose_primary(discovered: Sequence[Endpoint], saved: Sequence[SavedEngine], primary: str,
+                   explicit_host: bool = False) -> tuple[list[Endpoint], list[tuple[str, list[Endpoint]]]]:
+    """The engine the window opens on and the ones followed beside it. A saved engine chosen as
+    primary in Settings comes first (the discovered one is then followed beside it); a host given
+    on the command line always wins."""
+    chosen = next((e for e in saved if e.name == primary), None) if primary and not explicit_host else None
+    if chosen is not None:
+        try:
+            ep = chosen.endpoint()
+        except InvalidInputError:
+            chosen = None  # its files are gone: open on what discovery finds (Settings says why)
+    if chosen is None:
+        return list(discovered), extra_engines(discovered, saved)
+    rest = [e for e in saved if e.name != chosen.name]
+    extras = [(engine_name(discovered), list(discovered))] if discovered and discovered[0].host != ep.host else []
+    seen = {ep.host} | {e.host for _n, eps in extras for e in eps}
+    taken = {ep.name} | {n for n, _ in extras}
+    return [ep], extras + [x for x in extra_engines([ep, *(e for _n, eps in extras for e in eps)], rest)
+                           if x[0] not in taken and x[1][0].host not in seen]
+
+
+def extra_engines(endpoints: Sequence[Endpoint], saved: Sequence) -> list[tuple[str, list[Endpoint]]]:
     """Engines followed beside the primary one: those saved in Settings, then docker contexts."""
     seen = {e.host for e in endpoints}
     out: list[tuple[str, list[Endpoint]]] = []
-    for line in saved:
+    for entry in saved:
         try:
-            ep = parse_engine_line(line)
+            ep = SavedEngine.parse(entry).endpoint()
         except InvalidInputError:
             continue  # the settings page reports it
         if ep.host not in seen:

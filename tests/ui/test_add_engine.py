@@ -42,4 +42,4 @@ def test_add_engine_validates_pings_and_follows_it(ph, qtbot, engine_host, secon
     assert ph.window.engine_switcher.findData("second-view") >= 0
     assert not ph.containers.page.view.isColumnHidden(1)
     # Remembered in Settings, so it is followed at the next start too.
-    assert f"second-view {second_engine.host}" in ph.settings.current.engines
+    assert [(e.name, e.address) for e in ph.settings.current.engines] == [("second-view", second_engine.host)]

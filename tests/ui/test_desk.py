@@ -16,27 +16,24 @@ def test_settings_page_errors_beside_fields_and_persistence(ph, qtbot, tmp_path)
     lim = store.limits()
     page.set_value("vm_cpus", lim.cpus + 1)
     page.set_value("vm_memory_mib", "lots")
-    page.set_value("engines", "unix:///ok.sock\nftp://nope")
     page.set_value("notifications", False)
     qtbot.mouseClick(page.save_button, Qt.MouseButton.LeftButton)
-    for name, fragment in (("vm_cpus", f"at most {lim.cpus}"), ("vm_memory_mib", "whole number"),
-                           ("engines", "not an engine endpoint")):
+    for name, fragment in (("vm_cpus", f"at most {lim.cpus}"), ("vm_memory_mib", "whole number")):
         err = page.findChild(type(page.errors[name]), f"error_{name}")
         assert err.isVisible() and fragment in err.text(), (name, err.text())
-    assert page.message.is_error and "3 settings" in page.message.text()
+    assert page.message.is_error and "2 settings" in page.message.text()
     assert not store.path.exists()  # nothing saved while anything is wrong
     assert page.errors["theme"].isHidden()
 
     page.set_value("vm_cpus", 1)
     page.set_value("vm_memory_mib", 1024)
-    page.set_value("engines", "unix:///ok.sock")
     page.editors["vm_cpus"].setFocus()
     qtbot.keyClick(page.editors["vm_cpus"], Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)  # keyboard save
     assert all(e.isHidden() for e in page.errors.values())
     assert page.message.text() == "Settings saved."
     reread = SettingsStore(store.path.parent)
-    assert (reread.current.vm_cpus, reread.current.vm_memory_mib, reread.current.engines,
-            reread.current.notifications) == (1, 1024, ("unix:///ok.sock",), False)
+    assert (reread.current.vm_cpus, reread.current.vm_memory_mib,
+            reread.current.notifications) == (1, 1024, False)
 
 
 def _grab(widget) -> QImage:

@@ -31,7 +31,10 @@ def test_round_trip_and_change_announced(tmp_path):
     again = store(tmp_path)
     assert again.current.theme == "dark"
     assert again.current.vm_cpus == 3
-    assert again.current.engines == ("unix:///run/a.sock", "tcp://127.0.0.1:2376")
+    # Lines (the older form) are read; each is kept as a named engine and saved as an object.
+    assert [(e.name, e.address) for e in again.current.engines] == [("a.sock", "unix:///run/a.sock"),
+                                                                    ("127.0.0.1", "tcp://127.0.0.1:2376")]
+    assert json.loads(s.path.read_text())["engines"][0] == {"name": "a.sock", "address": "unix:///run/a.sock"}
     assert [p.name for p in s.path.parent.iterdir()] == ["settings.json"]  # no temp files left
     s.update(theme="dark")  # no change: no announcement
     assert len(seen) == 1

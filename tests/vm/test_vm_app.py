@@ -42,6 +42,14 @@ def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, 
         qtbot.waitUntil(lambda: panel.state_label.text().startswith("Running"), timeout=10000)
         assert panel.accel_label.text() and "127.0.0.1" in panel.endpoint_label.text()
         qtbot.waitUntil(lambda: bool(panel.console.toPlainText()), timeout=10000)
+        # Its figures: QEMU's CPU (from the second reading on) and memory, the data disk's use.
+        qtbot.waitUntil(lambda: panel.usage.figures is not None and panel.usage.figures.cpu_percent is not None,
+                        timeout=10000)
+        fig = panel.usage.figures
+        assert fig.memory > 64 << 20 and 0 < fig.disk_used and fig.disk_size == 8 << 30
+        assert panel.usage.label.text().startswith("CPU ") and "of 8.0 GiB" in panel.usage.label.text()
+        qtbot.waitUntil(lambda: panel.image_box.status is not None, timeout=10000)
+        assert panel.image_box.status.state == "current"
 
         # Stop from the panel saves the VM; Start resumes it: the engine is shown lost, then back,
         # and the panel says the state was resumed.

@@ -80,6 +80,9 @@ class ComposePage(QWidget):
         self.project_list = QListWidget()
         self.project_list.setObjectName("composeProjects")
         self.project_list.setAccessibleName("Compose projects")
+        # A long project name is cut in the middle (its tooltip holds it whole), never scrolled to.
+        self.project_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.project_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.project_list.currentItemChanged.connect(lambda *_: self._show_selected())
 
         self.buttons: dict[str, QPushButton] = {}
@@ -113,6 +116,7 @@ class ComposePage(QWidget):
         self.services = QTreeWidget()
         self.services.setObjectName("composeServices")
         self.services.setAccessibleName("Services")
+        self.services.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # replicas differ at the end: -1, -2
         self.services.setHeaderLabels(["Service / container", "State", "Ports", "Health"])
         self.services.setColumnWidth(0, 240)
         self.services.setColumnWidth(1, 180)
@@ -249,7 +253,7 @@ class ComposePage(QWidget):
             it = QListWidgetItem(icon("project"), f"{p.name}{tag}\n{p.summary}")
             it.setData(Qt.ItemDataRole.UserRole, p.key)
             it.setData(Qt.ItemDataRole.UserRole + 1, p.name)
-            it.setToolTip(plain_tooltip("\n".join(p.config_files)) or "compose file unknown")
+            it.setToolTip(plain_tooltip(p.name + "\n" + ("\n".join(p.config_files) or "compose file unknown")))
             self.project_list.addItem(it)
         self.project_list.blockSignals(False)
         if keep is None or not self.select_project(keep):
@@ -277,6 +281,9 @@ class ComposePage(QWidget):
                     row = QTreeWidgetItem(top, [c.name, c.status or c.state,
                                                 ", ".join(label for label, _ in port_links(c)), c.health or ""])
                     row.setData(0, Qt.ItemDataRole.UserRole + 1, c)
+                    n = c.compose_number
+                    row.setToolTip(0, plain_tooltip(f"{c.name}: replica {n} of {service}" if n is not None and len(members) > 1
+                                                    else c.name))
                     restore = row if c.name == keep else restore
                 self.services.addTopLevelItem(top)
             self.services.expandAll()

@@ -44,6 +44,14 @@ def row_actions(index: QModelIndex) -> list[tuple[str, str] | None]:
     return out
 
 
+class NameDelegate(QStyledItemDelegate):
+    """Names cut in the middle: both ends say something (a replica's number is at the end)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class StateDelegate(QStyledItemDelegate):
     """A coloured dot before the state text."""
 

@@ -154,10 +154,18 @@ class ContainerTreeModel(QAbstractItemModel):
             joined = self.tree.insert(c, self._begin_insert, self.endInsertRows)
             if joined is not None:
                 self._row_changed(self._parent_index(joined))
+                self._names_changed(joined)
 
     def _on_store_removed(self, ids: list[str]) -> None:
         for p in self.tree.remove(ids, self._begin_remove, self.endRemoveRows):
             self._row_changed(self._parent_index(p))
+            self._names_changed(p)
+
+    def _names_changed(self, p: Project) -> None:
+        """A replica came or went: its siblings' names gain or lose their numbers."""
+        if p.children:
+            parent = self._parent_index(p)
+            self.dataChanged.emit(self.index(0, COL_NAME, parent), self.index(len(p.children) - 1, COL_NAME, parent))
 
     # -- QAbstractItemModel -----------------------------------------------------------------------
     def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
@@ -256,7 +264,8 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _container_text(self, c: Container, col: int) -> str | None:
         stats = self.stats_source(c.id) if col in STATS_COLUMNS and self.stats_source else None
-        return container_text(c, col, self._engine_label, self._pending.get(c.id), stats)
+        return container_text(c, col, self._engine_label, self._pending.get(c.id), stats,
+                              scaled=col == COL_NAME and self.tree.scaled(c))
 
     def _project_data(self, p: Project, col: int, role: int):
         members = self.members(p)

@@ -16,7 +16,7 @@ from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.container_actions import ContainerActions, resolve
-from desktop.ui.containers.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
+from desktop.ui.containers.container_delegates import ActionsDelegate, NameDelegate, PortsDelegate, StateDelegate
 from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE)
 from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, containers_at
@@ -156,6 +156,8 @@ class ContainersPage(QWidget):
         self.state_delegate = StateDelegate(self.view)
         self.ports_delegate = PortsDelegate(self._open_url, self.view)
         self.actions_delegate = ActionsDelegate(self._on_row_action, self.view)
+        self.name_delegate = NameDelegate(self.view)
+        self.view.setItemDelegateForColumn(COL_NAME, self.name_delegate)
         self.view.setItemDelegateForColumn(COL_STATE, self.state_delegate)
         self.view.setItemDelegateForColumn(COL_PORTS, self.ports_delegate)
         self.view.setItemDelegateForColumn(COL_ACTIONS, self.actions_delegate)

@@ -16,8 +16,7 @@ from desktop.ui.widgets.message_bar import MessageBar
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
     ("Engines", (
         ("engines", "Engines", "engines",
-         "One per line: [NAME] ADDRESS [tls_ca= tls_cert= tls_key= ssh_identity= ssh_known_hosts=]. "
-         "Each is followed beside the local engine; the + beside the engine switcher adds one after a ping."),
+         "Every engine Pilothouse follows. Changes here apply at once; an engine is pinged before it is added."),
     )),
     ("Appearance", (
         ("theme", "Theme", "theme", "System follows your desktop's light or dark scheme as it changes."),
@@ -49,10 +48,11 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
 class SettingsPage(QWidget):
     """Sidebar page `settings`: edits a SettingsStore; Save validates every field first."""
 
-    def __init__(self, store: SettingsStore, parent=None) -> None:
+    def __init__(self, store: SettingsStore, parent=None, engines=None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsPage")
         self.store = store
+        self.engines = engines  # the EngineRegistry: the engine table shows each one's live state
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.helps: dict[str, QLabel] = {}  # a row's help line (a feature may add a figure to it)
@@ -67,10 +67,12 @@ class SettingsPage(QWidget):
         bl = QVBoxLayout(body)
         for section, rows in SECTIONS:
             box = QGroupBox(section)
-            # fixed height: the scroll area scrolls instead of squeezing the rows
-            box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+            # never squeezed below its height (the scroll area scrolls instead); the width
+            # follows the window, so help lines wrap rather than widen the page
+            box.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
             form = QFormLayout(box)
             form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+            form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.DontWrapRows)
             for name, label, kind, help_text in rows:
                 editor = self._make_editor(name, label, kind)
                 self.editors[name] = editor
@@ -81,21 +83,35 @@ class SettingsPage(QWidget):
                 err.hide()
                 self.errors[name] = err
                 cell = QWidget()
+                # the whole field width: the help under a narrow editor must not wrap to its width
+                cell.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
                 cl = QVBoxLayout(cell)
                 cl.setContentsMargins(0, 0, 0, 0)
                 cl.setSpacing(2)
-                cl.addWidget(editor)
+                if kind in ("theme", "bool"):
+                    cl.addWidget(editor, 0, Qt.AlignmentFlag.AlignLeft)
+                else:
+                    cl.addWidget(editor)
                 cl.addWidget(err)
                 if help_text:
-                    h = QLabel(help_text)  # one line: wrapped labels get clipped in form rows
+                    h = QLabel(help_text)
+                    h.setWordWrap(True)  # a long help line wraps instead of widening the page
+                    h.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
                     self.helps[name] = h
                     h.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
                     cl.addWidget(h)
-                form.addRow("" if kind == "bool" else label + ":", cell)
+                if kind == "engines":
+                    form.addRow(cell)  # the table spans the box; its title names it
+                else:
+                    form.addRow("" if kind == "bool" else label + ":", cell)
             bl.addWidget(box)
         bl.addStretch(1)
         scroll = QScrollArea()
+        scroll.setObjectName("settingsScroll")
         scroll.setWidgetResizable(True)
+        # The page scrolls down, never sideways: every row is laid out to the window's width.
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll = scroll
         scroll.setWidget(body)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
 
@@ -134,10 +150,9 @@ class SettingsPage(QWidget):
             for t in THEMES:
                 w.addItem(t.capitalize(), t)
         elif kind == "engines":
-            w = QPlainTextEdit()
-            w.setPlaceholderText("build ssh://me@build-host ssh_identity=~/.ssh/id_ed25519")
-            w.setTabChangesFocus(True)  # keyboard users can leave the field with Tab
-            w.setFixedHeight(70)
+            from desktop.ui.desk.engines_table import EnginesTable
+
+            w = self.engines_table = EnginesTable(self.store, self.engines)
         elif kind == "image":
             w = QLineEdit()
             w.setPlaceholderText("automatic (busybox)")
@@ -170,6 +185,8 @@ class SettingsPage(QWidget):
                 w.setCurrentIndex(max(0, w.findData(v)))
             elif isinstance(w, QPlainTextEdit):
                 w.setPlainText("\n".join(v))
+            elif hasattr(w, "refresh"):
+                w.refresh()
             else:
                 w.setText(str(v))
         for err in self.errors.values():
@@ -183,6 +200,8 @@ class SettingsPage(QWidget):
             return w.currentData()
         if isinstance(w, QPlainTextEdit):
             return w.toPlainText()
+        if hasattr(w, "value"):
+            return w.value()
         return w.text()
 
     def set_value(self, name: str, value: Any) -> None:
@@ -194,6 +213,8 @@ class SettingsPage(QWidget):
             w.setCurrentIndex(w.findData(value))
         elif isinstance(w, QPlainTextEdit):
             w.setPlainText(value if isinstance(value, str) else "\n".join(value))
+        elif hasattr(w, "value"):  # the engine table saves as it changes, as its buttons do
+            self.store.update(**{name: value})
         else:
             w.setText(str(value))
 
@@ -232,4 +253,6 @@ class SettingsPage(QWidget):
         return True
 
     def _on_store_changed(self, settings: Settings, names: list[str]) -> None:
+        if set(names) <= {"engines", "primary_engine"}:
+            return  # the engine table follows those itself; other unsaved edits stay
         self.load()

@@ -28,16 +28,20 @@ FILE_FIELDS = {"tls_ca", "tls_cert", "tls_key", "ssh_identity", "ssh_known_hosts
 
 
 class AddEngineDialog(QDialog):
-    """Emits `engine_added(Endpoint)` once the engine answered a ping."""
+    """Emits `engine_added(Endpoint)` once the engine answered a ping. With `initial` (a saved
+    engine, or anything with its fields) the same form edits that engine, filled in."""
 
     engine_added = Signal(object)
 
-    def __init__(self, taken_names: set[str], parent=None, taken_hosts: dict[str, str] | None = None) -> None:
+    def __init__(self, taken_names: set[str], parent=None, taken_hosts: dict[str, str] | None = None,
+                 initial=None) -> None:
         super().__init__(parent)
         self.setObjectName("addEngineDialog")
-        self.setWindowTitle("Add an engine")
-        self.taken = set(taken_names)
-        self.taken_hosts = dict(taken_hosts or {})
+        self.setWindowTitle("Add an engine" if initial is None else f"Edit the engine {initial.name}")
+        self.initial = initial
+        self.taken = set(taken_names) - ({initial.name} if initial is not None else set())
+        self.taken_hosts = {h: n for h, n in (taken_hosts or {}).items()
+                            if initial is None or h != initial.address}
         self.tasks = TaskSet()
         self.edits: dict[str, QLineEdit] = {}
         self.errors: dict[str, QLabel] = {}
@@ -70,11 +74,14 @@ class AddEngineDialog(QDialog):
             v.addWidget(err)
             form.addRow(label, col)
             self.edits[key], self.errors[key] = edit, err
+            if initial is not None:
+                edit.setText(getattr(initial, key, "") or "")
         self.result_label = plain_label()
         self.result_label.setObjectName("engineTestResult")
         self.result_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.add_button = self.buttons.addButton("Add engine", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.add_button = self.buttons.addButton("Add engine" if initial is None else "Save engine",
+                                                 QDialogButtonBox.ButtonRole.AcceptRole)
         self.add_button.setObjectName("addEngineButton")
         self.add_button.setToolTip("Check the address, connect once, and add the engine if it answers")
         self.buttons.accepted.connect(self._on_add_clicked)

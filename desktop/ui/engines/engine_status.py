@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from desktop.state.connection import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState
 from desktop.ui.widgets.plain_text import plain_tooltip
@@ -25,10 +25,17 @@ def status_text(s: ConnectionState) -> str:
 
 
 class EngineStatusLabel(QLabel):
+    """The status bar's engine line. On a narrow window it is cut short rather than widening the
+    window; its tooltip always holds the whole sentence."""
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("engineStatus")
         self.setAccessibleName("Engine status")
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(min(super().minimumSizeHint().width(), 160), super().minimumSizeHint().height())
 
     def show_state(self, s: ConnectionState) -> None:
         self.setText(f"<span style='color:{DOT[s.state]}'>●</span> {html.escape(status_text(s))}")

@@ -25,7 +25,7 @@ class DeskWing(QObject):
         self.shared = shared
         window, settings = shared.window, shared.settings
         self.settings = settings
-        self.settings_page = SettingsPage(settings)
+        self.settings_page = SettingsPage(settings, engines=shared.engines)
         window.add_page("settings", "Settings", "settings", self.settings_page)
 
         self.theme = ThemeManager(QApplication.instance(), settings.current.theme)
@@ -82,5 +82,6 @@ class DeskWing(QObject):
         pass
 
     async def aclose(self) -> None:
+        await self.settings_page.engines_table.aclose()
         await self.tray.aclose()
         self.theme.close()

@@ -101,5 +101,6 @@ class VMWing:
     async def aclose(self) -> None:
         if self.panel is not None:
             await self.panel.tasks.cancel_all()
+            await self.panel.image_box.tasks.cancel_all()
             await self.one_click.aclose()
             await self.context_offer.aclose()

@@ -92,6 +92,10 @@ class TimelinePage(QWidget):
         self.project.setEditable(True)
         self.project.setAccessibleName("Compose project")
         self.project.lineEdit().setPlaceholderText("Any project")
+        for box in (self.container, self.project):  # a long name must not widen the page
+            box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(16)
+            box.currentTextChanged.connect(box.setToolTip)
         self.kind = QComboBox()
         self.kind.setObjectName("activityKind")
         self.kind.setAccessibleName("Object type")

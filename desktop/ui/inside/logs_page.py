@@ -64,6 +64,10 @@ class LogsPage(QWidget):
         self.scope = QComboBox()
         self.scope.setObjectName("logsScope")
         self.scope.setAccessibleName("Which containers")
+        # a long project name must not widen the page: the box keeps a set width, the tooltip the name
+        self.scope.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.scope.setMinimumContentsLength(24)
+        self.scope.currentTextChanged.connect(self.scope.setToolTip)
         self.scope.activated.connect(lambda _i: self._on_scope_chosen())
         self.show_button = QPushButton("Show logs")
         self.show_button.setObjectName("logsShow")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
 from desktop.engine.errors import EngineError
 from desktop.engine.specs import SpecError
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.flow_layout import FlowLayout
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.objects.object_model import ItemRole, ObjectFilterProxy, ObjectTableModel
 from desktop.ui.resources import icon
@@ -43,8 +44,7 @@ class ObjectPage(QWidget):
         self.top.addWidget(heading)
         self.top.addSpacing(12)
         self.top.addWidget(self.search, 1)
-        self.toolbar = QHBoxLayout()
-        self.toolbar.setSpacing(6)
+        self.toolbar = FlowLayout(spacing=6)  # wraps on a narrow window rather than widening the page
         self.message = MessageBar(self)
         self.message.setObjectName("pageMessage")
 

@@ -49,6 +49,12 @@ class VMPanel(QWidget):
         form.addRow("Accelerator", self.accel_label)
         form.addRow("Engine", self.endpoint_label)
         form.addRow("Resources", self.resources_label)
+        from desktop.ui.vm.vm_image_box import VMImageBox, VMUsage
+
+        self.usage = VMUsage(control.manager)  # the running VM's CPU, memory and disk
+        form.addRow("Usage", self.usage)
+        self.image_box = VMImageBox(control.manager)  # bundled or built, version, size; Build / Update
+        self.image_box.build_finished.connect(lambda _ok, _text: self.refresh())
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
         for action, label, tip in (("start", "Start", "Resume the saved VM (or boot it) and connect to its engine"),
@@ -77,6 +83,7 @@ class VMPanel(QWidget):
         lay.addWidget(self.message)
         lay.addLayout(form)
         lay.addLayout(row)
+        lay.addWidget(self.image_box)
         lay.addWidget(QLabel("Console (boot progress)"))
         lay.addWidget(self.console, 1)
         # The console file grows while the VM boots; re-read its tail (off the UI thread) while
@@ -90,6 +97,7 @@ class VMPanel(QWidget):
         super().showEvent(event)
         self._timer.start()
         self.refresh()
+        self.image_box.refresh()
 
     def hideEvent(self, event) -> None:
         super().hideEvent(event)
@@ -111,6 +119,7 @@ class VMPanel(QWidget):
                                  else (st.accelerator or "chosen when the VM starts"))
         self.endpoint_label.setText(f"{st.docker_host} (mutual TLS, 127.0.0.1 only)" if st.docker_host else "—")
         self.resources_label.setText(self.resources_text())
+        await self.usage.update_from(st)
         running = st.state in ("running", "starting")
         self.buttons["start"].setEnabled(not running and not busy)
         self.buttons["stop"].setEnabled(running and not busy)
@@ -144,3 +153,4 @@ class VMPanel(QWidget):
                                     "stop": "The VM is stopped.", "shutdown": "The VM is shut down.",
                                     "restart": "The VM restarted."}[action])
         await self._refresh()
+        self.image_box.refresh()

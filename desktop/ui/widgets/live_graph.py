@@ -9,7 +9,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 PALETTE = ("#2f6fdf", "#e07b00", "#2e9d4f", "#c8372d", "#7a4fd0", "#00838f")
@@ -50,7 +51,7 @@ class LiveGraph(QWidget):
         self.header = QLabel(title)
         self.header.setObjectName("graphTitle")
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.plot = pg.PlotWidget(background="w", axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.plot.setAccessibleName(title)
         self.plot.setMinimumHeight(120)
         self.plot.setMenuEnabled(False)
@@ -58,9 +59,7 @@ class LiveGraph(QWidget):
         self.plot.hideButtons()
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         pi = self.plot.getPlotItem()
-        for side in ("left", "bottom"):
-            pi.getAxis(side).setTextPen("#4a5563")
-            pi.getAxis(side).setPen("#9aa3ad")
+        self._apply_palette()
         pi.getAxis("left").setWidth(74)  # room for "512.0 KiB/s"; narrower hides the labels
         self.curves: dict = {}
         self.set_names(names)
@@ -82,6 +81,20 @@ class LiveGraph(QWidget):
         lay.addWidget(self.header)
         lay.addWidget(self.plot, 1)
         self.set_series(np.zeros(0), {}, now=time.time())  # the empty 15-minute frame, not pyqtgraph's 0..1
+
+    def _apply_palette(self) -> None:
+        """The plot in the window's colours: pyqtgraph paints its own, a white plot on a dark window."""
+        pal = self.palette()
+        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
+        pi = self.plot.getPlotItem()
+        for side in ("left", "bottom"):
+            pi.getAxis(side).setTextPen(pal.color(QPalette.ColorRole.WindowText))
+            pi.getAxis(side).setPen(pal.color(QPalette.ColorRole.Mid))
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
 
     def set_names(self, names: tuple[str, ...]) -> None:
         """Replace the curves (e.g. once the number of CPU cores is known)."""

@@ -1,0 +1,116 @@
+"""Settings → Engines against real engines: the table shows each engine's live state; Add (the Add
+engine dialog) over SSH, Edit to TCP with mutual TLS, Test connection, Make primary, Remove (asked
+first); the list is saved as readable JSON and the app follows it as it changes."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from desktop.engine.saved_engines import SavedEngine
+from desktop.state.connection import CONNECTED
+from desktop.ui.engines.add_engine_dialog import AddEngineDialog
+
+
+def cells(table, name):
+    for r, row in enumerate(table.rows):
+        if row.name == name:
+            return [table.table.item(r, c).text() for c in range(table.table.columnCount())]
+    return None
+
+
+def modal(qtbot, kind):
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), kind), timeout=20000)
+    return QApplication.activeModalWidget()
+
+
+def click(qtbot, button):
+    assert button.isEnabled(), button.objectName()
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_engine_table_add_edit_test_primary_remove(ph, qtbot, second_engine, sshd, tmp_path):
+    ph.window.show_page("settings")
+    table = ph.desk.settings_page.engines_table
+    b = table.buttons
+    # The engine discovery found: listed with its state, primary, not removable from here.
+    assert cells(table, "host")[0] == "host (primary)" and cells(table, "host")[3] == "● Connected"
+    assert table.select("host") and not b["remove"].isEnabled() and not b["primary"].isEnabled()
+    with qtbot.waitSignal(table.tested, timeout=20000) as sig:
+        click(qtbot, b["test"])
+    name, sentence, ok = sig.args
+    assert ok and sentence.startswith("host answered: engine ") and table.message.text() == sentence
+
+    # Add over SSH, through the Add engine dialog: pinged, listed, followed, saved.
+    click(qtbot, b["add"])
+    dlg = modal(qtbot, AddEngineDialog)
+    ssh_url = sshd.url(str(second_engine.socket))
+    for key, text in (("name", "build"), ("address", ssh_url), ("ssh_identity", str(sshd.client_key)),
+                      ("ssh_known_hosts", str(sshd.known_hosts))):
+        qtbot.keyClicks(dlg.edits[key], text)
+    with qtbot.waitSignal(dlg.engine_added, timeout=30000):
+        click(qtbot, dlg.add_button)
+    qtbot.waitUntil(lambda: (cells(table, "build") or [""] * 4)[3] == "● Connected", timeout=30000)
+    assert cells(table, "build")[1:3] == [ssh_url, "SSH"]
+    assert cells(table, "build")[4] == "identity client_key, known_hosts known_hosts"
+    assert ph.engines.get("build").endpoints[0].host == ssh_url
+    saved = json.loads(ph.settings.path.read_text())["engines"]
+    assert saved == [{"name": "build", "address": ssh_url, "ssh_identity": str(sshd.client_key),
+                      "ssh_known_hosts": str(sshd.known_hosts)}]
+    assert table.select("build")
+    with qtbot.waitSignal(table.tested, timeout=30000) as sig:
+        click(qtbot, b["test"])
+    assert sig.args[2] and sig.args[1].startswith("build answered: engine ")
+
+    # Edit: the same dialog, filled in; now over TCP with mutual TLS. Followed at the new address.
+    click(qtbot, b["edit"])
+    dlg = modal(qtbot, AddEngineDialog)
+    assert dlg.edits["address"].text() == ssh_url and dlg.edits["name"].text() == "build"
+    ca, cert, key = second_engine.tls_files()
+    for k, text in (("address", second_engine.tls_host), ("ssh_identity", ""), ("ssh_known_hosts", ""),
+                    ("tls_ca", ca), ("tls_cert", cert), ("tls_key", key)):
+        dlg.edits[k].setText(text)
+    with qtbot.waitSignal(dlg.engine_added, timeout=30000):
+        click(qtbot, dlg.add_button)
+    qtbot.waitUntil(lambda: ph.engines.get("build") is not None
+                    and ph.engines.get("build").endpoints[0].host == second_engine.tls_host
+                    and ph.engines.get("build").status.current.state == CONNECTED, timeout=30000)
+    qtbot.waitUntil(lambda: cells(table, "build")[3] == "● Connected", timeout=10000)
+    assert cells(table, "build")[2:] == ["TCP with TLS", "● Connected", "CA ca.pem, certificate cert.pem, key key.pem"]
+    assert [r.name for r in table.rows].count("build") == 1
+
+    # Make primary: remembered for the next start; the table marks it.
+    assert table.select("build")
+    click(qtbot, b["primary"])
+    assert ph.settings.current.primary_engine == "build"
+    assert cells(table, "build")[0] == "build (primary)" and cells(table, "host")[0] == "host"
+    assert "from the next start" in table.message.text() and not b["primary"].isEnabled()
+
+    # Remove: asked first, saying what goes; then not followed, not saved, no longer primary.
+    assert table.select("build")
+    click(qtbot, b["remove"])
+    box = modal(qtbot, QMessageBox)
+    assert "build" in box.text() and second_engine.tls_host in box.text()
+    assert "files stay on disk" in box.informativeText() and "stay on the engine" in box.informativeText()
+    click(qtbot, box.findChild(object, "confirmButton"))
+    qtbot.waitUntil(lambda: ph.engines.get("build") is None, timeout=20000)
+    assert cells(table, "build") is None and ph.settings.current.engines == ()
+    assert ph.settings.current.primary_engine == ""
+    assert ph.window.engine_switcher.findData("build") < 0
+
+
+def test_a_saved_engine_whose_files_are_gone_says_why(ph, qtbot, tmp_path):
+    ph.window.show_page("settings")
+    table = ph.desk.settings_page.engines_table
+    gone = str(tmp_path / "gone" / "ca.pem")
+    ph.settings.update(engines=(SavedEngine("ci", "tcp://ci.example:2376", tls_ca=gone,
+                                            tls_cert=str(tmp_path / "cert.pem"), tls_key=str(tmp_path / "key.pem")),))
+    assert cells(table, "ci")[2:4] == ["TCP with TLS", "✕ Not followed"]
+    assert ph.engines.get("ci") is None  # nothing is dialled with files that are not there
+    assert table.select("ci")
+    with qtbot.waitSignal(table.tested, timeout=10000) as sig:
+        click(qtbot, table.buttons["test"])
+    assert sig.args[1] == f"ci cannot be reached as saved: No CA certificate file at {gone}." and not sig.args[2]
+    assert table.message.is_error
