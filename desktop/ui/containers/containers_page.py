@@ -311,8 +311,10 @@ class ContainersPage(QWidget):
 
     def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():
-            for r in range(first, last + 1):
-                self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+            top = self.model.tree.top
+            for r in range(first, last + 1):  # only projects have children to show
+                if not isinstance(top[r], str):
+                    self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
         else:
             self.view.expand(self.proxy.mapFromSource(parent))
         self._update_count()
