@@ -77,3 +77,12 @@ class LagProbe:
 
 def median(xs: list[float]) -> float:
     return statistics.median(xs) if xs else 0.0
+
+
+def compile_sources() -> None:
+    """Byte-compile the package, as an installed copy is (pip and PyInstaller ship .pyc): a
+    checkout run with PYTHONDONTWRITEBYTECODE would otherwise compile every module at each start,
+    a cost no user pays and the bare-window baseline does not have."""
+    import compileall
+
+    compileall.compile_dir(str(ROOT / "desktop"), quiet=1)
