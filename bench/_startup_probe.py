@@ -27,11 +27,11 @@ if mode == "bare":
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
 # The same start-up path as `pilothouse` (desktop/cli.py): prefetch first, then Qt and the SDK.
-from desktop.engine.endpoints import discover  # noqa: E402
+from desktop.engine.endpoints import discover, engine_name  # noqa: E402
 from desktop.engine.prefetch import Prefetch  # noqa: E402
 
 endpoints = discover(sys.argv[3])
-prefetch = Prefetch.start_for(endpoints[0].host)
+prefetch = Prefetch.start_for(endpoints[0].host, engine_name(endpoints))
 
 import psutil  # noqa: E402
 
@@ -53,4 +53,4 @@ def report(ph) -> None:
           psutil.Process().memory_info().rss, flush=True)
 
 
-run_gui(endpoints=endpoints, prefetch=prefetch, on_loaded=report)
+run_gui(endpoints=endpoints, prefetch=prefetch, on_loaded=report, first_load_timeout=600)

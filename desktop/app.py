@@ -142,8 +142,11 @@ class Pilothouse:
 
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
             endpoints: Sequence[Endpoint] | None = None, prefetch: Prefetch | None = None,
-            on_loaded=None) -> int:
-    """Run the app until the window closes (or, with `screenshot`, until the PNG is written)."""
+            on_loaded=None, first_load_timeout: float = 5) -> int:
+    """Run the app until the window closes (or, with `screenshot`, until the PNG is written).
+
+    `first_load_timeout`: how long the other wings wait for the first table (benchmarks: longer).
+    """
     import qasync
 
     from desktop.state.history.store import HistoryStore
@@ -171,7 +174,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         if not minimised:
             ph.window.show()
             try:  # the window opens on the table; the other wings follow right after
-                await ph.first_load(timeout=5)
+                await ph.first_load(timeout=first_load_timeout)
             except asyncio.TimeoutError:
                 pass
             ph.window.repaint()
