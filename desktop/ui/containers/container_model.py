@@ -53,6 +53,7 @@ class ContainerTreeModel(QAbstractItemModel):
         self.tree = ContainerTree(store.get, self._engine_label)
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
         self.stats_source = None  # cid → latest StatsSample or None, once monitoring provides one
+        self.first_rows = FIRST_ROWS
         self._chunk = 500
         self._more = QTimer(self)
         self._more.setSingleShot(True)
@@ -158,7 +159,7 @@ class ContainerTreeModel(QAbstractItemModel):
     def _on_store_reset(self) -> None:
         self.beginResetModel()
         rows = self._store.all()
-        self.tree.rebuild(rows, shown=FIRST_ROWS if len(rows) > FIRST_ROWS else None)
+        self.tree.rebuild(rows, shown=self.first_rows if len(rows) > self.first_rows else None)
         self.endResetModel()
         if self.tree.has_pending:
             self._more.start()
