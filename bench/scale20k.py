@@ -105,14 +105,20 @@ def in_process(host: str, running: list[str]) -> None:
         _idle_p99, idle_max = LagProbe.summary(probe.stop())
         w.close()
 
-        ph = Pilothouse([Endpoint(host, "--host")])
+        # The order run_gui follows: the Containers wing, the first table, then the other wings.
+        from desktop.state.memory import settle_heap
+
+        probe.start()
+        ph = Pilothouse([Endpoint(host, "--host")], defer_secondary=True)
         ph.window.resize(1200, 720)
         page = ph.containers.page
-        model, proxy, view = page.model, page.proxy, page.view
-        probe.start()
+        model, view = page.model, page.view
         ph.start()
         ph.window.show()
         await ph.first_load(timeout=300)
+        ph.window.repaint()
+        ph.install_secondary()
+        settle_heap()
         await until(lambda: not model.loading, 300)
         await asyncio.sleep(1.0)  # the resync after the first list, and the stats of the first screen
         load = probe.stop()

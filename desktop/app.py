@@ -150,7 +150,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     import qasync
 
     from desktop.state.history.store import HistoryStore
-    from desktop.state.memory import tune_allocator
+    from desktop.state.memory import settle_heap, tune_allocator
     from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
 
@@ -183,6 +183,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                 return
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         ph.install_secondary()
+        settle_heap()
         if not ph.desk.tray.show() and minimised:  # a screenshot always shows the window
             ph.window.showMinimized()
         if screenshot:

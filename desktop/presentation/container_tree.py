@@ -67,7 +67,8 @@ def _search(keys: list, k, descending: bool) -> int:
 class ContainerTree:
     """`top` holds container ids and Projects; `get(cid)` reads the container from the store.
 
-    Every row's order key (its column's sort key, then a unique tie-break: oldest first) is kept
+    Every row's order key (its column's sort key, then a unique tie-break: oldest first, then the
+    id; a project's is "p" + its name, never a hex id) is kept
     beside it, computed when the row is placed: finding a row or the place for a new one is a
     binary search, not a pass over 20,000 rows. A row is not moved when its container changes
     afterwards (the cells repaint; the next sort puts it in place).
@@ -164,7 +165,7 @@ class ContainerTree:
 
     def _child_key(self, cid: str):
         c = self.get(cid)
-        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, "c" + cid))
+        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
 
     def _item_key(self, item: "str | Project"):
         if isinstance(item, Project):
@@ -234,10 +235,10 @@ class ContainerTree:
                     members[key] = cs = []
                 cs.append(c)
             else:
-                top.append(((container_sort_key(c, col, label), (c.created, "c" + c.id)), c.id))
+                top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
         for key, cs in members.items():
             p = self._project(key)
-            kids = [((container_sort_key(c, col, label), (c.created, "c" + c.id)), c.id) for c in cs]
+            kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
             self._order(kids)
             p.keys = [k for k, _ in kids]
             p.children = [cid for _, cid in kids]
