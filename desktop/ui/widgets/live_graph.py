@@ -1,17 +1,20 @@
 """A live time-series graph (pyqtgraph): a few named curves, a time axis, exact values on hover.
 
-The plot is built when the graph is first shown (or first reached through `plot`, `curves` or
-`cursor`): importing pyqtgraph and building a PlotWidget cost ~0.3 s per graph page, and most
-graphs (the dashboard's, a Stats tab's) are never shown in a session, or long after start-up.
+The plot is built when the graph is first shown (or first reached through `plot`, `curves`,
+`cursor` or `mark`): importing pyqtgraph and building a PlotWidget cost ~0.3 s per graph page,
+and most graphs (the dashboard's, a Stats tab's) are never shown in a session, or long after
+start-up.
 """
 
 from __future__ import annotations
+
+import html
 
 import time
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 PALETTE = ("#2f6fdf", "#e07b00", "#2e9d4f", "#c8372d", "#7a4fd0", "#00838f")
@@ -33,10 +36,14 @@ def nice_step(raw: float, binary: bool = False) -> float:
 
 class LiveGraph(QWidget):
     """Title + plot; `set_series(t, {name: y})` redraws; hovering shows each curve's value there.
+    `clicked(t)` when a point of the plot is clicked; `set_mark(t)` pins a moment (the shared
+    time cursor): a line there, and the title says the values at it while nobody hovers.
 
     Args:
         fmt: turns one y value into text for the hover line and the title (e.g. "12.5%").
     """
+
+    clicked = Signal(float)
 
     def __init__(self, title: str, names: tuple[str, ...], fmt: Callable[[float], str],
                  y_min_range: float = 1.0, binary: bool = False, parent=None) -> None:
@@ -51,7 +58,9 @@ class LiveGraph(QWidget):
         self._plot = None
         self._curves: dict = {}
         self._cursor = None
+        self._mark = None
         self._range: tuple[float, float] | None = None  # the x range to show, set before the plot exists
+        self.mark_time: float | None = None
         self._t = np.zeros(0)
         self._ys: dict[str, np.ndarray] = {}
         self.hover_text = ""
@@ -78,6 +87,11 @@ class LiveGraph(QWidget):
     def cursor(self):
         self.plot
         return self._cursor
+
+    @property
+    def mark(self):
+        self.plot
+        return self._mark
 
     @property
     def built(self) -> bool:
@@ -108,7 +122,13 @@ class LiveGraph(QWidget):
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
         self._cursor.hide()
         plot.addItem(self._cursor, ignoreBounds=True)
+        self._mark = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c8372d", width=1.5))
+        self._mark.setVisible(self.mark_time is not None)
+        if self.mark_time is not None:
+            self._mark.setPos(self.mark_time)
+        plot.addItem(self._mark, ignoreBounds=True)
         plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         self.layout().addWidget(plot, 1)
         self._draw()
 
@@ -150,27 +170,59 @@ class LiveGraph(QWidget):
         self._plot.getPlotItem().getAxis("left").setTicks([ticks])
         self._plot.setYRange(0, max(top * 1.1, step), padding=0)
 
+    def set_mark(self, t: float | None) -> None:
+        """Pin a moment (None: none): a line at it, its values in the title."""
+        self.mark_time = t
+        if self._mark is not None:
+            self._mark.setVisible(t is not None)
+            if t is not None:
+                self._mark.setPos(t)
+        if not self.hover_text:
+            self._show_title()
+
+    def index_at(self, x: float) -> int | None:
+        """The sample nearest to time `x` (None without samples)."""
+        if not len(self._t):
+            return None
+        i = int(np.clip(np.searchsorted(self._t, x), 0, len(self._t) - 1))
+        if i > 0 and abs(self._t[i - 1] - x) < abs(self._t[i] - x):
+            i -= 1
+        return i
+
+    @property
+    def times(self) -> np.ndarray:
+        """The sample times shown (epoch seconds)."""
+        return self._t
+
+    def value_at(self, name: str, x: float) -> float | None:
+        """A curve's value at the sample nearest to time `x`."""
+        i = self.index_at(x)
+        y = self._ys.get(name)
+        return None if i is None or y is None or i >= len(y) else float(y[i])
+
     def _show_title(self, i: int | None = None) -> None:
-        parts = [f"<b>{self.title}</b>"]
+        parts = [f"<b>{html.escape(self.title)}</b>"]
+        marked = False
+        if i is None and self.mark_time is not None:
+            i = self.index_at(self.mark_time)
+            marked = i is not None
         if i is None and len(self._t):
             i = len(self._t) - 1
         for k, n in enumerate(self.names[:8]):  # a 64-core host would not fit: the graph shows them all
             y = self._ys.get(n)
             colour = PALETTE[k % len(PALETTE)]
             val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
-            label = f"{n} " if len(self.names) > 1 else ""
+            label = f"{html.escape(n)} " if len(self.names) > 1 else ""
             parts.append(f"<span style='color:{colour}'>■</span> {label}{val}")
-        if i is not None and self.hover_text:
+        if i is not None and (self.hover_text or marked):
             parts.append(f"<span style='color:#6b7280'>at {time.strftime('%H:%M:%S', time.localtime(self._t[i]))}</span>")
         self.header.setText("&nbsp;&nbsp;".join(parts))
 
     def hover_at(self, x: float) -> str:
         """Show the values nearest to time `x` (what a mouse hover does); returns the text."""
-        if not len(self._t):
+        i = self.index_at(x)
+        if i is None:
             return ""
-        i = int(np.clip(np.searchsorted(self._t, x), 0, len(self._t) - 1))
-        if i > 0 and abs(self._t[i - 1] - x) < abs(self._t[i] - x):
-            i -= 1
         self.cursor.setPos(self._t[i])
         self.cursor.show()
         self.hover_text = " ".join(f"{n} {self.fmt(float(self._ys[n][i]))}" for n in self.names if n in self._ys)
@@ -189,6 +241,12 @@ class LiveGraph(QWidget):
             self.hover_at(vb.mapSceneToView(pos).x())
         elif self.hover_text:
             self.leave_hover()
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        vb = self.plot.getPlotItem().vb
+        pos = event.scenePos()
+        if event.button() == Qt.MouseButton.LeftButton and vb.sceneBoundingRect().contains(pos):
+            self.clicked.emit(float(vb.mapSceneToView(pos).x()))
 
     def leaveEvent(self, event) -> None:
         self.leave_hover()
