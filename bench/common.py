@@ -21,8 +21,9 @@ def figure(name: str, value: float, baseline: float, target: str, unit: str = ""
     r = value / baseline if baseline else float("inf")
     op = target[:2] if target[:2] in ("<=", ">=") else target[:1]
     rest = target[len(op):]
-    num = float(rest.rstrip("abcdefghijklmnopqrstuvwxyz%"))
-    checked = r if rest == rest.rstrip("abcdefghijklmnopqrstuvwxyz%") else value
+    units = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ%"  # ms, s, %, MiB
+    num = float(rest.rstrip(units))
+    checked = r if rest == rest.rstrip(units) else value
     ok = {"<=": checked <= num, ">=": checked >= num, "<": checked < num, ">": checked > num}[op]
     print(f"FIGURE {name} value={value:.4g}{unit} baseline={baseline:.4g}{unit} ratio={r:.3g} target={target} "
           f"{'PASS' if ok else 'MISS'}", flush=True)
