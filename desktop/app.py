@@ -147,12 +147,15 @@ class Pilothouse:
 
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
             endpoints: Sequence[Endpoint] | None = None, prefetch: Prefetch | None = None,
-            on_loaded=None) -> int:
-    """Run the app until the window closes (or, with `screenshot`, until the PNG is written)."""
+            on_loaded=None, first_load_timeout: float = 5) -> int:
+    """Run the app until the window closes (or, with `screenshot`, until the PNG is written).
+
+    `first_load_timeout`: how long the other wings wait for the first table (benchmarks: longer).
+    """
     import qasync
 
     from desktop.state.history.store import HistoryStore
-    from desktop.state.memory import tune_allocator
+    from desktop.state.memory import settle_heap, tune_allocator
     from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
 
@@ -184,7 +187,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         if not minimised:
             ph.window.show()
             try:  # the window opens on the table; the other wings follow right after
-                await ph.first_load(timeout=5)
+                await ph.first_load(timeout=first_load_timeout)
             except asyncio.TimeoutError:
                 pass
             ph.window.repaint()
@@ -193,6 +196,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                 return
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         ph.install_secondary()
+        settle_heap()
         if not ph.desk.tray.show() and minimised:  # a screenshot always shows the window
             ph.window.showMinimized()
         if screenshot:

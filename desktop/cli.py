@@ -48,12 +48,12 @@ def main(argv: list[str] | None = None) -> int:
             print(path)
         return 0
     # Ask the engine for its list before importing Qt and the SDK: the two overlap.
-    from desktop.engine.endpoints import discover
+    from desktop.engine.endpoints import discover, engine_name
     from desktop.engine.prefetch import Prefetch
 
     endpoints = discover(args.host)  # engines saved in Settings are followed beside it (app.py)
     # ---- end desktop entry--------------------------------------------------------------------------
-    prefetch = Prefetch.start_for(endpoints[0].host)
+    prefetch = Prefetch.start_for(endpoints[0].host, engine_name(endpoints))
 
     from desktop.app import run_gui
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -169,3 +169,11 @@ def discover(
         return ep.host.startswith("npipe:") or os.path.exists(ep.host[len("unix://"):])
 
     return [e for e in defaults if exists(e)] + [e for e in defaults if not exists(e)]
+
+
+def engine_name(endpoints: Sequence[Endpoint]) -> str:
+    """The switcher's name for an engine found by discovery."""
+    ep = endpoints[0]
+    if ep.source.startswith("context") or ep.source == "settings":
+        return ep.name
+    return {"default": "local", "--host": "host"}.get(ep.source, ep.source)

@@ -16,7 +16,9 @@ from typing import Any
 
 from desktop.engine.records import Container, EngineInfo
 
-PREFETCH_TIMEOUT = 5.0
+# A busy engine takes seconds to list 20,000 containers; the real connection starts meanwhile
+# anyway, and whichever list comes first is shown.
+PREFETCH_TIMEOUT = 60.0
 
 
 class _UnixHTTP(http.client.HTTPConnection):
@@ -33,19 +35,22 @@ class _UnixHTTP(http.client.HTTPConnection):
 class Prefetch:
     """One background fetch of /version, /info and /containers/json?all=1 over a UNIX socket."""
 
-    def __init__(self, host: str) -> None:
+    def __init__(self, host: str, tag: str | None = None) -> None:
         self.host = host
+        self.tag = tag  # the engine id the rows carry (the app's session key), else the engine's own
         self.result: tuple[EngineInfo, list[Container]] | None = None
         self.error: BaseException | None = None
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name="engine-prefetch", daemon=True)
 
     @classmethod
-    def start_for(cls, host: str) -> "Prefetch | None":
-        """Start a prefetch when the endpoint is a local UNIX socket; None otherwise."""
+    def start_for(cls, host: str, tag: str | None = None) -> "Prefetch | None":
+        """Start a prefetch when the endpoint is a local UNIX socket; None otherwise. `tag`: the
+        engine id to give the rows (the session key the app will follow this engine under), so
+        20,000 records are made once, here, and not copied on the UI thread."""
         if not host.startswith("unix://"):
             return None
-        p = cls(host)
+        p = cls(host, tag)
         p._thread.start()
         return p
 
@@ -68,7 +73,8 @@ class Prefetch:
             finally:
                 conn.close()
             engine = EngineInfo.from_api(info, version, self.host)
-            self.result = (engine, [Container.from_api(r, engine.id) for r in rows])
+            tag = self.tag or engine.id
+            self.result = (engine, [Container.from_api(r, tag) for r in rows])
         except BaseException as exc:  # noqa: BLE001 - any failure just means no prefetch
             self.error = exc
         finally:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -21,6 +22,18 @@ def _frozen(d: Mapping[str, str] | None) -> Mapping[str, str]:
     return MappingProxyType(dict(d or {}))
 
 
+_NO_LABELS: Mapping[str, str] = MappingProxyType({})
+_intern = sys.intern
+
+
+def _shared_labels(d: Mapping[str, str] | None) -> Mapping[str, str]:
+    """Labels of a listed container, keys and short values interned: 20,000 containers repeat the
+    same few keys and project names (~1/3 of a record's memory)."""
+    if not d:
+        return _NO_LABELS
+    return MappingProxyType({_intern(k): (_intern(v) if len(v) < 80 else v) for k, v in d.items()})
+
+
 @dataclass(frozen=True)
 class PortBinding:
     private_port: int
@@ -33,7 +46,7 @@ class PortBinding:
         return self.public_port is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: ~100 bytes less each, 20,000 of them at scale
 class Container:
     """A container as listed (no inspect)."""
 
@@ -106,15 +119,16 @@ class Container:
         return cls(
             id=raw["Id"],
             name=name,
-            image=raw.get("Image", ""),
-            image_id=raw.get("ImageID", ""),
-            command=raw.get("Command", ""),
+            # Shared by many containers: one copy of each text, not one per container.
+            image=_intern(raw.get("Image", "")),
+            image_id=_intern(raw.get("ImageID", "")),
+            command=_intern(raw.get("Command", "")),
             created=float(raw.get("Created", 0)),
-            state=raw.get("State", ""),
-            status=raw.get("Status", ""),
+            state=_intern(raw.get("State", "")),
+            status=_intern(raw.get("Status", "")),
             ports=ports,
-            labels=_frozen(raw.get("Labels")),
-            engine_id=engine_id,
+            labels=_shared_labels(raw.get("Labels")),
+            engine_id=_intern(engine_id),
         )
 
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.engine.records import Container
-from desktop.presentation.container_columns import COL_NAME, EngineLabel, container_sort_key, project_sort_key
+from desktop.presentation.container_columns import (COL_NAME, EngineLabel, container_sort_key, project_created,
+                                                    project_sort_key)
 
 Begin = Callable[["Project | None", int], None]
 End = Callable[[], None]
@@ -28,6 +29,8 @@ class Project:
     children: list[str] = field(default_factory=list)  # container ids, in order
     # service → how many of its containers are here; worked out when asked, dropped on any change
     service_counts: dict[str, int] | None = None
+    keys: list = field(default_factory=list, repr=False)  # each child's order key, beside it
+    shown: bool = False  # in `top` (False while it waits among the rows still to be added)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -47,43 +50,96 @@ def _quiet_end() -> None:
     pass
 
 
+def _search(keys: list, k, descending: bool) -> int:
+    """Where `k` goes in `keys` (sorted by sort key, ascending or not, then tie-break ascending)."""
+    if not descending:
+        return bisect.bisect_left(keys, k)
+    lo, hi = 0, len(keys)
+    sk, tb = k
+    while lo < hi:
+        mid = (lo + hi) // 2
+        msk, mtb = keys[mid]
+        if msk > sk or (msk == sk and mtb < tb):
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
 class ContainerTree:
-    """`top` holds container ids and Projects; `get(cid)` reads the container from the store."""
+    """`top` holds container ids and Projects; `get(cid)` reads the container from the store.
+
+    Every row's order key (its column's sort key, then a unique tie-break: oldest first, then the
+    id; a project's is "p" + its name, never a hex id) is kept
+    beside it, computed when the row is placed: finding a row or the place for a new one is a
+    binary search, not a pass over 20,000 rows. A row is not moved when its container changes
+    afterwards (the cells repaint; the next sort puts it in place).
+    """
 
     def __init__(self, get: Callable[[str], Container | None], engine_label: EngineLabel | None = None) -> None:
         self.get = get
         self.engine_label = engine_label or (lambda engine_id: "")
         self.top: list[str | Project] = []
+        self._top_keys: list = []  # beside `top`
+        self._key: dict = {}  # top-level cid or project pid -> its key in `_top_keys`
+        self._parent: dict[str, Project] = {}  # project member cid -> its project
         self.projects: dict[tuple[str, str], Project] = {}
         self.by_pid: dict[int, Project] = {}
         self._next_pid = 1
         self.sort_col = COL_NAME
         self.descending = False
-        # Row of every top-level item (cid or project pid) and of every child cid in its project,
-        # rebuilt lazily after any structural change: Qt asks parent() for every index it holds,
-        # and a list.index() there made a burst of 200 changes cost ~300 ms of UI thread.
-        self._pos: dict | None = None
+        # Rows not in `top` yet (a big list is shown a screenful first, the rest added in chunks):
+        # (key, item) in order, and the cids/pids among them still wanted.
+        self._pending: list = []
+        self._pending_at = 0
+        self._pending_ids: set = set()
 
     # -- reading -------------------------------------------------------------------------------------
     def positions(self) -> dict:
-        if self._pos is None:
-            pos: dict = {}
-            for i, item in enumerate(self.top):
-                if isinstance(item, Project):
-                    pos[item.pid] = i
-                    for j, cid in enumerate(item.children):
-                        pos[cid] = j
-                else:
-                    pos[item] = i
-            self._pos = pos
-        return self._pos
+        """Row of every top-level item (cid or project pid) and of every child cid in its project."""
+        pos: dict = {}
+        for i, item in enumerate(self.top):
+            if isinstance(item, Project):
+                pos[item.pid] = i
+                for j, cid in enumerate(item.children):
+                    pos[cid] = j
+            else:
+                pos[item] = i
+        return pos
+
+    def __contains__(self, cid: str) -> bool:
+        """In the tree (shown or still to be added)."""
+        return cid in self._key or cid in self._parent or cid in self._pending_ids
+
+    def _top_row(self, ident) -> int | None:
+        k = self._key.get(ident)
+        if k is None:
+            return None
+        i = _search(self._top_keys, k, self.descending)
+        return i if i < len(self._top_keys) and self._top_keys[i] == k else None
 
     def row_of(self, cid: str) -> int | None:
-        """The row of a container in its level (None: not in the tree)."""
-        return self.positions().get(cid)
+        """The row of a container in its level (None: not shown)."""
+        p = self._parent.get(cid)
+        if p is None:
+            return self._top_row(cid)
+        if not p.shown:
+            return None
+        k = self._child_key(cid)
+        i = _search(p.keys, k, self.descending)
+        if i < len(p.keys) and p.children[i] == cid:
+            return i
+        return p.children.index(cid)  # its key changed since it was placed (the record did)
 
     def project_row(self, p: Project) -> int:
-        return self.positions()[p.pid]
+        row = self._top_row(p.pid)
+        if row is None:
+            raise KeyError(p.name)
+        return row
+
+    def project_of(self, cid: str) -> Project | None:
+        """The project a container's row is under (None: a top-level row)."""
+        return self._parent.get(cid)
 
     def parent_of(self, c: Container) -> Project | None:
         key = project_key(c)
@@ -106,33 +162,65 @@ class ContainerTree:
         return p.service_counts.get(c.compose_service, 0) > 1
 
     def find_project(self, name: str, engine_id: str | None = None) -> Project | None:
+        """A shown project."""
         if engine_id is not None:
-            return self.projects.get((engine_id, name))
-        return next((p for p in self.projects.values() if p.name == name), None)
+            p = self.projects.get((engine_id, name))
+            return p if p is not None and p.shown else None
+        return next((p for p in self.projects.values() if p.name == name and p.shown), None)
 
-    # -- sorting ------------------------------------------------------------------------------------
+    @property
+    def has_pending(self) -> bool:
+        return self._pending_at < len(self._pending)
+
+    # -- order keys ---------------------------------------------------------------------------------
     def sort_key(self, item: "str | Project"):
         if isinstance(item, Project):
             return project_sort_key(item.name, item.engine_id, self.members(item), self.sort_col, self.engine_label)
         return container_sort_key(self.get(item), self.sort_col, self.engine_label)
 
-    def _sorted(self, items: list) -> list:
-        return sorted(items, key=self.sort_key, reverse=self.descending)
+    def _child_key(self, cid: str):
+        c = self.get(cid)
+        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
 
+    def _item_key(self, item: "str | Project"):
+        if isinstance(item, Project):
+            members = self.members(item)
+            return (project_sort_key(item.name, item.engine_id, members, self.sort_col, self.engine_label),
+                    (project_created(members), "p" + item.engine_id + "/" + item.name))
+        return self._child_key(item)
+
+    def _ordered(self, items: list) -> list:
+        """(key, item) pairs in the tree's order."""
+        return self._order([(self._item_key(i), i) for i in items])
+
+    def _order(self, pairs: list) -> list:
+        """Sort (key, item) pairs in place in the tree's order; returns them."""
+        if self.descending:  # by sort key descending, ties oldest first (two stable sorts)
+            pairs.sort(key=lambda e: e[0][1])
+            pairs.sort(key=lambda e: e[0][0], reverse=True)
+        else:
+            pairs.sort(key=lambda e: e[0])
+        return pairs
+
+    def _set_children(self, p: Project, cids: list[str]) -> None:
+        pairs = self._ordered(cids)
+        p.keys = [k for k, _ in pairs]
+        p.children = [c for _, c in pairs]
+
+    # -- sorting ------------------------------------------------------------------------------------
     def sort(self, col: int, descending: bool = False) -> None:
+        """Order every level by `col` (the pending rows too)."""
         self.sort_col, self.descending = col, descending
-        self._pos = None
-        self.top = self._sorted(self.top)
         for p in self.projects.values():
-            p.children = self._sorted(p.children)
-
-    def _insert_pos(self, items: list, item) -> int:
-        keys = [self.sort_key(x) for x in items]
-        k = self.sort_key(item)
-        if self.descending:
-            # bisect needs ascending order; search the mirrored list.
-            return len(items) - bisect.bisect_left(keys[::-1], k)
-        return bisect.bisect_right(keys, k)
+            self._set_children(p, p.children)
+        pairs = self._ordered(self.top)
+        self.top = [i for _, i in pairs]
+        self._top_keys = [k for k, _ in pairs]
+        self._key = {(i.pid if isinstance(i, Project) else i): k for k, i in pairs}
+        if self.has_pending:
+            rest = [i for _, i in self._pending[self._pending_at:]
+                    if (i.pid if isinstance(i, Project) else i) in self._pending_ids]
+            self._pending, self._pending_at = self._ordered(rest), 0
 
     # -- changes ------------------------------------------------------------------------------------
     def _project(self, key: tuple[str, str]) -> Project:
@@ -144,81 +232,187 @@ class ContainerTree:
             self.by_pid[p.pid] = p
         return p
 
-    def rebuild(self, containers: list[Container]) -> None:
-        """Everything anew (a store reset), oldest first before sorting, so ties keep that order."""
-        self._pos = None
-        self.top, self.projects, self.by_pid = [], {}, {}
-        for c in sorted(containers, key=lambda c: c.created):
+    def rebuild(self, containers: list[Container], shown: int | None = None) -> None:
+        """Everything anew (a store reset). With `shown`, only the first `shown` top-level rows are
+        placed; `take_pending` adds the others."""
+        self.top, self._top_keys, self._key, self._parent = [], [], {}, {}
+        self.projects, self.by_pid = {}, {}
+        self._pending, self._pending_at, self._pending_ids = [], 0, set()
+        # Keys straight from the records in hand (20,000 rows: no store lookups per row).
+        col, label = self.sort_col, self.engine_label
+        top: list = []
+        members: dict[tuple[str, str], list[Container]] = {}
+        for c in containers:
             key = project_key(c)
             if key:
-                p = self.projects.get(key)
-                if p is None:
-                    p = self._project(key)
-                    self.top.append(p)
-                p.children.append(c.id)
+                cs = members.get(key)
+                if cs is None:
+                    members[key] = cs = []
+                cs.append(c)
             else:
-                self.top.append(c.id)
-        self.sort(self.sort_col, self.descending)
+                top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
+        for key, cs in members.items():
+            p = self._project(key)
+            kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
+            self._order(kids)
+            p.keys = [k for k, _ in kids]
+            p.children = [cid for _, cid in kids]
+            for c in cs:
+                self._parent[c.id] = p
+            top.append(((project_sort_key(p.name, p.engine_id, cs, col, label),
+                         (project_created(cs), "p" + p.engine_id + "/" + p.name)), p))
+        pairs = self._order(top)
+        if shown is not None and len(pairs) > shown:
+            self._pending = pairs[shown:]
+            self._pending_ids = {(i.pid if isinstance(i, Project) else i) for _, i in self._pending}
+            pairs = pairs[:shown]
+        self.top = [i for _, i in pairs]
+        self._top_keys = [k for k, _ in pairs]
+        for k, i in pairs:
+            if isinstance(i, Project):
+                i.shown = True
+                self._key[i.pid] = k
+            else:
+                self._key[i] = k
+
+    def take_pending(self, n: int, begin: Callable[[None, int, int], None], end: End) -> int:
+        """Place up to `n` more of the rows not shown yet, announcing each contiguous run with
+        `begin(None, first, last)` ... `end()`. Returns how many were placed."""
+        batch = []
+        while self._pending_at < len(self._pending) and len(batch) < n:
+            k, item = self._pending[self._pending_at]
+            self._pending_at += 1
+            ident = item.pid if isinstance(item, Project) else item
+            if ident not in self._pending_ids:
+                continue  # removed meanwhile
+            self._pending_ids.discard(ident)
+            if isinstance(item, Project):
+                if not item.children:
+                    continue
+                k = self._item_key(item)  # members came and went meanwhile
+            elif self.get(item) is None:
+                continue
+            batch.append((k, item))
+        if not self.has_pending:
+            self._pending, self._pending_at = [], 0
+        self._order(batch)
+        i = 0
+        while i < len(batch):
+            pos = _search(self._top_keys, batch[i][0], self.descending)
+            j = i + 1
+            if pos < len(self._top_keys):  # the run ends where an already shown row comes first
+                bound = self._top_keys[pos]
+                while j < len(batch) and _search([bound], batch[j][0], self.descending) == 0:
+                    j += 1
+            else:
+                j = len(batch)
+            run = batch[i:j]
+            begin(None, pos, pos + len(run) - 1)
+            self.top[pos:pos] = [it for _, it in run]
+            self._top_keys[pos:pos] = [k for k, _ in run]
+            for k, it in run:
+                if isinstance(it, Project):
+                    it.shown = True
+                    self._key[it.pid] = k
+                else:
+                    self._key[it] = k
+            end()
+            i = j
+        return len(batch)
 
     def insert(self, c: Container, begin: Begin = _quiet_begin, end: End = _quiet_end) -> Project | None:
         """Add a container that is not in the tree yet. Returns the project it joined, if it joined
-        an existing one (its row changed too); a new project is inserted as one top-level row."""
+        a shown one (its row changed too); a new project is inserted as one top-level row."""
+        if c.id in self:
+            return None
         key = project_key(c)
         if key:
             p = self.projects.get(key)
             if p is None:
                 p = self._project(key)
-                p.children.append(c.id)
-                pos = self._insert_pos(self.top, p)
-                begin(None, pos)
-                self.top.insert(pos, p)
-                self._pos = None
-                end()
+                self._parent[c.id] = p
+                self._set_children(p, [c.id])
+                self._place_top(p, begin, end)
                 return None
-            pos = self._insert_pos(p.children, c.id)
+            self._parent[c.id] = p
+            k = self._child_key(c.id)
+            pos = _search(p.keys, k, self.descending)
+            if not p.shown:  # waiting among the rows not added yet: nothing on screen changes
+                p.children.insert(pos, c.id)
+                p.keys.insert(pos, k)
+                p.service_counts = None
+                return None
             begin(p, pos)
             p.children.insert(pos, c.id)
+            p.keys.insert(pos, k)
             p.service_counts = None
-            self._pos = None
             end()
             return p
-        pos = self._insert_pos(self.top, c.id)
-        begin(None, pos)
-        self.top.insert(pos, c.id)
-        self._pos = None
-        end()
+        self._place_top(c.id, begin, end)
         return None
 
+    def _place_top(self, item: "str | Project", begin: Begin, end: End) -> None:
+        k = self._item_key(item)
+        pos = _search(self._top_keys, k, self.descending)
+        begin(None, pos)
+        self.top.insert(pos, item)
+        self._top_keys.insert(pos, k)
+        if isinstance(item, Project):
+            item.shown = True
+            self._key[item.pid] = k
+        else:
+            self._key[item] = k
+        end()
+
     def remove(self, ids: list[str], begin: Begin = _quiet_begin, end: End = _quiet_end) -> list[Project]:
-        """Take containers out (an emptied project goes too). Returns the projects that lost some
-        rows but remain (their rows changed)."""
-        gone = set(ids)
-        for row in range(len(self.top) - 1, -1, -1):  # top-level containers
-            item = self.top[row]
-            if isinstance(item, str) and item in gone:
-                begin(None, row)
-                del self.top[row]
-                self._pos = None
-                end()
+        """Take containers out (an emptied project goes too). Returns the shown projects that lost
+        some rows but remain (their rows changed)."""
+        top_rows = []
+        by_project: dict[int, set[str]] = {}
+        for cid in set(ids):
+            if cid in self._pending_ids:
+                self._pending_ids.discard(cid)
+            elif cid in self._key:
+                top_rows.append(self._top_row(cid))
+            elif cid in self._parent:
+                by_project.setdefault(self._parent[cid].pid, set()).add(cid)
+        for row in sorted((r for r in top_rows if r is not None), reverse=True):
+            begin(None, row)
+            del self._key[self.top[row]]
+            del self.top[row]
+            del self._top_keys[row]
+            end()
         changed = []
-        for p in list(self.projects.values()):  # project members
-            if not gone.intersection(p.children):
-                continue
+        for pid, gone in by_project.items():
+            p = self.by_pid[pid]
+            for cid in gone:
+                del self._parent[cid]
             if all(cid in gone for cid in p.children):
+                if not p.shown:
+                    del self.projects[p.key]
+                    del self.by_pid[p.pid]
+                    self._pending_ids.discard(p.pid)
+                    p.children, p.keys = [], []
+                    continue
                 prow = self.project_row(p)
-                begin(None, prow)
+                begin(None, prow)  # (the project's rows still answer until end())
                 del self.top[prow]
+                del self._top_keys[prow]
+                del self._key[p.pid]
                 del self.projects[p.key]
                 del self.by_pid[p.pid]
-                self._pos = None
+                p.shown = False
                 end()
                 continue
             for row in range(len(p.children) - 1, -1, -1):
                 if p.children[row] in gone:
-                    begin(p, row)
+                    if p.shown:
+                        begin(p, row)
                     del p.children[row]
+                    del p.keys[row]
                     p.service_counts = None
-                    self._pos = None
-                    end()
-            changed.append(p)
+                    if p.shown:
+                        end()
+            if p.shown:
+                changed.append(p)
         return changed

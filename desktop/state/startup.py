@@ -8,18 +8,10 @@ import dataclasses
 from collections.abc import Sequence
 
 from desktop.engine.saved_engines import SavedEngine
-from desktop.engine.endpoints import Endpoint, list_contexts
+from desktop.engine.endpoints import Endpoint, engine_name, list_contexts  # noqa: F401 - engine_name: app.py's
 from desktop.engine.errors import InvalidInputError
-from desktop.engine.prefetch import Prefetch
+from desktop.engine.prefetch import PREFETCH_TIMEOUT, Prefetch
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState
-
-
-def engine_name(endpoints: Sequence[Endpoint]) -> str:
-    """The switcher's name for an engine found by discovery."""
-    ep = endpoints[0]
-    if ep.source.startswith("context") or ep.source == "settings":
-        return ep.name
-    return {"default": "local", "--host": "host"}.get(ep.source, ep.source)
 
 
 def choose_primary(discovered: Sequence[Endpoint], saved: Sequence[SavedEngine], primary: str,
@@ -66,13 +58,14 @@ async def show_prefetched(session, prefetch: Prefetch) -> bool:
     """Put the prefetched list in the session's store at once (the sync's own resync follows and
     corrects it). False when there is nothing to show, or the real connection won the race."""
     client = session.client
-    if not prefetch.done() and not await client.run(prefetch.wait, 10):
+    if not prefetch.done() and not await client.run(prefetch.wait, PREFETCH_TIMEOUT):
         return False
     if prefetch.result is None:
         return False
     engine, rows = prefetch.result
-    if client.engine_tag:
-        rows = [dataclasses.replace(r, engine_id=client.engine_tag) for r in rows]
+    if client.engine_tag and rows and rows[0].engine_id != client.engine_tag:  # (started without the tag)
+        tag = client.engine_tag
+        rows = await client.run(lambda: [dataclasses.replace(r, engine_id=tag) for r in rows])
     if session.status.is_connected or session.containers.all():
         return False  # the real connection's list is fresher
     session.containers.replace_all(rows)

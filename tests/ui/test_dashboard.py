@@ -17,7 +17,10 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     hub, page = ph.monitoring.stats_hub, ph.monitoring.dashboard_page
     running = sum(1 for c in ph.primary.containers.all() if c.state == "running")
 
+    # Its graphs are built when the page is first shown, not with the window.
+    assert ph.window.pages.currentWidget() is not page and not any(g.built for g in page.graphs)
     assert ph.window.show_page("dashboard")
+    assert all(g.built for g in page.graphs if g.isVisible())
     qtbot.waitUntil(lambda: hub.open_streams == running, timeout=20000)
     assert ph.monitoring.host_monitor.running
     qtbot.waitUntil(lambda: len(ph.monitoring.overview.totals) >= 3, timeout=20000)
@@ -34,6 +37,8 @@ def test_dashboard_streams_while_visible_and_ranks_containers(ph, qtbot, make_co
     qtbot.waitUntil(lambda: len(ph.monitoring.host_monitor.history) >= 2, timeout=20000)
     assert "CPUs at" in page.host_label.text()
     assert "CPU" in ph.monitoring.engine_footer.text() and "RAM" in ph.monitoring.engine_footer.text()
+    qtbot.waitUntil(lambda: page.host_cpu.curves["total"].getData()[0] is not None
+                    and len(page.host_cpu.curves["total"].getData()[0]) >= 2, timeout=20000)
     ph.window.grab().save(str(tmp_path / "dashboard.png"))
 
     # Another page shown: the dashboard's streams and 1 s host sampling stop.

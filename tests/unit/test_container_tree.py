@@ -156,3 +156,82 @@ def test_every_column_has_text_and_a_sort_key_that_agree(n, project, created, st
     assert container_text(c, COL_STATE, label, pending="Stopping…") == "Stopping…"
     assert project_text("shop", "b", [c], COL_ENGINE, label) == "B"
     assert project_text("shop", "b", [c], COL_IMAGE, label) == "1 container (Compose)"
+
+
+class RangeMirror(Mirror):
+    """Also learns runs of rows announced at once (`take_pending`)."""
+
+    def begin_insert_range(self, parent, first, last) -> None:
+        assert parent is None and self._pending is None
+        assert 0 <= first <= len(self.top) and last >= first
+        self._pending = (first, last)
+
+    def end_insert_range(self) -> None:
+        first, last = self._pending
+        self._pending = None
+        for row in range(first, last + 1):
+            item = self.tree.top[row]
+            self.top.insert(row, item.pid if isinstance(item, Project) else item)
+            if isinstance(item, Project):
+                self.children[item.pid] = list(item.children)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 40), st.sampled_from([None, None, "shop", "blog", "wiki"]),
+                          st.integers(0, 5), st.sampled_from(["web", "db", "api"])), max_size=40),
+       st.integers(0, 6), ops, st.integers(1, 4), st.sampled_from(SORTABLE), st.booleans(), st.booleans())
+def test_rows_shown_a_screenful_first_end_up_as_a_fresh_build(initial, shown, sequence, chunk, col, descending,
+                                                                resort):
+    """A big reset places `shown` rows, the rest come in chunks while the engine goes on changing:
+    once all are placed, the tree is the one a fresh build of the final store gives."""
+    store: dict[str, Container] = {}
+    for n, project, created, name in initial:
+        c = container(n, project, "", created, "exited", name)
+        store[c.id] = c
+    tree = ContainerTree(store.get, label)
+    tree.sort(col, descending)
+    tree.rebuild(list(store.values()), shown=shown)
+    assert len(tree.top) <= shown
+    mirror = RangeMirror(tree)
+    mirror.top = [i.pid if isinstance(i, Project) else i for i in tree.top]
+    mirror.children = {i.pid: list(i.children) for i in tree.top if isinstance(i, Project)}
+    steps = list(sequence)
+    while steps or tree.has_pending:
+        if steps:
+            op = steps.pop(0)
+            if op[0] == "upsert":
+                _, n, project, engine, created, state, name = op
+                c = container(n, project, "", created, state, name)
+                if c.id not in store:
+                    store[c.id] = c
+                    tree.insert(c, mirror.begin_insert, mirror.end_insert)
+                    assert c.id in tree
+            else:
+                ids = [f"{n:064x}" for n in op[1] if f"{n:064x}" in store]
+                for cid in ids:
+                    store.pop(cid, None)
+                tree.remove(ids, mirror.begin_remove, mirror.end_remove)
+                assert not any(cid in tree for cid in ids)
+            if resort and len(steps) == 3:
+                tree.sort(col, descending)
+                mirror.top = [i.pid if isinstance(i, Project) else i for i in tree.top]
+                mirror.children = {i.pid: list(i.children) for i in tree.top if isinstance(i, Project)}
+        tree.take_pending(chunk, mirror.begin_insert_range, mirror.end_insert_range)
+        mirror.check()
+        for i, item in enumerate(tree.top):  # every shown row is found where it is
+            if isinstance(item, Project):
+                assert tree.project_row(item) == i
+                assert all(tree.row_of(cid) == j for j, cid in enumerate(item.children))
+            else:
+                assert tree.row_of(item) == i
+    shown_ids = {cid for i in tree.top for cid in (i.children if isinstance(i, Project) else [i])}
+    assert shown_ids == set(store)
+    assert all(p.shown for p in tree.projects.values())
+    tree.sort(col, descending)
+    fresh = ContainerTree(store.get, label)
+    fresh.sort(col, descending)
+    fresh.rebuild(list(store.values()))
+    assert [fresh.sort_key(i) for i in fresh.top] == [tree.sort_key(i) for i in tree.top]
+    want_top, want_children = reference(store, col, descending)
+    assert [tree.sort_key(i) for i in tree.top] == want_top
+    assert {p.key: [tree.sort_key(c) for c in p.children] for p in tree.projects.values()} == want_children

@@ -8,7 +8,9 @@ what is on screen.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+import time
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 
 from desktop.engine.records import Container
@@ -29,10 +31,20 @@ StateKeyRole = Qt.ItemDataRole.UserRole + 5
 FilterTextRole = Qt.ItemDataRole.UserRole + 6
 
 _TOP = 0  # internalId of top-level indexes; project children use the project's pid
+# A list longer than this is shown a screenful first (more rows than a tall window holds), the
+# rest added in chunks sized to keep each turn of the event loop short.
+FIRST_ROWS = 200
+CHUNK_BUDGET_S = 0.012
 
 
 class ContainerTreeModel(QAbstractItemModel):
-    """Rows follow the store: reset, upserts and removals map to fine-grained model signals."""
+    """Rows follow the store: reset, upserts and removals map to fine-grained model signals.
+
+    A reset with thousands of containers shows the first FIRST_ROWS top-level rows at once and
+    inserts the rest from later turns of the event loop (`loading` until `all_rows_added`).
+    """
+
+    all_rows_added = Signal()
 
     def __init__(self, store: ContainerStore, parent=None, engine_label=None) -> None:
         super().__init__(parent)
@@ -41,6 +53,12 @@ class ContainerTreeModel(QAbstractItemModel):
         self.tree = ContainerTree(store.get, self._engine_label)
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
         self.stats_source = None  # cid → latest StatsSample or None, once monitoring provides one
+        self.first_rows = FIRST_ROWS
+        self._chunk = 500
+        self._more = QTimer(self)
+        self._more.setSingleShot(True)
+        self._more.setInterval(0)
+        self._more.timeout.connect(self._add_more_rows)
         self.tree.rebuild(store.all())
         store.reset.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
@@ -62,6 +80,9 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _begin_insert(self, p: Project | None, row: int) -> None:
         self.beginInsertRows(self._parent_index(p), row, row)
+
+    def _begin_insert_range(self, p: Project | None, first: int, last: int) -> None:
+        self.beginInsertRows(self._parent_index(p), first, last)
 
     def _begin_remove(self, p: Project | None, row: int) -> None:
         self.beginRemoveRows(self._parent_index(p), row, row)
@@ -117,18 +138,15 @@ class ContainerTreeModel(QAbstractItemModel):
         return self._store.get(p.children[row])
 
     def index_of(self, cid: str, column: int = 0) -> QModelIndex:
-        c = self._store.get(cid)
-        if c is None:
-            return QModelIndex()
         row = self.tree.row_of(cid)
-        if row is None:  # in the store, not (yet) in the model
+        if row is None:  # not (yet) in the model
             return QModelIndex()
-        p = self.tree.parent_of(c)
+        p = self.tree.project_of(cid)
         return self.createIndex(row, column, p.pid if p is not None else _TOP)
 
     def project_indexes(self) -> list[QModelIndex]:
-        """The row of every Compose project (the only rows with children)."""
-        return [self.createIndex(self.tree.project_row(p), 0, _TOP) for p in self.tree.projects.values()]
+        """The row of every Compose project shown (the only rows with children)."""
+        return [self.createIndex(self.tree.project_row(p), 0, _TOP) for p in self.tree.projects.values() if p.shown]
 
     def project_index(self, name: str, column: int = 0, engine_id: str | None = None) -> QModelIndex:
         """The row of Compose project `name` (on `engine_id`, or the first engine that has one)."""
@@ -140,18 +158,41 @@ class ContainerTreeModel(QAbstractItemModel):
     # -- store → model --------------------------------------------------------------------------
     def _on_store_reset(self) -> None:
         self.beginResetModel()
-        self.tree.rebuild(self._store.all())
+        rows = self._store.all()
+        self.tree.rebuild(rows, shown=self.first_rows if len(rows) > self.first_rows else None)
         self.endResetModel()
+        if self.tree.has_pending:
+            self._more.start()
+        else:
+            self._more.stop()
+
+    @property
+    def loading(self) -> bool:
+        """Rows of the last reset are still being added."""
+        return self.tree.has_pending
+
+    def _add_more_rows(self) -> None:
+        t = time.perf_counter()
+        n = self.tree.take_pending(self._chunk, self._begin_insert_range, self.endInsertRows)
+        spent = time.perf_counter() - t
+        if n and spent > 0:  # aim the next chunk at the budget (a busy machine makes it smaller)
+            self._chunk = max(100, min(5000, int(self._chunk * CHUNK_BUDGET_S / spent)))
+        if self.tree.has_pending:
+            self._more.start()
+        else:
+            self.all_rows_added.emit()
 
     def _on_store_upserted(self, rows: list[Container]) -> None:
+        tree = self.tree
         for c in rows:
-            idx = self.index_of(c.id)
-            if idx.isValid():
-                self._row_changed(idx)
-                if idx.parent().isValid():
-                    self._row_changed(idx.parent())
+            if c.id in tree:
+                idx = self.index_of(c.id)
+                if idx.isValid():  # (not when it waits among the rows still to be added)
+                    self._row_changed(idx)
+                    if idx.parent().isValid():
+                        self._row_changed(idx.parent())
                 continue
-            joined = self.tree.insert(c, self._begin_insert, self.endInsertRows)
+            joined = tree.insert(c, self._begin_insert, self.endInsertRows)
             if joined is not None:
                 self._row_changed(self._parent_index(joined))
                 self._names_changed(joined)

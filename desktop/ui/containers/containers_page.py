@@ -41,7 +41,13 @@ TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_
 
 
 class ContainerFilterProxy(QSortFilterProxyModel):
-    """Search text and a running-only toggle; a project shows when any of its containers match."""
+    """Search text and a running-only toggle; a project shows when any of its containers match.
+
+    Each container's verdict is kept with the record it was made for (records are replaced, never
+    changed, so `is` tells a stale one): Qt asks for every row again on each sort and each relayout,
+    and the answer only changes with the record or the criteria. Projects are judged
+    here from their members (no recursive filtering: Qt would visit every row's children too).
+    """
 
     filter_changed = Signal()  # rows came back: the page re-expands its projects
 
@@ -51,10 +57,11 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self._text = ""
         self._running_only = False
         self._engine_key: str | None = None
-        self.setRecursiveFilteringEnabled(True)
+        self._verdicts: dict[str, tuple[Container, bool]] = {}
         self.setDynamicSortFilter(True)  # filter only: the source model keeps its own order
 
     def _refilter(self) -> None:
+        self._verdicts = {}
         # Qt 6.10 deprecates invalidateFilter() in favour of begin/endFilterChange().
         if hasattr(self, "beginFilterChange"):
             self.beginFilterChange()
@@ -76,10 +83,7 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         self._engine_key = key
         self._refilter()
 
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        c: Container | None = self.sourceModel().filter_item(row, parent)
-        if c is None:
-            return False  # a project: shown through its matching children (recursive filtering)
+    def _judge(self, c: Container) -> bool:
         if is_debug_helper(c):
             return False
         if self._engine_key is not None and self._owner_of(c.id) != self._engine_key:
@@ -89,6 +93,33 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         if self._running_only and c.state not in ("running", "restarting", "paused"):
             return False
         return matches_filter(c, self._text)
+
+    def _accepts(self, cid: str, get) -> bool:
+        c = get(cid)
+        if c is None:
+            return False
+        v = self._verdicts.get(cid)
+        if v is not None and v[0] is c:
+            return v[1]
+        ok = self._judge(c)
+        self._verdicts[cid] = (c, ok)
+        return ok
+
+    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
+        model = self.sourceModel()
+        tree = model.tree
+        get = tree.get
+        if not parent.isValid():
+            item = tree.top[row] if row < len(tree.top) else None
+            if item is None:
+                return False
+            if isinstance(item, str):
+                return self._accepts(item, get)
+            return any(self._accepts(cid, get) for cid in item.children)
+        p = tree.top[parent.row()] if parent.row() < len(tree.top) else None  # (a project row)
+        if isinstance(p, str) or p is None or row >= len(p.children):
+            return False
+        return self._accepts(p.children[row], get)
 
 
 class ContainersPage(QWidget):
@@ -335,8 +366,10 @@ class ContainersPage(QWidget):
 
     def _on_model_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
         if not parent.isValid():
-            for r in range(first, last + 1):
-                self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+            top = self.model.tree.top
+            for r in range(first, last + 1):  # only projects have children to show
+                if not isinstance(top[r], str):
+                    self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
         else:
             self.view.expand(self.proxy.mapFromSource(parent))
         self._update_count()

@@ -19,6 +19,11 @@ from desktop.ui.widgets.plain_text import plain_tooltip
 ItemRole = Qt.ItemDataRole.UserRole + 1
 SortRole = Qt.ItemDataRole.UserRole + 2
 KeyRole = Qt.ItemDataRole.UserRole + 3
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole)
+_ANSWERED = frozenset({_DISPLAY, _TOOLTIP, _ALIGN, int(ItemRole), int(SortRole), int(KeyRole)})
+_RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 @dataclass(frozen=True)
@@ -90,6 +95,13 @@ class ObjectTableModel(QAbstractTableModel):
             persistent, [self.index(self._row[old_keys[i.row()]], i.column()) for i in persistent])
         self.layoutChanged.emit()
 
+    # Overridden so the proxy's mapToSource (once per cell and role painted) costs one Python
+    # call: the inherited index() asks the Python rowCount() and columnCount() every time.
+    def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
+        if 0 <= row < len(self._keys) and 0 <= column < len(self._columns) and not parent.isValid():
+            return self.createIndex(row, column)
+        return QModelIndex()
+
     def rowCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._keys)
 
@@ -112,25 +124,30 @@ class ObjectTableModel(QAbstractTableModel):
             r = self._row.get(resolved) if resolved else None
         return -1 if r is None else r
 
-    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+    def data(self, index: QModelIndex, role=_DISPLAY):
+        # Called once per painted cell and role: plain ints and an early return for the roles
+        # this model never answers keep it cheap (comparing PySide enums costs ~1.5 µs each).
+        if role not in _ANSWERED:
             return None
-        it = self.item(index.row())
+        row = index.row()
+        if not 0 <= row < len(self._keys):
+            return None
+        it = self._store.get(self._keys[row])
         if it is None:
             return None
         col = self._columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return col.text(it)
         if role == ItemRole:
             return it
         if role == KeyRole:
-            return self._keys[index.row()]
+            return self._keys[row]
         if role == SortRole:
             return col.sort(it) if col.sort else col.text(it)
-        if role == Qt.ItemDataRole.ToolTipRole and col.tooltip:
-            return plain_tooltip(col.tooltip(it))
-        if role == Qt.ItemDataRole.TextAlignmentRole and col.align_right:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == _TOOLTIP:
+            return plain_tooltip(col.tooltip(it)) if col.tooltip else None
+        if role == _ALIGN:
+            return _RIGHT if col.align_right else None
         return None
 
     def usage_changed(self) -> None:

@@ -1,4 +1,10 @@
-"""A live time-series graph (pyqtgraph): a few named curves, a time axis, exact values on hover."""
+"""A live time-series graph (pyqtgraph): a few named curves, a time axis, exact values on hover.
+
+The plot is built when the graph is first shown (or first reached through `plot`, `curves`,
+`cursor` or `mark`): importing pyqtgraph and building a PlotWidget cost ~0.3 s per graph page,
+and most graphs (the dashboard's, a Stats tab's) are never shown in a session, or long after
+start-up.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ import time
 from collections.abc import Callable
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -51,42 +56,29 @@ class LiveGraph(QWidget):
         self.header = QLabel(title)
         self.header.setObjectName("graphTitle")
         self.header.setTextFormat(Qt.TextFormat.RichText)
-        self.plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
-        self.plot.setAccessibleName(title)
-        self.plot.setMinimumHeight(120)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.hideButtons()
-        self.plot.showGrid(x=True, y=True, alpha=0.15)
-        pi = self.plot.getPlotItem()
-        self._apply_palette()
-        pi.getAxis("left").setWidth(74)  # room for "512.0 KiB/s"; narrower hides the labels
-        self.curves: dict = {}
-        self.set_names(names)
-        self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
-        self.cursor.hide()
-        self.plot.addItem(self.cursor, ignoreBounds=True)
-        self.mark = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c8372d", width=1.5))
-        self.mark.hide()
-        self.plot.addItem(self.mark, ignoreBounds=True)
+        self._plot = None
+        self._curves: dict = {}
+        self._cursor = None
+        self._mark = None
+        self._range: tuple[float, float] | None = None  # the x range to show, set before the plot exists
         self.mark_time: float | None = None
         self._t = np.zeros(0)
         self._ys: dict[str, np.ndarray] = {}
         self.hover_text = ""
-        self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
-        self.plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
         lay.addWidget(self.header)
-        lay.addWidget(self.plot, 1)
+        self.setMinimumHeight(140)
         self.set_series(np.zeros(0), {}, now=time.time())  # the empty 15-minute frame, not pyqtgraph's 0..1
 
     def _apply_palette(self) -> None:
         """The plot in the window's colours: pyqtgraph paints its own, a white plot on a dark window."""
+        if self._plot is None:
+            return  # built later, in the palette of that moment
         pal = self.palette()
-        self.plot.setBackground(pal.color(QPalette.ColorRole.Base))
-        pi = self.plot.getPlotItem()
+        self._plot.setBackground(pal.color(QPalette.ColorRole.Base))
+        pi = self._plot.getPlotItem()
         for side in ("left", "bottom"):
             pi.getAxis(side).setTextPen(pal.color(QPalette.ColorRole.WindowText))
             pi.getAxis(side).setPen(pal.color(QPalette.ColorRole.Mid))
@@ -96,38 +88,110 @@ class LiveGraph(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
 
+    # -- the plot, built on first use ---------------------------------------------------------------
+    @property
+    def plot(self):
+        if self._plot is None:
+            self._build()
+        return self._plot
+
+    @property
+    def curves(self) -> dict:
+        self.plot
+        return self._curves
+
+    @property
+    def cursor(self):
+        self.plot
+        return self._cursor
+
+    @property
+    def mark(self):
+        self.plot
+        return self._mark
+
+    @property
+    def built(self) -> bool:
+        return self._plot is not None
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self._plot is None:
+            self._build()
+        super().showEvent(event)
+
+    def _build(self) -> None:
+        import pyqtgraph as pg
+
+        self._pg = pg
+        plot = self._plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
+        plot.setAccessibleName(self.title)
+        plot.setMinimumHeight(120)
+        plot.setMenuEnabled(False)
+        plot.setMouseEnabled(x=False, y=False)
+        plot.hideButtons()
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        pi = plot.getPlotItem()
+        self._apply_palette()
+        pi.getAxis("left").setWidth(74)  # room for "512.0 KiB/s"; narrower hides the labels
+        self._make_curves()
+        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
+        self._cursor.hide()
+        plot.addItem(self._cursor, ignoreBounds=True)
+        self._mark = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c8372d", width=1.5))
+        self._mark.setVisible(self.mark_time is not None)
+        if self.mark_time is not None:
+            self._mark.setPos(self.mark_time)
+        plot.addItem(self._mark, ignoreBounds=True)
+        plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
+        self.layout().addWidget(plot, 1)
+        self._draw()
+
+    def _make_curves(self) -> None:
+        pg = self._pg
+        for c in self._curves.values():
+            self._plot.removeItem(c)
+        self._curves = {n: self._plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6), name=n)
+                        for i, n in enumerate(self.names)}
+
     def set_names(self, names: tuple[str, ...]) -> None:
         """Replace the curves (e.g. once the number of CPU cores is known)."""
-        for c in self.curves.values():
-            self.plot.removeItem(c)
         self.names = names
-        self.curves = {n: self.plot.plot(pen=pg.mkPen(PALETTE[i % len(PALETTE)], width=1.6), name=n)
-                       for i, n in enumerate(names)}
+        if self._plot is not None:
+            self._make_curves()
 
     def set_series(self, t: np.ndarray, ys: dict[str, np.ndarray], now: float | None = None) -> None:
         self._t, self._ys = t, ys
-        for n, curve in self.curves.items():
+        end = now if now is not None else (t[-1] if len(t) else time.time())
+        self._range = (end - self.window_seconds, end)
+        if self._plot is not None:
+            self._draw()
+        if not self.hover_text:
+            self._show_title()
+
+    def _draw(self) -> None:
+        t, ys = self._t, self._ys
+        for n, curve in self._curves.items():
             y = ys.get(n)
             if y is None or not len(t):
                 curve.setData([], [])
             else:
                 curve.setData(t, y)
-        end = now if now is not None else (t[-1] if len(t) else time.time())
-        self.plot.setXRange(end - self.window_seconds, end, padding=0)
+        if self._range is not None:
+            self._plot.setXRange(*self._range, padding=0)
         top = max([float(np.nanmax(y)) for y in ys.values() if len(y)] + [self.y_min_range])
         step = nice_step(top / 4, self.binary)
         ticks = [(k * step, self.fmt(k * step)) for k in range(1, int(top * 1.1 / step) + 1)]
-        self.plot.getPlotItem().getAxis("left").setTicks([ticks])
-        self.plot.setYRange(0, max(top * 1.1, step), padding=0)
-        if not self.hover_text:
-            self._show_title()
+        self._plot.getPlotItem().getAxis("left").setTicks([ticks])
+        self._plot.setYRange(0, max(top * 1.1, step), padding=0)
 
     def set_mark(self, t: float | None) -> None:
         """Pin a moment (None: none): a line at it, its values in the title."""
         self.mark_time = t
-        self.mark.setVisible(t is not None)
-        if t is not None:
-            self.mark.setPos(t)
+        if self._mark is not None:
+            self._mark.setVisible(t is not None)
+            if t is not None:
+                self._mark.setPos(t)
         if not self.hover_text:
             self._show_title()
 
@@ -182,7 +246,8 @@ class LiveGraph(QWidget):
 
     def leave_hover(self) -> None:
         self.hover_text = ""
-        self.cursor.hide()
+        if self._cursor is not None:
+            self._cursor.hide()
         self._show_title()
 
     def _on_scene_mouse_moved(self, pos) -> None:
