@@ -23,7 +23,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from common import LagProbe, bench_engine, figure, median, percentile  # noqa: I001
+from common import LagProbe, bench_engine, compile_sources, figure, median, percentile  # noqa: I001
 
 import docker
 
@@ -200,6 +200,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
 
 
 def main() -> None:
+    compile_sources()
     with bench_engine() as host:
         api = docker.APIClient(base_url=host, version="auto", timeout=120)
         t = time.perf_counter()
