@@ -22,7 +22,7 @@ from typing import Callable
 
 import psutil
 
-from desktop.vm import engine_access, qemu
+from desktop.vm import engine_access, qemu, sleep_control
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
 from desktop.vm.qmp_control import QMPError, qmp_command
@@ -69,6 +69,7 @@ class VMStatus:
     console_log: str = ""
     pid: int | None = None
     detail: str = ""
+    sleeping: bool = False  # running, with its vCPUs stopped until engine traffic wakes it
 
 
 def _free_port(preferred: int | None) -> int:
@@ -164,11 +165,12 @@ class VMManager:
             st = self._write_state(state="stopped", pid=None)
             state = "stopped"
         port = st.get("docker_port")
+        sleeping = state == "running" and alive and sleep_control.sleeping(self.paths.sleep_file)
         return VMStatus(
             state=state, accelerator=st.get("accelerator", ""), accelerator_reason=st.get("accelerator_reason", ""),
             docker_host=engine_access.docker_host(port) if port else "",
             tls_ca=str(self.tls.ca_cert), tls_cert=str(self.tls.client_cert), tls_key=str(self.tls.client_key),
-            console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail)
+            console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail, sleeping=sleeping)
 
     def console_tail(self, n: int = 50) -> list[str]:
         try:
@@ -259,9 +261,15 @@ class VMManager:
             say(f"accelerator: {accel.reason}")
             ensure_certificates(self.paths.tls_dir)
             self._ensure_disk()
+            # The engine port is the helper's (a proxy that wakes a sleeping VM); QEMU forwards
+            # dockerd to another loopback port behind it.
             port = _free_port(self._read_state().get("docker_port"))
-            qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
-            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
+            guest_port = _free_port(None)
+            while guest_port == port:
+                guest_port = _free_port(None)
+            qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket), str(self.paths.qmp_sleep_socket)]
+            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket,
+                         self.paths.agent_socket, self.paths.sleep_file, self.paths.pid_file):
                 sock.unlink(missing_ok=True)
             if self.paths.console_log.exists():
                 os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
@@ -269,8 +277,8 @@ class VMManager:
                 qemu=exe, arch=self.arch, accel=accel.name, cpus=self.config.cpus, memory_mib=self.config.memory_mib,
                 image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
                 shares_file=self.paths.shares_file, shares=tuple(s for s in self.config.shares if os.path.isdir(s)),
-                docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
-                qmp_sockets=tuple(qmp))
+                docker_port=guest_port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
+                qmp_sockets=tuple(qmp), agent_socket=self.paths.agent_socket)
             say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
             with open(self.paths.qemu_log, "wb") as log:
                 self._proc = subprocess.Popen(
@@ -279,11 +287,13 @@ class VMManager:
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
-        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
-                          accelerator_reason=accel.reason, started_at=time.time(), detail="")
+        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, guest_port=guest_port, qmp=qmp,
+                          accelerator=accel.name, accelerator_reason=accel.reason, started_at=time.time(), detail="",
+                          helper_pid=None)
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
-            await self._wait_ready(port, deadline, say, on_phase)
+            await self._wait_ready(guest_port, deadline, say, on_phase)
+            await self._start_helper(port)
         except asyncio.CancelledError:
             if self.status().state == "starting":
                 await self._kill()
@@ -295,7 +305,6 @@ class VMManager:
                 self._write_state(state="crashed", pid=None, detail=f"did not become ready; see {self.paths.console_log}")
             raise
         engine_access.write_docker_context(self.paths.docker_config_dir, port, self.tls)
-        self._spawn_portsync()
         self._write_state(state="running")
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
@@ -332,14 +341,74 @@ class VMManager:
             client.close()
         raise VMError(f"the engine did not answer within {timeout:.0f} s; see {self.paths.console_log}")
 
-    def _spawn_portsync(self) -> None:
+    async def _start_helper(self, port: int, timeout: float = 30.0) -> None:
+        """Spawn the helper (engine port proxy, sleep, port forwards; desktop/vm/vm_helper.py)
+        and return once the engine port answers through it."""
         if getattr(sys, "frozen", False):
-            argv = [sys.executable, "vm", "_portsync", str(self.paths.state_dir)]
+            argv = [sys.executable, "vm", "_helper", str(self.paths.state_dir)]
         else:
-            argv = [sys.executable, "-m", "desktop.vm.portsync", str(self.paths.state_dir)]
-        with open(self.paths.portsync_log, "ab") as log:
-            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True, close_fds=True)
+            argv = [sys.executable, "-m", "desktop.vm.vm_helper", str(self.paths.state_dir)]
+        with open(self.paths.helper_log, "ab") as log:
+            helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, close_fds=True)
+        self._write_state(helper_pid=helper.pid)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if helper.poll() is not None:
+                break
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1)
+                writer.close()
+                return
+            except (OSError, asyncio.TimeoutError):
+                await asyncio.sleep(0.05)  # the helper is starting: nothing to wait on instead
+        try:
+            tail = " | ".join(self.paths.helper_log.read_text(errors="replace").strip().splitlines()[-3:])
+        except OSError:
+            tail = ""
+        raise VMError(f"the VM's helper did not open the engine port {port}" + (f": {tail}" if tail else ""))
+
+    async def _wait_helper_exit(self, timeout: float = 10.0) -> None:
+        # The helper leaves with QEMU; wait, so a restart gets the same engine port back.
+        pid = self._read_state().get("helper_pid")
+        if not pid:
+            return
+        try:
+            proc = psutil.Process(pid)
+            await asyncio.get_running_loop().run_in_executor(None, proc.wait, timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+    async def wake(self) -> VMStatus:
+        """Wake a sleeping VM (the helper continues its vCPUs and sets the guest clock)."""
+        if self.status().sleeping:
+            await asyncio.get_running_loop().run_in_executor(
+                None, sleep_control.request, self.paths.helper_socket, "wake")
+        return self.status()
+
+    async def sleep_now(self) -> VMStatus:
+        """Put the VM to sleep now; VMError says why not (a container runs, traffic came)."""
+        if self.status().state != "running":
+            raise VMError("the VM is not running")
+        reply = await asyncio.get_running_loop().run_in_executor(
+            None, sleep_control.request, self.paths.helper_socket, "sleep")
+        if not reply.get("ok"):
+            raise VMError(f"the VM did not sleep: {reply.get('error') or 'no reason given'}")
+        return self.status()
+
+    def set_sleep_after(self, seconds: float) -> None:
+        """Save the idle time before sleep (0: never) and tell a running VM's helper (blocking)."""
+        self.config = self.config.with_changes(sleep_after_s=float(seconds))
+        self.paths.ensure()
+        self.config.save(self.paths.config_file)
+        if self.status().state == "running":
+            try:
+                sleep_control.request(self.paths.helper_socket, "reload", timeout=10)
+            except sleep_control.SleepControlError:
+                pass  # it reads the saved value when it next starts
 
     # ---- stop / restart / delete --------------------------------------------------------
     async def _wait_exit(self, pid: int, timeout: float) -> bool:
@@ -383,6 +452,12 @@ class VMManager:
             self._write_state(state="stopped", pid=None)
             return self.status()
         pid = current.pid
+        if current.sleeping:
+            say("waking the VM so it can shut down cleanly")
+            try:
+                await qmp_command(self._qmp_address(0), "cont")
+            except QMPError as e:
+                say(f"QMP unavailable ({e})")
         self._write_state(state="stopping")
         say("asking the guest to power off")
         try:
@@ -392,8 +467,9 @@ class VMManager:
         if not await self._wait_exit(pid, timeout):
             say(f"the guest did not power off within {timeout:.0f} s: killing QEMU")
             await self._kill()
+        await self._wait_helper_exit()
         self._write_state(state="stopped", pid=None, detail="")
-        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket):
+        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket):
             sock.unlink(missing_ok=True)
         say("stopped")
         return self.status()

@@ -94,6 +94,26 @@ class VMPaths:
         return self.state_dir / "qmp-ports.sock"
 
     @property
+    def qmp_sleep_socket(self) -> Path:
+        return self.state_dir / "qmp-sleep.sock"
+
+    @property
+    def agent_socket(self) -> Path:
+        return self.state_dir / "agent.sock"
+
+    @property
+    def helper_socket(self) -> Path:
+        return self.state_dir / "helper.sock"
+
+    @property
+    def helper_log(self) -> Path:
+        return self.state_dir / "helper.log"
+
+    @property
+    def sleep_file(self) -> Path:
+        return self.state_dir / "sleep.json"
+
+    @property
     def shares_file(self) -> Path:
         return self.state_dir / "shares"
 

@@ -98,7 +98,13 @@ def kernel_cmdline(arch: str, accel: str = "tcg") -> str:
     # apparmor=0: the image has no profiles; panic=-1 + -no-reboot turns a guest panic into a
     # QEMU exit that we report as a crash. pilothouse.tcg=1 tells the guest's init that code
     # is translated, so it starts dockerd without ASLR (see packaging/vm/init for why).
-    tcg = " pilothouse.tcg=1" if accel == "tcg" else ""
+    # Under TCG, also: tsc=reliable, because the kernel finds the vCPUs' TSCs "unsynchronised"
+    # (two vCPU threads start apart) and falls back to the HPET, whose every read is an emulated
+    # MMIO access and which the vDSO cannot read (each clock_gettime of dockerd's and
+    # containerd's Go runtimes became a system call). QEMU derives every vCPU's TSC from one
+    # monotonic host clock, so it is in fact synchronised. nowatchdog: the soft-lockup watchdog
+    # ticks every 4 s per CPU and reports false lockups when a loaded host starves the vCPUs.
+    tcg = " pilothouse.tcg=1 tsc=reliable nowatchdog" if accel == "tcg" else ""
     return f"console={console_device(arch)} apparmor=0 panic=-1 quiet loglevel=3{tcg}"
 
 
@@ -183,6 +189,7 @@ class LaunchSpec:
     pid_file: Path
     qmp_sockets: tuple[str, ...]
     platform: HostPlatform | None = None  # None: this host
+    agent_socket: Path | None = None  # the guest agent's virtio-serial port (desktop/vm/guest_agent.py)
 
 
 def _esc(path: Path | str) -> str:
@@ -214,6 +221,10 @@ def build_argv(s: LaunchSpec) -> list[str]:
             # QEMU's resident memory follows what the guest really uses.
             "-device", "virtio-balloon-pci,free-page-reporting=on",
             "-pidfile", str(s.pid_file)]
+    if s.agent_socket is not None:
+        argv += ["-device", "virtio-serial-pci,id=vser0",
+                 "-chardev", f"socket,id=agent,path={_esc(s.agent_socket)},server=on,wait=off",
+                 "-device", "virtserialport,bus=vser0.0,chardev=agent,name=org.pilothouse.agent"]
     for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
         argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]
     if s.shares and supports_virtfs(s.platform):

@@ -121,6 +121,9 @@ class Tray(QObject):
             start.setObjectName("trayVmStart")
             stop = m.addAction(icon("stop"), "Stop the VM", lambda: self.tasks.spawn(self._vm("stop")))
             stop.setObjectName("trayVmStop")
+            if vm_state == "sleeping":
+                wake = m.addAction(icon("start"), "Wake the VM", lambda: self.tasks.spawn(self._vm("wake")))
+                wake.setObjectName("trayVmWake")
         m.addSeparator()
         running = sorted((c for c in self.store.all()
                           if c.state in ("running", "restarting", "paused") and self._reachable(c)),

@@ -13,7 +13,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 
 STATE_TEXT = {"stopped": "Stopped", "starting": "Starting…", "running": "Running", "stopping": "Stopping…",
-              "crashed": "Crashed"}
+              "crashed": "Crashed", "sleeping": "Sleeping — the next engine request wakes it"}
 
 
 class VMPanel(QWidget):
@@ -52,7 +52,8 @@ class VMPanel(QWidget):
         row = QHBoxLayout()
         for action, label, tip in (("start", "Start", "Boot the VM and connect to its engine"),
                                    ("stop", "Stop", "Shut the VM down cleanly (ACPI), then stop QEMU"),
-                                   ("restart", "Restart", "Stop, then start again (applies resource changes)")):
+                                   ("restart", "Restart", "Stop, then start again (applies resource changes)"),
+                                   ("wake", "Wake", "Wake the sleeping VM now (any engine request also wakes it)")):
             b = QPushButton(label)
             b.setObjectName(f"vm_{action}")
             b.setToolTip(tip)
@@ -98,7 +99,8 @@ class VMPanel(QWidget):
         st = await asyncio.to_thread(self.control.full_status)
         tail = await asyncio.to_thread(self.control.console_tail, 60)
         busy = self.control.busy
-        self.state_label.setText(STATE_TEXT.get(st.state, st.state) + (f" — {st.detail}" if st.detail else ""))
+        shown = "sleeping" if getattr(st, "sleeping", False) else st.state
+        self.state_label.setText(STATE_TEXT.get(shown, shown) + (f" — {st.detail}" if st.detail else ""))
         self.accel_label.setText(f"{st.accelerator or '—'}: {st.accelerator_reason}" if st.accelerator_reason
                                  else (st.accelerator or "chosen when the VM starts"))
         self.endpoint_label.setText(f"{st.docker_host} (mutual TLS, 127.0.0.1 only)" if st.docker_host else "—")
@@ -107,6 +109,8 @@ class VMPanel(QWidget):
         self.buttons["start"].setEnabled(not running and not busy)
         self.buttons["stop"].setEnabled(running and not busy)
         self.buttons["restart"].setEnabled(st.state == "running" and not busy)
+        self.buttons["wake"].setEnabled(shown == "sleeping" and not busy)
+        self.buttons["wake"].setVisible(shown == "sleeping")
         text = "\n".join(tail)
         if text != self.console.toPlainText():
             self.console.setPlainText(text)
@@ -120,7 +124,7 @@ class VMPanel(QWidget):
         for b in self.buttons.values():
             b.setEnabled(False)
         self.message.show_info({"start": "Starting the VM…", "stop": "Stopping the VM…",
-                                "restart": "Restarting the VM…"}[action])
+                                "restart": "Restarting the VM…", "wake": "Waking the VM…"}[action])
         self._timer.start()
         try:
             say = lambda m: self.message.show_info(f"VM: {m}")  # noqa: E731
@@ -132,5 +136,6 @@ class VMPanel(QWidget):
             self.message.show_error(f"The VM could not {action}: {exc}")
         else:
             self.message.show_info({"start": "The VM is running; its engine is listed as “pilothouse”.",
-                                    "stop": "The VM is stopped.", "restart": "The VM restarted."}[action])
+                                    "stop": "The VM is stopped.", "restart": "The VM restarted.",
+                                    "wake": "The VM is awake."}[action])
         await self._refresh()
