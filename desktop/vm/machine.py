@@ -385,8 +385,11 @@ class VMManager:
     async def wake(self) -> VMStatus:
         """Wake a sleeping VM (the helper continues its vCPUs and sets the guest clock)."""
         if self.status().sleeping:
-            await asyncio.get_running_loop().run_in_executor(
-                None, sleep_control.request, self.paths.helper_socket, "wake")
+            loop = asyncio.get_running_loop()
+            if sleep_control.has_control_socket():
+                await loop.run_in_executor(None, sleep_control.request, self.paths.helper_socket, "wake")
+            else:  # pragma: no cover - Windows: any connection to the engine port wakes it
+                await loop.run_in_executor(None, sleep_control.wake_by_connecting, self._read_state()["docker_port"])
         return self.status()
 
     async def sleep_now(self) -> VMStatus:

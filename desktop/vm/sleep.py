@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 SETTLE_POLL_S = 0.5
 SETTLE_MAX_S = 15.0
 SETTLE_STEP_BYTES = 4 << 20  # RSS falling by less than this between polls: reporting is done
+# QEMU using more than this share of a core over the idle period: the guest is at work (a
+# silent build step, a container starting) though no bytes move; idle it uses well under 1%.
+BUSY_CPU_PCT = 5.0
 
 
 def read_sleep_state(path: Path) -> dict:
@@ -59,6 +62,8 @@ class SleepController:
         self._kick = asyncio.Event()
         self.last_sleep: dict = {}  # figures of the last sleep (RSS before and after), for status
         self.clock_task: asyncio.Task | None = None
+        self.outstanding: Callable[[], int] = lambda: 0  # the proxy's unanswered connections
+        self.busy_reason = ""  # why the last due sleep did not happen
 
     # -- what the proxy calls ---------------------------------------------------------------------
     @property
@@ -89,11 +94,17 @@ class SleepController:
             self._write()
             self._kick.set()
 
-    async def refresh_running(self) -> None:
-        try:
-            self.containers_changed(await self._running())
-        except Exception as e:  # noqa: BLE001 - engine restarting: keep the last count
-            log.info("listing running containers failed: %s", e)
+    async def refresh_running(self) -> bool:
+        """Ask the engine how many containers run (twice: a pooled connection dockerd closed
+        while idle fails once); False when it could not be asked."""
+        for attempt in range(2):
+            try:
+                self.containers_changed(await self._running())
+                return True
+            except Exception as e:  # noqa: BLE001 - engine restarting: keep the last count
+                if attempt:
+                    log.info("listing running containers failed: %s", e)
+        return False
 
     # -- the idle clock -------------------------------------------------------------------------
     def seconds_until_sleep(self) -> float | None:
@@ -105,8 +116,12 @@ class SleepController:
     async def run(self) -> None:
         """The idle clock: sleeps the VM when its time comes; runs until cancelled."""
         self._write()
+        mark = (time.monotonic(), self._cpu())  # QEMU's CPU time when the idle period began
+        serial = self._activity_serial
         while True:
             self._kick.clear()
+            if serial != self._activity_serial:
+                mark, serial = (time.monotonic(), self._cpu()), self._activity_serial
             left = self.seconds_until_sleep()
             if left is None:
                 await self._kick.wait()
@@ -117,6 +132,14 @@ class SleepController:
                 except asyncio.TimeoutError:
                     pass
                 continue  # recompute: activity may have moved the deadline
+            busy = self._busy(mark)
+            if busy:
+                if busy != self.busy_reason:
+                    log.info("not asleep: %s", busy)
+                self.busy_reason = busy
+                self.note_activity()  # another idle period from now
+                continue
+            self.busy_reason = ""
             await self.refresh_running()  # an event may have been missed: ask before sleeping
             if self.seconds_until_sleep() == 0.0:
                 try:
@@ -129,6 +152,26 @@ class SleepController:
                     self.note_activity()  # try again after another idle period
 
     # -- sleep and wake ---------------------------------------------------------------------------
+    def _cpu(self) -> float | None:
+        try:
+            t = psutil.Process(self.qemu_pid).cpu_times()
+            return t.user + t.system
+        except (psutil.Error, ValueError):
+            return None
+
+    def _busy(self, mark: tuple[float, float | None]) -> str:
+        """Why the guest is not idle though no bytes moved, or ""."""
+        if self.outstanding():
+            return f"{self.outstanding()} engine request(s) not answered yet"
+        cpu = self._cpu()
+        t0, c0 = mark
+        elapsed = time.monotonic() - t0
+        if cpu is not None and c0 is not None and elapsed > 0:
+            pct = 100 * (cpu - c0) / elapsed
+            if pct > BUSY_CPU_PCT:
+                return f"the guest is at work ({pct:.0f}% of a core)"
+        return ""
+
     def _rss(self) -> int:
         try:
             return psutil.Process(self.qemu_pid).memory_info().rss if self.qemu_pid else 0
@@ -157,7 +200,8 @@ class SleepController:
         try:
             # The guest keeps serving while it prepares: traffic meanwhile calls the sleep off.
             serial = self._activity_serial
-            await self.refresh_running()
+            if not await self.refresh_running():
+                return "the engine did not say whether containers run"
             if self.running:
                 return f"{self.running} container(s) running"
             rss_before = self._rss()
@@ -221,6 +265,7 @@ class SleepController:
         return {"asleep": self.asleep, "sleep_after_s": self.sleep_after_s, "running_containers": self.running,
                 "idle_s": round(time.monotonic() - self.last_activity, 1),
                 "sleeps_in_s": None if left is None else round(left, 1), "last_sleep": self.last_sleep,
+                "busy": self.busy_reason,
                 "helper_pid": os.getpid(), "written_at": time.time()}
 
     def _write(self) -> None:

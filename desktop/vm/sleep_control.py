@@ -15,6 +15,10 @@ class SleepControlError(RuntimeError):
     """The helper could not be asked; the message is meant for the user."""
 
 
+def has_control_socket() -> bool:
+    return hasattr(socket, "AF_UNIX")
+
+
 def request(helper_socket: Path, cmd: str, timeout: float = 60.0) -> dict:
     """One request to the helper: {"ok": bool, "error": str?, "state": {...}}."""
     if not hasattr(socket, "AF_UNIX"):

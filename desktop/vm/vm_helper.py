@@ -53,6 +53,7 @@ class Helper:
         self.sleep = SleepController(self._qmp_execute, self.agent, self._count_running, config.sleep_after_s,
                                      state_dir / "sleep.json", self.qemu_pid)
         self.proxy = WakeProxy(self.port, self.guest_port, self.sleep)
+        self.sleep.outstanding = self.proxy.outstanding
         self._control: asyncio.AbstractServer | None = None
 
     async def _qmp_execute(self, command: str):

@@ -9,6 +9,9 @@ is held until the VM runs again, so the client only sees a slower first answer.
 A connection that carries nothing (Pilothouse's events stream between events, a pooled
 keep-alive connection) is not activity, so it does not keep the VM awake, and it survives the
 sleep: both ends are idle, the guest's side frozen with the rest of the guest.
+
+A connection whose client spoke last is waiting for an answer (a `docker start` under way, a
+`docker wait`): `outstanding()` counts those, and the VM does not sleep while there are any.
 """
 
 from __future__ import annotations
@@ -41,7 +44,12 @@ class WakeProxy:
         self.port, self.upstream_port, self.gate, self.host = port, upstream_port, gate, host
         self._server: asyncio.AbstractServer | None = None
         self._conns: set[asyncio.Task] = set()
+        self._client_spoke_last: set[asyncio.Task] = set()
         self.connections = 0  # accepted so far (for diagnostics)
+
+    def outstanding(self) -> int:
+        """Connections whose client sent bytes the engine has not answered yet."""
+        return len(self._client_spoke_last)
 
     async def start(self) -> None:
         # SO_REUSEADDR: connections of the previous run linger in TIME_WAIT on this port.
@@ -75,7 +83,7 @@ class WakeProxy:
             except OSError as e:
                 log.info("engine forward unreachable: %s", e)
                 return  # the client sees the connection closed, as it would without the proxy
-            await asyncio.gather(self._pump(reader, up_w), self._pump(up_r, writer))
+            await asyncio.gather(self._pump(reader, up_w, task, True), self._pump(up_r, writer, task, False))
         except asyncio.CancelledError:
             pass
         except Exception as e:  # noqa: BLE001 - one connection's failure is not the proxy's
@@ -85,14 +93,20 @@ class WakeProxy:
                 if w is not None:
                     w.close()
             self._conns.discard(task)
+            self._client_spoke_last.discard(task)
 
-    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    async def _pump(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter, conn: asyncio.Task,
+                    from_client: bool) -> None:
         gate = self.gate
         try:
             while True:
                 data = await src.read(CHUNK)
                 if not data:
                     break
+                if from_client:
+                    self._client_spoke_last.add(conn)
+                else:
+                    self._client_spoke_last.discard(conn)
                 gate.note_activity()
                 if not gate.awake:
                     await gate.ensure_awake()
@@ -101,6 +115,8 @@ class WakeProxy:
         except (ConnectionError, OSError):
             pass
         finally:
+            if from_client:
+                self._client_spoke_last.discard(conn)  # nothing more will be asked on it
             # Half-close: the other direction may still carry the answer.
             with contextlib.suppress(Exception):
                 if dst.can_write_eof():

@@ -129,3 +129,35 @@ def test_unreachable_upstream_closes_the_client_connection():
         await proxy.aclose()
 
     run(main())
+
+
+def test_a_request_not_answered_yet_is_outstanding_until_the_answer_starts():
+    async def main():
+        gate = Gate()
+        answer = asyncio.Event()
+
+        async def on_client(reader, writer):
+            await reader.read(100)
+            await answer.wait()  # the engine at work (a container starting)
+            writer.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+            await writer.drain()
+            await reader.read(100)
+            writer.close()
+
+        server = await asyncio.start_server(on_client, "127.0.0.1", 0)
+        proxy = WakeProxy(0, server.sockets[0].getsockname()[1], gate)
+        await proxy.start()
+        r, w = await asyncio.open_connection("127.0.0.1", proxy.port)
+        assert proxy.outstanding() == 0
+        w.write(b"POST /containers/x/start HTTP/1.1\r\n\r\n")
+        await w.drain()
+        while proxy.outstanding() == 0:
+            await asyncio.sleep(0.01)
+        answer.set()
+        assert (await r.readline()).startswith(b"HTTP/1.1 204")
+        assert proxy.outstanding() == 0  # answered: an idle keep-alive connection now
+        w.close()
+        await proxy.aclose()
+        server.close()
+
+    run(main())
