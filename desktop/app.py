@@ -78,10 +78,10 @@ class Pilothouse:
             window=self.window, engines=self.engines, events=mon.all_events, store=self.history_store,
             crash_reports=mon.crash_reports, notifier=mon.notifier, stats_hubs=mon.stats_hubs, details=self.details,
             settings=self.settings, settings_page=self.desk.settings_page, client_for=self.engines.client_for,
-            dashboard=mon.dashboard_page))
-        self.inside = wing(inside.SeeingInside(window=self.window, engines=self.engines, details=self.details,
-                                               settings=self.settings, containers_page=self.containers.page,
-                                               containers=self.all_containers))  # debug, changes, logs, graph
+            activity=mon.activity_page, stats_views=mon.stats_history_views, dashboard=mon.dashboard_page))
+        self.inside = wing(inside.SeeingInside(  # debug, changes, logs, graphs
+            window=self.window, engines=self.engines, details=self.details, settings=self.settings,
+            containers_page=self.containers.page, containers=self.all_containers, compose=self.compose))
 
         # What one wing announces, another acts on.
         self.containers.add_menu_entries(self.objects.add_container_menu_entries)

@@ -26,11 +26,12 @@ from collections.abc import Callable, Iterable
 from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError, NotFoundError, translate
 from desktop.engine.chunk_reader import ChunkReader
+from desktop.engine.records import DEBUG_ROLE_LABEL
 from desktop.engine.stream_clients import open_stream_api
 
 log = logging.getLogger(__name__)
 
-ROLE_LABEL = "io.pilothouse.debug"  # helper | stand-in | snapshot
+ROLE_LABEL = DEBUG_ROLE_LABEL  # helper | stand-in | snapshot
 OWNER_LABEL = "io.pilothouse.debug.owner"  # host/pid/start-time of the app that made it
 TARGET_LABEL = "io.pilothouse.debug.target"
 TOOLS_DIR = "/.pilothouse-debug"  # where a stand-in holds the toolbox's programs

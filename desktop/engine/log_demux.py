@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from desktop.engine.log_records import STDERR, LogBatch, concat_batches
+from desktop.engine.log_records import STDERR, TAG_DTYPE, LogBatch, concat_batches
 
 TS_LEN = 30  # "2026-11-28T03:54:32.806399883Z"
 _COLS = np.arange(TS_LEN + 1)
@@ -247,7 +247,7 @@ class LogDemuxer:
         keep = np.cumsum(edge[:-1], dtype=np.int8).view(np.bool_)
         offs = np.zeros(len(s) + 1, np.uint32)
         np.cumsum(lens, out=offs[1:])
-        tags = np.where(streams == 2, self.tag | STDERR, self.tag).astype(np.uint8)
+        tags = np.where(streams == 2, self.tag | STDERR, self.tag).astype(TAG_DTYPE)
         return LogBatch(arr[keep].tobytes(), offs, ts, tags)
 
     def _gather_slow(self, buf: bytes, s: np.ndarray, e: np.ndarray, streams: np.ndarray) -> LogBatch:
@@ -312,4 +312,4 @@ def _batch(lines: list[bytes], ts: list[int], tags: list[int]) -> LogBatch:
     offs = np.zeros(len(lines) + 1, np.uint32)
     if lines:
         np.cumsum([len(x) for x in lines], out=offs[1:])
-    return LogBatch(b"".join(lines), offs, np.asarray(ts, np.int64), np.asarray(tags, np.uint8))
+    return LogBatch(b"".join(lines), offs, np.asarray(ts, np.int64), np.asarray(tags, TAG_DTYPE))

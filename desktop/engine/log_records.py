@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STDERR = 1  # tag bit 0; bits 1..7 hold a source (Compose service) index
+STDERR = 1  # tag bit 0; the bits above hold a source (container of a merged view) index, 1-based
+TAG_DTYPE = np.uint16  # so a merged view takes up to 32,767 containers
+MAX_SOURCES = (1 << 15) - 1
 
 
 @dataclass(frozen=True, eq=False)  # identity equality: batches carry memoised search data
@@ -20,14 +22,14 @@ class LogBatch:
     data: bytes
     offs: np.ndarray  # uint32, offs[0] == 0, offs[-1] == len(data)
     ts: np.ndarray  # int64 ns
-    tags: np.ndarray  # uint8
+    tags: np.ndarray  # TAG_DTYPE
 
     def __len__(self) -> int:
         return len(self.ts)
 
     @staticmethod
     def empty() -> "LogBatch":
-        return LogBatch(b"", np.zeros(1, np.uint32), np.zeros(0, np.int64), np.zeros(0, np.uint8))
+        return LogBatch(b"", np.zeros(1, np.uint32), np.zeros(0, np.int64), np.zeros(0, TAG_DTYPE))
 
     @staticmethod
     def from_lines(lines: list[bytes], ts: list[int] | None = None, tag: int = 0) -> "LogBatch":
@@ -36,7 +38,7 @@ class LogBatch:
         offs = np.zeros(len(lines) + 1, np.uint32)
         np.cumsum([len(x) + 1 for x in lines], out=offs[1:]) if lines else None
         t = np.asarray(ts if ts is not None else [0] * len(lines), np.int64)
-        return LogBatch(data, offs, t, np.full(len(lines), tag, np.uint8))
+        return LogBatch(data, offs, t, np.full(len(lines), tag, TAG_DTYPE))
 
     def slice(self, a: int, b: int) -> "LogBatch":
         """Lines [a, b) as a new batch (copies the bytes)."""
@@ -73,11 +75,25 @@ def merge_by_time(batches: list[LogBatch]) -> LogBatch:
     if len(batches) <= 1 or len(allb) == 0:
         return allb
     order = np.argsort(allb.ts, kind="stable")
+    if np.array_equal(order, np.arange(len(order))):
+        return allb  # already in order (one source at a time): nothing to move
     lens = np.diff(allb.offs.astype(np.int64))[order]
-    starts = allb.offs[:-1][order]
+    starts = allb.offs[:-1][order].astype(np.int64)
     buf = np.frombuffer(allb.data, np.uint8)
-    # Gather bytes line by line in one vectorised step: an index per output byte.
-    idx = np.repeat(starts.astype(np.int64) - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(lens.sum())
     offs = np.zeros(len(lens) + 1, np.uint32)
     np.cumsum(lens, out=offs[1:])
-    return LogBatch(buf[idx].tobytes(), offs, allb.ts[order], allb.tags[order])
+    # Gather bytes line by line, vectorised: an index per output byte, built for ~1 MiB of output
+    # at a time (for the whole of a big merge, those int64 indexes would take 8x its size).
+    out = bytearray(len(allb.data))
+    dst = np.frombuffer(out, np.uint8)
+    ends = offs[1:].astype(np.int64)
+    i = 0
+    while i < len(lens):
+        j = max(i + 1, int(np.searchsorted(ends, int(offs[i]) + (1 << 20), side="right")))
+        ln = lens[i:j]
+        base = int(offs[i])
+        idx = np.repeat(starts[i:j] - (np.concatenate(([0], np.cumsum(ln)[:-1])) + base), ln) + np.arange(base, base + int(ln.sum()))
+        dst[base:base + len(idx)] = buf[idx]
+        i = j
+    del dst
+    return LogBatch(bytes(out), offs, allb.ts[order], allb.tags[order])

@@ -282,6 +282,11 @@ class LogSession:
         self.backfilling = False
         self.closed = False
 
+    @property
+    def floor_ns(self) -> int:
+        """No line still to be backfilled is older than this (the container's creation); 0: unknown."""
+        return self._created_ns
+
     def _params(self, *, follow: bool, tail: int | None = None, since_ns: int | None = None) -> dict:
         p = {"stdout": 1, "stderr": 1, "timestamps": 1, "follow": int(follow), "tail": "all" if tail is None else str(tail)}
         since = since_ns

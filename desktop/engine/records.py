@@ -10,6 +10,8 @@ from typing import Any
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
+# What the app's own debug helpers (and their stand-ins) carry: helper | stand-in | snapshot | probe
+DEBUG_ROLE_LABEL = "io.pilothouse.debug"
 
 _EXIT_RE = re.compile(r"Exited \((-?\d+)\)")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 
-from desktop.engine.records import Container
+from desktop.engine.records import DEBUG_ROLE_LABEL, Container
 
 STATE_COLOURS = {
     "running": "#2e9d4f",
@@ -84,6 +84,12 @@ def project_state(members: Sequence[Container]) -> tuple[str, str]:
     if all(c.state == "created" for c in members):
         return "Created", "created"
     return "Exited", "exited"
+
+
+def is_debug_helper(c: Container) -> bool:
+    """One of the app's own debug containers: not the user's, so lists leave it out (as Docker
+    Desktop does with its own); its shell is the target's Debug tab."""
+    return DEBUG_ROLE_LABEL in c.labels
 
 
 def matches_filter(c: Container, text: str) -> bool:

@@ -1,25 +1,8 @@
-"""The session's activity: every event of every engine as a timeline entry, in plain words."""
+"""Engine events in plain words, as the Activity timeline shows them."""
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-
 from desktop.engine.records import EngineEvent
-from desktop.state.observable import Listeners
-
-MAX_ENTRIES = 100_000  # a session of crash-looping containers must not grow without bound
-
-
-@dataclass(frozen=True)
-class ActivityEntry:
-    time: float
-    kind: str  # container, image, volume, network, ...
-    action: str
-    object_id: str
-    name: str
-    text: str
-    engine: str = ""  # the tag (session key) of the engine the event came from
 
 
 def describe(ev: EngineEvent) -> tuple[str, str]:
@@ -43,30 +26,3 @@ def describe(ev: EngineEvent) -> tuple[str, str]:
     if ev.type == "image":
         return name, {"delete": "deleted", "untag": "untagged", "pull": "pulled", "tag": "tagged"}.get(action, action)
     return name, action
-
-
-class ActivityLog:
-    """Entries in arrival order; `appended(entry)` for each new one."""
-
-    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
-        self.entries: list[ActivityEntry] = []
-        self.max_entries = max_entries
-        self.appended = Listeners()
-        self.trimmed = Listeners()  # (count) dropped from the front
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def on_event(self, ev: EngineEvent) -> None:
-        name, text = describe(ev)
-        t = ev.time_nano / 1e9 if ev.time_nano else time.time()
-        entry = ActivityEntry(t, ev.type, ev.action, ev.id, name, text, ev.engine_id)
-        if len(self.entries) >= self.max_entries:
-            drop = max(1, self.max_entries // 10)
-            del self.entries[:drop]
-            self.trimmed.emit(drop)
-        self.entries.append(entry)
-        self.appended.emit(entry)
-
-    def kinds(self) -> list[str]:
-        return sorted({e.kind for e in self.entries})

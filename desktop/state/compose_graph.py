@@ -2,7 +2,9 @@
 conditions, and the networks the services share. Qt-free; laid out in dependency layers.
 
 Compose v2 writes each service's depends_on into a label on its containers
-("db:service_healthy:false,cache:service_started:true"), so the graph needs no compose file.
+("db:service_healthy:false,cache:service_started:true"), so a running project's graph needs no
+compose file. When the project's files are known (compose_spec.py), they add what no container
+says: services not created yet, every declared dependency, network, volume and published port.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ class ServiceNode:
     name: str
     containers: list = field(default_factory=list)  # Container records, by name
     networks: set[str] = field(default_factory=set)
+    declared_ports: list[str] = field(default_factory=list)  # from the Compose file
+    declared: bool = False  # the Compose file names it
 
     @property
     def state(self) -> str:
@@ -35,6 +39,9 @@ class ServiceNode:
 
     @property
     def ports(self) -> list[str]:
+        """Published ports: the running containers' (what the engine says), else the file's."""
+        if not any(c.state == "running" for c in self.containers) and self.declared_ports:
+            return list(self.declared_ports)
         seen = []
         for c in self.containers:
             for p in c.published_ports:
@@ -66,6 +73,9 @@ class ProjectGraph:
     services: dict[str, ServiceNode]
     edges: list[Edge]
     networks: dict[str, list[str]]  # network → services on it
+    volumes: dict[str, list[str]] = field(default_factory=dict)  # volume (or bind path) → services using it
+    bind_mounts: set[str] = field(default_factory=set)  # which of `volumes` are host paths
+    from_file: bool = False  # drawn with the project's Compose file
 
     def layers(self) -> list[list[str]]:
         """Services in columns: a service's column is one more than the deepest it depends on."""
@@ -91,10 +101,25 @@ class ProjectGraph:
         return cols
 
 
-def build_graph(members: Iterable, networks_of: Mapping[str, Sequence[str]] | None = None) -> ProjectGraph:
-    """From a project's containers (and, when inspected, each container's networks by id)."""
+def build_graph(members: Iterable, networks_of: Mapping[str, Sequence[str]] | None = None,
+                spec=None) -> ProjectGraph:
+    """From a project's containers (and, when inspected, each container's networks by id), and
+    its Compose file's declarations when known (`spec`: a compose_spec.ComposeSpec)."""
     services: dict[str, ServiceNode] = {}
     edges: dict[tuple[str, str], Edge] = {}
+    volumes: dict[str, set[str]] = {}
+    binds: set[str] = set()
+    if spec is not None:
+        for name, s in spec.services.items():
+            node = services.setdefault(name, ServiceNode(name, declared=True))
+            node.declared_ports = list(s.ports)
+            node.networks.update(spec.networks_of(name))
+            for dep, cond in s.depends_on.items():
+                edges[(name, dep)] = Edge(name, dep, cond)
+            for v in spec.volumes_of(name):
+                volumes.setdefault(v.name, set()).add(name)
+                if v.kind == "bind":
+                    binds.add(v.name)
     for c in sorted(members, key=lambda c: c.name):
         svc = c.compose_service or c.name
         node = services.setdefault(svc, ServiceNode(svc))
@@ -106,4 +131,5 @@ def build_graph(members: Iterable, networks_of: Mapping[str, Sequence[str]] | No
     for s, node in sorted(services.items()):
         for n in sorted(node.networks):
             nets.setdefault(n, []).append(s)
-    return ProjectGraph(services, sorted(edges.values(), key=lambda e: (e.service, e.depends_on)), nets)
+    return ProjectGraph(services, sorted(edges.values(), key=lambda e: (e.service, e.depends_on)), nets,
+                        {v: sorted(users) for v, users in sorted(volumes.items())}, binds, spec is not None)

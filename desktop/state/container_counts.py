@@ -12,9 +12,12 @@ from collections.abc import Callable
 class StateTally:
     """`total` and `running` of a ContainerStore-like store; `changed()` after every change."""
 
-    def __init__(self, store, changed: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, store, changed: Callable[[], None] = lambda: None,
+                 counts: Callable[[object], bool] = lambda c: True) -> None:
+        """`counts(container)`: whether a row is one the table shows (the app's own helpers are not)."""
         self._store = store
         self._changed = changed
+        self._counts = counts
         self._state: dict[str, str] = {}
         self.running = 0
         store.reset.connect(self._on_store_reset)
@@ -32,7 +35,7 @@ class StateTally:
         self._store.removed.disconnect(self._on_store_removed)
 
     def _recount(self) -> None:
-        self._state = {c.id: c.state for c in self._store.all()}
+        self._state = {c.id: c.state for c in self._store.all() if self._counts(c)}
         self.running = sum(1 for s in self._state.values() if s == "running")
 
     def _on_store_reset(self) -> None:
@@ -41,6 +44,8 @@ class StateTally:
 
     def _on_store_upserted(self, rows) -> None:
         for c in rows:
+            if not self._counts(c):
+                continue
             old = self._state.get(c.id)
             self.running += (c.state == "running") - (old == "running")
             self._state[c.id] = c.state

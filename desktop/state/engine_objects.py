@@ -11,15 +11,19 @@ can be on several engines.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from typing import Any
 
+from desktop.engine.errors import EngineError
 from desktop.state.connection import CONNECTED, CONNECTING
 from desktop.state.engines import EngineRegistry, EngineSession
 from desktop.state.merged_store import MergedStore
 from desktop.state.objects_state import ObjectsState
 from desktop.state.observable import Listeners
 from desktop.state.per_engine import PerEngine
+
+log = logging.getLogger(__name__)
 
 SEP = "|"
 
@@ -195,6 +199,17 @@ class EngineObjects:
 
     async def resync(self) -> None:
         await asyncio.gather(*(self._states[k].resync() for k in self.connected()))
+
+    async def recheck_usage(self) -> None:
+        """Re-read every listed engine's "used by" references. `docker network connect` on a
+        container that is not running sends no event, so nothing else would show it."""
+        states = [self._states[k] for k in self.connected() if self._states[k].usage.loaded]
+        results = await asyncio.gather(*(st.usage.load() for st in states), return_exceptions=True)
+        for err in results:
+            if isinstance(err, EngineError):
+                log.info("usage recheck failed: %s", err)
+            elif isinstance(err, BaseException):
+                raise err
 
     async def on_resync(self) -> None:
         """Late start (pages installed after the first resync): each connected engine's resync hook."""

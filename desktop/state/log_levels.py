@@ -14,6 +14,7 @@ import numpy as np
 
 from desktop.state.log_buffer import LogBuffer
 from desktop.state.log_search import LogSearch
+from desktop.state.log_spill import SpilledChunk
 
 LEVELS = ("error", "warn", "info", "other")
 WORDS = {
@@ -72,7 +73,16 @@ def time_rows(buf: LogBuffer, start_ns: int | None, end_ns: int | None) -> np.nd
         return None
     parts = []
     for first, batch in buf.chunks():
-        ts = batch.ts
+        if isinstance(batch, SpilledChunk):  # on disk: read its timestamps only when it straddles a bound
+            inside = (start_ns is None or batch.ts_min >= start_ns) and (end_ns is None or batch.ts_max <= end_ns)
+            outside = (start_ns is not None and batch.ts_max < start_ns) or (end_ns is not None and batch.ts_min > end_ns)
+            if inside or outside:
+                if inside:
+                    parts.append(np.arange(first, first + len(batch), dtype=np.int64))
+                continue
+            ts = batch.load_ts()
+        else:
+            ts = batch.ts
         keep = np.ones(len(ts), bool)
         if start_ns is not None:
             keep &= ts >= start_ns

@@ -15,6 +15,7 @@ import numpy as np
 from desktop.state.ansi import CSI_BYTES_RE
 from desktop.engine.log_records import LogBatch
 from desktop.state.log_buffer import LogBuffer, LogRegion
+from desktop.state.log_spill import loaded
 
 
 class SearchError(ValueError):
@@ -96,8 +97,11 @@ def scan_batch(pattern: re.Pattern[bytes], batch: LogBatch, *, strip_ansi: bool,
 
 
 def scan_chunks(pattern: re.Pattern[bytes], chunks: list[tuple[int, LogBatch]], *, strip_ansi: bool, regex: bool) -> np.ndarray:
-    """Global line index of every match over a `chunks()` snapshot (safe in a worker thread)."""
-    parts = [scan_batch(pattern, c, strip_ansi=strip_ansi, regex=regex) + start for start, c in chunks]
+    """Global line index of every match over a `chunks()` snapshot (safe in a worker thread).
+
+    Spilled chunks are read back one at a time, so a search over a log on disk holds one chunk
+    of it in memory at most."""
+    parts = [scan_batch(pattern, loaded(c), strip_ansi=strip_ansi, regex=regex) + start for start, c in chunks]
     return np.concatenate(parts) if parts else np.zeros(0, np.int64)
 
 
@@ -106,7 +110,7 @@ def _region_range(region: LogRegion, a: int) -> list[tuple[int, LogBatch]]:
     out = []
     for start, c in zip(region.starts, region.sealed):
         if start + len(c) > a:
-            out.append((start, c) if start >= a else (a, c.slice(a - start, len(c))))
+            out.append((start, c) if start >= a else (a, loaded(c).slice(a - start, len(c))))
     n = len(region)
     if n > max(a, region.sealed_count):
         lo = max(a, region.sealed_count) - region.sealed_count

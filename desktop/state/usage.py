@@ -37,6 +37,7 @@ class UsageIndex:
         # contradicts one is asked again a little later (desktop/state/event_ledger.py).
         self._expect: dict[str, dict[str, bool]] = {}
         self._attempts: dict[str, int] = {}
+        self._touched: set[str] | None = None  # containers with events while a full list is out
 
     def _reindex(self) -> None:
         img: dict[str, list[str]] = {}
@@ -68,14 +69,25 @@ class UsageIndex:
         return sorted(self._refs.values(), key=lambda r: r.name)
 
     async def load(self) -> None:
-        self._refs = {r.id: r for r in await self._lister(None)}
+        """The full list. A container with an event while it was out may be older in it than
+        what its own refresh brought: those are read again after."""
+        self._touched = touched = set()
+        try:
+            rows = await self._lister(None)
+        finally:
+            self._touched = None
+        self._refs = {r.id: r for r in rows}
         self.loaded = True
         self._reindex()
+        for cid in touched:
+            self.refresh_container(cid)
 
     def on_event(self, ev: EngineEvent) -> None:
         cid = None
         if ev.type == "container":
             if ev.action == "destroy":
+                if self._touched is not None:
+                    self._touched.add(ev.id)
                 if self._refs.pop(ev.id, None) is not None:
                     self._reindex()
                 return
@@ -88,6 +100,8 @@ class UsageIndex:
                 self._expect.setdefault(cid, {})[net] = ev.action == "connect"
                 self._attempts.pop(cid, None)
         if cid:
+            if self._touched is not None:
+                self._touched.add(cid)
             self.refresh_container(cid)
 
     def refresh_container(self, cid: str) -> None:

@@ -10,6 +10,7 @@ from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, Co
 from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
 from desktop.ui.engines.unencrypted_banner import UnencryptedEngineBanner
 from desktop.ui.resources import app_icon, icon
+from desktop.ui.widgets.plain_text import plain_label
 
 SHORTCUTS_HELP = """<table>
 <tr><td><b>Space</b></td><td>Start or stop the selected containers</td></tr>
@@ -105,7 +106,7 @@ class MainWindow(QMainWindow):
         sb = QStatusBar()
         sb.setObjectName("statusBar")
         sb.addWidget(self.engine_label, 1)
-        self.engines_label = QLabel()
+        self.engines_label = plain_label()
         self.engines_label.setObjectName("enginesSummary")
         sb.addPermanentWidget(self.engines_label)
         self.setStatusBar(sb)

@@ -42,7 +42,8 @@ def test_bundle_starts_and_renders(tmp_path, engine_host, test_image):
     assert not list(internal.glob("QtQml*")) and not list(internal.glob("QtNetwork*"))
 
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DOCKER_HOST")}
-    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"))  # its history database too, not the user's
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60, env=env)
     assert version.returncode == 0 and version.stdout.startswith("pilothouse "), version.stderr
     vm_env = {k: v for k, v in env.items() if not k.startswith("PILOTHOUSE_VM_")}

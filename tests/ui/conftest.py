@@ -11,6 +11,7 @@ import qasync
 from desktop.app import Pilothouse
 from desktop.engine.endpoints import Endpoint
 from desktop.state.connection import CONNECTED
+from desktop.state.history.store import HistoryStore
 from tests.harness.private_engine import PrivateEngine, ensure_test_image
 
 
@@ -105,3 +106,33 @@ def api_b(second_engine):
     api = docker.APIClient(base_url=second_engine.host, version="auto")
     yield api
     api.close()
+
+
+@pytest.fixture
+def history_app(qtbot, aloop, await_, engine_host, test_image, tmp_path):
+    """`history_app()` makes the app with a history file (the same file each call: an app restart);
+    `history_app.close(ph)` closes one."""
+    made = []
+
+    def make() -> Pilothouse:
+        store = HistoryStore(tmp_path / "history.sqlite")
+        store.start()
+        ph = Pilothouse([Endpoint(engine_host, "--host")], history=store)
+        ph.window.resize(1200, 700)
+        ph.window.show()
+        ph.start()
+        await_(ph.first_load(timeout=30))
+        made.append(ph)
+        return ph
+
+    def close(ph) -> None:
+        made.remove(ph)
+        await_(ph.aclose())
+        await_(ph.history_store.aclose())
+        ph.window.close()
+        ph.window.deleteLater()
+
+    make.close = close
+    yield make
+    for ph in list(made):
+        close(ph)

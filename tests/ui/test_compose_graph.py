@@ -58,3 +58,76 @@ def test_graph_of_a_project(test_image, docker_api, ph, qtbot, run_id):
         for c in docker_api.containers(all=True, filters={"label": f"com.docker.compose.project={proj}"}):
             docker_api.remove_container(c["Id"], force=True)
         docker_api.remove_network(net)
+
+
+COMPOSE = """services:
+  web:
+    image: nginx
+    ports: ["8080:80"]
+    depends_on:
+      api: {condition: service_healthy}
+    networks: [front, back]
+  api:
+    image: api
+    depends_on: [db]
+    networks: [back]
+    volumes: ["uploads:/data"]
+  db:
+    image: postgres
+    networks: [back]
+    volumes: ["pgdata:/var/lib/postgresql/data"]
+networks: {front: {}, back: {}}
+volumes: {pgdata: {}, uploads: {}}
+"""
+
+
+def test_graph_from_the_compose_file_of_a_project_not_running(tmp_path, test_image, docker_api, ph, qtbot, run_id):
+    proj = f"filed{run_id}"
+    folder = tmp_path / proj
+    folder.mkdir()
+    (folder / "compose.yaml").write_text(COMPOSE)
+    page = ph.compose.page
+    ph.window.show_page("compose")
+    assert page.open_project_file(str(folder / "compose.yaml")) is not None
+    graph = ph.inside.compose_graph
+    with qtbot.waitSignal(graph.drawn, timeout=20000):
+        page.views.setCurrentWidget(graph)
+    qtbot.waitUntil(lambda: graph.graph is not None and graph.graph.from_file and graph.project == proj, timeout=20000)
+    g = graph.graph
+    assert g.layers() == [["db"], ["api"], ["web"]]
+    assert [(e.service, e.depends_on, e.condition) for e in g.edges] == [
+        ("api", "db", "service_started"), ("web", "api", "service_healthy")]
+    assert all(n.state == "missing" for n in g.services.values())
+    assert g.services["web"].ports == ["8080→80/tcp"]
+    assert g.networks == {f"{proj}_back": ["api", "db", "web"], f"{proj}_front": ["web"]}
+    assert g.volumes == {f"{proj}_pgdata": ["db"], f"{proj}_uploads": ["api"]}
+    assert "Compose file" in graph.source.text()
+    assert graph.items["web"].pen().style() == Qt.PenStyle.DashLine  # not created
+
+    # one service comes up (as `compose up db` would label it): the graph follows, partly running
+    labels = {"com.docker.compose.project": proj, "com.docker.compose.service": "db", "pilothouse.test.run": run_id,
+              "com.docker.compose.project.config_files": str(folder / "compose.yaml"),
+              "com.docker.compose.project.working_dir": str(folder)}
+    db = docker_api.create_container(test_image, command=["sleep", "3600"], name=f"{proj}-db-1", labels=labels,
+                                     stop_signal="SIGKILL")["Id"]
+    try:
+        docker_api.start(db)
+        qtbot.waitUntil(lambda: graph.graph.services["db"].state == "running", timeout=20000)
+        g = graph.graph
+        assert g.services["web"].state == "missing" and len(g.edges) == 2
+        assert graph.items["db"].brush().color().name() == "#d7f0db"
+        # clicking the running service opens its container
+        item = graph.items["db"]
+        graph.view.centerOn(item)
+        at = graph.view.mapFromScene(item.sceneBoundingRect().center())
+        qtbot.mouseClick(graph.view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(at.x(), at.y()))
+        qtbot.waitUntil(lambda: ph.details.page is not None and ph.details.page.container is not None
+                        and ph.details.page.container.id == db, timeout=10000)
+        # the project's own page (from the Containers list) draws the file too
+        page_of_project = ph.details.open_project(proj, [ph.all_containers.get(db)])
+        tab = page_of_project.tab("Graph")
+        with qtbot.waitSignal(tab.drawn, timeout=20000):
+            page_of_project.show_tab("Graph")
+        assert sorted(tab.graph.services) == ["api", "db", "web"] and tab.graph.from_file
+    finally:
+        docker_api.remove_container(db, force=True)

@@ -12,7 +12,10 @@ import docker
 import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
+from desktop.ui.features import objects as objects_wing
 from desktop.ui.objects.object_model import ItemRole
 from tests.conftest import RUN_LABEL
 from tests.harness.registry import registry  # noqa: F401 - the fixture
@@ -233,6 +236,7 @@ class NetworksMachine(_Base):
         super().__init__()
         self.networks: list[str] = []
         self.running: list[str] = []
+        self.stopped: list[str] = []
 
     @rule()
     def create(self):
@@ -253,20 +257,30 @@ class NetworksMachine(_Base):
         if cid:
             self.running.append(cid)
 
-    # Connecting a container that is not running changes no event the engine sends (the CLI's
-    # `docker network connect` on a stopped container is invisible until the next list), so
-    # connect and disconnect act on running containers, which do announce it.
-    @precondition(lambda self: self.networks and self.running)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def connect(self, i, j):
-        self.cli(self.api.connect_container_to_network, self.running[j % len(self.running)],
-                 self.networks[i % len(self.networks)])
+    def _attach(self, on: bool, pool: list[str], i: int, j: int) -> None:
+        fn = self.api.connect_container_to_network if on else self.api.disconnect_container_from_network
+        self.cli(fn, pool[j % len(pool)], self.networks[i % len(self.networks)])
 
     @precondition(lambda self: self.networks and self.running)
-    @rule(i=st.integers(0, 31), j=st.integers(0, 31))
-    def disconnect(self, i, j):
-        self.cli(self.api.disconnect_container_from_network, self.running[j % len(self.running)],
-                 self.networks[i % len(self.networks)])
+    @rule(on=st.booleans(), i=st.integers(0, 31), j=st.integers(0, 31))
+    def connect_running(self, on, i, j):
+        self._attach(on, self.running, i, j)
+
+    @rule()
+    def make_stopped(self):
+        cid = self._container(start=False)
+        if cid:
+            self.stopped.append(cid)
+
+    # Connecting a container that is not running sends no event at all (disconnecting does): the
+    # app re-reads the references when the user comes back to the window, which is when someone
+    # who ran `docker network connect` in a terminal would look.
+    @precondition(lambda self: self.networks and self.stopped)
+    @rule(on=st.booleans(), i=st.integers(0, 31), j=st.integers(0, 31))
+    def connect_stopped(self, on, i, j):
+        self._attach(on, self.stopped, i, j)
+        if on:
+            QApplication.instance().applicationStateChanged.emit(Qt.ApplicationState.ApplicationActive)
 
     @precondition(lambda self: self.running)
     @rule(i=st.integers(0, 31))
@@ -276,8 +290,9 @@ class NetworksMachine(_Base):
         self.cli(self.api.remove_container, cid, force=True)
 
     def _forget(self, cid: str) -> None:
-        if cid in self.running:
-            self.running.remove(cid)
+        for kept in (self.running, self.stopped):
+            if cid in kept:
+                kept.remove(cid)
 
     def cleanup(self) -> None:
         for cid in self.running:
@@ -324,7 +339,8 @@ def test_volumes_page_converges(ph, qtbot, docker_api, test_image, run_id):
 
 
 @pytest.mark.timeout(600)
-def test_networks_page_converges(ph, qtbot, docker_api, test_image, run_id):
+def test_networks_page_converges(ph, qtbot, docker_api, test_image, run_id, monkeypatch):
+    monkeypatch.setattr(objects_wing, "USAGE_RECHECK_INTERVAL", 0.0)
     machine, driver = _bind(NetworksMachine, ph, qtbot, docker_api, test_image, run_id, "networks")
     try:
         run_state_machine_as_test(machine, settings=machine_settings(EXAMPLES, STEPS))

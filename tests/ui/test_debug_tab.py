@@ -12,6 +12,7 @@ from tests.conftest import RUN_LABEL
 from tests.harness.private_engine import TEST_IMAGE
 from tests.harness.static_image import STATIC_IMAGE, ensure_static_image
 from tests.ui.test_logs_tab import open_detail
+from tests.ui.convergence import engine_rows, shown_rows
 from tests.ui.test_terminal_tab import screen_lines, type_line
 
 
@@ -23,7 +24,7 @@ def screen_has(tab, text: str) -> bool:
     return any(text in line for line in screen_lines(tab))
 
 
-def test_debug_a_container_without_a_shell(static_container, docker_api, ph, qtbot):
+def test_debug_a_container_without_a_shell(static_container, docker_api, ph, qtbot, run_id):
     cid = static_container()
     page = open_detail(ph, qtbot, cid)
     # The Terminal tab has nothing to run there; Debug does.
@@ -32,7 +33,17 @@ def test_debug_a_container_without_a_shell(static_container, docker_api, ph, qtb
     with qtbot.waitSignal(tab.session_started, timeout=30000):
         qtbot.mouseClick(tab.connect_button, Qt.MouseButton.LeftButton)
     assert "processes and network are shared" in tab.status.text()
-    assert docker_api.inspect_container(tab.helper.helper_id)["HostConfig"]["PidMode"] == f"container:{cid}"
+    helper = tab.helper.helper_id
+    assert docker_api.inspect_container(helper)["HostConfig"]["PidMode"] == f"container:{cid}"
+    # The helper is the app's, not the user's: the Containers list and its count leave it out.
+    qtbot.waitUntil(lambda: ph.all_containers.get(helper) is not None, timeout=10000)
+    containers = ph.containers.page
+    qtbot.waitUntil(lambda: cid in shown_rows(containers, f"{RUN_LABEL}={run_id}"), timeout=10000)
+    assert shown_rows(containers, f"{ROLE_LABEL}=helper") == {}
+    assert engine_rows(docker_api, f"{ROLE_LABEL}=helper").keys() == {helper}
+    assert containers.tally.total == len(ph.all_containers.all()) - 1
+    assert helper not in {ph.inside.logs_page.picker.item(i).data(Qt.ItemDataRole.UserRole + 1)
+                          for i in range(ph.inside.logs_page.picker.count())}
     type_line(qtbot, tab, "ps")
     qtbot.waitUntil(lambda: screen_has(tab, "/busybox sleep 3600"), timeout=10000)
     type_line(qtbot, tab, "ls -1 /proc/1/root/")

@@ -9,42 +9,9 @@ from tests.conftest import RUN_LABEL
 
 import time
 
-import pytest
-
-from desktop.app import Pilothouse
-from desktop.engine.endpoints import Endpoint
 from desktop.state.history import stats_tiers
-from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.report_view import CrashReportView
-
-
-@pytest.fixture
-def history_app(qtbot, aloop, await_, engine_host, test_image, tmp_path):
-    made = []
-
-    def make() -> Pilothouse:
-        store = HistoryStore(tmp_path / "history.sqlite")
-        store.start()
-        ph = Pilothouse([Endpoint(engine_host, "--host")], history=store)
-        ph.window.resize(1200, 700)
-        ph.window.show()
-        ph.start()
-        await_(ph.first_load(timeout=30))
-        made.append(ph)
-        return ph
-
-    def close(ph) -> None:
-        made.remove(ph)
-        await_(ph.aclose())
-        await_(ph.history_store.aclose())
-        ph.window.close()
-        ph.window.deleteLater()
-
-    make.close = close
-    yield make
-    for ph in list(made):
-        close(ph)
 
 
 def _rows(page):
@@ -61,16 +28,18 @@ def test_timeline_survives_an_app_restart_with_the_gap_filled(history_app, qtbot
     docker_api.start(cid)
     name = docker_api.inspect_container(cid)["Name"].lstrip("/")
     page = ph.history.page
-    ph.window.show_page("timeline")
+    ph.window.show_page("activity")
     page.container.setEditText(name)
-    qtbot.waitUntil(lambda: any(getattr(r, "action", "") == "start" for r in _rows(page)), timeout=15000)
+    # (the filter's own answer: the rows shown before it applies are every container's)
+    qtbot.waitUntil(lambda: {getattr(r, "name", None) for r in _rows(page)} == {name}
+                    and any(r.action == "start" for r in _rows(page)), timeout=15000)
     assert {r.project for r in _rows(page)} == {"shop"}
     history_app.close(ph)
 
     docker_api.kill(cid)  # while Pilothouse is closed
     ph2 = history_app()
     page2 = ph2.history.page
-    ph2.window.show_page("timeline")
+    ph2.window.show_page("activity")
     qtbot.waitUntil(lambda: ph2.history.recorder.filled >= 2, timeout=15000)  # kill and die read back
     page2.refresh()
     qtbot.waitUntil(lambda: any(isinstance(r, Gap) and r.filled >= 2 for r in _rows(page2)), timeout=10000)
@@ -109,7 +78,7 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
     view.close()
     # It stays in the history: the timeline's Crash reports tab lists it.
     page = ph.history.page
-    ph.window.show_page("timeline")
+    ph.window.show_page("activity")
     page.refresh()
     qtbot.waitUntil(lambda: any(page.reports_model.report_at(i).container_id == cid
                                 for i in range(page.reports_model.rowCount())), timeout=10000)
@@ -139,7 +108,7 @@ def test_the_health_tab_says_why_it_is_unhealthy(history_app, qtbot, docker_api,
         assert panel.probes.rowCount() >= 2 and panel.probes.item(0, 2).text() == "1"
         # The health change is a timeline event.
         tl = ph.history.page
-        ph.window.show_page("timeline")
+        ph.window.show_page("activity")
         tl.container.setEditText(f"pht-{run_id}-sick")
         qtbot.waitUntil(lambda: "health: unhealthy" in _texts(tl), timeout=10000)
     finally:
@@ -159,7 +128,7 @@ def test_settings_show_the_history_size_and_apply_the_cap(history_app, qtbot):
     ph.settings.update(history_cap_mb=500)
 
 
-def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
+def test_the_stats_tab_shows_recorded_ranges(history_app, qtbot, await_, make_container):
     ph = history_app()
     cid = make_container(command=("sh", "-c", "while :; do :; done"), start=True)
     qtbot.waitUntil(lambda: ph.primary.containers.get(cid) is not None and ph.primary.containers.get(cid).state == "running",
@@ -171,13 +140,19 @@ def test_the_stats_history_tab_shows_recorded_ranges(history_app, qtbot, await_,
         stats_tiers.points, "host", cid, time.time() - 600, time.time() + 5))
     qtbot.waitUntil(lambda: ph.history_store.flush().result(10) is None and recorded(), timeout=15000)
     page = ph.details.open_container(ph.primary.containers.get(cid))
-    view = page.tab("Stats history")
+    tab = page.show_tab("Stats")
+    view = tab.history
+    assert tab.stack.currentWidget() is tab.live and ph.monitoring.stats_hubs.hub_for(cid).streaming(cid)
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
-        page.show_tab("Stats history")
-    assert "points, one per" in view.status.text()
+        tab.range.setCurrentIndex(tab.range.findData(3600))
+    assert "points, one per" in view.status.text() and tab.stack.currentWidget() is view
+    qtbot.waitUntil(lambda: not ph.monitoring.stats_hubs.hub_for(cid).streaming(cid), timeout=20000)  # nobody looks live
     with qtbot.waitSignal(view.loaded, timeout=10000, check_params_cb=lambda n: n >= 1):
-        view.range.setCurrentIndex(2)  # a week: 1 min rows, and the last minutes (not rolled up yet) at 10 s
+        tab.range.setCurrentIndex(tab.range.findData(7 * 86400))  # 1 min rows, and the last minutes at 10 s
     assert view.cpu.window_seconds == 7 * 86400
+    # Back to Live: streamed again (the recorded view asks the history, not the engine).
+    tab.range.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: ph.monitoring.stats_hubs.hub_for(cid).streaming(cid), timeout=10000)
 
 
 def test_the_dashboard_shows_the_engine_history(history_app, qtbot, await_, make_container):

@@ -4,6 +4,8 @@ time range and save; one Compose project; containers of two engines in one view.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
+
 LOGGER = ("i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo \"INFO {n} ok $i\"; echo \"ERROR {n} bad $i\" >&2; "
           "echo \"WARN {n} slow $i\"; echo \"{n} plain $i\"; sleep 0.1; done; "
           "while true; do echo \"INFO {n} live\"; sleep 0.2; done")
@@ -129,6 +131,25 @@ def test_containers_of_two_engines_in_one_view(two, docker_api, api_b, test_imag
         shown = page.shown_lines()
         assert any(line.startswith("host/") and line.endswith("from here") for line in shown)
         assert any(line.startswith("second/") and line.endswith("from there") for line in shown)
+
+        # the page follows the engine switcher: one engine's containers, and the chosen set's part on it
+        (_, here), (_, there) = made
+        with qtbot.waitSignal(page.shown, timeout=10000):
+            two.window.select_engine("second")
+        qtbot.waitUntil(lambda: len(page.tab.buffer) == 1, timeout=20000)
+        assert [cid for cid, _ in page.tab.containers] == [there]
+        listed = {page.picker.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(page.picker.count())}
+        assert there in listed and here not in listed
+        # "all containers" over the selected engine; all engines again when the switcher says so
+        page.choose_scope("all")
+        with qtbot.waitSignal(page.shown, timeout=10000):
+            page.show_checked()
+        assert {cid for cid, _ in page.tab.containers} == {c["Id"] for c in api_b.containers(all=True)}
+        with qtbot.waitSignal(page.shown, timeout=10000):
+            two.window.select_engine(None)
+        assert {here, there} <= {cid for cid, _ in page.tab.containers}
+        qtbot.waitUntil(lambda: {"from here", "from there"} <= {ln.rsplit("| ", 1)[-1] for ln in page.shown_lines()},
+                        timeout=20000)
     finally:
         for api, cid in made:
             api.remove_container(cid, force=True)

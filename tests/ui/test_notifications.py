@@ -6,6 +6,7 @@ import tests.ui._cpython_ast_guard  # noqa: F401
 from tests.conftest import RUN_LABEL
 
 from desktop.state.crash_watch import EXITED, OOM, UNHEALTHY
+from desktop.ui.history.timeline_model import COL_OBJECT, COL_TEXT
 
 
 def alerts_for(ph, cid):
@@ -27,17 +28,20 @@ def test_kill_from_outside_notifies_with_exit_code_and_opens_logs(ph, qtbot, mak
         ph.monitoring.notifier._on_tray_message_clicked()
     assert opened.args[0].id == cid
 
-    # The activity timeline has it, and filters to it.
+    # The activity timeline has it (this session's events: the app keeps no history here), and
+    # filters to it.
     page = ph.monitoring.activity_page
+    ph.window.show_page("activity")
     name = ph.primary.containers.get(cid).name
     page.search.setText(name)
-    qtbot.waitUntil(lambda: page.proxy.rowCount() >= 3, timeout=20000)  # create, start, kill, die...
-    texts = [page.proxy.index(r, 3).data() for r in range(page.proxy.rowCount())]
-    assert "exited with code 137" in texts and "killed with signal 9" in texts
-    assert all(page.proxy.index(r, 2).data() == name for r in range(page.proxy.rowCount()))
+    texts = lambda: [page.model.index(r, COL_TEXT).data() for r in range(page.model.rowCount())]  # noqa: E731
+    names = lambda: {page.model.index(r, COL_OBJECT).data() for r in range(page.model.rowCount())}  # noqa: E731
+    qtbot.waitUntil(lambda: names() == {name} and "exited with code 137" in texts() and "killed with signal 9" in texts(),
+                    timeout=20000)
     page.kind.setCurrentIndex(page.kind.findData("image"))
-    assert page.proxy.rowCount() == 0
+    qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)
     page.kind.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: "exited with code 137" in texts(), timeout=5000)
     page.search.clear()
 
 

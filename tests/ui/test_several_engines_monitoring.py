@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
-from desktop.ui.monitoring.activity_page import COL_ENGINE
+from desktop.ui.history.timeline_model import COL_ENGINE, COL_TEXT
 from desktop.presentation.container_columns import COL_CPU, COL_MEM
 from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 from desktop.state.crash_watch import EXITED
@@ -106,15 +106,16 @@ def test_crash_on_the_second_engine_is_named_tagged_and_opens_there(two, qtbot, 
         page = ph.monitoring.activity_page
         assert not page.view.isColumnHidden(COL_ENGINE)
         page.search.setText(name)
-        qtbot.waitUntil(lambda: any(page.proxy.index(r, 3).data() == "exited with code 137"
-                                    for r in range(page.proxy.rowCount())), timeout=20000)
-        assert {page.proxy.index(r, COL_ENGINE).data() for r in range(page.proxy.rowCount())} == {"second"}
+        engines = lambda: {page.model.index(r, COL_ENGINE).data() for r in range(page.model.rowCount())}  # noqa: E731
+        qtbot.waitUntil(lambda: engines() == {"second"} and any(
+            page.model.index(r, COL_TEXT).data() == "exited with code 137" for r in range(page.model.rowCount())),
+            timeout=20000)
         assert page.view.horizontalHeader().visualIndex(COL_ENGINE) == 1  # right after Time
         # It follows the engine switcher: the first engine alone has none of these events.
         ph.window.select_engine("host")
-        assert page.proxy.rowCount() == 0
+        qtbot.waitUntil(lambda: page.model.rowCount() == 0, timeout=5000)
         ph.window.select_engine("second")
-        assert page.proxy.rowCount() >= 3
+        qtbot.waitUntil(lambda: page.model.rowCount() >= 3, timeout=5000)
 
         # The footer describes the selected engine (the primary under All engines), named.
         footer = ph.monitoring.engine_footer

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import contextlib
 import textwrap
 
@@ -12,7 +14,8 @@ from PySide6.QtWidgets import QApplication
 from desktop.engine.compose import ComposeRun
 from desktop.engine.swarm_records import STACK_LABEL
 from tests.harness.swarm import TEST_IMAGE_V2
-from tests.ui.objects_helpers import answer_confirm, click, field_error, fill, open_dialog, submit_and_wait_closed
+from tests.ui.objects_helpers import (answer_confirm, click, field_error, fill, open_dialog, submit_and_wait_closed,
+                                      submit_and_wait_error)
 
 BUSYBOX = "pilothouse-test/busybox:latest"
 
@@ -154,7 +157,7 @@ def test_service_create_scale_rolling_update_rollback_logs_remove(qtbot, app_fac
     assert "letters, digits" in field_error(dlg, "name")
     assert "at least 6m" in field_error(dlg, "memory")
     fill(qtbot, dlg, name="hello", memory="", ports="18181:80", stop_signal="SIGKILL",
-         command='sh -c "echo hello-from-$(hostname); sleep 3600"')
+         command='sh -c "echo hello-from-$(hostname); i=0; while sleep 1; do i=$((i+1)); echo tick-$i; done"')
     submit_and_wait_closed(qtbot, dlg)
     qtbot.waitUntil(lambda: any(s.name == "hello" for s in page.state.services.all()), timeout=10000)
     sid = next(s.id for s in page.state.services.all() if s.name == "hello")
@@ -202,6 +205,10 @@ def test_service_create_scale_rolling_update_rollback_logs_remove(qtbot, app_fac
     qtbot.waitUntil(lambda: "hello-from-" in sp.logs.toPlainText(), timeout=20000)
     log_text = sp.logs.toPlainText()
     assert any(f"hello@{h}" in log_text for h in names)
+    # It follows: the tasks' new lines keep arriving while the tab is open.
+    assert sp.follow.isChecked()
+    ticks = log_text.count("tick-")
+    qtbot.waitUntil(lambda: sp.logs.toPlainText().count("tick-") >= ticks + 6, timeout=30000)
     sp.tabs.setCurrentIndex(2)
     qtbot.waitUntil(lambda: '"Name": "hello"' in sp.inspect.toPlainText(), timeout=10000)
 
@@ -261,7 +268,8 @@ def test_stacks_deploy_cancel_and_remove(qtbot, app_factory, await_, swarm_clust
     qtbot.waitUntil(lambda: stacks.stacks == [], timeout=15000)
 
 
-def test_secret_create_hidden_value_and_refused_removal(qtbot, app_factory, await_, swarm_cluster, swarm_api):
+def test_secret_create_hidden_value_and_refused_removal(qtbot, app_factory, await_, swarm_cluster, swarm_api,
+                                                         tmp_path):
     ph, page, view = _manager(qtbot, app_factory, await_, swarm_cluster)
     view.tabs.setCurrentWidget(view.secrets)
     secrets = view.secrets
@@ -284,6 +292,35 @@ def test_secret_create_hidden_value_and_refused_removal(qtbot, app_factory, awai
                     timeout=15000)
     assert sec.id in page.state.secrets
     assert value not in secrets.message.text()
+
+    # From a file: the form reads it off the UI thread; both text and file, or a missing or too
+    # large file, are refused where they were typed.
+    secret_file = tmp_path / "tls.key"
+    secret_file.write_bytes(b"-----BEGIN KEY-----\nnot-shown\n")
+    dlg = open_dialog(qtbot, secrets, "createSecrets", "create_dialog")
+    fill(qtbot, dlg, name="tls_key", text="also", file=str(secret_file))
+    assert "not both" in submit_and_wait_error(qtbot, dlg, "file")
+    fill(qtbot, dlg, text="", file=str(tmp_path / "missing.key"))
+    assert "Could not read" in submit_and_wait_error(qtbot, dlg, "file")
+    big = tmp_path / "big.key"
+    big.write_bytes(b"x" * (600 * 1024))
+    fill(qtbot, dlg, file=str(big))
+    assert "at most 500 KiB" in submit_and_wait_error(qtbot, dlg, "file")
+    fill(qtbot, dlg, file=str(secret_file))
+    submit_and_wait_closed(qtbot, dlg)
+    qtbot.waitUntil(lambda: any(s.name == "tls_key" for s in page.state.secrets.all()), timeout=10000)
+    assert "not-shown" not in secrets.message.text()
+
+    # A config's content is readable back from the engine: it is the file's bytes exactly.
+    view.tabs.setCurrentWidget(view.configs)
+    conf_file = tmp_path / "app.conf"
+    conf_file.write_bytes("listen = 8080\nname = \u00e9t\u00e9\n".encode())
+    dlg = open_dialog(qtbot, view.configs, "createConfigs", "create_dialog")
+    fill(qtbot, dlg, name="app_conf", file=str(conf_file))
+    submit_and_wait_closed(qtbot, dlg)
+    qtbot.waitUntil(lambda: any(c.name == "app_conf" for c in page.state.configs.all()), timeout=10000)
+    conf = next(c for c in swarm_api.configs() if c["Spec"]["Name"] == "app_conf")
+    assert base64.b64decode(conf["Spec"]["Data"]) == conf_file.read_bytes()
 
 
 def test_worker_and_non_swarm_engines_explain_and_initialise(qtbot, app_factory, await_, swarm_cluster):

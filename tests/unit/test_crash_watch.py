@@ -1,7 +1,8 @@
 """CrashWatch decisions and activity wording, from engine event shapes."""
 
 from desktop.engine.records import EngineEvent
-from desktop.state.activity import ActivityLog, describe
+from desktop.state.activity import describe
+from desktop.state.history.live_events import LiveEvents
 from desktop.state.crash_watch import EXITED, OOM, UNHEALTHY, CrashWatch
 
 
@@ -51,19 +52,18 @@ def test_activity_log_words_and_bound():
     assert describe(ev("die", exitCode="2")) == ("web", "exited with code 2")
     assert describe(ev("kill", signal="9")) == ("web", "killed with signal 9")
     assert describe(EngineEvent("image", "pull", "busybox:latest", {"name": "busybox"})) == ("busybox", "pulled")
-    log = ActivityLog(max_entries=10)
-    trimmed = []
-    log.trimmed.connect(trimmed.append)
+    log = LiveEvents(max_entries=10)  # the Activity timeline's events of this session
     for i in range(25):
         log.on_event(ev("start", f"c{i}"))
-    assert len(log) <= 10 and trimmed and log.entries[-1].object_id == "c24"
+    assert len(log) <= 10 and log.entries[-1].actor == "c24" and log.seq == 25
+    assert [e.actor for e in log.since(23)] == ["c23", "c24"]  # numbered from 1
 
 
 def test_alerts_and_activity_entries_carry_their_engine_and_name_it_with_several_engines():
     w = CrashWatch()
     got = []
     w.alerts.connect(got.append)
-    log = ActivityLog()
+    log = LiveEvents()
     b = EngineEvent("container", "die", "cb", {"name": "web", "exitCode": "3"}, 0, engine_id="second")
     w.on_event(b)
     log.on_event(b)

@@ -11,6 +11,7 @@ from desktop.engine.errors import EngineError
 from desktop.engine.event_history import fetch_events
 from desktop.state.connection import CONNECTED
 from desktop.state.history.store import HistoryStore
+from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,17 @@ class EventRecorder:
         self._watching: set[str] = set()
         self._tasks: set[asyncio.Task] = set()
         self.filled = 0  # events read back after gaps (tests, the timeline's note)
+        self.backfilled = Listeners()  # (count): events read back after a gap are in the history
         self._closed = False
         for s in registry.sessions:
             self._follow(s)
         registry.added.connect(self._follow)
         registry.removed.connect(self._unfollow)
+
+    @property
+    def busy(self) -> bool:
+        """Reading back what an engine buffered while nobody watched."""
+        return bool(self._tasks)
 
     def _follow(self, session) -> None:
         key = session.key
@@ -103,6 +110,8 @@ class EventRecorder:
         if events:
             added = await asyncio.wrap_future(self.store.add_events(events, key, filled=True))
             self.filled += added or 0
+            if added:
+                self.backfilled.emit(added)
 
     async def aclose(self) -> None:
         if self._closed:

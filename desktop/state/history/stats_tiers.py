@@ -99,6 +99,17 @@ def tier_for(span_seconds: float) -> str:
     return "stats_1h"
 
 
+def window_at(t: float, now: float) -> tuple[float, float, str]:
+    """(since, until, tier) of a window centred on a past moment: the finest tier that still
+    holds that moment, and a window wide enough for that tier to draw a curve."""
+    age = max(0.0, now - t)
+    for tier, keep, half in (("stats_1s", 3600, 900), ("stats_10s", 2 * 86400, 900),
+                             ("stats_1m", 30 * 86400, 3 * 3600), ("stats_1h", None, 2 * 86400)):
+        if keep is None or age + half <= keep:
+            return t - half, t + half, tier
+    raise AssertionError("unreachable")
+
+
 def points(conn: sqlite3.Connection, engine_key: str, container: str, since: float, until: float,
            tier: str | None = None) -> list[StatsPoint]:
     """A container's history between two times (epoch seconds), from the tier that fits the
@@ -131,11 +142,13 @@ def points(conn: sqlite3.Connection, engine_key: str, container: str, since: flo
     return [StatsPoint(float(r[0]), *r[1:]) for r in rows]
 
 
-def engine_totals(conn: sqlite3.Connection, engine_key: str, since: float, until: float) -> list[tuple[float, float, int]]:
+def engine_totals(conn: sqlite3.Connection, engine_key: str, since: float, until: float,
+                  tier: str | None = None) -> list[tuple[float, float, int]]:
     """(t, total CPU %, total memory) of every container of an engine, from the sampled tiers
     (the 1 s rows cover only what someone watched, so they would not add up)."""
     span = until - since
-    tier = "stats_10s" if span <= 2 * 86400 else ("stats_1m" if span <= 30 * 86400 else "stats_1h")
+    if tier is None or tier == "stats_1s":
+        tier = "stats_10s" if span <= 2 * 86400 else ("stats_1m" if span <= 30 * 86400 else "stats_1h")
     sql = ("SELECT t, SUM(cpu), SUM(mem) FROM {table} JOIN series ON series.id = {table}.series"
            " JOIN engines ON engines.id = series.engine WHERE engines.key = ? AND t >= ? AND t <= ?"
            " GROUP BY t ORDER BY t")

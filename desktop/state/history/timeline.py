@@ -248,3 +248,67 @@ def distinct_values(conn: sqlite3.Connection, column: str, limit: int = 500) -> 
         raise ValueError(column)
     return [r[0] for r in conn.execute(
         f"SELECT DISTINCT {column} FROM events WHERE {column} != '' ORDER BY {column} LIMIT ?", (limit,))]
+
+
+def rows_around(query, f: TimelineFilter, t_ns: int, each: int = 1000) -> tuple[list, bool]:
+    """The events matching the filter on both sides of a moment, newest first: up to `each`
+    after it and `each` before it (the filter's own since/until are replaced). `query(filter)`
+    runs one filter. Returns the rows and whether they reach the newest matching event."""
+    newer = query(replace(f, since=t_ns + 1, until=None, limit=each + 1, newest_first=False))
+    older = query(replace(f, since=None, until=t_ns, limit=each, newest_first=True))
+    return list(reversed(newer[:each])) + list(older), len(newer) <= each
+
+
+def query_around(conn: sqlite3.Connection, f: TimelineFilter, t_ns: int,
+                 each: int = 1000) -> tuple[list[TimelineEvent], bool]:
+    """`rows_around` in the history (run it on the history's reader thread)."""
+    return rows_around(lambda g: query_events(conn, g), f, t_ns, each)
+
+
+def event_key(ev: TimelineEvent) -> tuple:
+    """What makes an event one row of the history (its unique index): seen live and read back once."""
+    return ev.engine, ev.time_nano, ev.actor[:16], ev.action
+
+
+_TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
+
+
+def _tokens(s: str) -> list[str]:
+    return _TOKEN.findall(s.casefold())
+
+
+def text_matches(text: str, values: tuple[str, ...]) -> bool:
+    """The full-text search of `query_events` over one event's values, in memory: every word of
+    `text` is a phrase of consecutive tokens in one value, its last token a prefix."""
+    columns = [_tokens(v) for v in values if v]
+    for word in _WORD.findall(text):
+        phrase = _tokens(word)
+        if not phrase:
+            continue
+        n = len(phrase)
+        if not any(col[i:i + n - 1] == phrase[:-1] and col[i + n - 1].startswith(phrase[-1])
+                   for col in columns for i in range(len(col) - n + 1)):
+            return False
+    return True
+
+
+def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
+    """Whether one event passes the filter, as `query_events` decides (host aside: events seen
+    live carry their engine's key)."""
+    if f.engine is not None and ev.engine != f.engine:
+        return False
+    if f.container:
+        c = f.container.lstrip("/")
+        if not (ev.name == c or (re.fullmatch(r"[0-9a-f]{12,64}", c) and ev.actor.startswith(c))):
+            return False
+    if f.project and ev.project != f.project:
+        return False
+    if f.types and ev.type not in f.types:
+        return False
+    if f.actions and ev.action not in f.actions:
+        return False
+    if f.since is not None and ev.time_nano < f.since:
+        return False
+    if f.until is not None and ev.time_nano > f.until:
+        return False
+    return not f.text or text_matches(f.text, (ev.name, ev.image, ev.project, ev.action))

@@ -8,7 +8,7 @@ import asyncio
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QFileDialog, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPlainTextEdit, QPushButton, QSplitter, QTreeWidget, QTreeWidgetItem,
+                               QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QTreeWidget, QTreeWidgetItem,
                                QVBoxLayout, QWidget)
 
 from desktop.engine import compose
@@ -39,6 +39,7 @@ class ComposePage(QWidget):
     run_started = Signal(object, str)
     tool_detected = Signal(object)  # ComposeTool or None
     container_activated = Signal(object)  # Container (Enter / double-click), like the Containers page
+    project_shown = Signal(object)  # the selected ComposeProject (or None), after each refresh of its views
 
     def __init__(self, client: EngineClient, projects: ComposeProjects, parent=None,
                  confirm_destructive=lambda: True, client_of=None) -> None:
@@ -135,7 +136,12 @@ class ComposePage(QWidget):
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addLayout(bar)
         split_v = QSplitter(Qt.Orientation.Vertical)
-        split_v.addWidget(self.services)
+        # Other features add views of the selected project beside its services (add_view).
+        self.views = QTabWidget()
+        self.views.setObjectName("composeViews")
+        self.views.setDocumentMode(True)
+        self.views.addTab(self.services, "Services")
+        split_v.addWidget(self.views)
         split_v.addWidget(self.output)
         split_v.setSizes([300, 220])
         rl.addWidget(split_v, 1)
@@ -279,6 +285,12 @@ class ComposePage(QWidget):
             self.services.setCurrentItem(restore)
         self.services.verticalScrollBar().setValue(scroll)
         self._update_buttons()
+        self.project_shown.emit(p)
+
+    def add_view(self, title: str, widget: QWidget) -> None:
+        """Another view of the selected project, in a tab beside its services (it follows
+        `project_shown`)."""
+        self.views.addTab(widget, title)
 
     def _on_services_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         c = item.data(0, Qt.ItemDataRole.UserRole + 1)

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeade
 
 from desktop.engine.client import EngineClient
 from desktop.engine.records import Container
-from desktop.presentation.containers import matches_filter
+from desktop.presentation.containers import is_debug_helper, matches_filter
 from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
@@ -77,6 +77,8 @@ class ContainerFilterProxy(QSortFilterProxyModel):
         c: Container | None = self.sourceModel().filter_item(row, parent)
         if c is None:
             return False  # a project: shown through its matching children (recursive filtering)
+        if is_debug_helper(c):
+            return False
         if self._engine_key is not None and self._owner_of(c.id) != self._engine_key:
             return False
         if not self._text and not self._running_only:
@@ -174,7 +176,7 @@ class ContainersPage(QWidget):
         self.model.modelReset.connect(self._on_model_reset)
         self.model.rowsRemoved.connect(self._update_count)
         # The count follows the store in the same call as the rows (state changes included).
-        self.tally = StateTally(store, self._update_count)
+        self.tally = StateTally(store, self._update_count, counts=lambda c: not is_debug_helper(c))
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
 

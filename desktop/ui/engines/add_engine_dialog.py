@@ -13,6 +13,7 @@ from desktop.engine.endpoint_input import FieldError, engine_from_input
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineError
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.plain_text import plain_label
 
 FIELDS = (
     ("name", "Name", "build-server"),
@@ -69,7 +70,7 @@ class AddEngineDialog(QDialog):
             v.addWidget(err)
             form.addRow(label, col)
             self.edits[key], self.errors[key] = edit, err
-        self.result_label = QLabel()
+        self.result_label = plain_label()
         self.result_label.setObjectName("engineTestResult")
         self.result_label.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)

@@ -1,5 +1,7 @@
-"""The history wing: the persistent timeline page, crash reports opened from notifications, the
-Health tab of containers with a health check, the stats history sampler, and the disk-cap setting.
+"""The history wing: the history behind the Activity timeline (recorder, the stats history
+sampler), crash reports opened from notifications, the Health tab of containers with a health
+check, the recorded ranges of a container's Stats tab and the Dashboard's history card (both on
+the shared time cursor), a container's Logs tab on that cursor, and the disk-cap setting.
 
 Everything it records goes through the HistoryStore's writer thread; everything it shows is read
 on the store's reader thread. Without a store (tests that keep no history) it still adds the
@@ -17,7 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 
 class HistoryFeature:
     def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for, dashboard=None) -> None:
+                 settings, settings_page, client_for, activity, stats_views, dashboard=None) -> None:
         self.window = window
         self.engines = engines
         self.events = events
@@ -28,7 +30,9 @@ class HistoryFeature:
         self.tasks = TaskSet()
         self.open_reports: list = []  # report windows on screen
         self._recent: dict[int, CrashReport] = {}  # reports made this session (no store needed)
-        self.recorder = self.sampler = self.page = self.engine_history = None
+        self.recorder = self.sampler = self.engine_history = None
+        self.page = activity  # the Activity timeline (the monitoring wing's page), read from the history
+        self.cursor = activity.cursor
         self.size_shown: int | None = None  # the size the Settings row last showed (tests)
         crash_reports.reported.connect(self._on_reported)
         notifier.report_requested.connect(self._on_notifier_report_requested)
@@ -41,33 +45,43 @@ class HistoryFeature:
                 page.add_tab("Health", HealthPanel(client_for(c), c.id, events))
 
         details.tab_providers.append(health_tab)
+
+        def logs_at_moment(page, c) -> None:
+            from desktop.ui.history.logs_moment import LogsAtMoment
+
+            link = LogsAtMoment(page.logs, self.cursor, c.engine_id, c.id)
+            page.destroyed.connect(lambda *_a, link=link: link.close())
+
+        details.tab_providers.append(logs_at_moment)
+        self._details = details
+        activity.logs_requested.connect(self._on_activity_logs_requested)
         if store is None:
             return
 
-        def stats_history_tab(page, c) -> None:
+        def stats_history_view(c):
             from desktop.ui.history.stats_history_view import StatsHistoryView
 
-            page.add_tab("Stats history", StatsHistoryView(store, c.engine_id, c.id))
+            view = StatsHistoryView(store, c.engine_id, c.id, self.cursor, c.name)
+            view.moment_opened.connect(self._on_moment_opened)
+            return view
 
-        details.tab_providers.append(stats_history_tab)
+        stats_views.append(stats_history_view)  # the Stats tab's recorded ranges
         from desktop.metrics.stats_history import StatsHistorySampler
         from desktop.state.history.recorder import EventRecorder
-        from desktop.ui.history.timeline_page import TimelinePage
 
         self.recorder = EventRecorder(store, engines)
+        self.recorder.backfilled.connect(self._on_recorder_backfilled)
         self.sampler = StatsHistorySampler(store, engines, stats_hubs)
         self.sampler.start()
-        self.page = TimelinePage(store)
         self.page.report_opened.connect(self.open_report)
-        window.add_page("timeline", "Timeline", "activity", self.page)
-        events.connect(self._on_event)
         store.notices.connect(self.page.show_notice)
         if store.notice:
             self.page.show_notice(store.notice)
         if dashboard is not None and engines.sessions:
             from desktop.ui.history.engine_history_view import EngineHistoryView
 
-            self.engine_history = EngineHistoryView(store, engines.sessions[0].key)
+            self.engine_history = EngineHistoryView(store, engines.sessions[0].key, self.cursor)
+            self.engine_history.moment_opened.connect(self._on_moment_opened)
             dashboard.add_card(self.engine_history)
         store.cap_bytes = settings.current.history_cap_mb * 1_000_000
         settings.changed.connect(self._on_settings_changed)
@@ -75,21 +89,18 @@ class HistoryFeature:
 
     # -- the app's walk over wings ------------------------------------------------------------------
     def show_engine(self, key: str | None) -> None:
-        if self.page is not None:
-            self.page.set_engine(key)
         if self.engine_history is not None and self.engines.sessions:
             # the Dashboard shows the selected engine, the primary under "All engines"
             self.engine_history.set_engine(key if key and self.engines.get(key) else self.engines.sessions[0].key)
 
     def set_engine_count(self, n: int) -> None:
-        if self.page is not None:
-            self.page.set_multi_engine(n > 1)
+        pass  # the Activity page follows the engine count with its own wing
 
     # -- reports --------------------------------------------------------------------------------------
     def _on_reported(self, report: CrashReport) -> None:
         if report.id is not None:
             self._recent[report.id] = report
-        if self.page is not None:
+        if self.store is not None:
             self.page.note_new_events()
 
     def _on_notifier_report_requested(self, report_id: int) -> None:
@@ -114,8 +125,22 @@ class HistoryFeature:
         return view
 
     # -- timeline and settings ----------------------------------------------------------------------
-    def _on_event(self, _ev) -> None:
+    def _on_recorder_backfilled(self, _added: int) -> None:
         self.page.note_new_events()
+
+    def _on_activity_logs_requested(self, m) -> None:
+        """The container's page on its Logs tab; its link to the cursor scrolls it to the moment."""
+        session = self.engines.get(m.engine) if m.engine else None
+        c = session.containers.get(m.container) if session is not None else None
+        if c is None:
+            self.page.show_notice("That container is gone from its engine: its logs went with it.")
+            return
+        self.window.show_page("containers")
+        self._details.open_container(c).show_tab("Logs")
+
+    def _on_moment_opened(self) -> None:
+        """A graph's "Show in Activity": the timeline at the cursor's moment."""
+        self.window.show_page("activity")
 
     def _on_settings_changed(self, settings, names) -> None:
         if "history_cap_mb" in names:
@@ -140,17 +165,17 @@ class HistoryFeature:
 
     async def aclose(self) -> None:
         self.crash_reports.reported.disconnect(self._on_reported)
+        self.page.logs_requested.disconnect(self._on_activity_logs_requested)
         self._notifier.report_requested.disconnect(self._on_notifier_report_requested)
         for view in list(self.open_reports):
             view.close()
         await self.tasks.cancel_all()
         if self.store is None:
             return
-        self.events.disconnect(self._on_event)
+        self.recorder.backfilled.disconnect(self._on_recorder_backfilled)
         self.store.notices.disconnect(self.page.show_notice)
         self.settings.changed.disconnect(self._on_settings_changed)
         await self.sampler.aclose()
         await self.recorder.aclose()
-        await self.page.aclose()
         if self.engine_history is not None:
             await self.engine_history.aclose()

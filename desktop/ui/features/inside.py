@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 class SeeingInside:
     """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
 
-    def __init__(self, *, window, engines, details, settings, containers_page, containers) -> None:
+    def __init__(self, *, window, engines, details, settings, containers_page, containers, compose=None) -> None:
+        """`compose`: the Compose wing, whose page gets a Graph view of the selected project."""
         from desktop.ui.inside.logs_page import LogsPage
 
         self.window, self.engines, self.details, self.settings = window, engines, details, settings
@@ -31,6 +32,10 @@ class SeeingInside:
         details.project_tab_providers.append(self._add_project_tabs)
         self.containers = containers
         containers_page.context_menu_extenders.append(self._extend_menu)
+        self.compose = compose
+        self.compose_graph = None
+        if compose is not None:
+            self._add_compose_graph(compose.page)
         for session in engines.sessions:
             self._follow(session)
         engines.added.connect(self._follow)
@@ -59,10 +64,36 @@ class SeeingInside:
         page.add_tab("Debug", DebugTab(page.client, c, self.settings))
         page.add_tab("Changes", ChangesTab(page.client, c))
 
+    def compose_files(self, engine_id: str, project: str) -> tuple[str, ...]:
+        """A project's Compose files when they are regular files readable here (as last read)."""
+        if self.compose is None:
+            return ()
+        p = self.compose.projects.get(f"{engine_id}|{project}" if engine_id else project)
+        return p.config_files if p is not None and p.files_present else ()
+
+    def _add_compose_graph(self, compose_page) -> None:
+        from desktop.ui.inside.compose_graph import ComposeGraphTab
+
+        graph = self.compose_graph = ComposeGraphTab(self.engines.client_for, self.containers, None, None,
+                                                     files_for=self.compose_files)
+        graph.service_clicked.connect(lambda c: QTimer.singleShot(0, lambda: self.details.open_container(c)))
+        compose_page.add_view("Graph", graph)
+        compose_page.project_shown.connect(
+            lambda p: graph.show_project(p.engine if p is not None else None, p.name if p is not None else None))
+
+        def on_view_changed(_i: int) -> None:
+            if compose_page.views.currentWidget() is graph:
+                graph.activate()
+            else:
+                graph.deactivate()
+
+        compose_page.views.currentChanged.connect(on_view_changed)
+
     def _add_project_tabs(self, page, project: str, members) -> None:
         from desktop.ui.inside.compose_graph import ComposeGraphTab
 
-        graph = ComposeGraphTab(self.engines.client_for, self.containers, members[0].engine_id, project)
+        graph = ComposeGraphTab(self.engines.client_for, self.containers, members[0].engine_id, project,
+                                files_for=self.compose_files)
         # after the click's own event: opening the container closes (and deletes) this page
         graph.service_clicked.connect(lambda c: QTimer.singleShot(0, lambda: self.details.open_container(c)))
         page.add_tab("Graph", graph)
@@ -79,11 +110,15 @@ class SeeingInside:
         return page
 
     def show_engine(self, key: str | None) -> None:
-        pass  # the tabs belong to containers, which carry their engine
+        # The tabs belong to containers, which carry their engine; the Logs page follows the switcher.
+        session = self.engines.get(key) if key else None
+        self.logs_page.set_engine(session.engine_id if session is not None else None)
 
     def set_engine_count(self, n: int) -> None:
         pass
 
     async def aclose(self) -> None:
+        if self.compose_graph is not None:
+            await self.compose_graph.aclose()
         await self.logs_page.aclose()
         await self.tasks.cancel_all()

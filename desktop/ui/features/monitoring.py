@@ -1,18 +1,18 @@
 """Monitoring: live stats (table columns, Stats tabs, dashboard), the footer, crash notifications
-and the Activity timeline, for every engine."""
+and the Activity timeline (with the history, when one is kept), for every engine."""
 
 from __future__ import annotations
 
 from desktop.metrics.engine_overview import EngineOverview, EngineOverviews
 from desktop.metrics.host import HostMonitor
 from desktop.metrics.stats_hub import StatsHub, StatsHubs
-from desktop.state.activity import ActivityLog
 from desktop.state.crash_watch import CrashWatch
 from desktop.state.history.crash_reports import CrashReporter
 from desktop.state.engines import MergedEvents
+from desktop.state.history.time_cursor import TimeCursor
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.features.wing import Shared
-from desktop.ui.monitoring.activity_page import ActivityPage
+from desktop.ui.history.timeline_page import TimelinePage
 from desktop.ui.monitoring.container_stats_columns import VisibleStatsFeeder
 from desktop.ui.monitoring.container_stats_view import ContainerStatsView
 from desktop.ui.monitoring.dashboard_page import DashboardPage
@@ -47,17 +47,20 @@ class MonitoringWing:
         # Crash reports take their evidence at the exit, before the watch's verdict: it sees events first.
         self.crash_reports = CrashReporter(self.crash_watch, self._client_of_engine, store=history_store,
                                            containers=shared.containers)
-        self.activity = ActivityLog()
         self.all_events = MergedEvents(engines)  # every engine's events, tagged
         self.all_events.connect(self.crash_reports.on_event)
         self.all_events.connect(self.crash_watch.on_event)
-        self.all_events.connect(self.activity.on_event)
         self.notifier = TrayNotifier(self.crash_reports)  # one notification per crash report
-        self.activity_page = ActivityPage(self.activity, self.notifier)
+        # The moment the timeline, the stats graphs and the logs show together.
+        self.time_cursor = TimeCursor()
+        self.activity_page = TimelinePage(self.all_events, history_store, self.notifier, self.time_cursor,
+                                          engines.client_for_key)
         shared.window.add_page("activity", "Activity", "activity", self.activity_page)
         self.notifier.set_enabled(shared.settings.current.notifications)
         shared.settings.changed.connect(self._on_settings_changed)
         self._selected: str | None = None
+        # Other features' recorded stats for the Stats tab: callables (container) -> a view or None.
+        self.stats_history_views: list = []
         if primary.status.is_connected:  # made after the first resync: count now
             self.tasks.spawn(self.overview.on_resync())
 
@@ -97,8 +100,16 @@ class MonitoringWing:
         self.engine_footer.set_note(status, note)
 
     def add_stats_tab(self, page, c) -> None:
-        """A Stats tab on a container's page, streamed from the container's own engine."""
-        page.add_tab("Stats", ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id))
+        """A Stats tab on a container's page, streamed from the container's own engine (with the
+        recorded ranges beside the live one when a history is kept)."""
+        live = ContainerStatsView(self.stats_hubs.hub_for(c.id), c.id)
+        history = next((v for v in (make(c) for make in self.stats_history_views) if v is not None), None)
+        if history is None:
+            page.add_tab("Stats", live)
+            return
+        from desktop.ui.history.stats_tab import StatsWithHistory
+
+        page.add_tab("Stats", StatsWithHistory(live, history))
 
     # -- the wing protocol ---------------------------------------------------------------------------
     def show_engine(self, key: str | None) -> None:
@@ -129,7 +140,7 @@ class MonitoringWing:
         self.overviews.close()  # other engines' dashboards
         self.notifier.close()
         self.all_events.close()
-        self.activity_page.model.detach()
+        await self.activity_page.aclose()
         self.stats_columns.close()
         self.stats_hubs.close()  # other engines' hubs
         self.overview.close()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Signal
+import time
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import QApplication
 
 from desktop.state.engine_objects import EngineObjects
 from desktop.ui.async_tasks import TaskSet
@@ -11,6 +14,9 @@ from desktop.ui.objects.disk_usage_page import DiskUsagePage
 from desktop.ui.objects.images_page import ImagesPage
 from desktop.ui.objects.networks_page import NetworksPage
 from desktop.ui.objects.volumes_page import VolumesPage
+
+# Coming back to the window re-reads the "used by" references at most this often (seconds).
+USAGE_RECHECK_INTERVAL = 5.0
 
 PAGES = (("images", "Images"), ("volumes", "Volumes"), ("networks", "Networks"), ("disk", "Disk usage"))
 
@@ -38,6 +44,8 @@ class ObjectsWing(QObject):
         self.stores.reachability_changed.connect(self._follow_engines)
         self._follow_engines()
         window.pages.currentChanged.connect(self._on_window_page_changed)
+        self._usage_checked = time.monotonic()
+        QApplication.instance().applicationStateChanged.connect(self._on_application_state)
         self.images_page.container_created.connect(self.container_created)
         if shared.primary.status.is_connected:  # made after the first resync: list now
             self.tasks.spawn(self.stores.on_resync())
@@ -45,6 +53,22 @@ class ObjectsWing(QObject):
     def _on_window_page_changed(self, index: int) -> None:
         if self.shared.window.pages.widget(index) in self.pages:
             self.stores.want()
+            self.recheck_usage()
+
+    def _on_application_state(self, state) -> None:
+        if state == Qt.ApplicationState.ApplicationActive:
+            self.recheck_usage()
+
+    def recheck_usage(self) -> None:
+        """The user comes back (to the window, or to an object page): re-read which containers use
+        what. A network connected to a stopped container by the CLI sends no event, and this is
+        the moment the user would look for it; the list is one call per engine, so at most every
+        few seconds."""
+        now = time.monotonic()
+        if now - self._usage_checked < USAGE_RECHECK_INTERVAL:
+            return
+        self._usage_checked = now
+        self.tasks.spawn(self.stores.recheck_usage())
 
     def _follow_engines(self) -> None:
         """Engine column and unreachable-engine notice of the object pages, Disk usage's engine list."""
@@ -81,6 +105,7 @@ class ObjectsWing(QObject):
         pass  # followed through the stores' reachability_changed
 
     async def aclose(self) -> None:
+        QApplication.instance().applicationStateChanged.disconnect(self._on_application_state)
         await self.tasks.cancel_all()
         for page in self.pages:
             await page.tasks.cancel_all()

@@ -7,6 +7,7 @@ import asyncio
 
 from desktop.engine.errors import EngineError
 from desktop.engine.swarm import SwarmClient
+from desktop.state.per_engine import PerEngine
 from desktop.state.swarm import SwarmState
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.swarm.swarm_page import SwarmPage
@@ -19,29 +20,24 @@ class SwarmWing:
         self.window = window
         self.engines = engines
         self.primary_key = primary_key
-        self.states: dict[str, SwarmState] = {}
         self.tasks = TaskSet()
         self.page = SwarmPage()
         self._selected: str | None = None
         self._count = len(engines.sessions)
-        for session in engines.sessions:
-            self._follow(session)
-        engines.added.connect(self._follow)
-        engines.removed.connect(self._unfollow)
+        self._closing = False
+        self.states: PerEngine[SwarmState] = PerEngine(engines, self._make, self._dropped, eager=True)
         window.add_page("swarm", "Swarm", "swarm", self.page)
         self.show_engine(None)
 
     def state(self, key: str) -> SwarmState:
         return self.states[key]
 
-    def _follow(self, session) -> None:
-        if session.key in self.states:
-            return
+    def _make(self, session) -> SwarmState:
         state = SwarmState(SwarmClient(session.client))
         state.attach(session.sync, lazy=True)
-        self.states[session.key] = state
         if session.status.is_connected:  # made after the first resync: read its role now
             self.tasks.spawn(self._first_info(state))
+        return state
 
     async def _first_info(self, state: SwarmState) -> None:
         try:
@@ -49,17 +45,17 @@ class SwarmWing:
         except EngineError:
             pass  # the next reconnect's resync reads it
 
-    def _unfollow(self, session) -> None:
-        state = self.states.pop(session.key, None)
-        if state is not None:
-            self.tasks.spawn(state.aclose())
-        if self._selected == session.key:
+    def _dropped(self, key: str, state: SwarmState, _owned: bool) -> None:
+        if self._closing:
+            return  # aclose awaits every state itself
+        self.tasks.spawn(state.aclose())
+        if self._selected == key:
             self.show_engine(None)
 
     def show_engine(self, key: str | None) -> None:
         self._selected = key
         session = (self.engines.get(key) if key else None) or self.engines.get(self.primary_key)
-        if session is None or session.key not in self.states:
+        if session is None or self.states.existing(session.key) is None:
             return
         caption = ""
         if self._count > 1:
@@ -74,5 +70,8 @@ class SwarmWing:
 
     async def aclose(self) -> None:
         await self.page.aclose()
+        states = self.states.values()
+        self._closing = True
+        self.states.close()
         await self.tasks.cancel_all()
-        await asyncio.gather(*(s.aclose() for s in self.states.values()), return_exceptions=True)
+        await asyncio.gather(*(s.aclose() for s in states), return_exceptions=True)

@@ -1,5 +1,6 @@
 """The Dashboard's history card: the engine's containers' total CPU and memory over the last hour,
-day, week or month, from the history's sampled tiers (read on its reader thread)."""
+day, week or month, from the history's sampled tiers (read on its reader thread), on the shared
+time cursor like a container's recorded Stats."""
 
 from __future__ import annotations
 
@@ -14,16 +15,20 @@ from desktop.presentation import stats as stats_text
 from desktop.presentation.sizes import binary_size
 from desktop.state.history import stats_tiers
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.history.stats_history_view import RANGES
+from desktop.ui.history.graph_moment import GraphMoment
+from desktop.ui.history.stats_history_view import RANGES, include_moment
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class EngineHistoryView(QFrame):
-    """`loaded(points)` after every read (tests wait on it)."""
+    """`loaded(points)` after every read (tests wait on it); `moment_opened()`: show the
+    Activity timeline at the cursor's moment."""
 
     loaded = Signal(int)
+    moment_opened = Signal()
 
-    def __init__(self, store, engine: str, parent=None) -> None:
+    def __init__(self, store, engine: str, cursor=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("engineHistoryCard")
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -35,7 +40,7 @@ class EngineHistoryView(QFrame):
         for label, secs in RANGES:
             self.range.addItem(label, secs)
         self.range.currentIndexChanged.connect(self.refresh)
-        self.status = QLabel()
+        self.status = plain_label()
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addWidget(self.range)
@@ -47,9 +52,13 @@ class EngineHistoryView(QFrame):
         graphs = QHBoxLayout()
         graphs.addWidget(self.cpu)
         graphs.addWidget(self.memory)
+        self.at = GraphMoment((self.cpu, self.memory), cursor, store, engine,
+                              on_outside=lambda t: include_moment(self.range, t), parent=self)
+        self.at.moment_opened.connect(self.moment_opened)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addLayout(graphs)
+        lay.addWidget(self.at.label)
         self._show_title()
 
     def _show_title(self) -> None:
@@ -57,7 +66,7 @@ class EngineHistoryView(QFrame):
 
     def set_engine(self, engine: str) -> None:
         if engine != self.engine:
-            self.engine = engine
+            self.engine = self.at.engine = engine
             self._show_title()
             if self.isVisible():
                 self.refresh()
@@ -85,7 +94,9 @@ class EngineHistoryView(QFrame):
         self.memory.set_series(t, {"total": np.array([r[2] for r in rows], dtype=float)}, now=now)
         self.status.setText(f"{len(rows)} points" if rows else
                             "Nothing recorded for this range yet: running containers are sampled every 10 s.")
+        self.at.refreshed()
         self.loaded.emit(len(rows))
 
     async def aclose(self) -> None:
+        await self.at.aclose()
         await self.tasks.cancel_all()

@@ -13,6 +13,7 @@ from desktop.engine.crash_evidence import inspect_raw
 from desktop.engine.errors import EngineError
 from desktop.state.history.health import HealthReport, health_report
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class HealthPanel(QWidget):
@@ -28,14 +29,14 @@ class HealthPanel(QWidget):
         self._events = events
         self.tasks = TaskSet()
         self.report: HealthReport | None = None
-        self.verdict = QLabel("Reading the health check…")
+        self.verdict = plain_label("Reading the health check…")
         self.verdict.setObjectName("healthVerdict")
         self.verdict.setWordWrap(True)
         self.verdict.setStyleSheet("font-size: 11pt; font-weight: 600;")
         self.form = QFormLayout()
         self.fields: dict[str, QLabel] = {}
         for key in ("Command", "Interval", "Timeout", "Retries", "Start period", "Status", "Failing streak"):
-            lab = QLabel("")
+            lab = plain_label()
             lab.setWordWrap(True)
             self.fields[key] = lab
             self.form.addRow(key + ":", lab)

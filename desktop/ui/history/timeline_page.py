@@ -1,132 +1,103 @@
-"""The Timeline page: days of recorded events across engines, filtered by container, project,
-engine, type and time range, searched through the history's full-text index; the "not watching"
-gaps shown where they fall; crash reports beside it. Every query runs on the history's reader
-thread; the page only awaits."""
+"""The Activity page: the timeline of every followed engine. Days of recorded events (the history
+file, read on its reader thread) with this session's events added on top as they happen; filtered
+by container, project, type and time range (the engine switcher picks the engine), searched
+through the history's full-text index; the "not watching" gaps where they fall; crash reports
+beside it. Selecting an event moves the shared time cursor; the pane below shows the figures and
+the log lines at that moment, and a moment pointed at elsewhere (a graph) scrolls the timeline there.
+
+Without a history file (none kept, or it cannot be opened) the page shows this session's events.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                               QTableView, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+                               QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget)
 
-from desktop.state.activity import describe
-from desktop.state.history.crash_reports import CrashReport, list_reports
-from desktop.state.history.timeline import Gap, TimelineEvent, TimelineFilter, distinct_values, gaps, query_events
+from desktop.state.history.crash_reports import list_reports
+from desktop.state.history.live_events import LiveEvents
+from desktop.state.history.time_cursor import Moment, TimeCursor
+from desktop.state.history.timeline import (Gap, TimelineFilter, distinct_values, gaps, matches, query_around,
+                                            query_events, rows_around)
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.history.moment_pane import MomentPane
+from desktop.ui.history.timeline_model import COL_ENGINE, ReportsModel, RowRole, TimelineModel, row_key, row_time
 from desktop.ui.widgets.message_bar import MessageBar
 
-COLUMNS = ("Time", "Engine", "Type", "Object", "What happened", "Project")
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400),
           ("Everything", None))
+AROUND = "around"  # the range item of a moment pointed at from elsewhere
 KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
 PAGE_ROWS = 2000  # newest first; a narrower filter finds older ones
 CHOICES_SECONDS = 30.0  # how stale the container and project menus may get while events pour in
-RowRole = Qt.ItemDataRole.UserRole + 1
-
-
-def _when(ns: int) -> str:
-    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ns / 1e9))
-
-
-def gap_text(g: Gap) -> str:
-    mins = (g.end - g.start) / 60e9
-    span = f"{mins:.0f} min" if mins < 120 else f"{mins / 60:.1f} h"
-    filled = f"; {g.filled} events read back from the engine's buffer" if g.filled else \
-        "; the engine's buffer had nothing more"
-    return f"Not watching for {span} (Pilothouse was closed or the engine unreachable){filled}"
-
-
-class TimelineModel(QAbstractTableModel):
-    """Rows: TimelineEvents and Gaps, newest first."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.rows: list[TimelineEvent | Gap] = []
-
-    def set_rows(self, rows) -> None:
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return len(COLUMNS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        r = self.rows[index.row()]
-        col = index.column()
-        if role == RowRole:
-            return r
-        if isinstance(r, Gap):
-            if role == Qt.ItemDataRole.DisplayRole:
-                return (_when(r.end), r.engine, "", "", gap_text(r), "")[col]
-            if role == Qt.ItemDataRole.ForegroundRole:
-                return QBrush(QColor("#8a6d00"))
-            if role == Qt.ItemDataRole.ToolTipRole:
-                return f"From {_when(r.start)} to {_when(r.end)}"
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            name, text = describe(r.to_engine_event())
-            if r.filled:
-                text += " (read back from the engine)"
-            return (_when(r.time_nano), r.engine, r.type, r.name or name, text, r.project)[col]
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return "\n".join([f"{r.type} {r.action} {r.actor}", *(f"{k}={v}" for k, v in sorted(r.attributes.items()))])
-        return None
+LIVE_BATCH_MS = 100  # a burst of events (200 pauses) is one insert, not 200
 
 
 class TimelinePage(QWidget):
-    """Sidebar page `timeline`. `report_opened(CrashReport)` when a report is double-clicked."""
+    """Sidebar page `activity`. `report_opened(CrashReport)` when a report is double-clicked;
+    `refreshed(rows)` after every read of the history (tests wait on it); `logs_requested(Moment)`
+    for the container's own Logs tab at the moment."""
 
     report_opened = Signal(object)
-    refreshed = Signal(int)  # rows shown (tests wait on it)
+    refreshed = Signal(int)
+    logs_requested = Signal(object)  # (Moment): open that container's logs at the moment
 
-    def __init__(self, store, parent=None) -> None:
+    def __init__(self, events, store=None, notifier=None, cursor: TimeCursor | None = None,
+                 client_for_key=None, parent=None) -> None:
         super().__init__(parent)
-        self.setObjectName("timelinePage")
+        self.setObjectName("activityPage")
         self.store = store
+        self.events = events
+        self.cursor = cursor if cursor is not None else TimeCursor()
         self.tasks = TaskSet()
+        self.live = LiveEvents()
         self._engine: str | None = None
         self._query_task: asyncio.Task | None = None
+        self._querying = False
         self._dirty = True
+        self._shown_seq = 0  # live events up to this one are on screen (or did not match)
+        self._at_newest = True  # the rows reach the newest event: live ones go on top
+        self._around: float | None = None  # the moment the rows are centred on, if any
+        self._selecting = False  # the page selects a row itself: not a new moment
+        self._pending: Moment | None = None  # a moment to show once the page is shown
         self.last_query_seconds = 0.0
+        self._events_found = 0
         self._choices_at = -CHOICES_SECONDS
 
-        title = QLabel("Timeline")
+        title = QLabel("Activity")
         title.setObjectName("pageTitle")
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
         self.message = MessageBar(self)
         self.search = QLineEdit()
+        self.search.setObjectName("activitySearch")
         self.search.setPlaceholderText("Search names, images, projects, actions…")
         self.search.setClearButtonEnabled(True)
+        self.search.setAccessibleName("Search the activity")
         self.container = QComboBox()
         self.container.setEditable(True)
+        self.container.setAccessibleName("Container name or ID")
         self.container.lineEdit().setPlaceholderText("Any container")
         self.project = QComboBox()
         self.project.setEditable(True)
+        self.project.setAccessibleName("Compose project")
         self.project.lineEdit().setPlaceholderText("Any project")
         self.kind = QComboBox()
+        self.kind.setObjectName("activityKind")
+        self.kind.setAccessibleName("Object type")
         self.kind.addItem("All types", None)
         for k in KINDS:
-            self.kind.addItem(k.capitalize(), k)
+            self.kind.addItem(k.capitalize() + "s", k)
         self.range = QComboBox()
+        self.range.setAccessibleName("Time range")
         for label, secs in RANGES:
             self.range.addItem(label, secs)
         self.range.setCurrentIndex(1)
         bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addSpacing(12)
         bar.addWidget(self.search, 3)
         bar.addWidget(self.container, 2)
         bar.addWidget(self.project, 2)
@@ -135,17 +106,37 @@ class TimelinePage(QWidget):
 
         self.model = TimelineModel(self)
         self.view = QTableView()
+        self.view.setObjectName("activityTable")
+        self.view.setAccessibleName("Activity")
         self.view.setModel(self.model)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.view.verticalHeader().hide()
+        self.view.verticalHeader().setDefaultSectionSize(24)
         self.view.setAlternatingRowColors(True)
         hh = self.view.horizontalHeader()
         hh.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        self.view.setColumnHidden(1, True)
+        self.view.setColumnHidden(COL_ENGINE, True)  # one engine: nothing to tell apart
+        self.view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         self.status = QLabel()
         self.status.setObjectName("timelineStatus")
+        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
+        self.notify.setObjectName("crashNotifications")
+        self.notify.setVisible(notifier is not None)
+        if notifier is not None:
+            self.notify.setChecked(notifier.enabled)
+            self.notify.toggled.connect(notifier.set_enabled)
+
+        self.moment = MomentPane(store, client_for_key or _no_engine, self)
+        self.moment.point_requested.connect(self._on_moment_point_requested)
+        self.moment.logs_requested.connect(self.logs_requested)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.moment)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
 
         self.reports = QTableView()
         self.reports_model = ReportsModel(self)
@@ -161,15 +152,18 @@ class TimelinePage(QWidget):
         events_tab = QWidget()
         el = QVBoxLayout(events_tab)
         el.setContentsMargins(0, 0, 0, 0)
-        el.addLayout(bar)
-        el.addWidget(self.view, 1)
-        el.addWidget(self.status)
+        el.addWidget(split, 1)
+        foot = QHBoxLayout()
+        foot.addWidget(self.status, 1)
+        foot.addWidget(self.notify)
+        el.addLayout(foot)
         self.tabs = QTabWidget()
         self.tabs.addTab(events_tab, "Events")
         self.tabs.addTab(self.reports, "Crash reports")
+        self.tabs.setTabVisible(1, store is not None)
 
         lay = QVBoxLayout(self)
-        lay.addWidget(title)
+        lay.addLayout(bar)
         lay.addWidget(self.message)
         lay.addWidget(self.tabs, 1)
 
@@ -177,32 +171,47 @@ class TimelinePage(QWidget):
         self._debounce.setSingleShot(True)
         self._debounce.setInterval(150)
         self._debounce.timeout.connect(self.refresh)
-        self._live = QTimer(self)  # new events: at most one re-query a second
-        self._live.setSingleShot(True)
-        self._live.setInterval(1000)
-        self._live.timeout.connect(self._on_live_timeout)
+        self._stored = QTimer(self)  # the history changed behind the page: at most one re-read a second
+        self._stored.setSingleShot(True)
+        self._stored.setInterval(1000)
+        self._stored.timeout.connect(self._on_stored_timeout)
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setSingleShot(True)
+        self._flush_timer.setInterval(LIVE_BATCH_MS)
+        self._flush_timer.timeout.connect(self._flush_live)
         self.search.textChanged.connect(self._debounce.start)
         self.container.currentTextChanged.connect(self._debounce.start)
         self.project.currentTextChanged.connect(self._debounce.start)
         self.kind.currentIndexChanged.connect(self.refresh)
-        self.range.currentIndexChanged.connect(self.refresh)
+        self.range.currentIndexChanged.connect(self._on_range_changed)
+        self.live.appended.connect(self._on_live_appended)
+        events.connect(self.live.on_event)
+        self.cursor.moved.connect(self._on_cursor_moved)
+
+    @property
+    def busy(self) -> bool:
+        """A read of the history is under way or due."""
+        return self._querying or self._stored.isActive() or self._debounce.isActive()
 
     # -- following the app ---------------------------------------------------------------------
     def set_engine(self, key: str | None) -> None:
+        """Show one engine's events (the engine switcher's choice), or every engine's (None)."""
         if key != self._engine:
             self._engine = key
             self.refresh()
 
     def set_multi_engine(self, several: bool) -> None:
-        self.view.setColumnHidden(1, not several)
+        """Show the Engine column only when events can come from more than one engine."""
+        self.view.setColumnHidden(COL_ENGINE, not several)
 
     def note_new_events(self) -> None:
-        """Events arrived: re-query soon if shown, else when next shown."""
+        """The history changed behind the page (events read back after a gap, a crash report):
+        re-read soon if shown, else when next shown. (Live events need none: they are added.)"""
         self._dirty = True
-        if self.isVisible() and not self._live.isActive():
-            self._live.start()
+        if self.isVisible() and not self._stored.isActive():
+            self._stored.start()
 
-    def _on_live_timeout(self) -> None:
+    def _on_stored_timeout(self) -> None:
         if self.isVisible():
             self.refresh()
 
@@ -210,11 +219,40 @@ class TimelinePage(QWidget):
         super().showEvent(event)
         if self._dirty:
             self.refresh()
+        if self._pending is not None:
+            m, self._pending = self._pending, None
+            self.moment.show_moment(m)
+
+    # -- live events ------------------------------------------------------------------------------
+    def _on_live_appended(self, _event) -> None:
+        if not self._flush_timer.isActive():
+            self._flush_timer.start()
+
+    def _flush_live(self) -> None:
+        if self._querying:
+            return  # the read under way adds them when it is done
+        new = self.live.since(self._shown_seq)
+        self._shown_seq = self.live.seq
+        if not new or not self._at_newest:
+            return
+        f = self.current_filter()
+        shown = [e for e in new if matches(f, e)]
+        if shown and self.model.insert_newest(shown):
+            self._trim()
+            self._show_status()
+
+    def _trim(self) -> None:
+        extra = self.model.rowCount() - 2 * PAGE_ROWS
+        if extra > 0:  # a page open for days: the oldest go (a narrower filter finds them)
+            n = self.model.rowCount()
+            self.model.beginRemoveRows(QModelIndex(), n - extra, n - 1)
+            del self.model.rows[n - extra:]
+            self.model.endRemoveRows()
 
     # -- querying --------------------------------------------------------------------------------
     def current_filter(self) -> TimelineFilter:
         secs = self.range.currentData()
-        since = time.time_ns() - int(secs * 1e9) if secs else None
+        since = time.time_ns() - int(secs * 1e9) if isinstance(secs, int) else None
         kind = self.kind.currentData()
         return TimelineFilter(engine=self._engine, container=self.container.currentText().strip() or None,
                               project=self.project.currentText().strip() or None,
@@ -225,40 +263,80 @@ class TimelinePage(QWidget):
         self._dirty = False
         if self._query_task is not None and not self._query_task.done():
             self._query_task.cancel()
-        self._query_task = self.tasks.spawn(self._query(self.current_filter()))
+        self._querying = True
+        self._query_task = self.tasks.spawn(self._query(self.current_filter(), self._around, self.live.seq))
 
-    async def _query(self, f: TimelineFilter) -> None:
+    async def _query(self, f: TimelineFilter, around: float | None, seq: int) -> None:
         try:
-            await asyncio.wrap_future(self.store.flush())
-            t0 = time.perf_counter()
-            rows = await self.store.read(query_events, f)
-            self.last_query_seconds = time.perf_counter() - t0
-            found_gaps = [] if (f.container or f.project or f.text or f.types) else \
-                await self.store.read(gaps, f.since, None, f.engine)
-            reports = await self.store.read(list_reports, 200)
-            names = projects = None
-            if time.monotonic() - self._choices_at > CHOICES_SECONDS:  # a scan of the name index
-                self._choices_at = time.monotonic()
-                names = await self.store.read(distinct_values, "name")
-                projects = await self.store.read(distinct_values, "project")
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, keep the page
-            self.message.show_error(f"The history cannot be read: {exc}")
-            return
+            await self._read(f, around, seq)
+        finally:
+            if asyncio.current_task() is self._query_task:
+                self._querying = False
+
+    async def _read(self, f: TimelineFilter, around: float | None, seq: int) -> None:
+        t_ns = int(around * 1e9) if around is not None else None
+        reports = found_gaps = None
+        if self.store is not None and not self.store.broken:
+            try:
+                await asyncio.wrap_future(self.store.flush())
+                t0 = time.perf_counter()
+                if t_ns is not None:
+                    rows, at_newest = await self.store.read(query_around, f, t_ns, PAGE_ROWS // 2)
+                else:
+                    rows, at_newest = await self.store.read(query_events, f), True
+                self.last_query_seconds = time.perf_counter() - t0
+                if not (f.container or f.project or f.text or f.types):
+                    lo = min((r.time_nano for r in rows), default=None) if (t_ns is not None or len(rows) >= f.limit) \
+                        else f.since
+                    hi = None if at_newest else max((r.time_nano for r in rows), default=None)
+                    found_gaps = await self.store.read(gaps, lo, hi, f.engine)
+                reports = await self.store.read(list_reports, 200)
+                if time.monotonic() - self._choices_at > CHOICES_SECONDS:  # a scan of the name index
+                    self._choices_at = time.monotonic()
+                    self._fill_choices(self.container, await self.store.read(distinct_values, "name"))
+                    self._fill_choices(self.project, await self.store.read(distinct_values, "project"))
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, show the session
+                self.message.show_error(f"The history cannot be read ({exc}); this session's events are shown.")
+                rows, at_newest = self._session_rows(f, t_ns)
+        else:
+            rows, at_newest = self._session_rows(f, t_ns)
         merged: list = list(rows)
         if found_gaps:
-            merged += [g for g in found_gaps if not rows or g.end >= rows[-1].time_nano or len(rows) < f.limit]
-            merged.sort(key=lambda r: r.end if isinstance(r, Gap) else r.time_nano, reverse=True)
+            merged += found_gaps
+            merged.sort(key=row_time, reverse=True)
+        selected = self._selected_row()
         self.model.set_rows(merged)
-        self.reports_model.set_reports(reports)
-        if names is not None:
-            self._fill_choices(self.container, names)
-            self._fill_choices(self.project, projects)
-        more = " (the newest; narrow the filter for older ones)" if len(rows) >= f.limit else ""
-        self.status.setText(f"{len(rows):,} events{more} · found in {self.last_query_seconds * 1000:.0f} ms"
-                            f" · {len(reports)} crash report(s)")
+        self._at_newest = at_newest
+        if at_newest:  # what came while reading (the read may have it too: shown once)
+            self.model.insert_newest([e for e in self.live.since(seq) if matches(f, e)])
+        self._shown_seq = self.live.seq
+        if reports is not None:
+            self.reports_model.set_reports(reports)
+        self._events_found = len(rows)
+        self._show_status()
+        if around is not None:
+            self._select_row(self.model.nearest_row(around))
+        elif selected is not None:
+            self._select_row(self.model.row_of_key(row_key(selected)))
         self.refreshed.emit(len(rows))
+
+    def _session_rows(self, f: TimelineFilter, t_ns: int | None) -> tuple[list, bool]:
+        self.last_query_seconds = 0.0
+        if t_ns is not None:
+            return rows_around(self.live.query, f, t_ns, PAGE_ROWS // 2)
+        return self.live.query(f), True
+
+    def _show_status(self) -> None:
+        n = self.model.rowCount()
+        if self.store is None:
+            self.status.setText(f"{n:,} events this session (no history is kept)")
+            return
+        where = f"around {time.strftime('%H:%M:%S', time.localtime(self._around))}" if self._around else ""
+        more = " (the newest; narrow the filter for older ones)" if self._events_found >= PAGE_ROWS and not where else ""
+        self.status.setText(f"{n:,} events{more} {where}· found in {self.last_query_seconds * 1000:.0f} ms"
+                            f" · {self.reports_model.rowCount()} crash report(s)")
 
     @staticmethod
     def _fill_choices(combo: QComboBox, values: list[str]) -> None:
@@ -273,6 +351,79 @@ class TimelinePage(QWidget):
         combo.setEditText(text)
         combo.blockSignals(False)
 
+    # -- the time cursor ------------------------------------------------------------------------
+    def _selected_row(self):
+        idx = self.view.selectionModel().currentIndex()
+        return self.model.rows[idx.row()] if idx.isValid() and idx.row() < len(self.model.rows) else None
+
+    def _select_row(self, row: int) -> None:
+        if row < 0:
+            return
+        self._selecting = True
+        try:
+            idx = self.model.index(row, 0)
+            self.view.selectionModel().setCurrentIndex(
+                idx, QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+            self.view.scrollTo(idx, QAbstractItemView.ScrollHint.PositionAtCenter)
+        finally:
+            self._selecting = False
+
+    def _on_view_current_row_changed(self, current: QModelIndex, _previous) -> None:
+        if self._selecting or not current.isValid():
+            return
+        r = current.data(RowRole)
+        if isinstance(r, Gap):
+            self.cursor.point(r.start / 1e9, engine=r.engine, source=self)
+        elif r is not None:
+            cid = r.actor if r.type == "container" else None
+            self.cursor.point(r.time_nano / 1e9, engine=r.engine, container=cid, name=r.name, source=self)
+
+    def _on_moment_point_requested(self, t: float) -> None:
+        m = self.cursor.moment
+        self.cursor.point(t, engine=m.engine if m else self._engine, container=m.container if m else None,
+                          name=m.name if m else "", source=self.moment)
+
+    def _on_cursor_moved(self, m: Moment) -> None:
+        self.model.set_near(m.t)
+        if self.isVisible():
+            self.moment.show_moment(m)
+        else:
+            self._pending = m
+        if m.source is not self:
+            self.go_to(m.t)
+
+    def go_to(self, t: float) -> None:
+        """Scroll the timeline to a moment: the rows around it, the nearest selected."""
+        rows = self.model.rows
+        span = self.range.currentData()
+        # Already among the rows shown (the newest ones, back to the oldest row of the range).
+        if rows and self._around is None and row_time(rows[-1]) <= t * 1e9 and \
+                (not isinstance(span, int) or t >= time.time() - span):
+            self._select_row(self.model.nearest_row(t))
+            return
+        self._around = t
+        label = f"Around {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(t))}"
+        self.range.blockSignals(True)
+        i = self.range.findData(AROUND)
+        if i < 0:
+            self.range.addItem(label, AROUND)
+            i = self.range.count() - 1
+        self.range.setItemText(i, label)
+        self.range.setCurrentIndex(i)
+        self.range.blockSignals(False)
+        self.refresh()
+
+    def _on_range_changed(self, _index: int) -> None:
+        if self.range.currentData() != AROUND:
+            self._around = None
+            i = self.range.findData(AROUND)
+            if i >= 0:
+                self.range.blockSignals(True)
+                self.range.removeItem(i)
+                self.range.blockSignals(False)
+        self.refresh()
+
+    # -- the rest -----------------------------------------------------------------------------------
     def show_notice(self, sentence: str) -> None:
         self.message.show_error(sentence)
 
@@ -282,44 +433,14 @@ class TimelinePage(QWidget):
             self.report_opened.emit(r)
 
     async def aclose(self) -> None:
-        self._debounce.stop()
-        self._live.stop()
+        self.events.disconnect(self.live.on_event)
+        self.cursor.moved.disconnect(self._on_cursor_moved)
+        for t in (self._debounce, self._stored, self._flush_timer):
+            t.stop()
+        await self.moment.aclose()
         await self.tasks.cancel_all()
 
 
-class ReportsModel(QAbstractTableModel):
-    HEADERS = ("When", "Container", "Exits", "Cause")
+def _no_engine(key):
+    raise LookupError(key)
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._reports: list[CrashReport] = []
-
-    def set_reports(self, reports: list[CrashReport]) -> None:
-        self.beginResetModel()
-        self._reports = list(reports)
-        self.endResetModel()
-
-    def report_at(self, row: int) -> CrashReport | None:
-        return self._reports[row] if 0 <= row < len(self._reports) else None
-
-    def rowCount(self, parent=QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._reports)
-
-    def columnCount(self, parent=QModelIndex()) -> int:
-        return len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        r = self.report_at(index.row()) if index.isValid() else None
-        if r is None:
-            return None
-        if role == Qt.ItemDataRole.DisplayRole:
-            return (time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(r.last_time)), r.name, str(r.exits),
-                    r.cause)[index.column()]
-        if role == RowRole:
-            return r
-        return None

@@ -18,6 +18,8 @@ from desktop.presentation.sizes import binary_size
 from desktop.state.fs_changes import KINDS, ChangeNode, ChangeTree
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.containers.detail.files_tab import download_reporting
+from desktop.ui.widgets.plain_text import plain_label
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 COLOURS = {"added": "#2e7d32", "changed": "#b26a00", "deleted": "#b3261e"}
@@ -44,7 +46,7 @@ class ChangesTab(QWidget):
         self.items: dict[str, QTreeWidgetItem] = {}
         self._sizes_task = None
 
-        self.summary = QLabel("")
+        self.summary = plain_label("")
         self.summary.setObjectName("changesSummary")
         self.filter = QLineEdit()
         self.filter.setObjectName("changesFilter")
@@ -236,14 +238,7 @@ class ChangesTab(QWidget):
         dlg.open()
 
     async def download(self, path: str, dest: str) -> bool:
-        self.message.show_info(f"Downloading {printable(path)}…")
-        try:
-            n = await self.files.download(path, dest)
-        except EngineError as err:
-            self.message.show_error(str(err))
-            return False
-        self.message.show_info(f"Downloaded {printable(path)} to {dest} ({binary_size(n)}).")
-        return True
+        return await download_reporting(self.files, self.message, path, dest) is not None
 
     def open_commit_dialog(self):
         """The commit form (a validated image name), as the Containers page's menu opens it."""

@@ -1,10 +1,15 @@
 """The Graph tab of a Compose project: its services as nodes coloured by state and health, with
 their published ports; `depends_on` edges labelled with their conditions; the networks they
-share. Drawn with Qt's graphics view; clicking a service opens its container; it follows the
-engine's events (through the container store) while shown."""
+share and the volumes they use. Drawn with Qt's graphics view; clicking a service opens its
+container; it follows the engine's events (through the container store) while shown.
+
+When the project's Compose files are readable here, the graph is drawn from them as well, so a
+project that is not running, or only partly, shows every service it declares (the ones not
+created yet with a dashed border)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
@@ -14,6 +19,7 @@ from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsPathItem, QGraphic
 
 from desktop.engine.errors import EngineError
 from desktop.state.compose_graph import ProjectGraph, ServiceNode, build_graph
+from desktop.state.compose_spec import ComposeSpec, ComposeSpecError, read_compose_spec
 from desktop.ui.async_tasks import TaskSet
 
 NODE_W, NODE_H, COL_GAP, ROW_GAP = 190, 64, 110, 34
@@ -36,8 +42,9 @@ class ServiceItem(QGraphicsRectItem):
         self.setPen(pen)
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         n = len(node.containers)
-        state = node.state + (f", {node.health}" if node.health else "") + (f" · {n} containers" if n > 1 else "")
-        self.setToolTip(f"{node.name}: {state}\nClick to open its container.")
+        shown = "not created" if node.state == "missing" else node.state
+        state = shown + (f", {node.health}" if node.health else "") + (f" · {n} containers" if n > 1 else "")
+        self.setToolTip(f"{node.name}: {state}" + ("\nClick to open its container." if n else ""))
         title = QGraphicsSimpleTextItem(node.name, self)
         f = QFont()
         f.setBold(True)
@@ -63,10 +70,17 @@ class ComposeGraphTab(QWidget):
     drawn = Signal()
     service_clicked = Signal(object)
 
-    def __init__(self, client_for, store, engine_id: str, project: str, parent=None) -> None:
+    def __init__(self, client_for, store, engine_id: str | None, project: str | None, parent=None,
+                 files_for: Callable[[str, str], tuple[str, ...]] = lambda engine_id, project: ()) -> None:
+        """`files_for(engine id, project)`: the project's Compose files when they are readable on
+        this machine (else empty: the graph is drawn from the containers alone)."""
         super().__init__(parent)
         self.setObjectName("composeGraphTab")
         self.client_for, self.store, self.engine_id, self.project = client_for, store, engine_id, project
+        self.files_for = files_for
+        self._spec_files: tuple[str, ...] = ()
+        self.spec: ComposeSpec | None = None
+        self.spec_error = ""
         self.tasks = TaskSet()
         self.networks_of: dict[str, list[str]] = {}  # container id → its networks (inspected once)
         self.graph: ProjectGraph | None = None
@@ -76,11 +90,16 @@ class ComposeGraphTab(QWidget):
         self.view = QGraphicsView(self.scene)
         self.view.setObjectName("composeGraph")
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.legend = QLabel("Edges: depends on (condition) · dashed: shared network · border: health")
+        self.legend = QLabel("Edges: depends on (condition) · dashed: shared network or volume · border: health"
+                             " · dashed border: not created")
         self.legend.setStyleSheet("color: palette(placeholder-text);")
+        self.source = QLabel("")
+        self.source.setObjectName("composeGraphSource")
+        self.source.setWordWrap(True)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
         lay.addWidget(self.view, 1)
+        lay.addWidget(self.source)
         lay.addWidget(self.legend)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -90,11 +109,41 @@ class ComposeGraphTab(QWidget):
         store.removed.connect(self._on_store_changed)
 
     def members(self) -> list:
+        if self.project is None:
+            return []
         return [c for c in self.store.all() if c.compose_project == self.project and c.engine_id == self.engine_id]
 
     def activate(self) -> None:
         self.active = True
         self.tasks.spawn(self.redraw())
+
+    def deactivate(self) -> None:
+        """Off screen: store changes no longer redraw it."""
+        self.active = False
+
+    def _files(self) -> tuple[str, ...]:
+        return tuple(self.files_for(self.engine_id or "", self.project)) if self.project else ()
+
+    def show_project(self, engine_id: str | None, project: str | None) -> None:
+        """Draw another project (the Compose page's selection), or the same one whose files became
+        known; drawn now when on view."""
+        if (engine_id, project) == (self.engine_id, self.project) and self._files() == self._spec_files:
+            return
+        if (engine_id, project) != (self.engine_id, self.project):
+            self.networks_of.clear()
+        self.engine_id, self.project = engine_id, project
+        if self.active:
+            self.tasks.spawn(self.redraw())
+
+    async def _read_spec(self) -> None:
+        files = self._spec_files = self._files()
+        self.spec, self.spec_error = None, ""
+        if not files:
+            return
+        try:
+            self.spec = await asyncio.get_running_loop().run_in_executor(None, read_compose_spec, tuple(files), self.project)
+        except ComposeSpecError as err:
+            self.spec_error = str(err)
 
     def _on_store_changed(self, _items) -> None:
         if self.active and not self._timer.isActive():
@@ -111,9 +160,19 @@ class ComposeGraphTab(QWidget):
             self.networks_of[c.id] = sorted(((d.raw.get("NetworkSettings") or {}).get("Networks") or {}))
 
     async def redraw(self) -> None:
+        target = (self.engine_id, self.project)
         members = self.members()
         await self._inspect_networks(members)
-        self.graph = build_graph(self.members(), self.networks_of)
+        await self._read_spec()
+        if target != (self.engine_id, self.project):
+            return  # another project was chosen meanwhile: its own redraw follows
+        self.graph = build_graph(self.members(), self.networks_of, self.spec)
+        if self.spec is not None:
+            self.source.setText("Drawn from the Compose file and the engine's containers.")
+        elif self.spec_error:
+            self.source.setText(f"Drawn from the engine's containers only: {self.spec_error}")
+        else:
+            self.source.setText("Drawn from the engine's containers (the Compose file is not readable here).")
         self._draw(self.graph)
         self.drawn.emit()
 
@@ -168,8 +227,29 @@ class ComposeGraphTab(QWidget):
                     pen.setStyle(Qt.PenStyle.DashLine)
                     line.setPen(pen)
                     line.setZValue(-1)
+        # volumes (and bind-mounted host folders) in a row beneath the networks
+        vbottom = bottom + (36 + 2 * ROW_GAP if g.networks else 0)
+        for i, (vol, svcs) in enumerate(g.volumes.items()):
+            x = i * (NODE_W + 20)
+            box = QGraphicsRectItem(QRectF(x + 10, vbottom, NODE_W - 20, 30))
+            box.setBrush(QBrush(QColor("#fbf3e4")))
+            box.setPen(QPen(QColor("#9a6a12")))
+            kind = "host folder" if vol in g.bind_mounts else "volume"
+            box.setToolTip(f"{kind} {vol}: {', '.join(svcs)}")
+            self.scene.addItem(box)
+            t = QGraphicsSimpleTextItem(vol if len(vol) <= 24 else "…" + vol[-23:], box)
+            t.setPos(x + 16, vbottom + 7)
+            for s in svcs:
+                if s in pos:
+                    top = pos[s] + QPointF(NODE_W / 2 + 12, NODE_H)
+                    line = self.scene.addLine(top.x(), top.y(), x + NODE_W / 2, vbottom)
+                    pen = QPen(QColor("#9a6a12"), 1)
+                    pen.setStyle(Qt.PenStyle.DotLine)
+                    line.setPen(pen)
+                    line.setZValue(-1)
         if not g.services:
-            self.scene.addSimpleText("No containers of this project are left on the engine.")
+            self.scene.addSimpleText("No containers of this project are left on the engine."
+                                     if self.project else "Choose a project.")
 
     def _on_item_clicked(self, service: str) -> None:
         node = self.graph.services.get(service) if self.graph else None

@@ -12,12 +12,14 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from desktop.engine.compose_logs import MAX_SOURCES
+from desktop.engine.log_records import MAX_SOURCES
 from desktop.engine.logs import parse_since
+from desktop.presentation.containers import is_debug_helper
 from desktop.state.log_levels import LEVELS, LevelIndex, time_rows
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 RUNNING, ALL, CHOSEN = "running", "all", "chosen"
 IdRole = Qt.ItemDataRole.UserRole + 1
@@ -38,9 +40,11 @@ def parse_time(text: str) -> float | None:
 
 
 class LogsPage(QWidget):
-    """Signals: shown(n) after a set of containers' logs opens (n sources)."""
+    """Signals: shown(n) after a set of containers' logs opens (n sources); source_added(id) when
+    a container that appeared in the open view's scope joined it."""
 
     shown = Signal(int)
+    source_added = Signal(str)
 
     def __init__(self, store, client_for, engine_label, engine_count, parent=None) -> None:
         super().__init__(parent)
@@ -50,6 +54,9 @@ class LogsPage(QWidget):
         self.tab: LogsTab | None = None
         self.levels = LevelIndex()
         self._setting_checks = False
+        self.engine_id: str | None = None  # the engine switcher's choice (None: every engine)
+        self.view_scope = None  # what the open view shows: a scope that takes in new containers, or CHOSEN
+        self._clients: dict = {}  # container id -> its engine's client, for the open view
 
         title = QLabel("Logs")
         title.setObjectName("pageTitle")
@@ -99,7 +106,7 @@ class LogsPage(QWidget):
             w.returnPressed.connect(self.refilter)
             w.setMaximumWidth(200)
             filters.addWidget(w)
-        self.time_error = QLabel("")
+        self.time_error = plain_label("")
         self.time_error.setObjectName("logsTimeError")
         self.time_error.setStyleSheet("color: #b3261e;")
         filters.addWidget(self.time_error)
@@ -132,8 +139,9 @@ class LogsPage(QWidget):
         self._list_timer.setSingleShot(True)
         self._list_timer.setInterval(300)
         self._list_timer.timeout.connect(self.refresh_list)
-        store.upserted.connect(self._on_store_changed)
+        store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_changed)
+        store.reset.connect(self._on_store_reset)
         self.refresh_list()
 
     # -- which containers ------------------------------------------------------------------------
@@ -143,9 +151,33 @@ class LogsPage(QWidget):
             name = f"{self.engine_label(c.engine_id)}/{name}"
         return name
 
+    def _containers(self) -> list:
+        """The containers the page offers: the selected engine's, or every engine's."""
+        return [c for c in self.store.all() if (self.engine_id is None or c.engine_id == self.engine_id)
+                and not is_debug_helper(c)]
+
     def _projects(self) -> list[tuple[str, str]]:
-        return sorted({(c.engine_id, c.compose_project) for c in self.store.all() if c.compose_project},
+        return sorted({(c.engine_id, c.compose_project) for c in self._containers() if c.compose_project},
                       key=lambda p: (p[1], p[0]))
+
+    def set_engine(self, engine_id: str | None) -> None:
+        """Follow the engine switcher: offer that engine's containers; an open view of all (or the
+        running) containers reopens over that engine's, a chosen set keeps that engine's part."""
+        if engine_id == self.engine_id:
+            return
+        self.engine_id = engine_id
+        self.refresh_list()
+        if self.tab is None:
+            return
+        if self.view_scope in (RUNNING, ALL):
+            ids = self.scope_ids(self.view_scope)
+        else:
+            ids = [cid for cid, _ in self.tab.containers if self._on_engine(self.store.get(cid))]
+        if [cid for cid, _ in self.tab.containers] != ids:
+            self.tasks.spawn(self.show_containers(ids, scope=self.view_scope))
+
+    def _on_engine(self, c) -> bool:
+        return c is not None and (self.engine_id is None or c.engine_id == self.engine_id)
 
     def refresh_list(self) -> None:
         """The picker and the scope list follow the engines' containers (checks are kept)."""
@@ -164,7 +196,7 @@ class LogsPage(QWidget):
         self._setting_checks = True
         try:
             self.picker.clear()
-            for c in sorted(self.store.all(), key=lambda c: (c.state != "running", self._label(c))):
+            for c in sorted(self._containers(), key=lambda c: (c.state != "running", self._label(c))):
                 item = QListWidgetItem(f"{self._label(c)}  ({c.state})")
                 item.setData(IdRole, c.id)
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -179,16 +211,47 @@ class LogsPage(QWidget):
         if not self._list_timer.isActive():
             self._list_timer.start()
 
-    def scope_ids(self, scope) -> list[str]:
-        cs = self.store.all()
+    def _on_store_reset(self) -> None:
+        self._on_store_changed(())
+        self._on_store_upserted(self.store.all())
+
+    def _on_store_upserted(self, items) -> None:
+        """Containers that appeared in the open view's scope join it; ones that started again
+        continue their stream."""
+        self._on_store_changed(items)
+        tab = self.tab
+        if tab is None:
+            return
+        for c in items:
+            if tab.shows(c.id):
+                if c.state == "running":
+                    tab.resume(c.id)
+            elif self.view_scope != CHOSEN and self._in_scope(c, self.view_scope):
+                self._clients[c.id] = self.client_for(c)
+                task = tab.add_container(c.id, self._label(c))
+                if task is not None:
+                    task.add_done_callback(lambda t, cid=c.id: self._on_add_done(t, cid))
+
+    def _on_add_done(self, task, cid: str) -> None:
+        if not task.cancelled() and task.exception() is None and task.result():
+            self.source_added.emit(cid)
+
+    def _in_scope(self, c, scope) -> bool:
+        if not self._on_engine(c) or is_debug_helper(c):
+            return False
         if scope == RUNNING:
-            return [c.id for c in cs if c.state == "running"]
+            return c.state == "running"
         if scope == ALL:
-            return [c.id for c in cs]
+            return True
         if isinstance(scope, str) and scope.startswith("project\x1f"):
             _, eid, project = scope.split("\x1f", 2)
-            return [c.id for c in cs if c.engine_id == eid and c.compose_project == project]
-        return self.checked_ids()
+            return c.engine_id == eid and c.compose_project == project
+        return False
+
+    def scope_ids(self, scope) -> list[str]:
+        if scope == CHOSEN or scope is None:
+            return self.checked_ids()
+        return [c.id for c in self.store.all() if self._in_scope(c, scope)]
 
     def choose_scope(self, scope) -> None:
         """Pick a scope as a user would (its containers get checked): RUNNING, ALL, CHOSEN or
@@ -228,19 +291,23 @@ class LogsPage(QWidget):
 
     # -- the merged view -----------------------------------------------------------------------------
     def show_checked(self) -> None:
-        self.tasks.spawn(self.show_containers(self.checked_ids()))
+        scope = self.scope.currentData()
+        self.tasks.spawn(self.show_containers(self.checked_ids(), scope=scope))
 
-    async def show_containers(self, ids: list[str]) -> None:
+    async def show_containers(self, ids: list[str], scope=CHOSEN) -> None:
+        """Open the merged view of these containers; with a scope other than CHOSEN, containers
+        that appear in that scope later join the view."""
         cs = [c for c in (self.store.get(i) for i in ids) if c is not None]
         if not cs:
             self.message.show_error("Choose at least one container.")
             return
         if len(cs) > MAX_SOURCES:
-            self.message.show_info(f"Showing the first {MAX_SOURCES} of {len(cs)} containers: one view merges at "
-                                   f"most {MAX_SOURCES}.")
+            self.message.show_info(f"Showing the first {MAX_SOURCES:,} of {len(cs):,} containers: one view merges at "
+                                   f"most {MAX_SOURCES:,}.")
             cs = cs[:MAX_SOURCES]
         else:
             self.message.hide()
+        self.view_scope = scope
         old, self.tab = self.tab, None
         if old is not None:
             old.buffer.changed.disconnect(self._on_buffer_changed)
@@ -251,7 +318,7 @@ class LogsPage(QWidget):
             old.deleteLater()
         self.placeholder.hide()
         self.levels = LevelIndex()
-        clients = {c.id: self.client_for(c) for c in cs}
+        clients = self._clients = {c.id: self.client_for(c) for c in cs}
         tab = LogsTab(clients[cs[0].id], [(c.id, self._label(c)) for c in cs], merged=True, client_of=clients.__getitem__)
         tab.setObjectName("logsPageView")
         tab.search_bar.row_filter = self._row_filter
@@ -315,7 +382,8 @@ class LogsPage(QWidget):
         return [v.display_text(v.line_of_row(r))[0] for r in range(v.row_count())]
 
     async def aclose(self) -> None:
-        for signal, slot in ((self.store.upserted, self._on_store_changed), (self.store.removed, self._on_store_changed)):
+        for signal, slot in ((self.store.upserted, self._on_store_upserted), (self.store.removed, self._on_store_changed),
+                             (self.store.reset, self._on_store_reset)):
             try:
                 signal.disconnect(slot)
             except ValueError:

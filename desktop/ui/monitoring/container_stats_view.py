@@ -17,6 +17,7 @@ from desktop.presentation.sizes import binary_size
 from desktop.metrics.ring_buffer import write_csv
 from desktop.metrics.stats_hub import StatsHub, Subscription
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class ContainerStatsView(QWidget):
@@ -32,7 +33,7 @@ class ContainerStatsView(QWidget):
         self._sub: Subscription | None = None
         self._export_task: asyncio.Task | None = None
 
-        self.status = QLabel()
+        self.status = plain_label()
         self.status.setObjectName("statsStatus")
         self.status.setWordWrap(True)
         self.export_button = QPushButton("Export CSV…")

@@ -12,6 +12,8 @@ of per-engine figures would not fit a status bar.
 
 from __future__ import annotations
 
+import html
+
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent
@@ -122,7 +124,7 @@ class EngineFooter(QLabel):
         if note:
             words = f"Engine {note}"
         if self.engine_name:
-            words = f"{self.engine_name}: {words}"
+            words = f"{html.escape(self.engine_name)}: {words}"
         parts = [f"<span style='color:{NOTE_DOT if note else DOT[s.state]}'>●</span> {words}"]
         tip = "The engine's host is this computer: its CPU and memory."
         if note == "sleeping":

@@ -13,6 +13,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.objects.object_model import ItemRole, ObjectFilterProxy, ObjectTableModel
 from desktop.ui.resources import icon
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class ObjectPage(QWidget):
@@ -70,7 +71,7 @@ class ObjectPage(QWidget):
         self._engine_col = next((i for i, c in enumerate(model.columns) if c.title == "Engine"), None)
         if self._engine_col is not None:
             self.view.setColumnHidden(self._engine_col, True)
-        self.engine_notice = QLabel()
+        self.engine_notice = plain_label()
         self.engine_notice.setObjectName(f"{object_name}EngineNotice")
         self.engine_notice.setWordWrap(True)
         self.engine_notice.setStyleSheet("color: #b54708;")

@@ -16,6 +16,7 @@ from desktop.presentation.containers import age
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.engine.tar_safety import printable
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class VolumeBrowser(QDialog):
@@ -28,7 +29,7 @@ class VolumeBrowser(QDialog):
         self.path = "/"
         self.entries: list[VolumeEntry] = []
         self.tasks = TaskSet()
-        self.where = QLabel("/")
+        self.where = plain_label("/")
         self.where.setObjectName("volumePath")
         up = QPushButton("Up")
         up.setObjectName("upButton")

@@ -106,6 +106,7 @@ class ServicePage(QWidget):
         self.logs.setMaximumBlockCount(20000)
         self.follow = QCheckBox("Follow")
         self.follow.setObjectName("followLogs")
+        self.follow.setChecked(True)  # like a container's logs: new lines arrive as they are written
         self.follow.toggled.connect(lambda _c: self._reload_logs())
         reload_ = QPushButton("Reload")
         reload_.setObjectName("reloadLogsButton")

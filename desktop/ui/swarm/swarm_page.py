@@ -19,6 +19,7 @@ from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.swarm.service_page import ServicePage
 from desktop.ui.swarm.stacks_tab import StacksTab
 from desktop.ui.swarm.tabs import NodesTab, SecretsTab, ServicesTab
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class ManagerView(QStackedWidget):
@@ -66,7 +67,7 @@ class ExplainView(QWidget):
         self.heading = QLabel()
         self.heading.setObjectName("swarmExplainHeading")
         self.heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        self.text = QLabel()
+        self.text = plain_label()
         self.text.setObjectName("swarmExplainText")
         self.text.setWordWrap(True)
         self.init_button = QPushButton("Initialise a swarm…")

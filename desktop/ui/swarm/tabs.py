@@ -438,7 +438,7 @@ class SecretsTab(ObjectPage):
                 if not errors:
                     check_secret_data(data, self.kind)
             except SpecError as err:
-                errors["text"] = str(err)
+                errors["file" if path else "text"] = str(err)  # under the field the value came from
             if errors:
                 from desktop.engine.run_request import FormErrors
 

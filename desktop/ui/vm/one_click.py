@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QProgr
 
 from desktop.state.vm_engine import ENGINE_NAME as CONTEXT_NAME  # the VM writes a docker context of this name
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.plain_text import plain_label
 
 if TYPE_CHECKING:
     from desktop.vm.one_click import Step
@@ -79,7 +80,7 @@ class VMOneClick(QWidget):
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setAccessibleName("VM start progress")
         self.progress.hide()
-        self.step_label = QLabel()
+        self.step_label = plain_label()
         self.step_label.setObjectName("vmStartStep")
         self.step_label.setWordWrap(True)
 

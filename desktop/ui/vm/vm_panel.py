@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
 
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 STATE_TEXT = {"stopped": "Stopped", "starting": "Starting…", "running": "Running", "stopping": "Stopping…",
               "crashed": "Crashed", "sleeping": "Sleeping — the next engine request wakes it"}
@@ -34,14 +35,14 @@ class VMPanel(QWidget):
                        "It is what macOS and Windows use; on Linux it is there if you want an isolated engine.")
         intro.setWordWrap(True)
         self.message = MessageBar(self)
-        self.state_label = QLabel()
+        self.state_label = plain_label()
         self.state_label.setObjectName("vmState")
-        self.accel_label = QLabel()
+        self.accel_label = plain_label()
         self.accel_label.setObjectName("vmAccelerator")
         self.accel_label.setWordWrap(True)
-        self.endpoint_label = QLabel()
+        self.endpoint_label = plain_label()
         self.endpoint_label.setObjectName("vmEndpoint")
-        self.resources_label = QLabel()
+        self.resources_label = plain_label()
         self.resources_label.setObjectName("vmResources")
         form = QFormLayout()
         form.addRow("State", self.state_label)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
 
 
@@ -13,6 +14,7 @@ async def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
     box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question, title, text,
                       QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("confirmDialog")
+    box.setTextFormat(Qt.TextFormat.PlainText)  # names and engine text, never markup
     if details:
         box.setInformativeText(details)
     ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole if destructive else QMessageBox.ButtonRole.AcceptRole)

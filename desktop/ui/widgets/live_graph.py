@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import time
 from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 PALETTE = ("#2f6fdf", "#e07b00", "#2e9d4f", "#c8372d", "#7a4fd0", "#00838f")
@@ -29,10 +31,14 @@ def nice_step(raw: float, binary: bool = False) -> float:
 
 class LiveGraph(QWidget):
     """Title + plot; `set_series(t, {name: y})` redraws; hovering shows each curve's value there.
+    `clicked(t)` when a point of the plot is clicked; `set_mark(t)` pins a moment (the shared
+    time cursor): a line there, and the title says the values at it while nobody hovers.
 
     Args:
         fmt: turns one y value into text for the hover line and the title (e.g. "12.5%").
     """
+
+    clicked = Signal(float)
 
     def __init__(self, title: str, names: tuple[str, ...], fmt: Callable[[float], str],
                  y_min_range: float = 1.0, binary: bool = False, parent=None) -> None:
@@ -61,10 +67,15 @@ class LiveGraph(QWidget):
         self.cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#9aa3ad", style=Qt.PenStyle.DashLine))
         self.cursor.hide()
         self.plot.addItem(self.cursor, ignoreBounds=True)
+        self.mark = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#c8372d", width=1.5))
+        self.mark.hide()
+        self.plot.addItem(self.mark, ignoreBounds=True)
+        self.mark_time: float | None = None
         self._t = np.zeros(0)
         self._ys: dict[str, np.ndarray] = {}
         self.hover_text = ""
         self.plot.scene().sigMouseMoved.connect(self._on_scene_mouse_moved)
+        self.plot.scene().sigMouseClicked.connect(self._on_scene_mouse_clicked)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
@@ -98,27 +109,58 @@ class LiveGraph(QWidget):
         if not self.hover_text:
             self._show_title()
 
+    def set_mark(self, t: float | None) -> None:
+        """Pin a moment (None: none): a line at it, its values in the title."""
+        self.mark_time = t
+        self.mark.setVisible(t is not None)
+        if t is not None:
+            self.mark.setPos(t)
+        if not self.hover_text:
+            self._show_title()
+
+    def index_at(self, x: float) -> int | None:
+        """The sample nearest to time `x` (None without samples)."""
+        if not len(self._t):
+            return None
+        i = int(np.clip(np.searchsorted(self._t, x), 0, len(self._t) - 1))
+        if i > 0 and abs(self._t[i - 1] - x) < abs(self._t[i] - x):
+            i -= 1
+        return i
+
+    @property
+    def times(self) -> np.ndarray:
+        """The sample times shown (epoch seconds)."""
+        return self._t
+
+    def value_at(self, name: str, x: float) -> float | None:
+        """A curve's value at the sample nearest to time `x`."""
+        i = self.index_at(x)
+        y = self._ys.get(name)
+        return None if i is None or y is None or i >= len(y) else float(y[i])
+
     def _show_title(self, i: int | None = None) -> None:
-        parts = [f"<b>{self.title}</b>"]
+        parts = [f"<b>{html.escape(self.title)}</b>"]
+        marked = False
+        if i is None and self.mark_time is not None:
+            i = self.index_at(self.mark_time)
+            marked = i is not None
         if i is None and len(self._t):
             i = len(self._t) - 1
         for k, n in enumerate(self.names[:8]):  # a 64-core host would not fit: the graph shows them all
             y = self._ys.get(n)
             colour = PALETTE[k % len(PALETTE)]
             val = self.fmt(float(y[i])) if (y is not None and i is not None and i < len(y)) else "–"
-            label = f"{n} " if len(self.names) > 1 else ""
+            label = f"{html.escape(n)} " if len(self.names) > 1 else ""
             parts.append(f"<span style='color:{colour}'>■</span> {label}{val}")
-        if i is not None and self.hover_text:
+        if i is not None and (self.hover_text or marked):
             parts.append(f"<span style='color:#6b7280'>at {time.strftime('%H:%M:%S', time.localtime(self._t[i]))}</span>")
         self.header.setText("&nbsp;&nbsp;".join(parts))
 
     def hover_at(self, x: float) -> str:
         """Show the values nearest to time `x` (what a mouse hover does); returns the text."""
-        if not len(self._t):
+        i = self.index_at(x)
+        if i is None:
             return ""
-        i = int(np.clip(np.searchsorted(self._t, x), 0, len(self._t) - 1))
-        if i > 0 and abs(self._t[i - 1] - x) < abs(self._t[i] - x):
-            i -= 1
         self.cursor.setPos(self._t[i])
         self.cursor.show()
         self.hover_text = " ".join(f"{n} {self.fmt(float(self._ys[n][i]))}" for n in self.names if n in self._ys)
@@ -136,6 +178,12 @@ class LiveGraph(QWidget):
             self.hover_at(vb.mapSceneToView(pos).x())
         elif self.hover_text:
             self.leave_hover()
+
+    def _on_scene_mouse_clicked(self, event) -> None:
+        vb = self.plot.getPlotItem().vb
+        pos = event.scenePos()
+        if event.button() == Qt.MouseButton.LeftButton and vb.sceneBoundingRect().contains(pos):
+            self.clicked.emit(float(vb.mapSceneToView(pos).x()))
 
     def leaveEvent(self, event) -> None:
         self.leave_hover()

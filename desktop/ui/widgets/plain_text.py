@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 
 from PySide6.QtGui import Qt
+from PySide6.QtWidgets import QLabel
 
 
 def plain_tooltip(text: str | None) -> str | None:
@@ -18,3 +19,10 @@ def plain_tooltip(text: str | None) -> str | None:
     if not text or not Qt.mightBeRichText(text):
         return text
     return "<p style='white-space:pre-wrap'>" + html.escape(text) + "</p>"
+
+
+def plain_label(text: str = "") -> QLabel:
+    """A label for engine or container text: shows exactly these characters."""
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label

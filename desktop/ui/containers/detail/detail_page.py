@@ -14,6 +14,7 @@ from desktop.engine.records import Container
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class ContainerDetailPage(QWidget):
@@ -38,10 +39,10 @@ class ContainerDetailPage(QWidget):
         back.setAutoRaise(True)
         back.clicked.connect(self.back_requested)
         back.setShortcut("Alt+Left")  # not Esc: vi in the Terminal tab needs it
-        self.title = QLabel()
+        self.title = plain_label()
         self.title.setObjectName("detailTitle")
         self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        self.subtitle = QLabel()
+        self.subtitle = plain_label()
         self.subtitle.setObjectName("detailSubtitle")
         self.subtitle.setStyleSheet("color: #5f6673;")
         head = QHBoxLayout()

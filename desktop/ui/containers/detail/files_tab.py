@@ -17,6 +17,7 @@ from desktop.engine.tar_safety import printable
 from desktop.presentation.sizes import binary_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 EntryRole = Qt.ItemDataRole.UserRole + 1
 
@@ -79,7 +80,7 @@ class FilesTab(QWidget):
         h.resizeSection(3, 150)
         self.tree.itemActivated.connect(self._on_item_activated)
         self.tree.itemDoubleClicked.connect(self._on_item_activated)
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("filesStatus")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 4, 0, 0)
@@ -176,16 +177,10 @@ class FilesTab(QWidget):
         dlg.open()
 
     async def download(self, path: str, dest: str) -> bool:
-        self.message.show_info(f"Downloading {printable(path)}…")
-        try:
-            n = await self.files.download(path, dest)
-        except EngineError as err:
-            self.message.show_error(str(err))
-            return False
-        text = f"Downloaded {printable(path)} to {dest} ({binary_size(n)})."
-        self.message.show_info(text)
-        self.transferred.emit(text)
-        return True
+        text = await download_reporting(self.files, self.message, path, dest)
+        if text:
+            self.transferred.emit(text)
+        return text is not None
 
     async def upload(self, host_paths: list[str], folder: str | None = None) -> bool:
         folder = folder or self.path
@@ -205,3 +200,17 @@ class FilesTab(QWidget):
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()
+
+
+async def download_reporting(files, message, path: str, dest: str) -> str | None:
+    """Download a container path to dest, saying so in the message bar; the sentence shown, or
+    None when the engine refused (its reason is shown)."""
+    message.show_info(f"Downloading {printable(path)}…")
+    try:
+        n = await files.download(path, dest)
+    except EngineError as err:
+        message.show_error(str(err))
+        return None
+    text = f"Downloaded {printable(path)} to {dest} ({binary_size(n)})."
+    message.show_info(text)
+    return text

@@ -13,6 +13,7 @@ from desktop.state.log_buffer import LogBuffer
 from desktop.state.log_search import LogSearch, SearchError
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.log_view import LogView
+from desktop.ui.widgets.plain_text import plain_label
 
 SYNC_SEARCH_LINES = 200_000  # above this a new search scans in a worker thread
 
@@ -53,7 +54,7 @@ class LogSearchBar(QWidget):
         self.next.setText("▼")
         self.next.setObjectName("logNext")
         self.next.setToolTip("Next match (F3, Enter)")
-        self.search_error = QLabel("")
+        self.search_error = plain_label("")
         self.search_error.setObjectName("logSearchError")
         self.search_error.setStyleSheet("color: #b3261e;")
         self.search_error.hide()
@@ -138,6 +139,8 @@ class LogSearchBar(QWidget):
             snap = s.snapshot(self.buffer)
             try:
                 result = await asyncio.get_running_loop().run_in_executor(None, s.scan_snapshot, snap)
+            except OSError:
+                return  # the view was closed or cleared meanwhile (its spill file went with it)
             finally:
                 self._searching = False
             if gen != self._search_gen:

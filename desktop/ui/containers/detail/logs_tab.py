@@ -24,6 +24,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.log_search_bar import LogSearchBar
 from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class LogsTab(QWidget):
             combo.activated.connect(lambda _: self._apply_range())
             combo.lineEdit().returnPressed.connect(self._apply_range)
         self._range = (None, None)
-        self.range_error = QLabel("")
+        self.range_error = plain_label("")
         self.range_error.setObjectName("logRangeError")
         self.range_error.setStyleSheet("color: #b3261e;")
         self.range_error.hide()
@@ -139,7 +140,7 @@ class LogsTab(QWidget):
         self.run_search, self.next_match, self.previous_match = bar.run_search, bar.next_match, bar.previous_match
 
         self.message = MessageBar(self)
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("logStatus")
         self.progress = QProgressBar()
         self.progress.setObjectName("logProgress")
@@ -238,7 +239,9 @@ class LogsTab(QWidget):
         kw = dict(on_lines=lines, on_backfill=backfill, on_progress=progress, on_ended=ended)
         opts = self.options()
         if self.merged:
-            self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of, **kw)
+            self.buffer.sources = [name for _, name in self.containers]
+            self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of,
+                                            on_source_added=self.buffer.sources.append, **kw)
         else:
             self.session = LogSession(self.client, self.containers[0][0], opts, **kw)
         try:
@@ -263,12 +266,23 @@ class LogsTab(QWidget):
         if s is not None:
             await s.aclose()
 
-    def resume(self) -> None:
-        """The container (re)started: continue the stream."""
+    def resume(self, cid: str | None = None) -> None:
+        """The container (or, merged, container `cid`) (re)started: continue the stream."""
         if self.session is not None:
             self.ended_reason = None
-            self.session.resume()
+            self.session.resume(cid) if isinstance(self.session, MergedLogSession) else self.session.resume()
             self._update_status()
+
+    def shows(self, cid: str) -> bool:
+        return any(c == cid for c, _ in self.containers)
+
+    def add_container(self, cid: str, name: str) -> "asyncio.Task | None":
+        """Merged view: bring in a container that appeared while it is open (None: not added)."""
+        s = self.session
+        if not isinstance(s, MergedLogSession) or s.has(cid) or self.shows(cid):
+            return None
+        self.containers.append((cid, name))
+        return self.tasks.spawn(s.add(cid, name))
 
     async def aclose(self) -> None:
         try:
@@ -278,6 +292,7 @@ class LogsTab(QWidget):
         await self._stop_session()
         await self.search_bar.aclose()
         await self.tasks.cancel_all()
+        self.buffer.close()  # the spill file goes with the view
 
     # -- view ---------------------------------------------------------------------------------------
     def _on_view_following_changed(self, on: bool) -> None:
@@ -299,6 +314,9 @@ class LogsTab(QWidget):
     def _update_status(self) -> None:
         n = len(self.buffer)
         parts = [f"{n:,} lines"]
+        disk = self.buffer.disk_bytes()
+        if disk:
+            parts.append(f"{disk / 1e6:,.0f} MB of them on disk")
         if self.session is not None and not self.is_loaded:
             parts.append("loading older lines…")
         if self.ended_reason:

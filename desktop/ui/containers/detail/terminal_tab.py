@@ -12,6 +12,7 @@ from desktop.engine.records import Container
 from desktop.state.terminal_process import TerminalEmulatorProcess
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.terminal_view import TerminalView
+from desktop.ui.widgets.plain_text import plain_label
 
 SHELLS = (("Default shell (bash, else sh)", ""), ("/bin/sh", "/bin/sh"), ("/bin/bash", "/bin/bash"),
           ("/bin/ash", "/bin/ash"), ("/bin/zsh", "/bin/zsh"))
@@ -44,7 +45,7 @@ class TerminalTab(QWidget):
         self.connect_button = QPushButton("Connect")
         self.connect_button.setObjectName("terminalConnect")
         self.connect_button.clicked.connect(self.connect_shell)
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("terminalStatus")
         self.status.setWordWrap(True)
         top = QHBoxLayout()
