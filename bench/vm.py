@@ -1,7 +1,8 @@
 """Benchmark the bundled VM against the host engine, side by side in one run.
 
 Prints `FIGURE <name> value=<v> baseline=<b> ratio=<r> target=<op><t> PASS|MISS` lines and
-exits 0 whether or not targets are met (`--one-click-only`: just the one-click figures). First times the image build (Python-only vs the apt
+exits 0 whether or not targets are met (`--one-click-only`: just the one-click figures;
+`--sleep-only`: just idle, sleep and wake, bench/_vm_sleep.py). First times the image build (Python-only vs the apt
 baseline, then with a warm package cache; `--build-only` stops there), then boots the VM with
 2 GiB of guest memory in a temporary state dir (the image is built into the cache first when missing).
 """
@@ -152,6 +153,30 @@ def _saved_test_image() -> bytes:
         engine.destroy()
 
 
+def sleep_only() -> int:
+    """Boot the VM (2 GiB) and print only the sleep and idle figures (bench/_vm_sleep.py)."""
+    from _vm_sleep import sleep_figures
+
+    image_dir = default_image_dir()
+    image_build.build(out=image_dir, progress=lambda m: None)
+    root = Path(tempfile.mkdtemp(prefix="pilothouse-vmbench-"))
+    vm = VMManager(VMConfig(cpus=2, memory_mib=2048, disk_gib=8, shares=(), sleep_after_s=0),
+                   VMPaths(root / "vm", image_dir, root / "docker-config"))
+    try:
+        st = asyncio.run(vm.start())
+        print(f"# accelerator: {st.accelerator}; host load average {os.getloadavg()[0]:.2f}", flush=True)
+        api = vm.api_client(timeout=600)
+        api.load_image(_saved_test_image())
+        sleep_figures(vm, api, st.accelerator)
+        api.close()
+    except Exception as e:  # noqa: BLE001 - a bench reports, it does not fail the run
+        print(f"# error: {e}", flush=True)
+    finally:
+        asyncio.run(vm.stop(timeout=60))
+        shutil.rmtree(root, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     print(f"# host load average: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores", flush=True)
     if "--one-click-only" in sys.argv:
@@ -159,9 +184,12 @@ def main() -> int:
         image_build.build(out=image_dir, progress=lambda m: None)
         one_click_figures(_saved_test_image(), image_dir)
         return 0
-    build_figures()
+    if "--sleep-only" not in sys.argv:
+        build_figures()
     if "--build-only" in sys.argv:
         return 0
+    if "--sleep-only" in sys.argv:
+        return sleep_only()
     image_dir = default_image_dir()
     manifest = image_build.build(out=image_dir, progress=lambda m: print(f"# build: {m}", flush=True))
     root = Path(tempfile.mkdtemp(prefix="pilothouse-vmbench-"))

@@ -1,85 +1,145 @@
-"""The host end of the guest agent (packaging/vm/agent): one line per command over the
-virtio-serial port QEMU serves as a unix socket in the VM's state folder.
+"""The host end of the guest agent (packaging/vm/agent): one line per command over a
+virtio-serial port whose QEMU backend is a pair of FIFOs in the 0700 state folder.
 
-QEMU holds what the host writes until the guest opens its end, so a command sent while the
-guest is still booting is answered once the agent runs (or times out)."""
+FIFOs rather than a socket: QEMU keeps both open for as long as it runs, so the guest sees the
+port connected even when no host process is attached, and its blocking read costs nothing while
+idle (with a socket nobody is connected to, the guest's read returns at once, again and again).
+Several host processes may write (each line is one write, shorter than PIPE_BUF, so lines never
+interleave); only commands with a token are answered, and only the caller that waits for its
+token reads replies.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import math
-import time
+import errno
+import os
+import sys
+import uuid
 from pathlib import Path
 
-from desktop.vm.unix_socket import monitor_address
+PORT_NAME = "org.pilothouse.agent"
 
 
-class GuestAgentError(RuntimeError):
-    """The guest agent did not answer, or refused the command."""
+class AgentError(RuntimeError):
+    """The guest agent did not answer, or reported a failure; the message is for the user."""
+
+
+class AgentBusy(AgentError):
+    """The command could not run because something in the guest is in use (nothing was done)."""
+
+
+def supported() -> bool:
+    # QEMU's pipe backend is a named pipe on Windows, with other semantics; the VM there is WSL.
+    return sys.platform != "win32"
+
+
+def prepare(base: Path) -> None:
+    """Create BASE.in and BASE.out (0600) before QEMU starts; stale content is drained."""
+    for path in (base.with_suffix(".in"), base.with_suffix(".out")):
+        if path.exists() and not path.is_fifo():
+            path.unlink()
+        if not path.exists():
+            os.mkfifo(path, 0o600)
+        _drain(path)
+
+
+def _drain(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        while os.read(fd, 65536):
+            pass
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def qemu_args(base: Path) -> list[str]:
+    """QEMU options for the agent port."""
+    path = str(base).replace(",", ",,")
+    return ["-device", "virtio-serial-pci,id=agentbus", "-chardev", f"pipe,id=agent,path={path}",
+            "-device", f"virtserialport,bus=agentbus.0,chardev=agent,name={PORT_NAME}"]
+
+
+def _line(command: str, token: str, argument: str) -> bytes:
+    if "\n" in argument or "\r" in argument:
+        raise ValueError("an agent argument cannot hold a line break")
+    data = f"{command} {token} {argument}".rstrip() + "\n"
+    raw = data.encode()
+    if len(raw) > 4000:  # one atomic pipe write (PIPE_BUF is 4096 on Linux, 512 on macOS)
+        raise ValueError("an agent command is too long")
+    return raw
 
 
 class GuestAgent:
-    """Commands are serialised; an answer that comes too late is skipped by the next command."""
+    def __init__(self, base: Path) -> None:
+        self.inp = base.with_suffix(".in")
+        self.out = base.with_suffix(".out")
 
-    def __init__(self, path: "Path | str") -> None:
-        self.path = str(path)
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._lock = asyncio.Lock()
+    def send(self, command: str, argument: str = "") -> bool:
+        """Fire and forget (no answer); False when QEMU is not running (nobody reads the pipe)."""
+        return self._write(_line(command, "-", argument))
 
-    async def _ensure(self) -> None:
-        if self._writer is not None and not self._writer.is_closing():
-            return
-        addr = monitor_address(self.path)
-        if isinstance(addr, str):
-            self._reader, self._writer = await asyncio.open_unix_connection(addr)
-        else:  # pragma: no cover - Windows: a Winsock AF_UNIX socket, already connected
-            self._reader, self._writer = await asyncio.open_connection(sock=addr)
-
-    async def call(self, command: str, timeout: float = 10.0) -> str:
-        """Send one command; return the rest of its `ok <command> ...` answer."""
-        verb = command.split()[0]
-        async with self._lock:
-            try:
-                await asyncio.wait_for(self._ensure(), timeout)
-                self._writer.write(command.encode() + b"\n")
-                await self._writer.drain()
-                deadline = asyncio.get_running_loop().time() + timeout
-                while True:
-                    left = deadline - asyncio.get_running_loop().time()
-                    line = (await asyncio.wait_for(self._reader.readline(), max(left, 0.001))).decode().strip()
-                    if not line:
-                        raise GuestAgentError("the guest agent closed its port")
-                    words = line.split()
-                    if verb == "ping" and words == ["pong"]:
-                        return ""
-                    if len(words) >= 2 and words[1] == verb:
-                        if words[0] == "ok":
-                            return " ".join(words[2:])
-                        raise GuestAgentError(f"the guest agent refused {command!r}: {line}")
-                    # an answer to an earlier command that timed out: skip it
-            except (OSError, asyncio.TimeoutError) as e:
-                self.close()
-                raise GuestAgentError(f"the guest agent did not answer {verb!r} ({e or 'timeout'})") from e
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
-
-    async def set_clock(self, timeout: float = 5.0, precise: bool = True) -> None:
-        """Set the guest clock to the host's: whole seconds at once, then (with `precise`) to
-        within a few milliseconds at the next second boundary (busybox date takes whole seconds)."""
-        await self.call(f"time {math.floor(time.time())}", timeout)
-        if precise:
-            now = time.time()
-            await asyncio.sleep(math.ceil(now) - now)
-            await self.call(f"time {round(time.time())}", timeout)
-
-    async def reclaim(self, timeout: float = 60.0) -> tuple[int, int]:
-        """Drop the guest's clean caches and compact its memory; (free KiB, total KiB) after."""
-        words = (await self.call("reclaim", timeout)).split()
+    def _write(self, raw: bytes) -> bool:
         try:
-            return int(words[0]), int(words[1])
-        except (IndexError, ValueError):
-            return 0, 0
+            fd = os.open(self.inp, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as e:
+            if e.errno in (errno.ENXIO, errno.ENOENT):  # no reader: QEMU is not running
+                return False
+            raise
+        try:
+            os.write(fd, raw)
+            return True
+        except BlockingIOError:
+            return False  # the guest is not reading (paused or stuck): the command is dropped
+        finally:
+            os.close(fd)
+
+    async def call(self, command: str, argument: str = "", timeout: float = 30.0) -> None:
+        """Run a command in the guest and wait for its answer; AgentError when it fails or is late."""
+        token = uuid.uuid4().hex[:12]
+        loop = asyncio.get_running_loop()
+        try:
+            fd = os.open(self.out, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as e:
+            raise AgentError(f"the VM's agent cannot be reached ({e.strerror})") from None
+        answer: asyncio.Future[str] = loop.create_future()
+        buf = bytearray()
+
+        def readable() -> None:
+            try:
+                chunk = os.read(fd, 4096)
+            except BlockingIOError:
+                return
+            if not chunk:  # no writer left: QEMU has exited
+                loop.remove_reader(fd)
+                if not answer.done():
+                    answer.set_exception(AgentError("the VM stopped before its agent answered"))
+                return
+            buf.extend(chunk)
+            while b"\n" in buf:
+                line, _, rest = bytes(buf).partition(b"\n")
+                buf[:] = rest
+                words = line.decode(errors="replace").split()
+                if len(words) >= 2 and words[1] == token and not answer.done():
+                    answer.set_result(words[0])
+
+        loop.add_reader(fd, readable)
+        try:
+            if not self._write(_line(command, token, argument)):
+                raise AgentError("the VM's agent is not reading its commands")
+            try:
+                result = await asyncio.wait_for(answer, timeout)
+            except asyncio.TimeoutError:
+                raise AgentError(f"the VM's agent did not answer `{command}` within {timeout:.0f} s") from None
+        finally:
+            loop.remove_reader(fd)
+            os.close(fd)
+        if result == "busy":
+            raise AgentBusy(f"`{command}`: in use in the VM")
+        if result != "done":
+            raise AgentError(f"`{command}` failed in the VM (see its console log)")

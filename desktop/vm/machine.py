@@ -22,7 +22,7 @@ from typing import Callable
 
 import psutil
 
-from desktop.vm import engine_access, qemu, sleep_control
+from desktop.vm import engine_access, guest_agent, qemu, sleep_control
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
 from desktop.vm.qmp_control import QMPError, qmp_command
@@ -269,8 +269,11 @@ class VMManager:
                 guest_port = _free_port(None)
             qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket), str(self.paths.qmp_sleep_socket)]
             for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket,
-                         self.paths.agent_socket, self.paths.sleep_file, self.paths.pid_file):
+                         self.paths.sleep_file, self.paths.pid_file):
                 sock.unlink(missing_ok=True)
+            agent = self.paths.agent_base if guest_agent.supported() else None
+            if agent is not None:
+                guest_agent.prepare(agent)
             if self.paths.console_log.exists():
                 os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
             spec = qemu.LaunchSpec(
@@ -278,7 +281,7 @@ class VMManager:
                 image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
                 shares_file=self.paths.shares_file, shares=tuple(s for s in self.config.shares if os.path.isdir(s)),
                 docker_port=guest_port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
-                qmp_sockets=tuple(qmp), agent_socket=self.paths.agent_socket)
+                qmp_sockets=tuple(qmp), agent=agent)
             say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
             with open(self.paths.qemu_log, "wb") as log:
                 self._proc = subprocess.Popen(

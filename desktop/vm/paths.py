@@ -98,8 +98,9 @@ class VMPaths:
         return self.state_dir / "qmp-sleep.sock"
 
     @property
-    def agent_socket(self) -> Path:
-        return self.state_dir / "agent.sock"
+    def agent_base(self) -> Path:
+        """The guest agent's FIFOs are agent.in and agent.out (desktop/vm/guest_agent.py)."""
+        return self.state_dir / "agent"
 
     @property
     def helper_socket(self) -> Path:

@@ -189,7 +189,7 @@ class LaunchSpec:
     pid_file: Path
     qmp_sockets: tuple[str, ...]
     platform: HostPlatform | None = None  # None: this host
-    agent_socket: Path | None = None  # the guest agent's virtio-serial port (desktop/vm/guest_agent.py)
+    agent: Path | None = None  # the guest agent's FIFO pair (desktop/vm/guest_agent.py)
 
 
 def _esc(path: Path | str) -> str:
@@ -221,10 +221,6 @@ def build_argv(s: LaunchSpec) -> list[str]:
             # QEMU's resident memory follows what the guest really uses.
             "-device", "virtio-balloon-pci,free-page-reporting=on",
             "-pidfile", str(s.pid_file)]
-    if s.agent_socket is not None:
-        argv += ["-device", "virtio-serial-pci,id=vser0",
-                 "-chardev", f"socket,id=agent,path={_esc(s.agent_socket)},server=on,wait=off",
-                 "-device", "virtserialport,bus=vser0.0,chardev=agent,name=org.pilothouse.agent"]
     for name in ("ca.pem", "server-cert.pem", "server-key.pem"):
         argv += ["-fw_cfg", f"name=opt/pilothouse/{name},file={_esc(s.tls_dir / name)}"]
     if s.shares and supports_virtfs(s.platform):
@@ -235,6 +231,10 @@ def build_argv(s: LaunchSpec) -> list[str]:
             lines.append(f"{tag} {path}\n")
         s.shares_file.write_text("".join(lines))
         argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={_esc(s.shares_file)}"]
+    if s.agent is not None:
+        from desktop.vm.guest_agent import qemu_args as agent_args
+
+        argv += agent_args(s.agent)
     for address in s.qmp_sockets:
         argv += ["-qmp", qmp_arg(address)]
     return argv

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Awaitable, Callable
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import psutil
 
-from desktop.vm.guest_agent import GuestAgent, GuestAgentError
+from desktop.vm.guest_agent import AgentError, GuestAgent
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,17 @@ SETTLE_STEP_BYTES = 4 << 20  # RSS falling by less than this between polls: repo
 # QEMU using more than this share of a core over the idle period: the guest is at work (a
 # silent build step, a container starting) though no bytes move; idle it uses well under 1%.
 BUSY_CPU_PCT = 5.0
+
+
+async def set_guest_clock(agent: GuestAgent, timeout: float = 5.0, precise: bool = True) -> None:
+    """Set the guest clock to the host's: whole seconds at once, then (with `precise`) again
+        just after the next second boundary, so it is off by milliseconds, not up to a second
+    (the guest sets whole seconds). Raises AgentError."""
+    await agent.call("clock", str(math.floor(time.time())), timeout=timeout)
+    if precise:
+        now = time.time()
+        await asyncio.sleep(math.ceil(now) - now + 0.002)
+        await agent.call("clock", str(math.floor(time.time())), timeout=timeout)
 
 
 def read_sleep_state(path: Path) -> dict:
@@ -207,8 +219,8 @@ class SleepController:
             rss_before = self._rss()
             if self.agent is not None:
                 try:
-                    await self.agent.reclaim()
-                except GuestAgentError as e:
+                    await self.agent.call("reclaim", timeout=60)
+                except AgentError as e:
                     log.info("the guest did not reclaim its memory: %s", e)
             await self._settle(serial)
             async with self._lock:  # held only while stopping: traffic waits milliseconds
@@ -232,8 +244,8 @@ class SleepController:
         if self.agent is not None:
             # Whole seconds before any request reaches dockerd, then to the millisecond.
             try:
-                await self.agent.set_clock(timeout=2.0, precise=False)
-            except GuestAgentError as e:
+                await set_guest_clock(self.agent, timeout=2.0, precise=False)
+            except AgentError as e:
                 log.info("guest clock not set: %s", e)
             self.clock_task = asyncio.ensure_future(self._precise_clock())
         self.last_sleep["woke_in_s"] = time.monotonic() - t
@@ -242,8 +254,8 @@ class SleepController:
 
     async def _precise_clock(self) -> None:
         try:
-            await self.agent.set_clock(timeout=5.0)
-        except GuestAgentError as e:
+            await set_guest_clock(self.agent, timeout=5.0)
+        except AgentError as e:
             log.info("guest clock not set precisely: %s", e)
 
     async def wake(self) -> None:

@@ -4,8 +4,8 @@ from the command line. It exits when QEMU exits. It holds:
 
 - the engine's loopback port (desktop/vm/wake_proxy.py), forwarding to QEMU's own forward;
 - the idle clock and sleep/wake (desktop/vm/sleep.py) on its own QMP monitor;
-- the guest agent's port: the guest clock is set from the host's when the helper starts (after
-  a boot, or a resume from a saved state) and after every wake;
+- the guest clock: set from the host's (desktop/vm/guest_agent.py) when the helper starts
+  (after a boot, or a resume from a saved state) and after every wake;
 - the published-port forwards (desktop/vm/portsync.py);
 - a control socket (POSIX), one JSON line per request: {"cmd": "status" | "sleep" | "wake" |
   "reload"} -> one JSON line back (desktop/vm/sleep_control.py is the client).
@@ -27,9 +27,9 @@ from qemu.qmp import QMPClient, Runstate
 
 from desktop.vm import engine_access
 from desktop.vm.config import VMConfig
-from desktop.vm.guest_agent import GuestAgent, GuestAgentError
+from desktop.vm.guest_agent import AgentError, GuestAgent, supported as agent_supported
 from desktop.vm.portsync import RELEVANT, PortSync
-from desktop.vm.sleep import SleepController
+from desktop.vm.sleep import SleepController, set_guest_clock
 from desktop.vm.tls import TLSFiles
 from desktop.vm.unix_socket import monitor_address
 from desktop.vm.wake_proxy import WakeProxy
@@ -46,7 +46,7 @@ class Helper:
         self.qemu_pid = state.get("pid")
         config = VMConfig.load(state_dir / "config.json")
         self.qmp = QMPClient("pilothouse-helper")
-        self.agent = GuestAgent(state_dir / "agent.sock")
+        self.agent = GuestAgent(state_dir / "agent") if agent_supported() else None
         self.tls = TLSFiles(state_dir / "tls")
         # Its own calls go to QEMU's forward directly: they are not activity.
         self.api = engine_access.api_client(self.guest_port, self.tls, timeout=30, version="1.41")
@@ -120,10 +120,12 @@ class Helper:
 
     # -- life -----------------------------------------------------------------------------------
     async def _set_clock(self) -> None:
+        if self.agent is None:
+            return
         try:
-            await self.agent.set_clock(timeout=60.0)
+            await set_guest_clock(self.agent, timeout=60.0)
             log.info("guest clock set from the host")
-        except GuestAgentError as e:
+        except AgentError as e:
             log.info("guest clock not set: %s", e)
 
     def _on_qmp_event(self, name: str) -> None:
@@ -162,7 +164,6 @@ class Helper:
             if self._control is not None:
                 self._control.close()
                 (self.state_dir / "helper.sock").unlink(missing_ok=True)
-            self.agent.close()
             self.api.close()
             with contextlib.suppress(Exception):
                 await self.qmp.disconnect()
