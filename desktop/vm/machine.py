@@ -166,6 +166,9 @@ class VMManager:
             state = "stopped"
         port = st.get("docker_port")
         sleeping = state == "running" and alive and sleep_control.sleeping(self.paths.sleep_file)
+        helper = st.get("helper_pid")
+        if state == "running" and alive and helper and not psutil.pid_exists(helper) and not detail:
+            detail = f"the VM's helper, which holds the engine port, has exited (see {self.paths.helper_log}): restart the VM"
         return VMStatus(
             state=state, accelerator=st.get("accelerator", ""), accelerator_reason=st.get("accelerator_reason", ""),
             docker_host=engine_access.docker_host(port) if port else "",

@@ -262,12 +262,12 @@ class SleepController:
         await self.ensure_awake()
 
     def runstate_changed(self, running: bool) -> None:
-        """QEMU was stopped or continued by someone else (the lifecycle monitor, a user)."""
-        if self._lock.locked() or running != self.asleep:
+        """QEMU was continued by someone else (VMManager.stop() wakes a sleeping VM to shut it
+        down). A stop by someone else (saving the VM's state) is not a sleep: it is left alone."""
+        if self._lock.locked() or not (running and self.asleep):
             return
-        self.asleep = not running
-        if running:
-            self.note_activity()
+        self.asleep = False
+        self.note_activity()
         self._write()
         self._kick.set()
 
