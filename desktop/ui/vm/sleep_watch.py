@@ -24,6 +24,7 @@ class VMSleepWatch(QObject):
         self.sleeping = False
         self.tasks = TaskSet()
         self._lock = asyncio.Lock()  # one read at a time: the last answer is the current one
+        self._closed = False
         self._watcher = QFileSystemWatcher(self)
         self._watcher.directoryChanged.connect(self._on_watcher_directory_changed)
         self.follow()
@@ -31,6 +32,8 @@ class VMSleepWatch(QObject):
     def follow(self) -> None:
         """Watch the state folder, or until it exists (made at the VM's first start) its
         nearest existing parent; and read it now."""
+        if self._closed:
+            return
         watched = set(self._watcher.directories())
         target = self.state_dir
         while not target.is_dir() and target.parent != target:
@@ -42,7 +45,8 @@ class VMSleepWatch(QObject):
         self.check()
 
     def check(self) -> None:
-        self.tasks.spawn(self._check())
+        if not self._closed:
+            self.tasks.spawn(self._check())
 
     def _on_watcher_directory_changed(self, _path: str) -> None:
         self.follow()
@@ -55,4 +59,9 @@ class VMSleepWatch(QObject):
             self.sleeping_changed.emit(sleeping)
 
     async def aclose(self) -> None:
+        # Folder events keep coming after the app closes (the VM lives on): stop listening.
+        self._closed = True
+        self._watcher.directoryChanged.disconnect(self._on_watcher_directory_changed)
+        if self._watcher.directories():
+            self._watcher.removePaths(self._watcher.directories())
         await self.tasks.cancel_all()
