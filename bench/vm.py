@@ -163,7 +163,7 @@ def sleep_only() -> int:
     vm = VMManager(VMConfig(cpus=2, memory_mib=2048, disk_gib=8, shares=(), sleep_after_s=0),
                    VMPaths(root / "vm", image_dir, root / "docker-config"))
     try:
-        st = asyncio.run(vm.start())
+        st = asyncio.run(vm.start(timeout=900))  # a loaded 2-core host took over 300 s to boot under TCG
         print(f"# accelerator: {st.accelerator}; host load average {os.getloadavg()[0]:.2f}", flush=True)
         api = vm.api_client(timeout=600)
         api.load_image(_saved_test_image())
