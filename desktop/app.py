@@ -95,6 +95,8 @@ class Pilothouse:
         self.desk.tray.container_action_requested.connect(mon.expect_exit)
         self.compose.page.run_started.connect(mon.expect_compose_exits)
         mon.notifier.open_logs_requested.connect(self._on_notifier_open_logs_requested)
+        if self.vm.sleep_watch is not None:
+            self.vm.sleep_watch.engine_noted.connect(mon.note_engine)
         self._walk_engine_count()
         self._on_window_engine_selected(self._selected)
 

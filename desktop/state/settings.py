@@ -59,6 +59,8 @@ class Settings:
     vm_cpus: int = 2
     vm_memory_mib: int = 2048
     vm_disk_gib: int = 32
+    # Minutes with no engine traffic and no running container before the VM sleeps; 0: never
+    vm_sleep_minutes: int = 5
     # Confirmations before destructive actions
     confirm_destructive: bool = True
     # (No log settings: the viewer keeps every line in compact storage and the Logs tab has its
@@ -146,6 +148,10 @@ def validate_field(name: str, value: Any, limits: HostLimits | None = None) -> t
     if name == "vm_disk_gib":
         hi = max(limits.disk_free_gib, 4) if limits else 1 << 14
         return _check_int(value, "Disk", 4, hi, "GiB" + (" (free space on this host)" if limits else ""))
+    if name == "vm_sleep_minutes":
+        if isinstance(value, str) and value.strip().lower() in ("off", "never"):
+            return 0, None
+        return _check_int(value, "Sleep after", 0, 24 * 60, "minutes (0 or “off”: never)")
     if name == "history_cap_mb":
         return _check_int(value, "History disk space", 10, 1_000_000, "MB")
     if name == "debug_toolbox":

@@ -22,7 +22,9 @@ class VMControl:
         self.busy = False
 
     def status(self) -> str:
-        return self.manager.status().state
+        """stopped | starting | running | sleeping | stopping | crashed."""
+        st = self.manager.status()
+        return "sleeping" if getattr(st, "sleeping", False) else st.state
 
     def full_status(self):
         return self.manager.status()
@@ -79,3 +81,12 @@ class VMControl:
         """Power the VM off (no saved state: the next start boots from scratch)."""
         saves = getattr(self.manager, "saves_state", False)
         await self._do(self.manager.stop, progress, **({"shutdown": True} if saves else {}))
+    async def wake(self, progress: Callable[[str], None] | None = None) -> None:
+        """Wake a sleeping VM; its engine session never lost its connection."""
+        if hasattr(self.manager, "wake"):
+            await self.manager.wake()
+
+    def set_sleep_after(self, seconds: float) -> None:
+        """Blocking (files and the helper's socket): call it off the UI thread."""
+        if hasattr(self.manager, "set_sleep_after"):
+            self.manager.set_sleep_after(seconds)

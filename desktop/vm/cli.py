@@ -39,8 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     lg.add_argument("-n", type=int, default=50, help="number of lines")
     d = sub.add_parser("delete", help="stop the VM and delete its disk, certificates and state")
     d.add_argument("-y", "--yes", action="store_true", help="do not ask")
-    sub.add_parser("_portsync", help=argparse.SUPPRESS).add_argument("state_dir")
     sub.add_parser("_file_events", help=argparse.SUPPRESS).add_argument("state_dir")
+    sub.add_parser("sleep", help="put the VM to sleep now (it wakes on the next engine request)")
+    sub.add_parser("wake", help="wake a sleeping VM")
+    idle = sub.add_parser("idle", help="set how long the VM may idle before it sleeps")
+    idle.add_argument("minutes", help="minutes with no engine traffic and no running container, or 'off'")
+    sub.add_parser("_helper", help=argparse.SUPPRESS).add_argument("state_dir")
     return p
 
 
@@ -53,7 +57,7 @@ def _config(args, paths: VMPaths) -> VMConfig:
 
 
 def _print_status(st) -> None:
-    print(f"state:        {st.state}")
+    print(f"state:        {st.state}" + (" (sleeping: the next engine request wakes it)" if st.sleeping else ""))
     if st.accelerator:
         print(f"accelerator:  {st.accelerator} ({st.accelerator_reason})")
     if st.docker_host:
@@ -112,16 +116,17 @@ def main(argv: list[str]) -> int:
             return code
         return _write_wsl_rootfs(rootfs, arch)
     args = _parser().parse_args(argv)
-    if args.cmd == "_portsync":
-        from desktop.vm.portsync import main as portsync_main
+    if args.cmd == "_helper":
+        from desktop.vm.vm_helper import main as helper_main
 
-        return portsync_main([args.state_dir])
+        return helper_main([args.state_dir])
     if args.cmd == "_file_events":
         from desktop.vm.file_events import main as file_events_main
 
         return file_events_main([args.state_dir])
 
     from desktop.vm.machine import VMError, VMManager
+    from desktop.vm.sleep_control import SleepControlError
 
     paths = VMPaths.default()
     if args.cmd == "image":
@@ -165,6 +170,21 @@ def main(argv: list[str]) -> int:
             st = vm.status()
             _print_status(st)
             return 3 if st.state == "crashed" else 0
+        elif args.cmd == "sleep":
+            asyncio.run(vm.sleep_now())
+            print("sleeping")
+        elif args.cmd == "wake":
+            asyncio.run(vm.wake())
+            print("awake")
+        elif args.cmd == "idle":
+            try:
+                minutes = 0.0 if args.minutes.lower() in ("off", "never") else float(args.minutes)
+            except ValueError:
+                raise VMError(f"give the idle time in minutes, or 'off' (not {args.minutes!r})") from None
+            if minutes < 0:
+                raise VMError("the idle time cannot be negative")
+            vm.set_sleep_after(minutes * 60)
+            print("the VM never sleeps" if not minutes else f"the VM sleeps after {minutes:g} idle minutes")
         elif args.cmd == "logs":
             print("\n".join(vm.console_tail(args.n)))
         elif args.cmd == "delete":
@@ -173,7 +193,7 @@ def main(argv: list[str]) -> int:
             asyncio.run(vm.delete(progress=_say))
             print("deleted")
         return 0
-    except VMError as e:
+    except (VMError, SleepControlError) as e:
         print(f"error: {e}", file=sys.stderr)
         for line in VMManager(None, paths).console_tail(5) if args.cmd in ("start", "restart") else []:
             print(f"  console: {line}", file=sys.stderr)

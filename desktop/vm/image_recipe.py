@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 
 # Bump when the image's layout or contents change in a way a running app should offer to update.
-RECIPE_VERSION = 5
+RECIPE_VERSION = 6
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Callable
 
 import psutil
 
-from desktop.vm import engine_access, file_events, guest_agent, qemu
+from desktop.vm import engine_access, file_events, guest_agent, qemu, sleep_control
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
 from desktop.vm.qmp_control import QMPError, qmp_command
@@ -75,6 +75,7 @@ class VMStatus:
     # whether a saved state waits for the next start.
     start_note: str = ""
     saved: bool = False
+    sleeping: bool = False  # running, with its vCPUs stopped until engine traffic wakes it
 
 
 def _free_port(preferred: int | None) -> int:
@@ -172,12 +173,16 @@ class VMManager:
             st = self._write_state(state="stopped", pid=None)
             state = "stopped"
         port = st.get("docker_port")
+        sleeping = state == "running" and alive and sleep_control.sleeping(self.paths.sleep_file)
+        helper = st.get("helper_pid")
+        if state == "running" and alive and helper and not psutil.pid_exists(helper) and not detail:
+            detail = f"the VM's helper, which holds the engine port, has exited (see {self.paths.helper_log}): restart the VM"
         return VMStatus(
             state=state, accelerator=st.get("accelerator", ""), accelerator_reason=st.get("accelerator_reason", ""),
             docker_host=engine_access.docker_host(port) if port else "",
             tls_ca=str(self.tls.ca_cert), tls_cert=str(self.tls.client_cert), tls_key=str(self.tls.client_key),
             console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail,
-            start_note=st.get("start_note", ""), saved=self.saved_state().exists())
+            start_note=st.get("start_note", ""), saved=self.saved_state().exists(), sleeping=sleeping)
 
     def console_tail(self, n: int = 50) -> list[str]:
         try:
@@ -288,19 +293,26 @@ class VMManager:
             saved.discard()
         resume = verdict.usable and not cold
         self._ensure_disk()
+        # The engine port is the helper's (a proxy that wakes a sleeping VM); QEMU forwards
+        # dockerd to another loopback port behind it.
         port = _free_port(self._read_state().get("docker_port"))
-        qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+        guest_port = _free_port(None)
+        while guest_port == port:
+            guest_port = _free_port(None)
+        qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket), str(self.paths.qmp_sleep_socket)]
+        self.paths.sleep_file.unlink(missing_ok=True)
         agent = self._agent_base() if guest_agent.supported() else None
         spec = qemu.LaunchSpec(
             qemu=exe, arch=self.arch, accel=accel.name, cpus=self.config.cpus, memory_mib=self.config.memory_mib,
             image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
             shares_file=self.paths.shares_file, shares=shares,
-            docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
+            docker_port=guest_port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
             qmp_sockets=tuple(qmp), agent=agent)
         if resume:
             say("resuming the saved state")
             self._launch(dataclasses.replace(spec, incoming=True))
-            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
+            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, guest_port=guest_port,
+                              helper_pid=None, qmp=qmp, accelerator=accel.name,
                               accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
                               agent=agent is not None)
             try:
@@ -319,7 +331,8 @@ class VMManager:
         if not resume:
             say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
             self._launch(spec)
-            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
+            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, guest_port=guest_port,
+                              helper_pid=None, qmp=qmp, accelerator=accel.name,
                               accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
                               agent=agent is not None)
         self._write_state(start_note=note)
@@ -327,7 +340,8 @@ class VMManager:
         try:
             if resume:
                 await self._after_resume(say)
-            await self._wait_ready(port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
+            await self._wait_ready(guest_port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
+            await self._start_helper(port)
         except asyncio.CancelledError:
             if self.status().state == "starting":
                 await self._kill()
@@ -339,7 +353,7 @@ class VMManager:
                 self._write_state(state="crashed", pid=None, detail=f"did not become ready; see {self.paths.console_log}")
             raise
         engine_access.write_docker_context(self.paths.docker_config_dir, port, self.tls)
-        self._spawn_portsync()
+        self._spawn_file_events()
         self._write_state(state="running")
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
@@ -347,7 +361,8 @@ class VMManager:
     def _launch(self, spec: qemu.LaunchSpec) -> None:
         lock_fd = self._take_lock()
         try:
-            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
+            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket,
+                         self.paths.pid_file):
                 sock.unlink(missing_ok=True)
             if self.paths.console_log.exists():
                 os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
@@ -403,18 +418,90 @@ class VMManager:
             client.close()
         raise VMError(f"the engine did not answer within {timeout:.0f} s; see {self.paths.console_log}")
 
-    def _spawn_portsync(self) -> None:
-        helpers = [("_portsync", "desktop.vm.portsync")]
-        if file_events.supported() and guest_agent.supported() and self.paths.shares_file.exists():
-            helpers.append(("_file_events", "desktop.vm.file_events"))
-        for command, module in helpers:
-            if getattr(sys, "frozen", False):
-                argv = [sys.executable, "vm", command, str(self.paths.state_dir)]
-            else:
-                argv = [sys.executable, "-m", module, str(self.paths.state_dir)]
-            with open(self.paths.portsync_log, "ab") as log:
-                subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                 start_new_session=True, close_fds=True)
+    def _spawn_file_events(self) -> None:
+        if not (file_events.supported() and guest_agent.supported() and self.paths.shares_file.exists()):
+            return
+        if getattr(sys, "frozen", False):
+            argv = [sys.executable, "vm", "_file_events", str(self.paths.state_dir)]
+        else:
+            argv = [sys.executable, "-m", "desktop.vm.file_events", str(self.paths.state_dir)]
+        with open(self.paths.portsync_log, "ab") as log:
+            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True, close_fds=True)
+
+    async def _start_helper(self, port: int, timeout: float = 30.0) -> None:
+        """Spawn the helper (engine port proxy, sleep, port forwards; desktop/vm/vm_helper.py)
+        and return once the engine port answers through it."""
+        if getattr(sys, "frozen", False):
+            argv = [sys.executable, "vm", "_helper", str(self.paths.state_dir)]
+        else:
+            argv = [sys.executable, "-m", "desktop.vm.vm_helper", str(self.paths.state_dir)]
+        with open(self.paths.helper_log, "ab") as log:
+            helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True, close_fds=True)
+        self._write_state(helper_pid=helper.pid)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if helper.poll() is not None:
+                break
+            try:
+                _, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1)
+                writer.close()
+                return
+            except (OSError, asyncio.TimeoutError):
+                await asyncio.sleep(0.05)  # the helper is starting: nothing to wait on instead
+        try:
+            tail = " | ".join(self.paths.helper_log.read_text(errors="replace").strip().splitlines()[-3:])
+        except OSError:
+            tail = ""
+        raise VMError(f"the VM's helper did not open the engine port {port}" + (f": {tail}" if tail else ""))
+
+    async def _wait_helper_exit(self, timeout: float = 10.0, terminate: bool = False) -> None:
+        # The helper leaves with QEMU; wait, so a restart gets the same engine port back.
+        pid = self._read_state().get("helper_pid")
+        if not pid:
+            return
+        try:
+            proc = psutil.Process(pid)
+            if terminate:
+                proc.terminate()
+            await asyncio.get_running_loop().run_in_executor(None, proc.wait, timeout)
+        except psutil.TimeoutExpired:
+            proc.kill()
+        except psutil.Error:
+            pass
+
+    async def wake(self) -> VMStatus:
+        """Wake a sleeping VM (the helper continues its vCPUs and sets the guest clock)."""
+        if self.status().sleeping:
+            loop = asyncio.get_running_loop()
+            if sleep_control.has_control_socket():
+                await loop.run_in_executor(None, sleep_control.request, self.paths.helper_socket, "wake")
+            else:  # pragma: no cover - Windows: any connection to the engine port wakes it
+                await loop.run_in_executor(None, sleep_control.wake_by_connecting, self._read_state()["docker_port"])
+        return self.status()
+
+    async def sleep_now(self) -> VMStatus:
+        """Put the VM to sleep now; VMError says why not (a container runs, traffic came)."""
+        if self.status().state != "running":
+            raise VMError("the VM is not running")
+        reply = await asyncio.get_running_loop().run_in_executor(
+            None, sleep_control.request, self.paths.helper_socket, "sleep")
+        if not reply.get("ok"):
+            raise VMError(f"the VM did not sleep: {reply.get('error') or 'no reason given'}")
+        return self.status()
+
+    def set_sleep_after(self, seconds: float) -> None:
+        """Save the idle time before sleep (0: never) and tell a running VM's helper (blocking)."""
+        self.config = self.config.with_changes(sleep_after_s=float(seconds))
+        self.paths.ensure()
+        self.config.save(self.paths.config_file)
+        if self.status().state == "running":
+            try:
+                sleep_control.request(self.paths.helper_socket, "reload", timeout=10)
+            except sleep_control.SleepControlError:
+                pass  # it reads the saved value when it next starts
 
     # ---- stop / restart / delete --------------------------------------------------------
     async def _wait_exit(self, pid: int, timeout: float) -> bool:
@@ -460,12 +547,21 @@ class VMManager:
             self._write_state(state="stopped", pid=None)
             return self.status()
         pid = current.pid
+        if current.sleeping:
+            say("waking the VM so it can stop cleanly")
+            try:
+                await qmp_command(self._qmp_address(0), "cont")
+            except QMPError as e:
+                say(f"QMP unavailable ({e})")
         st = self._write_state(state="stopping")
         if not shutdown and current.state == "running" and st.get("agent") and st.get("fingerprint"):
+            # The helper would wake or sleep the VM in the middle of the save: it goes first (the
+            # engine port closes with it; the next start opens it again).
+            await self._wait_helper_exit(timeout=5.0, terminate=True)
             try:
                 await self.saved_state().save(self._qmp_address(0), self.guest_agent(), st["fingerprint"],
                                               lambda: self._wait_exit(pid, 3600), say)
-                self._write_state(state="stopped", pid=None, detail="")
+                self._write_state(state="stopped", pid=None, detail="", helper_pid=None)
                 self._remove_sockets()
                 say("stopped; the next start resumes where it left off")
                 return self.status()
@@ -486,13 +582,14 @@ class VMManager:
         if not await self._wait_exit(pid, timeout):
             say(f"the guest did not power off within {timeout:.0f} s: killing QEMU")
             await self._kill()
+        await self._wait_helper_exit()
         self._write_state(state="stopped", pid=None, detail="")
         self._remove_sockets()
         say("stopped")
         return self.status()
 
     def _remove_sockets(self) -> None:
-        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket):
+        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket):
             sock.unlink(missing_ok=True)
 
     async def restart(self, progress: Progress | None = None, allow_outdated: bool = False) -> VMStatus:

@@ -94,6 +94,27 @@ class VMPaths:
         return self.state_dir / "qmp-ports.sock"
 
     @property
+    def qmp_sleep_socket(self) -> Path:
+        return self.state_dir / "qmp-sleep.sock"
+
+    @property
+    def agent_base(self) -> Path:
+        """The guest agent's FIFOs are agent.in and agent.out (desktop/vm/guest_agent.py)."""
+        return self.state_dir / "agent"
+
+    @property
+    def helper_socket(self) -> Path:
+        return self.state_dir / "helper.sock"
+
+    @property
+    def helper_log(self) -> Path:
+        return self.state_dir / "helper.log"
+
+    @property
+    def sleep_file(self) -> Path:
+        return self.state_dir / "sleep.json"
+
+    @property
     def shares_file(self) -> Path:
         return self.state_dir / "shares"
 

@@ -47,7 +47,10 @@ class PortSync:
     def __init__(self, state_dir: Path) -> None:
         self.state_dir = state_dir
         state = json.loads((state_dir / "state.json").read_text())
-        self.client = engine_access.api_client(state["docker_port"], TLSFiles(state_dir / "tls"), timeout=30)
+        # QEMU's own forward of dockerd, not the engine port the helper's proxy holds: these
+        # calls are not a user's traffic and must not keep the VM awake.
+        port = state.get("guest_port") or state["docker_port"]
+        self.client = engine_access.api_client(port, TLSFiles(state_dir / "tls"), timeout=30)
         self.qmp = QMPClient("pilothouse-portsync")
         self.active: set[Forward] = set()
         self.failed: dict[str, str] = {}

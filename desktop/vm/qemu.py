@@ -98,7 +98,13 @@ def kernel_cmdline(arch: str, accel: str = "tcg") -> str:
     # apparmor=0: the image has no profiles; panic=-1 + -no-reboot turns a guest panic into a
     # QEMU exit that we report as a crash. pilothouse.tcg=1 tells the guest's init that code
     # is translated, so it starts dockerd without ASLR (see packaging/vm/init for why).
-    tcg = " pilothouse.tcg=1" if accel == "tcg" else ""
+    # Under TCG, also: tsc=reliable, because the kernel finds the vCPUs' TSCs "unsynchronised"
+    # (two vCPU threads start apart) and falls back to the HPET, whose every read is an emulated
+    # MMIO access and which the vDSO cannot read (each clock_gettime of dockerd's and
+    # containerd's Go runtimes became a system call). QEMU derives every vCPU's TSC from one
+    # monotonic host clock, so it is in fact synchronised. nowatchdog: the soft-lockup watchdog
+    # ticks every 4 s per CPU and reports false lockups when a loaded host starves the vCPUs.
+    tcg = " pilothouse.tcg=1 tsc=reliable nowatchdog" if accel == "tcg" else ""
     return f"console={console_device(arch)} apparmor=0 panic=-1 quiet loglevel=3{tcg}"
 
 

@@ -64,9 +64,10 @@ def vm_paths(vm_root: Path, vm_image_dir: Path) -> VMPaths:
 @pytest.fixture(scope="session")
 def vm(vm_paths: VMPaths, shared_dir: Path) -> Iterator[VMManager]:
     """One VM for the whole session (TCG boots cost ~20-30 s each)."""
-    config = VMConfig(cpus=2, memory_mib=2048, disk_gib=8, shares=(str(shared_dir),))
+    config = VMConfig(cpus=2, memory_mib=2048, disk_gib=8, shares=(str(shared_dir),), sleep_after_s=0)
     manager = VMManager(config, vm_paths)
-    asyncio.run(manager.start(progress=lambda m: print(f"[vm] {m}", flush=True)))
+    # A generous boot deadline: under TCG on a loaded 2-core machine a boot took over 300 s.
+    asyncio.run(manager.start(progress=lambda m: print(f"[vm] {m}", flush=True), timeout=900))
     yield manager
     if manager.status().state in ("starting", "running"):
         asyncio.run(manager.stop(timeout=30, shutdown=True))

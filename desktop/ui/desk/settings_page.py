@@ -30,6 +30,8 @@ SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
         ("vm_cpus", "CPUs", "int", ""),
         ("vm_memory_mib", "Memory (MiB)", "int", ""),
         ("vm_disk_gib", "Disk (GiB)", "int", "Applies the next time the VM starts."),
+        ("vm_sleep_minutes", "Sleep after idle (minutes)", "int",
+         "No engine traffic and no running container this long: the VM sleeps. 0 or off: never."),
     )),
     ("History", (
         ("history_cap_mb", "Disk space for history (MB)", "int",

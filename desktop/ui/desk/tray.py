@@ -125,6 +125,9 @@ class Tray(QObject):
                 off = m.addAction("Shut down the VM (next start boots from scratch)",
                                   lambda: self.tasks.spawn(self._vm("shutdown")))
                 off.setObjectName("trayVmShutdown")
+            if vm_state == "sleeping":
+                wake = m.addAction(icon("start"), "Wake the VM", lambda: self.tasks.spawn(self._vm("wake")))
+                wake.setObjectName("trayVmWake")
         m.addSeparator()
         running = sorted((c for c in self.store.all()
                           if c.state in ("running", "restarting", "paused") and self._reachable(c)),

@@ -95,6 +95,10 @@ class MonitoringWing:
             for c in project.containers:
                 self.crash_watch.expect_exit(c.id)
 
+    def note_engine(self, status, note: str) -> None:
+        """Another feature's word on an engine's state (the VM: "sleeping"), shown in the footer."""
+        self.engine_footer.set_note(status, note)
+
     def add_stats_tab(self, page, c) -> None:
         """A Stats tab on a container's page, streamed from the container's own engine (with the
         recorded ranges beside the live one when a history is kept)."""

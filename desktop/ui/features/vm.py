@@ -3,11 +3,13 @@ of a docker context, and its engine followed like any other (it joins the regist
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 import sys
 
-from desktop.state.vm_engine import VMControl
+from desktop.state.vm_engine import ENGINE_NAME, VMControl
+from desktop.ui.async_tasks import TaskSet
 from desktop.ui.features.wing import Shared
 from desktop.ui.vm.vm_panel import VMPanel
 
@@ -46,13 +48,18 @@ class VMWing:
         self.control: VMControl | None = None
         self.panel: VMPanel | None = None
         self.one_click = self.context_offer = None
+        self.sleep_watch = None
+        self.tasks = TaskSet()
         if manager is None:
             return
         settings = shared.settings
 
         def config():
             s = settings.current
-            return manager.config.with_changes(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
+            changes = dict(cpus=s.vm_cpus, memory_mib=s.vm_memory_mib, disk_gib=s.vm_disk_gib)
+            if hasattr(manager.config, "sleep_after_s"):
+                changes["sleep_after_s"] = s.vm_sleep_minutes * 60.0
+            return manager.config.with_changes(**changes)
 
         def resources() -> str:
             s = settings.current
@@ -72,6 +79,33 @@ class VMWing:
         window = shared.window
         window.add_page("vm", "Virtual machine", "engine", self.panel)
         self._init_one_click(manager)
+        self._init_sleep(manager)
+
+    def _init_sleep(self, manager) -> None:
+        """"Sleeping" in the panel, footer and tray, learnt from the state folder's file events;
+        the idle time from Settings goes to the running VM at once."""
+        from desktop.ui.vm.sleep_watch import VMSleepWatch
+
+        if not hasattr(manager, "wake"):
+            return  # WSL 2 has its own idle handling
+        self.sleep_watch = VMSleepWatch(manager.paths.state_dir, lambda: manager.status().sleeping)
+        self.sleep_watch.sleeping_changed.connect(self._on_sleep_watch_sleeping_changed)
+        self.shared.settings.changed.connect(self._on_settings_changed)
+
+    def _on_sleep_watch_sleeping_changed(self, sleeping: bool) -> None:
+        self.panel.refresh()
+        status = self.engine_status()
+        if status is not None:
+            self.sleep_watch.engine_noted.emit(status, "sleeping" if sleeping else "")
+
+    def engine_status(self):
+        """The VM engine's ConnectionStatus, when the app follows it (for the footer's note)."""
+        session = self.shared.engines.get(ENGINE_NAME)
+        return session.status if session is not None else None
+
+    def _on_settings_changed(self, settings, names) -> None:
+        if "vm_sleep_minutes" in names:
+            self.tasks.spawn(asyncio.to_thread(self.control.set_sleep_after, settings.vm_sleep_minutes * 60.0))
 
     def _init_one_click(self, manager) -> None:
         """The no-engine page's main button: image, boot and engine in one click."""
@@ -99,6 +133,9 @@ class VMWing:
         pass
 
     async def aclose(self) -> None:
+        await self.tasks.cancel_all()
+        if self.sleep_watch is not None:
+            await self.sleep_watch.aclose()
         if self.panel is not None:
             await self.panel.tasks.cancel_all()
             await self.panel.image_box.tasks.cancel_all()

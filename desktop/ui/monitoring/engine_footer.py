@@ -26,6 +26,7 @@ from desktop.metrics.host import HostMonitor, HostSample, HostWatch
 from desktop.state.connection import CONNECTED, ConnectionState, ConnectionStatus
 from desktop.ui.engines.engine_status import DOT
 
+NOTE_DOT = "#8a8a8a"  # an engine another feature says is resting (a sleeping VM)
 STATE_WORDS = {"connected": "Engine running", "connecting": "Engine starting", "reconnecting": "Engine lost",
                "unreachable": "No engine"}
 
@@ -45,6 +46,7 @@ class EngineFooter(QLabel):
         self.engine_name = ""  # set with several engines: the footer says which one it describes
         self._engine_states: Callable[[], list[tuple[str, str]]] | None = None
         self._tip = ""
+        self._notes: dict[int, str] = {}  # id(ConnectionStatus) -> a feature's word on it ("sleeping")
         self._watch: HostWatch | None = None
         status.changed.connect(self._on_status_changed)
         overview.totals_changed.connect(self.refresh)
@@ -65,6 +67,14 @@ class EngineFooter(QLabel):
             overview.totals_changed.connect(self.refresh)
         self.engine_name, self._engine_states = engine_name, engine_states
         self._follow_host()
+        self.refresh()
+
+    def set_note(self, status: ConnectionStatus, note: str) -> None:
+        """Show `note` instead of "running" while `status`'s engine is connected ("" clears it)."""
+        if note:
+            self._notes[id(status)] = note
+        else:
+            self._notes.pop(id(status), None)
         self.refresh()
 
     def event(self, event) -> bool:
@@ -110,10 +120,16 @@ class EngineFooter(QLabel):
     def refresh(self) -> None:
         s = self.status.current
         words = STATE_WORDS.get(s.state, s.state)
+        note = self._notes.get(id(self.status)) if s.state == CONNECTED else None
+        if note:
+            words = f"Engine {note}"
         if self.engine_name:
             words = f"{html.escape(self.engine_name)}: {words}"
-        parts = [f"<span style='color:{DOT[s.state]}'>●</span> {words}"]
+        parts = [f"<span style='color:{NOTE_DOT if note else DOT[s.state]}'>●</span> {words}"]
         tip = "The engine's host is this computer: its CPU and memory."
+        if note == "sleeping":
+            tip = ("The VM is asleep: its CPUs are stopped and its free memory is back with this computer. "
+                   "The next engine request wakes it (or Wake on the Virtual machine page).")
         if s.state == CONNECTED:
             h = self.host.latest if self._watch is not None else None
             if h is not None:

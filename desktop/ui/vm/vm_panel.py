@@ -14,7 +14,7 @@ from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
 
 STATE_TEXT = {"stopped": "Stopped", "starting": "Starting…", "running": "Running", "stopping": "Stopping…",
-              "crashed": "Crashed"}
+              "crashed": "Crashed", "sleeping": "Sleeping — the next engine request wakes it"}
 
 
 class VMPanel(QWidget):
@@ -62,7 +62,8 @@ class VMPanel(QWidget):
                                                     "seconds, with its containers running"),
                                    ("shutdown", "Shut down", "Power the VM off cleanly (ACPI): the next start "
                                                              "boots from scratch"),
-                                   ("restart", "Restart", "Shut down, then boot again (applies resource changes)")):
+                                   ("restart", "Restart", "Shut down, then boot again (applies resource changes)"),
+                                   ("wake", "Wake", "Wake the sleeping VM now (any engine request also wakes it)")):
             b = QPushButton(label)
             b.setObjectName(f"vm_{action}")
             b.setToolTip(tip)
@@ -111,7 +112,8 @@ class VMPanel(QWidget):
         tail = await asyncio.to_thread(self.control.console_tail, 60)
         busy = self.control.busy
         note = getattr(st, "start_note", "")
-        self.state_label.setText(STATE_TEXT.get(st.state, st.state) + (f" — {st.detail}" if st.detail else "")
+        shown = "sleeping" if getattr(st, "sleeping", False) else st.state
+        self.state_label.setText(STATE_TEXT.get(shown, shown) + (f" — {st.detail}" if st.detail else "")
                                  + (f" ({note})" if note and st.state == "running" else "")
                                  + (" (state saved: Start resumes it)" if st.state == "stopped"
                                     and getattr(st, "saved", False) else ""))
@@ -125,6 +127,8 @@ class VMPanel(QWidget):
         self.buttons["stop"].setEnabled(running and not busy)
         self.buttons["shutdown"].setEnabled(running and not busy)
         self.buttons["restart"].setEnabled(st.state == "running" and not busy)
+        self.buttons["wake"].setEnabled(shown == "sleeping" and not busy)
+        self.buttons["wake"].setVisible(shown == "sleeping")
         text = "\n".join(tail)
         if text != self.console.toPlainText():
             self.console.setPlainText(text)
@@ -138,7 +142,8 @@ class VMPanel(QWidget):
         for b in self.buttons.values():
             b.setEnabled(False)
         self.message.show_info({"start": "Starting the VM…", "stop": "Stopping the VM…",
-                                "shutdown": "Shutting the VM down…", "restart": "Restarting the VM…"}[action])
+                                "shutdown": "Shutting the VM down…", "restart": "Restarting the VM…",
+                                "wake": "Waking the VM…"}[action])
         self._timer.start()
         try:
             say = lambda m: self.message.show_info(f"VM: {m}")  # noqa: E731
@@ -151,6 +156,6 @@ class VMPanel(QWidget):
         else:
             self.message.show_info({"start": "The VM is running; its engine is listed as “pilothouse”.",
                                     "stop": "The VM is stopped.", "shutdown": "The VM is shut down.",
-                                    "restart": "The VM restarted."}[action])
+                                    "restart": "The VM restarted.", "wake": "The VM is awake."}[action])
         await self._refresh()
         self.image_box.refresh()
