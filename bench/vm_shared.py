@@ -67,10 +67,11 @@ def parse(out: str) -> dict[str, float]:
 def workloads(run, folder: str, mib: int, files: int) -> dict[str, float]:
     """run(argv) -> stdout, with paths as the runner sees them."""
     out = {}
-    out.update(parse(run(["write", f"{folder}/big", str(mib)])))
-    out.update(parse(run(["read", f"{folder}/big"])))
-    run_dir = f"{folder}/meta"
-    out.update(parse(run(["meta", run_dir, str(files)])))
+    for argv in (["write", f"{folder}/big", str(mib)], ["read", f"{folder}/big"], ["meta", f"{folder}/meta", str(files)]):
+        step = parse(run(argv))
+        # Printed as it comes: the metadata run can take very long under TCG on a loaded host.
+        print(f"# {folder}: " + " ".join(f"{k}={v:.2f}s" for k, v in step.items()), flush=True)
+        out.update(step)
     return out
 
 
