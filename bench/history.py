@@ -6,7 +6,8 @@ One run:
     against the `docker stats` CLI's own CPU on the same containers; the daemon CPU each adds
     over the engine at rest, side by side;
   * a history of 1,000,000 events: a search through the full-text index (newest 2,000 matches,
-    median of 20), against the same search as a LIKE scan;
+    median of 20), against the same search as a LIKE scan; the timeline around a moment in the
+    middle (1,000 rows each side), plain and searched, against the newest rows;
   * a year of one container's stats, rolled up (what the tiers hold after a year), against the
     same year kept as raw 10-second samples.
 Prints FIGURE lines; exits 0 whether or not targets are met.
@@ -137,7 +138,7 @@ def build_events(path: Path, n: int) -> None:
 
 def search_costs(tmp: Path) -> None:
     from desktop.state.history.store import HistoryStore
-    from desktop.state.history.timeline import TimelineFilter, query_events
+    from desktop.state.history.timeline import TimelineFilter, query_around, query_events
 
     path = tmp / "events.sqlite"
     t0 = time.perf_counter()
@@ -168,7 +169,15 @@ def search_costs(tmp: Path) -> None:
 
     fts_rare, like_rare = timed(query_events, f_rare), timed(like, "svc-0421")
     fts_common = timed(query_events, f_common)
+    # The Activity timeline around a moment pointed at (a graph's point): 1,000 rows each side of
+    # the middle of the history, against the newest 2,000 (what the page reads when opened).
+    middle = 1_790_000_000 * 10**9 + EVENTS // 2 * 10**8
+    around = timed(query_around, TimelineFilter(limit=2000), middle, 1000)
+    newest = timed(query_events, TimelineFilter(limit=2000))
+    around_search = timed(query_around, f_rare, middle, 1000)
     store.close_blocking()
+    figure("history_timeline_around_a_moment_1m_events", around, newest, "<=200ms", "ms")
+    figure("history_timeline_around_a_moment_1m_events_name_search", around_search, fts_rare, "<=200ms", "ms")
     figure("history_search_1m_events_name", fts_rare, like_rare, "<=200ms", "ms")
     figure("history_search_1m_events_two_common_words", fts_common, like_rare, "<=200ms", "ms")
 

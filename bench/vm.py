@@ -1,7 +1,8 @@
 """Benchmark the bundled VM against the host engine, side by side in one run.
 
 Prints `FIGURE <name> value=<v> baseline=<b> ratio=<r> target=<op><t> PASS|MISS` lines and
-exits 0 whether or not targets are met (`--one-click-only`: just the one-click figures). First times the image build (Python-only vs the apt
+exits 0 whether or not targets are met (`--one-click-only`: just the one-click figures;
+`--boot-only`: no image build figures). First times the image build (Python-only vs the apt
 baseline, then with a warm package cache; `--build-only` stops there), then boots the VM with
 1 GiB of guest memory in a temporary state dir (the image is built into the cache first when missing).
 """
@@ -23,6 +24,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _vm_resume import resume_figures  # noqa: E402
 from common import figure as common_figure  # noqa: E402
 
 from desktop.vm import image_build  # noqa: E402
@@ -159,7 +161,8 @@ def main() -> int:
         image_build.build(out=image_dir, progress=lambda m: None)
         one_click_figures(_saved_test_image(), image_dir)
         return 0
-    build_figures()
+    if "--boot-only" not in sys.argv:  # --boot-only: the boot, run, idle and save/resume figures
+        build_figures()
     if "--build-only" in sys.argv:
         return 0
     image_dir = default_image_dir()
@@ -210,6 +213,7 @@ def main() -> int:
         size = (manifest["files"]["vmlinuz"]["size"] + manifest["files"]["initramfs.img"]["size"]) / 1e6
         figure("vm_image_size_mb", size, 60.0, "<=", 60.0)
         vm_api.close()
+        resume_figures(vm, ready, figure)
     except Exception as e:  # noqa: BLE001 - a bench reports, it does not fail the run
         print(f"# error: {e}", flush=True)
         for line in vm.console_tail(20):

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from desktop.vm.image_recipe import ARCHES, BINARIES, BUSYBOX_LINKS, MODULES, ARCH_MODULES, PACKAGES, XTABLES_LINKS, ArchSpec  # noqa: F401
+from desktop.vm.image_recipe import ARCHES, BINARIES, BUSYBOX_LINKS, GUEST_FILES, MODULES, ARCH_MODULES, PACKAGES, XTABLES_LINKS, ArchSpec  # noqa: F401
 from desktop.vm.paths import default_image_dir, host_arch
 
 RECIPE_VERSION = 4
@@ -252,7 +252,7 @@ def _cpio(root: Path, out: Path, epoch: int) -> None:
 
 def _recipe_hash() -> str:
     h = hashlib.sha256(Path(__file__).read_bytes())
-    for script in (INIT_SCRIPT, INIT_SCRIPT.with_name("shutdown"), INIT_SCRIPT.with_name("crun-tcg")):
+    for script in (INIT_SCRIPT.with_name(name) for name, _ in GUEST_FILES):
         h.update(script.read_bytes())
     return h.hexdigest()[:16]
 
@@ -307,12 +307,9 @@ def build(arch: str | None = None, out: Path | None = None, progress: Callable[[
         _copy_libs(x, root, spec)
         _check_needed(root, spec)
         kver, modules = _copy_modules(x, root, MODULES + ARCH_MODULES.get(arch, []))
-        shutil.copy2(INIT_SCRIPT, root / "init")
-        os.chmod(root / "init", 0o755)
-        shutil.copy2(INIT_SCRIPT.with_name("shutdown"), root / "etc/pilothouse-shutdown")
-        os.chmod(root / "etc/pilothouse-shutdown", 0o755)
-        shutil.copy2(INIT_SCRIPT.with_name("crun-tcg"), root / "usr/bin/crun-tcg")
-        os.chmod(root / "usr/bin/crun-tcg", 0o755)
+        for name, dst in GUEST_FILES:
+            shutil.copy2(INIT_SCRIPT.with_name(name), root / dst)
+            os.chmod(root / dst, 0o755)
         # busybox acpid runs /etc/acpi/<ACTION>/<PARAM> for an event: the power button.
         (root / "etc/acpi/PWRF").mkdir(parents=True)
         (root / "etc/acpi/PWRF/00000080").symlink_to("/etc/pilothouse-shutdown")

@@ -25,6 +25,7 @@ class Pilothouse:
                  defer_secondary: bool = False, vm_factory=None, history=None) -> None:
         from desktop.ui.features.containers import ContainersWing
         from desktop.ui.features.engines import EnginesWing
+        from desktop.ui.features.window_memory import WindowMemory
         from desktop.ui.features.wing import Shared
         from desktop.ui.main_window import MainWindow
 
@@ -43,6 +44,7 @@ class Pilothouse:
         self.wings: list = []  # walked in this order; closed in the reverse one
         self.containers = self._wing(ContainersWing(self.shared))
         self.connections = self._wing(EnginesWing(self.shared))
+        self.memory = self._wing(WindowMemory(self.shared))  # before the window shows: it opens where it was
         self._selected: str | None = None
         self.window.engine_selected.connect(self._on_window_engine_selected)
         self.engines.added.connect(self._on_engines_added)
@@ -63,7 +65,7 @@ class Pilothouse:
         if self.secondary_installed:
             return
         self.secondary_installed = True
-        from desktop.ui.features import compose, desk, details, history, inside, monitoring, objects, swarm, vm
+        from desktop.ui.features import compose, desk, details, history, inside, menus, monitoring, objects, swarm, vm
 
         shared, wing = self.shared, self._wing
         self.objects = wing(objects.ObjectsWing(shared))
@@ -82,6 +84,9 @@ class Pilothouse:
         self.inside = wing(inside.SeeingInside(  # debug, changes, logs, graphs
             window=self.window, engines=self.engines, details=self.details, settings=self.settings,
             containers_page=self.containers.page, containers=self.all_containers, compose=self.compose))
+        self.menus = wing(menus.MenuBarWing(shared, containers=self.containers, details=self.details,
+                                            engines=self.connections, objects=self.objects, compose=self.compose,
+                                            desk=self.desk, vm=self.vm))  # last: every page is in
 
         # What one wing announces, another acts on.
         self.containers.add_menu_entries(self.objects.add_container_menu_entries)
@@ -151,7 +156,10 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
 
+    from desktop.app_log import LogFile
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_file = LogFile().start()  # Help > Open the log folder
     tune_allocator()  # container logs: big parse buffers go back to the OS when freed
     qapp = make_qapp()
     loop = qasync.QEventLoop(qapp)
@@ -199,4 +207,5 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             loop.run_until_complete(history.aclose())
     finally:
         asyncio.set_event_loop(None)
+        log_file.stop()
     return result

@@ -72,4 +72,10 @@ class VMControl:
         await self.ensure_session()
 
     async def stop(self, progress: Callable[[str], None] | None = None) -> None:
+        """Stop the VM; the QEMU VM saves its state so the next start resumes in seconds."""
         await self._do(self.manager.stop, progress)
+
+    async def shutdown(self, progress: Callable[[str], None] | None = None) -> None:
+        """Power the VM off (no saved state: the next start boots from scratch)."""
+        saves = getattr(self.manager, "saves_state", False)
+        await self._do(self.manager.stop, progress, **({"shutdown": True} if saves else {}))

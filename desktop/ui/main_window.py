@@ -10,6 +10,7 @@ from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, Co
 from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel, NoEnginePage
 from desktop.ui.engines.unencrypted_banner import UnencryptedEngineBanner
 from desktop.ui.resources import app_icon, icon
+from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.plain_text import plain_label
 
 SHORTCUTS_HELP = """<table>
@@ -20,7 +21,13 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Delete</b></td><td>Remove (asks first)</td></tr>
 <tr><td><b>Enter</b></td><td>Open the container</td></tr>
 <tr><td><b>Ctrl+F</b></td><td>Search</td></tr>
-<tr><td><b>Ctrl+1…9</b></td><td>Switch page</td></tr>
+<tr><td><b>Ctrl+1…9</b></td><td>Switch page (View menu)</td></tr>
+<tr><td><b>Ctrl+N</b></td><td>New container from an image</td></tr>
+<tr><td><b>Ctrl+C</b></td><td>Copy (selected text, or the selected containers' names)</td></tr>
+<tr><td><b>Ctrl+B</b></td><td>Show or hide the sidebar</td></tr>
+<tr><td><b>F10</b> / <b>Alt</b>+letter</td><td>Open the menus</td></tr>
+<tr><td><b>Alt+Left</b></td><td>Back from a container's page</td></tr>
+<tr><td><b>Ctrl+Q</b></td><td>Quit</td></tr>
 <tr><td><b>Ctrl+K</b> (⌘K)</td><td>Command palette: jump to anything, run an action</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings (Ctrl+S saves them)</td></tr>
 <tr><td><b>Ctrl+O</b></td><td>Compose: open a compose file</td></tr>
@@ -35,6 +42,7 @@ class MainWindow(QMainWindow):
     retry_requested = Signal()
     engine_selected = Signal(object)  # session key, or None for all engines
     add_engine_requested = Signal()
+    page_added = Signal(str)  # page key (the View menu lists the pages)
 
     def __init__(self, status: ConnectionStatus, parent=None) -> None:
         super().__init__(parent)
@@ -70,6 +78,8 @@ class MainWindow(QMainWindow):
         h = QHBoxLayout(content)
         h.setContentsMargins(0, 0, 0, 0)
         side = QWidget()
+        side.setObjectName("sidePanel")
+        self.side_panel = side
         side.setFixedWidth(200)
         sv = QVBoxLayout(side)
         sv.setContentsMargins(6, 6, 0, 6)
@@ -110,9 +120,13 @@ class MainWindow(QMainWindow):
         self.engines_label.setObjectName("enginesSummary")
         sb.addPermanentWidget(self.engines_label)
         self.setStatusBar(sb)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
-        help_menu.addAction("About Pilothouse", self._show_about)
+        # The menu bar's shape is here, so the window does not move when its entries arrive with
+        # the other features (features/menus.py fills them).
+        self.menus = {name: self.menuBar().addMenu(title) for name, title in (
+            ("file", "&File"), ("edit", "&Edit"), ("view", "&View"), ("engine", "E&ngine"),
+            ("container", "&Container"), ("help", "&Help"))}
+        for name, menu in self.menus.items():
+            menu.setObjectName(f"{name}Menu")
 
         self._page_keys: list[str] = []
         self.status = None
@@ -160,17 +174,23 @@ class MainWindow(QMainWindow):
     def add_page(self, key: str, title: str, icon_name: str, widget: QWidget) -> None:
         item = QListWidgetItem(icon(icon_name), title)
         item.setData(Qt.ItemDataRole.UserRole, key)
-        item.setToolTip(f"{title} (Ctrl+{len(self._page_keys) + 1})")
+        n = len(self._page_keys) + 1
+        item.setToolTip(f"{title} (Ctrl+{n})" if n <= 9 else title)
         self.sidebar.addItem(item)
         self.pages.addWidget(widget)
+        name_inner_controls(widget)
         self._page_keys.append(key)
-        from PySide6.QtGui import QKeySequence, QShortcut
-
-        sc = QShortcut(QKeySequence(f"Ctrl+{len(self._page_keys)}"), self)
-        row = len(self._page_keys) - 1
-        sc.activated.connect(lambda: self.sidebar.setCurrentRow(row))
         if self.sidebar.currentRow() < 0:
             self.sidebar.setCurrentRow(0)
+        self.page_added.emit(key)
+
+    def page_entries(self) -> list[tuple[str, str]]:
+        """(key, title) of every sidebar page, in sidebar order."""
+        return [(k, self.sidebar.item(i).text()) for i, k in enumerate(self._page_keys)]
+
+    def current_page_key(self) -> str | None:
+        row = self.sidebar.currentRow()
+        return self._page_keys[row] if 0 <= row < len(self._page_keys) else None
 
     def add_notice(self, widget: QWidget) -> None:
         """A strip above the pages (it shows and hides itself), below the lost-engine banner."""
@@ -202,7 +222,7 @@ class MainWindow(QMainWindow):
     def show_shortcuts(self) -> None:
         QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
 
-    def _show_about(self) -> None:
+    def show_about(self) -> None:
         from desktop import __version__
 
         QMessageBox.about(self, "About Pilothouse", f"Pilothouse {__version__}: a light, honest desktop manager for container engines.")

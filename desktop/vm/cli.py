@@ -29,14 +29,18 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--share", action="append", metavar="DIR", help="host folder to share (repeatable; replaces the saved list)")
         s.add_argument("--update-image", action="store_true", help="build the current image first when the one found is older")
         s.add_argument("--keep-old-image", action="store_true", help="boot an older image without asking")
+        if name == "start":
+            s.add_argument("--cold", action="store_true", help="boot from scratch even when a saved state exists")
     sub.add_parser("image", help="show which VM image is used and whether it is current")
-    sub.add_parser("stop", help="power the VM off cleanly")
+    st = sub.add_parser("stop", help="save the VM's state for the next start (seconds to resume), or power it off")
+    st.add_argument("--shutdown", action="store_true", help="power the VM off cleanly instead (the next start boots)")
     sub.add_parser("status", help="show the VM state")
     lg = sub.add_parser("logs", help="show the VM console log")
     lg.add_argument("-n", type=int, default=50, help="number of lines")
     d = sub.add_parser("delete", help="stop the VM and delete its disk, certificates and state")
     d.add_argument("-y", "--yes", action="store_true", help="do not ask")
     sub.add_parser("_portsync", help=argparse.SUPPRESS).add_argument("state_dir")
+    sub.add_parser("_file_events", help=argparse.SUPPRESS).add_argument("state_dir")
     return p
 
 
@@ -58,6 +62,10 @@ def _print_status(st) -> None:
     print(f"console log:  {st.console_log}")
     if st.detail:
         print(f"detail:       {st.detail}")
+    if st.start_note:
+        print(f"last start:   {st.start_note}")
+    if st.state == "stopped" and st.saved:
+        print("saved state:  yes (the next start resumes it; `vm start --cold` boots from scratch)")
 
 
 def _split_wsl_rootfs(argv: list[str]) -> tuple[list[str], Path | None, str | None]:
@@ -108,6 +116,10 @@ def main(argv: list[str]) -> int:
         from desktop.vm.portsync import main as portsync_main
 
         return portsync_main([args.state_dir])
+    if args.cmd == "_file_events":
+        from desktop.vm.file_events import main as file_events_main
+
+        return file_events_main([args.state_dir])
 
     from desktop.vm.machine import VMError, VMManager
 
@@ -142,13 +154,13 @@ def main(argv: list[str]) -> int:
                 elif sys.stdin.isatty():
                     allow_old = True
             print(f"{args.cmd.capitalize()}ing the Pilothouse VM", flush=True)
-            coro = (vm.start(_say, allow_outdated=allow_old) if args.cmd == "start"
+            coro = (vm.start(_say, allow_outdated=allow_old, cold=args.cold) if args.cmd == "start"
                     else vm.restart(_say, allow_outdated=allow_old))
             _print_status(asyncio.run(coro))
             return 0
         vm = VMManager(None, paths)
         if args.cmd == "stop":
-            asyncio.run(vm.stop(progress=_say))
+            asyncio.run(vm.stop(progress=_say, shutdown=args.shutdown))
         elif args.cmd == "status":
             st = vm.status()
             _print_status(st)

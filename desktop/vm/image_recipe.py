@@ -83,7 +83,8 @@ SKELETON_FILES = {
 PROBE_INIT = ("#!/bin/busybox sh\n/bin/busybox mount -t proc proc /proc 2>/dev/null\n"
               "echo PILOTHOUSE-PROBE-OK > /dev/console\n/bin/busybox poweroff -f\n")
 # (file in the recipe folder, path in the image), all executable.
-GUEST_FILES = [("init", "init"), ("shutdown", "etc/pilothouse-shutdown"), ("crun-tcg", "usr/bin/crun-tcg")]
+GUEST_FILES = [("init", "init"), ("shutdown", "etc/pilothouse-shutdown"), ("crun-tcg", "usr/bin/crun-tcg"),
+               ("agent", "usr/bin/pilothouse-agent"), ("shares", "usr/bin/pilothouse-shares")]
 LOCK_NAME = "image-lock.json"
 
 

@@ -9,6 +9,7 @@ is a second guard.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import shutil
@@ -22,10 +23,11 @@ from typing import Callable
 
 import psutil
 
-from desktop.vm import engine_access, qemu
+from desktop.vm import engine_access, file_events, guest_agent, qemu
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
 from desktop.vm.qmp_control import QMPError, qmp_command
+from desktop.vm.saved_state import ResumeFailed, SaveFailed, SavedState, fingerprint
 from desktop.vm.tls import TLSFiles, ensure_certificates
 
 try:
@@ -69,6 +71,10 @@ class VMStatus:
     console_log: str = ""
     pid: int | None = None
     detail: str = ""
+    # How the last start went ("resumed the saved state", or why it booted from scratch), and
+    # whether a saved state waits for the next start.
+    start_note: str = ""
+    saved: bool = False
 
 
 def _free_port(preferred: int | None) -> int:
@@ -97,6 +103,8 @@ def _qemu_alive(pid: int | None) -> bool:
 
 class VMManager:
     """One VM: its config, its files, its QEMU process."""
+
+    saves_state = True  # stop() saves the state, start() resumes it (WSL has no such thing)
 
     def __init__(self, config: VMConfig | None = None, paths: VMPaths | None = None, arch: str | None = None) -> None:
         self.paths = paths or VMPaths.default()
@@ -168,7 +176,8 @@ class VMManager:
             state=state, accelerator=st.get("accelerator", ""), accelerator_reason=st.get("accelerator_reason", ""),
             docker_host=engine_access.docker_host(port) if port else "",
             tls_ca=str(self.tls.ca_cert), tls_cert=str(self.tls.client_cert), tls_key=str(self.tls.client_key),
-            console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail)
+            console_log=str(self.paths.console_log), pid=pid if alive else None, detail=detail,
+            start_note=st.get("start_note", ""), saved=self.saved_state().exists())
 
     def console_tail(self, n: int = 50) -> list[str]:
         try:
@@ -230,10 +239,20 @@ class VMManager:
 
         return image_state(self.paths.image_dir)
 
+    def saved_state(self) -> SavedState:
+        return SavedState(self.paths.state_dir / "saved", self.paths.data_disk)
+
+    def _agent_base(self) -> Path:
+        return self.paths.state_dir / "agent"
+
+    def guest_agent(self) -> guest_agent.GuestAgent:
+        return guest_agent.GuestAgent(self._agent_base())
+
     async def start(self, progress: Progress | None = None, timeout: float | None = None,
-                    allow_outdated: bool = False, on_phase: Progress | None = None) -> VMStatus:
-        """Boot the VM and wait until dockerd answers over TLS; raise VMError on failure
-        (VMImageOutdated when the image is older than expected, unless allow_outdated).
+                    allow_outdated: bool = False, on_phase: Progress | None = None, cold: bool = False) -> VMStatus:
+        """Resume the saved state when there is a usable one (unless `cold`), else boot; wait
+        until dockerd answers over TLS; raise VMError on failure (VMImageOutdated when the image
+        is older than expected, unless allow_outdated).
 
         `on_phase(name)` is called once per guest boot phase (BOOT_PHASES) as the console shows it.
         Cancelling the awaiting task stops QEMU and leaves the VM stopped."""
@@ -251,39 +270,64 @@ class VMManager:
                 "are on its data disk and are kept)", st.found_version, st.expected_version)
         self.paths.ensure()
         self.config.save(self.paths.config_file)
-        lock_fd = self._take_lock()
-        try:
-            exe = qemu.find_qemu(self.arch)
-            say("checking the hardware accelerator")
-            accel = await qemu.choose_accelerator(exe, self.arch, image, cache=self.paths.accel_cache)
-            say(f"accelerator: {accel.reason}")
-            ensure_certificates(self.paths.tls_dir)
-            self._ensure_disk()
-            port = _free_port(self._read_state().get("docker_port"))
-            qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
-            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
-                sock.unlink(missing_ok=True)
-            if self.paths.console_log.exists():
-                os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
-            spec = qemu.LaunchSpec(
-                qemu=exe, arch=self.arch, accel=accel.name, cpus=self.config.cpus, memory_mib=self.config.memory_mib,
-                image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
-                shares_file=self.paths.shares_file, shares=tuple(s for s in self.config.shares if os.path.isdir(s)),
-                docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
-                qmp_sockets=tuple(qmp))
+        exe = qemu.find_qemu(self.arch)
+        say("checking the hardware accelerator")
+        accel = await qemu.choose_accelerator(exe, self.arch, image, cache=self.paths.accel_cache)
+        say(f"accelerator: {accel.reason}")
+        ensure_certificates(self.paths.tls_dir)
+        shares = tuple(s for s in self.config.shares if os.path.isdir(s))
+        now = fingerprint(qemu=exe, image_dir=image, tls_dir=self.paths.tls_dir, accel=accel.name, arch=self.arch,
+                          cpus=self.config.cpus, memory_mib=self.config.memory_mib, disk_gib=self.config.disk_gib,
+                          shares=shares)
+        saved = self.saved_state()
+        verdict = saved.check(now)
+        note = ""
+        if saved.exists() and (cold or not verdict.usable):
+            note = "a cold boot was asked for" if cold else f"booting from scratch: {verdict.reason}"
+            say(note)
+            saved.discard()
+        resume = verdict.usable and not cold
+        self._ensure_disk()
+        port = _free_port(self._read_state().get("docker_port"))
+        qmp = [str(self.paths.qmp_socket), str(self.paths.qmp_portsync_socket)]
+        agent = self._agent_base() if guest_agent.supported() else None
+        spec = qemu.LaunchSpec(
+            qemu=exe, arch=self.arch, accel=accel.name, cpus=self.config.cpus, memory_mib=self.config.memory_mib,
+            image_dir=image, data_disk=self.paths.data_disk, tls_dir=self.paths.tls_dir,
+            shares_file=self.paths.shares_file, shares=shares,
+            docker_port=port, console_log=self.paths.console_log, pid_file=self.paths.pid_file,
+            qmp_sockets=tuple(qmp), agent=agent)
+        if resume:
+            say("resuming the saved state")
+            self._launch(dataclasses.replace(spec, incoming=True))
+            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
+                              accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
+                              agent=agent is not None)
+            try:
+                await saved.resume(self._qmp_address(0), lambda: self._proc.poll() is None, say)
+                note = "resumed the saved state"
+            except ResumeFailed as e:
+                await self._kill()
+                saved.discard()
+                resume = False
+                note = f"booting from scratch: {e}"
+                say(note)
+            except BaseException:
+                await self._kill()
+                self._write_state(state="stopped", pid=None, detail="the start was cancelled")
+                raise
+        if not resume:
             say(f"launching QEMU ({accel.name}, {self.config.cpus} CPUs, {self.config.memory_mib} MiB)")
-            with open(self.paths.qemu_log, "wb") as log:
-                self._proc = subprocess.Popen(
-                    qemu.build_argv(spec), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, pass_fds=(lock_fd,) if lock_fd is not None else ())
-        finally:
-            if lock_fd is not None:
-                os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
-        self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
-                          accelerator_reason=accel.reason, started_at=time.time(), detail="")
+            self._launch(spec)
+            self._write_state(state="starting", pid=self._proc.pid, docker_port=port, qmp=qmp, accelerator=accel.name,
+                              accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
+                              agent=agent is not None)
+        self._write_state(start_note=note)
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
-            await self._wait_ready(port, deadline, say, on_phase)
+            if resume:
+                await self._after_resume(say)
+            await self._wait_ready(port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
         except asyncio.CancelledError:
             if self.status().state == "starting":
                 await self._kill()
@@ -300,7 +344,34 @@ class VMManager:
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
 
-    async def _wait_ready(self, port: int, timeout: float, say: Progress, on_phase: Progress | None = None) -> None:
+    def _launch(self, spec: qemu.LaunchSpec) -> None:
+        lock_fd = self._take_lock()
+        try:
+            for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.pid_file):
+                sock.unlink(missing_ok=True)
+            if self.paths.console_log.exists():
+                os.replace(self.paths.console_log, self.paths.console_log.with_suffix(".log.1"))
+            if spec.agent is not None:
+                guest_agent.prepare(spec.agent)
+            with open(self.paths.qemu_log, "wb") as log:
+                self._proc = subprocess.Popen(
+                    qemu.build_argv(spec), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True, pass_fds=(lock_fd,) if lock_fd is not None else ())
+        finally:
+            if lock_fd is not None:
+                os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
+
+    async def _after_resume(self, say: Progress) -> None:
+        """The guest runs again with the clock it had when it was saved: set it, remount shares."""
+        agent = self.guest_agent()
+        try:
+            await agent.call("clock", f"{time.time():.0f}", timeout=10)
+            await agent.call("mount-shares", timeout=30)
+        except guest_agent.AgentError as e:
+            say(f"after the resume: {e}")
+
+    async def _wait_ready(self, port: int, timeout: float, say: Progress, on_phase: Progress | None = None,
+                          interval: float = 0.25) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         seen_phases: set[str] = set()
@@ -327,19 +398,23 @@ class VMManager:
                         return
                 except Exception:  # noqa: BLE001 - not up yet; QEMU's forward resets until dockerd listens
                     pass
-                await asyncio.sleep(0.25)  # polling a booting guest: nothing to wait on instead
+                await asyncio.sleep(interval)  # polling a booting guest: nothing to wait on instead
         finally:
             client.close()
         raise VMError(f"the engine did not answer within {timeout:.0f} s; see {self.paths.console_log}")
 
     def _spawn_portsync(self) -> None:
-        if getattr(sys, "frozen", False):
-            argv = [sys.executable, "vm", "_portsync", str(self.paths.state_dir)]
-        else:
-            argv = [sys.executable, "-m", "desktop.vm.portsync", str(self.paths.state_dir)]
-        with open(self.paths.portsync_log, "ab") as log:
-            subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                             start_new_session=True, close_fds=True)
+        helpers = [("_portsync", "desktop.vm.portsync")]
+        if file_events.supported() and guest_agent.supported() and self.paths.shares_file.exists():
+            helpers.append(("_file_events", "desktop.vm.file_events"))
+        for command, module in helpers:
+            if getattr(sys, "frozen", False):
+                argv = [sys.executable, "vm", command, str(self.paths.state_dir)]
+            else:
+                argv = [sys.executable, "-m", module, str(self.paths.state_dir)]
+            with open(self.paths.portsync_log, "ab") as log:
+                subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True, close_fds=True)
 
     # ---- stop / restart / delete --------------------------------------------------------
     async def _wait_exit(self, pid: int, timeout: float) -> bool:
@@ -375,15 +450,34 @@ class VMManager:
         # may name loopback TCP ports; those are never used).
         return str((self.paths.qmp_socket, self.paths.qmp_portsync_socket)[index])
 
-    async def stop(self, timeout: float = 60.0, progress: Progress | None = None) -> VMStatus:
-        """ACPI power-off (the guest stops dockerd cleanly); kill QEMU after the deadline."""
+    async def stop(self, timeout: float = 60.0, progress: Progress | None = None, shutdown: bool = False) -> VMStatus:
+        """Save the running VM's state for the next start (unless `shutdown`, or the save is not
+        possible: then say why); otherwise ACPI power-off (the guest stops dockerd cleanly),
+        killing QEMU after the deadline."""
         say = progress or (lambda _msg: None)
         current = self.status()
         if current.state not in ("starting", "running", "stopping"):
             self._write_state(state="stopped", pid=None)
             return self.status()
         pid = current.pid
-        self._write_state(state="stopping")
+        st = self._write_state(state="stopping")
+        if not shutdown and current.state == "running" and st.get("agent") and st.get("fingerprint"):
+            try:
+                await self.saved_state().save(self._qmp_address(0), self.guest_agent(), st["fingerprint"],
+                                              lambda: self._wait_exit(pid, 3600), say)
+                self._write_state(state="stopped", pid=None, detail="")
+                self._remove_sockets()
+                say("stopped; the next start resumes where it left off")
+                return self.status()
+            except SaveFailed as e:
+                if not (self._proc.poll() is None if self._proc is not None and self._proc.pid == pid
+                        else _qemu_alive(pid)):
+                    self._write_state(state="stopped", pid=None,
+                                      detail=f"QEMU exited while saving the VM's state ({e}); the next start boots "
+                                             "from scratch")
+                    self._remove_sockets()
+                    return self.status()
+                say(f"{e}: shutting the VM down instead")
         say("asking the guest to power off")
         try:
             await qmp_command(self._qmp_address(0), "system_powerdown")
@@ -393,17 +487,21 @@ class VMManager:
             say(f"the guest did not power off within {timeout:.0f} s: killing QEMU")
             await self._kill()
         self._write_state(state="stopped", pid=None, detail="")
-        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket):
-            sock.unlink(missing_ok=True)
+        self._remove_sockets()
         say("stopped")
         return self.status()
 
+    def _remove_sockets(self) -> None:
+        for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket):
+            sock.unlink(missing_ok=True)
+
     async def restart(self, progress: Progress | None = None, allow_outdated: bool = False) -> VMStatus:
-        await self.stop(progress=progress)
-        return await self.start(progress, allow_outdated=allow_outdated)
+        """A full shutdown and a cold boot (a fresh engine; resource changes apply)."""
+        await self.stop(progress=progress, shutdown=True)
+        return await self.start(progress, allow_outdated=allow_outdated, cold=True)
 
     async def delete(self, progress: Progress | None = None) -> None:
         """Stop the VM and remove its disk, certificates, state and docker context."""
-        await self.stop(progress=progress)
+        await self.stop(progress=progress, shutdown=True)
         engine_access.remove_docker_context(self.paths.docker_config_dir)
         shutil.rmtree(self.paths.state_dir, ignore_errors=True)

@@ -183,6 +183,8 @@ class LaunchSpec:
     pid_file: Path
     qmp_sockets: tuple[str, ...]
     platform: HostPlatform | None = None  # None: this host
+    agent: Path | None = None  # the guest agent's FIFO pair (desktop/vm/guest_agent.py)
+    incoming: bool = False  # wait, paused, for a saved state (desktop/vm/saved_state.py)
 
 
 def _esc(path: Path | str) -> str:
@@ -224,6 +226,14 @@ def build_argv(s: LaunchSpec) -> list[str]:
             lines.append(f"{tag} {path}\n")
         s.shares_file.write_text("".join(lines))
         argv += ["-fw_cfg", f"name=opt/pilothouse/shares,file={_esc(s.shares_file)}"]
+    else:
+        s.shares_file.unlink(missing_ok=True)  # what other helpers read as the current shares
+    if s.agent is not None:
+        from desktop.vm.guest_agent import qemu_args as agent_args
+
+        argv += agent_args(s.agent)
     for address in s.qmp_sockets:
         argv += ["-qmp", qmp_arg(address)]
+    if s.incoming:
+        argv += ["-incoming", "defer", "-S"]
     return argv

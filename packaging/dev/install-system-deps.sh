@@ -16,10 +16,11 @@ run_pkgs=(libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 libxcb-
 # check that `pipx install .` gives a working command (pipx). qemu-system-arm provides
 # qemu-system-aarch64 for the arm64 VM image's boot test (~1 min, +~2 min to build that image).
 # The swarm tests run three dockerds in network namespaces (iproute2, util-linux's unshare) whose
-# overlay networking uses iptables inside each namespace.
+# overlay networking uses iptables inside each namespace. The VM tests compile a small static
+# inotify watcher (gcc, libc6-dev) to run in a container, to see host edits in shared folders.
 test_pkgs=("${run_pkgs[@]}" docker.io busybox-static docker-registry iproute2 xvfb openssh-server openssh-client
            qemu-system-x86 qemu-system-arm qemu-utils cpio xz-utils zstd kmod binutils docker-compose pipx
-           iptables util-linux)
+           iptables util-linux gcc libc6-dev)
 
 case "$what" in
   run) pkgs=("${run_pkgs[@]}") ;;

@@ -121,3 +121,34 @@ def test_a_restart_loop_is_one_report_counting_its_restarts(run, watched, make_c
     assert [a.container_id for a in w.alerts].count(cid) == 1  # one notification, not four
     kept = w.f.store.read_blocking(list_reports, 10, cid)
     assert len(kept) == 1 and kept[0].exits == 4
+
+
+def test_a_crash_report_holds_the_stats_of_the_last_minutes(run, watched, make_container, docker_api):
+    from desktop.metrics.stats_history import StatsHistorySampler
+
+    async def scenario():
+        w = await watched()
+        # Runs until told to crash (a file appears), so the sampler sees it alive first.
+        cid = make_container(command=("sh", "-c", "while [ ! -e /tmp/crash ]; do sleep 0.1; done; exit 5"))
+        store = w.f.session.containers
+        running = asyncio.get_running_loop().create_future()
+
+        def on_upserted(items) -> None:
+            if not running.done() and any(c.id == cid and c.state == "running" for c in items):
+                running.set_result(None)
+
+        store.upserted.connect(on_upserted)
+        docker_api.start(cid)
+        await asyncio.wait_for(running, 20)  # the sampler asks for what the store says is running
+        store.upserted.disconnect(on_upserted)
+        sampler = StatsHistorySampler(w.f.store, w.f.registry)
+        await sampler.tick()
+        await sampler.aclose()
+        got = w.report_where(lambda r: r.container_id == cid)
+        exe = docker_api.exec_create(cid, ["touch", "/tmp/crash"])
+        docker_api.exec_start(exe["Id"])
+        return await asyncio.wait_for(got, 30)
+
+    report = run(scenario())
+    assert report.exit_code == 5 and report.stats
+    assert all(p["mem"] > 0 for p in report.stats) and report.stats[-1]["t"] <= report.last_time + 5

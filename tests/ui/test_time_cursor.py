@@ -123,3 +123,26 @@ def test_activity_is_the_timeline_with_live_events_and_a_shared_time_cursor(hist
     assert ph.details.page.tabs.currentWidget() is logs
     qtbot.waitUntil(lambda: logs.is_loaded and logs.view.selected_text().endswith(want[at]), timeout=20000)
     assert logs.view.selected_text().count("\n") == 0  # that one line
+
+
+def test_without_a_history_activity_shows_the_session_and_the_logs_of_a_moment(ph, qtbot, make_container,
+                                                                               docker_api):
+    page = ph.monitoring.activity_page
+    assert ph.history_store is None and not page.tabs.isTabVisible(1)  # no crash reports tab either
+    cid = make_container(command=("sh", "-c", TICKING))
+    name = docker_api.inspect_container(cid)["Name"].lstrip("/")
+    ph.window.show_page("activity")
+    page.container.setEditText(name)
+    docker_api.start(cid)
+    qtbot.waitUntil(lambda: {r.name for r in page.model.rows} == {name}
+                    and any(r.action == "start" for r in page.model.rows), timeout=15000)
+    assert "events this session (no history is kept)" in page.status.text()
+    qtbot.waitUntil(lambda: len(engine_lines(docker_api, cid)) >= 5, timeout=20000)
+    row = next(i for i, r in enumerate(page.model.rows) if r.action == "start")
+    with qtbot.waitSignal(page.moment.loaded, timeout=20000):
+        page.view.selectRow(row)
+    m = ph.monitoring.time_cursor.moment
+    want, at = expected_logs(docker_api, cid, m.t)
+    assert len(page.moment.log_lines) >= 5 and page.moment.log_lines == want[:len(page.moment.log_lines)]
+    assert page.moment.log_at == at
+    assert page.moment.figures_note.text() == "No stats history is kept."

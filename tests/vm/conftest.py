@@ -69,7 +69,7 @@ def vm(vm_paths: VMPaths, shared_dir: Path) -> Iterator[VMManager]:
     asyncio.run(manager.start(progress=lambda m: print(f"[vm] {m}", flush=True)))
     yield manager
     if manager.status().state in ("starting", "running"):
-        asyncio.run(manager.stop(timeout=30))
+        asyncio.run(manager.stop(timeout=30, shutdown=True))
 
 
 @pytest.fixture(scope="session")

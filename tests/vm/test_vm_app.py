@@ -43,15 +43,22 @@ def test_vm_engine_panel_and_restart(vm, vm_api: docker.APIClient, engine_host, 
         assert panel.accel_label.text() and "127.0.0.1" in panel.endpoint_label.text()
         qtbot.waitUntil(lambda: bool(panel.console.toPlainText()), timeout=10000)
 
-        # Restart from the panel: the engine is shown lost, then back.
+        # Stop from the panel saves the VM; Start resumes it: the engine is shown lost, then back,
+        # and the panel says the state was resumed.
         states = []
         session.status.changed.connect(lambda st: states.append(st.state))
-        qtbot.mouseClick(panel.buttons["restart"], Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(panel.buttons["stop"], Qt.MouseButton.LeftButton)
         qtbot.waitUntil(lambda: RECONNECTING in states, timeout=120000)
         qtbot.waitUntil(lambda: not ph.vm.control.busy, timeout=240000)
+        qtbot.waitUntil(lambda: "state saved" in panel.state_label.text(), timeout=20000)
+        assert panel.buttons["start"].isEnabled() and not panel.buttons["shutdown"].isEnabled()
+        qtbot.mouseClick(panel.buttons["start"], Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: vm.status().state == "running" and not ph.vm.control.busy, timeout=240000)
+        assert vm.status().start_note == "resumed the saved state"
         assert ph.engines.get("pilothouse") is session  # same port, same engine entry
         qtbot.waitUntil(lambda: states[-1] == CONNECTED and session.status.current.loaded, timeout=60000)
         qtbot.waitUntil(lambda: panel.state_label.text().startswith("Running"), timeout=20000)
+        assert "resumed the saved state" in panel.state_label.text()
         assert vm.status().state == "running"
         assert page.proxy_index_of(cid).isValid()
     finally:

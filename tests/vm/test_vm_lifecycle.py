@@ -211,7 +211,7 @@ def test_image_and_volume_survive_restart_and_image_update(vm: VMManager, vm_api
     assert vm_api.wait(c, timeout=60)["StatusCode"] == 0
     vm_api.remove_container(c)
 
-    asyncio.run(vm.stop())
+    asyncio.run(vm.stop(shutdown=True))  # a cold boot from the updated image (a saved state would resume)
     old = tmp_path / "image"
     shutil.copytree(vm.paths.image_dir, old)
     manifest = json.loads((old / "manifest.json").read_text())
@@ -252,8 +252,8 @@ def test_start_after_crash_then_graceful_stop_leaves_no_qemu(vm: VMManager):
     asyncio.run(vm.start())
     pid = vm.status().pid
     assert vm.api_client().ping()
-    st = asyncio.run(vm.stop(timeout=60))
-    assert st.state == "stopped"
+    st = asyncio.run(vm.stop(timeout=60, shutdown=True))
+    assert st.state == "stopped" and not st.saved
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     assert any("power off" in line for line in vm.console_tail(10)), "the guest should power itself off"
     assert not [p for p in psutil.process_iter(["cmdline"]) if str(vm.paths.data_disk) in " ".join(p.info["cmdline"] or [])]

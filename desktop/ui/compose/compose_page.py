@@ -67,7 +67,6 @@ class ComposePage(QWidget):
         self.open_button.setObjectName("composeOpen")
         self.open_button.setToolTip("Add a project from its compose.yaml (Ctrl+O)")
         self.open_button.clicked.connect(self.choose_compose_file)
-        QShortcut(QKeySequence("Ctrl+O"), self, self.choose_compose_file)
         head = QHBoxLayout()
         head.addWidget(title)
         head.addWidget(self.tool_label, 1, Qt.AlignmentFlag.AlignBottom)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
 
@@ -15,7 +15,7 @@ from desktop.presentation.containers import is_debug_helper, matches_filter
 from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.containers.container_actions import ContainerActions
+from desktop.ui.containers.container_actions import ContainerActions, resolve
 from desktop.ui.containers.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
 from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE)
@@ -33,6 +33,9 @@ BULK_ACTIONS = (
     ("kill", "Kill", "Ctrl+Shift+K", "Kill the selected containers with SIGKILL (Ctrl+Shift+K)"),
     ("delete", "Remove", "Delete", "Remove the selected containers (Delete)"),
 )
+# In menus (the Container menu, the context menu): the & letter opens the entry from the keyboard.
+MENU_LABELS = {"start": "&Start", "stop": "S&top", "toggle": "Start/stop", "restart": "&Restart",
+               "pause_toggle": "&Pause/resume", "kill": "&Kill", "delete": "Remo&ve"}
 TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_toggle": "pause",
                  "kill": "kill", "delete": "delete"}
 
@@ -179,6 +182,7 @@ class ContainersPage(QWidget):
         self.tally = StateTally(store, self._update_count, counts=lambda c: not is_debug_helper(c))
         self.proxy.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
+        self._selected_ids: set[str] = set()
 
         self.actions = ContainerActions(self.client_for, self, self._report, self.model.set_pending,
                                         self.action_started.emit)
@@ -206,11 +210,16 @@ class ContainersPage(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.count_label)
+        # Tab goes from the search box straight to the rows it filtered, then to the other controls.
+        chain = [self.search, self.view, self.running_only, *(b for a, b in self.bulk_buttons.items() if a != "toggle")]
+        for first, second in zip(chain, chain[1:]):
+            QWidget.setTabOrder(first, second)
+        self.view.installEventFilter(self)
 
         self.context_menu_extenders: list = []  # callables(menu, containers) adding entries (other features)
         self.context_actions: dict[str, QAction] = {}
         for action, label, shortcut, tip in BULK_ACTIONS:
-            a = QAction(label, self)
+            a = QAction(MENU_LABELS[action], self)
             a.setObjectName(f"action_{action}")
             a.setToolTip(tip)
             if shortcut:
@@ -224,10 +233,23 @@ class ContainersPage(QWidget):
         self._age_timer.setInterval(30_000)
         self._age_timer.timeout.connect(self.view.viewport().update)
         self._age_timer.start()
-        find = QShortcut(QKeySequence.StandardKey.Find, self)
-        find.activated.connect(self.search.setFocus)
+        store.upserted.connect(self._on_store_upserted)  # a selected container's state decides its actions
         self._update_buttons()
         self._update_count()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        # Reached by the keyboard, the table selects the row it highlights: the actions (menu,
+        # Delete, Space) act on the selection, and a highlighted row that is not selected would
+        # leave them all off.
+        if (obj is self.view and event.type() == QEvent.Type.FocusIn
+                and event.reason() != Qt.FocusReason.MouseFocusReason
+                and not self.view.selectionModel().hasSelection()):
+            current = self.view.currentIndex()
+            if not current.isValid():
+                current = self.proxy.index(0, 0)
+            if current.isValid():
+                self.view.setCurrentIndex(current.siblingAtColumn(0))
+        return False
 
     # -- helpers -----------------------------------------------------------------------------------
     def _open_url(self, url: str) -> None:
@@ -268,8 +290,6 @@ class ContainersPage(QWidget):
     def set_engine_available(self, available: bool) -> None:
         self._engine_available = available
         self.actions_delegate.enabled = available
-        for a in self.context_actions.values():
-            a.setEnabled(available)
         self._update_buttons()
         self._update_count()
         self.view.viewport().update()
@@ -328,10 +348,19 @@ class ContainersPage(QWidget):
         for idx in self.model.project_indexes():
             self.view.expand(self.proxy.mapFromSource(idx))
 
+    def _on_store_upserted(self, items) -> None:
+        if self._selected_ids and any(c.id in self._selected_ids for c in items):
+            self._update_buttons()
+
     def _update_buttons(self, *args) -> None:
         has = bool(self.view.selectionModel().hasSelection())
         for b in self.bulk_buttons.values():
             b.setEnabled(has and self._engine_available)
+        # An action is offered only when it applies to some of the selection in its state.
+        cs = self.selected_containers() if has else []
+        self._selected_ids = {c.id for c in cs}
+        for action, a in getattr(self, "context_actions", {}).items():
+            a.setEnabled(self._engine_available and bool(resolve(action, cs)[1]))
 
     def _update_count(self, *args) -> None:
         tally = getattr(self, "tally", None)

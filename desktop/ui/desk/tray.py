@@ -121,6 +121,10 @@ class Tray(QObject):
             start.setObjectName("trayVmStart")
             stop = m.addAction(icon("stop"), "Stop the VM", lambda: self.tasks.spawn(self._vm("stop")))
             stop.setObjectName("trayVmStop")
+            if hasattr(self.vm, "shutdown"):
+                off = m.addAction("Shut down the VM (next start boots from scratch)",
+                                  lambda: self.tasks.spawn(self._vm("shutdown")))
+                off.setObjectName("trayVmShutdown")
         m.addSeparator()
         running = sorted((c for c in self.store.all()
                           if c.state in ("running", "restarting", "paused") and self._reachable(c)),

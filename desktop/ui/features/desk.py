@@ -4,7 +4,6 @@ quitting for real."""
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QApplication
 
 from desktop.ui.desk.command_palette import (CommandPalette, actions_provider, compose_provider,
@@ -28,7 +27,6 @@ class DeskWing(QObject):
         self.settings = settings
         self.settings_page = SettingsPage(settings)
         window.add_page("settings", "Settings", "settings", self.settings_page)
-        QShortcut(QKeySequence("Ctrl+,"), window, lambda: window.show_page("settings"))
 
         self.theme = ThemeManager(QApplication.instance(), settings.current.theme)
         settings.changed.connect(self.theme.on_settings_changed)

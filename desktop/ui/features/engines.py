@@ -34,6 +34,10 @@ class EnginesWing:
         return session
 
     def _on_window_retry_requested(self) -> None:
+        self.retry_all()
+
+    def retry_all(self) -> None:
+        """Try every engine again now (instead of at its next back-off)."""
         for s in self.shared.engines.sessions:
             s.sync.retry_now()
 

@@ -119,6 +119,7 @@ class HistoryFeature:
         from desktop.ui.history.report_view import CrashReportView
 
         view = CrashReportView(report, self.window)
+        view.moment_requested.connect(self._on_report_moment_requested)
         view.finished.connect(lambda _r, v=view: v in self.open_reports and self.open_reports.remove(v))
         self.open_reports.append(view)
         view.show()
@@ -127,6 +128,11 @@ class HistoryFeature:
     # -- timeline and settings ----------------------------------------------------------------------
     def _on_recorder_backfilled(self, _added: int) -> None:
         self.page.note_new_events()
+
+    def _on_report_moment_requested(self, report: CrashReport) -> None:
+        self.cursor.point(report.last_time, engine=report.engine, container=report.container_id, name=report.name,
+                          source=report)
+        self.window.show_page("activity")
 
     def _on_activity_logs_requested(self, m) -> None:
         """The container's page on its Logs tab; its link to the cursor scrolls it to the moment."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import time
 
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from desktop.state.history.causes import format_bytes
 from desktop.state.history.crash_reports import CrashReport
+from desktop.ui.widgets.plain_text import plain_label
 
 
 def stats_summary(report: CrashReport) -> str:
@@ -29,13 +31,17 @@ def stats_summary(report: CrashReport) -> str:
 
 
 class CrashReportView(QDialog):
+    """`moment_requested(report)`: show the moment of the exit in the Activity timeline."""
+
+    moment_requested = Signal(object)
+
     def __init__(self, report: CrashReport, parent=None) -> None:
         super().__init__(parent)
         self.report = report
         self.setObjectName("crashReport")
         self.setWindowTitle(f"Crash report: {report.name}")
         self.resize(820, 620)
-        cause = QLabel(report.cause)
+        cause = plain_label(report.cause)  # it quotes the container's last output
         cause.setObjectName("crashCause")
         cause.setWordWrap(True)
         cause.setStyleSheet("font-size: 12pt; font-weight: 600;")
@@ -53,11 +59,11 @@ class CrashReportView(QDialog):
                 ("Removed on exit (--rm)", "yes" if report.auto_removed else "no")]
         self.fact_labels: dict[str, QLabel] = {}
         for k, v in rows:
-            lab = QLabel(v)
+            lab = plain_label(v)
             lab.setTextInteractionFlags(lab.textInteractionFlags() | lab.textInteractionFlags().TextSelectableByMouse)
             self.fact_labels[k] = lab
             form.addRow(k + ":", lab)
-        self.stats_label = QLabel(stats_summary(report))
+        self.stats_label = plain_label(stats_summary(report))
         self.stats_label.setWordWrap(True)
         form.addRow("Stats:", self.stats_label)
 
@@ -79,6 +85,9 @@ class CrashReportView(QDialog):
         tabs.setCurrentIndex(1 if report.logs else 0)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.show_moment = buttons.addButton("Show the exit in Activity", QDialogButtonBox.ButtonRole.ActionRole)
+        self.show_moment.setToolTip("The timeline at the exit, with the figures of that moment")
+        self.show_moment.clicked.connect(lambda: self.moment_requested.emit(report))
         lay = QVBoxLayout(self)
         lay.addWidget(cause)
         lay.addWidget(tabs, 1)

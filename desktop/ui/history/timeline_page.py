@@ -139,6 +139,7 @@ class TimelinePage(QWidget):
         split.setStretchFactor(1, 2)
 
         self.reports = QTableView()
+        self.reports.setAccessibleName("Crash reports")
         self.reports_model = ReportsModel(self)
         self.reports.setModel(self.reports_model)
         self.reports.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -80,6 +80,7 @@ class ChangesTab(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("changesTree")
+        self.tree.setAccessibleName("Changed paths")
         self.tree.setHeaderLabels(["Path", "Change", "Size", "Below"])
         self.tree.setUniformRowHeights(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)

@@ -97,9 +97,10 @@ class LogsPage(QWidget):
         filters.addSpacing(12)
         self.time_from = QLineEdit()
         self.time_to = QLineEdit()
-        for w, name, hint in ((self.time_from, "logsFrom", "from: 1h, 2026-12-01 10:00"),
-                              (self.time_to, "logsTo", "to: 5m, 2026-12-01 11:00")):
+        for w, name, hint, spoken in ((self.time_from, "logsFrom", "from: 1h, 2026-12-01 10:00", "Logs from"),
+                                      (self.time_to, "logsTo", "to: 5m, 2026-12-01 11:00", "Logs until")):
             w.setObjectName(name)
+            w.setAccessibleName(spoken)
             w.setPlaceholderText(hint)
             w.setToolTip("How long ago (15m, 2h, 3d) or a date and time; empty: no bound. Enter applies.")
             w.setClearButtonEnabled(True)

@@ -146,7 +146,10 @@ class ImagesPage(ObjectPage):
         return self.spawn(self._report_done(dlg, lambda r: f"Built {r}."))
 
     def run_selected(self):
-        im = self._one()
+        return self.run_image(self._one())
+
+    def run_image(self, im: Image | None):
+        """The Run dialog, from `im` (on its own engine), or from an image the user picks (None)."""
         # A selected image runs on its own engine; otherwise the selected engine, or the user picks.
         engines = [im.engine_id] if im else self.stores.targets()
         images = sorted({t for i in self.stores.images.all() if i.engine_id in engines for t in i.tags})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMenu, QPushButton,
                                QTableView, QVBoxLayout, QWidget)
 
@@ -39,7 +38,6 @@ class ObjectPage(QWidget):
         self.search.setAccessibleName(f"Filter {noun}s")
         self.search.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.search.textChanged.connect(self._on_search_text_changed)
-        QShortcut(QKeySequence.StandardKey.Find, self).activated.connect(self.search.setFocus)
 
         self.top = QHBoxLayout()
         self.top.addWidget(heading)

@@ -51,9 +51,12 @@ class VMPanel(QWidget):
         form.addRow("Resources", self.resources_label)
         self.buttons: dict[str, QPushButton] = {}
         row = QHBoxLayout()
-        for action, label, tip in (("start", "Start", "Boot the VM and connect to its engine"),
-                                   ("stop", "Stop", "Shut the VM down cleanly (ACPI), then stop QEMU"),
-                                   ("restart", "Restart", "Stop, then start again (applies resource changes)")):
+        for action, label, tip in (("start", "Start", "Resume the saved VM (or boot it) and connect to its engine"),
+                                   ("stop", "Stop", "Save the VM's state and stop it: the next start resumes in "
+                                                    "seconds, with its containers running"),
+                                   ("shutdown", "Shut down", "Power the VM off cleanly (ACPI): the next start "
+                                                             "boots from scratch"),
+                                   ("restart", "Restart", "Shut down, then boot again (applies resource changes)")):
             b = QPushButton(label)
             b.setObjectName(f"vm_{action}")
             b.setToolTip(tip)
@@ -99,7 +102,11 @@ class VMPanel(QWidget):
         st = await asyncio.to_thread(self.control.full_status)
         tail = await asyncio.to_thread(self.control.console_tail, 60)
         busy = self.control.busy
-        self.state_label.setText(STATE_TEXT.get(st.state, st.state) + (f" — {st.detail}" if st.detail else ""))
+        note = getattr(st, "start_note", "")
+        self.state_label.setText(STATE_TEXT.get(st.state, st.state) + (f" — {st.detail}" if st.detail else "")
+                                 + (f" ({note})" if note and st.state == "running" else "")
+                                 + (" (state saved: Start resumes it)" if st.state == "stopped"
+                                    and getattr(st, "saved", False) else ""))
         self.accel_label.setText(f"{st.accelerator or '—'}: {st.accelerator_reason}" if st.accelerator_reason
                                  else (st.accelerator or "chosen when the VM starts"))
         self.endpoint_label.setText(f"{st.docker_host} (mutual TLS, 127.0.0.1 only)" if st.docker_host else "—")
@@ -107,6 +114,7 @@ class VMPanel(QWidget):
         running = st.state in ("running", "starting")
         self.buttons["start"].setEnabled(not running and not busy)
         self.buttons["stop"].setEnabled(running and not busy)
+        self.buttons["shutdown"].setEnabled(running and not busy)
         self.buttons["restart"].setEnabled(st.state == "running" and not busy)
         text = "\n".join(tail)
         if text != self.console.toPlainText():
@@ -121,7 +129,7 @@ class VMPanel(QWidget):
         for b in self.buttons.values():
             b.setEnabled(False)
         self.message.show_info({"start": "Starting the VM…", "stop": "Stopping the VM…",
-                                "restart": "Restarting the VM…"}[action])
+                                "shutdown": "Shutting the VM down…", "restart": "Restarting the VM…"}[action])
         self._timer.start()
         try:
             say = lambda m: self.message.show_info(f"VM: {m}")  # noqa: E731
@@ -133,5 +141,6 @@ class VMPanel(QWidget):
             self.message.show_error(f"The VM could not {action}: {exc}")
         else:
             self.message.show_info({"start": "The VM is running; its engine is listed as “pilothouse”.",
-                                    "stop": "The VM is stopped.", "restart": "The VM restarted."}[action])
+                                    "stop": "The VM is stopped.", "shutdown": "The VM is shut down.",
+                                    "restart": "The VM restarted."}[action])
         await self._refresh()

@@ -17,7 +17,8 @@ async def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
     box.setTextFormat(Qt.TextFormat.PlainText)  # names and engine text, never markup
     if details:
         box.setInformativeText(details)
-    ok = box.addButton(ok_text, QMessageBox.ButtonRole.DestructiveRole if destructive else QMessageBox.ButtonRole.AcceptRole)
+    # A mnemonic: the letter alone answers (QMessageBox), Cancel stays the default and Esc.
+    ok = box.addButton(ok_text if "&" in ok_text else f"&{ok_text}", QMessageBox.ButtonRole.DestructiveRole if destructive else QMessageBox.ButtonRole.AcceptRole)
     ok.setObjectName("confirmButton")
     cancel = box.addButton(QMessageBox.StandardButton.Cancel)
     cancel.setObjectName("cancelButton")

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from desktop.engine.errors import EngineError
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError
+from desktop.ui.widgets.accessible_names import name_inner_controls
 
 ERROR_STYLE = "color: #b42318;"
 
@@ -100,6 +101,7 @@ class FormDialog(QDialog):
         lay.addWidget(self.status)
         lay.addWidget(self.buttons)
         self.finished.connect(self._on_finished)
+        name_inner_controls(self)
 
     def _make_input(self, f: Field) -> QWidget:
         if f.kind == "text":

@@ -14,6 +14,7 @@ from desktop.engine.records import Container
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
+from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.plain_text import plain_label
 
 
@@ -115,6 +116,7 @@ class ContainerDetailPage(QWidget):
         self._activated.add(id(w))
         if hasattr(w, "activate"):
             w.activate()
+        name_inner_controls(w)  # a tab builds some of its controls when first shown
 
     def _states(self) -> list[Container]:
         ids = [self.container.id] if self.container else [c.id for c in self.members]

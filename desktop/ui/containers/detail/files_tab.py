@@ -68,6 +68,7 @@ class FilesTab(QWidget):
         self.message.setObjectName("filesMessage")
         self.tree = QTreeWidget()
         self.tree.setObjectName("filesList")
+        self.tree.setAccessibleName("Files")
         self.tree.setRootIsDecorated(False)
         self.tree.setUniformRowHeights(True)
         self.tree.setHeaderLabels(["Name", "Size", "Mode", "Modified", "Link target"])

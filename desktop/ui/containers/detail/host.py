@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QModelIndex
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QApplication
 
 from desktop.engine.client import EngineClient
 from desktop.engine.records import Container
@@ -46,6 +47,9 @@ class ContainerDetailHost:
         page.back_requested.connect(self.close)
         self.window.pages.addWidget(page)
         self.window.pages.setCurrentWidget(page)
+        # Keyboard users land on the page they opened (its tabs), not wherever Qt moves the focus
+        # away from the hidden table.
+        page.tabs.tabBar().setFocus(Qt.FocusReason.OtherFocusReason)
         page.start()
         return page
 
@@ -66,7 +70,10 @@ class ContainerDetailHost:
         if page is None:
             return
         if self.window.pages.currentWidget() is page:
+            had_focus = page.isAncestorOf(QApplication.focusWidget())
             self.window.pages.setCurrentWidget(self.containers_page)
+            if had_focus:  # back to the row it was opened from
+                self.containers_page.view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.window.pages.removeWidget(page)
         page.hide()
 

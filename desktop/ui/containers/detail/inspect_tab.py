@@ -61,6 +61,7 @@ class InspectTab(QWidget):
 
         self.search = QLineEdit()
         self.search.setObjectName("inspectSearch")
+        self.search.setAccessibleName("Search the inspect data")
         self.search.setPlaceholderText("Filter keys and values")
         self.search.setClearButtonEnabled(True)
         self.search.textChanged.connect(self._apply_filter)
@@ -84,6 +85,7 @@ class InspectTab(QWidget):
 
         self.tree = QTreeWidget()
         self.tree.setObjectName("inspectTree")
+        self.tree.setAccessibleName("Inspect data")
         self.tree.setHeaderLabels(["Key", "Value"])
         self.tree.setUniformRowHeights(True)
         self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
@@ -93,6 +95,7 @@ class InspectTab(QWidget):
         self.tree.itemClicked.connect(self._on_tree_item_clicked)
         self.raw = QPlainTextEdit()
         self.raw.setObjectName("inspectRaw")
+        self.raw.setAccessibleName("Inspect data as JSON")
         self.raw.setReadOnly(True)
         self.raw.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.stack = QStackedWidget()

@@ -449,6 +449,11 @@ class LogView(QAbstractScrollArea):
         if event.matches(QKeySequence.StandardKey.Copy):
             self.copy_selection()
             return
+        if event.matches(QKeySequence.StandardKey.SelectAll):  # then Copy: the keyboard's way to take it all
+            n = self.row_count()
+            if n:
+                self.select_lines(self.line_of_row(0), self.line_of_row(n - 1))
+            return
         if event.key() == Qt.Key.Key_End and event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             self.jump_to_end()
             return

@@ -161,8 +161,8 @@ class LogsTab(QWidget):
         lay.addWidget(self.view, 1)
         lay.addLayout(bottom)
 
-        for seq, slot in ((QKeySequence.StandardKey.Find, self.query.setFocus), ("F3", self.next_match),
-                          ("Shift+F3", self.previous_match)):
+        # Ctrl+F is Edit > Find in the menu bar (it focuses `query`): a second owner would make it ambiguous.
+        for seq, slot in (("F3", self.next_match), ("Shift+F3", self.previous_match)):
             sc = QShortcut(QKeySequence(seq), self)
             sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             sc.activated.connect(slot)
