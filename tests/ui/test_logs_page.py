@@ -38,8 +38,14 @@ def test_merged_logs_of_chosen_containers(make_container, docker_api, ph, qtbot,
     tab = page.tab
     # 12 lines each, then live ones
     qtbot.waitUntil(lambda: len(tab.buffer) >= 26 and tab.is_loaded, timeout=20000)
-    ts = [tab.buffer.line(i)[1] for i in range(len(tab.buffer))]
-    assert ts == sorted(ts)  # one time-ordered view
+    # One time-ordered view of what was written before it opened; lines followed live come in the
+    # order they arrive (each container's in its own order; across two streams the engine's
+    # delivery may differ by a few ms on a saturated machine).
+    ts = [tab.buffer.line(i)[1] for i in range(24)]
+    assert ts == sorted(ts)
+    for src in (1, 2):
+        mine = [tab.buffer.line(i)[1] for i in range(len(tab.buffer)) if tab.buffer.line(i)[2] >> 1 == src]
+        assert mine == sorted(mine)
     lines = page.shown_lines()
     name = f"pht-{run_id}-alpha"
     width = len(f"pht-{run_id}-alpha")
