@@ -81,6 +81,7 @@ class VMControl:
         """Power the VM off (no saved state: the next start boots from scratch)."""
         saves = getattr(self.manager, "saves_state", False)
         await self._do(self.manager.stop, progress, **({"shutdown": True} if saves else {}))
+
     async def wake(self, progress: Callable[[str], None] | None = None) -> None:
         """Wake a sleeping VM; its engine session never lost its connection."""
         if hasattr(self.manager, "wake"):

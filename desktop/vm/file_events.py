@@ -155,7 +155,7 @@ def run(state_dir: Path) -> int:
     if not shares:
         return 0
     state = json.loads((state_dir / "state.json").read_text())
-    client = engine_access.api_client(state["docker_port"], TLSFiles(state_dir / "tls"), timeout=30)
+    client = engine_access.api_client(state.get("guest_port") or state["docker_port"], TLSFiles(state_dir / "tls"), timeout=30)
     agent = GuestAgent(state_dir / "agent")
     watcher = Inotify()
 
