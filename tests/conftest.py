@@ -101,7 +101,11 @@ def make_container(docker_api: docker.APIClient, test_image: str, run_id: str):
         return c["Id"]
 
     yield make
-    for cid in made:
+    _remove_all(docker_api, made)
+
+
+def _remove_all(docker_api: docker.APIClient, ids: list[str]) -> None:
+    for cid in ids:
         try:
             docker_api.remove_container(cid, force=True)
         except docker.errors.NotFound:
@@ -124,11 +128,7 @@ def static_container(engine_host, docker_api, run_id, test_image):
         return c["Id"]
 
     yield make
-    for cid in made:
-        try:
-            docker_api.remove_container(cid, force=True)
-        except docker.errors.NotFound:
-            pass
+    _remove_all(docker_api, made)
 
 
 @pytest.fixture
