@@ -146,6 +146,18 @@ def test_every_page_tabs_in_reading_order(ph, qtbot, make_container, run_id):
                     QApplication.processEvents()
                     problems += walk(page_widget, f"{key}, {tabs.tabText(i)} tab", TAB_JUMPS).problems
             tabs.setCurrentIndex(0)
+    # A Compose project's page and its tabs.
+    project = f"phtabs{run_id}"
+    member = make_container(f"{project}-web-1", labels={"com.docker.compose.project": project,
+                                                       "com.docker.compose.service": "web"})
+    qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=20000)
+    ph.window.show_page("containers")
+    proj_page = ph.details.open_project(project, [ph.all_containers.get(member)])
+    for title in [proj_page.tabs.tabText(i) for i in range(proj_page.tabs.count())]:
+        proj_page.show_tab(title)
+        QApplication.processEvents()
+        problems += walk(proj_page, f"project page, {title} tab", TAB_JUMPS).problems
+    proj_page.back_requested.emit()
     # The window round its page: the sidebar, the bar above the page, then the page.
     ph.window.show_page("containers")
     bar = ph.window.engine_switcher if ph.window.engine_switcher.isVisible() else ph.window.add_engine_button
@@ -183,6 +195,7 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
         ("Tag an image", images.tag_selected, lambda: images.tag_dialog_opened),
         ("Push an image", images.push_selected, lambda: images.push_dialog_opened),
         ("Save images", images.save_selected, lambda: images.save_dialog_opened),
+        ("Image layers", images.history_selected, lambda: getattr(images, "history_dialog_opened", None)),
         ("Create a volume", volumes.create, lambda: volumes.create_dialog_opened),
         ("Browse a volume", lambda: (ph.window.show_page("volumes"), select(qtbot, volumes, volume),
                                      volumes.browse_selected()),
@@ -195,6 +208,8 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
     problems: list[str] = []
     for label, open_it, dialog in opened:
         made = open_it()
+        if dialog is not None:  # (some open once their data is in)
+            qtbot.waitUntil(lambda: dialog() is not None and dialog().isVisible(), timeout=20000)
         dlg = dialog() if dialog is not None else made
         qtbot.waitUntil(dlg.isVisible)
         dlg.activateWindow()
