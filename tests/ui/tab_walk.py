@@ -99,6 +99,16 @@ def against_reading_order(a: QRect, b: QRect) -> str | None:
     return None
 
 
+def TAB_JUMPS(visited, a, b) -> str | None:  # noqa: N802 - a table of reasons, read as a constant
+    """Jumps against reading order made on purpose, and why (for `walk`'s `allowed`)."""
+    if isinstance(a, QAbstractItemView) and len(visited) >= 2 and isinstance(visited[-2], QLineEdit) \
+            and rect_in(b, a.window()).bottom() < rect_in(a, a.window()).top():
+        # A list page: Tab goes from the filter box straight to the rows it filtered (type, Tab,
+        # act), then back up to the controls beside and under the filter.
+        return "filter, then its rows"
+    return None
+
+
 @dataclass
 class Walk:
     visited: list[QWidget] = field(default_factory=list)

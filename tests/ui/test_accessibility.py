@@ -4,10 +4,10 @@ interactive control has a role and a name. Against the real engine, with real ro
 from __future__ import annotations
 
 from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QLineEdit, QTabWidget
+from PySide6.QtWidgets import QApplication, QTabWidget
 
 from tests.ui.objects_helpers import select
-from tests.ui.tab_walk import rect_in, walk
+from tests.ui.tab_walk import TAB_JUMPS, walk
 
 Role = QAccessible.Role
 INTERACTIVE = {
@@ -110,16 +110,6 @@ def test_states_are_said_not_only_coloured(ph, qtbot, make_container):
     assert bar.accessibleName() == "Error message" and not bar.kind_icon.pixmap().isNull()
     bar.show_info("Started.")
     assert bar.accessibleName() == "Message" and bar.kind_icon.accessibleName() == "Information"
-
-
-def TAB_JUMPS(visited, a, b) -> str | None:  # noqa: N802 - a table of reasons, read as a constant
-    """Jumps against reading order made on purpose, and why."""
-    if isinstance(a, QAbstractItemView) and len(visited) >= 2 and isinstance(visited[-2], QLineEdit) \
-            and rect_in(b, a.window()).bottom() < rect_in(a, a.window()).top():
-        # A list page: Tab goes from the filter box straight to the rows it filtered (type, Tab,
-        # act), then back up to the controls beside and under the filter.
-        return "filter, then its rows"
-    return None
 
 
 def _active(qtbot, window) -> None:

@@ -139,6 +139,15 @@ def test_services_sort_filter_select_and_act(ph, qtbot, scaled_project, docker_a
     page.search.clear()
     assert child_names(proxy, proxy.mapFromSource(model.service_index(name, "worker"))) == want["worker"]
 
+    # From the keyboard: Enter on a service row folds its replicas away and opens them again.
+    worker = proxy.mapFromSource(model.service_index(name, "worker"))
+    view.setFocus()
+    view.setCurrentIndex(worker)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert not view.isExpanded(worker)
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    assert view.isExpanded(worker)
+
     # Selecting the service row means its replicas; its Stop button stops exactly those.
     worker = proxy.mapFromSource(model.service_index(name, "worker"))
     view.selectionModel().select(worker, QItemSelectionModel.SelectionFlag.ClearAndSelect

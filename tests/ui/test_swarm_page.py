@@ -384,3 +384,40 @@ def test_page_follows_the_engine_switcher(qtbot, await_, aloop, swarm_cluster):
         await_(ph.aclose())
         ph.window.close()
         ph.window.deleteLater()
+
+
+def test_swarm_tabs_service_page_and_forms_in_tab_order(qtbot, app_factory, await_, swarm_cluster, swarm_api):
+    """A swarm manager's tabs, a service's page and the create forms, walked with real Tab presses:
+    every control reached in reading order, no trap."""
+    from tests.ui.tab_walk import TAB_JUMPS, walk
+
+    ph, page, view = _manager(qtbot, app_factory, await_, swarm_cluster)
+    sid = _service(swarm_api, "tabwalk")
+    ph.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is ph.window)
+    problems: list[str] = []
+    for i in range(view.tabs.count()):
+        view.tabs.setCurrentIndex(i)
+        QApplication.processEvents()
+        problems += walk(page, f"swarm, {view.tabs.tabText(i)} tab", TAB_JUMPS).problems
+    for tab, button in ((view.services, "createService"), (view.secrets, "createSecrets"),
+                        (view.configs, "createConfigs")):
+        view.tabs.setCurrentWidget(tab)
+        dlg = open_dialog(qtbot, tab, button, "create_dialog")
+        dlg.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+        problems += walk(dlg, dlg.windowTitle(), TAB_JUMPS).problems
+        dlg.reject()
+        qtbot.waitUntil(lambda: not dlg.isVisible())
+        ph.window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is ph.window)
+    view.tabs.setCurrentWidget(view.services)
+    qtbot.waitUntil(lambda: view.services.select_key(sid), timeout=20000)
+    click(qtbot, view.services.buttons["openService"][0])
+    sp = view.service_page
+    qtbot.waitUntil(lambda: view.currentWidget() is sp)
+    for i in range(sp.tabs.count()):
+        sp.tabs.setCurrentIndex(i)
+        QApplication.processEvents()
+        problems += walk(page, f"service page, {sp.tabs.tabText(i)} tab", TAB_JUMPS).problems
+    assert not problems, "\n".join(problems)
