@@ -42,3 +42,17 @@ def test_eager_makes_one_per_engine_now_and_for_engines_added_later():
     things.close()
     reg.add("c", [Endpoint("unix:///nonexistent/c.sock", "--host")])
     assert made == ["a", "b"]
+
+
+def test_the_primary_is_the_first_engine_until_another_is_made_primary():
+    reg = registry_of("a", "b", "c")
+    changed = []
+    reg.primary_changed.connect(lambda s: changed.append(s.key))
+    assert reg.primary.key == "a"
+    assert not reg.set_primary("nope") and reg.primary.key == "a"
+    assert reg.set_primary("b") and reg.primary.key == "b" and changed == ["b"]
+    assert reg.set_primary("b") and changed == ["b"]  # already: nothing announced
+    asyncio.run(reg.remove("c"))
+    assert reg.primary.key == "b" and changed == ["b"]
+    asyncio.run(reg.remove("b"))  # the primary goes: the first engine left stands in, announced
+    assert reg.primary.key == "a" and changed == ["b", "a"]
