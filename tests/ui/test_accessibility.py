@@ -192,7 +192,13 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
          lambda: volumes.browser_opened),
         ("Clone a volume", volumes.clone_selected, lambda: volumes.clone_dialog_opened),
         ("Create a network", networks.create, lambda: networks.create_dialog_opened),
+        ("Connect a container", lambda: (ph.window.show_page("networks"),
+                                         select(qtbot, networks, docker_api.inspect_network("bridge")["Id"]),
+                                         networks.connect_selected()), lambda: networks.choose_dialog_opened),
         ("Add an engine", ph.connections.open_add_engine_dialog, None),
+        ("Confirm a removal", lambda: ph.containers.page.trigger("delete", [ph.all_containers.get(cid)]),
+         lambda: next((w for w in QApplication.topLevelWidgets() if w.objectName() == "confirmDialog"
+                       and w.isVisible()), None)),
         ("Command palette", ph.desk.palette.open_palette, lambda: ph.desk.palette),
     ]
     problems: list[str] = []

@@ -130,7 +130,7 @@ class TimelinePage(QWidget):
 
         self.model = TimelineModel(self)
         self.view = QTableView()
-        self.view.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
+        self.view.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.view.setObjectName("activityTable")
         self.view.setAccessibleName("Activity")
         self.view.setModel(self.model)

@@ -52,7 +52,7 @@ class DiskUsagePage(QWidget):
         self.message = MessageBar(self)
         self.message.setObjectName("pageMessage")
         self.table = QTableWidget(len(KINDS), 5)
-        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.table.setObjectName("diskUsageTable")
         self.table.setAccessibleName("Disk usage by kind")
         self.table.setHorizontalHeaderLabels(["Kind", "Count", "Size", "Reclaimable", ""])
