@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from desktop.engine.records import Container
 from desktop.presentation.container_columns import (COL_NAME, EngineLabel, container_sort_key, project_created,
                                                     project_sort_key)
+from desktop.presentation.container_rows import MemberIndex, SortKeyCache
 
 Begin = Callable[["Project | None", int], None]
 End = Callable[[], None]
+BeginMove = Callable[["Project | None", int, int], None]  # (parent, row, Qt's destination row)
 
 
 @dataclass(eq=False)
@@ -79,6 +81,10 @@ class ContainerTree:
     def __init__(self, get: Callable[[str], Container | None], engine_label: EngineLabel | None = None) -> None:
         self.get = get
         self.engine_label = engine_label or (lambda engine_id: "")
+        self.keys = SortKeyCache(get, self.engine_label)
+        # Every member of each project, shown or filtered out (set by a model that filters): a
+        # project's row, order and replica numbers read all of them. None: the children only.
+        self.member_index: MemberIndex | None = None
         self.top: list[str | Project] = []
         self._top_keys: list = []  # beside `top`
         self._key: dict = {}  # top-level cid or project pid -> its key in `_top_keys`
@@ -146,7 +152,8 @@ class ContainerTree:
         return self.projects.get(key) if key else None
 
     def members(self, p: Project) -> list[Container]:
-        return [c for c in (self.get(cid) for cid in p.children) if c is not None]
+        ids = p.children if self.member_index is None else self.member_index.ids(p.key)
+        return [c for c in (self.get(cid) for cid in ids) if c is not None]
 
     def scaled(self, c: Container) -> bool:
         """Does c's service have other containers in its project (replicas to tell apart)?"""
@@ -179,8 +186,7 @@ class ContainerTree:
         return container_sort_key(self.get(item), self.sort_col, self.engine_label)
 
     def _child_key(self, cid: str):
-        c = self.get(cid)
-        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
+        return self.keys.key_of(cid, self.sort_col)
 
     def _item_key(self, item: "str | Project"):
         if isinstance(item, Project):
@@ -239,7 +245,7 @@ class ContainerTree:
         self.projects, self.by_pid = {}, {}
         self._pending, self._pending_at, self._pending_ids = [], 0, set()
         # Keys straight from the records in hand (20,000 rows: no store lookups per row).
-        col, label = self.sort_col, self.engine_label
+        col, label, ckey = self.sort_col, self.engine_label, self.keys.key
         top: list = []
         members: dict[tuple[str, str], list[Container]] = {}
         for c in containers:
@@ -250,17 +256,18 @@ class ContainerTree:
                     members[key] = cs = []
                 cs.append(c)
             else:
-                top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
+                top.append((ckey(c, col), c.id))
         for key, cs in members.items():
             p = self._project(key)
-            kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
+            kids = [(ckey(c, col), c.id) for c in cs]
             self._order(kids)
             p.keys = [k for k, _ in kids]
             p.children = [cid for _, cid in kids]
             for c in cs:
                 self._parent[c.id] = p
-            top.append(((project_sort_key(p.name, p.engine_id, cs, col, label),
-                         (project_created(cs), "p" + p.engine_id + "/" + p.name)), p))
+            every = cs if self.member_index is None else self.members(p)
+            top.append(((project_sort_key(p.name, p.engine_id, every, col, label),
+                         (project_created(every), "p" + p.engine_id + "/" + p.name)), p))
         pairs = self._order(top)
         if shown is not None and len(pairs) > shown:
             self._pending = pairs[shown:]
@@ -289,10 +296,9 @@ class ContainerTree:
             if isinstance(item, Project):
                 if not item.children:
                     continue
-                k = self._item_key(item)  # members came and went meanwhile
             elif self.get(item) is None:
                 continue
-            batch.append((k, item))
+            batch.append((self._item_key(item), item))  # (records and members changed meanwhile)
         if not self.has_pending:
             self._pending, self._pending_at = [], 0
         self._order(batch)
@@ -416,3 +422,63 @@ class ContainerTree:
             if p.shown:
                 changed.append(p)
         return changed
+
+    # -- a changed record's place --------------------------------------------------------------------
+    def reorder(self, cid: str, begin_move: BeginMove, end: End) -> bool:
+        """Put a container whose record changed where its new order key goes (announced as a
+        move: the row keeps its selection). Returns whether it moved."""
+        p = self._parent.get(cid)
+        if p is None:
+            if cid not in self._key:
+                return False  # not shown (yet)
+            return self._reorder_top(cid, self._child_key(cid), begin_move, end)
+        row = self.row_of(cid)
+        if row is None:  # its project waits among the rows still to be added: order it quietly
+            i = p.children.index(cid)
+            del p.children[i], p.keys[i]
+            k = self._child_key(cid)
+            pos = _search(p.keys, k, self.descending)
+            p.children.insert(pos, cid)
+            p.keys.insert(pos, k)
+            return False
+        k = self._child_key(cid)
+        if p.keys[row] == k:
+            return False
+        dest = _search(p.keys, k, self.descending)
+        return self._move(p, p.children, p.keys, row, dest, k, begin_move, end)
+
+    def reorder_project(self, p: Project, begin_move: BeginMove, end: End) -> bool:
+        """Put a shown project whose members changed where its new order key goes."""
+        if not p.shown or p.pid not in self._key:
+            return False
+        return self._reorder_top(p.pid, self._item_key(p), begin_move, end, p)
+
+    def _reorder_top(self, ident, k, begin_move: BeginMove, end: End, item=None) -> bool:
+        old = self._key[ident]
+        if old == k:
+            return False
+        row = self._top_row(ident)
+        if row is None:
+            return False
+        dest = _search(self._top_keys, k, self.descending)
+        return self._move(None, self.top, self._top_keys, row, dest, k, begin_move, end, ident)
+
+    def _move(self, parent: "Project | None", items: list, keys: list, row: int, dest: int, k,
+              begin_move: BeginMove, end: End, top_ident=None) -> bool:
+        # `dest` is where the new key goes in the list as it is (Qt's numbering for a move):
+        # row or row + 1 mean the row stays where it is, with its new key.
+        if dest in (row, row + 1):
+            keys[row] = k
+            if top_ident is not None:
+                self._key[top_ident] = k
+            return False
+        begin_move(parent, row, dest)  # (every row still answers where it was until end())
+        item = items.pop(row)
+        del keys[row]
+        at = dest - 1 if dest > row else dest
+        items.insert(at, item)
+        keys.insert(at, k)
+        if top_ident is not None:
+            self._key[top_ident] = k
+        end()
+        return True
