@@ -148,8 +148,9 @@ class ContainerTreeModel(QAbstractItemModel):
             return  # the same rows (a keystroke that hides nothing more)
         loading = self.tree.has_pending
         self._relayout(lambda: self._place(rows, ids, self.first_rows if loading else None))
-        if not self.tree.has_pending:
+        if loading and not self.tree.has_pending:  # the filter left fewer rows than a screenful
             self._more.stop()
+            self.all_rows_added.emit()
         self.filter_applied.emit()
 
     def _fill(self, every: list[Container], shown: int | None) -> None:
