@@ -45,11 +45,18 @@ class ContainerFilter:
         # name, image and project in one lower-case string, and the label keys / key=value pairs,
         # per record: a keystroke then costs a substring test per container, not a dozen
         self._hay: dict[str, tuple] = {}
+        # Label keys and key=value pairs → the containers that have them (from the haystacks made
+        # so far), and the containers searched the plain way: a longer text matches only what the
+        # shorter one did, except by a whole key or pair (see `narrows`).
+        self._exact: dict[str, set[str]] = {}
+        self._odd: set[str] = set()
+        self.narrows = False
 
     def set(self, text: str | None = None, running_only: bool | None = None,
             engine_key: "str | None | type[...]" = ...) -> bool:
         """Change the criteria. Returns whether anything changed."""
         before = (self._t, self.running_only, self.engine_key)
+        old_t = self._t
         if text is not None:
             self.text = text
             self._t = text.strip().lower()
@@ -58,10 +65,13 @@ class ContainerFilter:
         if engine_key is not ...:
             self.engine_key = engine_key
         changed = before != (self._t, self.running_only, self.engine_key)
+        # Only the text grew at its end: what it matches now, the old text matched (substrings,
+        # id prefixes), but for containers with a label key or key=value equal to the new text.
+        self.narrows = changed and before[1:] == (self.running_only, self.engine_key) and self._t.startswith(old_t)
         if changed:
             self._verdicts = {}
             if not self._t:
-                self._hay = {}  # built again at the next search
+                self._hay, self._exact, self._odd = {}, {}, set()  # built again at the next search
         return changed
 
     @property
@@ -95,6 +105,7 @@ class ContainerFilter:
         h = self._hay.get(c.id)
         if h is None or h[0] is not c:
             h = self._hay[c.id] = _haystack(c)
+            self._index(c.id, h)
         _, fields, values, keys, pairs = h
         if keys is None:  # a label value holds the separator: the plain way
             return matches_filter(c, t)
@@ -103,6 +114,22 @@ class ContainerFilter:
         if "=" in t:
             return f"{_SEP}{t}{_SEP}" in pairs or f"{_SEP}{t}{_SEP}" in keys
         return t in values or f"{_SEP}{t}{_SEP}" in keys
+
+
+    def _index(self, cid: str, h: tuple) -> None:
+        _, _, _, keys, pairs = h
+        if keys is None:
+            self._odd.add(cid)
+            return
+        for whole in (keys, pairs):
+            for x in whole.split(_SEP):
+                if x:
+                    self._exact.setdefault(x, set()).add(cid)
+
+    def narrowing_extra(self) -> set[str]:
+        """With `narrows`: the ids that may match the new text without having matched the old one
+        (besides those, only the containers the old criteria accepted can match)."""
+        return self._exact.get(self._t, set()) | self._odd
 
 
 def _haystack(c: Container) -> tuple:

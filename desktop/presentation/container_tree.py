@@ -282,6 +282,36 @@ class ContainerTree:
             else:
                 self._key[i] = k
 
+    def retain(self, keep: "set[str] | frozenset[str]") -> None:
+        """Keep only the containers in `keep` (a narrower filter): rows keep their order and keys.
+        A project's key reads all its members (`member_index`), so hiding some leaves it as it is."""
+        gone_projects = set()
+        for p in list(self.projects.values()):
+            if all(cid in keep for cid in p.children):
+                continue
+            kept = [(k, cid) for k, cid in zip(p.keys, p.children) if cid in keep]
+            for cid in p.children:
+                if cid not in keep:
+                    self._parent.pop(cid, None)
+            p.keys, p.children = [k for k, _ in kept], [cid for _, cid in kept]
+            p.service_counts = None
+            if not p.children:
+                del self.projects[p.key]
+                del self.by_pid[p.pid]
+                self._pending_ids.discard(p.pid)
+                gone_projects.add(p.pid)
+                p.shown = False
+        rows = [(k, item) for k, item in zip(self._top_keys, self.top)
+                if (item.pid not in gone_projects if isinstance(item, Project) else item in keep)]
+        for item in self.top:
+            if isinstance(item, Project):
+                if item.pid in gone_projects:
+                    self._key.pop(item.pid, None)
+            elif item not in keep:
+                self._key.pop(item, None)
+        self._top_keys, self.top = [k for k, _ in rows], [item for _, item in rows]
+        self._pending_ids = {i for i in self._pending_ids if (i in keep if isinstance(i, str) else i in self.by_pid)}
+
     def take_pending(self, n: int, begin: Callable[[None, int, int], None], end: End) -> int:
         """Place up to `n` more of the rows not shown yet, announcing each contiguous run with
         `begin(None, first, last)` ... `end()`. Returns how many were placed."""

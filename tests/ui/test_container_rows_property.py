@@ -19,7 +19,10 @@ from desktop.state.containers import ContainerStore
 from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole
 
 STATES = ("running", "exited", "paused", "created")
-TEXTS = ("", "", "web", "b", "shop", "img1", "com.docker.compose.project", "tier=front", "front", "0000", " DB ")
+# Texts that grow a letter at a time are filtered from the rows already shown (plus whole label
+# keys and pairs): "tier" matches by its key, "tier=" matches nothing, "tier=front" by its pair.
+TEXTS = ("", "", "w", "we", "web", "web-1", "b", "shop", "img1", "com.docker.compose.project", "tier", "tier=",
+         "tier=front", "front", "0", "0000", " DB ")
 
 
 def label(engine_id: str) -> str:
@@ -109,6 +112,9 @@ def observed(model: ContainerTreeModel) -> list:
 @example(initial=[("new", 1, "shop", "b", 1, "exited", "web", False, 1), ("new", 2, None, "", 2, "exited", "web", True, 1)],
          steps=[("running", True), ("new", 3, "shop", "b", 0, "running", "web", False, 2), ("sort", 5, False),
                 ("state", 1, "running"), ("running", False), ("text", "web"), ("sort", 0, True)])
+@example(initial=[("new", 1, None, "", 1, "exited", "web", False, 1), ("new", 2, "shop", "", 2, "exited", "db", False, 1)],
+         steps=[("text", "t"), ("text", "tier"), ("text", "tier="), ("text", "tier=front"), ("text", "w"),
+                ("text", "we"), ("new", 3, None, "", 0, "running", "web", False, 1), ("text", "web")])
 def test_rows_and_order_match_a_brute_force_filter_and_sort(qapp, initial, steps):
     store = ContainerStore()
     model = ContainerTreeModel(store, engine_label=label)

@@ -142,12 +142,19 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _refilter(self) -> None:
         accepts = self.filter.accepts
-        rows = [c for c in self._store.all() if accepts(c)]
+        if self.filter.narrows:  # a keystroke at the end: only the rows shown (and a few) can match
+            get = self._store.get
+            rows = [c for c in map(get, self._shown | self.filter.narrowing_extra()) if c is not None and accepts(c)]
+        else:
+            rows = [c for c in self._store.all() if accepts(c)]
         ids = {c.id for c in rows}
         if ids == self._shown:
             return  # the same rows (a keystroke that hides nothing more)
         loading = self.tree.has_pending
-        self._relayout(lambda: self._place(rows, ids, self.first_rows if loading else None))
+        if ids <= self._shown:  # fewer rows: the order stands, nothing to sort again
+            self._relayout(lambda: self._retain(ids))
+        else:
+            self._relayout(lambda: self._place(rows, ids, self.first_rows if loading else None))
         if loading and not self.tree.has_pending:  # the filter left fewer rows than a screenful
             self._more.stop()
             self.all_rows_added.emit()
@@ -159,6 +166,10 @@ class ContainerTreeModel(QAbstractItemModel):
         accepts = self.filter.accepts
         rows = [c for c in every if accepts(c)]
         self._place(rows, {c.id for c in rows}, shown if shown is not None and len(rows) > shown else None)
+
+    def _retain(self, ids: set[str]) -> None:
+        self.tree.retain(ids)
+        self._shown = ids
 
     def _place(self, rows: list[Container], ids: set[str], shown: int | None) -> None:
         self.tree.rebuild(rows, shown=shown if shown is not None and len(rows) > shown else None)
