@@ -4,9 +4,7 @@ The Containers table filters and sorts in its own model rather than through a Qt
 asks the Python model for every row again on each relayout (~60,000 calls at 20,000 rows). These
 are the pieces that make one filter pass and one sort cheap:
 
-- `ContainerFilter`: the search text, the running-only toggle and the engine shown; a verdict per
-  container kept with the record it was made for (records are replaced, never changed, so `is`
-  tells a stale one);
+- `ContainerFilter`: the search text, the running-only toggle and the engine shown;
 - `SortKeyCache`: each container's order key per column, computed once per record;
 - `MemberIndex`: every container of each Compose project, shown or filtered out (a project's
   row reads its state and count from all of them, as it did when a proxy hid some).
@@ -19,12 +17,11 @@ from collections.abc import Callable, Iterable
 from desktop.engine.records import Container
 from desktop.presentation.container_columns import (COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE, EngineLabel, container_sort_key)
-from desktop.presentation.containers import is_debug_helper, matches_filter
+from desktop.presentation.containers import is_debug_helper, matches_search
 
 _ACTIVE = ("running", "restarting", "paused")
 # Columns with an order of their own; the others (CPU %, Memory, Actions) order by name.
 KEYED_COLUMNS = (COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED)
-_SEP = "\n"  # between the fields searched as one string: no typed text spans two fields
 
 
 def key_column(col: int) -> int:
@@ -33,7 +30,8 @@ def key_column(col: int) -> int:
 
 
 class ContainerFilter:
-    """The criteria of the table and a cached verdict per container."""
+    """The criteria of the table. No verdict is cached: a keystroke changes them all, and the
+    plain test answers most containers at its first comparison (a cache costs more than it saves)."""
 
     def __init__(self, owner_of: Callable[[str], str | None] | None = None) -> None:
         self._owner_of = owner_of or (lambda cid: None)
@@ -41,22 +39,11 @@ class ContainerFilter:
         self.running_only = False
         self.engine_key: str | None = None
         self._t = ""  # the text as matched: stripped, lower case
-        self._verdicts: dict[str, tuple[Container, bool]] = {}
-        # name, image and project in one lower-case string, and the label keys / key=value pairs,
-        # per record: a keystroke then costs a substring test per container, not a dozen
-        self._hay: dict[str, tuple] = {}
-        # Label keys and key=value pairs → the containers that have them (from the haystacks made
-        # so far), and the containers searched the plain way: a longer text matches only what the
-        # shorter one did, except by a whole key or pair (see `narrows`).
-        self._exact: dict[str, set[str]] = {}
-        self._odd: set[str] = set()
-        self.narrows = False
 
     def set(self, text: str | None = None, running_only: bool | None = None,
             engine_key: "str | None | type[...]" = ...) -> bool:
         """Change the criteria. Returns whether anything changed."""
         before = (self._t, self.running_only, self.engine_key)
-        old_t = self._t
         if text is not None:
             self.text = text
             self._t = text.strip().lower()
@@ -64,88 +51,20 @@ class ContainerFilter:
             self.running_only = running_only
         if engine_key is not ...:
             self.engine_key = engine_key
-        changed = before != (self._t, self.running_only, self.engine_key)
-        # Only the text grew at its end: what it matches now, the old text matched (substrings,
-        # id prefixes), but for containers with a label key or key=value equal to the new text.
-        self.narrows = changed and before[1:] == (self.running_only, self.engine_key) and self._t.startswith(old_t)
-        if changed:
-            self._verdicts = {}
-            if not self._t:
-                self._hay, self._exact, self._odd = {}, {}, set()  # built again at the next search
-        return changed
+        return before != (self._t, self.running_only, self.engine_key)
 
     @property
     def active(self) -> bool:
         return bool(self._t or self.running_only or self.engine_key is not None)
 
-    def forget(self, cid: str) -> None:
-        self._verdicts.pop(cid, None)
-        self._hay.pop(cid, None)
-
     def accepts(self, c: Container) -> bool:
-        v = self._verdicts.get(c.id)
-        if v is not None and v[0] is c:
-            return v[1]
-        ok = self._judge(c)
-        self._verdicts[c.id] = (c, ok)
-        return ok
-
-    def _judge(self, c: Container) -> bool:
         if is_debug_helper(c):
             return False
         if self.engine_key is not None and self._owner_of(c.id) != self.engine_key:
             return False
         if self.running_only and c.state not in _ACTIVE:
             return False
-        t = self._t
-        if not t:
-            return True
-        if _SEP in t:
-            return matches_filter(c, t)
-        h = self._hay.get(c.id)
-        if h is None or h[0] is not c:
-            h = self._hay[c.id] = _haystack(c)
-            self._index(c.id, h)
-        _, fields, values, keys, pairs = h
-        if keys is None:  # a label value holds the separator: the plain way
-            return matches_filter(c, t)
-        if t in fields or c.id.startswith(t):
-            return True
-        if "=" in t:
-            return f"{_SEP}{t}{_SEP}" in pairs or f"{_SEP}{t}{_SEP}" in keys
-        return t in values or f"{_SEP}{t}{_SEP}" in keys
-
-
-    def _index(self, cid: str, h: tuple) -> None:
-        _, _, _, keys, pairs = h
-        if keys is None:
-            self._odd.add(cid)
-            return
-        for whole in (keys, pairs):
-            for x in whole.split(_SEP):
-                if x:
-                    self._exact.setdefault(x, set()).add(cid)
-
-    def narrowing_extra(self) -> set[str]:
-        """With `narrows`: the ids that may match the new text without having matched the old one
-        (besides those, only the containers the old criteria accepted can match)."""
-        return self._exact.get(self._t, set()) | self._odd
-
-
-def _haystack(c: Container) -> tuple:
-    """What `matches_filter` looks at, prepared once per record (the same answers, faster): name,
-    image and project; label values; label keys and key=value pairs, each between separators so a
-    whole one can be looked for."""
-    fields = f"{c.name}{_SEP}{c.image}{_SEP}{c.compose_project or ''}".lower()
-    labels = c.labels
-    if not labels:
-        return c, fields, "", _SEP, _SEP
-    keys = [k.lower() for k in labels]
-    values = [v.lower() for v in labels.values()]
-    if any(_SEP in x for x in keys) or any(_SEP in x for x in values):
-        return c, fields, "", None, None
-    pairs = _SEP.join(f"{k}={v}" for k, v in zip(keys, values))
-    return c, fields, _SEP.join(values), f"{_SEP}{_SEP.join(keys)}{_SEP}", f"{_SEP}{pairs}{_SEP}"
+        return not self._t or matches_search(c, self._t)
 
 
 class SortKeyCache:

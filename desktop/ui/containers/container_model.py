@@ -142,11 +142,7 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _refilter(self) -> None:
         accepts = self.filter.accepts
-        if self.filter.narrows:  # a keystroke at the end: only the rows shown (and a few) can match
-            get = self._store.get
-            rows = [c for c in map(get, self._shown | self.filter.narrowing_extra()) if c is not None and accepts(c)]
-        else:
-            rows = [c for c in self._store.all() if accepts(c)]
+        rows = [c for c in self._store.all() if accepts(c)]
         ids = {c.id for c in rows}
         if ids == self._shown:
             return  # the same rows (a keystroke that hides nothing more)
@@ -264,7 +260,6 @@ class ContainerTreeModel(QAbstractItemModel):
     def _on_store_removed(self, ids: list[str]) -> None:
         touched: dict[int, Project] = {}
         for cid in ids:
-            self.filter.forget(cid)
             self.tree.keys.forget(cid)
             key = self._members.discard(cid)
             p = self.tree.projects.get(key) if key is not None else None
