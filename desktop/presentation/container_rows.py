@@ -95,6 +95,26 @@ class SortKeyCache:
             return (container_sort_key(None, key_column(col), self._label), (0.0, cid))
         return self.key(c, col)
 
+    def keys_of(self, cids: list[str], col: int) -> list[tuple]:
+        """`key_of` for many rows in one call (a sort of 20,000 rows: one Python call per row fewer)."""
+        kc = key_column(col)
+        cache, shared, get, label = self._keys[kc], self._shared[kc], self._get, self._label
+        out = []
+        append = out.append
+        for cid in cids:
+            c = get(cid)
+            if c is None:
+                append((container_sort_key(None, kc, label), (0.0, cid)))
+                continue
+            e = cache.get(cid)
+            if e is None or e[0] is not c:
+                k = container_sort_key(c, kc, label)
+                if kc != COL_NAME and kc != COL_CREATED:
+                    k = shared.setdefault(k, k)
+                e = cache[cid] = (c, k)
+            append((e[1], (c.created, cid)))
+        return out
+
     def forget(self, cid: str) -> None:
         for cache in self._keys.values():
             cache.pop(cid, None)

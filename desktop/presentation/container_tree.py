@@ -10,6 +10,7 @@ the Project the row is under.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -42,6 +43,9 @@ class Project:
 def project_key(c: Container) -> tuple[str, str] | None:
     """Compose projects are per engine: two engines may each have a project `shop`."""
     return (c.engine_id, c.compose_project) if c.compose_project else None
+
+
+_first = operator.itemgetter(0)
 
 
 def _quiet_begin(_parent: "Project | None", _row: int) -> None:
@@ -197,15 +201,22 @@ class ContainerTree:
 
     def _ordered(self, items: list) -> list:
         """(key, item) pairs in the tree's order."""
-        return self._order([(self._item_key(i), i) for i in items])
+        cids = [i for i in items if not isinstance(i, Project)]
+        pairs = list(zip(self.keys.keys_of(cids, self.sort_col), cids))
+        if len(cids) < len(items):
+            pairs += [(self._item_key(i), i) for i in items if isinstance(i, Project)]
+        return self._order(pairs)
 
     def _order(self, pairs: list) -> list:
         """Sort (key, item) pairs in place in the tree's order; returns them."""
+        # No Python function per row (at 20,000 rows the calls cost more than the sort): the
+        # keys are taken out into lists and sorted through their C-level __getitem__.
         if self.descending:  # by sort key descending, ties oldest first (two stable sorts)
-            pairs.sort(key=lambda e: e[0][1])
-            pairs.sort(key=lambda e: e[0][0], reverse=True)
+            order = sorted(range(len(pairs)), key=[k[1] for k, _ in pairs].__getitem__)
+            order.sort(key=[k[0] for k, _ in pairs].__getitem__, reverse=True)
+            pairs[:] = [pairs[i] for i in order]
         else:
-            pairs.sort(key=lambda e: e[0])
+            pairs.sort(key=_first)
         return pairs
 
     def _set_children(self, p: Project, cids: list[str]) -> None:
