@@ -13,7 +13,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 
 from desktop.engine.records import COMPOSE_PROJECT, COMPOSE_SERVICE, DEBUG_ROLE_LABEL, Container
 from desktop.presentation.container_columns import (COL_NAME, COLUMNS, container_sort_key, project_created,
-                                                    project_sort_key)
+                                                    project_sort_key, service_name, service_sort_key)
 from desktop.presentation.containers import is_debug_helper, matches_filter
 from desktop.state.containers import ContainerStore
 from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole
@@ -63,7 +63,7 @@ def _order(pairs: list, descending: bool) -> list:
 
 
 def expected(records: list[Container], text: str, running_only: bool, col: int, descending: bool) -> list:
-    """The rows by brute force: [("c", id)] or [("p", (engine, name), [child ids])] in order."""
+    """The rows by brute force: [("c", id)] or [("p", (engine, name), [(service, [child ids])])] in order."""
     def shown(c: Container) -> bool:
         return (not is_debug_helper(c) and (not running_only or c.state in ("running", "restarting", "paused"))
                 and matches_filter(c, text))
@@ -77,11 +77,19 @@ def expected(records: list[Container], text: str, running_only: bool, col: int, 
             projects.setdefault((c.engine_id, c.compose_project), []).append(c)
     top = [(ckey(c), ("c", c.id)) for c in records if not c.compose_project and shown(c)]
     for (engine, name), members in projects.items():
-        kids = [(ckey(c), c.id) for c in members if shown(c)]
-        if not kids:
+        services: dict[str, list[Container]] = {}
+        for c in members:
+            services.setdefault(service_name(c), []).append(c)
+        rows = []
+        for sname, cs in services.items():
+            kids = [(ckey(c), c.id) for c in cs if shown(c)]
+            if kids:  # a service shows by its shown replicas, ordered by all of them
+                skey = (service_sort_key(sname, cs, col), (project_created(cs), "s" + sname))
+                rows.append((skey, (sname, [cid for _, cid in _order(kids, descending)])))
+        if not rows:
             continue
         key = (project_sort_key(name, engine, members, col, label), (project_created(members), f"p{engine}/{name}"))
-        top.append((key, ("p", (engine, name), [cid for _, cid in _order(kids, descending)])))
+        top.append((key, ("p", (engine, name), [r for _, r in _order(rows, descending)])))
     return [item for _, item in _order(top, descending)]
 
 
@@ -90,9 +98,14 @@ def observed(model: ContainerTreeModel) -> list:
     for r in range(model.rowCount()):
         idx = model.index(r, 0)
         if idx.data(KindRole) == "project":
-            p = model.tree.by_pid[model.index(0, 0, idx).internalId()] if model.rowCount(idx) else None
-            kids = [model.index(k, 0, idx).data(ContainerRole).id for k in range(model.rowCount(idx))]
-            out.append(("p", (p.engine_id if p else "?", idx.data()), kids))
+            p = model.node_at(idx)
+            services = []
+            for k in range(model.rowCount(idx)):
+                sidx = model.index(k, 0, idx)
+                assert sidx.data(KindRole) == "service"
+                kids = [model.index(j, 0, sidx).data(ContainerRole).id for j in range(model.rowCount(sidx))]
+                services.append((model.node_at(sidx).name, kids))
+            out.append(("p", (p.engine_id, p.name), services))
         else:
             out.append(("c", idx.data(ContainerRole).id))
     return out

@@ -1,6 +1,6 @@
 """The Containers table filters and sorts in its own model, against the real engine: the selection
 survives a filter and a sort, a project shows through its matching members while its row counts
-all of them, engine changes land in their sorted place while filtered, and the row buttons act on
+all of them (project → service → replica), engine changes land in their sorted place while filtered, and the row buttons act on
 the rows as shown."""
 
 from __future__ import annotations
@@ -55,12 +55,13 @@ def test_project_rows_match_through_members_and_count_all(ph, qtbot, make_contai
     proj = f"fs{run_id}"
     web = make_container(f"{proj}-web-1", labels={COMPOSE_PROJECT: proj, COMPOSE_SERVICE: "web"})
     db = make_container(f"{proj}-db-1", labels={COMPOSE_PROJECT: proj, COMPOSE_SERVICE: "db"})
-    qtbot.waitUntil(lambda: page.model.rowCount(page.model.project_index(proj)) == 2, timeout=20000)
+    qtbot.waitUntil(lambda: page.model.rowCount(page.model.project_index(proj)) == 2, timeout=20000)  # 2 services
     qtbot.keyClicks(page.search, f"{proj}-db")
     pidx = page.model.project_index(proj)
     assert pidx.isValid() and page.model.rowCount(pidx) == 1  # the project shows by its matching member
-    assert page.view.isExpanded(pidx)
-    assert page.model.index(0, COL_NAME, pidx).data(ContainerRole).id == db
+    sidx = page.model.index(0, COL_NAME, pidx)  # its service "db", holding the one replica
+    assert sidx.data() == "db" and page.view.isExpanded(pidx) and page.view.isExpanded(sidx)
+    assert page.model.index(0, COL_NAME, sidx).data(ContainerRole).id == db
     assert page.model.index(pidx.row(), COL_IMAGE).data() == "2 containers (Compose)"  # counts both
     # Started while filtered out, the hidden member still changes its project's state.
     assert docker_cli("start", web).returncode == 0
