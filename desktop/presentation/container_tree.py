@@ -255,7 +255,10 @@ class ContainerTree:
         s.children = [c for _, c in pairs]
 
     def _set_services(self, p: Project) -> None:
-        pairs = self._order([(self._service_key(s), s) for s in p.children])
+        by_service: dict[str, list[Container]] = {}  # the project's members read once, not per service
+        for c in self.members(p):
+            by_service.setdefault(service_name(c), []).append(c)
+        pairs = self._order([(self._service_key(s, by_service.get(s.name, [])), s) for s in p.children])
         for k, s in pairs:
             s.order_key = k
         p.keys = [k for k, _ in pairs]

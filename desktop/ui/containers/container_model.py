@@ -160,14 +160,16 @@ class ContainerTreeModel(QAbstractItemModel):
         if ids == self._shown:
             return  # the same rows (a keystroke that hides nothing more)
         loading = self.tree.has_pending
-        if ids <= self._shown:  # fewer rows: the order stands, nothing to sort again
+        narrower = ids <= self._shown
+        if narrower:  # fewer rows: the order stands, nothing to sort again
             self._relayout(lambda: self._retain(ids))
         else:
             self._relayout(lambda: self._place(rows, ids, self.first_rows if loading else None))
         if loading and not self.tree.has_pending:  # the filter left fewer rows than a screenful
             self._more.stop()
             self.all_rows_added.emit()
-        self.filter_applied.emit()
+        if not narrower:  # rows came back: the page opens their projects (the rows a narrower
+            self.filter_applied.emit()  # filter leaves keep their expanded state)
 
     def _fill(self, every: list[Container], shown: int | None) -> None:
         """Everything anew from the store's records (`shown`: place only that many rows now)."""
