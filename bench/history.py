@@ -40,6 +40,8 @@ N = int(os.environ.get("HISTORY_BENCH_CONTAINERS", "100"))
 WINDOW = float(os.environ.get("HISTORY_BENCH_WINDOW", "60"))
 EVENTS = int(os.environ.get("HISTORY_BENCH_EVENTS", "1000000"))
 LABEL = "pilothouse.bench.history"
+T0 = 1_790_000_000 * 10**9
+STEP = 10 * 10**9  # an event every 10 s: a million over four months
 
 
 def make_containers(api: docker.APIClient, n: int) -> list[str]:
@@ -117,22 +119,38 @@ async def recorder_costs(host: str, tmp: Path) -> None:
 
 
 def build_events(path: Path, n: int) -> None:
+    """A history of `n` events over ~4 months of 1,000 containers in 50 Compose projects on two
+    engines (one in ten events on the second); every 500th event a volume's; dying containers
+    leave exit codes, killed ones signals."""
     from desktop.engine.records import EngineEvent
     from desktop.state.history.store import HistoryStore
 
     store = HistoryStore(path)
     store.start()
-    t0 = 1_790_000_000 * 10**9
+    t0 = T0
     actions = ("create", "start", "die", "destroy", "kill", "exec_start: sh", "health_status: healthy", "stop")
     chunk = 50_000
     for base in range(0, n, chunk):
-        evs = []
+        by_engine: dict[str, list] = {"local": [], "remote": []}
         for i in range(base, min(n, base + chunk)):
+            t = t0 + i * STEP
+            if i % 500 == 499:
+                by_engine["local"].append(EngineEvent("volume", "create", f"vol-{i % 40:02d}", {"driver": "local"},
+                                                      t, "local"))
+                continue
             c = i % 1000
+            action = actions[(i + i // 1000) % len(actions)]
             attrs = {"name": f"svc-{c:04d}", "image": f"registry.local/team/app{c % 37}:v{c % 5}",
                      "com.docker.compose.project": f"proj{c % 50}"}
-            evs.append(EngineEvent("container", actions[i % len(actions)], f"{c:064x}", attrs, t0 + i * 10**8, "local"))
-        store.add_events(evs, "local").result(600)
+            if action == "die":
+                attrs["exitCode"] = ("0", "1", "137", "143", "2")[(i // 8) % 5]
+            elif action == "kill":
+                attrs["signal"] = ("9", "15")[(i // 8) % 2]
+            key = "remote" if i % 10 == 3 else "local"
+            actor = f"{(c * 2654435761) % 2**64:016x}".ljust(64, "e")  # IDs that share no prefix
+            by_engine[key].append(EngineEvent("container", action, actor, attrs, t, key))
+        for key, evs in by_engine.items():
+            store.add_events(evs, key).result(600)
     store.close_blocking()
 
 
