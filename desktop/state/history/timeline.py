@@ -7,6 +7,7 @@ import heapq
 import json
 import re
 import sqlite3
+import time
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
@@ -264,17 +265,22 @@ def _run(steps):
             return done.value
 
 
-def _race(a, b) -> list:
-    """Step two generators that answer the same question in turn; the first answer."""
+RACE_SHARE = 2.0  # the scan's time for each unit of the index's, while both run
+
+
+def _race(scan, walk) -> list:
+    """Step two generators that answer the same question, the scan given RACE_SHARE times the
+    index's time (its steps' costs are the steadier); the first complete answer."""
+    spent = {id(scan): 0.0, id(walk): 0.0}
     while True:
-        for g in (a, b):
-            try:
-                next(g)
-            except StopIteration as done:
-                rows, complete = done.value
-                if complete:
-                    return rows
-                return _run(b if g is a else a)[0]
+        g = scan if spent[id(scan)] <= RACE_SHARE * spent[id(walk)] else walk
+        t0 = time.perf_counter()
+        try:
+            next(g)
+        except StopIteration as done:
+            rows, complete = done.value
+            return rows if complete else _run(walk if g is scan else scan)[0]
+        spent[id(g)] += time.perf_counter() - t0
 
 
 def _scan(conn, f: TimelineFilter, where: str, args: list, matcher: TextMatcher, give_up_after: int | None):
@@ -308,7 +314,15 @@ def _scan(conn, f: TimelineFilter, where: str, args: list, matcher: TextMatcher,
             if not give_up_after or not found or need * checked / len(found) > SCAN_EXPECTED_MAX:
                 return found, False
         yield
-        chunk = min(chunk * 2, 20000)
+        chunk = _next_chunk(chunk, f.limit - len(found), len(found), checked)
+
+
+def _next_chunk(chunk: int, need: int, found: int, checked: int) -> int:
+    """The next step's size: what the rate so far says the rest needs (a little more), or twice
+    the last while nothing was found."""
+    if not found:
+        return min(chunk * 2, 20000)
+    return max(2, min(int(need * checked / found * 1.25) + 1, 20000))
 
 
 def _walk_steps(conn, f: TimelineFilter, where: str, args: list, q: str):
@@ -327,6 +341,7 @@ def _walk_steps(conn, f: TimelineFilter, where: str, args: list, q: str):
     found: dict[int, tuple] = {}
     last = None
     chunk = f.limit * 2
+    walked = 0
     while True:
         conds = ["events_fts MATCH ?", *bounds] + ([f"rowid {step} ?"] if last is not None else [])
         ids = [r[0] for r in conn.execute(f"SELECT rowid FROM events_fts WHERE {' AND '.join(conds)}"
@@ -335,9 +350,12 @@ def _walk_steps(conn, f: TimelineFilter, where: str, args: list, q: str):
         if ids:
             in_ids = "events.id IN (" + ",".join(str(int(i)) for i in ids) + ")"
             cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
-            for r in conn.execute(f"SELECT {_COLS}{_FROM}{cond}", args):
+            # (NOT INDEXED: each id looked up, not a filter's index scanned for them.)
+            for r in conn.execute(f"SELECT {_COLS} FROM events NOT INDEXED JOIN engines ON engines.id = events.engine"
+                                  f"{cond}", args):
                 found[r[0]] = r
             last = ids[-1]
+            walked += len(ids)
         if len(ids) < chunk:
             break
         if len(found) >= f.limit:
@@ -345,7 +363,7 @@ def _walk_steps(conn, f: TimelineFilter, where: str, args: list, q: str):
             if (page[-1][2] >= last) if desc else (page[-1][2] <= last - slack):
                 break
         yield
-        chunk = min(chunk * 2, 20000)
+        chunk = max(_next_chunk(chunk, f.limit - len(found), len(found), walked), f.limit)
     return sorted(found.values(), key=_order_key, reverse=desc)[:f.limit], True
 
 
@@ -367,7 +385,8 @@ def _walk_index(conn, f: TimelineFilter, where: str, args: list, q: str) -> list
         conds.append(where[len(" WHERE "):])
         cond_args += args
     order = "DESC" if desc else "ASC"
-    cur = conn.execute(f"SELECT {_COLS} FROM events_fts JOIN events ON events.id = events_fts.rowid"
+    # CROSS JOIN keeps the index's walk outermost (in its order); NOT INDEXED, each match looked up.
+    cur = conn.execute(f"SELECT {_COLS} FROM events_fts CROSS JOIN events NOT INDEXED ON events.id = events_fts.rowid"
                        f" JOIN engines ON engines.id = events.engine WHERE {' AND '.join(conds)}"
                        f" ORDER BY events_fts.rowid {order}", cond_args)
     found: list = []
