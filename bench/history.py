@@ -223,7 +223,12 @@ def search_costs(tmp: Path) -> None:
     around_common = timed(query_around, TimelineFilter(text="start", limit=first), middle, first // 2)
     around_common_page = timed(query_around, TimelineFilter(text="start", limit=PAGE_ROWS), middle, PAGE_ROWS // 2)
     full = {name: timed(query_events, replace(f, limit=PAGE_ROWS), n=5) for name, f in forms.items()}
+    from desktop.state.history.timeline_sort import SORT_WINDOW, query_sorted
+
+    sorted_by = {col: timed(query_sorted, TimelineFilter(limit=PAGE_ROWS), col, False, n=5) for col in ("object", "what")}
     store.close_blocking()
+    print(f"note: the timeline sorted by a column (the newest {SORT_WINDOW:,} events, read off the UI thread): "
+          + ", ".join(f"{k} {v:.0f} ms" for k, v in sorted_by.items()), flush=True)
     print("note: the rest of a search's page (2,000 rows), read after its first screen: "
           + ", ".join(f"{k} {v:.0f} ms" for k, v in full.items()), flush=True)
     print(f"note: a common word around a moment, the whole page (1,000 each side): {around_common_page:.0f} ms; "

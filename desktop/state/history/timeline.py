@@ -293,7 +293,7 @@ def _scan(conn, f: TimelineFilter, where: str, args: list, matcher: TextMatcher,
     found: list = []
     checked = 0
     last = None
-    chunk = f.limit * 2  # (doubling: a step of a handful of rows where a screenful is asked)
+    chunk = min(f.limit * 2, 2000)  # (then sized by the rate seen: a handful where a screenful is asked)
     while True:
         cond, a = where, list(args)
         if last is not None:

@@ -1,6 +1,9 @@
-"""The timeline sorted by a column other than time (a header clicked): the first rows of every
-event the filter selects, in that column's order as the row shows it, newest first among equals.
+"""The timeline sorted by a column other than time (a header clicked): the newest SORT_WINDOW
+events the filter selects, in that column's order as the row shows it, newest first among equals.
 
+A window, not the whole history: a sort must read every row it orders, and a million events'
+worth is seconds of the history's one reader (the moment pane, the graphs wait behind it); the
+newest five thousand are what a sorted timeline is looked at for, and a filter narrows further.
 Sorted, a timeline has no place for "not watching" gaps (they are spans of time); the page hides
 them and says so. Live events go where the order puts them (`SortKey`)."""
 
@@ -8,24 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from types import MappingProxyType
 
 from desktop.state.activity import describe
-from desktop.state.history.timeline import (_COLS, _FROM, TimelineEvent, TimelineFilter, _row, _where,
-                                            attributes_of)
+from desktop.state.history.timeline import TimelineEvent, TimelineFilter, query_events
 
-# The column's value as the row shows it (timeline_model's cells), in SQL and in Python.
-_OBJECT_SQL = ("COALESCE(NULLIF(events.name, ''), CASE WHEN events.type = 'image' THEN events.actor"
-               " ELSE substr(events.actor, 1, 12) END)")
-SORT_SQL = {
-    "engine": "engines.key",
-    "type": "events.type",
-    "object": _OBJECT_SQL,
-    "what": "ph_wording(events.type, events.action, events.actor, events.attrs, events.name, events.image,"
-            " events.project)",
-    "project": "events.project",
-}
-SORTABLE = tuple(SORT_SQL)
+SORTABLE = ("engine", "type", "object", "what", "project")
+SORT_WINDOW = 5000
 
 
 def sort_value(ev: TimelineEvent, column: str) -> str:
@@ -44,15 +35,9 @@ def sort_value(ev: TimelineEvent, column: str) -> str:
     raise ValueError(column)
 
 
-def _wording(kind, action, actor, attrs, name, image, project) -> str:
-    ev = TimelineEvent(0, "", 0, kind, action, actor, name, image, project,
-                       MappingProxyType(attributes_of(attrs, name, image, project)))
-    return describe(ev.to_engine_event())[1]
-
-
 class SortKey:
     """Orders rows as `query_sorted` does: by the column's value (descending if asked), then
-    newest first. (SQLite compares text as UTF-8 bytes, which is Python's code point order.)"""
+    newest first."""
 
     __slots__ = ("value", "t", "id", "descending")
 
@@ -66,15 +51,12 @@ class SortKey:
         return (self.t, self.id) > (other.t, other.id)
 
 
-def query_sorted(conn: sqlite3.Connection, f: TimelineFilter, column: str, descending: bool) -> list[TimelineEvent]:
-    """The first `f.limit` events the filter selects in a column's order (the reader thread: a
-    sort of every selected event, which a wide filter over a long history makes take a while)."""
-    if column not in SORT_SQL:
+def query_sorted(conn: sqlite3.Connection, f: TimelineFilter, column: str,
+                 descending: bool) -> tuple[list[TimelineEvent], bool]:
+    """The first `f.limit` of the newest SORT_WINDOW events the filter selects, in a column's
+    order (on the history's reader thread), and whether those were every event it selects."""
+    if column not in SORTABLE:
         raise ValueError(column)
-    conn.create_function("ph_wording", 7, _wording, deterministic=True)
-    where, args = _where(replace(f, limit=0))
-    direction = "DESC" if descending else "ASC"
-    sql = (f"SELECT {_COLS}{_FROM}{where} ORDER BY {SORT_SQL[column]} {direction}, events.t DESC, events.id DESC")
-    if f.limit:
-        sql += f" LIMIT {int(f.limit)}"
-    return [_row(r) for r in conn.execute(sql, args)]
+    window = query_events(conn, replace(f, limit=SORT_WINDOW, newest_first=True))
+    window.sort(key=lambda e: SortKey(e, column, descending))
+    return window[:f.limit] if f.limit else window, len(window) < SORT_WINDOW

@@ -23,7 +23,7 @@ from desktop.state.history.live_events import LiveEvents
 from desktop.state.history.time_cursor import Moment, TimeCursor
 from desktop.state.history.timeline import (Gap, TimelineFilter, distinct_values, gaps, matches, query_around,
                                             query_events, rows_around)
-from desktop.state.history.timeline_sort import SortKey, query_sorted
+from desktop.state.history.timeline_sort import SORT_WINDOW, SortKey, query_sorted
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.history.moment_pane import MomentPane
 from desktop.ui.history.time_range import CustomRange
@@ -391,7 +391,9 @@ class TimelinePage(QWidget):
                 if complete:
                     pass
                 elif sort is not None:
-                    rows, at_newest = await self.store.read(query_sorted, f, *sort), False
+                    self.status.setText("Sorting…")
+                    rows, window_complete = await self.store.read(query_sorted, f, *sort)
+                    at_newest = window_complete  # (sorted: whether the rows hold every match)
                 elif t_ns is not None:
                     rows, at_newest = await self.store.read(query_around, f, t_ns, PAGE_ROWS // 2)
                 else:
@@ -426,7 +428,8 @@ class TimelinePage(QWidget):
             merged.sort(key=row_time, reverse=True)
         selected = self._selected_row()
         self.model.set_rows(merged, sort)
-        self._sorted_complete = sort is not None and len(rows) < f.limit
+        # Sorted, at_newest says whether the window held every match.
+        self._sorted_complete = sort is not None and at_newest and len(rows) < f.limit
         self._fit_columns()
         self._at_newest = at_newest
         new = [e for e in self.live.since(seq) if matches(f, e)]  # what came while reading (shown once)
@@ -449,8 +452,9 @@ class TimelinePage(QWidget):
         if t_ns is not None:
             return rows_around(self.live.query, f, t_ns, PAGE_ROWS // 2)
         if sort is not None:
-            every = self.live.query(replace(f, limit=0))
-            return sorted(every, key=lambda e: SortKey(e, *sort))[:f.limit], False
+            # (On this thread, without a history: the newest page's worth, not a whole session's.)
+            window = self.live.query(replace(f, limit=PAGE_ROWS))
+            return sorted(window, key=lambda e: SortKey(e, *sort))[:f.limit], len(window) < PAGE_ROWS
         return self.live.query(f), f.until is None
 
     def _show_status(self) -> None:
@@ -463,7 +467,8 @@ class TimelinePage(QWidget):
         if self.model.sort:
             column, descending = self.model.sort
             title = COLUMNS[next(c for c, name in SORT_OF_COLUMN.items() if name == column)]
-            first = " (the first; narrow the filter for the rest)" if not self._sorted_complete else ""
+            first = f" (the first, of the newest {SORT_WINDOW:,} matches; narrow the filter for the rest)" \
+                if not self._sorted_complete else ""
             more = (f"{first}, sorted by {title.lower()} ({'Z to A' if descending else 'A to Z'}); not-watching gaps"
                     " are not shown while sorted: click Time for the timeline")
         self.status.setText(f"{n:,} events{more} {where}· found in {self.last_query_seconds * 1000:.0f} ms"
