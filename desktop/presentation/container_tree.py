@@ -15,15 +15,19 @@ Project a service row is under, or the Service a container row is under.
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.engine.records import Container
 from desktop.presentation.container_columns import (COL_NAME, EngineLabel, container_sort_key, project_created,
                                                     project_sort_key, service_name, service_sort_key)
+from desktop.presentation.container_rows import MemberIndex, SortKeyCache
 
 Begin = Callable[["Project | Service | None", int], None]
 End = Callable[[], None]
+BeginMove = Callable[["Project | Service | None", int, int], None]  # (parent, row, Qt's destination row)
+_first = operator.itemgetter(0)
 
 
 @dataclass(eq=False)
@@ -99,6 +103,10 @@ class ContainerTree:
     def __init__(self, get: Callable[[str], Container | None], engine_label: EngineLabel | None = None) -> None:
         self.get = get
         self.engine_label = engine_label or (lambda engine_id: "")
+        self.keys = SortKeyCache(get, self.engine_label)
+        # Every member of each project, shown or filtered out (set by a model that filters): a
+        # project's and a service's row and order read all of them. None: the rows only.
+        self.member_index: MemberIndex | None = None
         self.top: list[str | Project] = []
         self._top_keys: list = []  # beside `top`
         self._key: dict = {}  # top-level cid or project pid -> its key in `_top_keys`
@@ -181,6 +189,10 @@ class ContainerTree:
         return self.projects.get(key) if key else None
 
     def members(self, node: "Project | Service") -> list[Container]:
+        if self.member_index is not None:
+            p = node if isinstance(node, Project) else node.project
+            cs = [c for c in map(self.get, self.member_index.ids(p.key)) if c is not None]
+            return cs if isinstance(node, Project) else [c for c in cs if service_name(c) == node.name]
         ids = node.member_ids() if isinstance(node, Project) else node.children
         return [c for c in (self.get(cid) for cid in ids) if c is not None]
 
@@ -204,8 +216,7 @@ class ContainerTree:
         return container_sort_key(self.get(item), self.sort_col, self.engine_label)
 
     def _child_key(self, cid: str):
-        c = self.get(cid)
-        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
+        return self.keys.key_of(cid, self.sort_col)
 
     def _service_key(self, s: Service, members: list[Container] | None = None):
         members = self.members(s) if members is None else members
@@ -220,15 +231,22 @@ class ContainerTree:
 
     def _ordered(self, items: list) -> list:
         """(key, item) pairs in the tree's order."""
-        return self._order([(self._item_key(i), i) for i in items])
+        cids = [i for i in items if not isinstance(i, Project)]
+        pairs = list(zip(self.keys.keys_of(cids, self.sort_col), cids))
+        if len(cids) < len(items):
+            pairs += [(self._item_key(i), i) for i in items if isinstance(i, Project)]
+        return self._order(pairs)
 
     def _order(self, pairs: list) -> list:
         """Sort (key, item) pairs in place in the tree's order; returns them."""
+        # No Python function per row (at 20,000 rows the calls cost more than the sort itself): the
+        # keys are taken out into lists and sorted through their C-level __getitem__.
         if self.descending:  # by sort key descending, ties oldest first (two stable sorts)
-            pairs.sort(key=lambda e: e[0][1])
-            pairs.sort(key=lambda e: e[0][0], reverse=True)
+            order = sorted(range(len(pairs)), key=[k[1] for k, _ in pairs].__getitem__)
+            order.sort(key=[k[0] for k, _ in pairs].__getitem__, reverse=True)
+            pairs[:] = [pairs[i] for i in order]
         else:
-            pairs.sort(key=lambda e: e[0])
+            pairs.sort(key=_first)
         return pairs
 
     def _set_children(self, s: Service, cids: list[str]) -> None:
@@ -237,7 +255,10 @@ class ContainerTree:
         s.children = [c for _, c in pairs]
 
     def _set_services(self, p: Project) -> None:
-        pairs = self._order([(self._service_key(s), s) for s in p.children])
+        by_service: dict[str, list[Container]] = {}  # the project's members read once, not per service
+        for c in self.members(p):
+            by_service.setdefault(service_name(c), []).append(c)
+        pairs = self._order([(self._service_key(s, by_service.get(s.name, [])), s) for s in p.children])
         for k, s in pairs:
             s.order_key = k
         p.keys = [k for k, _ in pairs]
@@ -287,7 +308,7 @@ class ContainerTree:
         self.projects, self.by_pid = {}, {}
         self._pending, self._pending_at, self._pending_ids = [], 0, set()
         # Keys straight from the records in hand (20,000 rows: no store lookups per row).
-        col, label = self.sort_col, self.engine_label
+        col, label, ckey, every = self.sort_col, self.engine_label, self.keys.key, self.member_index is not None
         top: list = []
         members: dict[tuple[str, str], dict[str, list[Container]]] = {}
         for c in containers:
@@ -301,26 +322,28 @@ class ContainerTree:
                     by_service[service_name(c)] = cs = []
                 cs.append(c)
             else:
-                top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
+                top.append((ckey(c, col), c.id))
         for key, by_service in members.items():
             p = self._project(key)
             everyone: list[Container] = []
             services = []
             for name, cs in by_service.items():
                 s = self._service(p, name)
-                kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
+                kids = [(ckey(c, col), c.id) for c in cs]
                 self._order(kids)
                 s.keys = [k for k, _ in kids]
                 s.children = [cid for _, cid in kids]
                 for c in cs:
                     self._parent[c.id] = s
-                services.append((self._service_key(s, cs), s))
+                services.append((self._service_key(s, None if every else cs), s))
                 everyone += cs
             self._order(services)
             for k, s in services:
                 s.order_key = k
             p.keys = [k for k, _ in services]
             p.children = [s for _, s in services]
+            if every:
+                everyone = self.members(p)
             top.append(((project_sort_key(p.name, p.engine_id, everyone, col, label),
                          (project_created(everyone), "p" + p.engine_id + "/" + p.name)), p))
         pairs = self._order(top)
@@ -351,10 +374,9 @@ class ContainerTree:
             if isinstance(item, Project):
                 if not item.children:
                     continue
-                k = self._item_key(item)  # members came and went meanwhile
             elif self.get(item) is None:
                 continue
-            batch.append((k, item))
+            batch.append((self._item_key(item), item))  # (records and members changed meanwhile)
         if not self.has_pending:
             self._pending, self._pending_at = [], 0
         self._order(batch)
@@ -519,3 +541,113 @@ class ContainerTree:
         del self.by_pid[s.pid]
         if p.shown:
             end()
+
+    # -- a narrower filter -----------------------------------------------------------------------------
+    def retain(self, keep: "set[str] | frozenset[str]") -> None:
+        """Keep only the containers in `keep` (a narrower filter): rows keep their order and keys.
+        A project's and a service's key read all their members (`member_index`), so hiding some
+        leaves them where they are."""
+        gone_projects = set()
+        for p in list(self.projects.values()):
+            if all(cid in keep for cid in p.member_ids()):
+                continue
+            for sv in list(p.children):
+                if all(cid in keep for cid in sv.children):
+                    continue
+                kept = [(k, cid) for k, cid in zip(sv.keys, sv.children) if cid in keep]
+                for cid in sv.children:
+                    if cid not in keep:
+                        self._parent.pop(cid, None)
+                sv.keys, sv.children = [k for k, _ in kept], [cid for _, cid in kept]
+                if not sv.children:
+                    del p.services[sv.name]
+                    del self.by_pid[sv.pid]
+            services = [(k, sv) for k, sv in zip(p.keys, p.children) if sv.children]
+            p.keys, p.children = [k for k, _ in services], [sv for _, sv in services]
+            if not p.children:
+                self._forget(p)
+                self._pending_ids.discard(p.pid)
+                gone_projects.add(p.pid)
+                p.shown = False
+        rows = [(k, item) for k, item in zip(self._top_keys, self.top)
+                if (item.pid not in gone_projects if isinstance(item, Project) else item in keep)]
+        for item in self.top:
+            if isinstance(item, Project):
+                if item.pid in gone_projects:
+                    self._key.pop(item.pid, None)
+            elif item not in keep:
+                self._key.pop(item, None)
+        self._top_keys, self.top = [k for k, _ in rows], [item for _, item in rows]
+        self._pending_ids = {i for i in self._pending_ids if (i in keep if isinstance(i, str) else i in self.by_pid)}
+
+    # -- a changed record's place --------------------------------------------------------------------
+    def reorder(self, cid: str, begin_move: BeginMove, end: End) -> bool:
+        """Put a container whose record changed where its new order key goes (announced as a
+        move: the row keeps its selection). Returns whether it moved. Its service and project
+        follow with `reorder_group`."""
+        sv = self._parent.get(cid)
+        k = self._child_key(cid)
+        if sv is None:
+            old = self._key.get(cid)
+            if old is None or old == k:
+                return False  # not shown (yet), or in place
+            row = self._top_row(cid)
+            dest = _search(self._top_keys, k, self.descending)
+            return self._move(None, self.top, self._top_keys, row, dest, k, begin_move, end,
+                              lambda: self._key.__setitem__(cid, k))
+        row = sv.children.index(cid)
+        if sv.keys[row] == k:
+            return False
+        dest = _search(sv.keys, k, self.descending)
+        if not sv.project.shown:  # waiting among the rows still to be added: nothing on screen moves
+            begin_move, end = _quiet_move, _quiet_end
+        return self._move(sv, sv.children, sv.keys, row, dest, k, begin_move, end)
+
+    def reorder_group(self, p: Project, begin_move: BeginMove, end: End) -> None:
+        """Put a project's services, and the project among the top-level rows, where their new
+        order keys go (their members changed)."""
+        quiet = not p.shown
+        move, fin = (_quiet_move, _quiet_end) if quiet else (begin_move, end)
+        for sv in list(p.children):
+            k = self._service_key(sv)
+            if k == sv.order_key:
+                continue
+            row = self.service_row(sv)
+            dest = _search(p.keys, k, self.descending)
+            self._move(p, p.children, p.keys, row, dest, k, move, fin,
+                       lambda sv=sv, k=k: setattr(sv, "order_key", k))
+        if quiet or p.pid not in self._key:
+            return
+        k = self._item_key(p)
+        if self._key[p.pid] == k:
+            return
+        row = self._top_row(p.pid)
+        dest = _search(self._top_keys, k, self.descending)
+        self._move(None, self.top, self._top_keys, row, dest, k, begin_move, end,
+                   lambda: self._key.__setitem__(p.pid, k))
+
+    @staticmethod
+    def _move(parent, items: list, keys: list, row: int, dest: int, k, begin_move: BeginMove, end: End,
+              rekeyed: Callable[[], None] | None = None) -> bool:
+        # `dest` is where the new key goes in the list as it is (Qt's numbering for a move):
+        # row or row + 1 mean the row stays where it is, with its new key. `rekeyed` records the
+        # new key where rows are looked up, before end() (Qt reads the rows again there).
+        if dest in (row, row + 1):
+            keys[row] = k
+            if rekeyed is not None:
+                rekeyed()
+            return False
+        begin_move(parent, row, dest)  # (every row still answers where it was until end())
+        item = items.pop(row)
+        del keys[row]
+        at = dest - 1 if dest > row else dest
+        items.insert(at, item)
+        keys.insert(at, k)
+        if rekeyed is not None:
+            rekeyed()
+        end()
+        return True
+
+
+def _quiet_move(_parent, _row: int, _dest: int) -> None:
+    pass

@@ -49,19 +49,19 @@ def engine_rows(api, label: str) -> dict[str, tuple]:
 
 
 def shown_rows(page, label: str) -> dict[str, tuple]:
-    """What the Containers page's rows (through its filter proxy) show for containers with `label`."""
+    """What the Containers page's rows (filtered and sorted by its model) show for containers with `label`."""
     key, _, value = label.partition("=")
-    proxy = page.proxy
+    table = page.model  # what the view shows
     out: dict[str, tuple] = {}
 
     def visit(idx, project):
         c = idx.data(ContainerRole)
         if c is None or c.labels.get(key) != value:
             return
-        state = proxy.index(idx.row(), 3, idx.parent()).data()
+        state = table.index(idx.row(), 3, idx.parent()).data()
         out[c.id] = (idx.data(), state, project)
 
-    for idx, project in container_indexes(proxy):
+    for idx, project in container_indexes(table):
         visit(idx, project)
     return out
 

@@ -88,7 +88,7 @@ def test_scaled_service_replicas_read_with_their_numbers(ph, qtbot, scaled_proje
     worker = model.service_index(name, "worker")
     qtbot.waitUntil(lambda: worker.siblingAtColumn(COL_STATE).data() == "Running (3/3)", timeout=20000)
     assert worker.siblingAtColumn(COL_IMAGE).data() == TEST_IMAGE
-    assert all(page.view.isExpanded(page.proxy.mapFromSource(model.service_index(name, s))) for s in want)
+    assert all(page.view.isExpanded(model.service_index(name, s)) for s in want)
 
     # The Compose page: the project's services, each with its replicas (named, numbered in the tooltip).
     ph.window.show_page("compose")
@@ -116,7 +116,8 @@ def test_services_sort_filter_select_and_act(ph, qtbot, scaled_project, docker_a
     name, compose = scaled_project
     compose("up", "-d", "--scale", "worker=3")
     page = ph.containers.page
-    model, proxy, view = page.model, page.proxy, page.view
+    model, view = page.model, page.view
+
     want = {"web": ["web #1"], "worker": ["worker #1", "worker #2", "worker #3"]}
     qtbot.waitUntil(lambda: tree_of(ph, name) == want, timeout=30000)
 
@@ -131,13 +132,13 @@ def test_services_sort_filter_select_and_act(ph, qtbot, scaled_project, docker_a
     replicas = {c.compose_number: c for c in ph.all_containers.all()
                 if c.compose_project == name and c.compose_service == "worker"}
     page.search.setText(replicas[2].name)
-    pidx = proxy.mapFromSource(model.project_index(name))
-    assert pidx.isValid() and proxy.rowCount(pidx) == 1
-    sidx = proxy.index(0, 0, pidx)
-    assert sidx.data() == "worker" and child_names(proxy, sidx) == ["worker #2"]
+    pidx = model.project_index(name)
+    assert pidx.isValid() and model.rowCount(pidx) == 1
+    sidx = model.index(0, 0, pidx)
+    assert sidx.data() == "worker" and child_names(model, sidx) == ["worker #2"]
     assert view.isExpanded(pidx) and view.isExpanded(sidx)
     page.search.clear()
-    assert child_names(proxy, proxy.mapFromSource(model.service_index(name, "worker"))) == want["worker"]
+    assert child_names(model, model.service_index(name, "worker")) == want["worker"]
 
     # From the keyboard: Enter on a service row folds its replicas away and opens them again.
     worker = proxy.mapFromSource(model.service_index(name, "worker"))
@@ -149,7 +150,7 @@ def test_services_sort_filter_select_and_act(ph, qtbot, scaled_project, docker_a
     assert view.isExpanded(worker)
 
     # Selecting the service row means its replicas; its Stop button stops exactly those.
-    worker = proxy.mapFromSource(model.service_index(name, "worker"))
+    worker = model.service_index(name, "worker")
     view.selectionModel().select(worker, QItemSelectionModel.SelectionFlag.ClearAndSelect
                                  | QItemSelectionModel.SelectionFlag.Rows)
     assert {c.id for c in page.selected_containers()} == {c.id for c in replicas.values()}

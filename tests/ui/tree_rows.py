@@ -1,5 +1,5 @@
 """Walk the Containers tree (project → service → container) as a view would, through any model
-over it (the tree model or its filter proxy)."""
+over it (the tree model)."""
 
 from __future__ import annotations
 

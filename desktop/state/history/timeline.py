@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import heapq
 import json
 import re
 import sqlite3
+import time
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Mapping
 
 from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
-from desktop.state.history.wording import actions_for
+from desktop.state.history.wording import actions_for, detail_of
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,67 @@ class Gap:
 
 
 _WORD = re.compile(r"[\w\-.:/]+", re.UNICODE)
+_TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
+_HEX_ID = re.compile(r"[0-9a-f]{12,64}")
+
+
+def _tokens(s: str) -> list[str]:
+    return _TOKEN.findall(s.casefold())
+
+
+def _words(text: str) -> list[str]:
+    """The user's words that hold something the index can find (a lone "." holds nothing)."""
+    return [w for w in _WORD.findall(text) if _TOKEN.search(w)]
 
 
 def fts_query(text: str, prefix: bool = True) -> str:
     """The user's words as an FTS5 query: every word must match (as a prefix, by default)."""
-    words = _WORD.findall(text)
     star = "*" if prefix else ""
     out = []
-    for w in words:
+    for w in _words(text):
         phrase = '"' + w.replace('"', '""') + '"' + star
         said = actions_for(w, prefix)  # the row's wording ("exited", "removed") names these actions
         out.append("(" + " OR ".join([phrase, *(f'action:"{a}"' for a in said)]) + ")" if said else phrase)
     return " AND ".join(out)  # (FTS5 reads no implicit AND between parenthesised groups)
 
 
-def _where(f: TimelineFilter) -> tuple[str, list]:
+class TextMatcher:
+    """The index's search of one text, over one event's values in memory: every word is a phrase
+    of consecutive words in one value, its last one a prefix, or a word of the row's wording for
+    the event's action. Compiled once for the many rows a search checks."""
+
+    def __init__(self, text: str) -> None:
+        self.words = []
+        for w in _words(text):
+            phrase = _tokens(w)
+            parts = [re.escape(t) + r"(?![\w\-])" for t in phrase[:-1]] + [re.escape(phrase[-1])]
+            pattern = re.compile(r"(?<![\w\-])" + r"[^\w\-\x00]+".join(parts), re.UNICODE)
+            self.words.append((pattern, frozenset(actions_for(w))))
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def matches(self, values: tuple[str, ...], action: str = "") -> bool:
+        joined = "\x00".join(values).casefold()
+        said = None
+        for pattern, actions in self.words:
+            if pattern.search(joined):
+                continue
+            if actions:
+                if said is None:
+                    said = set(_tokens(action))
+                if said & actions:
+                    continue
+            return False
+        return True
+
+
+def _container_fts(c: str) -> str:
+    """The index's part of a container filter typed as an ID: its name or the prefix of its ID."""
+    return f'(name:"{c}" OR actor:"{c}"*)'
+
+
+def _where(f: TimelineFilter, with_text: bool = True) -> tuple[str, list]:
     conds, args = [], []
     if f.engine is not None:
         conds.append("engines.key = ?")
@@ -85,7 +133,7 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
         args.append(f.host)
     if f.container:
         c = f.container.lstrip("/")
-        if re.fullmatch(r"[0-9a-f]{12,64}", c):
+        if _HEX_ID.fullmatch(c):
             conds.append("(events.name = ? OR events.actor LIKE ?)")
             args += [c, c + "%"]
         else:
@@ -106,7 +154,7 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
     if f.until is not None:
         conds.append("events.t <= ?")
         args.append(f.until)
-    q = fts_query(f.text)
+    q = fts_query(f.text) if with_text else ""
     if q:
         conds.append("events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
         args.append(q)
@@ -114,7 +162,8 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
 
 
 _COLS = ("events.id, engines.key, events.t, events.type, events.action, events.actor, events.name,"
-         " events.image, events.project, events.attrs, events.scope, events.filled")
+         " events.image, events.project, events.attrs, events.scope, events.filled, events.detail")
+_FROM = " FROM events JOIN engines ON engines.id = events.engine"
 
 
 def attributes_of(attrs_json: str, name: str, image: str, project: str) -> dict:
@@ -132,67 +181,246 @@ def _row(r) -> TimelineEvent:
                          MappingProxyType(attributes_of(r[9], r[6], r[7], r[8])), r[10], bool(r[11]))
 
 
-def _query_text_newest(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
-    """Newest matches of a search. Whole words first: the index streams those newest first,
-    while a prefix query gathers every matching word's entries before the first row (a million
-    for a word in every event); the prefix query runs only when whole words fall short."""
-    seen: dict[int, tuple] = {}  # rows read by the first pass are not read again by the second
-    exact = _query_text_chunks(conn, f, fts_query(f.text, prefix=False), seen)
-    if len(exact) >= f.limit:
-        return exact
-    return _query_text_chunks(conn, f, fts_query(f.text), seen)
+def _searched_values(r) -> tuple[str, ...]:
+    """A fetched row's values in the index's columns (schema.FTS_COLUMNS)."""
+    return r[6], r[7], r[8], r[4], r[12], r[5]
 
 
-def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str,
-                       seen: dict[int, tuple]) -> list[TimelineEvent]:
-    """Walk the full-text index newest first (its rowids follow the order events were recorded)
-    a chunk at a time, instead of collecting every match and sorting them."""
-    where, args = _where(replace(f, text=""))
-    out: list = []
+# How a search is answered (both ways give the same rows; tests/history check it):
+# * the word index: its matches walked newest first (ids follow time: id >= t), their rows
+#   checked against the other filters; quick when the words are rare, or common and nothing
+#   else narrows the rows;
+# * the scan: the rows the other filters select, through their index in time order, each checked
+#   by TextMatcher; quick when the words are common among them. It goes first, for a bounded
+#   number of rows, when another filter narrows the rows (a project, a container, a type: the
+#   index would walk every match of a common word to find the few of that project) or when a
+#   word is the prefix of many words ("s", "svc-0"), which FTS5 answers only after gathering
+#   every such word's entries.
+SCAN_EXPECTED_MAX = 16000  # more rows than this still to check, at the rate seen: the index instead
+SCAN_BROAD_MAX = 40000  # a broad prefix: the scan's rows before the index's gathering is cheaper
+BROAD_PAGES = 40  # a prefix whose words start this many pages of the index is broad
+
+
+def _broad(conn: sqlite3.Connection, text: str) -> bool:
+    """Whether a word of the search is the prefix of many indexed words. FTS5's %_idx table
+    holds the first word of every page of the index (prefixed by the index number, 0): the
+    pages that start within the prefix's range are what a prefix query would merge."""
+    for w in _words(text):
+        last = _tokens(w)[-1].encode()
+        try:
+            pages = conn.execute("SELECT COUNT(*) FROM events_fts_idx WHERE term >= ? AND term < ?",
+                                 (b"0" + last, b"0" + last + b"\xff")).fetchone()[0]
+        except sqlite3.Error:
+            return False
+        if pages >= BROAD_PAGES:
+            return True
+    return False
+
+
+def _slack(conn: sqlite3.Connection) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key='id_slack'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _order_key(r) -> tuple[int, int]:
+    return r[2], r[0]
+
+
+PLANS = ("scan", "index", "race", "probe")  # how a search may be answered (tests try each)
+
+
+def _search(conn: sqlite3.Connection, f: TimelineFilter, plan: str | None = None) -> list[TimelineEvent]:
+    matcher = TextMatcher(f.text)
+    where, args = _where(f, with_text=False)
+    c = (f.container or "").lstrip("/")
+    by_id = bool(_HEX_ID.fullmatch(c))
+    parts = [q for q in (fts_query(f.text),) if q]
+    if by_id:
+        parts.append(_container_fts(c))
+    q = " AND ".join(parts)
+    if plan is None:
+        # (A container's ID is no index's key but the word index's: no scan for it.)
+        narrowed = (bool(f.container) and not by_id) or bool(f.project or f.types or f.actions)
+        plan = "index" if not matcher else "scan" if _broad(conn, f.text) else "race" if narrowed else "probe"
+    if plan == "scan":  # then the index, if the words turn out rare among the rows
+        found, complete = _run(_scan(conn, f, where, args, matcher, SCAN_BROAD_MAX))
+        if complete:
+            return [_row(r) for r in found]
+    elif plan == "race":  # whichever of the two finishes first, a step each in turn
+        return [_row(r) for r in _race(_scan(conn, f, where, args, matcher, None),
+                                       _walk_steps(conn, f, where, args, q))]
+    elif plan == "probe":  # one step of the scan finds a word in most rows ("registry" in every image)
+        found, complete = _run(_scan(conn, f, where, args, matcher, 0))
+        if complete:
+            return [_row(r) for r in found]
+    return [_row(r) for r in _walk_index(conn, f, where, args, q)]
+
+
+def _run(steps):
+    """Drive a step generator to its end; its return value."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+RACE_SHARE = 2.0  # the scan's time for each unit of the index's, while both run
+
+
+def _race(scan, walk) -> list:
+    """Step two generators that answer the same question, the scan given RACE_SHARE times the
+    index's time (its steps' costs are the steadier); the first complete answer."""
+    spent = {id(scan): 0.0, id(walk): 0.0}
+    while True:
+        g = scan if spent[id(scan)] <= RACE_SHARE * spent[id(walk)] else walk
+        t0 = time.perf_counter()
+        try:
+            next(g)
+        except StopIteration as done:
+            rows, complete = done.value
+            return rows if complete else _run(walk if g is scan else scan)[0]
+        spent[id(g)] += time.perf_counter() - t0
+
+
+def _scan(conn, f: TimelineFilter, where: str, args: list, matcher: TextMatcher, give_up_after: int | None):
+    """Steps (a generator) of the scan; returns (rows, complete): the answer, or, after checking
+    `give_up_after` rows at a rate that would need many more, what it found (0: after one step
+    whatever the rate; None: never)."""
+    desc = f.newest_first
+    order = "DESC" if desc else "ASC"
+    cmp, eq = ("<", "<=") if desc else (">", ">=")
+    found: list = []
+    checked = 0
     last = None
-    chunk = max(f.limit, 200)  # no other filter: one chunk is the answer; each miss doubles it
-    while len(out) < f.limit:
-        if last is None:
-            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, chunk))]
-        else:
-            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid < ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, last, chunk))]
-        if not ids:
-            break
-        last = ids[-1]
-        new = [i for i in ids if i not in seen]
-        out += [seen[i] for i in ids if i in seen]
-        if new:
-            in_ids = "events.id IN (" + ",".join(str(int(i)) for i in new) + ")"
+    chunk = min(f.limit * 2, 2000)  # (then sized by the rate seen: a handful where a screenful is asked)
+    while True:
+        cond, a = where, list(args)
+        if last is not None:
+            keyset = f"events.t {eq} ? AND (events.t {cmp} ? OR events.id {cmp} ?)"
+            cond = f"{cond} AND {keyset}" if cond else f" WHERE {keyset}"
+            a += [last[2], last[2], last[0]]
+        rows = conn.execute(f"SELECT {_COLS}{_FROM}{cond} ORDER BY events.t {order}, events.id {order} LIMIT ?",
+                            [*a, chunk]).fetchall()
+        checked += len(rows)
+        found += [r for r in rows if not matcher or matcher.matches(_searched_values(r), r[4])]
+        if len(found) >= f.limit:
+            return found[:f.limit], True
+        if len(rows) < chunk:
+            return found, True
+        last = rows[-1]
+        if give_up_after is not None and checked >= give_up_after:
+            need = f.limit - len(found)
+            if not give_up_after or not found or need * checked / len(found) > SCAN_EXPECTED_MAX:
+                return found, False
+        yield
+        chunk = _next_chunk(chunk, f.limit - len(found), len(found), checked)
+
+
+def _next_chunk(chunk: int, need: int, found: int, checked: int) -> int:
+    """The next step's size: what the rate so far says the rest needs (a little more), or twice
+    the last while nothing was found."""
+    if not found:
+        return min(chunk * 2, 20000)
+    return max(2, min(int(need * checked / found * 1.25) + 1, 20000))
+
+
+def _walk_steps(conn, f: TimelineFilter, where: str, args: list, q: str):
+    """`_walk_index` in steps of a bounded number of the index's matches (a generator for
+    `_race`); returns (rows, True)."""
+    desc = f.newest_first
+    slack = _slack(conn)
+    bounds, bound_args = [], []
+    if f.since is not None:
+        bounds.append("rowid >= ?")
+        bound_args.append(f.since)
+    if f.until is not None:
+        bounds.append("rowid <= ?")
+        bound_args.append(f.until + slack)
+    step, order = ("<", "DESC") if desc else (">", "ASC")
+    found: dict[int, tuple] = {}
+    last = None
+    chunk = f.limit * 2
+    walked = 0
+    while True:
+        conds = ["events_fts MATCH ?", *bounds] + ([f"rowid {step} ?"] if last is not None else [])
+        ids = [r[0] for r in conn.execute(f"SELECT rowid FROM events_fts WHERE {' AND '.join(conds)}"
+                                          f" ORDER BY rowid {order} LIMIT ?",
+                                          [q, *bound_args, *([last] if last is not None else []), chunk])]
+        if ids:
+            in_ids = "events.id IN (" + ",".join(str(int(i)) for i in ids) + ")"
             cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
-            rows = conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
-                                args).fetchall()
-            for r in rows:
-                seen[r[0]] = r
-            out += rows
+            # (NOT INDEXED: each id looked up, not a filter's index scanned for them.)
+            for r in conn.execute(f"SELECT {_COLS} FROM events NOT INDEXED JOIN engines ON engines.id = events.engine"
+                                  f"{cond}", args):
+                found[r[0]] = r
+            last = ids[-1]
+            walked += len(ids)
         if len(ids) < chunk:
             break
-        chunk = min(chunk * 2, 50_000)
-        if f.since is not None:
-            oldest = conn.execute("SELECT t FROM events WHERE id = ?", (last,)).fetchone()
-            if oldest is not None and oldest[0] < f.since:
-                break  # recorded before the range begins: older chunks are older still
-    out.sort(key=lambda r: (r[2], r[0]), reverse=True)
-    return [_row(r) for r in out[:f.limit]]
+        if len(found) >= f.limit:
+            page = sorted(found.values(), key=_order_key, reverse=desc)[:f.limit]
+            if (page[-1][2] >= last) if desc else (page[-1][2] <= last - slack):
+                break
+        yield
+        chunk = max(_next_chunk(chunk, f.limit - len(found), len(found), walked), f.limit)
+    return sorted(found.values(), key=_order_key, reverse=desc)[:f.limit], True
 
 
-def query_events(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
-    """Events matching the filter (run it on the history's reader thread)."""
-    q = fts_query(f.text)
-    if q and f.newest_first and f.limit and not f.container and not f.project:
-        # (A container or project filter narrows through its own index; the search is checked
-        # against that short list instead.)
-        return _query_text_newest(conn, f)
+def _walk_index(conn, f: TimelineFilter, where: str, args: list, q: str) -> list:
+    """The newest (or, ascending, oldest) `f.limit` rows whose words match `q`: one statement
+    that walks the word index in id order and looks each match up, streamed. Every event's id
+    is at least its time and at most `slack` more, so once the rows found fill the page with
+    times past the id reached, no row not yet seen can come before them."""
+    desc = f.newest_first
+    slack = _slack(conn)
+    conds, cond_args = ["events_fts MATCH ?"], [q]
+    if f.since is not None:  # t >= since gives id >= since
+        conds.append("events_fts.rowid >= ?")
+        cond_args.append(f.since)
+    if f.until is not None:  # t <= until gives id <= until + slack
+        conds.append("events_fts.rowid <= ?")
+        cond_args.append(f.until + slack)
+    if where:
+        conds.append(where[len(" WHERE "):])
+        cond_args += args
+    order = "DESC" if desc else "ASC"
+    # CROSS JOIN keeps the index's walk outermost (in its order); NOT INDEXED, each match looked up.
+    cur = conn.execute(f"SELECT {_COLS} FROM events_fts CROSS JOIN events NOT INDEXED ON events.id = events_fts.rowid"
+                       f" JOIN engines ON engines.id = events.engine WHERE {' AND '.join(conds)}"
+                       f" ORDER BY events_fts.rowid {order}", cond_args)
+    found: list = []
+    edge: list[int] = []  # the page's times, as a heap whose top is its last row's
+    try:
+        while True:
+            rows = cur.fetchmany(f.limit)
+            if not rows:
+                break
+            found += rows
+            for r in rows:
+                t = r[2] if desc else -r[2]
+                if len(edge) < f.limit:
+                    heapq.heappush(edge, t)
+                elif t > edge[0]:
+                    heapq.heapreplace(edge, t)
+            if len(edge) >= f.limit:
+                reached = rows[-1][0]  # unseen rows: t < reached (descending); t > reached - slack
+                if (edge[0] >= reached) if desc else (-edge[0] <= reached - slack):
+                    break
+    finally:
+        cur.close()
+    return sorted(found, key=_order_key, reverse=desc)[:f.limit]
+
+
+def query_events(conn: sqlite3.Connection, f: TimelineFilter, plan: str | None = None) -> list[TimelineEvent]:
+    """Events matching the filter (run it on the history's reader thread). `plan`: one of
+    PLANS to answer a search that way (the same rows; chosen by the search when None)."""
+    c = (f.container or "").lstrip("/")
+    if f.limit and (_words(f.text) or _HEX_ID.fullmatch(c)):
+        return _search(conn, f, plan)
     where, args = _where(f)
     order = "DESC" if f.newest_first else "ASC"
-    sql = (f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{where}"
-           f" ORDER BY events.t {order}, events.id {order}")
+    sql = f"SELECT {_COLS}{_FROM}{where} ORDER BY events.t {order}, events.id {order}"
     if f.limit:
         sql += f" LIMIT {int(f.limit)}"
     return [_row(r) for r in conn.execute(sql, args)]
@@ -276,30 +504,9 @@ def event_key(ev: TimelineEvent) -> tuple:
     return ev.engine, ev.time_nano, ev.actor[:16], ev.action
 
 
-_TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
-
-
-def _tokens(s: str) -> list[str]:
-    return _TOKEN.findall(s.casefold())
-
-
 def text_matches(text: str, values: tuple[str, ...], action: str = "") -> bool:
-    """The full-text search of `query_events` over one event's values, in memory: every word of
-    `text` is a phrase of consecutive tokens in one value, its last token a prefix, or a word of
-    the row's wording for the event's `action`."""
-    columns = [_tokens(v) for v in values if v]
-    first = (_tokens(action) or [""])[0]
-    for word in _WORD.findall(text):
-        phrase = _tokens(word)
-        if not phrase:
-            continue
-        if first and first in actions_for(word):
-            continue
-        n = len(phrase)
-        if not any(col[i:i + n - 1] == phrase[:-1] and col[i + n - 1].startswith(phrase[-1])
-                   for col in columns for i in range(len(col) - n + 1)):
-            return False
-    return True
+    """The full-text search of `query_events` over one event's values, in memory (TextMatcher)."""
+    return TextMatcher(text).matches(tuple(values), action)
 
 
 def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
@@ -309,7 +516,7 @@ def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
         return False
     if f.container:
         c = f.container.lstrip("/")
-        if not (ev.name == c or (re.fullmatch(r"[0-9a-f]{12,64}", c) and ev.actor.startswith(c))):
+        if not (ev.name == c or (_HEX_ID.fullmatch(c) and ev.actor.startswith(c))):
             return False
     if f.project and ev.project != f.project:
         return False
@@ -321,4 +528,9 @@ def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
         return False
     if f.until is not None and ev.time_nano > f.until:
         return False
-    return not f.text or text_matches(f.text, (ev.name, ev.image, ev.project, ev.action), ev.action)
+    return not f.text or text_matches(f.text, searched_values(ev), ev.action)
+
+
+def searched_values(ev: TimelineEvent) -> tuple[str, ...]:
+    """An event's values in the index's columns (schema.FTS_COLUMNS)."""
+    return ev.name, ev.image, ev.project, ev.action, detail_of(ev.type, ev.action, ev.attributes), ev.actor

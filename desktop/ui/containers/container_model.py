@@ -1,5 +1,12 @@
 """Qt adapter over a ContainerStore: the Qt-free ContainerTree (presentation/container_tree.py)
-gives the shape, the column table (presentation/container_columns.py) the text and sort keys.
+gives the shape, the column table (presentation/container_columns.py) the text and sort keys,
+presentation/container_rows.py the filter and the cached order keys.
+
+The model filters and sorts itself, with no proxy between it and the view: a QSortFilterProxyModel
+asks the Python model for every row again on each relayout (~60,000 calls at 20,000 containers),
+and the view's own relayout is already a call or two per row. The tree holds only the containers
+the filter accepts; a filter change rebuilds it (or drops rows from it) in one pass inside one
+layout change, selection and expanded rows following by identity.
 
 Top-level rows are standalone containers and Compose projects; a project's children are its
 services, a service's its containers (the replicas). The view above is virtualised (uniform row heights), so 1000s of rows cost only
@@ -19,6 +26,7 @@ from desktop.presentation import stats as stats_text
 from desktop.presentation.container_columns import (COL_CREATED, COL_ENGINE, COL_MEM, COL_NAME, COL_PORTS, COL_STATE, COLUMNS,
                                                     STATS_COLUMNS, container_text, project_created, project_text,
                                                     service_sort_key, service_text, stats_sort_value)
+from desktop.presentation.container_rows import ContainerFilter, MemberIndex
 from desktop.presentation.container_tree import ContainerTree, Project, Service
 from desktop.state.containers import ContainerStore
 from desktop.ui.widgets.plain_text import plain_tooltip
@@ -30,6 +38,7 @@ MembersRole = Qt.ItemDataRole.UserRole + 4  # a project's or service's container
 StateKeyRole = Qt.ItemDataRole.UserRole + 5
 FilterTextRole = Qt.ItemDataRole.UserRole + 6
 
+_NCOLS = len(COLUMNS)
 _TOP = 0  # internalId of top-level indexes; a project's services use its pid, a service's replicas the service's
 # A list longer than this is shown a screenful first (more rows than a tall window holds), the
 # rest added in chunks sized to keep each turn of the event loop short.
@@ -45,12 +54,17 @@ class ContainerTreeModel(QAbstractItemModel):
     """
 
     all_rows_added = Signal()
+    filter_applied = Signal()  # the rows were filtered anew (projects may have come back)
 
-    def __init__(self, store: ContainerStore, parent=None, engine_label=None) -> None:
+    def __init__(self, store: ContainerStore, parent=None, engine_label=None, owner_of=None) -> None:
         super().__init__(parent)
         self._store = store
         self._engine_label = engine_label or (lambda engine_id: "")
         self.tree = ContainerTree(store.get, self._engine_label)
+        self.filter = ContainerFilter(owner_of)
+        self._members = MemberIndex()
+        self.tree.member_index = self._members
+        self._shown: set[str] = set()  # ids of the containers in the tree (the filter accepts them)
         self._pending: dict[str, str] = {}  # container id → "Stopping…" while an action runs
         self.stats_source = None  # cid → latest StatsSample or None, once monitoring provides one
         self.first_rows = FIRST_ROWS
@@ -59,7 +73,7 @@ class ContainerTreeModel(QAbstractItemModel):
         self._more.setSingleShot(True)
         self._more.setInterval(0)
         self._more.timeout.connect(self._add_more_rows)
-        self.tree.rebuild(store.all())
+        self._fill(store.all(), None)
         store.reset.connect(self._on_store_reset)
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_removed)
@@ -91,6 +105,10 @@ class ContainerTreeModel(QAbstractItemModel):
     def _begin_remove(self, p: Project | Service | None, row: int) -> None:
         self.beginRemoveRows(self._parent_index(p), row, row)
 
+    def _begin_move(self, p: Project | Service | None, row: int, dest: int) -> None:
+        parent = self._parent_index(p)
+        self.beginMoveRows(parent, row, row, parent, dest)
+
     def _row_changed(self, idx: QModelIndex) -> None:
         self.dataChanged.emit(idx, self.index(idx.row(), len(COLUMNS) - 1, idx.parent()))
 
@@ -99,27 +117,74 @@ class ContainerTreeModel(QAbstractItemModel):
         if isinstance(item, Project):
             return ("p", item.key)
         if isinstance(item, Service):
-            return ("s", item)
+            return ("s", (item.project.engine_id, item.project.name, item.name))
         return ("c", item.id) if item is not None else None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # Sorted in the source model: a proxy's lessThan would call data() 20,000 times.
+        # Sorted here: a proxy's lessThan would call data() 20,000 times.
+        self._relayout(lambda: self.tree.sort(column, order == Qt.SortOrder.DescendingOrder))
+
+    def _relayout(self, change) -> None:
+        """Run `change` (the tree reordered or rebuilt) as one layout change; every persistent
+        index (selection, expanded rows, current row) follows its row by identity (a rebuild makes
+        new Project and Service objects)."""
         self.layoutAboutToBeChanged.emit()
         persistent = self.persistentIndexList()
         ids = [(self._identity(i), i.column()) for i in persistent]
-        self.tree.sort(column, order == Qt.SortOrder.DescendingOrder)
-        new = []
-        for ident, col in ids:
-            if ident is None:
-                new.append(QModelIndex())
-            elif ident[0] == "p":
-                new.append(self.project_index(ident[1][1], col, engine_id=ident[1][0]))
-            elif ident[0] == "s":
-                new.append(self._parent_index(ident[1]).siblingAtColumn(col))
-            else:
-                new.append(self.index_of(ident[1], col))
-        self.changePersistentIndexList(persistent, new)
+        change()
+        self.changePersistentIndexList(persistent, [self._index_for(ident, col) for ident, col in ids])
         self.layoutChanged.emit()
+
+    def _index_for(self, ident, column: int) -> QModelIndex:
+        """The row an `_identity` names now (invalid: not shown)."""
+        if ident is None:
+            return QModelIndex()
+        if ident[0] == "p":
+            return self.project_index(ident[1][1], column, engine_id=ident[1][0])
+        if ident[0] == "s":
+            engine_id, project, service = ident[1]
+            return self.service_index(project, service, column, engine_id=engine_id)
+        return self.index_of(ident[1], column)
+
+    # -- filtering ---------------------------------------------------------------------------------
+    def set_filter(self, text: str | None = None, running_only: bool | None = None, engine_key=...) -> None:
+        """Show the containers that match `text`, only the active ones, or one engine's (its
+        session key; None: every engine). Unchanged arguments keep their value."""
+        if self.filter.set(text, running_only, engine_key):
+            self._refilter()
+
+    def _refilter(self) -> None:
+        accepts = self.filter.accepts
+        rows = [c for c in self._store.all() if accepts(c)]
+        ids = {c.id for c in rows}
+        if ids == self._shown:
+            return  # the same rows (a keystroke that hides nothing more)
+        loading = self.tree.has_pending
+        narrower = ids <= self._shown
+        if narrower:  # fewer rows: the order stands, nothing to sort again
+            self._relayout(lambda: self._retain(ids))
+        else:
+            self._relayout(lambda: self._place(rows, ids, self.first_rows if loading else None))
+        if loading and not self.tree.has_pending:  # the filter left fewer rows than a screenful
+            self._more.stop()
+            self.all_rows_added.emit()
+        if not narrower:  # rows came back: the page opens their projects (the rows a narrower
+            self.filter_applied.emit()  # filter leaves keep their expanded state)
+
+    def _fill(self, every: list[Container], shown: int | None) -> None:
+        """Everything anew from the store's records (`shown`: place only that many rows now)."""
+        self._members.rebuild(every)
+        accepts = self.filter.accepts
+        rows = [c for c in every if accepts(c)]
+        self._place(rows, {c.id for c in rows}, shown)
+
+    def _retain(self, ids: set[str]) -> None:
+        self.tree.retain(ids)
+        self._shown = ids
+
+    def _place(self, rows: list[Container], ids: set[str], shown: int | None) -> None:
+        self.tree.rebuild(rows, shown=shown if shown is not None and len(rows) > shown else None)
+        self._shown = ids
 
     def set_pending(self, cid: str, text: str | None) -> None:
         """Show an action in progress in the row's state cell (None: done)."""
@@ -132,8 +197,7 @@ class ContainerTreeModel(QAbstractItemModel):
             self.dataChanged.emit(idx, idx)
 
     def node_at(self, index: QModelIndex) -> "Project | Service | None":
-        """For the filter proxy without a Qt round trip: the project or service a row is (None: a
-        container row, or no row)."""
+        """The project or service a row is (None: a container row, or no row)."""
         if not index.isValid():
             return None
         if index.internalId() == _TOP:
@@ -178,8 +242,7 @@ class ContainerTreeModel(QAbstractItemModel):
     # -- store → model --------------------------------------------------------------------------
     def _on_store_reset(self) -> None:
         self.beginResetModel()
-        rows = self._store.all()
-        self.tree.rebuild(rows, shown=self.first_rows if len(rows) > self.first_rows else None)
+        self._fill(self._store.all(), self.first_rows)
         self.endResetModel()
         if self.tree.has_pending:
             self._more.start()
@@ -203,35 +266,92 @@ class ContainerTreeModel(QAbstractItemModel):
             self.all_rows_added.emit()
 
     def _on_store_upserted(self, rows: list[Container]) -> None:
-        tree = self.tree
+        tree, shown, accepts = self.tree, self._shown, self.filter.accepts
+        touched: dict[int, Project] = {}  # projects whose members changed
         for c in rows:
-            if c.id in tree:
+            self._members.add(c)
+            if c.id in shown:
+                if not accepts(c):  # no longer matches: its row goes
+                    shown.discard(c.id)
+                    self._note(tree.remove([c.id], self._begin_remove, self.endRemoveRows), touched)
+                    continue
+                tree.reorder(c.id, self._begin_move, self.endMoveRows)
                 idx = self.index_of(c.id)
                 if idx.isValid():  # (not when it waits among the rows still to be added)
                     self._row_changed(idx)
-                    parent = idx.parent()
-                    if parent.isValid():  # its service's and project's summaries follow it
-                        self._row_changed(parent)
-                        if parent.parent().isValid():
-                            self._row_changed(parent.parent())
+                p = tree.project_of(c.id)
+                if p is not None:
+                    touched[p.pid] = p
                 continue
-            for joined in tree.insert(c, self._begin_insert, self.endInsertRows):
-                self._row_changed(self._parent_index(joined))
+            if accepts(c):
+                shown.add(c.id)
+                self._note(tree.insert(c, self._begin_insert, self.endInsertRows), touched)
+                continue
+            p = tree.parent_of(c)  # a filtered-out member still counts in its project's rows
+            if p is not None:
+                touched[p.pid] = p
+        self._groups_changed(touched.values())
 
     def _on_store_removed(self, ids: list[str]) -> None:
-        for node in self.tree.remove(ids, self._begin_remove, self.endRemoveRows):
-            self._row_changed(self._parent_index(node))
+        touched: dict[int, Project] = {}
+        for cid in ids:
+            self.tree.keys.forget(cid)
+            key = self._members.discard(cid)
+            p = self.tree.projects.get(key) if key is not None else None
+            if p is not None and cid not in self._shown:
+                touched[p.pid] = p
+        gone = [cid for cid in ids if cid in self._shown]
+        self._shown.difference_update(gone)
+        self._note(self.tree.remove(gone, self._begin_remove, self.endRemoveRows), touched)
+        self._groups_changed(touched.values())
+
+    @staticmethod
+    def _note(nodes, touched: dict) -> None:
+        for node in nodes:
+            p = node if isinstance(node, Project) else node.project
+            touched[p.pid] = p
+
+    def _groups_changed(self, projects) -> None:
+        """Members came, went or changed: the project's and its services' rows read anew and move
+        to their place."""
+        for p in projects:
+            if p.pid not in self.tree.by_pid:
+                continue  # it went with its last shown member
+            self.tree.reorder_group(p, self._begin_move, self.endMoveRows)
+            if not p.shown:
+                continue
+            pidx = self._parent_index(p)
+            self._row_changed(pidx)
+            for row in range(len(p.children)):
+                self._row_changed(self.index(row, 0, pidx))
 
     # -- QAbstractItemModel -----------------------------------------------------------------------
     def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
-        if column < 0 or column >= len(COLUMNS) or row < 0:
-            return QModelIndex()
+        # The view calls this once per row on every relayout: the top level is the short path.
         if not parent.isValid():
-            return self.createIndex(row, column, _TOP) if row < len(self.tree.top) else QModelIndex()
+            if 0 <= row < len(self.tree.top) and 0 <= column < _NCOLS:
+                return self.createIndex(row, column, _TOP)
+            return QModelIndex()
+        if column < 0 or column >= _NCOLS or row < 0:
+            return QModelIndex()
         node = self._item(parent)
         if isinstance(node, (Project, Service)) and row < len(node.children):
             return self.createIndex(row, column, node.pid)
         return QModelIndex()
+
+    def hasChildren(self, parent=QModelIndex()) -> bool:  # noqa: N802 - Qt's name
+        # Also once per row on every relayout (rowCount through Qt's default would be two calls).
+        # A shown project always has a service, a service always a container.
+        top = self.tree.top
+        if not parent.isValid():
+            return bool(top)
+        if parent.column() > 0:
+            return False
+        iid = parent.internalId()
+        if iid == _TOP:
+            row = parent.row()
+            return row < len(top) and not isinstance(top[row], str)
+        return isinstance(self.tree.by_pid.get(iid), Project)  # (a service row)
 
     def parent(self, index=QModelIndex()) -> QModelIndex:  # type: ignore[override]
         if not index.isValid() or index.internalId() == _TOP:
@@ -370,15 +490,8 @@ class ContainerTreeModel(QAbstractItemModel):
             return f"Compose service {s.name}, {pres.project_state(members)[0]}"
         return None
 
-    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return _ROW_FLAGS
-
-
-# Computed once: OR-ing PySide6 enum flags runs Python's enum machinery, and Qt asks for every
-# visible cell's flags on every repaint.
-_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+    # flags(): Qt's own (enabled, selectable) answers without a Python call; the view asks for
+    # it twice per row on every relayout.
 
 
 def containers_at(indexes: list[QModelIndex | QPersistentModelIndex]) -> list[Container]:
