@@ -135,6 +135,10 @@ def walk(root: QWidget, label: str, allowed=None, start: QWidget | None = None) 
     allowed = allowed or (lambda visited, a, b: None)
     result = Walk()
     wanted = controls(root)
+    if start is None and root.isWindow() and wanted:
+        # A dialog's chain is a ring: walk it from the control that reads first, so the one jump
+        # back up (the last control to the first) is the ring closing, not a step out of order.
+        start = min(wanted, key=lambda w: (rect_in(w, root).top(), rect_in(w, root).left()))
     first = start or first_in_chain(root)
     if first is None:
         if wanted:

@@ -168,6 +168,7 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
     cid = make_container(f"pht-{run_id}-dlg")
     volume = f"pht-{run_id}-vol"
     docker_api.create_volume(volume)
+    network = docker_api.create_network(f"pht-{run_id}-net")["Id"]  # every container may join it
     qtbot.waitUntil(lambda: ph.containers.page.proxy_index_of(cid).isValid(), timeout=20000)
     images, volumes, networks = ph.objects.images_page, ph.objects.volumes_page, ph.objects.networks_page
     name = ph.all_containers.get(cid).name
@@ -193,8 +194,8 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
         ("Clone a volume", volumes.clone_selected, lambda: volumes.clone_dialog_opened),
         ("Create a network", networks.create, lambda: networks.create_dialog_opened),
         ("Connect a container", lambda: (ph.window.show_page("networks"),
-                                         select(qtbot, networks, docker_api.inspect_network("bridge")["Id"]),
-                                         networks.connect_selected()), lambda: networks.choose_dialog_opened),
+                                         select(qtbot, networks, network),
+                                         networks.connect_selected()), lambda: getattr(networks, "choose_dialog_opened", None)),
         ("Add an engine", ph.connections.open_add_engine_dialog, None),
         ("Confirm a removal", lambda: ph.containers.page.trigger("delete", [ph.all_containers.get(cid)]),
          lambda: next((w for w in QApplication.topLevelWidgets() if w.objectName() == "confirmDialog"
@@ -218,3 +219,4 @@ def test_dialogs_tab_in_reading_order(ph, qtbot, make_container, run_id, docker_
     finally:  # the browser's helper container goes when the browser closes
         qtbot.waitUntil(lambda: not docker_api.containers(all=True, filters={"volume": volume}), timeout=20000)
         docker_api.remove_volume(volume, force=True)
+        docker_api.remove_network(network)
