@@ -87,7 +87,7 @@ class TimelinePage(QWidget):
         self.message = MessageBar(self)
         self.search = QLineEdit()
         self.search.setObjectName("activitySearch")
-        self.search.setPlaceholderText("Search names, images, projects, what happened…")
+        self.search.setPlaceholderText("Search names, images, projects, IDs, what happened (\"exit 137\")…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the activity")
         self.container = QComboBox()
