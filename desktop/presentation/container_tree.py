@@ -1,10 +1,15 @@
 """The container table's shape without Qt: standalone containers and Compose projects at the top,
-a project's containers under it, each level sorted by the chosen column, and where every row is.
+a project's services under it, each service's containers (its replicas) under that, each level
+sorted by the chosen column, and where every row is.
+
+Every Compose member sits under a service row, a service with one container too: a row never
+changes level when a service is scaled up or down (selection, expansion and the keyboard's place
+stay put), the shape is the Compose page's, and the service row says how many of its replicas run.
 
 A Qt model adapts it (ui/containers/container_model.py): each change is announced through
 `begin(parent, row)` before and `end()` after, so the adapter can bracket it with the
-beginInsertRows/endInsertRows (or Remove) pair Qt needs. `parent` is None for the top level, or
-the Project the row is under.
+beginInsertRows/endInsertRows (or Remove) pair Qt needs. `parent` is None for the top level, the
+Project a service row is under, or the Service a container row is under.
 """
 
 from __future__ import annotations
@@ -15,10 +20,23 @@ from dataclasses import dataclass, field
 
 from desktop.engine.records import Container
 from desktop.presentation.container_columns import (COL_NAME, EngineLabel, container_sort_key, project_created,
-                                                    project_sort_key)
+                                                    project_sort_key, service_name, service_sort_key)
 
-Begin = Callable[["Project | None", int], None]
+Begin = Callable[["Project | Service | None", int], None]
 End = Callable[[], None]
+
+
+@dataclass(eq=False)
+class Service:
+    name: str
+    pid: int  # stable while the service has rows: the Qt adapter's internal id of its children
+    project: "Project"
+    children: list[str] = field(default_factory=list)  # container ids, in order
+    keys: list = field(default_factory=list, repr=False)  # each child's order key, beside it
+    order_key: tuple = ()  # its own key among its project's services, from when it was placed
+
+    def member_ids(self) -> list[str]:
+        return self.children
 
 
 @dataclass(eq=False)
@@ -26,15 +44,17 @@ class Project:
     name: str
     pid: int  # stable while the project has rows: the Qt adapter's internal id of its children
     engine_id: str = ""
-    children: list[str] = field(default_factory=list)  # container ids, in order
-    # service → how many of its containers are here; worked out when asked, dropped on any change
-    service_counts: dict[str, int] | None = None
-    keys: list = field(default_factory=list, repr=False)  # each child's order key, beside it
+    children: list[Service] = field(default_factory=list)  # its services, in order
+    keys: list = field(default_factory=list, repr=False)  # each service's order key, beside it
+    services: dict[str, Service] = field(default_factory=dict, repr=False)  # by name
     shown: bool = False  # in `top` (False while it waits among the rows still to be added)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.engine_id, self.name)
+
+    def member_ids(self) -> list[str]:
+        return [cid for s in self.children for cid in s.children]
 
 
 def project_key(c: Container) -> tuple[str, str] | None:
@@ -70,7 +90,7 @@ class ContainerTree:
     """`top` holds container ids and Projects; `get(cid)` reads the container from the store.
 
     Every row's order key (its column's sort key, then a unique tie-break: oldest first, then the
-    id; a project's is "p" + its name, never a hex id) is kept
+    id; a project's is "p" + its name, a service's "s" + its name, never a hex id) is kept
     beside it, computed when the row is placed: finding a row or the place for a new one is a
     binary search, not a pass over 20,000 rows. A row is not moved when its container changes
     afterwards (the cells repaint; the next sort puts it in place).
@@ -82,9 +102,9 @@ class ContainerTree:
         self.top: list[str | Project] = []
         self._top_keys: list = []  # beside `top`
         self._key: dict = {}  # top-level cid or project pid -> its key in `_top_keys`
-        self._parent: dict[str, Project] = {}  # project member cid -> its project
+        self._parent: dict[str, Service] = {}  # project member cid -> its service
         self.projects: dict[tuple[str, str], Project] = {}
-        self.by_pid: dict[int, Project] = {}
+        self.by_pid: dict[int, Project | Service] = {}  # projects' and services' ids share one space
         self._next_pid = 1
         self.sort_col = COL_NAME
         self.descending = False
@@ -96,13 +116,16 @@ class ContainerTree:
 
     # -- reading -------------------------------------------------------------------------------------
     def positions(self) -> dict:
-        """Row of every top-level item (cid or project pid) and of every child cid in its project."""
+        """Row of every top-level item (cid or project pid), of every service (its pid) in its
+        project and of every member cid in its service."""
         pos: dict = {}
         for i, item in enumerate(self.top):
             if isinstance(item, Project):
                 pos[item.pid] = i
-                for j, cid in enumerate(item.children):
-                    pos[cid] = j
+                for j, s in enumerate(item.children):
+                    pos[s.pid] = j
+                    for k, cid in enumerate(s.children):
+                        pos[cid] = k
             else:
                 pos[item] = i
         return pos
@@ -120,16 +143,16 @@ class ContainerTree:
 
     def row_of(self, cid: str) -> int | None:
         """The row of a container in its level (None: not shown)."""
-        p = self._parent.get(cid)
-        if p is None:
+        s = self._parent.get(cid)
+        if s is None:
             return self._top_row(cid)
-        if not p.shown:
+        if not s.project.shown:
             return None
         k = self._child_key(cid)
-        i = _search(p.keys, k, self.descending)
-        if i < len(p.keys) and p.children[i] == cid:
+        i = _search(s.keys, k, self.descending)
+        if i < len(s.keys) and s.children[i] == cid:
             return i
-        return p.children.index(cid)  # its key changed since it was placed (the record did)
+        return s.children.index(cid)  # its key changed since it was placed (the record did)
 
     def project_row(self, p: Project) -> int:
         row = self._top_row(p.pid)
@@ -137,29 +160,29 @@ class ContainerTree:
             raise KeyError(p.name)
         return row
 
+    def service_row(self, s: Service) -> int:
+        p = s.project
+        i = _search(p.keys, s.order_key, self.descending)
+        if i < len(p.children) and p.children[i] is s:
+            return i
+        return p.children.index(s)
+
     def project_of(self, cid: str) -> Project | None:
         """The project a container's row is under (None: a top-level row)."""
+        s = self._parent.get(cid)
+        return s.project if s is not None else None
+
+    def service_of(self, cid: str) -> Service | None:
+        """The service a container's row is under (None: a top-level row)."""
         return self._parent.get(cid)
 
     def parent_of(self, c: Container) -> Project | None:
         key = project_key(c)
         return self.projects.get(key) if key else None
 
-    def members(self, p: Project) -> list[Container]:
-        return [c for c in (self.get(cid) for cid in p.children) if c is not None]
-
-    def scaled(self, c: Container) -> bool:
-        """Does c's service have other containers in its project (replicas to tell apart)?"""
-        p = self.parent_of(c)
-        if p is None or not c.compose_service:
-            return False
-        if p.service_counts is None:
-            counts: dict[str, int] = {}
-            for m in self.members(p):
-                if m.compose_service:
-                    counts[m.compose_service] = counts.get(m.compose_service, 0) + 1
-            p.service_counts = counts
-        return p.service_counts.get(c.compose_service, 0) > 1
+    def members(self, node: "Project | Service") -> list[Container]:
+        ids = node.member_ids() if isinstance(node, Project) else node.children
+        return [c for c in (self.get(cid) for cid in ids) if c is not None]
 
     def find_project(self, name: str, engine_id: str | None = None) -> Project | None:
         """A shown project."""
@@ -173,14 +196,20 @@ class ContainerTree:
         return self._pending_at < len(self._pending)
 
     # -- order keys ---------------------------------------------------------------------------------
-    def sort_key(self, item: "str | Project"):
+    def sort_key(self, item: "str | Project | Service"):
         if isinstance(item, Project):
             return project_sort_key(item.name, item.engine_id, self.members(item), self.sort_col, self.engine_label)
+        if isinstance(item, Service):
+            return service_sort_key(item.name, self.members(item), self.sort_col)
         return container_sort_key(self.get(item), self.sort_col, self.engine_label)
 
     def _child_key(self, cid: str):
         c = self.get(cid)
         return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
+
+    def _service_key(self, s: Service, members: list[Container] | None = None):
+        members = self.members(s) if members is None else members
+        return (service_sort_key(s.name, members, self.sort_col), (project_created(members), "s" + s.name))
 
     def _item_key(self, item: "str | Project"):
         if isinstance(item, Project):
@@ -202,17 +231,26 @@ class ContainerTree:
             pairs.sort(key=lambda e: e[0])
         return pairs
 
-    def _set_children(self, p: Project, cids: list[str]) -> None:
+    def _set_children(self, s: Service, cids: list[str]) -> None:
         pairs = self._ordered(cids)
+        s.keys = [k for k, _ in pairs]
+        s.children = [c for _, c in pairs]
+
+    def _set_services(self, p: Project) -> None:
+        pairs = self._order([(self._service_key(s), s) for s in p.children])
+        for k, s in pairs:
+            s.order_key = k
         p.keys = [k for k, _ in pairs]
-        p.children = [c for _, c in pairs]
+        p.children = [s for _, s in pairs]
 
     # -- sorting ------------------------------------------------------------------------------------
     def sort(self, col: int, descending: bool = False) -> None:
         """Order every level by `col` (the pending rows too)."""
         self.sort_col, self.descending = col, descending
         for p in self.projects.values():
-            self._set_children(p, p.children)
+            for s in p.children:
+                self._set_children(s, s.children)
+            self._set_services(p)
         pairs = self._ordered(self.top)
         self.top = [i for _, i in pairs]
         self._top_keys = [k for k, _ in pairs]
@@ -223,14 +261,24 @@ class ContainerTree:
             self._pending, self._pending_at = self._ordered(rest), 0
 
     # -- changes ------------------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        self._next_pid += 1
+        return self._next_pid - 1
+
     def _project(self, key: tuple[str, str]) -> Project:
         p = self.projects.get(key)
         if p is None:
-            p = Project(key[1], self._next_pid, key[0])
-            self._next_pid += 1
+            p = Project(key[1], self._new_id(), key[0])
             self.projects[key] = p
             self.by_pid[p.pid] = p
         return p
+
+    def _service(self, p: Project, name: str) -> Service:
+        """A service not in `p.children` yet (the caller places it)."""
+        s = Service(name, self._new_id(), p)
+        p.services[name] = s
+        self.by_pid[s.pid] = s
+        return s
 
     def rebuild(self, containers: list[Container], shown: int | None = None) -> None:
         """Everything anew (a store reset). With `shown`, only the first `shown` top-level rows are
@@ -241,26 +289,40 @@ class ContainerTree:
         # Keys straight from the records in hand (20,000 rows: no store lookups per row).
         col, label = self.sort_col, self.engine_label
         top: list = []
-        members: dict[tuple[str, str], list[Container]] = {}
+        members: dict[tuple[str, str], dict[str, list[Container]]] = {}
         for c in containers:
             key = project_key(c)
             if key:
-                cs = members.get(key)
+                by_service = members.get(key)
+                if by_service is None:
+                    members[key] = by_service = {}
+                cs = by_service.get(service_name(c))
                 if cs is None:
-                    members[key] = cs = []
+                    by_service[service_name(c)] = cs = []
                 cs.append(c)
             else:
                 top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
-        for key, cs in members.items():
+        for key, by_service in members.items():
             p = self._project(key)
-            kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
-            self._order(kids)
-            p.keys = [k for k, _ in kids]
-            p.children = [cid for _, cid in kids]
-            for c in cs:
-                self._parent[c.id] = p
-            top.append(((project_sort_key(p.name, p.engine_id, cs, col, label),
-                         (project_created(cs), "p" + p.engine_id + "/" + p.name)), p))
+            everyone: list[Container] = []
+            services = []
+            for name, cs in by_service.items():
+                s = self._service(p, name)
+                kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
+                self._order(kids)
+                s.keys = [k for k, _ in kids]
+                s.children = [cid for _, cid in kids]
+                for c in cs:
+                    self._parent[c.id] = s
+                services.append((self._service_key(s, cs), s))
+                everyone += cs
+            self._order(services)
+            for k, s in services:
+                s.order_key = k
+            p.keys = [k for k, _ in services]
+            p.children = [s for _, s in services]
+            top.append(((project_sort_key(p.name, p.engine_id, everyone, col, label),
+                         (project_created(everyone), "p" + p.engine_id + "/" + p.name)), p))
         pairs = self._order(top)
         if shown is not None and len(pairs) > shown:
             self._pending = pairs[shown:]
@@ -320,36 +382,48 @@ class ContainerTree:
             i = j
         return len(batch)
 
-    def insert(self, c: Container, begin: Begin = _quiet_begin, end: End = _quiet_end) -> Project | None:
-        """Add a container that is not in the tree yet. Returns the project it joined, if it joined
-        a shown one (its row changed too); a new project is inserted as one top-level row."""
+    def insert(self, c: Container, begin: Begin = _quiet_begin, end: End = _quiet_end) -> list:
+        """Add a container that is not in the tree yet. Returns the shown rows it joined (its
+        service and project, or the project a new service joined: their cells changed too); a new
+        project is inserted as one top-level row."""
         if c.id in self:
-            return None
+            return []
         key = project_key(c)
-        if key:
-            p = self.projects.get(key)
-            if p is None:
-                p = self._project(key)
-                self._parent[c.id] = p
-                self._set_children(p, [c.id])
-                self._place_top(p, begin, end)
-                return None
-            self._parent[c.id] = p
-            k = self._child_key(c.id)
-            pos = _search(p.keys, k, self.descending)
-            if not p.shown:  # waiting among the rows not added yet: nothing on screen changes
-                p.children.insert(pos, c.id)
-                p.keys.insert(pos, k)
-                p.service_counts = None
-                return None
-            begin(p, pos)
-            p.children.insert(pos, c.id)
-            p.keys.insert(pos, k)
-            p.service_counts = None
-            end()
-            return p
-        self._place_top(c.id, begin, end)
-        return None
+        if not key:
+            self._place_top(c.id, begin, end)
+            return []
+        p = self.projects.get(key)
+        name = service_name(c)
+        if p is None:
+            p = self._project(key)
+            s = self._service(p, name)
+            self._parent[c.id] = s
+            self._set_children(s, [c.id])
+            p.children = [s]
+            self._set_services(p)
+            self._place_top(p, begin, end)
+            return []
+        s = p.services.get(name)
+        self_begin, self_end = (begin, end) if p.shown else (_quiet_begin, _quiet_end)
+        if s is None:  # a new service of a known project
+            s = self._service(p, name)
+            self._parent[c.id] = s
+            self._set_children(s, [c.id])
+            s.order_key = self._service_key(s)
+            pos = _search(p.keys, s.order_key, self.descending)
+            self_begin(p, pos)
+            p.children.insert(pos, s)
+            p.keys.insert(pos, s.order_key)
+            self_end()
+            return [p] if p.shown else []
+        self._parent[c.id] = s
+        k = self._child_key(c.id)
+        pos = _search(s.keys, k, self.descending)
+        self_begin(s, pos)  # (quiet while the project waits among the rows not added yet)
+        s.children.insert(pos, c.id)
+        s.keys.insert(pos, k)
+        self_end()
+        return [s, p] if p.shown else []
 
     def _place_top(self, item: "str | Project", begin: Begin, end: End) -> None:
         k = self._item_key(item)
@@ -364,55 +438,84 @@ class ContainerTree:
             self._key[item] = k
         end()
 
-    def remove(self, ids: list[str], begin: Begin = _quiet_begin, end: End = _quiet_end) -> list[Project]:
-        """Take containers out (an emptied project goes too). Returns the shown projects that lost
-        some rows but remain (their rows changed)."""
+    def remove(self, ids: list[str], begin: Begin = _quiet_begin, end: End = _quiet_end) -> list:
+        """Take containers out (an emptied service or project goes too). Returns the shown
+        services and projects that lost some rows but remain (their cells changed)."""
         top_rows = []
-        by_project: dict[int, set[str]] = {}
+        by_service: dict[int, set[str]] = {}
         for cid in set(ids):
             if cid in self._pending_ids:
                 self._pending_ids.discard(cid)
             elif cid in self._key:
                 top_rows.append(self._top_row(cid))
             elif cid in self._parent:
-                by_project.setdefault(self._parent[cid].pid, set()).add(cid)
+                by_service.setdefault(self._parent[cid].pid, set()).add(cid)
         for row in sorted((r for r in top_rows if r is not None), reverse=True):
             begin(None, row)
             del self._key[self.top[row]]
             del self.top[row]
             del self._top_keys[row]
             end()
-        changed = []
-        for pid, gone in by_project.items():
-            p = self.by_pid[pid]
+        by_project: dict[int, list[tuple[Service, set[str]]]] = {}
+        for sid, gone in by_service.items():
+            s = self.by_pid[sid]
+            by_project.setdefault(s.project.pid, []).append((s, gone))
             for cid in gone:
                 del self._parent[cid]
-            if all(cid in gone for cid in p.children):
-                if not p.shown:
-                    del self.projects[p.key]
-                    del self.by_pid[p.pid]
-                    self._pending_ids.discard(p.pid)
-                    p.children, p.keys = [], []
-                    continue
-                prow = self.project_row(p)
-                begin(None, prow)  # (the project's rows still answer until end())
-                del self.top[prow]
-                del self._top_keys[prow]
-                del self._key[p.pid]
-                del self.projects[p.key]
-                del self.by_pid[p.pid]
-                p.shown = False
-                end()
+        changed = []
+        for pid, losses in by_project.items():
+            p = self.by_pid[pid]
+            if sum(len(gone) for _, gone in losses) == sum(len(s.children) for s in p.children):
+                self._drop_project(p, begin, end)
                 continue
-            for row in range(len(p.children) - 1, -1, -1):
-                if p.children[row] in gone:
-                    if p.shown:
-                        begin(p, row)
-                    del p.children[row]
-                    del p.keys[row]
-                    p.service_counts = None
-                    if p.shown:
-                        end()
+            for s, gone in losses:
+                if len(gone) == len(s.children):
+                    self._drop_service(s, begin, end)
+                    continue
+                for row in range(len(s.children) - 1, -1, -1):
+                    if s.children[row] in gone:
+                        if p.shown:
+                            begin(s, row)
+                        del s.children[row]
+                        del s.keys[row]
+                        if p.shown:
+                            end()
+                if p.shown:
+                    changed.append(s)
             if p.shown:
                 changed.append(p)
         return changed
+
+    def _forget(self, p: Project) -> None:
+        del self.projects[p.key]
+        del self.by_pid[p.pid]
+        for s in p.children:
+            self.by_pid.pop(s.pid, None)
+
+    def _drop_project(self, p: Project, begin: Begin, end: End) -> None:
+        """Every member gone: the project's row goes (with its services)."""
+        if not p.shown:
+            self._forget(p)
+            self._pending_ids.discard(p.pid)
+            p.children, p.keys, p.services = [], [], {}
+            return
+        prow = self.project_row(p)
+        begin(None, prow)  # (the project's rows still answer until end())
+        del self.top[prow]
+        del self._top_keys[prow]
+        del self._key[p.pid]
+        self._forget(p)
+        p.shown = False
+        end()
+
+    def _drop_service(self, s: Service, begin: Begin, end: End) -> None:
+        p = s.project
+        row = self.service_row(s)
+        if p.shown:
+            begin(p, row)
+        del p.children[row]
+        del p.keys[row]
+        del p.services[s.name]
+        del self.by_pid[s.pid]
+        if p.shown:
+            end()

@@ -14,6 +14,7 @@ from desktop.presentation.containers import matches_filter
 from desktop.state.containers import ContainerStore
 from desktop.ui.containers.container_model import ContainerRole, KindRole
 from desktop.ui.containers.containers_page import ContainersPage
+from tests.ui.tree_rows import container_indexes
 from desktop.engine.client import EngineClient
 from desktop.engine.endpoints import Endpoint
 
@@ -64,6 +65,7 @@ def test_a_big_list_paints_its_first_rows_then_adds_the_rest(qtbot, aloop, docke
     pidx = model.project_index(f"big{run_id}")
     assert pidx.isValid() and model.rowCount(pidx) == 4
     assert page.view.isExpanded(page.proxy.mapFromSource(pidx))  # a project added later opens too
+    assert all(page.view.isExpanded(page.proxy.mapFromSource(model.index(r, 0, pidx))) for r in range(4))  # its services
     loose = {c.id for c in rows if not c.compose_project}
     assert shown == loose
     # A fresh build of the same list gives the same order.
@@ -117,14 +119,7 @@ def test_filter_and_sort_at_a_few_thousand_rows(qtbot, aloop):
     proxy = page.proxy
 
     def shown_ids() -> set[str]:
-        out = set()
-        for r in range(proxy.rowCount()):
-            top = proxy.index(r, 0)
-            if top.data(KindRole) == "project":
-                out |= {proxy.index(k, 0, top).data(ContainerRole).id for k in range(proxy.rowCount(top))}
-            else:
-                out.add(top.data(ContainerRole).id)
-        return out
+        return {idx.data(ContainerRole).id for idx, _project in container_indexes(proxy)}
 
     for text in ("app-01", "img7", "proj3", "app-0299"):
         page.search.setText(text)

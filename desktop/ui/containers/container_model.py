@@ -2,7 +2,7 @@
 gives the shape, the column table (presentation/container_columns.py) the text and sort keys.
 
 Top-level rows are standalone containers and Compose projects; a project's children are its
-containers. The view above is virtualised (uniform row heights), so 1000s of rows cost only
+services, a service's its containers (the replicas). The view above is virtualised (uniform row heights), so 1000s of rows cost only
 what is on screen.
 """
 
@@ -16,21 +16,21 @@ from PySide6.QtGui import QColor
 from desktop.engine.records import Container
 from desktop.presentation import containers as pres
 from desktop.presentation import stats as stats_text
-from desktop.presentation.container_columns import (COL_CREATED, COL_MEM, COL_NAME, COL_PORTS, COL_STATE, COLUMNS,
+from desktop.presentation.container_columns import (COL_CREATED, COL_ENGINE, COL_MEM, COL_NAME, COL_PORTS, COL_STATE, COLUMNS,
                                                     STATS_COLUMNS, container_text, project_created, project_text,
-                                                    stats_sort_value)
-from desktop.presentation.container_tree import ContainerTree, Project
+                                                    service_sort_key, service_text, stats_sort_value)
+from desktop.presentation.container_tree import ContainerTree, Project, Service
 from desktop.state.containers import ContainerStore
 from desktop.ui.widgets.plain_text import plain_tooltip
 
 ContainerRole = Qt.ItemDataRole.UserRole + 1  # the Container (None on a project row)
-KindRole = Qt.ItemDataRole.UserRole + 2  # "container" or "project"
+KindRole = Qt.ItemDataRole.UserRole + 2  # "container", "service" or "project"
 SortRole = Qt.ItemDataRole.UserRole + 3
-MembersRole = Qt.ItemDataRole.UserRole + 4  # a project's containers (list[Container])
+MembersRole = Qt.ItemDataRole.UserRole + 4  # a project's or service's containers (list[Container])
 StateKeyRole = Qt.ItemDataRole.UserRole + 5
 FilterTextRole = Qt.ItemDataRole.UserRole + 6
 
-_TOP = 0  # internalId of top-level indexes; project children use the project's pid
+_TOP = 0  # internalId of top-level indexes; a project's services use its pid, a service's replicas the service's
 # A list longer than this is shown a screenful first (more rows than a tall window holds), the
 # rest added in chunks sized to keep each turn of the event loop short.
 FIRST_ROWS = 200
@@ -75,16 +75,20 @@ class ContainerTreeModel(QAbstractItemModel):
         self._store.removed.disconnect(self._on_store_removed)
 
     # -- rows of the tree ----------------------------------------------------------------------------
-    def _parent_index(self, p: Project | None) -> QModelIndex:
-        return QModelIndex() if p is None else self.createIndex(self.tree.project_row(p), 0, _TOP)
+    def _parent_index(self, p: Project | Service | None) -> QModelIndex:
+        if p is None:
+            return QModelIndex()
+        if isinstance(p, Service):
+            return self.createIndex(self.tree.service_row(p), 0, p.project.pid)
+        return self.createIndex(self.tree.project_row(p), 0, _TOP)
 
-    def _begin_insert(self, p: Project | None, row: int) -> None:
+    def _begin_insert(self, p: Project | Service | None, row: int) -> None:
         self.beginInsertRows(self._parent_index(p), row, row)
 
     def _begin_insert_range(self, p: Project | None, first: int, last: int) -> None:
         self.beginInsertRows(self._parent_index(p), first, last)
 
-    def _begin_remove(self, p: Project | None, row: int) -> None:
+    def _begin_remove(self, p: Project | Service | None, row: int) -> None:
         self.beginRemoveRows(self._parent_index(p), row, row)
 
     def _row_changed(self, idx: QModelIndex) -> None:
@@ -94,6 +98,8 @@ class ContainerTreeModel(QAbstractItemModel):
         item = self._item(index)
         if isinstance(item, Project):
             return ("p", item.key)
+        if isinstance(item, Service):
+            return ("s", item)
         return ("c", item.id) if item is not None else None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -108,6 +114,8 @@ class ContainerTreeModel(QAbstractItemModel):
                 new.append(QModelIndex())
             elif ident[0] == "p":
                 new.append(self.project_index(ident[1][1], col, engine_id=ident[1][0]))
+            elif ident[0] == "s":
+                new.append(self._parent_index(ident[1]).siblingAtColumn(col))
             else:
                 new.append(self.index_of(ident[1], col))
         self.changePersistentIndexList(persistent, new)
@@ -123,30 +131,42 @@ class ContainerTreeModel(QAbstractItemModel):
         if idx.isValid():
             self.dataChanged.emit(idx, idx)
 
-    def filter_item(self, row: int, parent: QModelIndex) -> "Container | None":
-        """For the filter proxy without a Qt round trip: the container at a row (None: a project)."""
-        top = self.tree.top
-        if not parent.isValid():
-            item = top[row] if row < len(top) else None
-            return self._store.get(item) if isinstance(item, str) else None
-        p = self.tree.by_pid.get(parent.internalId()) if parent.internalId() != _TOP else None
-        if p is None:
-            item = top[parent.row()] if parent.row() < len(top) else None
-            p = item if isinstance(item, Project) else None
-        if p is None or row >= len(p.children):
+    def node_at(self, index: QModelIndex) -> "Project | Service | None":
+        """For the filter proxy without a Qt round trip: the project or service a row is (None: a
+        container row, or no row)."""
+        if not index.isValid():
             return None
-        return self._store.get(p.children[row])
+        if index.internalId() == _TOP:
+            item = self.tree.top[index.row()] if index.row() < len(self.tree.top) else None
+            return item if isinstance(item, Project) else None
+        node = self.tree.by_pid.get(index.internalId())
+        if isinstance(node, Project) and index.row() < len(node.children):
+            return node.children[index.row()]
+        return None
 
     def index_of(self, cid: str, column: int = 0) -> QModelIndex:
         row = self.tree.row_of(cid)
         if row is None:  # not (yet) in the model
             return QModelIndex()
-        p = self.tree.project_of(cid)
-        return self.createIndex(row, column, p.pid if p is not None else _TOP)
+        s = self.tree.service_of(cid)
+        return self.createIndex(row, column, s.pid if s is not None else _TOP)
 
     def project_indexes(self) -> list[QModelIndex]:
-        """The row of every Compose project shown (the only rows with children)."""
-        return [self.createIndex(self.tree.project_row(p), 0, _TOP) for p in self.tree.projects.values() if p.shown]
+        """The row of every Compose project shown and of each of its services (the rows with children)."""
+        out = []
+        for p in self.tree.projects.values():
+            if p.shown:
+                out.append(self.createIndex(self.tree.project_row(p), 0, _TOP))
+                out += [self.createIndex(row, 0, p.pid) for row in range(len(p.children))]
+        return out
+
+    def service_index(self, project: str, service: str, column: int = 0, engine_id: str | None = None) -> QModelIndex:
+        """The row of a shown Compose project's service."""
+        p = self.tree.find_project(project, engine_id)
+        s = p.services.get(service) if p is not None else None
+        if s is None:
+            return QModelIndex()
+        return self.createIndex(self.tree.service_row(s), column, p.pid)
 
     def project_index(self, name: str, column: int = 0, engine_id: str | None = None) -> QModelIndex:
         """The row of Compose project `name` (on `engine_id`, or the first engine that has one)."""
@@ -189,24 +209,18 @@ class ContainerTreeModel(QAbstractItemModel):
                 idx = self.index_of(c.id)
                 if idx.isValid():  # (not when it waits among the rows still to be added)
                     self._row_changed(idx)
-                    if idx.parent().isValid():
-                        self._row_changed(idx.parent())
+                    parent = idx.parent()
+                    if parent.isValid():  # its service's and project's summaries follow it
+                        self._row_changed(parent)
+                        if parent.parent().isValid():
+                            self._row_changed(parent.parent())
                 continue
-            joined = tree.insert(c, self._begin_insert, self.endInsertRows)
-            if joined is not None:
+            for joined in tree.insert(c, self._begin_insert, self.endInsertRows):
                 self._row_changed(self._parent_index(joined))
-                self._names_changed(joined)
 
     def _on_store_removed(self, ids: list[str]) -> None:
-        for p in self.tree.remove(ids, self._begin_remove, self.endRemoveRows):
-            self._row_changed(self._parent_index(p))
-            self._names_changed(p)
-
-    def _names_changed(self, p: Project) -> None:
-        """A replica came or went: its siblings' names gain or lose their numbers."""
-        if p.children:
-            parent = self._parent_index(p)
-            self.dataChanged.emit(self.index(0, COL_NAME, parent), self.index(len(p.children) - 1, COL_NAME, parent))
+        for node in self.tree.remove(ids, self._begin_remove, self.endRemoveRows):
+            self._row_changed(self._parent_index(node))
 
     # -- QAbstractItemModel -----------------------------------------------------------------------
     def index(self, row: int, column: int, parent=QModelIndex()) -> QModelIndex:
@@ -214,28 +228,28 @@ class ContainerTreeModel(QAbstractItemModel):
             return QModelIndex()
         if not parent.isValid():
             return self.createIndex(row, column, _TOP) if row < len(self.tree.top) else QModelIndex()
-        if parent.internalId() != _TOP:
-            return QModelIndex()
-        item = self.tree.top[parent.row()] if parent.row() < len(self.tree.top) else None
-        if isinstance(item, Project) and row < len(item.children):
-            return self.createIndex(row, column, item.pid)
+        node = self._item(parent)
+        if isinstance(node, (Project, Service)) and row < len(node.children):
+            return self.createIndex(row, column, node.pid)
         return QModelIndex()
 
     def parent(self, index=QModelIndex()) -> QModelIndex:  # type: ignore[override]
         if not index.isValid() or index.internalId() == _TOP:
             return QModelIndex()
-        p = self.tree.by_pid.get(index.internalId())
-        if p is None:
-            return QModelIndex()
-        return self.createIndex(self.tree.project_row(p), 0, _TOP)
+        node = self.tree.by_pid.get(index.internalId())
+        if isinstance(node, Project):
+            return self.createIndex(self.tree.project_row(node), 0, _TOP)
+        if isinstance(node, Service):
+            return self.createIndex(self.tree.service_row(node), 0, node.project.pid)
+        return QModelIndex()
 
     def rowCount(self, parent=QModelIndex()) -> int:
         if not parent.isValid():
             return len(self.tree.top)
-        if parent.column() > 0 or parent.internalId() != _TOP:
+        if parent.column() > 0:
             return 0
-        item = self.tree.top[parent.row()] if parent.row() < len(self.tree.top) else None
-        return len(item.children) if isinstance(item, Project) else 0
+        node = self._item(parent)
+        return len(node.children) if isinstance(node, (Project, Service)) else 0
 
     def columnCount(self, parent=QModelIndex()) -> int:
         return len(COLUMNS)
@@ -245,18 +259,20 @@ class ContainerTreeModel(QAbstractItemModel):
             return COLUMNS[section]
         return None
 
-    def _item(self, index: QModelIndex) -> Container | Project | None:
+    def _item(self, index: QModelIndex) -> Container | Project | Service | None:
         if index.internalId() == _TOP:
             if index.row() >= len(self.tree.top):
                 return None
             item = self.tree.top[index.row()]
             return item if isinstance(item, Project) else self._store.get(item)
-        p = self.tree.by_pid.get(index.internalId())
-        if p is None or index.row() >= len(p.children):
+        node = self.tree.by_pid.get(index.internalId())
+        if node is None or index.row() >= len(node.children):
             return None
-        return self._store.get(p.children[index.row()])
+        if isinstance(node, Project):
+            return node.children[index.row()]
+        return self._store.get(node.children[index.row()])
 
-    def members(self, p: Project) -> list[Container]:
+    def members(self, p: Project | Service) -> list[Container]:
         return self.tree.members(p)
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
@@ -268,6 +284,8 @@ class ContainerTreeModel(QAbstractItemModel):
         col = index.column()
         if isinstance(item, Project):
             return self._project_data(item, col, role)
+        if isinstance(item, Service):
+            return self._service_data(item, col, role)
         c = item
         if role == Qt.ItemDataRole.DisplayRole:
             return self._container_text(c, col)
@@ -305,8 +323,7 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _container_text(self, c: Container, col: int) -> str | None:
         stats = self.stats_source(c.id) if col in STATS_COLUMNS and self.stats_source else None
-        return container_text(c, col, self._engine_label, self._pending.get(c.id), stats,
-                              scaled=col == COL_NAME and self.tree.scaled(c))
+        return container_text(c, col, self._engine_label, self._pending.get(c.id), stats)
 
     def _project_data(self, p: Project, col: int, role: int):
         members = self.members(p)
@@ -330,6 +347,29 @@ class ContainerTreeModel(QAbstractItemModel):
             return f"Compose project {p.name}, {pres.project_state(members)[0]}"
         return None
 
+    def _service_data(self, s: Service, col: int, role: int):
+        members = self.members(s)
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_ENGINE:
+                return self._engine_label(s.project.engine_id)
+            return service_text(s.name, members, col)
+        if role == KindRole:
+            return "service"
+        if role == MembersRole:
+            return members
+        if role == StateKeyRole:
+            return pres.project_state(members)[1]
+        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+            return QColor(pres.STATE_COLOURS[pres.project_state(members)[1]])
+        if role == SortRole:
+            return service_sort_key(s.name, members, col)
+        if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
+            n = len(members)
+            return plain_tooltip(f"Compose service {s.name} of {s.project.name}: {n} container{'s' if n != 1 else ''}")
+        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+            return f"Compose service {s.name}, {pres.project_state(members)[0]}"
+        return None
+
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
@@ -342,11 +382,11 @@ _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 
 
 def containers_at(indexes: list[QModelIndex | QPersistentModelIndex]) -> list[Container]:
-    """The containers a selection means: a project row means all its containers."""
+    """The containers a selection means: a project or service row means all its containers."""
     seen: dict[str, Container] = {}
     for idx in indexes:
         kind = idx.data(KindRole)
-        if kind == "project":
+        if kind in ("project", "service"):
             for c in idx.data(MembersRole) or []:
                 seen.setdefault(c.id, c)
         elif kind == "container":

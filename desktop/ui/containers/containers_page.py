@@ -19,7 +19,7 @@ from desktop.ui.containers.container_actions import ContainerActions, resolve
 from desktop.ui.containers.container_delegates import ActionsDelegate, NameDelegate, PortsDelegate, StateDelegate
 from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE)
-from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, containers_at
+from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole, containers_at
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
 
@@ -115,11 +115,21 @@ class ContainerFilterProxy(QSortFilterProxyModel):
                 return False
             if isinstance(item, str):
                 return self._accepts(item, get)
-            return any(self._accepts(cid, get) for cid in item.children)
-        p = tree.top[parent.row()] if parent.row() < len(tree.top) else None  # (a project row)
-        if isinstance(p, str) or p is None or row >= len(p.children):
+            return self._accepts_group(item, get)
+        return self._accepts_nested(row, parent, model, get)
+
+    # A project's or service's row shows when any of its containers does: a filter that matches
+    # one replica keeps its service and project on screen.
+    def _accepts_group(self, node, get) -> bool:
+        return any(self._accepts(cid, get) for cid in node.member_ids())
+
+    def _accepts_nested(self, row: int, parent: QModelIndex, model, get) -> bool:
+        """A row under a project (a service) or under a service (a container)."""
+        node = model.node_at(parent)
+        if node is None or row >= len(node.children):
             return False
-        return self._accepts(p.children[row], get)
+        child = node.children[row]
+        return self._accepts(child, get) if isinstance(child, str) else self._accepts_group(child, get)
 
 
 class ContainersPage(QWidget):
@@ -336,9 +346,12 @@ class ContainersPage(QWidget):
         self.trigger(action, containers_at([source]))
 
     def _on_view_activated(self, proxy_index: QModelIndex) -> None:
-        c = proxy_index.siblingAtColumn(0).data(ContainerRole)
+        idx = proxy_index.siblingAtColumn(0)
+        c = idx.data(ContainerRole)
         if c is not None:
             self.container_activated.emit(c)
+        elif idx.data(KindRole) == "service":  # (a project opens its page; a service just its replicas)
+            self.view.setExpanded(idx, not self.view.isExpanded(idx))
 
     def _on_view_context_menu(self, pos) -> None:
         idx = self.view.indexAt(pos)
@@ -369,17 +382,28 @@ class ContainersPage(QWidget):
             top = self.model.tree.top
             for r in range(first, last + 1):  # only projects have children to show
                 if not isinstance(top[r], str):
-                    self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+                    self._expand_group(self.model.index(r, 0))
         else:
+            if self.model.node_at(parent) is not None:  # a new service: open it like its siblings
+                for r in range(first, last + 1):
+                    self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0, parent)))
             self.view.expand(self.proxy.mapFromSource(parent))
+            if parent.parent().isValid():
+                self.view.expand(self.proxy.mapFromSource(parent.parent()))
         self._update_count()
+
+    def _expand_group(self, project: QModelIndex) -> None:
+        """A project row and its services, opened (their containers on screen)."""
+        self.view.expand(self.proxy.mapFromSource(project))
+        for r in range(self.model.rowCount(project)):
+            self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0, project)))
 
     def _on_model_reset(self) -> None:
         self._expand_projects()
         self._update_count()
 
     def _expand_projects(self) -> None:
-        # Only projects have children: expandAll() would visit all 1,000 rows through Python.
+        # Only projects and services have children: expandAll() would visit all 1,000 rows through Python.
         for idx in self.model.project_indexes():
             self.view.expand(self.proxy.mapFromSource(idx))
 
