@@ -111,6 +111,10 @@ class MainWindow(QMainWindow):
         v.addWidget(self.body, 1)
         self._central_layout = v
         self.setCentralWidget(central)
+        # Tab as the side panel reads: the engine switcher and Add engine above the page list,
+        # then the page (whose controls follow the list).
+        QWidget.setTabOrder(self.engine_switcher, self.add_engine_button)
+        QWidget.setTabOrder(self.add_engine_button, self.sidebar)
 
         self.engine_label = EngineStatusLabel()
         sb = QStatusBar()

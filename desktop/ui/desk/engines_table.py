@@ -55,6 +55,7 @@ class EnginesTable(QWidget):
         self.rows: list[EngineRow] = []
         self.dialog = None
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("enginesList")
         self.table.setAccessibleName("Engines")
         self.table.setHorizontalHeaderLabels(COLUMNS)

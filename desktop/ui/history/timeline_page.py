@@ -136,6 +136,7 @@ class TimelinePage(QWidget):
 
         self.model = TimelineModel(self)
         self.view = QTableView()
+        self.view.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.view.setObjectName("activityTable")
         self.view.setAccessibleName("Activity")
         self.view.setModel(self.model)
@@ -163,13 +164,6 @@ class TimelinePage(QWidget):
         self.view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         self.status = QLabel()
         self.status.setObjectName("timelineStatus")
-        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
-        self.notify.setObjectName("crashNotifications")
-        self.notify.setVisible(notifier is not None)
-        if notifier is not None:
-            self.notify.setChecked(notifier.enabled)
-            self.notify.toggled.connect(notifier.set_enabled)
-
         self.moment = MomentPane(store, client_for_key or _no_engine, self)
         self.moment.point_requested.connect(self._on_moment_point_requested)
         self.moment.logs_requested.connect(self.logs_requested)
@@ -182,8 +176,16 @@ class TimelinePage(QWidget):
         split.setStretchFactor(1, 1)
         self._split_state = "start"  # "start", then "moment" once grown for a moment, "user" once dragged
         split.splitterMoved.connect(self._on_split_moved)
+        # Made after the moment pane: Tab reaches the check box under the pane after the pane's own controls.
+        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
+        self.notify.setObjectName("crashNotifications")
+        self.notify.setVisible(notifier is not None)
+        if notifier is not None:
+            self.notify.setChecked(notifier.enabled)
+            self.notify.toggled.connect(notifier.set_enabled)
 
         self.reports = QTableView()
+        self.reports.setTabKeyNavigation(False)
         self.reports.setAccessibleName("Crash reports")
         self.reports_model = ReportsModel(self)
         self.reports.setModel(self.reports_model)
