@@ -1,17 +1,22 @@
 """Sorting the Activity timeline by a column, on the real engine's events: a header click sorts
 every event the filter selects in the history (read off the UI thread) in the order the column
 shows, gaps set aside with a note; a click again reverses it; a live event goes where the order
-puts it; Time, or a moment pointed at elsewhere, brings the timeline's own order back."""
+puts it; Time, or a moment pointed at elsewhere, brings the timeline's own order back. And for
+random rows and live events, the model's placing of live events equals sorting them all."""
 
 from __future__ import annotations
 
 import tests.ui._cpython_ast_guard  # noqa: F401
 
+from types import MappingProxyType
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from desktop.state.history.timeline import Gap, TimelineFilter, event_key, query_events
-from desktop.state.history.timeline_sort import SortKey, sort_value
+from desktop.state.history.timeline import Gap, TimelineEvent, TimelineFilter, event_key, query_events
+from desktop.state.history.timeline_sort import SORTABLE, SortKey, sort_value
 from desktop.ui.history.timeline_model import COL_OBJECT, COL_TEXT, COL_TIME
 
 
@@ -82,3 +87,26 @@ def test_a_header_click_sorts_the_timeline_and_time_brings_it_back(history_app, 
     qtbot.waitUntil(lambda: page.model.sort is None and not page.busy
                     and page.view.horizontalHeader().sortIndicatorSection() == COL_TIME, timeout=15000)
     assert any(getattr(r, "actor", "") == ids[0] for r in page.model.rows)
+
+
+_EVENTS = st.builds(
+    lambda i, name, action, t, engine: TimelineEvent(i, engine, t, "container", action, f"{i:016x}" * 4, name, "", "",
+                                                     MappingProxyType({"exitCode": "1"} if action == "die" else {})),
+    st.integers(1, 10**6), st.sampled_from(("web", "db", "api", "Web", "ä-svc", "")),
+    st.sampled_from(("start", "die", "destroy", "create")), st.integers(0, 50), st.sampled_from(("a", "b")))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_EVENTS, max_size=15, unique_by=lambda e: e.id), st.lists(_EVENTS, max_size=8, unique_by=lambda e: e.id),
+       st.sampled_from(SORTABLE), st.booleans())
+def test_live_events_go_where_the_sort_puts_them(qapp, shown, live, column, descending):
+    from desktop.ui.history.timeline_model import TimelineModel
+
+    live = [e for e in live if e.id not in {s.id for s in shown}]
+    model = TimelineModel()
+    model.set_rows(sorted(shown, key=lambda e: SortKey(e, column, descending)), (column, descending))
+    model.insert_sorted(live, complete=True)
+    every = sorted([*shown, *live], key=lambda e: SortKey(e, column, descending))
+    assert [r.id for r in model.rows] == [e.id for e in every]
+    model.insert_sorted(live, complete=True)  # seen again (live and read back): shown once
+    assert [r.id for r in model.rows] == [e.id for e in every]

@@ -72,9 +72,15 @@ def filters(draw):
 def _write(path: Path, batches) -> HistoryStore:
     store = HistoryStore(path)
     store.start()
-    for batch in batches:
-        for ev, filled in batch:  # each batch in its own order: out of time order, as a backfill is
-            store.add_events([ev], ev.engine_id, filled=filled)
+    for n, batch in enumerate(batches):  # each batch in its own order: out of time order, as a backfill is
+        if n % 2:
+            for ev, filled in batch:
+                store.add_events([ev], ev.engine_id, filled=filled)
+        else:  # several in one insert (a read-back of the engine's buffer)
+            for key in sorted({ev.engine_id for ev, _f in batch}):
+                for flag in (False, True):
+                    store.add_events([ev for ev, filled in batch if ev.engine_id == key and filled == flag], key,
+                                     filled=flag)
     store.flush().result(30)
     return store
 

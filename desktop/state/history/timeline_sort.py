@@ -52,11 +52,13 @@ class SortKey:
 
 
 def query_sorted(conn: sqlite3.Connection, f: TimelineFilter, column: str,
-                 descending: bool) -> tuple[list[TimelineEvent], bool]:
+                 descending: bool) -> tuple[list[TimelineEvent], bool, list[SortKey]]:
     """The first `f.limit` of the newest SORT_WINDOW events the filter selects, in a column's
-    order (on the history's reader thread), and whether those were every event it selects."""
+    order (on the history's reader thread), whether those were every event it selects, and
+    their keys (for live events to be placed among them without recomputing them)."""
     if column not in SORTABLE:
         raise ValueError(column)
     window = query_events(conn, replace(f, limit=SORT_WINDOW, newest_first=True))
-    window.sort(key=lambda e: SortKey(e, column, descending))
-    return window[:f.limit] if f.limit else window, len(window) < SORT_WINDOW
+    keyed = sorted(((SortKey(e, column, descending), e) for e in window), key=lambda p: p[0])
+    keyed = keyed[:f.limit] if f.limit else keyed
+    return [e for _k, e in keyed], len(window) < SORT_WINDOW, [k for k, _e in keyed]

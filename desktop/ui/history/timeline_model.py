@@ -55,12 +55,14 @@ class TimelineModel(QAbstractTableModel):
         self.sort: tuple[str, bool] | None = None  # (timeline_sort column, descending), or time order
         self._sort_keys: list[SortKey] = []  # beside the rows while sorted
 
-    def set_rows(self, rows, sort: tuple[str, bool] | None = None) -> None:
+    def set_rows(self, rows, sort: tuple[str, bool] | None = None, sort_keys: list[SortKey] | None = None) -> None:
+        """Rows in time order, or in `sort`'s (with their keys, made off this thread, if given)."""
         self.beginResetModel()
         self.rows = list(rows)
         self._keys = {row_key(r) for r in self.rows}
         self.sort = sort
-        self._sort_keys = [SortKey(r, *sort) for r in self.rows] if sort else []
+        self._sort_keys = (list(sort_keys) if sort_keys is not None else [SortKey(r, *sort) for r in self.rows]) \
+            if sort else []
         self.endResetModel()
 
     def insert_sorted(self, events: list[TimelineEvent], complete: bool) -> int:

@@ -87,7 +87,7 @@ class TimelinePage(QWidget):
         self.message = MessageBar(self)
         self.search = QLineEdit()
         self.search.setObjectName("activitySearch")
-        self.search.setPlaceholderText("Search names, images, projects, what happened…")
+        self.search.setPlaceholderText("Search names, images, projects, IDs, what happened (\"exit 137\")…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the activity")
         self.container = QComboBox()
@@ -372,7 +372,7 @@ class TimelinePage(QWidget):
     async def _read(self, f: TimelineFilter, around: float | None, seq: int) -> None:
         t_ns = int(around * 1e9) if around is not None else None
         sort = self._sort if t_ns is None else None
-        reports = found_gaps = None
+        reports = found_gaps = sort_keys = None
         if self.store is not None and not self.store.broken:
             try:
                 await asyncio.wrap_future(self.store.flush())
@@ -394,7 +394,7 @@ class TimelinePage(QWidget):
                     pass
                 elif sort is not None:
                     self.status.setText("Sorting…")
-                    rows, window_complete = await self.store.read(query_sorted, f, *sort)
+                    rows, window_complete, sort_keys = await self.store.read(query_sorted, f, *sort)
                     at_newest = window_complete  # (sorted: whether the rows hold every match)
                 elif t_ns is not None:
                     rows, at_newest = await self.store.read(query_around, f, t_ns, PAGE_ROWS // 2)
@@ -417,19 +417,20 @@ class TimelinePage(QWidget):
             except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, show the session
                 self.message.show_error(f"The history cannot be read ({exc}); this session's events are shown.")
                 rows, at_newest = self._session_rows(f, t_ns, sort)
+                sort_keys = None
         else:
             rows, at_newest = self._session_rows(f, t_ns, sort)
-        self._show_rows(f, rows, at_newest, found_gaps, around, seq, sort, reports)
+        self._show_rows(f, rows, at_newest, found_gaps, around, seq, sort, reports, sort_keys)
         self.refreshed.emit(len(rows))
 
     def _show_rows(self, f: TimelineFilter, rows: list, at_newest: bool, found_gaps, around: float | None, seq: int,
-                   sort: tuple[str, bool] | None, reports=None) -> None:
+                   sort: tuple[str, bool] | None, reports=None, sort_keys=None) -> None:
         merged: list = list(rows)
         if found_gaps:
             merged += found_gaps
             merged.sort(key=row_time, reverse=True)
         selected = self._selected_row()
-        self.model.set_rows(merged, sort)
+        self.model.set_rows(merged, sort, sort_keys)
         # Sorted, at_newest says whether the window held every match.
         self._sorted_complete = sort is not None and at_newest and len(rows) < f.limit
         self._fit_columns()
