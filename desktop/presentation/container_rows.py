@@ -53,10 +53,6 @@ class ContainerFilter:
             self.engine_key = engine_key
         return before != (self._t, self.running_only, self.engine_key)
 
-    @property
-    def active(self) -> bool:
-        return bool(self._t or self.running_only or self.engine_key is not None)
-
     def accepts(self, c: Container) -> bool:
         if is_debug_helper(c):
             return False
