@@ -12,6 +12,7 @@ import numpy as np
 
 from desktop.engine.client import EngineClient
 from desktop.engine.logs import LogOptions, LogSession
+from desktop.engine.stream_clients import stream_api
 from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, merge_by_time
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,9 @@ log = logging.getLogger(__name__)
 FLUSH_BYTES = 4 << 20  # backfilled lines are merged and handed on in pieces of about this size
 HOLD_BYTES = 8 << 20  # a source this far ahead of the merge waits (its reader pauses) for the others
 FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail request at once
+# Lines each container hands over first: its share of the newest screenful (a tall window shows
+# ~100 rows; the newest screenful of the merge is among the newest lines of each container).
+SCREEN_TAIL = 200
 
 
 def ensure_fd_headroom(sources: int) -> None:
@@ -164,7 +168,8 @@ class MergedLogSession:
                        tag=(i + 1) << 1, on_lines=lambda b, i=i: self._lines(i, b),
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
-                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold)
+                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold,
+                       first_tail=SCREEN_TAIL, defer_backfill=not live)
         self.sessions.append(s)
         return s
 
@@ -262,13 +267,16 @@ class MergedLogSession:
 
     # -- life -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start every container's session (raises the first EngineError after starting the rest)."""
+        """Deliver the merged tails (the newest screenful of every container), then start the
+        backfills (raises the first EngineError after starting the rest).
+
+        Every backfill waits for the last tail: read beside them, they would slow the tails down
+        (the engine decodes a whole log file for each), and the first screen would wait for it.
+        """
         first = list(self.sessions)
+        await self._make_apis(first)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
         held, self._held = self._held or [], None
-        for s, f in zip(first, self._fill):
-            if f.mark == _NO_MARK and s.floor_ns:
-                f.mark = s.floor_ns  # nothing backfilled yet: its lines are no older than its container
         # The merged tail starts where the latest-starting tail does: older tail lines of the
         # other sources end their own backfill, so the view is in time order from end to end.
         tails = [concat_batches(parts) for parts in held]
@@ -298,6 +306,29 @@ class MergedLogSession:
             raise errors[0]
         for e in errors:
             log.info("a merged log source failed to open: %s", e)
+        await asyncio.gather(*(self._begin_backfill(i, s) for i, (s, r) in enumerate(zip(first, results))
+                               if not isinstance(r, BaseException)))
+
+    async def _make_apis(self, sessions: list[LogSession]) -> None:
+        """Every session's streaming client, made in one executor call per engine (one call each
+        would queue fifty behind each other before the first log request could go out)."""
+        by_client: dict[int, tuple[EngineClient, list[LogSession]]] = {}
+        for s in sessions:
+            by_client.setdefault(id(s.client), (s.client, []))[1].append(s)
+        for client, group in by_client.values():
+            try:
+                apis = await client.run(lambda c=client, n=len(group): [stream_api(c) for _ in range(n)])
+            except Exception as exc:  # noqa: BLE001 - each session then tries, and reports, itself
+                log.info("could not open log streams: %s", exc)
+                continue
+            for s, api in zip(group, apis):
+                s._api = api
+
+    async def _begin_backfill(self, i: int, s: LogSession) -> None:
+        await s.start_backfill()
+        f = self._fill[i]
+        if f.mark == _NO_MARK and s.floor_ns:
+            f.mark = s.floor_ns  # nothing backfilled yet: its lines are no older than its container
 
     def has(self, cid: str) -> bool:
         return cid in self.ids
