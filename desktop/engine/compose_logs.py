@@ -23,6 +23,7 @@ FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail reques
 # Lines each container hands over first: its share of the newest screenful (a tall window shows
 # ~100 rows; the newest screenful of the merge is among the newest lines of each container).
 SCREEN_TAIL = 200
+LIVE_FRAME = 0.016  # live lines are handed on at most this often (one frame)
 
 
 def ensure_fd_headroom(sources: int) -> None:
@@ -138,6 +139,8 @@ class MergedLogSession:
         self.ids: list[str] = []
         self.sessions: list[LogSession] = []
         self._held: list[list[LogBatch]] | None = []
+        self._live: list[LogBatch] = []  # live lines waiting for the next frame
+        self._live_flush: asyncio.TimerHandle | None = None
         self._fill: list[_Backfill] = []
         self._merger = _Merger()
         # Merging megabytes of backfill takes the UI thread tens of ms a piece: done in a thread
@@ -177,8 +180,19 @@ class MergedLogSession:
     def _lines(self, i: int, b: LogBatch) -> None:
         if self._held is not None and i < len(self._held):
             self._held[i].append(b)
-        else:
-            self.on_lines(b)
+            return
+        # Live lines of every source go on together, at most once a frame: twenty containers
+        # writing in bursts would otherwise make hundreds of small appends (and repaint
+        # requests) a second on the UI thread.
+        self._live.append(b)
+        if self._live_flush is None and not self._closed:
+            self._live_flush = asyncio.get_running_loop().call_later(LIVE_FRAME, self._flush_live)
+
+    def _flush_live(self) -> None:
+        self._live_flush = None
+        live, self._live = self._live, []
+        if live and not self._closed:
+            self.on_lines(concat_batches(live))
 
     def _give(self, i: int, b: LogBatch) -> None:
         if len(b) and not self._closed:
@@ -357,6 +371,9 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._live_flush is not None:
+            self._live_flush.cancel()
+            self._live_flush = None
         for f in self._fill:  # no reader stays paused
             f.hold.released = True
             f.hold.event.set()
