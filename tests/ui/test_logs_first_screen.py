@@ -6,7 +6,6 @@ it has found every match; the search finds what matching each line of `docker lo
 from __future__ import annotations
 
 import re
-import time
 
 import numpy as np
 from hypothesis import HealthCheck, assume, given, settings
@@ -20,11 +19,12 @@ BULK = 300_000  # lines each before the live part: seconds of backfill for the e
 LIVE = 40
 
 
-def writer(name: str, at: int) -> str:
-    """The bulk at once, then (from the same wall-clock second in every container) a few lines
+def writer(name: str) -> str:
+    """The bulk at once, then (once told to go, every container about together) a few lines
     slowly, so that the newest lines of the merge interleave all containers."""
-    return (f"awk 'BEGIN{{for(i=1;i<={BULK};i++) printf \"{name} %06d\\n\", i}}'; while [ $(date +%s) -lt {at} ]; do usleep 20000; done; "
-            f"i=0; while [ $i -lt {LIVE} ]; do i=$((i+1)); echo \"{name} live $i\"; usleep 10000; done")
+    return (f"awk 'BEGIN{{for(i=1;i<={BULK};i++) printf \"{name} %06d\\n\", i}}'; "
+            "while [ ! -f /tmp/go ]; do usleep 20000; done; "
+            f"i=0; while [ $i -lt {LIVE} ]; do i=$((i+1)); echo \"{name} live $i\"; usleep 100000; done")
 
 
 def open_tab(ph, qtbot, ids, names, merged=True):
@@ -38,9 +38,13 @@ def open_tab(ph, qtbot, ids, names, merged=True):
 
 def test_first_screen_is_the_newest_lines_then_backfill_and_search_says_partial(make_container, docker_api, ph,
                                                                                  qtbot, await_, run_id):
-    at = int(time.time()) + 15  # every container has started (and written its bulk) by then
     names = [f"c{k}" for k in range(3)]
-    ids = [make_container(f"pht-{run_id}-{n}", command=("sh", "-c", writer(n, at)), start=True) for n in names]
+    ids = [make_container(f"pht-{run_id}-{n}", command=("sh", "-c", writer(n)), start=True) for n in names]
+    # every bulk is in the engine's log before any live line is written
+    for cid, n in zip(ids, names):
+        qtbot.waitUntil(lambda: docker_api.logs(cid, tail=1).strip() == f"{n} {BULK:06d}".encode(), timeout=300000)
+    for cid in ids:
+        docker_api.exec_start(docker_api.exec_create(cid, ["touch", "/tmp/go"]))
     for cid in ids:
         docker_api.wait(cid, timeout=300)
     qtbot.waitUntil(lambda: all(ph.all_containers.get(c) is not None for c in ids), timeout=20000)
