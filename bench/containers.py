@@ -7,6 +7,8 @@ Figures (each against a baseline measured in the same run):
   (baseline: the same lag probe on an idle bare window);
 - engine change → row updated latency (baseline: the engine's own event delivery to a raw
   subscriber);
+- filter typing → rows filtered and painted, p95, and a click on each column header, worst (vs
+  the same filter / sort as a plain Python pass over the records);
 - reconnect: engine answering → page current, local and remote (bench/_reconnect_probe.py).
 """
 
@@ -192,8 +194,51 @@ def in_process_figures(host: str, running: list[str]) -> None:
                percentile(list(raw_latency), 95), "<=100ms", "ms")
         stream.close()
         raw_api.close()
+        await filter_and_sort(ph)
         await ph.aclose()
         ph.window.close()
+
+    async def filter_and_sort(ph) -> None:
+        """Filter typing (a keystroke → rows filtered and painted) and a click on each column's
+        header, against the same work as a plain Python pass over the records."""
+        from PySide6.QtCore import Qt
+
+        from desktop.presentation.container_columns import COLUMNS, container_sort_key
+        from desktop.presentation.containers import matches_filter
+
+        page = ph.containers.page
+        view = page.view
+        records = ph.primary.containers.all()
+        text = "bench-012"  # names are bench-0000 … bench-0999: each keystroke narrows
+        typed, raw = [], []
+        for _ in range(3):
+            for k in range(1, len(text) + 1):
+                t = time.perf_counter()
+                page.search.setText(text[:k])
+                view.viewport().repaint()
+                typed.append((time.perf_counter() - t) * 1000)
+                await sleep_ui(0.05)
+            page.search.clear()
+            await sleep_ui(0.2)
+        for k in range(1, len(text) + 1):
+            t = time.perf_counter()
+            [c for c in records if matches_filter(c, text[:k])]
+            raw.append((time.perf_counter() - t) * 1000)
+        figure("containers.filter_keystroke_p95", percentile(typed, 95), percentile(raw, 95), "<=50ms", "ms")
+        sorts, raw_sorts = [], []
+        header = view.header()
+        for col in range(len(COLUMNS)):
+            for order in (Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder):
+                t = time.perf_counter()
+                header.setSortIndicator(col, order)
+                view.viewport().repaint()
+                sorts.append((time.perf_counter() - t) * 1000)
+                await sleep_ui(0.05)
+            t = time.perf_counter()
+            sorted(records, key=lambda c: container_sort_key(c, col, lambda e: ""))
+            raw_sorts.append((time.perf_counter() - t) * 1000)
+        header.setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+        figure("containers.sort_any_column_max", max(sorts), max(raw_sorts), "<=100ms", "ms")
 
     with loop:
         loop.run_until_complete(main())

@@ -49,6 +49,7 @@ class Pilothouse:
         self.window.engine_selected.connect(self._on_window_engine_selected)
         self.engines.added.connect(self._on_engines_added)
         self.engines.removed.connect(self._walk_engine_count)
+        self.engines.primary_changed.connect(self._walk_engine_count)  # the switcher marks the primary
         for session in self.engines.sessions:
             session.status.changed.connect(self._walk_engine_count)
         self._walk_engine_count()
@@ -107,7 +108,8 @@ class Pilothouse:
 
     def _walk_engine_count(self, *_changed) -> None:
         sessions = self.engines.sessions
-        self.window.set_engines([(s.key, s.status.current.state) for s in sessions])
+        primary = self.engines.primary
+        self.window.set_engines([(s.key, s.status.current.state) for s in sessions], primary.key if primary else None)
         for wing in self.wings:
             wing.set_engine_count(len(sessions))
 

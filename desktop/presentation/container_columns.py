@@ -19,19 +19,26 @@ STATS_COLUMNS = (COL_CPU, COL_MEM)  # filled from live stats, only for rows on s
 EngineLabel = Callable[[str], str]  # engine id → what the Engine column says
 
 
-def row_name(c: Container, scaled: bool = False) -> str:
-    """A project member reads as its service, with its replica number when the service runs
-    several (`scaled`), so two replicas never read the same; a standalone container by its name."""
+def row_name(c: Container) -> str:
+    """A Compose replica (a row under its service's row) reads as its service with its replica
+    number, so no two replicas read the same; a standalone container by its name."""
     if not (c.compose_project and c.compose_service):
         return c.name
     n = c.compose_number
-    return f"{c.compose_service} #{n}" if scaled and n is not None else c.compose_service
+    return f"{c.compose_service} #{n}" if n is not None else c.compose_service
+
+
+def service_name(c: Container) -> str:
+    """The service row a project member sits under (a member without a service label: its own)."""
+    return c.compose_service or c.name
 
 
 def _name_sort_key(c: Container) -> str:
     """Replicas in number order (#2 before #10)."""
+    if not (c.compose_project and c.compose_service):
+        return c.name.lower()
     n = c.compose_number
-    return row_name(c).lower() + (f" #{n:09d}" if c.compose_project and c.compose_service and n is not None else "")
+    return c.compose_service.lower() + (f" #{n:09d}" if n is not None else "")
 
 
 def ports_text(c: Container) -> str:
@@ -45,11 +52,11 @@ def stats_cell(s: StatsSample | None, col: int) -> str:
 
 
 def container_text(c: Container, col: int, engine_label: EngineLabel, pending: str | None = None,
-                   stats: StatsSample | None = None, now: float | None = None, scaled: bool = False) -> str | None:
+                   stats: StatsSample | None = None, now: float | None = None) -> str | None:
     """The text of a container's cell. `pending`: an action in progress ("Stopping…"); `stats`:
-    its latest sample (shown only while it runs); `scaled`: its service has several replicas."""
+    its latest sample (shown only while it runs)."""
     if col == COL_NAME:
-        return row_name(c, scaled)
+        return row_name(c)
     if col == COL_IMAGE:
         return c.image
     if col == COL_ENGINE:
@@ -117,4 +124,27 @@ def project_sort_key(name: str, engine_id: str, members: Sequence[Container], co
         return ""
     if col == COL_ENGINE:
         return engine_label(engine_id).lower()
+    return name.lower()
+
+
+def service_text(name: str, members: Sequence[Container], col: int, now: float | None = None) -> str | None:
+    """The text of a Compose service's cell (a row between its project and its replicas)."""
+    if col == COL_NAME:
+        return name
+    if col == COL_IMAGE:
+        images = {c.image for c in members}
+        return images.pop() if len(images) == 1 else f"{len(images)} images"
+    if col == COL_STATE:
+        return pres.project_state(members)[0]
+    if col == COL_CREATED:
+        return pres.age(project_created(members), now)
+    return None
+
+
+def service_sort_key(name: str, members: Sequence[Container], col: int):
+    """How a service row sorts among its project's services in column `col`."""
+    if col == COL_CREATED:
+        return project_created(members)
+    if col in (COL_STATE, COL_IMAGE):
+        return (service_text(name, members, col) or "").lower()
     return name.lower()

@@ -1,24 +1,46 @@
 """The container table's shape without Qt: standalone containers and Compose projects at the top,
-a project's containers under it, each level sorted by the chosen column, and where every row is.
+a project's services under it, each service's containers (its replicas) under that, each level
+sorted by the chosen column, and where every row is.
+
+Every Compose member sits under a service row, a service with one container too: a row never
+changes level when a service is scaled up or down (selection, expansion and the keyboard's place
+stay put), the shape is the Compose page's, and the service row says how many of its replicas run.
 
 A Qt model adapts it (ui/containers/container_model.py): each change is announced through
 `begin(parent, row)` before and `end()` after, so the adapter can bracket it with the
-beginInsertRows/endInsertRows (or Remove) pair Qt needs. `parent` is None for the top level, or
-the Project the row is under.
+beginInsertRows/endInsertRows (or Remove) pair Qt needs. `parent` is None for the top level, the
+Project a service row is under, or the Service a container row is under.
 """
 
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from desktop.engine.records import Container
 from desktop.presentation.container_columns import (COL_NAME, EngineLabel, container_sort_key, project_created,
-                                                    project_sort_key)
+                                                    project_sort_key, service_name, service_sort_key)
+from desktop.presentation.container_rows import MemberIndex, SortKeyCache
 
-Begin = Callable[["Project | None", int], None]
+Begin = Callable[["Project | Service | None", int], None]
 End = Callable[[], None]
+BeginMove = Callable[["Project | Service | None", int, int], None]  # (parent, row, Qt's destination row)
+_first = operator.itemgetter(0)
+
+
+@dataclass(eq=False)
+class Service:
+    name: str
+    pid: int  # stable while the service has rows: the Qt adapter's internal id of its children
+    project: "Project"
+    children: list[str] = field(default_factory=list)  # container ids, in order
+    keys: list = field(default_factory=list, repr=False)  # each child's order key, beside it
+    order_key: tuple = ()  # its own key among its project's services, from when it was placed
+
+    def member_ids(self) -> list[str]:
+        return self.children
 
 
 @dataclass(eq=False)
@@ -26,15 +48,17 @@ class Project:
     name: str
     pid: int  # stable while the project has rows: the Qt adapter's internal id of its children
     engine_id: str = ""
-    children: list[str] = field(default_factory=list)  # container ids, in order
-    # service → how many of its containers are here; worked out when asked, dropped on any change
-    service_counts: dict[str, int] | None = None
-    keys: list = field(default_factory=list, repr=False)  # each child's order key, beside it
+    children: list[Service] = field(default_factory=list)  # its services, in order
+    keys: list = field(default_factory=list, repr=False)  # each service's order key, beside it
+    services: dict[str, Service] = field(default_factory=dict, repr=False)  # by name
     shown: bool = False  # in `top` (False while it waits among the rows still to be added)
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.engine_id, self.name)
+
+    def member_ids(self) -> list[str]:
+        return [cid for s in self.children for cid in s.children]
 
 
 def project_key(c: Container) -> tuple[str, str] | None:
@@ -70,7 +94,7 @@ class ContainerTree:
     """`top` holds container ids and Projects; `get(cid)` reads the container from the store.
 
     Every row's order key (its column's sort key, then a unique tie-break: oldest first, then the
-    id; a project's is "p" + its name, never a hex id) is kept
+    id; a project's is "p" + its name, a service's "s" + its name, never a hex id) is kept
     beside it, computed when the row is placed: finding a row or the place for a new one is a
     binary search, not a pass over 20,000 rows. A row is not moved when its container changes
     afterwards (the cells repaint; the next sort puts it in place).
@@ -79,12 +103,16 @@ class ContainerTree:
     def __init__(self, get: Callable[[str], Container | None], engine_label: EngineLabel | None = None) -> None:
         self.get = get
         self.engine_label = engine_label or (lambda engine_id: "")
+        self.keys = SortKeyCache(get, self.engine_label)
+        # Every member of each project, shown or filtered out (set by a model that filters): a
+        # project's and a service's row and order read all of them. None: the rows only.
+        self.member_index: MemberIndex | None = None
         self.top: list[str | Project] = []
         self._top_keys: list = []  # beside `top`
         self._key: dict = {}  # top-level cid or project pid -> its key in `_top_keys`
-        self._parent: dict[str, Project] = {}  # project member cid -> its project
+        self._parent: dict[str, Service] = {}  # project member cid -> its service
         self.projects: dict[tuple[str, str], Project] = {}
-        self.by_pid: dict[int, Project] = {}
+        self.by_pid: dict[int, Project | Service] = {}  # projects' and services' ids share one space
         self._next_pid = 1
         self.sort_col = COL_NAME
         self.descending = False
@@ -96,13 +124,16 @@ class ContainerTree:
 
     # -- reading -------------------------------------------------------------------------------------
     def positions(self) -> dict:
-        """Row of every top-level item (cid or project pid) and of every child cid in its project."""
+        """Row of every top-level item (cid or project pid), of every service (its pid) in its
+        project and of every member cid in its service."""
         pos: dict = {}
         for i, item in enumerate(self.top):
             if isinstance(item, Project):
                 pos[item.pid] = i
-                for j, cid in enumerate(item.children):
-                    pos[cid] = j
+                for j, s in enumerate(item.children):
+                    pos[s.pid] = j
+                    for k, cid in enumerate(s.children):
+                        pos[cid] = k
             else:
                 pos[item] = i
         return pos
@@ -120,16 +151,16 @@ class ContainerTree:
 
     def row_of(self, cid: str) -> int | None:
         """The row of a container in its level (None: not shown)."""
-        p = self._parent.get(cid)
-        if p is None:
+        s = self._parent.get(cid)
+        if s is None:
             return self._top_row(cid)
-        if not p.shown:
+        if not s.project.shown:
             return None
         k = self._child_key(cid)
-        i = _search(p.keys, k, self.descending)
-        if i < len(p.keys) and p.children[i] == cid:
+        i = _search(s.keys, k, self.descending)
+        if i < len(s.keys) and s.children[i] == cid:
             return i
-        return p.children.index(cid)  # its key changed since it was placed (the record did)
+        return s.children.index(cid)  # its key changed since it was placed (the record did)
 
     def project_row(self, p: Project) -> int:
         row = self._top_row(p.pid)
@@ -137,29 +168,33 @@ class ContainerTree:
             raise KeyError(p.name)
         return row
 
+    def service_row(self, s: Service) -> int:
+        p = s.project
+        i = _search(p.keys, s.order_key, self.descending)
+        if i < len(p.children) and p.children[i] is s:
+            return i
+        return p.children.index(s)
+
     def project_of(self, cid: str) -> Project | None:
         """The project a container's row is under (None: a top-level row)."""
+        s = self._parent.get(cid)
+        return s.project if s is not None else None
+
+    def service_of(self, cid: str) -> Service | None:
+        """The service a container's row is under (None: a top-level row)."""
         return self._parent.get(cid)
 
     def parent_of(self, c: Container) -> Project | None:
         key = project_key(c)
         return self.projects.get(key) if key else None
 
-    def members(self, p: Project) -> list[Container]:
-        return [c for c in (self.get(cid) for cid in p.children) if c is not None]
-
-    def scaled(self, c: Container) -> bool:
-        """Does c's service have other containers in its project (replicas to tell apart)?"""
-        p = self.parent_of(c)
-        if p is None or not c.compose_service:
-            return False
-        if p.service_counts is None:
-            counts: dict[str, int] = {}
-            for m in self.members(p):
-                if m.compose_service:
-                    counts[m.compose_service] = counts.get(m.compose_service, 0) + 1
-            p.service_counts = counts
-        return p.service_counts.get(c.compose_service, 0) > 1
+    def members(self, node: "Project | Service") -> list[Container]:
+        if self.member_index is not None:
+            p = node if isinstance(node, Project) else node.project
+            cs = [c for c in map(self.get, self.member_index.ids(p.key)) if c is not None]
+            return cs if isinstance(node, Project) else [c for c in cs if service_name(c) == node.name]
+        ids = node.member_ids() if isinstance(node, Project) else node.children
+        return [c for c in (self.get(cid) for cid in ids) if c is not None]
 
     def find_project(self, name: str, engine_id: str | None = None) -> Project | None:
         """A shown project."""
@@ -173,14 +208,19 @@ class ContainerTree:
         return self._pending_at < len(self._pending)
 
     # -- order keys ---------------------------------------------------------------------------------
-    def sort_key(self, item: "str | Project"):
+    def sort_key(self, item: "str | Project | Service"):
         if isinstance(item, Project):
             return project_sort_key(item.name, item.engine_id, self.members(item), self.sort_col, self.engine_label)
+        if isinstance(item, Service):
+            return service_sort_key(item.name, self.members(item), self.sort_col)
         return container_sort_key(self.get(item), self.sort_col, self.engine_label)
 
     def _child_key(self, cid: str):
-        c = self.get(cid)
-        return (container_sort_key(c, self.sort_col, self.engine_label), (c.created if c else 0.0, cid))
+        return self.keys.key_of(cid, self.sort_col)
+
+    def _service_key(self, s: Service, members: list[Container] | None = None):
+        members = self.members(s) if members is None else members
+        return (service_sort_key(s.name, members, self.sort_col), (project_created(members), "s" + s.name))
 
     def _item_key(self, item: "str | Project"):
         if isinstance(item, Project):
@@ -191,28 +231,47 @@ class ContainerTree:
 
     def _ordered(self, items: list) -> list:
         """(key, item) pairs in the tree's order."""
-        return self._order([(self._item_key(i), i) for i in items])
+        cids = [i for i in items if not isinstance(i, Project)]
+        pairs = list(zip(self.keys.keys_of(cids, self.sort_col), cids))
+        if len(cids) < len(items):
+            pairs += [(self._item_key(i), i) for i in items if isinstance(i, Project)]
+        return self._order(pairs)
 
     def _order(self, pairs: list) -> list:
         """Sort (key, item) pairs in place in the tree's order; returns them."""
+        # No Python function per row (at 20,000 rows the calls cost more than the sort itself): the
+        # keys are taken out into lists and sorted through their C-level __getitem__.
         if self.descending:  # by sort key descending, ties oldest first (two stable sorts)
-            pairs.sort(key=lambda e: e[0][1])
-            pairs.sort(key=lambda e: e[0][0], reverse=True)
+            order = sorted(range(len(pairs)), key=[k[1] for k, _ in pairs].__getitem__)
+            order.sort(key=[k[0] for k, _ in pairs].__getitem__, reverse=True)
+            pairs[:] = [pairs[i] for i in order]
         else:
-            pairs.sort(key=lambda e: e[0])
+            pairs.sort(key=_first)
         return pairs
 
-    def _set_children(self, p: Project, cids: list[str]) -> None:
+    def _set_children(self, s: Service, cids: list[str]) -> None:
         pairs = self._ordered(cids)
+        s.keys = [k for k, _ in pairs]
+        s.children = [c for _, c in pairs]
+
+    def _set_services(self, p: Project) -> None:
+        by_service: dict[str, list[Container]] = {}  # the project's members read once, not per service
+        for c in self.members(p):
+            by_service.setdefault(service_name(c), []).append(c)
+        pairs = self._order([(self._service_key(s, by_service.get(s.name, [])), s) for s in p.children])
+        for k, s in pairs:
+            s.order_key = k
         p.keys = [k for k, _ in pairs]
-        p.children = [c for _, c in pairs]
+        p.children = [s for _, s in pairs]
 
     # -- sorting ------------------------------------------------------------------------------------
     def sort(self, col: int, descending: bool = False) -> None:
         """Order every level by `col` (the pending rows too)."""
         self.sort_col, self.descending = col, descending
         for p in self.projects.values():
-            self._set_children(p, p.children)
+            for s in p.children:
+                self._set_children(s, s.children)
+            self._set_services(p)
         pairs = self._ordered(self.top)
         self.top = [i for _, i in pairs]
         self._top_keys = [k for k, _ in pairs]
@@ -223,14 +282,24 @@ class ContainerTree:
             self._pending, self._pending_at = self._ordered(rest), 0
 
     # -- changes ------------------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        self._next_pid += 1
+        return self._next_pid - 1
+
     def _project(self, key: tuple[str, str]) -> Project:
         p = self.projects.get(key)
         if p is None:
-            p = Project(key[1], self._next_pid, key[0])
-            self._next_pid += 1
+            p = Project(key[1], self._new_id(), key[0])
             self.projects[key] = p
             self.by_pid[p.pid] = p
         return p
+
+    def _service(self, p: Project, name: str) -> Service:
+        """A service not in `p.children` yet (the caller places it)."""
+        s = Service(name, self._new_id(), p)
+        p.services[name] = s
+        self.by_pid[s.pid] = s
+        return s
 
     def rebuild(self, containers: list[Container], shown: int | None = None) -> None:
         """Everything anew (a store reset). With `shown`, only the first `shown` top-level rows are
@@ -239,28 +308,44 @@ class ContainerTree:
         self.projects, self.by_pid = {}, {}
         self._pending, self._pending_at, self._pending_ids = [], 0, set()
         # Keys straight from the records in hand (20,000 rows: no store lookups per row).
-        col, label = self.sort_col, self.engine_label
+        col, label, ckey, every = self.sort_col, self.engine_label, self.keys.key, self.member_index is not None
         top: list = []
-        members: dict[tuple[str, str], list[Container]] = {}
+        members: dict[tuple[str, str], dict[str, list[Container]]] = {}
         for c in containers:
             key = project_key(c)
             if key:
-                cs = members.get(key)
+                by_service = members.get(key)
+                if by_service is None:
+                    members[key] = by_service = {}
+                cs = by_service.get(service_name(c))
                 if cs is None:
-                    members[key] = cs = []
+                    by_service[service_name(c)] = cs = []
                 cs.append(c)
             else:
-                top.append(((container_sort_key(c, col, label), (c.created, c.id)), c.id))
-        for key, cs in members.items():
+                top.append((ckey(c, col), c.id))
+        for key, by_service in members.items():
             p = self._project(key)
-            kids = [((container_sort_key(c, col, label), (c.created, c.id)), c.id) for c in cs]
-            self._order(kids)
-            p.keys = [k for k, _ in kids]
-            p.children = [cid for _, cid in kids]
-            for c in cs:
-                self._parent[c.id] = p
-            top.append(((project_sort_key(p.name, p.engine_id, cs, col, label),
-                         (project_created(cs), "p" + p.engine_id + "/" + p.name)), p))
+            everyone: list[Container] = []
+            services = []
+            for name, cs in by_service.items():
+                s = self._service(p, name)
+                kids = [(ckey(c, col), c.id) for c in cs]
+                self._order(kids)
+                s.keys = [k for k, _ in kids]
+                s.children = [cid for _, cid in kids]
+                for c in cs:
+                    self._parent[c.id] = s
+                services.append((self._service_key(s, None if every else cs), s))
+                everyone += cs
+            self._order(services)
+            for k, s in services:
+                s.order_key = k
+            p.keys = [k for k, _ in services]
+            p.children = [s for _, s in services]
+            if every:
+                everyone = self.members(p)
+            top.append(((project_sort_key(p.name, p.engine_id, everyone, col, label),
+                         (project_created(everyone), "p" + p.engine_id + "/" + p.name)), p))
         pairs = self._order(top)
         if shown is not None and len(pairs) > shown:
             self._pending = pairs[shown:]
@@ -289,10 +374,9 @@ class ContainerTree:
             if isinstance(item, Project):
                 if not item.children:
                     continue
-                k = self._item_key(item)  # members came and went meanwhile
             elif self.get(item) is None:
                 continue
-            batch.append((k, item))
+            batch.append((self._item_key(item), item))  # (records and members changed meanwhile)
         if not self.has_pending:
             self._pending, self._pending_at = [], 0
         self._order(batch)
@@ -320,36 +404,48 @@ class ContainerTree:
             i = j
         return len(batch)
 
-    def insert(self, c: Container, begin: Begin = _quiet_begin, end: End = _quiet_end) -> Project | None:
-        """Add a container that is not in the tree yet. Returns the project it joined, if it joined
-        a shown one (its row changed too); a new project is inserted as one top-level row."""
+    def insert(self, c: Container, begin: Begin = _quiet_begin, end: End = _quiet_end) -> list:
+        """Add a container that is not in the tree yet. Returns the shown rows it joined (its
+        service and project, or the project a new service joined: their cells changed too); a new
+        project is inserted as one top-level row."""
         if c.id in self:
-            return None
+            return []
         key = project_key(c)
-        if key:
-            p = self.projects.get(key)
-            if p is None:
-                p = self._project(key)
-                self._parent[c.id] = p
-                self._set_children(p, [c.id])
-                self._place_top(p, begin, end)
-                return None
-            self._parent[c.id] = p
-            k = self._child_key(c.id)
-            pos = _search(p.keys, k, self.descending)
-            if not p.shown:  # waiting among the rows not added yet: nothing on screen changes
-                p.children.insert(pos, c.id)
-                p.keys.insert(pos, k)
-                p.service_counts = None
-                return None
-            begin(p, pos)
-            p.children.insert(pos, c.id)
-            p.keys.insert(pos, k)
-            p.service_counts = None
-            end()
-            return p
-        self._place_top(c.id, begin, end)
-        return None
+        if not key:
+            self._place_top(c.id, begin, end)
+            return []
+        p = self.projects.get(key)
+        name = service_name(c)
+        if p is None:
+            p = self._project(key)
+            s = self._service(p, name)
+            self._parent[c.id] = s
+            self._set_children(s, [c.id])
+            p.children = [s]
+            self._set_services(p)
+            self._place_top(p, begin, end)
+            return []
+        s = p.services.get(name)
+        self_begin, self_end = (begin, end) if p.shown else (_quiet_begin, _quiet_end)
+        if s is None:  # a new service of a known project
+            s = self._service(p, name)
+            self._parent[c.id] = s
+            self._set_children(s, [c.id])
+            s.order_key = self._service_key(s)
+            pos = _search(p.keys, s.order_key, self.descending)
+            self_begin(p, pos)
+            p.children.insert(pos, s)
+            p.keys.insert(pos, s.order_key)
+            self_end()
+            return [p] if p.shown else []
+        self._parent[c.id] = s
+        k = self._child_key(c.id)
+        pos = _search(s.keys, k, self.descending)
+        self_begin(s, pos)  # (quiet while the project waits among the rows not added yet)
+        s.children.insert(pos, c.id)
+        s.keys.insert(pos, k)
+        self_end()
+        return [s, p] if p.shown else []
 
     def _place_top(self, item: "str | Project", begin: Begin, end: End) -> None:
         k = self._item_key(item)
@@ -364,55 +460,194 @@ class ContainerTree:
             self._key[item] = k
         end()
 
-    def remove(self, ids: list[str], begin: Begin = _quiet_begin, end: End = _quiet_end) -> list[Project]:
-        """Take containers out (an emptied project goes too). Returns the shown projects that lost
-        some rows but remain (their rows changed)."""
+    def remove(self, ids: list[str], begin: Begin = _quiet_begin, end: End = _quiet_end) -> list:
+        """Take containers out (an emptied service or project goes too). Returns the shown
+        services and projects that lost some rows but remain (their cells changed)."""
         top_rows = []
-        by_project: dict[int, set[str]] = {}
+        by_service: dict[int, set[str]] = {}
         for cid in set(ids):
             if cid in self._pending_ids:
                 self._pending_ids.discard(cid)
             elif cid in self._key:
                 top_rows.append(self._top_row(cid))
             elif cid in self._parent:
-                by_project.setdefault(self._parent[cid].pid, set()).add(cid)
+                by_service.setdefault(self._parent[cid].pid, set()).add(cid)
         for row in sorted((r for r in top_rows if r is not None), reverse=True):
             begin(None, row)
             del self._key[self.top[row]]
             del self.top[row]
             del self._top_keys[row]
             end()
-        changed = []
-        for pid, gone in by_project.items():
-            p = self.by_pid[pid]
+        by_project: dict[int, list[tuple[Service, set[str]]]] = {}
+        for sid, gone in by_service.items():
+            s = self.by_pid[sid]
+            by_project.setdefault(s.project.pid, []).append((s, gone))
             for cid in gone:
                 del self._parent[cid]
-            if all(cid in gone for cid in p.children):
-                if not p.shown:
-                    del self.projects[p.key]
-                    del self.by_pid[p.pid]
-                    self._pending_ids.discard(p.pid)
-                    p.children, p.keys = [], []
-                    continue
-                prow = self.project_row(p)
-                begin(None, prow)  # (the project's rows still answer until end())
-                del self.top[prow]
-                del self._top_keys[prow]
-                del self._key[p.pid]
-                del self.projects[p.key]
-                del self.by_pid[p.pid]
-                p.shown = False
-                end()
+        changed = []
+        for pid, losses in by_project.items():
+            p = self.by_pid[pid]
+            if sum(len(gone) for _, gone in losses) == sum(len(s.children) for s in p.children):
+                self._drop_project(p, begin, end)
                 continue
-            for row in range(len(p.children) - 1, -1, -1):
-                if p.children[row] in gone:
-                    if p.shown:
-                        begin(p, row)
-                    del p.children[row]
-                    del p.keys[row]
-                    p.service_counts = None
-                    if p.shown:
-                        end()
+            for s, gone in losses:
+                if len(gone) == len(s.children):
+                    self._drop_service(s, begin, end)
+                    continue
+                for row in range(len(s.children) - 1, -1, -1):
+                    if s.children[row] in gone:
+                        if p.shown:
+                            begin(s, row)
+                        del s.children[row]
+                        del s.keys[row]
+                        if p.shown:
+                            end()
+                if p.shown:
+                    changed.append(s)
             if p.shown:
                 changed.append(p)
         return changed
+
+    def _forget(self, p: Project) -> None:
+        del self.projects[p.key]
+        del self.by_pid[p.pid]
+        for s in p.children:
+            self.by_pid.pop(s.pid, None)
+
+    def _drop_project(self, p: Project, begin: Begin, end: End) -> None:
+        """Every member gone: the project's row goes (with its services)."""
+        if not p.shown:
+            self._forget(p)
+            self._pending_ids.discard(p.pid)
+            p.children, p.keys, p.services = [], [], {}
+            return
+        prow = self.project_row(p)
+        begin(None, prow)  # (the project's rows still answer until end())
+        del self.top[prow]
+        del self._top_keys[prow]
+        del self._key[p.pid]
+        self._forget(p)
+        p.shown = False
+        end()
+
+    def _drop_service(self, s: Service, begin: Begin, end: End) -> None:
+        p = s.project
+        row = self.service_row(s)
+        if p.shown:
+            begin(p, row)
+        del p.children[row]
+        del p.keys[row]
+        del p.services[s.name]
+        del self.by_pid[s.pid]
+        if p.shown:
+            end()
+
+    # -- a narrower filter -----------------------------------------------------------------------------
+    def retain(self, keep: "set[str] | frozenset[str]") -> None:
+        """Keep only the containers in `keep` (a narrower filter): rows keep their order and keys.
+        A project's and a service's key read all their members (`member_index`), so hiding some
+        leaves them where they are."""
+        gone_projects = set()
+        for p in list(self.projects.values()):
+            if all(cid in keep for cid in p.member_ids()):
+                continue
+            for sv in list(p.children):
+                if all(cid in keep for cid in sv.children):
+                    continue
+                kept = [(k, cid) for k, cid in zip(sv.keys, sv.children) if cid in keep]
+                for cid in sv.children:
+                    if cid not in keep:
+                        self._parent.pop(cid, None)
+                sv.keys, sv.children = [k for k, _ in kept], [cid for _, cid in kept]
+                if not sv.children:
+                    del p.services[sv.name]
+                    del self.by_pid[sv.pid]
+            services = [(k, sv) for k, sv in zip(p.keys, p.children) if sv.children]
+            p.keys, p.children = [k for k, _ in services], [sv for _, sv in services]
+            if not p.children:
+                self._forget(p)
+                self._pending_ids.discard(p.pid)
+                gone_projects.add(p.pid)
+                p.shown = False
+        rows = [(k, item) for k, item in zip(self._top_keys, self.top)
+                if (item.pid not in gone_projects if isinstance(item, Project) else item in keep)]
+        for item in self.top:
+            if isinstance(item, Project):
+                if item.pid in gone_projects:
+                    self._key.pop(item.pid, None)
+            elif item not in keep:
+                self._key.pop(item, None)
+        self._top_keys, self.top = [k for k, _ in rows], [item for _, item in rows]
+        self._pending_ids = {i for i in self._pending_ids if (i in keep if isinstance(i, str) else i in self.by_pid)}
+
+    # -- a changed record's place --------------------------------------------------------------------
+    def reorder(self, cid: str, begin_move: BeginMove, end: End) -> bool:
+        """Put a container whose record changed where its new order key goes (announced as a
+        move: the row keeps its selection). Returns whether it moved. Its service and project
+        follow with `reorder_group`."""
+        sv = self._parent.get(cid)
+        k = self._child_key(cid)
+        if sv is None:
+            old = self._key.get(cid)
+            if old is None or old == k:
+                return False  # not shown (yet), or in place
+            row = self._top_row(cid)
+            dest = _search(self._top_keys, k, self.descending)
+            return self._move(None, self.top, self._top_keys, row, dest, k, begin_move, end,
+                              lambda: self._key.__setitem__(cid, k))
+        row = sv.children.index(cid)
+        if sv.keys[row] == k:
+            return False
+        dest = _search(sv.keys, k, self.descending)
+        if not sv.project.shown:  # waiting among the rows still to be added: nothing on screen moves
+            begin_move, end = _quiet_move, _quiet_end
+        return self._move(sv, sv.children, sv.keys, row, dest, k, begin_move, end)
+
+    def reorder_group(self, p: Project, begin_move: BeginMove, end: End) -> None:
+        """Put a project's services, and the project among the top-level rows, where their new
+        order keys go (their members changed)."""
+        quiet = not p.shown
+        move, fin = (_quiet_move, _quiet_end) if quiet else (begin_move, end)
+        for sv in list(p.children):
+            k = self._service_key(sv)
+            if k == sv.order_key:
+                continue
+            row = self.service_row(sv)
+            dest = _search(p.keys, k, self.descending)
+            self._move(p, p.children, p.keys, row, dest, k, move, fin,
+                       lambda sv=sv, k=k: setattr(sv, "order_key", k))
+        if quiet or p.pid not in self._key:
+            return
+        k = self._item_key(p)
+        if self._key[p.pid] == k:
+            return
+        row = self._top_row(p.pid)
+        dest = _search(self._top_keys, k, self.descending)
+        self._move(None, self.top, self._top_keys, row, dest, k, begin_move, end,
+                   lambda: self._key.__setitem__(p.pid, k))
+
+    @staticmethod
+    def _move(parent, items: list, keys: list, row: int, dest: int, k, begin_move: BeginMove, end: End,
+              rekeyed: Callable[[], None] | None = None) -> bool:
+        # `dest` is where the new key goes in the list as it is (Qt's numbering for a move):
+        # row or row + 1 mean the row stays where it is, with its new key. `rekeyed` records the
+        # new key where rows are looked up, before end() (Qt reads the rows again there).
+        if dest in (row, row + 1):
+            keys[row] = k
+            if rekeyed is not None:
+                rekeyed()
+            return False
+        begin_move(parent, row, dest)  # (every row still answers where it was until end())
+        item = items.pop(row)
+        del keys[row]
+        at = dest - 1 if dest > row else dest
+        items.insert(at, item)
+        keys.insert(at, k)
+        if rekeyed is not None:
+            rekeyed()
+        end()
+        return True
+
+
+def _quiet_move(_parent, _row: int, _dest: int) -> None:
+    pass

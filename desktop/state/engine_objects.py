@@ -188,7 +188,8 @@ class EngineObjects:
         if self.selected is not None:
             return [self.selected]
         keys = self.connected()
-        return sorted(keys, key=lambda k: k != self.primary) or [self.primary]
+        first = self.registry.primary.key if self.registry.primary is not None else self.primary
+        return sorted(keys, key=lambda k: k != first) or [first]
 
     # -- lazy listing --------------------------------------------------------------------------
     def want(self) -> None:

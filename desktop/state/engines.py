@@ -55,12 +55,35 @@ class EngineSession:
 
 
 class EngineRegistry:
-    """The engines the app follows; announces `added(session)` and `removed(session)`."""
+    """The engines the app follows; announces `added(session)`, `removed(session)` and
+    `primary_changed(session)`.
+
+    The primary is the engine shown where one engine stands for all (the dashboard under "All
+    engines", where a new container goes first): the first one followed, until the user makes
+    another primary.
+    """
 
     def __init__(self) -> None:
         self.sessions: list[EngineSession] = []
         self.added = Listeners()
         self.removed = Listeners()
+        self.primary_changed = Listeners()
+        self._primary_key: str | None = None
+
+    @property
+    def primary(self) -> EngineSession | None:
+        return (self.get(self._primary_key) if self._primary_key else None) or (
+            self.sessions[0] if self.sessions else None)
+
+    def set_primary(self, key: str) -> bool:
+        """Make a followed engine the primary now. False when no engine `key` is followed."""
+        s = self.get(key)
+        if s is None:
+            return False
+        if s is not self.primary:
+            self._primary_key = key
+            self.primary_changed.emit(s)
+        return True
 
     def add(self, key: str, endpoints: Sequence[Endpoint]) -> EngineSession:
         if self.get(key) is not None:
@@ -96,8 +119,13 @@ class EngineRegistry:
         s = self.get(key)
         if s is None:
             return
+        was_primary = s is self.primary
         self.sessions.remove(s)
+        if key == self._primary_key:
+            self._primary_key = None
         self.removed.emit(s)
+        if was_primary and self.primary is not None:
+            self.primary_changed.emit(self.primary)
         await s.aclose()
 
     async def aclose(self) -> None:

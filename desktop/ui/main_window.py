@@ -111,6 +111,10 @@ class MainWindow(QMainWindow):
         v.addWidget(self.body, 1)
         self._central_layout = v
         self.setCentralWidget(central)
+        # Tab as the side panel reads: the engine switcher and Add engine above the page list,
+        # then the page (whose controls follow the list).
+        QWidget.setTabOrder(self.engine_switcher, self.add_engine_button)
+        QWidget.setTabOrder(self.add_engine_button, self.sidebar)
 
         self.engine_label = EngineStatusLabel()
         sb = QStatusBar()
@@ -140,8 +144,8 @@ class MainWindow(QMainWindow):
         status.changed.connect(self._on_status_changed)
         self._on_status_changed(status.current)
 
-    def set_engines(self, entries: list[tuple[str, str]]) -> None:
-        """Switcher entries: (session key, state text). 'All engines' comes first."""
+    def set_engines(self, entries: list[tuple[str, str]], primary: str | None = None) -> None:
+        """Switcher entries: (session key, state text), the `primary` one marked. 'All engines' comes first."""
         sw = self.engine_switcher
         current = sw.currentData()
         sw.blockSignals(True)
@@ -149,10 +153,13 @@ class MainWindow(QMainWindow):
         sw.addItem(f"All engines ({len(entries)})", None)
         dots = {"connected": "🟢", "connecting": "🟡", "reconnecting": "🟡", "unreachable": "🔴"}
         for key, state in entries:
-            sw.addItem(f"{dots.get(state, '⚪')} {key} — {state}", key)
+            mark = " (primary)" if key == primary and len(entries) > 1 else ""
+            sw.addItem(f"{dots.get(state, '⚪')} {key}{mark} — {state}", key)
         idx = sw.findData(current)
         sw.setCurrentIndex(idx if idx >= 0 else 0)
         sw.blockSignals(False)
+        if idx < 0 and current is not None:  # the engine shown went away: all engines are shown now
+            self.engine_selected.emit(None)
         sw.setVisible(len(entries) > 1)
         self.add_engine_button.setText("+" if len(entries) > 1 else "+ Add engine")
         if len(entries) > 1:

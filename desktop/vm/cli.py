@@ -128,10 +128,10 @@ def main(argv: list[str]) -> int:
     from desktop.vm.machine import VMError, VMManager
     from desktop.vm.sleep_control import SleepControlError
 
-    paths = VMPaths.default()
-    if args.cmd == "image":
-        from desktop.vm.image_build import bundled_image_dir, image_state
+    from desktop.vm.image_files import bundled_image_dir, image_state, user_vm_paths
 
+    paths = user_vm_paths()
+    if args.cmd == "image":
         st = image_state(paths.image_dir)
         where = " (bundled with this app)" if paths.image_dir == bundled_image_dir() else ""
         print(f"image:        {paths.image_dir}{where}")
@@ -154,7 +154,7 @@ def main(argv: list[str]) -> int:
                     # is the cache, which the build rewrites.
                     if build_main([]) != 0:
                         return 1
-                    paths = VMPaths.default()
+                    paths = user_vm_paths()
                     vm = VMManager(_config(args, paths), paths)
                 elif sys.stdin.isatty():
                     allow_old = True

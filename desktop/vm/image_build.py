@@ -37,10 +37,12 @@ from desktop.vm.image_recipe import (
     ARCHES, BINARIES, BUSYBOX_LINKS, GUEST_FILES, PROBE_INIT, RECIPE_VERSION, SKELETON_DIRS, SKELETON_FILES,
     SKELETON_LINKS, UNUSED_PLUGIN_LIBS, XTABLES_LINKS, ArchSpec, merged, modules_for, recipe_dir,
 )
+from desktop.vm.image_files import (  # noqa: F401 - also the builder's public names
+    IMAGE_FILES, ImageState, bundled_image_dir, expected_version, find_image, image_state,
+)
 from desktop.vm.paths import APP, default_image_dir, host_arch
 
 Progress = Callable[[str, int, int], None]
-IMAGE_FILES = ("vmlinuz", "initramfs.img", "probe.img")
 # Bump when what is kept from a package changes shape (the extraction cache is keyed by it).
 EXTRACT_FORMAT = 1
 EPOCH = 1700000000  # every file's mtime in the initramfs: builds are byte-identical
@@ -65,59 +67,9 @@ class ImageInfo:
     manifest: dict
 
 
-@dataclass(frozen=True)
-class ImageState:
-    status: str  # "missing" | "current" | "outdated"
-    found_version: str
-    expected_version: str
-
-
 def default_cache_dir() -> Path:
     env = os.environ.get("PILOTHOUSE_VM_PACKAGE_CACHE")
     return Path(env) if env else Path(platformdirs.user_cache_dir(APP)) / "vm-packages"
-
-
-def expected_version(lock_path: Path | None = None) -> str:
-    """The image version this Pilothouse builds: recipe version . lock serial."""
-    return f"{RECIPE_VERSION}.{image_lock.serial(lock_path or image_lock.default_lock_path())}"
-
-
-def _version_tuple(v: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(x) for x in v.split("."))
-    except ValueError:
-        return (0,)
-
-
-def image_state(path: Path, lock_path: Path | None = None) -> ImageState:
-    """Is the image in path missing, current, or older than this Pilothouse expects?"""
-    want = expected_version(lock_path)
-    try:
-        m = json.loads((Path(path) / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return ImageState("missing", "", want)
-    if not all((Path(path) / f).exists() for f in IMAGE_FILES):
-        return ImageState("missing", "", want)
-    # Images from before the version field carry only recipe_version (4 and lower).
-    found = m.get("version") or str(m.get("recipe_version", 0))
-    return ImageState("current" if _version_tuple(found) >= _version_tuple(want) else "outdated", found, want)
-
-
-def bundled_image_dir(arch: str | None = None) -> Path | None:
-    """The image a PyInstaller bundle carries for its own architecture, if any."""
-    base = getattr(sys, "_MEIPASS", None)
-    if not base:
-        return None
-    d = Path(base) / "vm-image" / (arch or host_arch())
-    return d if (d / "manifest.json").is_file() else None
-
-
-def find_image(arch: str | None = None) -> Path | None:
-    """A current image: the bundled one, else the cache; None when there is none."""
-    for d in (bundled_image_dir(arch), default_image_dir(arch)):
-        if d is not None and image_state(d).status == "current":
-            return d
-    return None
 
 
 # ---- recipe identity ---------------------------------------------------------------------

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-IMAGE_FILES = ("vmlinuz", "initramfs.img", "probe.img")
+from desktop.vm.image_files import IMAGE_FILES, find_image, image_state
 
 
 @dataclass(frozen=True)
@@ -141,8 +141,6 @@ class ThreadBuilder:
     awaiting task sets its cancel event and waits for it to clean up."""
 
     def up_to_date(self, out: Path) -> bool:
-        from desktop.vm.image_build import image_state
-
         return image_state(out).status == "current"
 
     async def build(self, arch: str, out: Path, progress: ProgressFn) -> None:
@@ -174,10 +172,8 @@ class ThreadBuilder:
 
 
 def default_builder() -> ImageBuilder:
-    """The in-process builder where this version has it, else the child-process one."""
-    from desktop.vm import image_build
-
-    return ThreadBuilder() if hasattr(image_build, "build_image") else SubprocessBuilder()
+    """The in-process builder (the child-process one remains for a builder run apart)."""
+    return ThreadBuilder()
 
 
 def _manifest_ok(d: Path) -> bool:
@@ -194,9 +190,7 @@ async def ensure_image(arch: str, cache_dir: Path, progress: ProgressFn,
     bundled = bundled_image_dir(arch, bundle_root)
     meipass = getattr(sys, "_MEIPASS", None)
     if bundled is None and bundle_root is None and meipass:
-        from desktop.vm import image_build  # the builder knows where a bundle keeps its image
-
-        found = image_build.find_image(arch) if hasattr(image_build, "find_image") else None
+        found = find_image(arch)
         if found is not None and Path(found).is_relative_to(meipass):
             bundled = Path(found)
     if bundled is not None:

@@ -10,7 +10,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from desktop.vm.image_source import IMAGE_FILES
+from desktop.vm.image_files import IMAGE_FILES, image_state
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,6 @@ def _is_bundled(path: Path) -> bool:
 
 def image_status(image_dir: Path) -> ImageStatus:
     """The image in image_dir as this Pilothouse sees it."""
-    from desktop.vm.image_build import image_state
-
     image_dir = Path(image_dir)
     st = image_state(image_dir)
     if st.status == "missing":

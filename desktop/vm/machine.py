@@ -23,7 +23,7 @@ from typing import Callable
 
 import psutil
 
-from desktop.vm import engine_access, file_events, guest_agent, qemu, sleep_control
+from desktop.vm import engine_access, file_events, guest_agent, image_files, qemu, sleep_control
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
 from desktop.vm.qmp_control import QMPError, qmp_command
@@ -108,7 +108,7 @@ class VMManager:
     saves_state = True  # stop() saves the state, start() resumes it (WSL has no such thing)
 
     def __init__(self, config: VMConfig | None = None, paths: VMPaths | None = None, arch: str | None = None) -> None:
-        self.paths = paths or VMPaths.default()
+        self.paths = paths or image_files.user_vm_paths()
         self.config = config or VMConfig.load(self.paths.config_file)
         self.arch = arch or host_arch()  # another arch runs under TCG (e.g. to try the arm64 image)
         self.tls = TLSFiles(self.paths.tls_dir)
@@ -239,10 +239,8 @@ class VMManager:
         return res.stdout
 
     def image_state(self):
-        """desktop.vm.image_build.ImageState of this VM's image (missing / current / outdated)."""
-        from desktop.vm.image_build import image_state
-
-        return image_state(self.paths.image_dir)
+        """desktop.vm.image_files.ImageState of this VM's image (missing / current / outdated)."""
+        return image_files.image_state(self.paths.image_dir)
 
     def saved_state(self) -> SavedState:
         return SavedState(self.paths.state_dir / "saved", self.paths.data_disk)

@@ -40,14 +40,12 @@ class VMPaths:
     docker_config_dir: Path
 
     @classmethod
-    def default(cls, name: str = "default") -> "VMPaths":
-        """The user's VM; its image is the one a bundled app carries when that is current."""
-        from desktop.vm.image_build import find_image  # image_build imports this module
-
+    def default(cls, name: str = "default", image_dir: Path | None = None) -> "VMPaths":
+        """The user's VM's folders; its image in `image_dir`, else the image cache (which image
+        a bundled app uses is desktop.vm.image_files.user_vm_paths's choice)."""
         base = os.environ.get("PILOTHOUSE_VM_STATE_DIR")
         state = Path(base) if base else Path(platformdirs.user_data_dir(APP)) / "vm" / name
-        image = default_image_dir() if os.environ.get("PILOTHOUSE_VM_IMAGE_DIR") else (find_image() or default_image_dir())
-        return cls(state, image, default_docker_config_dir())
+        return cls(state, image_dir or default_image_dir(), default_docker_config_dir())
 
     @property
     def config_file(self) -> Path:

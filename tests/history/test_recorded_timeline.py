@@ -178,3 +178,33 @@ def test_count_over_a_filter(run, followed, make_container, docker_api):
 
     f, cid = run(scenario())
     assert f.store.read_blocking(count_events, TimelineFilter(container=cid)) == 1
+
+
+def test_exit_codes_and_signals_are_searched_as_the_rows_say_them(run, followed, make_container, docker_api):
+    async def scenario():
+        f = await followed()
+        crashed = make_container(command=("sh", "-c", "exit 3"))
+        killed = make_container()
+        died = f.expect(lambda ev: ev.id == crashed and ev.action == "die")
+        docker_api.start(crashed)
+        await asyncio.wait_for(died, 20)
+        died = f.expect(lambda ev: ev.id == killed and ev.action == "die")
+        docker_api.start(killed)
+        docker_api.kill(killed)
+        await asyncio.wait_for(died, 20)
+        await f.settle()
+        return f, crashed, killed
+
+    f, crashed, killed = run(scenario())
+
+    def found(text):
+        return {(r.actor, r.action) for r in f.store.read_blocking(query_events, TimelineFilter(text=text, limit=100))
+                if r.actor in (crashed, killed)}
+
+    assert found("exit 3") == found("code 3") == found("exited with code 3") == {(crashed, "die")}
+    assert found("exit 137") == {(killed, "die")}  # killed: the engine's 128 + 9
+    assert found("signal 9") == {(killed, "kill")}
+    assert found("137") == {(killed, "die")}
+    # The container filter with the ID's start, as `docker ps` shows it, through the same index.
+    assert {r.action for r in f.store.read_blocking(query_events, TimelineFilter(container=crashed[:12], limit=100))} \
+        >= {"create", "start", "die"}

@@ -14,6 +14,7 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from desktop.ui.containers.container_model import ContainerRole, KindRole
+from tests.ui.tree_rows import container_indexes
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
@@ -30,8 +31,9 @@ def expected_row(raw: dict) -> tuple[str, str, str | None]:
     labels = raw.get("Labels") or {}
     project = labels.get(COMPOSE_PROJECT) or None
     name = (raw.get("Names") or ["/" + raw["Id"][:12]])[0].lstrip("/")
-    if project and labels.get(COMPOSE_SERVICE):
-        name = labels[COMPOSE_SERVICE]
+    if project and labels.get(COMPOSE_SERVICE):  # a replica, under its service's row
+        number = labels.get("com.docker.compose.container-number")
+        name = labels[COMPOSE_SERVICE] + (f" #{number}" if number and number.isdigit() else "")
     state = raw.get("State", "")
     if state == "exited":
         m = _EXITED.match(raw.get("Status", ""))
@@ -47,25 +49,20 @@ def engine_rows(api, label: str) -> dict[str, tuple]:
 
 
 def shown_rows(page, label: str) -> dict[str, tuple]:
-    """What the Containers page's rows (through its filter proxy) show for containers with `label`."""
+    """What the Containers page's rows (filtered and sorted by its model) show for containers with `label`."""
     key, _, value = label.partition("=")
-    proxy = page.proxy
+    table = page.model  # what the view shows
     out: dict[str, tuple] = {}
 
     def visit(idx, project):
         c = idx.data(ContainerRole)
         if c is None or c.labels.get(key) != value:
             return
-        state = proxy.index(idx.row(), 3, idx.parent()).data()
+        state = table.index(idx.row(), 3, idx.parent()).data()
         out[c.id] = (idx.data(), state, project)
 
-    for r in range(proxy.rowCount()):
-        top = proxy.index(r, 0)
-        if top.data(KindRole) == "project":
-            for k in range(proxy.rowCount(top)):
-                visit(proxy.index(k, 0, top), top.data())
-        else:
-            visit(top, None)
+    for idx, project in container_indexes(table):
+        visit(idx, project)
     return out
 
 
@@ -197,13 +194,8 @@ def model_counts(page) -> tuple[int, int]:
             total += 1
             running += model.index(idx.row(), 3, idx.parent()).data() == "Running"
 
-    for r in range(model.rowCount()):
-        top = model.index(r, 0)
-        if top.data(KindRole) == "project":
-            for k in range(model.rowCount(top)):
-                visit(model.index(k, 0, top))
-        else:
-            visit(top)
+    for idx, _project in container_indexes(model):
+        visit(idx)
     return total, running
 
 

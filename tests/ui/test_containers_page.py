@@ -88,15 +88,15 @@ def test_bulk_stop_of_a_compose_project(ph, qtbot, make_container, docker_api, r
     model = page.model
     qtbot.waitUntil(lambda: model.project_index(proj).isValid()
                     and model.rowCount(model.project_index(proj)) == 3, timeout=20000)
-    pidx = page.proxy.mapFromSource(model.project_index(proj, COL_STATE))
+    pidx = model.project_index(proj, COL_STATE)
     qtbot.waitUntil(lambda: pidx.data() == "Running (3/3)", timeout=20000)
     # The project row's own stop button acts on all its containers.
-    rect = page.view.visualRect(page.proxy.mapFromSource(model.project_index(proj, COL_ACTIONS)))
+    rect = page.view.visualRect(model.project_index(proj, COL_ACTIONS))
     btn = ActionsDelegate.button_rects(rect, 4)[0]
     qtbot.mouseClick(page.view.viewport(), Qt.MouseButton.LeftButton, pos=btn.center())
     qtbot.waitUntil(lambda: not any(engine_state(docker_api, i)["Running"] for i in ids), timeout=20000)
-    qtbot.waitUntil(lambda: page.proxy.mapFromSource(model.project_index(proj, COL_STATE)).data() == "Exited (with errors)"
-                    or page.proxy.mapFromSource(model.project_index(proj, COL_STATE)).data() == "Exited", timeout=20000)
+    qtbot.waitUntil(lambda: model.project_index(proj, COL_STATE).data() == "Exited (with errors)"
+                    or model.project_index(proj, COL_STATE).data() == "Exited", timeout=20000)
 
 
 def test_multi_selection_bulk_restart_from_keyboard(ph, qtbot, make_container, docker_api):
@@ -183,7 +183,7 @@ def test_projects_stay_expanded_through_filters(ph, qtbot, make_container, run_i
     qtbot.waitUntil(lambda: page.proxy_index_of(member).isValid(), timeout=20000)
 
     def expanded() -> bool:
-        idx = page.proxy.mapFromSource(page.model.project_index(project))
+        idx = page.model.project_index(project)
         return idx.isValid() and page.view.isExpanded(idx)
 
     assert expanded()

@@ -1,6 +1,7 @@
 """Settings → Engines against real engines: the table shows each engine's live state; Add (the Add
 engine dialog) over SSH, Edit to TCP with mutual TLS, Test connection, Make primary, Remove (asked
-first); the list is saved as readable JSON and the app follows it as it changes."""
+first); the list is saved as readable JSON and the app follows it as it changes, "Make primary"
+at once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from desktop.engine.saved_engines import SavedEngine
 from desktop.state.connection import CONNECTED
 from desktop.ui.engines.add_engine_dialog import AddEngineDialog
+from tests.harness.private_engine import TEST_IMAGE
 
 
 def cells(table, name):
@@ -31,7 +33,7 @@ def click(qtbot, button):
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
-def test_engine_table_add_edit_test_primary_remove(ph, qtbot, second_engine, sshd, tmp_path):
+def test_engine_table_add_edit_test_primary_remove(ph, qtbot, second_engine, sshd, tmp_path, make_container, api_b):
     ph.window.show_page("settings")
     table = ph.desk.settings_page.engines_table
     b = table.buttons
@@ -81,12 +83,31 @@ def test_engine_table_add_edit_test_primary_remove(ph, qtbot, second_engine, ssh
     assert cells(table, "build")[2:] == ["TCP with TLS", "● Connected", "CA ca.pem, certificate cert.pem, key key.pem"]
     assert [r.name for r in table.rows].count("build") == 1
 
-    # Make primary: remembered for the next start; the table marks it.
+    # Make primary: now (the window shows that engine, the switcher marks it, it stands for all
+    # engines where one must) and at every start; the table marks it.
+    mine = make_container(start=False)
+    theirs = api_b.create_container(TEST_IMAGE, command=["sleep", "3600"])["Id"]
+    sw = ph.window.engine_switcher
+    assert sw.currentData() is None and "(primary)" in sw.itemText(sw.findData("host"))
     assert table.select("build")
     click(qtbot, b["primary"])
     assert ph.settings.current.primary_engine == "build"
+    assert json.loads(ph.settings.path.read_text())["primary_engine"] == "build"
     assert cells(table, "build")[0] == "build (primary)" and cells(table, "host")[0] == "host"
-    assert "from the next start" in table.message.text() and not b["primary"].isEnabled()
+    assert "primary engine now" in table.message.text() and not b["primary"].isEnabled()
+    assert ph.engines.primary.key == "build" and sw.currentData() == "build"
+    assert "build (primary) —" in sw.currentText() and "(primary)" not in sw.itemText(sw.findData("host"))
+    page = ph.containers.page
+    qtbot.waitUntil(lambda: page.proxy_index_of(theirs).isValid(), timeout=20000)
+    assert not page.proxy_index_of(mine).isValid()  # the containers of the engine shown
+    assert ph.monitoring.dashboard_page.source_label.text() == "Engine build"
+    ph.window.select_engine(None)  # all engines: the dashboard shows the primary, now build
+    assert ph.monitoring.dashboard_page.source_label.text().startswith("Engine build (the primary engine")
+    assert page.proxy_index_of(theirs).isValid()
+    # `mine` was only ever hidden by the engine shown; its creation event may still be on its way
+    # from the other engine's stream on a busy machine.
+    qtbot.waitUntil(lambda: page.proxy_index_of(mine).isValid(), timeout=20000)
+    ph.window.select_engine("build")
 
     # Remove: asked first, saying what goes; then not followed, not saved, no longer primary.
     assert table.select("build")
@@ -99,6 +120,9 @@ def test_engine_table_add_edit_test_primary_remove(ph, qtbot, second_engine, ssh
     assert cells(table, "build") is None and ph.settings.current.engines == ()
     assert ph.settings.current.primary_engine == ""
     assert ph.window.engine_switcher.findData("build") < 0
+    # The engine shown is gone: all engines are shown, and the first one followed is primary again.
+    assert ph.engines.primary.key == "host" and sw.currentData() is None
+    qtbot.waitUntil(lambda: page.proxy_index_of(mine).isValid(), timeout=20000)
 
 
 def test_a_saved_engine_whose_files_are_gone_says_why(ph, qtbot, tmp_path):

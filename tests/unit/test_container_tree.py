@@ -1,5 +1,6 @@
 """The container table's shape and text without Qt or dockerd: random upsert/remove sequences
-against a straightforward reference, and the row announcements a Qt model relies on."""
+against a straightforward reference, and the row announcements a Qt model relies on (three
+levels: projects, their services, the services' containers)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from hypothesis import strategies as st
 from desktop.engine.records import COMPOSE_PROJECT, COMPOSE_SERVICE, Container
 from desktop.presentation.container_columns import (COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_STATE,
                                                     COLUMNS, container_sort_key, container_text,
-                                                    project_sort_key, project_text)
-from desktop.presentation.container_tree import ContainerTree, Project
+                                                    project_sort_key, project_text, service_name, service_sort_key)
+from desktop.presentation.container_tree import ContainerTree, Project, Service
 
 SORTABLE = (COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_CREATED)
 MEMBER_KEYED = (COL_STATE, COL_CREATED)  # a project's key in these columns depends on its members
+SERVICE_MEMBER_KEYED = (COL_STATE, COL_CREATED, COL_IMAGE)  # ... a service's in these
 
 
 def container(n: int, project: str | None, engine: str, created: int, state: str, name: str) -> Container:
@@ -34,20 +36,45 @@ ops = st.lists(st.one_of(
 ), max_size=40)
 
 
-def reference(store: dict[str, Container], col: int, descending: bool) -> list:
-    """The table a user should see: top-level rows and each project's rows, as sort keys."""
+def reference(store: dict[str, Container], col: int, descending: bool) -> tuple:
+    """The table a user should see: top-level rows' sort keys, and per project its services' sort
+    keys and each service's rows' sort keys."""
     projects: dict[tuple[str, str], list[Container]] = {}
     top: list = []
     for c in store.values():
         if c.compose_project:
             projects.setdefault((c.engine_id, c.compose_project), []).append(c)
         else:
-            top.append(("c", container_sort_key(c, col, label), c.id))
+            top.append(container_sort_key(c, col, label))
+    services_of: dict = {}
     for (engine, name), members in projects.items():
-        children = sorted(container_sort_key(c, col, label) for c in members)
-        top.append(("p", project_sort_key(name, engine, members, col, label), (engine, name),
-                    children[::-1] if descending else children))
-    return sorted((t[1] for t in top), reverse=descending), {t[2]: t[3] for t in top if t[0] == "p"}
+        top.append(project_sort_key(name, engine, members, col, label))
+        by_service: dict[str, list[Container]] = {}
+        for c in members:
+            by_service.setdefault(service_name(c), []).append(c)
+        services_of[(engine, name)] = {
+            s: (service_sort_key(s, cs, col), sorted((container_sort_key(c, col, label) for c in cs), reverse=descending))
+            for s, cs in by_service.items()}
+    return sorted(top, reverse=descending), services_of
+
+
+def shown_services(tree: ContainerTree) -> dict:
+    return {p.key: {s.name: (tree.sort_key(s), [tree.sort_key(cid) for cid in s.children]) for s in p.children}
+            for p in tree.projects.values()}
+
+
+def check_service_order(tree: ContainerTree, col: int, descending: bool, resorted: bool = False) -> None:
+    """Within each project its services in order (until a re-sort, they stay where put when
+    members change the key in member-keyed columns, like projects)."""
+    if col in SERVICE_MEMBER_KEYED and not resorted:
+        return
+    for p in tree.projects.values():
+        keys = [tree.sort_key(s) for s in p.children]
+        assert keys == sorted(keys, reverse=descending)
+
+
+def ident(item) -> object:
+    return item.pid if isinstance(item, (Project, Service)) else item
 
 
 class Mirror:
@@ -56,11 +83,18 @@ class Mirror:
     def __init__(self, tree: ContainerTree) -> None:
         self.tree = tree
         self.top: list = []
-        self.children: dict[int, list] = {}
+        self.children: dict[int, list] = {}  # project or service pid -> its rows' idents
         self._pending = None
 
-    def _level(self, parent: Project | None) -> list:
+    def _level(self, parent) -> list:
         return self.top if parent is None else self.children.setdefault(parent.pid, [])
+
+    def learn(self, item) -> None:
+        """A row placed with its subtree: the view asks for its children."""
+        if isinstance(item, (Project, Service)):
+            self.children[item.pid] = [ident(i) for i in item.children]
+            for child in item.children:
+                self.learn(child)
 
     def begin_insert(self, parent, row) -> None:
         assert self._pending is None
@@ -72,29 +106,28 @@ class Mirror:
         self._pending = None
         level = self.tree.top if parent is None else parent.children
         item = level[row]
-        self._level(parent).insert(row, item.pid if isinstance(item, Project) else item)
-        if isinstance(item, Project):
-            self.children[item.pid] = list(item.children)
+        self._level(parent).insert(row, ident(item))
+        self.learn(item)
 
     def begin_remove(self, parent, row) -> None:
         assert self._pending is None
         level = self.tree.top if parent is None else parent.children
         item = level[row]
-        assert self._level(parent)[row] == (item.pid if isinstance(item, Project) else item)
+        assert self._level(parent)[row] == ident(item)
         self._pending = (parent, row)
 
     def end_remove(self) -> None:
         parent, row = self._pending
         self._pending = None
-        removed = self._level(parent).pop(row)
-        if parent is None:
-            self.children.pop(removed, None)
+        self._level(parent).pop(row)
 
     def check(self) -> None:
-        assert self.top == [i.pid if isinstance(i, Project) else i for i in self.tree.top]
+        assert self.top == [ident(i) for i in self.tree.top]
         for item in self.tree.top:
             if isinstance(item, Project):
-                assert self.children[item.pid] == item.children
+                assert self.children[item.pid] == [s.pid for s in item.children]
+                for s in item.children:
+                    assert self.children[s.pid] == s.children
 
 
 @settings(max_examples=150, deadline=None)
@@ -126,17 +159,26 @@ def test_tree_follows_any_sequence_like_a_fresh_build(sequence, col, descending)
             assert sorted(got_top) == sorted(want_top)
         else:
             assert got_top == want_top
-        got_children = {p.key: [tree.sort_key(cid) for cid in p.children] for p in tree.projects.values()}
-        assert got_children == want_children
+        if col not in SERVICE_MEMBER_KEYED:
+            assert shown_services(tree) == want_children
+        else:
+            assert {k: {n: v[1] for n, v in ss.items()} for k, ss in shown_services(tree).items()} == \
+                {k: {n: v[1] for n, v in ss.items()} for k, ss in want_children.items()}
+        check_service_order(tree, col, descending)
         positions = tree.positions()
         for i, item in enumerate(tree.top):
             if isinstance(item, Project):
                 assert positions[item.pid] == i and tree.by_pid[item.pid] is item
-                assert all(positions[cid] == j for j, cid in enumerate(item.children))
+                for j, svc in enumerate(item.children):
+                    assert positions[svc.pid] == j and tree.by_pid[svc.pid] is svc and svc.project is item
+                    assert tree.service_row(svc) == j
+                    assert all(positions[cid] == k and tree.row_of(cid) == k for k, cid in enumerate(svc.children))
             else:
                 assert positions[item] == i
     tree.sort(col, descending)
     assert [tree.sort_key(i) for i in tree.top] == reference(store, col, descending)[0]
+    assert shown_services(tree) == reference(store, col, descending)[1]
+    check_service_order(tree, col, descending, resorted=True)
     fresh = ContainerTree(store.get, label)
     fresh.rebuild(list(store.values()))
     fresh.sort(col, descending)
@@ -171,9 +213,8 @@ class RangeMirror(Mirror):
         self._pending = None
         for row in range(first, last + 1):
             item = self.tree.top[row]
-            self.top.insert(row, item.pid if isinstance(item, Project) else item)
-            if isinstance(item, Project):
-                self.children[item.pid] = list(item.children)
+            self.top.insert(row, ident(item))
+            self.learn(item)
 
 
 @settings(max_examples=150, deadline=None)
@@ -193,8 +234,9 @@ def test_rows_shown_a_screenful_first_end_up_as_a_fresh_build(initial, shown, se
     tree.rebuild(list(store.values()), shown=shown)
     assert len(tree.top) <= shown
     mirror = RangeMirror(tree)
-    mirror.top = [i.pid if isinstance(i, Project) else i for i in tree.top]
-    mirror.children = {i.pid: list(i.children) for i in tree.top if isinstance(i, Project)}
+    mirror.top = [ident(i) for i in tree.top]
+    for i in tree.top:
+        mirror.learn(i)
     steps = list(sequence)
     while steps or tree.has_pending:
         if steps:
@@ -214,17 +256,20 @@ def test_rows_shown_a_screenful_first_end_up_as_a_fresh_build(initial, shown, se
                 assert not any(cid in tree for cid in ids)
             if resort and len(steps) == 3:
                 tree.sort(col, descending)
-                mirror.top = [i.pid if isinstance(i, Project) else i for i in tree.top]
-                mirror.children = {i.pid: list(i.children) for i in tree.top if isinstance(i, Project)}
+                mirror.top, mirror.children = [ident(i) for i in tree.top], {}
+                for i in tree.top:
+                    mirror.learn(i)
         tree.take_pending(chunk, mirror.begin_insert_range, mirror.end_insert_range)
         mirror.check()
         for i, item in enumerate(tree.top):  # every shown row is found where it is
             if isinstance(item, Project):
                 assert tree.project_row(item) == i
-                assert all(tree.row_of(cid) == j for j, cid in enumerate(item.children))
+                for j, svc in enumerate(item.children):
+                    assert tree.service_row(svc) == j
+                    assert all(tree.row_of(cid) == k for k, cid in enumerate(svc.children))
             else:
                 assert tree.row_of(item) == i
-    shown_ids = {cid for i in tree.top for cid in (i.children if isinstance(i, Project) else [i])}
+    shown_ids = {cid for i in tree.top for cid in (i.member_ids() if isinstance(i, Project) else [i])}
     assert shown_ids == set(store)
     assert all(p.shown for p in tree.projects.values())
     tree.sort(col, descending)
@@ -234,4 +279,5 @@ def test_rows_shown_a_screenful_first_end_up_as_a_fresh_build(initial, shown, se
     assert [fresh.sort_key(i) for i in fresh.top] == [tree.sort_key(i) for i in tree.top]
     want_top, want_children = reference(store, col, descending)
     assert [tree.sort_key(i) for i in tree.top] == want_top
-    assert {p.key: [tree.sort_key(c) for c in p.children] for p in tree.projects.values()} == want_children
+    assert shown_services(tree) == want_children
+    check_service_order(tree, col, descending, resorted=True)

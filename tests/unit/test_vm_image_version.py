@@ -16,6 +16,7 @@ import pytest
 from desktop.vm import download, image_build
 from desktop.vm.config import VMConfig
 from desktop.vm.machine import VMImageOutdated, VMManager
+from desktop.vm.image_files import user_vm_paths
 from desktop.vm.paths import VMPaths, host_arch
 
 
@@ -68,9 +69,9 @@ def test_a_bundled_current_image_is_preferred(tmp_path: Path, monkeypatch):
     monkeypatch.setattr(sys, "_MEIPASS", str(tmp_path), raising=False)
     bundled = _image(tmp_path / "vm-image" / host_arch(), image_build.expected_version())
     assert image_build.bundled_image_dir() == bundled
-    assert VMPaths.default().image_dir == bundled
+    assert user_vm_paths().image_dir == bundled
     (bundled / "manifest.json").write_text(json.dumps({"arch": host_arch(), "version": "1.0"}))
-    assert VMPaths.default().image_dir != bundled, "an outdated bundled image is not used"
+    assert user_vm_paths().image_dir != bundled, "an outdated bundled image is not used"
 
 
 class _Server:

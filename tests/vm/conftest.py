@@ -79,3 +79,19 @@ def vm_api(vm: VMManager, test_image_tar: bytes) -> Iterator[docker.APIClient]:
     api.load_image(test_image_tar)
     yield api
     api.close()
+
+
+@pytest.fixture(autouse=True)
+def vm_running_for_each_test(request):
+    """A test that stopped the session VM and then failed would leave every later VM test a
+    closed engine port; each test that uses the VM starts it again first (a resume when saved)."""
+    if "vm" not in request.fixturenames or request.node.get_closest_marker("vm_as_left"):
+        yield
+        return
+    manager: VMManager = request.getfixturevalue("vm")
+    state = manager.status().state
+    if state in ("stopped", "crashed"):
+        print(f"[vm] the VM was {state} before {request.node.name}: starting it", flush=True)
+        asyncio.run(manager.start(progress=lambda m: print(f"[vm] {m}", flush=True), timeout=900))
+    yield
+

@@ -16,11 +16,7 @@ from desktop.vm.config import VMConfig
 from desktop.vm.machine import VMManager
 from desktop.vm.paths import VMPaths, default_image_dir
 
-pytestmark = [pytest.mark.vm, pytest.mark.timeout(900),
-              # Failed in the last full run after the save/resume and sleep branches were merged
-              # (stop() now saves the state; sleep puts a proxy in front of the engine port); the
-              # causes are not found yet. Not strict: a run where they pass shows as XPASS.
-              pytest.mark.xfail(reason="VM lifecycle after the save/resume + sleep merge: failing, cause not yet found", strict=False)]
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
 
 @pytest.mark.skipif(shutil.which("qemu-system-aarch64") is None, reason="qemu-system-arm not installed")

@@ -26,11 +26,7 @@ from desktop.vm.saved_state import SaveFailed
 from tests.harness.private_engine import TEST_IMAGE
 from tests.vm.test_vm_lifecycle import wait_until
 
-pytestmark = [pytest.mark.vm, pytest.mark.timeout(900),
-              # Failed in the last full run after the save/resume and sleep branches were merged
-              # (stop() now saves the state; sleep puts a proxy in front of the engine port); the
-              # causes are not found yet. Not strict: a run where they pass shows as XPASS.
-              pytest.mark.xfail(reason="VM lifecycle after the save/resume + sleep merge: failing, cause not yet found", strict=False)]
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 WATCHER_SOURCE = Path(__file__).with_name("data") / "inotify_watch.c"
 
 
@@ -187,8 +183,12 @@ def test_stop_saves_and_start_resumes_containers_clock_and_shares(vm: VMManager,
     try:
         info = api.inspect_container(c)["State"]
         assert info["Running"] and info["StartedAt"] == started_at  # the same process, never restarted
+        # Whole seconds on both sides (the RTC and `date +%s`), and the exec itself takes time
+        # on a loaded host: the guest's second lies between the host's before and after it.
+        before = time.time()
         guest = int(_exec(api, c, ["date", "+%s"]))
-        assert abs(guest - time.time()) <= 2, f"guest clock {guest} vs host {time.time():.0f}"
+        after = time.time()
+        assert before - 2 <= guest <= after + 1, f"guest clock {guest} vs host {before:.1f}..{after:.1f}"
         api.remove_container(c, force=True)
     finally:
         api.close()

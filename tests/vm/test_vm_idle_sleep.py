@@ -25,11 +25,7 @@ from desktop.vm.qmp_control import qmp_command
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
 
-pytestmark = [pytest.mark.vm, pytest.mark.timeout(900),
-              # Failed in the last full run after the save/resume and sleep branches were merged
-              # (stop() now saves the state; sleep puts a proxy in front of the engine port); the
-              # causes are not found yet. Not strict: a run where they pass shows as XPASS.
-              pytest.mark.xfail(reason="VM lifecycle after the save/resume + sleep merge: failing, cause not yet found", strict=False)]
+pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
 IDLE_S = 2.0
 

@@ -19,7 +19,8 @@ from typing import Any
 
 from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
 from desktop.state.history import stats_tiers
-from desktop.state.history.schema import HistoryOpenError, connect, move_aside, open_history
+from desktop.state.history.schema import FTS_COLUMNS, HistoryOpenError, connect, move_aside, open_history
+from desktop.state.history.wording import detail_of
 from desktop.state.observable import Listeners
 
 log = logging.getLogger(__name__)
@@ -39,8 +40,9 @@ def default_path() -> Path:
 
 
 def event_row(ev: EngineEvent) -> tuple:
-    """(t, type, action, actor, name, image, project, attrs json, scope) of one event."""
+    """(t, type, action, actor, name, image, project, attrs json, scope, detail) of one event."""
     a = dict(ev.attributes)
+    detail = detail_of(ev.type, ev.action, a)
     # The columns hold these three; the stored attributes leave them out (timeline.py puts them
     # back), a fifth of an event's size.
     name = a.pop("name", None)
@@ -51,7 +53,11 @@ def event_row(ev: EngineEvent) -> tuple:
     if present != "111":
         a["\0"] = present  # which of the three the engine sent, so they come back exactly
     return (t, ev.type, ev.action, ev.id, name or "", image or "", project or "",
-            json.dumps(a, separators=(",", ":"), sort_keys=True), getattr(ev, "scope", "local") or "local")
+            json.dumps(a, separators=(",", ":"), sort_keys=True), getattr(ev, "scope", "local") or "local", detail)
+
+
+_FTS_INSERT = (f"INSERT INTO events_fts(rowid, {', '.join(FTS_COLUMNS)}) SELECT id, {', '.join(FTS_COLUMNS)}"
+               " FROM events WHERE id IN (SELECT value FROM json_each(?))")
 
 
 class HistoryStore:
@@ -73,6 +79,9 @@ class HistoryStore:
         self._generation = 0  # bumped when the file is replaced: readers reconnect
         self._engine_ids: dict[str, int] = {}
         self._watching: dict[str, int] = {}  # engine key -> open watching row
+        self._batch_ids: list[int] = []  # ids given to the events of the batch being written
+        self._taken: set[int] = set()  # ...of which these may not be in the table yet
+        self._slack = 0  # the most any event's id exceeds its time (meta 'id_slack')
         self._closed = False
         self.broken: str | None = None  # set when no history can be kept at all
         self.writes = 0  # batches committed (bench and tests)
@@ -200,6 +209,8 @@ class HistoryStore:
             return None
         self._generation += 1
         self._engine_ids.clear()
+        row = conn.execute("SELECT value FROM meta WHERE key='id_slack'").fetchone()
+        self._slack = int(row[0]) if row else 0
         if notice:
             self._announce(notice)
         return conn
@@ -268,11 +279,15 @@ class HistoryStore:
     def _write_batch(self, conn: sqlite3.Connection, batch: list, beat: bool) -> sqlite3.Connection | None:
         for attempt in range(2):
             try:
+                slack = self._slack
                 conn.execute("BEGIN IMMEDIATE")
-                last_id = conn.execute("SELECT COALESCE(MAX(id), 0) FROM events").fetchone()[0]
+                self._batch_ids.clear()
+                self._taken.clear()
                 results = [self._apply(conn, op, args) for op, args, _fut in batch]
-                conn.execute("INSERT INTO events_fts(rowid, name, image, project, action)"
-                             " SELECT id, name, image, project, action FROM events WHERE id > ?", (last_id,))
+                if self._batch_ids:  # (an id given to a duplicate that was ignored is not in the table)
+                    conn.execute(_FTS_INSERT, (json.dumps(self._batch_ids),))
+                if self._slack > slack:
+                    conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('id_slack', ?)", (str(self._slack),))
                 if beat or self._watching:
                     self._beat(conn)
                 conn.execute("COMMIT")
@@ -282,6 +297,7 @@ class HistoryStore:
                         _settle(fut, res)
                 return conn
             except sqlite3.Error as err:
+                self._slack = slack
                 if conn.in_transaction:
                     try:
                         conn.execute("ROLLBACK")
@@ -329,18 +345,39 @@ class HistoryStore:
         for wid in self._watching.values():
             conn.execute("UPDATE watching SET end=? WHERE id=?", (ns, wid))
 
-    _EVENT_SQL = ("INSERT OR IGNORE INTO events(engine, t, type, action, actor, name, image, project, attrs,"
-                  " scope, filled) VALUES (?,?,?,?,?,?,?,?,?,?,?)")
+    _EVENT_SQL = ("INSERT OR IGNORE INTO events(id, engine, t, type, action, actor, name, image, project, attrs,"
+                  " scope, detail, filled) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)")
+
+    def _event_params(self, conn: sqlite3.Connection, eid: int, ev: EngineEvent, filled: bool,
+                      row: tuple | None = None, known: tuple[int, int] | None = None) -> tuple:
+        """The insert's parameters, with the event's id: its time, or the next number free above
+        it. `known`: a span of ids whose rows in the table are in self._taken already."""
+        row = row or event_row(ev)
+        t = row[0]
+        i = t
+        while i in self._taken or not (known and known[0] <= i <= known[1]) and \
+                conn.execute("SELECT 1 FROM events WHERE id=?", (i,)).fetchone() is not None:
+            i += 1
+        self._taken.add(i)
+        self._batch_ids.append(i)
+        self._slack = max(self._slack, i - t)
+        return (i, eid, *row, int(filled))
 
     def _apply(self, conn: sqlite3.Connection, op, args):
         if op == "event":
             key, ev, filled = args
-            conn.execute(self._EVENT_SQL, (self._engine_id(conn, key), *event_row(ev), int(filled)))
+            conn.execute(self._EVENT_SQL, self._event_params(conn, self._engine_id(conn, key), ev, filled))
         elif op == "events":
             key, events, filled = args
             eid = self._engine_id(conn, key)
             before = conn.total_changes
-            conn.executemany(self._EVENT_SQL, [(eid, *event_row(ev), int(filled)) for ev in events])
+            rows = [event_row(ev) for ev in events]
+            known = None
+            if len(rows) > 1:  # the ids already taken around these times, in one read instead of one each
+                known = (min(r[0] for r in rows), max(r[0] for r in rows) + len(rows))
+                self._taken.update(r[0] for r in conn.execute("SELECT id FROM events WHERE id BETWEEN ? AND ?", known))
+            conn.executemany(self._EVENT_SQL, [self._event_params(conn, eid, ev, filled, row, known)
+                                               for ev, row in zip(events, rows)])
             return conn.total_changes - before
         elif op == "engine":
             key, host, daemon_id = args

@@ -11,7 +11,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
-from desktop.state.history.wording import actions_for
+from desktop.state.history.wording import actions_for, detail_of
 
 
 @dataclass(frozen=True)
@@ -61,21 +61,67 @@ class Gap:
 
 
 _WORD = re.compile(r"[\w\-.:/]+", re.UNICODE)
+_TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
+_HEX_ID = re.compile(r"[0-9a-f]{12,64}")
+
+
+def _tokens(s: str) -> list[str]:
+    return _TOKEN.findall(s.casefold())
+
+
+def _words(text: str) -> list[str]:
+    """The user's words that hold something the index can find (a lone "." holds nothing)."""
+    return [w for w in _WORD.findall(text) if _TOKEN.search(w)]
 
 
 def fts_query(text: str, prefix: bool = True) -> str:
     """The user's words as an FTS5 query: every word must match (as a prefix, by default)."""
-    words = _WORD.findall(text)
     star = "*" if prefix else ""
     out = []
-    for w in words:
+    for w in _words(text):
         phrase = '"' + w.replace('"', '""') + '"' + star
         said = actions_for(w, prefix)  # the row's wording ("exited", "removed") names these actions
         out.append("(" + " OR ".join([phrase, *(f'action:"{a}"' for a in said)]) + ")" if said else phrase)
     return " AND ".join(out)  # (FTS5 reads no implicit AND between parenthesised groups)
 
 
-def _where(f: TimelineFilter) -> tuple[str, list]:
+class TextMatcher:
+    """The index's search of one text, over one event's values in memory: every word is a phrase
+    of consecutive words in one value, its last one a prefix, or a word of the row's wording for
+    the event's action. Compiled once for the many rows a search checks."""
+
+    def __init__(self, text: str) -> None:
+        self.words = []
+        for w in _words(text):
+            phrase = _tokens(w)
+            parts = [re.escape(t) + r"(?![\w\-])" for t in phrase[:-1]] + [re.escape(phrase[-1])]
+            pattern = re.compile(r"(?<![\w\-])" + r"[^\w\-\x00]+".join(parts), re.UNICODE)
+            self.words.append((pattern, frozenset(actions_for(w))))
+
+    def __bool__(self) -> bool:
+        return bool(self.words)
+
+    def matches(self, values: tuple[str, ...], action: str = "") -> bool:
+        joined = "\x00".join(values).casefold()
+        said = None
+        for pattern, actions in self.words:
+            if pattern.search(joined):
+                continue
+            if actions:
+                if said is None:
+                    said = set(_tokens(action))
+                if said & actions:
+                    continue
+            return False
+        return True
+
+
+def _container_fts(c: str) -> str:
+    """The index's part of a container filter typed as an ID: its name or the prefix of its ID."""
+    return f'(name:"{c}" OR actor:"{c}"*)'
+
+
+def _where(f: TimelineFilter, with_text: bool = True) -> tuple[str, list]:
     conds, args = [], []
     if f.engine is not None:
         conds.append("engines.key = ?")
@@ -85,7 +131,7 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
         args.append(f.host)
     if f.container:
         c = f.container.lstrip("/")
-        if re.fullmatch(r"[0-9a-f]{12,64}", c):
+        if _HEX_ID.fullmatch(c):
             conds.append("(events.name = ? OR events.actor LIKE ?)")
             args += [c, c + "%"]
         else:
@@ -106,7 +152,7 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
     if f.until is not None:
         conds.append("events.t <= ?")
         args.append(f.until)
-    q = fts_query(f.text)
+    q = fts_query(f.text) if with_text else ""
     if q:
         conds.append("events.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
         args.append(q)
@@ -114,7 +160,8 @@ def _where(f: TimelineFilter) -> tuple[str, list]:
 
 
 _COLS = ("events.id, engines.key, events.t, events.type, events.action, events.actor, events.name,"
-         " events.image, events.project, events.attrs, events.scope, events.filled")
+         " events.image, events.project, events.attrs, events.scope, events.filled, events.detail")
+_FROM = " FROM events JOIN engines ON engines.id = events.engine"
 
 
 def attributes_of(attrs_json: str, name: str, image: str, project: str) -> dict:
@@ -132,70 +179,9 @@ def _row(r) -> TimelineEvent:
                          MappingProxyType(attributes_of(r[9], r[6], r[7], r[8])), r[10], bool(r[11]))
 
 
-def _query_text_newest(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
-    """Newest matches of a search. Whole words first: the index streams those newest first,
-    while a prefix query gathers every matching word's entries before the first row (a million
-    for a word in every event); the prefix query runs only when whole words fall short."""
-    seen: dict[int, tuple] = {}  # rows read by the first pass are not read again by the second
-    exact = _query_text_chunks(conn, f, fts_query(f.text, prefix=False), seen)
-    if len(exact) >= f.limit:
-        return exact
-    return _query_text_chunks(conn, f, fts_query(f.text), seen)
-
-
-def _query_text_chunks(conn: sqlite3.Connection, f: TimelineFilter, q: str,
-                       seen: dict[int, tuple]) -> list[TimelineEvent]:
-    """Walk the full-text index newest first (its rowids follow the order events were recorded)
-    a chunk at a time, instead of collecting every match and sorting them."""
-    where, args = _where(replace(f, text=""))
-    out: list = []
-    last = None
-    chunk = max(f.limit, 200)  # no other filter: one chunk is the answer; each miss doubles it
-    while len(out) < f.limit:
-        if last is None:
-            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, chunk))]
-        else:
-            ids = [r[0] for r in conn.execute("SELECT rowid FROM events_fts WHERE events_fts MATCH ? AND rowid < ?"
-                                              " ORDER BY rowid DESC LIMIT ?", (q, last, chunk))]
-        if not ids:
-            break
-        last = ids[-1]
-        new = [i for i in ids if i not in seen]
-        out += [seen[i] for i in ids if i in seen]
-        if new:
-            in_ids = "events.id IN (" + ",".join(str(int(i)) for i in new) + ")"
-            cond = f"{where} AND {in_ids}" if where else f" WHERE {in_ids}"
-            rows = conn.execute(f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{cond}",
-                                args).fetchall()
-            for r in rows:
-                seen[r[0]] = r
-            out += rows
-        if len(ids) < chunk:
-            break
-        chunk = min(chunk * 2, 50_000)
-        if f.since is not None:
-            oldest = conn.execute("SELECT t FROM events WHERE id = ?", (last,)).fetchone()
-            if oldest is not None and oldest[0] < f.since:
-                break  # recorded before the range begins: older chunks are older still
-    out.sort(key=lambda r: (r[2], r[0]), reverse=True)
-    return [_row(r) for r in out[:f.limit]]
-
-
-def query_events(conn: sqlite3.Connection, f: TimelineFilter) -> list[TimelineEvent]:
-    """Events matching the filter (run it on the history's reader thread)."""
-    q = fts_query(f.text)
-    if q and f.newest_first and f.limit and not f.container and not f.project:
-        # (A container or project filter narrows through its own index; the search is checked
-        # against that short list instead.)
-        return _query_text_newest(conn, f)
-    where, args = _where(f)
-    order = "DESC" if f.newest_first else "ASC"
-    sql = (f"SELECT {_COLS} FROM events JOIN engines ON engines.id = events.engine{where}"
-           f" ORDER BY events.t {order}, events.id {order}")
-    if f.limit:
-        sql += f" LIMIT {int(f.limit)}"
-    return [_row(r) for r in conn.execute(sql, args)]
+def _searched_values(r) -> tuple[str, ...]:
+    """A fetched row's values in the index's columns (schema.FTS_COLUMNS)."""
+    return r[6], r[7], r[8], r[4], r[12], r[5]
 
 
 def count_events(conn: sqlite3.Connection, f: TimelineFilter) -> int:
@@ -276,30 +262,9 @@ def event_key(ev: TimelineEvent) -> tuple:
     return ev.engine, ev.time_nano, ev.actor[:16], ev.action
 
 
-_TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
-
-
-def _tokens(s: str) -> list[str]:
-    return _TOKEN.findall(s.casefold())
-
-
 def text_matches(text: str, values: tuple[str, ...], action: str = "") -> bool:
-    """The full-text search of `query_events` over one event's values, in memory: every word of
-    `text` is a phrase of consecutive tokens in one value, its last token a prefix, or a word of
-    the row's wording for the event's `action`."""
-    columns = [_tokens(v) for v in values if v]
-    first = (_tokens(action) or [""])[0]
-    for word in _WORD.findall(text):
-        phrase = _tokens(word)
-        if not phrase:
-            continue
-        if first and first in actions_for(word):
-            continue
-        n = len(phrase)
-        if not any(col[i:i + n - 1] == phrase[:-1] and col[i + n - 1].startswith(phrase[-1])
-                   for col in columns for i in range(len(col) - n + 1)):
-            return False
-    return True
+    """The full-text search of `query_events` over one event's values, in memory (TextMatcher)."""
+    return TextMatcher(text).matches(tuple(values), action)
 
 
 def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
@@ -309,7 +274,7 @@ def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
         return False
     if f.container:
         c = f.container.lstrip("/")
-        if not (ev.name == c or (re.fullmatch(r"[0-9a-f]{12,64}", c) and ev.actor.startswith(c))):
+        if not (ev.name == c or (_HEX_ID.fullmatch(c) and ev.actor.startswith(c))):
             return False
     if f.project and ev.project != f.project:
         return False
@@ -321,4 +286,21 @@ def matches(f: TimelineFilter, ev: TimelineEvent) -> bool:
         return False
     if f.until is not None and ev.time_nano > f.until:
         return False
-    return not f.text or text_matches(f.text, (ev.name, ev.image, ev.project, ev.action), ev.action)
+    return not f.text or text_matches(f.text, searched_values(ev), ev.action)
+
+
+def searched_values(ev: TimelineEvent) -> tuple[str, ...]:
+    """An event's values in the index's columns (schema.FTS_COLUMNS)."""
+    return ev.name, ev.image, ev.project, ev.action, detail_of(ev.type, ev.action, ev.attributes), ev.actor
+
+
+PLANS = ("scan", "index", "race", "probe")  # how a search may be answered (timeline_search; tests try each)
+
+
+def query_events(conn: sqlite3.Connection, f: TimelineFilter, plan: str | None = None) -> list[TimelineEvent]:
+    """Events matching the filter (run it on the history's reader thread). `plan`: one of
+    PLANS to answer a search that way (the same rows; chosen by the search when None)."""
+    # The planner lives beside this module (it is most of the reading) and needs its pieces.
+    from desktop.state.history.timeline_search import query_events as answer
+
+    return answer(conn, f, plan)

@@ -57,3 +57,27 @@ def actions_for(word: str, prefix: bool = True) -> tuple[str, ...]:
     if len(w) < 2 or not _TOKEN.fullmatch(w):
         return ()
     return tuple(sorted({a for text, a in _vocabulary() if (text.startswith(w) if prefix else text == w)}))
+
+
+def detail_of(kind: str, action: str, attributes) -> str:
+    """The number a row says besides its words: a container's exit code ("exited with code 137")
+    or the signal it was killed with; indexed so that "exit 137" or "code 137" finds the row."""
+    if kind != "container":
+        return ""
+    verb = action.split(":")[0].strip()
+    if verb == "die":  # (an exec's exit code is not in its row's words)
+        return str(attributes.get("exitCode", "") or "")
+    if verb == "kill":
+        return str(attributes.get("signal", "") or "")
+    return ""
+
+
+def detail_of_json(kind: str, action: str, attrs_json: str) -> str:
+    """`detail_of` over attributes stored as JSON (the schema's migration)."""
+    import json
+
+    try:
+        attributes = json.loads(attrs_json or "{}")
+    except ValueError:
+        return ""
+    return detail_of(kind, action, attributes if isinstance(attributes, dict) else {})

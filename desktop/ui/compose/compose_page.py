@@ -19,6 +19,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
+from desktop.ui.widgets.focus_order import place_after
 from desktop.ui.widgets.plain_text import plain_tooltip
 
 OUTPUT_MAX_LINES = 5000
@@ -297,6 +298,7 @@ class ComposePage(QWidget):
         """Another view of the selected project, in a tab beside its services (it follows
         `project_shown`)."""
         self.views.addTab(widget, title)
+        place_after(self.services, widget)  # Tab: the views, then the output under them
 
     def _on_services_item_activated(self, item: QTreeWidgetItem, _column: int) -> None:
         c = item.data(0, Qt.ItemDataRole.UserRole + 1)

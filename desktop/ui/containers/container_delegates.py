@@ -22,13 +22,13 @@ GAP = 4
 def row_actions(index: QModelIndex) -> list[tuple[str, str] | None]:
     """(action, tooltip) buttons for a row in fixed slots (None: an empty slot)."""
     kind = index.data(KindRole)
-    if kind == "project":
+    if kind in ("project", "service"):
         members = index.data(MembersRole) or []
         any_running = any(c.state in ("running", "restarting", "paused") for c in members)
-        first = ("stop", "Stop all containers of this project (Space)") if any_running else (
-            "start", "Start all containers of this project (Space)")
-        return [first, None, ("restart", "Restart the project's containers (Ctrl+R)"),
-                ("delete", "Remove the project's containers (Delete)")]
+        first = ("stop", f"Stop all containers of this {kind} (Space)") if any_running else (
+            "start", f"Start all containers of this {kind} (Space)")
+        return [first, None, ("restart", f"Restart the {kind}'s containers (Ctrl+R)"),
+                ("delete", f"Remove the {kind}'s containers (Delete)")]
     c = index.data(ContainerRole)
     if c is None:
         return []

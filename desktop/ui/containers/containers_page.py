@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, QSortFilterProxyModel, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
 
 from desktop.engine.client import EngineClient
 from desktop.engine.records import Container
-from desktop.presentation.containers import is_debug_helper, matches_filter
+from desktop.presentation.containers import is_debug_helper
 from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
@@ -19,7 +19,7 @@ from desktop.ui.containers.container_actions import ContainerActions, resolve
 from desktop.ui.containers.container_delegates import ActionsDelegate, NameDelegate, PortsDelegate, StateDelegate
 from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE)
-from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, containers_at
+from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole, containers_at
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
 
@@ -40,88 +40,6 @@ TOOLBAR_ICONS = {"start": "start", "stop": "stop", "restart": "restart", "pause_
                  "kill": "kill", "delete": "delete"}
 
 
-class ContainerFilterProxy(QSortFilterProxyModel):
-    """Search text and a running-only toggle; a project shows when any of its containers match.
-
-    Each container's verdict is kept with the record it was made for (records are replaced, never
-    changed, so `is` tells a stale one): Qt asks for every row again on each sort and each relayout,
-    and the answer only changes with the record or the criteria. Projects are judged
-    here from their members (no recursive filtering: Qt would visit every row's children too).
-    """
-
-    filter_changed = Signal()  # rows came back: the page re-expands its projects
-
-    def __init__(self, parent=None, owner_of: Callable[[str], str | None] | None = None) -> None:
-        super().__init__(parent)
-        self._owner_of = owner_of or (lambda cid: None)
-        self._text = ""
-        self._running_only = False
-        self._engine_key: str | None = None
-        self._verdicts: dict[str, tuple[Container, bool]] = {}
-        self.setDynamicSortFilter(True)  # filter only: the source model keeps its own order
-
-    def _refilter(self) -> None:
-        self._verdicts = {}
-        # Qt 6.10 deprecates invalidateFilter() in favour of begin/endFilterChange().
-        if hasattr(self, "beginFilterChange"):
-            self.beginFilterChange()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.invalidateFilter()
-        self.filter_changed.emit()
-
-    def set_text(self, text: str) -> None:
-        self._text = text
-        self._refilter()
-
-    def set_running_only(self, on: bool) -> None:
-        self._running_only = on
-        self._refilter()
-
-    def set_engine(self, key: str | None) -> None:
-        """Show one engine's containers (its session key; None: all engines)."""
-        self._engine_key = key
-        self._refilter()
-
-    def _judge(self, c: Container) -> bool:
-        if is_debug_helper(c):
-            return False
-        if self._engine_key is not None and self._owner_of(c.id) != self._engine_key:
-            return False
-        if not self._text and not self._running_only:
-            return True
-        if self._running_only and c.state not in ("running", "restarting", "paused"):
-            return False
-        return matches_filter(c, self._text)
-
-    def _accepts(self, cid: str, get) -> bool:
-        c = get(cid)
-        if c is None:
-            return False
-        v = self._verdicts.get(cid)
-        if v is not None and v[0] is c:
-            return v[1]
-        ok = self._judge(c)
-        self._verdicts[cid] = (c, ok)
-        return ok
-
-    def filterAcceptsRow(self, row: int, parent: QModelIndex) -> bool:
-        model = self.sourceModel()
-        tree = model.tree
-        get = tree.get
-        if not parent.isValid():
-            item = tree.top[row] if row < len(tree.top) else None
-            if item is None:
-                return False
-            if isinstance(item, str):
-                return self._accepts(item, get)
-            return any(self._accepts(cid, get) for cid in item.children)
-        p = tree.top[parent.row()] if parent.row() < len(tree.top) else None  # (a project row)
-        if isinstance(p, str) or p is None or row >= len(p.children):
-            return False
-        return self._accepts(p.children[row], get)
-
-
 class ContainersPage(QWidget):
     """Sidebar page `containers`."""
 
@@ -140,9 +58,8 @@ class ContainersPage(QWidget):
         self.tasks = TaskSet()
         self._engine_available = False
 
-        self.model = ContainerTreeModel(store, self, engine_label)
-        self.proxy = ContainerFilterProxy(self, owner_of)
-        self.proxy.setSourceModel(self.model)
+        # The model filters and sorts itself (no proxy: see container_model.py).
+        self.model = ContainerTreeModel(store, self, engine_label, owner_of)
 
         title = QLabel("Containers")
         title.setObjectName("pageTitle")
@@ -158,8 +75,8 @@ class ContainersPage(QWidget):
         self.running_only.setObjectName("runningOnly")
         self.running_only.setToolTip("Show only running, paused and restarting containers")
         self.running_only.setAccessibleName("Show running containers only")
-        self.running_only.toggled.connect(self.proxy.set_running_only)
-        self.proxy.filter_changed.connect(self._on_model_reset)
+        self.running_only.toggled.connect(self._on_running_only_toggled)
+        self.model.filter_applied.connect(self._on_model_reset)
         self.count_label = QLabel()
         self.count_label.setObjectName("containerCount")
 
@@ -169,7 +86,7 @@ class ContainersPage(QWidget):
         self.view = QTreeView()
         self.view.setObjectName("containersTable")
         self.view.setAccessibleName("Containers")
-        self.view.setModel(self.proxy)
+        self.view.setModel(self.model)
         self.view.setUniformRowHeights(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -213,7 +130,7 @@ class ContainersPage(QWidget):
         self.model.rowsRemoved.connect(self._update_count)
         # The count follows the store in the same call as the rows (state changes included).
         self.tally = StateTally(store, self._update_count, counts=lambda c: not is_debug_helper(c))
-        self.proxy.layoutChanged.connect(self._update_count)
+        self.model.layoutChanged.connect(self._update_count)
         self.view.selectionModel().selectionChanged.connect(self._update_buttons)
         self._selected_ids: set[str] = set()
 
@@ -279,7 +196,7 @@ class ContainersPage(QWidget):
                 and not self.view.selectionModel().hasSelection()):
             current = self.view.currentIndex()
             if not current.isValid():
-                current = self.proxy.index(0, 0)
+                current = self.model.index(0, 0)
             if current.isValid():
                 self.view.setCurrentIndex(current.siblingAtColumn(0))
         return False
@@ -300,11 +217,17 @@ class ContainersPage(QWidget):
         self.container_activated.emit(c)
 
     def selected_containers(self) -> list[Container]:
-        rows = self.view.selectionModel().selectedRows(0)
-        return containers_at([self.proxy.mapToSource(i) for i in rows])
+        return containers_at(self.view.selectionModel().selectedRows(0))
 
-    def proxy_index_of(self, cid: str, column: int = 0) -> QModelIndex:
-        return self.proxy.mapFromSource(self.model.index_of(cid, column))
+    def row_index_of(self, cid: str, column: int = 0) -> QModelIndex:
+        """A container's row in the table (invalid: not shown, e.g. filtered out)."""
+        return self.model.index_of(cid, column)
+
+    proxy_index_of = row_index_of  # the name from when a filter proxy stood between model and view
+
+    def show_engine(self, key: str | None) -> None:
+        """Show one engine's containers (its session key; None: all engines)."""
+        self.model.set_filter(engine_key=key)
 
     def trigger(self, action: str, containers: list[Container] | None = None):
         """Run an action on the given containers (default: the selection)."""
@@ -329,16 +252,21 @@ class ContainersPage(QWidget):
 
     # -- slots -------------------------------------------------------------------------------------
     def _on_search_text_changed(self, text: str) -> None:
-        self.proxy.set_text(text)
+        self.model.set_filter(text=text)
 
-    def _on_row_action(self, action: str, proxy_index: QModelIndex) -> None:
-        source = self.proxy.mapToSource(proxy_index)
-        self.trigger(action, containers_at([source]))
+    def _on_running_only_toggled(self, on: bool) -> None:
+        self.model.set_filter(running_only=on)
 
-    def _on_view_activated(self, proxy_index: QModelIndex) -> None:
-        c = proxy_index.siblingAtColumn(0).data(ContainerRole)
+    def _on_row_action(self, action: str, index: QModelIndex) -> None:
+        self.trigger(action, containers_at([index]))
+
+    def _on_view_activated(self, index: QModelIndex) -> None:
+        idx = index.siblingAtColumn(0)
+        c = idx.data(ContainerRole)
         if c is not None:
             self.container_activated.emit(c)
+        elif idx.data(KindRole) == "service":  # (a project opens its page; a service just its replicas)
+            self.view.setExpanded(idx, not self.view.isExpanded(idx))
 
     def _on_view_context_menu(self, pos) -> None:
         idx = self.view.indexAt(pos)
@@ -369,19 +297,30 @@ class ContainersPage(QWidget):
             top = self.model.tree.top
             for r in range(first, last + 1):  # only projects have children to show
                 if not isinstance(top[r], str):
-                    self.view.expand(self.proxy.mapFromSource(self.model.index(r, 0)))
+                    self._expand_group(self.model.index(r, 0))
         else:
-            self.view.expand(self.proxy.mapFromSource(parent))
+            if self.model.node_at(parent) is not None:  # a new service: open it like its siblings
+                for r in range(first, last + 1):
+                    self.view.expand(self.model.index(r, 0, parent))
+            self.view.expand(parent)
+            if parent.parent().isValid():
+                self.view.expand(parent.parent())
         self._update_count()
+
+    def _expand_group(self, project: QModelIndex) -> None:
+        """A project row and its services, opened (their containers on screen)."""
+        self.view.expand(project)
+        for r in range(self.model.rowCount(project)):
+            self.view.expand(self.model.index(r, 0, project))
 
     def _on_model_reset(self) -> None:
         self._expand_projects()
         self._update_count()
 
     def _expand_projects(self) -> None:
-        # Only projects have children: expandAll() would visit all 1,000 rows through Python.
+        # Only projects and services have children: expandAll() would visit all 1,000 rows through Python.
         for idx in self.model.project_indexes():
-            self.view.expand(self.proxy.mapFromSource(idx))
+            self.view.expand(idx)
 
     def _on_store_upserted(self, items) -> None:
         if self._selected_ids and any(c.id in self._selected_ids for c in items):

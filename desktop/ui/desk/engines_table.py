@@ -44,6 +44,7 @@ class EnginesTable(QWidget):
     sentence, ok)` after each connection test."""
 
     tested = Signal(str, str, bool)
+    primary_made = Signal(str)  # an engine followed now became the primary: the window shows it
 
     def __init__(self, store: SettingsStore, engines=None, parent=None) -> None:
         super().__init__(parent)
@@ -54,6 +55,7 @@ class EnginesTable(QWidget):
         self.rows: list[EngineRow] = []
         self.dialog = None
         self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("enginesList")
         self.table.setAccessibleName("Engines")
         self.table.setHorizontalHeaderLabels(COLUMNS)
@@ -84,7 +86,7 @@ class EnginesTable(QWidget):
                 ("edit", "Edit…", "Change the selected engine's name, address or files", self.edit_selected),
                 ("remove", "Remove…", "Stop following the selected engine (asks first)", self.remove_selected),
                 ("test", "Test connection", "Connect once and say what answered", self.test_selected),
-                ("primary", "Make primary", "Open Pilothouse on this engine from the next start", self.make_primary)):
+                ("primary", "Make primary", "Show this engine now, and open Pilothouse on it at every start", self.make_primary)):
             b = QPushButton(label)
             b.setObjectName(f"engines_{key}")
             b.setToolTip(tip)
@@ -139,8 +141,8 @@ class EnginesTable(QWidget):
         chosen = self.store.current.primary_engine
         if chosen and any(r.name == chosen for r in self.rows):
             return chosen
-        if self.engines is not None and self.engines.sessions:
-            return self.engines.sessions[0].key
+        if self.engines is not None and self.engines.primary is not None:
+            return self.engines.primary.key
         return ""
 
     def state_of(self, row: EngineRow) -> tuple[str, str]:
@@ -353,12 +355,20 @@ class EnginesTable(QWidget):
             chosen = ""  # the discovered engine: discovery picks it anyway
         else:
             chosen = row.name
+        # Now, as Docker Desktop's context switch is: the engine is shown at once (when it is
+        # followed), and remembered for the next start.
+        now = self._session_for(row) is not None and self.engines.set_primary(row.name)
         try:
             self.store.update(primary_engine=chosen)
         except OSError as exc:
             self.message.show_error(f"The choice could not be saved to {self.store.path}: {exc.strerror or exc}.")
             return
-        self.message.show_info(f"Pilothouse opens on {row.name} from the next start.")
+        if now:
+            self.primary_made.emit(row.name)
+            self.message.show_info(f"{row.name} is the primary engine now; Pilothouse opens on it at every start.")
+        else:
+            self.message.show_info(f"Pilothouse opens on {row.name} from the next start (it is not followed now).")
+        self.refresh()
 
     async def aclose(self) -> None:
         await self.tasks.cancel_all()

@@ -79,9 +79,10 @@ class AddEngineDialog(QDialog):
         self.result_label = plain_label()
         self.result_label.setObjectName("engineTestResult")
         self.result_label.setWordWrap(True)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox()
         self.add_button = self.buttons.addButton("Add engine" if initial is None else "Save engine",
                                                  QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Cancel)  # made second: Tab reaches it second too
         self.add_button.setObjectName("addEngineButton")
         self.add_button.setToolTip("Check the address, connect once, and add the engine if it answers")
         self.buttons.accepted.connect(self._on_add_clicked)

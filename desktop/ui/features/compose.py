@@ -12,7 +12,7 @@ class ComposeWing:
     def __init__(self, shared: Shared) -> None:
         self.shared = shared
         engines, settings = shared.engines, shared.settings
-        self.projects = ComposeProjects(shared.containers, default_engine=lambda: shared.primary.key,
+        self.projects = ComposeProjects(shared.containers, default_engine=lambda: (engines.primary or shared.primary).key,
                                         is_local=self._engine_is_local)
         self.page = ComposePage(shared.primary.client, self.projects,
                                 confirm_destructive=lambda: settings.current.confirm_destructive,

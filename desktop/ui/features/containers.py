@@ -23,7 +23,7 @@ class ContainersWing:
         self.page.context_menu_extenders.append(extend)
 
     def show_engine(self, key: str | None) -> None:
-        self.page.proxy.set_engine(key)
+        self.page.show_engine(key)
 
     def set_engine_count(self, n: int) -> None:
         self.page.set_multi_engine(n > 1)

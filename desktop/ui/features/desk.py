@@ -27,6 +27,7 @@ class DeskWing(QObject):
         self.settings = settings
         self.settings_page = SettingsPage(settings, engines=shared.engines)
         window.add_page("settings", "Settings", "settings", self.settings_page)
+        self.settings_page.engines_table.primary_made.connect(window.select_engine)
 
         self.theme = ThemeManager(QApplication.instance(), settings.current.theme)
         settings.changed.connect(self.theme.on_settings_changed)

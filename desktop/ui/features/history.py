@@ -91,7 +91,7 @@ class HistoryFeature:
     def show_engine(self, key: str | None) -> None:
         if self.engine_history is not None and self.engines.sessions:
             # the Dashboard shows the selected engine, the primary under "All engines"
-            self.engine_history.set_engine(key if key and self.engines.get(key) else self.engines.sessions[0].key)
+            self.engine_history.set_engine(key if key and self.engines.get(key) else self.engines.primary.key)
 
     def set_engine_count(self, n: int) -> None:
         pass  # the Activity page follows the engine count with its own wing

@@ -117,7 +117,7 @@ class MonitoringWing:
         (the caption says so). Activity shows the selected engine's events, or all."""
         self._selected = key
         engines = self.shared.engines
-        session = (engines.get(key) if key else None) or self.shared.primary
+        session = (engines.get(key) if key else None) or engines.primary or self.shared.primary
         several = self.shared.several
         caption = ""
         if several:

@@ -54,7 +54,7 @@ class SwarmWing:
 
     def show_engine(self, key: str | None) -> None:
         self._selected = key
-        session = (self.engines.get(key) if key else None) or self.engines.get(self.primary_key)
+        session = (self.engines.get(key) if key else None) or self.engines.primary
         if session is None or self.states.existing(session.key) is None:
             return
         caption = ""

@@ -22,9 +22,9 @@ def default_vm_manager():
     try:
         from desktop.vm.config import VMConfig
         from desktop.vm.machine import VMManager
-        from desktop.vm.paths import VMPaths
+        from desktop.vm.image_files import user_vm_paths
 
-        paths = VMPaths.default()
+        paths = user_vm_paths()
         if sys.platform == "win32":
             from desktop.vm.wsl_engine import WslEngine, store_wsl_installed
 

@@ -41,6 +41,7 @@ class HealthPanel(QWidget):
             self.fields[key] = lab
             self.form.addRow(key + ":", lab)
         self.probes = QTableWidget(0, 4)
+        self.probes.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.probes.setHorizontalHeaderLabels(("Started", "Duration", "Exit code", "Output"))
         self.probes.verticalHeader().hide()
         self.probes.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -3,6 +3,7 @@ inserted at the top as they come), and the crash reports beside them."""
 
 from __future__ import annotations
 
+import bisect
 import time
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
@@ -11,10 +12,13 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from desktop.state.activity import describe
 from desktop.state.history.crash_reports import CrashReport
 from desktop.state.history.timeline import Gap, TimelineEvent, event_key
+from desktop.state.history.timeline_sort import SortKey
 from desktop.ui.widgets.plain_text import plain_tooltip
 
 COLUMNS = ("Time", "Engine", "Type", "Object", "What happened", "Project")
 COL_TIME, COL_ENGINE, COL_TYPE, COL_OBJECT, COL_TEXT, COL_PROJECT = range(len(COLUMNS))
+SORT_OF_COLUMN = {COL_ENGINE: "engine", COL_TYPE: "type", COL_OBJECT: "object", COL_TEXT: "what",
+                  COL_PROJECT: "project"}  # (Time is the timeline's own order)
 RowRole = Qt.ItemDataRole.UserRole + 1
 NEAR_SECONDS = 10.0  # rows this close to the cursor's moment are shown as "at" it
 
@@ -41,19 +45,57 @@ def row_key(r) -> tuple:
 
 
 class TimelineModel(QAbstractTableModel):
-    """Rows: TimelineEvents and Gaps, newest first."""
+    """Rows: TimelineEvents and Gaps, newest first; or, sorted by a column, events alone in its order."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[TimelineEvent | Gap] = []
         self._keys: set[tuple] = set()
         self.near: float | None = None  # the cursor's moment (s): rows near it are bold
+        self.sort: tuple[str, bool] | None = None  # (timeline_sort column, descending), or time order
+        self._sort_keys: list[SortKey] = []  # beside the rows while sorted
 
-    def set_rows(self, rows) -> None:
+    def set_rows(self, rows, sort: tuple[str, bool] | None = None, sort_keys: list[SortKey] | None = None) -> None:
+        """Rows in time order, or in `sort`'s (with their keys, made off this thread, if given)."""
         self.beginResetModel()
         self.rows = list(rows)
         self._keys = {row_key(r) for r in self.rows}
+        self.sort = sort
+        self._sort_keys = (list(sort_keys) if sort_keys is not None else [SortKey(r, *sort) for r in self.rows]) \
+            if sort else []
         self.endResetModel()
+
+    def insert_sorted(self, events: list[TimelineEvent], complete: bool) -> int:
+        """Live events where the sort puts them, skipping any already shown; one that sorts after
+        the last row is left out unless the rows are every match (`complete`): rows not read
+        may come before it. Returns how many went in."""
+        n = 0
+        for e in events:
+            k = event_key(e)
+            if k in self._keys:
+                continue
+            key = SortKey(e, *self.sort)
+            at = bisect.bisect_right(self._sort_keys, key)
+            if at == len(self.rows) and not complete:
+                continue
+            self._keys.add(k)
+            self.beginInsertRows(QModelIndex(), at, at)
+            self.rows.insert(at, e)
+            self._sort_keys.insert(at, key)
+            self.endInsertRows()
+            n += 1
+        return n
+
+    def trim(self, keep: int) -> None:
+        """Drop the rows after the first `keep` (a page open for days)."""
+        n = len(self.rows)
+        if n > keep:
+            self.beginRemoveRows(QModelIndex(), keep, n - 1)
+            for r in self.rows[keep:]:
+                self._keys.discard(row_key(r))
+            del self.rows[keep:]
+            del self._sort_keys[keep:]
+            self.endRemoveRows()
 
     def insert_newest(self, events: list[TimelineEvent]) -> int:
         """Live events (oldest first) on top, skipping any already shown; returns how many."""
@@ -92,8 +134,15 @@ class TimelineModel(QAbstractTableModel):
         return len(COLUMNS)
 
     def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
             return COLUMNS[section]
+        if role == Qt.ItemDataRole.InitialSortOrderRole:  # a first click sorts names A to Z, time newest first
+            return Qt.SortOrder.DescendingOrder if section == COL_TIME else Qt.SortOrder.AscendingOrder
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return "Back to time order, newest first" if section == COL_TIME else \
+                f"Sort by {COLUMNS[section].lower()}; click Time to go back to time order"
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):

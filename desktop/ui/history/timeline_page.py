@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
@@ -22,11 +23,13 @@ from desktop.state.history.live_events import LiveEvents
 from desktop.state.history.time_cursor import Moment, TimeCursor
 from desktop.state.history.timeline import (Gap, TimelineFilter, distinct_values, gaps, matches, query_around,
                                             query_events, rows_around)
+from desktop.state.history.timeline_sort import SORT_WINDOW, SortKey, query_sorted
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.history.moment_pane import MomentPane
 from desktop.ui.history.time_range import CustomRange
-from desktop.ui.history.timeline_model import (COL_ENGINE, COL_OBJECT, COL_PROJECT, COL_TEXT, ReportsModel, RowRole,
-                                               TimelineModel, row_key, row_time)
+from desktop.ui.history.timeline_model import (COL_ENGINE, COL_OBJECT, COL_PROJECT, COL_TEXT, COL_TIME, COLUMNS,
+                                               SORT_OF_COLUMN, ReportsModel, RowRole, TimelineModel, row_key,
+                                               row_time)
 from desktop.ui.widgets.message_bar import MessageBar
 
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400),
@@ -35,6 +38,7 @@ AROUND = "around"  # the range item of a moment pointed at from elsewhere
 CUSTOM = "custom"  # the range item of a from/to range typed in
 KINDS = ("container", "image", "volume", "network", "daemon", "plugin", "service", "node", "secret", "config")
 PAGE_ROWS = 2000  # newest first; a narrower filter finds older ones
+FIRST_SCREEN = 100  # a search shows this many at once, then reads the rest of the page
 CHOICES_SECONDS = 30.0  # how stale the container and project menus may get while events pour in
 LIVE_BATCH_MS = 100  # a burst of events (200 pauses) is one insert, not 200
 # Column widths fitted to their content up to these (px); the rest goes to "What happened", and a
@@ -74,6 +78,8 @@ class TimelinePage(QWidget):
         self._events_found = 0
         self._choices_at = -CHOICES_SECONDS
         self._custom_set = False
+        self._sort: tuple[str, bool] | None = None  # a column's order (header clicked), or time order
+        self._sorted_complete = False  # sorted, the rows are every match (live ones may go last)
 
         title = QLabel("Activity")
         title.setObjectName("pageTitle")
@@ -81,7 +87,7 @@ class TimelinePage(QWidget):
         self.message = MessageBar(self)
         self.search = QLineEdit()
         self.search.setObjectName("activitySearch")
-        self.search.setPlaceholderText("Search names, images, projects, what happened…")
+        self.search.setPlaceholderText("Search names, images, projects, IDs, what happened (\"exit 137\")…")
         self.search.setClearButtonEnabled(True)
         self.search.setAccessibleName("Search the activity")
         self.container = QComboBox()
@@ -130,6 +136,7 @@ class TimelinePage(QWidget):
 
         self.model = TimelineModel(self)
         self.view = QTableView()
+        self.view.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.view.setObjectName("activityTable")
         self.view.setAccessibleName("Activity")
         self.view.setModel(self.model)
@@ -147,17 +154,16 @@ class TimelinePage(QWidget):
             hh.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
         hh.setSectionResizeMode(COL_TEXT, QHeaderView.ResizeMode.Stretch)
         hh.setResizeContentsPrecision(200)  # the rows measured for a width: not all 4,000
+        # A header click sorts by its column (the history answers, off this thread); Time is the
+        # timeline's own order, newest first, with its gaps.
+        hh.setSectionsClickable(True)
+        hh.setSortIndicatorShown(True)
+        hh.setSortIndicator(COL_TIME, Qt.SortOrder.DescendingOrder)
+        hh.sortIndicatorChanged.connect(self._on_header_sort_indicator_changed)
         self.view.setColumnHidden(COL_ENGINE, True)  # one engine: nothing to tell apart
         self.view.selectionModel().currentRowChanged.connect(self._on_view_current_row_changed)
         self.status = QLabel()
         self.status.setObjectName("timelineStatus")
-        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
-        self.notify.setObjectName("crashNotifications")
-        self.notify.setVisible(notifier is not None)
-        if notifier is not None:
-            self.notify.setChecked(notifier.enabled)
-            self.notify.toggled.connect(notifier.set_enabled)
-
         self.moment = MomentPane(store, client_for_key or _no_engine, self)
         self.moment.point_requested.connect(self._on_moment_point_requested)
         self.moment.logs_requested.connect(self.logs_requested)
@@ -170,8 +176,16 @@ class TimelinePage(QWidget):
         split.setStretchFactor(1, 1)
         self._split_state = "start"  # "start", then "moment" once grown for a moment, "user" once dragged
         split.splitterMoved.connect(self._on_split_moved)
+        # Made after the moment pane: Tab reaches the check box under the pane after the pane's own controls.
+        self.notify = QCheckBox("Notify me when a container crashes, runs out of memory or turns unhealthy")
+        self.notify.setObjectName("crashNotifications")
+        self.notify.setVisible(notifier is not None)
+        if notifier is not None:
+            self.notify.setChecked(notifier.enabled)
+            self.notify.toggled.connect(notifier.set_enabled)
 
         self.reports = QTableView()
+        self.reports.setTabKeyNavigation(False)
         self.reports.setAccessibleName("Crash reports")
         self.reports_model = ReportsModel(self)
         self.reports.setModel(self.reports_model)
@@ -308,21 +322,23 @@ class TimelinePage(QWidget):
             return  # the read under way adds them when it is done
         new = self.live.since(self._shown_seq)
         self._shown_seq = self.live.seq
-        if not new or not self._at_newest:
+        if not new or not (self._at_newest or self.model.sort):
             return
         f = self.current_filter()
         shown = [e for e in new if matches(f, e)]
-        if shown and self.model.insert_newest(shown):
+        if not shown:
+            return
+        if self.model.sort:
+            added = self.model.insert_sorted(shown, self._sorted_complete)
+        else:
+            added = self.model.insert_newest(shown)
+        if added:
             self._trim()
             self._show_status()
 
     def _trim(self) -> None:
-        extra = self.model.rowCount() - 2 * PAGE_ROWS
-        if extra > 0:  # a page open for days: the oldest go (a narrower filter finds them)
-            n = self.model.rowCount()
-            self.model.beginRemoveRows(QModelIndex(), n - extra, n - 1)
-            del self.model.rows[n - extra:]
-            self.model.endRemoveRows()
+        # A page open for days: the last rows go (a narrower filter finds them).
+        self.model.trim(2 * PAGE_ROWS)
 
     # -- querying --------------------------------------------------------------------------------
     def current_filter(self) -> TimelineFilter:
@@ -355,17 +371,38 @@ class TimelinePage(QWidget):
 
     async def _read(self, f: TimelineFilter, around: float | None, seq: int) -> None:
         t_ns = int(around * 1e9) if around is not None else None
-        reports = found_gaps = None
+        sort = self._sort if t_ns is None else None
+        reports = found_gaps = sort_keys = None
         if self.store is not None and not self.store.broken:
             try:
                 await asyncio.wrap_future(self.store.flush())
                 t0 = time.perf_counter()
-                if t_ns is not None:
+                searching = bool(f.text or f.container or f.project or f.types)
+                complete = False  # the first screen held every match
+                if sort is None and searching:
+                    # A search shows its first screen at once; the rest of the page follows.
+                    first = replace(f, limit=FIRST_SCREEN)
+                    if t_ns is not None:
+                        rows, at_newest = await self.store.read(query_around, first, t_ns, FIRST_SCREEN // 2)
+                        complete = len(rows) < FIRST_SCREEN // 2
+                    else:
+                        rows, at_newest = await self.store.read(query_events, first), f.until is None
+                        complete = len(rows) < FIRST_SCREEN
+                    self.last_query_seconds = time.perf_counter() - t0
+                    self._show_rows(f, rows, at_newest, None, around, seq, None)
+                if complete:
+                    pass
+                elif sort is not None:
+                    self.status.setText("Sorting…")
+                    rows, window_complete, sort_keys = await self.store.read(query_sorted, f, *sort)
+                    at_newest = window_complete  # (sorted: whether the rows hold every match)
+                elif t_ns is not None:
                     rows, at_newest = await self.store.read(query_around, f, t_ns, PAGE_ROWS // 2)
                 else:
                     rows, at_newest = await self.store.read(query_events, f), f.until is None
-                self.last_query_seconds = time.perf_counter() - t0
-                if not (f.container or f.project or f.text or f.types):
+                if not searching or sort is not None:
+                    self.last_query_seconds = time.perf_counter() - t0
+                if sort is None and not searching:
                     lo = min((r.time_nano for r in rows), default=None) if (t_ns is not None or len(rows) >= f.limit) \
                         else f.since
                     hi = None if at_newest else (f.until or max((r.time_nano for r in rows), default=None))
@@ -379,19 +416,30 @@ class TimelinePage(QWidget):
                 raise
             except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, show the session
                 self.message.show_error(f"The history cannot be read ({exc}); this session's events are shown.")
-                rows, at_newest = self._session_rows(f, t_ns)
+                rows, at_newest = self._session_rows(f, t_ns, sort)
+                sort_keys = None
         else:
-            rows, at_newest = self._session_rows(f, t_ns)
+            rows, at_newest = self._session_rows(f, t_ns, sort)
+        self._show_rows(f, rows, at_newest, found_gaps, around, seq, sort, reports, sort_keys)
+        self.refreshed.emit(len(rows))
+
+    def _show_rows(self, f: TimelineFilter, rows: list, at_newest: bool, found_gaps, around: float | None, seq: int,
+                   sort: tuple[str, bool] | None, reports=None, sort_keys=None) -> None:
         merged: list = list(rows)
         if found_gaps:
             merged += found_gaps
             merged.sort(key=row_time, reverse=True)
         selected = self._selected_row()
-        self.model.set_rows(merged)
+        self.model.set_rows(merged, sort, sort_keys)
+        # Sorted, at_newest says whether the window held every match.
+        self._sorted_complete = sort is not None and at_newest and len(rows) < f.limit
         self._fit_columns()
         self._at_newest = at_newest
-        if at_newest:  # what came while reading (the read may have it too: shown once)
-            self.model.insert_newest([e for e in self.live.since(seq) if matches(f, e)])
+        new = [e for e in self.live.since(seq) if matches(f, e)]  # what came while reading (shown once)
+        if sort is not None:
+            self.model.insert_sorted(new, self._sorted_complete)
+        elif at_newest:
+            self.model.insert_newest(new)
         self._shown_seq = self.live.seq
         if reports is not None:
             self.reports_model.set_reports(reports)
@@ -401,12 +449,15 @@ class TimelinePage(QWidget):
             self._select_row(self.model.nearest_row(around))
         elif selected is not None:
             self._select_row(self.model.row_of_key(row_key(selected)))
-        self.refreshed.emit(len(rows))
 
-    def _session_rows(self, f: TimelineFilter, t_ns: int | None) -> tuple[list, bool]:
+    def _session_rows(self, f: TimelineFilter, t_ns: int | None, sort=None) -> tuple[list, bool]:
         self.last_query_seconds = 0.0
         if t_ns is not None:
             return rows_around(self.live.query, f, t_ns, PAGE_ROWS // 2)
+        if sort is not None:
+            # (On this thread, without a history: the newest page's worth, not a whole session's.)
+            window = self.live.query(replace(f, limit=PAGE_ROWS))
+            return sorted(window, key=lambda e: SortKey(e, *sort))[:f.limit], len(window) < PAGE_ROWS
         return self.live.query(f), f.until is None
 
     def _show_status(self) -> None:
@@ -416,6 +467,13 @@ class TimelinePage(QWidget):
             return
         where = f"around {time.strftime('%H:%M:%S', time.localtime(self._around))}" if self._around else ""
         more = " (the newest; narrow the filter for older ones)" if self._events_found >= PAGE_ROWS and not where else ""
+        if self.model.sort:
+            column, descending = self.model.sort
+            title = COLUMNS[next(c for c, name in SORT_OF_COLUMN.items() if name == column)]
+            first = f" (the first, of the newest {SORT_WINDOW:,} matches; narrow the filter for the rest)" \
+                if not self._sorted_complete else ""
+            more = (f"{first}, sorted by {title.lower()} ({'Z to A' if descending else 'A to Z'}); not-watching gaps"
+                    " are not shown while sorted: click Time for the timeline")
         self.status.setText(f"{n:,} events{more} {where}· found in {self.last_query_seconds * 1000:.0f} ms"
                             f" · {self.reports_model.rowCount()} crash report(s)")
 
@@ -493,11 +551,15 @@ class TimelinePage(QWidget):
             self.go_to(m.t)
 
     def go_to(self, t: float) -> None:
-        """Scroll the timeline to a moment: the rows around it, the nearest selected."""
+        """Scroll the timeline to a moment: the rows around it, the nearest selected (in time
+        order: a moment has no place in a column's order)."""
+        was_sorted = self._sort is not None
+        if was_sorted:
+            self.set_sort(None)
         rows = self.model.rows
         span = self.range.currentData()
         # Already among the rows shown (the newest ones, back to the oldest row of the range).
-        if rows and self._around is None and self._at_newest and row_time(rows[-1]) <= t * 1e9 and \
+        if not was_sorted and rows and self._around is None and self._at_newest and row_time(rows[-1]) <= t * 1e9 and \
                 (not isinstance(span, int) or t >= time.time() - span):
             self._select_row(self.model.nearest_row(t))
             return
@@ -512,6 +574,22 @@ class TimelinePage(QWidget):
         self.range.setCurrentIndex(i)
         self.range.blockSignals(False)
         self.refresh()
+
+    def set_sort(self, sort: tuple[str, bool] | None) -> None:
+        """Sort by a column ((timeline_sort column, descending)), or None for time order."""
+        hh = self.view.horizontalHeader()
+        col = COL_TIME if sort is None else next(c for c, name in SORT_OF_COLUMN.items() if name == sort[0])
+        order = Qt.SortOrder.DescendingOrder if sort is None or sort[1] else Qt.SortOrder.AscendingOrder
+        hh.blockSignals(True)
+        hh.setSortIndicator(col, order)
+        hh.blockSignals(False)
+        if sort != self._sort:
+            self._sort = sort
+            self.refresh()
+
+    def _on_header_sort_indicator_changed(self, section: int, order: Qt.SortOrder) -> None:
+        column = SORT_OF_COLUMN.get(section)
+        self.set_sort(None if column is None else (column, order == Qt.SortOrder.DescendingOrder))
 
     def _on_range_changed(self, _index: int) -> None:
         self.custom.setVisible(self.range.currentData() == CUSTOM)

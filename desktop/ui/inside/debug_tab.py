@@ -7,7 +7,7 @@ and removes it when the shell ends, the tab closes or the app quits.
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QLabel, QLineEdit
+from PySide6.QtWidgets import QLabel, QLineEdit, QWidget
 
 from desktop.engine.debug_helper import DebugHelper, find_toolbox
 from desktop.engine.errors import EngineError, InvalidInputError
@@ -37,8 +37,9 @@ class DebugTab(TerminalTab):
         self.toolbox.setToolTip("The image the helper runs (Settings → Debugging chooses the default)")
         self.toolbox.returnPressed.connect(self.connect_shell)
         top = self.layout().itemAt(0).layout()
-        top.insertWidget(0, QLabel("Toolbox"))
-        top.insertWidget(1, self.toolbox)
+        top.insertWidget(2, QLabel("Toolbox"))  # after the shell, before the Start button
+        top.insertWidget(3, self.toolbox)
+        QWidget.setTabOrder(self.shell, self.toolbox)  # Tab in that order too (made last, it would come last)
         self.connect_button.setText("Start debug shell")
         self.connect_button.setObjectName("debugStart")
         self.session_started.connect(self._on_self_session_started)

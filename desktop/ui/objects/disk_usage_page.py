@@ -52,6 +52,7 @@ class DiskUsagePage(QWidget):
         self.message = MessageBar(self)
         self.message.setObjectName("pageMessage")
         self.table = QTableWidget(len(KINDS), 5)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("diskUsageTable")
         self.table.setAccessibleName("Disk usage by kind")
         self.table.setHorizontalHeaderLabels(["Kind", "Count", "Size", "Reclaimable", ""])
@@ -72,6 +73,7 @@ class DiskUsagePage(QWidget):
         plugins_title = QLabel("Engine plugins")
         plugins_title.setStyleSheet("font-size: 12pt; font-weight: 600;")
         self.plugins = QTableWidget(0, 3)
+        self.plugins.setTabKeyNavigation(False)
         self.plugins.setObjectName("pluginsTable")
         self.plugins.setAccessibleName("Engine plugins")
         self.plugins.setHorizontalHeaderLabels(["Name", "Enabled", "Description"])

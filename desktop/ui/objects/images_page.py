@@ -236,6 +236,7 @@ class ImagesPage(ObjectPage):
         dlg.setWindowTitle(f"Layers of {im.display_name}")
         dlg.resize(820, 420)
         table = QTableWidget(len(layers), 3, dlg)
+        table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         table.setObjectName("historyTable")
         table.setHorizontalHeaderLabels(["Created", "Command", "Size"])
         table.verticalHeader().hide()

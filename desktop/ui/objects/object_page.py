@@ -49,6 +49,7 @@ class ObjectPage(QWidget):
         self.message.setObjectName("pageMessage")
 
         self.view = QTableView()
+        self.view.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.view.setObjectName(f"{object_name}Table")
         self.view.setAccessibleName(title)
         self.view.setModel(self.proxy)

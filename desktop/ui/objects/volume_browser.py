@@ -41,6 +41,7 @@ class VolumeBrowser(QDialog):
         self.upload_button.setObjectName("uploadButton")
         self.upload_button.clicked.connect(lambda: self.upload())
         self.table = QTableWidget(0, 3)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("volumeFiles")
         self.table.setHorizontalHeaderLabels(["Name", "Size", "Modified"])
         self.table.verticalHeader().hide()

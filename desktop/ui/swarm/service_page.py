@@ -83,6 +83,7 @@ class ServicePage(QWidget):
         self.tabs = QTabWidget()
         self.tabs.setObjectName("serviceTabs")
         self.task_table = QTableWidget(0, len(TASK_COLUMNS))
+        self.task_table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.task_table.setObjectName("serviceTasks")
         self.task_table.setHorizontalHeaderLabels(TASK_COLUMNS)
         self.task_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)

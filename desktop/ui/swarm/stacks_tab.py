@@ -49,6 +49,7 @@ class StacksTab(QWidget):
         bar.addStretch(1)
         self.message = MessageBar(self)
         self.table = QTableWidget(0, 4)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("swarmStacksTable")
         self.table.setHorizontalHeaderLabels(["Name", "Services", "Secrets", "Configs"])
         self.table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)

@@ -28,6 +28,8 @@ class VMPanel(QWidget):
         self.control = control
         self.resources_text = resources_text
         self.tasks = TaskSet()
+        self._reads_started = 0
+        self._reads_shown = 0
         title = QLabel("Virtual machine")
         title.setObjectName("pageTitle")
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
@@ -108,9 +110,21 @@ class VMPanel(QWidget):
         self.tasks.spawn(self._refresh())
 
     async def _refresh(self) -> None:
+        # Reads overlap (the timer, and the end of an action); one that began before another
+        # may finish after it and would show an older state, with buttons enabled for it.
+        self._reads_started += 1
+        seq = self._reads_started
+        busy_before = self.control.busy
         st = await asyncio.to_thread(self.control.full_status)
         tail = await asyncio.to_thread(self.control.console_tail, 60)
-        busy = self.control.busy
+        if seq < self._reads_shown:
+            return
+        self._reads_shown = seq
+        # Busy as it was when the state was read: an action that ended while it was read may
+        # have changed the state since.
+        busy = busy_before or self.control.busy
+        if busy_before and not self.control.busy:
+            self.refresh()
         note = getattr(st, "start_note", "")
         shown = "sleeping" if getattr(st, "sleeping", False) else st.state
         self.state_label.setText(STATE_TEXT.get(shown, shown) + (f" — {st.detail}" if st.detail else "")

@@ -125,6 +125,9 @@ class LiveGraph(QWidget):
         self._pg = pg
         plot = self._plot = pg.PlotWidget(axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         plot.setAccessibleName(self.title)
+        # Not a Tab stop: the keyboard has nothing to do on it (no zoom, no menu). Built when first
+        # shown, it would also join the focus chain at its far end, out of reading order.
+        plot.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         plot.setMinimumHeight(120)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)

@@ -39,6 +39,7 @@ class ProgressPanel(QWidget):
         self.bar.setTextVisible(True)
         self.bar.setFormat("%p%")
         self.table = QTableWidget(0, 3)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the next control (arrows move between cells), not a trap
         self.table.setObjectName("layerTable")
         self.table.setHorizontalHeaderLabels(["Layer", "Status", "Progress"])
         self.table.verticalHeader().hide()

@@ -113,7 +113,8 @@ class TerminalTab(QWidget):
         self.status.setText(f"Connected: {' '.join(session.command)}")
         self.connect_button.setText("Reconnect")
         self.connect_button.setEnabled(True)
-        self.view.setFocus()
+        if self.view.isVisible():  # a tab the user has left must not take the keyboard from another
+            self.view.setFocus()
         self.session_started.emit()
 
     async def _exec_target(self) -> str:

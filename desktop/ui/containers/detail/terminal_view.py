@@ -70,6 +70,7 @@ class TerminalView(QWidget):
         self.gate = gate or ForegroundGate()
         self.setObjectName("terminalView")
         self.setAccessibleName("Terminal")
+        self.setAccessibleDescription("Keys go to the program in the terminal; Ctrl+Tab moves on, Ctrl+Shift+Tab back")
         self.screen = screen  # TerminalEmulatorProcess (or TerminalScreen): frame, size, resize, history
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
@@ -179,6 +180,12 @@ class TerminalView(QWidget):
             event.accept()
             return True
         if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Tab, Qt.Key.Key_Backtab):
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                # Ctrl+Tab and Ctrl+Shift+Tab leave the terminal (as in GTK's text views), or a
+                # keyboard user could never get out of it.
+                self.focusNextPrevChild(event.key() == Qt.Key.Key_Tab
+                                        and not event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                return True
             self.keyPressEvent(event)
             return True
         return super().event(event)
