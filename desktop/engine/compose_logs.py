@@ -336,7 +336,7 @@ class MergedLogSession:
                 log.info("could not open log streams: %s", exc)
                 continue
             for s, api in zip(group, apis):
-                s._api = api
+                s.use_api(api)
 
     async def _begin_backfill(self, i: int, s: LogSession) -> None:
         await s.start_backfill()

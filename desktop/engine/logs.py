@@ -310,6 +310,14 @@ class LogSession:
         self.backfilling = False
         self.closed = False
 
+    def use_api(self, api) -> None:
+        """Stream through this SDK client (made by `stream_api`; the session closes it) rather
+        than making one in `start`."""
+        if self._api is None:
+            self._api = api
+        else:
+            api.close()
+
     @property
     def floor_ns(self) -> int:
         """No line still to be backfilled is older than this (the container's creation); 0: unknown."""
