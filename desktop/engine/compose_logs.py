@@ -77,6 +77,21 @@ class _Backfill:
         self.hold = _Hold()
 
 
+def _pieces(b: LogBatch) -> list[LogBatch]:
+    """A merged batch cut into pieces of about FLUSH_BYTES: when the slowest source catches up,
+    hundreds of megabytes can be released at once, and the log view stores, spills and searches
+    chunk by chunk (cut here, in the merge thread, not on the UI thread)."""
+    if len(b.data) <= 2 * FLUSH_BYTES:
+        return [b] if len(b) else []
+    ends = b.offs[1:].astype(np.int64)
+    out, a = [], 0
+    while a < len(b):
+        z = max(a + 1, int(np.searchsorted(ends, int(b.offs[a]) + FLUSH_BYTES, side="right")))
+        out.append(b.slice(a, min(z, len(b))))
+        a = z
+    return out
+
+
 class _Merger:
     """Runs in the session's one merge thread (so pieces keep their order): each source's
     backfilled lines not yet handed on; `flush(cut)` merges and hands on those older than `cut`."""
@@ -108,7 +123,7 @@ class _Merger:
             del parts[:k]
             if take:
                 out.append(concat_batches(take))
-        return merge_by_time(out), [sum(len(p.data) for p in parts) for parts in self.parts]
+        return _pieces(merge_by_time(out)), [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:
@@ -243,11 +258,13 @@ class MergedLogSession:
         if fut.exception() is not None:
             log.warning("merging backfilled log lines failed: %s", fut.exception())
         else:
-            merged, waiting = fut.result()
+            pieces, waiting = fut.result()
             for x, n in zip(self._fill, waiting):
                 x.pending = n
-            if len(merged):
-                self.on_backfill(merged)
+            for piece in pieces:
+                if self._closed:
+                    return
+                self.on_backfill(piece)
             self._pace_sources()
         if final:
             self.on_progress(None)
