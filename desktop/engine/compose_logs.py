@@ -12,6 +12,7 @@ import numpy as np
 
 from desktop.engine.client import EngineClient
 from desktop.engine.logs import LogOptions, LogSession
+from desktop.engine.stream_clients import stream_api
 from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, merge_by_time
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 FLUSH_BYTES = 4 << 20  # backfilled lines are merged and handed on in pieces of about this size
 HOLD_BYTES = 8 << 20  # a source this far ahead of the merge waits (its reader pauses) for the others
 FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail request at once
+# Lines each container hands over first: its share of the newest screenful (a tall window shows
+# ~100 rows; the newest screenful of the merge is among the newest lines of each container).
+SCREEN_TAIL = 200
+LIVE_FRAME = 0.016  # live lines are handed on at most this often (one frame)
 
 
 def ensure_fd_headroom(sources: int) -> None:
@@ -72,6 +77,21 @@ class _Backfill:
         self.hold = _Hold()
 
 
+def _pieces(b: LogBatch) -> list[LogBatch]:
+    """A merged batch cut into pieces of about FLUSH_BYTES: when the slowest source catches up,
+    hundreds of megabytes can be released at once, and the log view stores, spills and searches
+    chunk by chunk (cut here, in the merge thread, not on the UI thread)."""
+    if len(b.data) <= 2 * FLUSH_BYTES:
+        return [b] if len(b) else []
+    ends = b.offs[1:].astype(np.int64)
+    out, a = [], 0
+    while a < len(b):
+        z = max(a + 1, int(np.searchsorted(ends, int(b.offs[a]) + FLUSH_BYTES, side="right")))
+        out.append(b.slice(a, min(z, len(b))))
+        a = z
+    return out
+
+
 class _Merger:
     """Runs in the session's one merge thread (so pieces keep their order): each source's
     backfilled lines not yet handed on; `flush(cut)` merges and hands on those older than `cut`."""
@@ -103,7 +123,7 @@ class _Merger:
             del parts[:k]
             if take:
                 out.append(concat_batches(take))
-        return merge_by_time(out), [sum(len(p.data) for p in parts) for parts in self.parts]
+        return _pieces(merge_by_time(out)), [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:
@@ -134,6 +154,8 @@ class MergedLogSession:
         self.ids: list[str] = []
         self.sessions: list[LogSession] = []
         self._held: list[list[LogBatch]] | None = []
+        self._live: list[LogBatch] = []  # live lines waiting for the next frame
+        self._live_flush: asyncio.TimerHandle | None = None
         self._fill: list[_Backfill] = []
         self._merger = _Merger()
         # Merging megabytes of backfill takes the UI thread tens of ms a piece: done in a thread
@@ -164,7 +186,8 @@ class MergedLogSession:
                        tag=(i + 1) << 1, on_lines=lambda b, i=i: self._lines(i, b),
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
-                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold)
+                       on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold,
+                       first_tail=SCREEN_TAIL, defer_backfill=not live)
         self.sessions.append(s)
         return s
 
@@ -172,8 +195,19 @@ class MergedLogSession:
     def _lines(self, i: int, b: LogBatch) -> None:
         if self._held is not None and i < len(self._held):
             self._held[i].append(b)
-        else:
-            self.on_lines(b)
+            return
+        # Live lines of every source go on together, at most once a frame: twenty containers
+        # writing in bursts would otherwise make hundreds of small appends (and repaint
+        # requests) a second on the UI thread.
+        self._live.append(b)
+        if self._live_flush is None and not self._closed:
+            self._live_flush = asyncio.get_running_loop().call_later(LIVE_FRAME, self._flush_live)
+
+    def _flush_live(self) -> None:
+        self._live_flush = None
+        live, self._live = self._live, []
+        if live and not self._closed:
+            self.on_lines(concat_batches(live))
 
     def _give(self, i: int, b: LogBatch) -> None:
         if len(b) and not self._closed:
@@ -224,11 +258,13 @@ class MergedLogSession:
         if fut.exception() is not None:
             log.warning("merging backfilled log lines failed: %s", fut.exception())
         else:
-            merged, waiting = fut.result()
+            pieces, waiting = fut.result()
             for x, n in zip(self._fill, waiting):
                 x.pending = n
-            if len(merged):
-                self.on_backfill(merged)
+            for piece in pieces:
+                if self._closed:
+                    return
+                self.on_backfill(piece)
             self._pace_sources()
         if final:
             self.on_progress(None)
@@ -262,13 +298,16 @@ class MergedLogSession:
 
     # -- life -----------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Start every container's session (raises the first EngineError after starting the rest)."""
+        """Deliver the merged tails (the newest screenful of every container), then start the
+        backfills (raises the first EngineError after starting the rest).
+
+        Every backfill waits for the last tail: read beside them, they would slow the tails down
+        (the engine decodes a whole log file for each), and the first screen would wait for it.
+        """
         first = list(self.sessions)
+        await self._make_apis(first)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
         held, self._held = self._held or [], None
-        for s, f in zip(first, self._fill):
-            if f.mark == _NO_MARK and s.floor_ns:
-                f.mark = s.floor_ns  # nothing backfilled yet: its lines are no older than its container
         # The merged tail starts where the latest-starting tail does: older tail lines of the
         # other sources end their own backfill, so the view is in time order from end to end.
         tails = [concat_batches(parts) for parts in held]
@@ -298,6 +337,29 @@ class MergedLogSession:
             raise errors[0]
         for e in errors:
             log.info("a merged log source failed to open: %s", e)
+        await asyncio.gather(*(self._begin_backfill(i, s) for i, (s, r) in enumerate(zip(first, results))
+                               if not isinstance(r, BaseException)))
+
+    async def _make_apis(self, sessions: list[LogSession]) -> None:
+        """Every session's streaming client, made in one executor call per engine (one call each
+        would queue fifty behind each other before the first log request could go out)."""
+        by_client: dict[int, tuple[EngineClient, list[LogSession]]] = {}
+        for s in sessions:
+            by_client.setdefault(id(s.client), (s.client, []))[1].append(s)
+        for client, group in by_client.values():
+            try:
+                apis = await client.run(lambda c=client, n=len(group): [stream_api(c) for _ in range(n)])
+            except Exception as exc:  # noqa: BLE001 - each session then tries, and reports, itself
+                log.info("could not open log streams: %s", exc)
+                continue
+            for s, api in zip(group, apis):
+                s.use_api(api)
+
+    async def _begin_backfill(self, i: int, s: LogSession) -> None:
+        await s.start_backfill()
+        f = self._fill[i]
+        if f.mark == _NO_MARK and s.floor_ns:
+            f.mark = s.floor_ns  # nothing backfilled yet: its lines are no older than its container
 
     def has(self, cid: str) -> bool:
         return cid in self.ids
@@ -326,6 +388,9 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._live_flush is not None:
+            self._live_flush.cancel()
+            self._live_flush = None
         for f in self._fill:  # no reader stays paused
             f.hold.released = True
             f.hold.event.set()

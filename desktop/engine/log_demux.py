@@ -39,11 +39,17 @@ def parse_timestamps(m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 class LogDemuxer:
-    """Incremental decoder: `feed(raw)` → LogBatch of complete lines; `finish()` flushes the rest."""
+    """Incremental decoder: `feed(raw)` → LogBatch of complete lines; `finish()` flushes the rest.
 
-    def __init__(self, *, chunked: bool, multiplexed: bool, tag: int = 0) -> None:
+    `multiplexed=None`: told by the first byte of the body (so no inspect of the container has to
+    come before its log): every message starts with its timestamp, a digit, when the container
+    has a TTY; a frame header starts with its stream number, 0, 1 or 2.
+    """
+
+    def __init__(self, *, chunked: bool, multiplexed: bool | None, tag: int = 0) -> None:
         self.chunked = chunked
         self.multiplexed = multiplexed
+        self._sniffed = b""  # the response so far, while multiplexed is still unknown
         self.tag = tag
         self.ended = False
         self._cbuf = b""  # incomplete chunk-size line
@@ -58,8 +64,29 @@ class LogDemuxer:
         self._partial: dict[int, tuple[int, list[bytes]]] = {}
         # The engine flushes each frame as its own HTTP chunk: while that holds, frames are found
         # in one pass over the raw bytes with no copy; anything else switches to the general path.
-        self._fast = chunked and multiplexed
+        self._fast = bool(chunked and multiplexed)
         self._carry = b""
+
+    def _sniff(self, raw: bytes) -> bytes | None:
+        """Decide `multiplexed` from the first body byte; the bytes to go on with, None: not yet."""
+        buf = self._sniffed + raw
+        first = None
+        if not self.chunked:
+            first = buf[0] if buf else None
+        else:
+            e = buf.find(b"\r\n")
+            if e >= 0:
+                if int(buf[:e].split(b";", 1)[0] or b"0", 16) == 0:
+                    first = 1  # no body at all: either way
+                elif len(buf) > e + 2:
+                    first = buf[e + 2]
+        if first is None:
+            self._sniffed = buf
+            return None
+        self._sniffed = b""
+        self.multiplexed = first < 48  # a header's stream byte, not a timestamp's digit
+        self._fast = self.chunked and self.multiplexed
+        return buf
 
     # -- HTTP chunked ---------------------------------------------------------------------------
     def _dechunk(self, raw: bytes) -> bytes:
@@ -178,6 +205,10 @@ class LogDemuxer:
     def feed(self, raw: bytes) -> LogBatch:
         if self.ended and self.chunked:
             return LogBatch.empty()  # the trailer after the last chunk
+        if self.multiplexed is None:
+            raw = self._sniff(raw)
+            if raw is None:
+                return LogBatch.empty()
         if self._fast:
             return self._feed_fast(raw)
         body = self._dechunk(raw) if self.chunked else raw
@@ -289,6 +320,8 @@ class LogDemuxer:
     def finish(self) -> LogBatch:
         """Lines still open when the stream ended (no final newline)."""
         parts = []
+        if self.multiplexed is None:  # the response ended inside the first chunk's size line
+            self.multiplexed, self._sniffed = True, b""
         if self._carry:
             self._fast, carry, self._carry = False, self._carry, b""
             parts.append(self.feed(carry))

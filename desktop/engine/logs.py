@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.engine.client import EngineClient
-from desktop.engine.errors import translate
+from desktop.engine.errors import EngineError, translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
 from desktop.engine.log_records import LogBatch, concat_batches
@@ -115,7 +115,7 @@ def _ts_param(ns: int) -> str:
 class _Stream:
     """One logs request read in a worker thread; batches reach the loop coalesced."""
 
-    def __init__(self, api, cid: str, params: dict, *, tty: bool, tag: int,
+    def __init__(self, api, cid: str, params: dict, *, tty: bool | None, tag: int,
                  sink: Callable[[LogBatch], bool], done: Callable[[BaseException | None], None],
                  gate: ForegroundGate, pace: float = 0.0, on_open: Callable[[], None] = lambda: None,
                  stop_at: "_Mark | None" = None) -> None:
@@ -210,7 +210,8 @@ class _Stream:
             if not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._on_open)
             fp = res.raw._fp.fp
-            dm = LogDemuxer(chunked=bool(res.raw._fp.chunked), multiplexed=not self._tty, tag=self._tag)
+            dm = LogDemuxer(chunked=bool(res.raw._fp.chunked), multiplexed=None if self._tty is None else not self._tty,
+                            tag=self._tag)
             pending: list[bytes] = []
             size = 0
             gather = 0 if self._params.get("follow") else PIECE_SIZE
@@ -277,14 +278,27 @@ class LogSession:
     def __init__(self, client: EngineClient, cid: str, options: LogOptions = LogOptions(), *, tag: int = 0,
                  on_lines: Callable[[LogBatch], None], on_backfill: Callable[[LogBatch], None] = lambda b: None,
                  on_progress: Callable[[float | None], None] = lambda f: None,
-                 on_ended: Callable[[str], None] = lambda s: None, backfill_gate=None) -> None:
-        """`backfill_gate`: an object whose `wait()` the backfill's reader calls between pieces
-        (besides the UI's foreground gate): a merged view holds a source back that is far ahead."""
+                 on_ended: Callable[[str], None] = lambda s: None, backfill_gate=None,
+                 first_tail: int = TAIL_FIRST, defer_backfill: bool = False, api=None) -> None:
+        """Args:
+            backfill_gate: an object whose `wait()` the backfill's reader calls between pieces
+                (besides the UI's foreground gate): a merged view holds a source back that is far ahead.
+            first_tail: how many of the newest lines come first, before the older ones.
+            defer_backfill: `start` delivers the tail only; `start_backfill` reads the rest (a
+                merged view first paints the newest lines of every container, then backfills).
+            api: the streaming SDK client to use (made for it by `stream_api`; the session closes
+                it); None: the session makes its own.
+        """
         self.client, self.cid, self.options, self.tag = client, cid, options, tag
         self.backfill_gate = backfill_gate
+        self.first_tail, self.defer_backfill = first_tail, defer_backfill
+        self._backfill_plan: tuple[_Mark, int | None] | None = None
+        self._info: asyncio.Future | None = None
+        self._follow_task: asyncio.Future | None = None
+        self._connecting = False  # the first follow stream is being set up
         self.on_lines, self.on_backfill, self.on_progress, self.on_ended = on_lines, on_backfill, on_progress, on_ended
-        self._api = None
-        self._tty = False
+        self._api = api
+        self._tty: bool | None = None  # None: told by the log's first byte
         self._created_ns = 0
         self._streams: list[_Stream] = []
         self._last: _Mark | None = None
@@ -295,6 +309,14 @@ class LogSession:
         self.following = False
         self.backfilling = False
         self.closed = False
+
+    def use_api(self, api) -> None:
+        """Stream through this SDK client (made by `stream_api`; the session closes it) rather
+        than making one in `start`."""
+        if self._api is None:
+            self._api = api
+        else:
+            api.close()
 
     @property
     def floor_ns(self) -> int:
@@ -313,44 +335,54 @@ class LogSession:
 
     async def _fetch(self, params: dict) -> LogBatch:
         """A whole non-follow request as one batch."""
+        batch, self._fetched_messages = await self._fetch_counted(params)
+        return batch
+
+    async def _fetch_counted(self, params: dict) -> tuple[LogBatch, int]:
+        """(the lines of a whole non-follow request, how many engine messages they came in)."""
         fut = asyncio.get_running_loop().create_future()
         parts: list[LogBatch] = []
         s = _Stream(self._api, self.cid, params, tty=self._tty, tag=self.tag, sink=lambda b: parts.append(b) or True,
                     done=lambda e: fut.done() or fut.set_result(e), gate=self.client.foreground)
         self._streams.append(s)
         err = await fut
-        self._streams.remove(s)
+        if s in self._streams:
+            self._streams.remove(s)
         if err is not None:
             raise translate(err, "read the logs of", f"container {self.cid[:12]}")
-        self._fetched_messages = s.messages
-        return concat_batches(parts)
+        return concat_batches(parts), s.messages
+
+    async def _inspect(self) -> dict:
+        return await self.client.run(self.client.api.inspect_container, self.cid)
 
     async def start(self) -> None:
-        """Deliver the tail, then start backfill and follow streams (raises EngineError)."""
+        """Deliver the tail, then start the follow stream and (unless deferred) the backfill
+        (raises EngineError; a follow stream that fails later is reported through on_ended).
+
+        The tail is the one request before the first lines show: the follow stream is subscribed
+        after it, and what the container wrote in between is read then (see `_connect_follow`).
+        """
         name = f"container {self.cid[:12]}"
         try:
-            info = await self.client.run(self.client.api.inspect_container, self.cid)
+            if self._api is None:
+                self._api = await open_stream_api(self.client)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read the logs of", name) from exc
-        self._tty = bool((info.get("Config") or {}).get("Tty"))
-        self._api = await open_stream_api(self.client)
+        # What the inspect tells (the creation time, for the backfill's progress) is not needed for
+        # the tail: it runs beside the streams, not before them (the demuxer tells a TTY's log from
+        # a multiplexed one by its first byte), so a view of many containers opens at once.
+        self._info = asyncio.ensure_future(self._inspect())
+        self._info.add_done_callback(lambda t: t.cancelled() or t.exception())
         want = self.options.tail  # None: the whole log
-        # The last TAIL_FIRST lines come first whatever was asked: "last 100,000" is ~6 MB the
+        # The last `first_tail` lines come first whatever was asked: "last 100,000" is ~6 MB the
         # engine decodes at ~170k lines/s, so the rest of it is backfilled like "all" is.
-        tail = TAIL_FIRST if want is None else min(max(0, want), TAIL_FIRST)
-        if self.options.follow:
-            # Subscribe to new lines first (tail=0: the engine reads nothing old), then read the
-            # tail: no line can fall between the two, and the overlap is cut at the tail's last
-            # line. (Following with `since` would make the engine decode the whole file again.)
-            opened = asyncio.get_running_loop().create_future()
-            self._held = []
-            self._start_follow(opened=opened)
-            await opened
+        first_tail = self.first_tail
+        tail = first_tail if want is None else min(max(0, want), first_tail)
         first = await self._fetch(self._params(follow=False, tail=tail))
         # The engine's tail counts messages, and it splits a line over 16 KiB into several: a full
         # tail may start inside a long line. That piece is left to the backfill, which reads the
         # line whole; a tail that is all one piece of a line is read again from the start.
-        cut_line = (want is None or want > TAIL_FIRST) and self._fetched_messages >= tail > len(first)
+        cut_line = (want is None or want > first_tail) and self._fetched_messages >= tail > len(first)
         whole = False
         if cut_line and len(first) >= 2:
             first = first.slice(1, len(first))
@@ -363,12 +395,78 @@ class LogSession:
             self._last = _Mark.last(first)
             self.on_lines(first)
         if self.options.follow:
-            self._release_held(first)
-        if (want is None or want > TAIL_FIRST) and (len(first) >= tail or cut_line) and not whole:
-            self._created_ns = self._parse_created(info.get("Created", "")) if want is None else 0
-            self._start_backfill(_Mark.first(first), tail=want)
+            self._connecting = True
+            self._follow_task = asyncio.ensure_future(self._connect_follow(first))
+        if (want is None or want > first_tail) and (len(first) >= tail or cut_line) and not whole:
+            self._backfill_plan = (_Mark.first(first), want)
+            if not self.defer_backfill:
+                await self.start_backfill()
         else:
             self.on_progress(None)
+
+    async def start_backfill(self) -> None:
+        """Start reading the older lines (after `start`, when it was told to defer them)."""
+        plan, self._backfill_plan = self._backfill_plan, None
+        if plan is None or self.closed:
+            return
+        stop_at, want = plan
+        created = 0
+        if want is None:
+            try:
+                created = self._parse_created((await self._info).get("Created", ""))
+            except Exception as exc:  # noqa: BLE001 - only the progress bar's start is lost
+                log.info("could not inspect %s: %s", self.cid[:12], exc)
+        if self.closed:
+            return
+        self._created_ns = created
+        self._start_backfill(stop_at, tail=want)
+
+    async def _connect_follow(self, tail: LogBatch) -> None:
+        """Subscribe to new lines (tail=0: the engine reads nothing old), then read what was
+        written since the tail's last line (the tail window again, with `since`: the engine reads
+        only the file's end), so no line falls between the tail and the stream. Lines the stream
+        brings meanwhile wait; the overlap is cut at the last line read. (Following with `since`
+        would make the engine decode the whole file again.)"""
+        try:
+            opened = asyncio.get_running_loop().create_future()
+            self._held = []
+            self._start_follow(opened=opened)
+            err = await opened
+            if self.closed:
+                return
+            if err is not None:
+                self._held = None
+                self.on_ended(str(translate(err, "follow the logs of", f"container {self.cid[:12]}")))
+                return
+            gap = await self._since_tail(tail)
+            if self.closed:
+                return
+            if len(gap):
+                self._last = _Mark.last(gap)
+                self.on_lines(gap)
+            self._release_held(concat_batches([tail, gap]))
+        except EngineError as err:
+            if not self.closed:
+                self._held = None
+                self.on_ended(str(err))
+        finally:
+            self._connecting = False
+
+    async def _since_tail(self, tail: LogBatch) -> LogBatch:
+        """The lines written after the tail's last line, read from the end of the log."""
+        mark = _Mark.last(tail) if len(tail) else None
+        n = max(1000, 2 * len(tail))
+        while True:
+            since = max(1, mark.ts - MARGIN_NS) if mark is not None else None
+            b, messages = await self._fetch_counted(self._params(follow=False, tail=n, since_ns=since))
+            if mark is not None:
+                j = mark.find(b)
+                if j >= 0:
+                    return b.slice(j + 1, len(b))
+            if messages < n or n >= 1 << 24:
+                # The window reaches back past the tail (or the log was rotated): all of it is new.
+                return b if mark is None else b.slice(int(np.searchsorted(b.ts, mark.ts, side="right")), len(b))
+            n *= 8  # more was written meanwhile than the window holds
 
     def _release_held(self, first: LogBatch) -> None:
         """The tail is known: decide where the followed lines start being new, deliver those."""
@@ -469,7 +567,8 @@ class LogSession:
             self._streams[:] = [s for s in self._streams if s is not stream]
             self.following = False
             if opened is not None and not opened.done():
-                opened.set_result(None)
+                opened.set_result(err)  # start() raises it
+                return
             if self.closed:
                 return
             if err is not None:
@@ -491,11 +590,15 @@ class LogSession:
 
     def resume(self) -> None:
         """Continue following after the container (re)started; no-op while following."""
-        if not self.closed and not self.following and self._api is not None and self.options.follow:
+        if not self.closed and not self.following and not self._connecting and self._api is not None \
+                and self.options.follow:
             self._start_follow()
 
     async def aclose(self) -> None:
         self.closed = True
+        for task in (self._info, self._follow_task):
+            if task is not None and not task.done():
+                task.cancel()
         for s in list(self._streams):
             s.close()
         self._streams.clear()

@@ -15,7 +15,8 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.plain_text import plain_label
 
-SYNC_SEARCH_LINES = 200_000  # above this a new search scans in a worker thread
+SYNC_SEARCH_LINES = 50_000  # above this a new search scans in a worker thread (~3 MB: 5-30 ms)
+SYNC_UPDATE_LINES = 20_000  # above this, lines that arrived are scanned in a worker thread
 
 
 class LogSearchBar(QWidget):
@@ -30,8 +31,11 @@ class LogSearchBar(QWidget):
         self.search: LogSearch | None = None
         self._search_gen = 0
         self._searching = False
+        self._updating = False  # new lines are being scanned in a worker
         # Another filter's rows (sorted line indexes, or None for all), intersected with the search's
         self.row_filter: Callable[[], np.ndarray | None] | None = None
+        # Whether older lines are still coming (the view's backfill): results then say "so far"
+        self.still_loading: Callable[[], bool] = lambda: False
 
         self.query = QLineEdit()
         self.query.setObjectName("logSearch")
@@ -91,7 +95,7 @@ class LogSearchBar(QWidget):
         lay.addWidget(self.search_error)
 
     def _on_buffer_changed(self, older: int, newer: int) -> None:
-        if self.search is not None and not self._searching and not self._search_update.isActive():
+        if self.search is not None and not self._searching and not self._updating and not self._search_update.isActive():
             self._search_update.start()
 
     def reset_results(self) -> None:
@@ -108,6 +112,7 @@ class LogSearchBar(QWidget):
         """Search for the query now (the text box debounces typing)."""
         self._search_timer.stop()
         self._search_gen += 1
+        self._searching = False  # a scan still running for an older query is ignored when done
         text = self.query.text()
         self.view.current_match = -1
         if not text:
@@ -135,28 +140,85 @@ class LogSearchBar(QWidget):
     async def _scan(self, s: LogSearch, gen: int) -> None:
         if len(self.buffer) > SYNC_SEARCH_LINES:
             self._searching = True
-            self.count.setText("searching…")
+            self._update_count()
             snap = s.snapshot(self.buffer)
+            loop = asyncio.get_running_loop()
+
+            def part(result) -> None:  # in the worker: what was found so far, shown as it comes
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(self._on_scan_part, s, gen, result)
+
             try:
-                result = await asyncio.get_running_loop().run_in_executor(None, s.scan_snapshot, snap)
+                result = await loop.run_in_executor(None, s.scan_snapshot, snap, part)
             except OSError:
                 return  # the view was closed or cleared meanwhile (its spill file went with it)
             finally:
-                self._searching = False
+                if gen == self._search_gen:
+                    self._searching = False
             if gen != self._search_gen:
                 return
-            s.adopt(result)
+            s.adopt(result, self.buffer)
+            while s.pending(self.buffer) > SYNC_UPDATE_LINES:  # what arrived meanwhile, if much
+                plan = s.plan_update(self.buffer)
+                try:
+                    found = await asyncio.get_running_loop().run_in_executor(None, s.scan_update, plan)
+                except OSError:
+                    return
+                if gen != self._search_gen:
+                    return
+                s.apply_update(found)
         s.update(self.buffer)
         self.view.search = s
         self._apply_filter()
         self._update_count()
         self.search_done.emit()
 
+    def _on_scan_part(self, s: LogSearch, gen: int, result) -> None:
+        if gen != self._search_gen or self.search is not s or not self._searching:
+            return
+        s.adopt(result, self.buffer)
+        self.view.search = s
+        self._apply_filter()
+        self._update_count()
+        self.view.schedule_repaint()
+
+    @property
+    def partial(self) -> bool:
+        """The results do not cover the whole log yet: still searching, or older lines still loading."""
+        s = self.search
+        return s is not None and (self._searching or self.still_loading() or not s.scanned(self.buffer))
+
     def _update_search(self) -> None:
-        if self.search is not None and self.search.update(self.buffer):
+        s = self.search
+        if self._searching or self._updating:
+            return  # a scan in a worker will take in these lines when it is done
+        if s is not None and s.pending(self.buffer) > SYNC_UPDATE_LINES:
+            # a backfilled piece of megabytes: scanned in a worker, not on the UI thread
+            self._updating = True
+            self.tasks.spawn(self._update_in_worker(s, self._search_gen))
+            return
+        if s is not None and s.update(self.buffer):
             self._apply_filter()
         self._update_count()
         self.view.schedule_repaint()
+
+    async def _update_in_worker(self, s: LogSearch, gen: int) -> None:
+        try:
+            plan = s.plan_update(self.buffer)
+            try:
+                found = await asyncio.get_running_loop().run_in_executor(None, s.scan_update, plan)
+            except OSError:
+                return  # the view was closed or cleared meanwhile
+            if gen != self._search_gen or self.search is not s:
+                return
+            if s.apply_update(found):
+                self._apply_filter()
+            self._update_count()
+            self.view.schedule_repaint()
+        finally:
+            self._updating = False
+        if self.search is s and s.pending(self.buffer):
+            self._search_update.start()  # more came meanwhile
 
     def _apply_filter(self) -> None:
         on = self.filter.isChecked() and self.search is not None
@@ -174,13 +236,28 @@ class LogSearchBar(QWidget):
         s = self.search
         if s is None:
             self.count.setText("")
+            self.count.setToolTip("")
             return
         n, lines = s.match_count(), len(s.lines())
+        if self._searching:
+            self.count.setText(f"searching… {n:,} matches so far")
+            self.count.setToolTip("The search goes on through the rest of the log; results show as they are found")
+            return
         if not n:
-            self.count.setText("No matches")
+            text = "No matches"
         else:
             cur = f"{self.view.current_match + 1} of " if self.view.current_match >= 0 else ""
-            self.count.setText(f"{cur}{n:,} matches in {lines:,} lines")
+            text = f"{cur}{n:,} matches in {lines:,} lines"
+        if self.still_loading():
+            text += " so far (older lines still loading)"
+            self.count.setToolTip("Older lines are still being read from the engine; they are searched as they arrive")
+        else:
+            self.count.setToolTip("")
+        self.count.setText(text)
+
+    def refresh_count(self) -> None:
+        """The log finished loading (or started again): say so beside the results."""
+        self._update_count()
 
     def _go(self, backwards: bool) -> None:
         s = self.search

@@ -149,6 +149,11 @@ class LogView(QAbstractScrollArea):
         self._anchor += older_added
         if older_added:
             self._cuts.clear()  # keyed by line index, which the backfill just moved
+            # What is on screen moved down as many lines (clicks and copies until the next paint)
+            self._painted = [(line + older_added, y, layout, plen) for line, y, layout, plen in self._painted]
+            if self._sel is not None:
+                (l0, c0), (l1, c1) = self._sel
+                self._sel = ((l0 + older_added, c0), (l1 + older_added, c1))
         if newer_added or self.filter_rows is not None:
             self._content_changed = True
         if not self._repaint.isActive():

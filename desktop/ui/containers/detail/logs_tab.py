@@ -135,6 +135,7 @@ class LogsTab(QWidget):
         # -- search row (and aliases kept for callers and tests)
         self.search_bar = LogSearchBar(self.buffer, self.view, self.raw.isChecked)
         bar = self.search_bar
+        bar.still_loading = lambda: self.session is not None and not self.is_loaded
         self.query, self.regex, self.case, self.filter = bar.query, bar.regex, bar.case, bar.filter
         self.count, self.search_error = bar.count, bar.search_error
         self.run_search, self.next_match, self.previous_match = bar.run_search, bar.next_match, bar.previous_match
@@ -258,6 +259,7 @@ class LogsTab(QWidget):
             asyncio.get_running_loop().run_in_executor(None, release_free_memory)
             self.load_seconds = time.perf_counter() - self._load_started
             self._update_status()
+            self.search_bar.refresh_count()
             self.loaded.emit()
 
     async def _stop_session(self) -> None:
