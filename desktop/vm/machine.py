@@ -313,11 +313,14 @@ class VMManager:
                               helper_pid=None, qmp=qmp, accelerator=accel.name,
                               accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
                               agent=agent is not None)
+            # The helper's own start-up (a Python process) overlaps the state's loading.
+            helper = self._spawn_helper()
             try:
                 await saved.resume(self._qmp_address(0), lambda: self._proc.poll() is None, say)
                 note = "resumed the saved state"
             except ResumeFailed as e:
                 await self._kill()
+                await self._wait_helper_exit(timeout=10.0, terminate=True)  # it holds the engine port
                 saved.discard()
                 resume = False
                 note = f"booting from scratch: {e}"
@@ -333,13 +336,20 @@ class VMManager:
                               helper_pid=None, qmp=qmp, accelerator=accel.name,
                               accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
                               agent=agent is not None)
+            helper = self._spawn_helper()
         self._write_state(start_note=note)
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
-            if resume:
-                await self._after_resume(say)
-            await self._wait_ready(guest_port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
-            await self._start_helper(port)
+            # After a resume the clock and shares are put right while dockerd is reached.
+            fixing = asyncio.ensure_future(self._after_resume(say)) if resume else None
+            try:
+                await self._wait_ready(guest_port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
+                if fixing is not None:
+                    await fixing
+            finally:
+                if fixing is not None and not fixing.done():
+                    fixing.cancel()
+            await self._await_helper(helper, port)
         except asyncio.CancelledError:
             if self.status().state == "starting":
                 await self._kill()
@@ -427,9 +437,9 @@ class VMManager:
             subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                              start_new_session=True, close_fds=True)
 
-    async def _start_helper(self, port: int, timeout: float = 30.0) -> None:
-        """Spawn the helper (engine port proxy, sleep, port forwards; desktop/vm/vm_helper.py)
-        and return once the engine port answers through it."""
+    def _spawn_helper(self) -> subprocess.Popen:
+        """Start the helper (engine port proxy, sleep, port forwards; desktop/vm/vm_helper.py)
+        for the QEMU just launched; it waits for QEMU's monitor and leaves when QEMU does."""
         if getattr(sys, "frozen", False):
             argv = [sys.executable, "vm", "_helper", str(self.paths.state_dir)]
         else:
@@ -438,6 +448,10 @@ class VMManager:
             helper = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                                       start_new_session=True, close_fds=True)
         self._write_state(helper_pid=helper.pid)
+        return helper
+
+    async def _await_helper(self, helper: subprocess.Popen, port: int, timeout: float = 30.0) -> None:
+        """Return once the engine port answers through the helper."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:

@@ -50,7 +50,8 @@ class PortSync:
         # QEMU's own forward of dockerd, not the engine port the helper's proxy holds: these
         # calls are not a user's traffic and must not keep the VM awake.
         port = state.get("guest_port") or state["docker_port"]
-        self.client = engine_access.api_client(port, TLSFiles(state_dir / "tls"), timeout=30)
+        # A fixed API version: asking dockerd for its own here would fail while the guest boots.
+        self.client = engine_access.api_client(port, TLSFiles(state_dir / "tls"), timeout=30, version="1.41")
         self.qmp = QMPClient("pilothouse-portsync")
         self.active: set[Forward] = set()
         self.failed: dict[str, str] = {}

@@ -20,7 +20,6 @@ import asyncio
 import hashlib
 import json
 import os
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -268,14 +267,18 @@ class SavedState:
                     if loop.time() > deadline:
                         raise ResumeFailed("QEMU's monitor did not come up") from None
                     await asyncio.sleep(0.02)  # QEMU creates its socket with no other signal
-            read_end, write_end = os.pipe()
+            # QEMU reads the file itself (no copy through a pipe) while it is hashed beside it;
+            # the guest runs only once the hash matches what the save wrote.
             try:
-                client.send_fd_scm(read_end)
+                fd = os.open(self.state, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+            except OSError as e:
+                raise ResumeFailed(f"the saved state could not be read ({e.strerror or e})") from None
+            try:
+                client.send_fd_scm(fd)
                 await client.execute("getfd", {"fdname": "pilothouse-state"})
             finally:
-                os.close(read_end)
-            feeder = _Feeder(self.state, write_end)
-            feeder.start()
+                os.close(fd)
+            hashing = loop.run_in_executor(None, _hash_file, self.state)
             await client.execute("migrate-incoming", {"uri": "fd:pilothouse-state"})
             while True:
                 if not process_alive():
@@ -289,7 +292,7 @@ class SavedState:
                 await asyncio.sleep(0.02)  # the destination sends no completion event before 8.x
             if status != "paused":
                 raise ResumeFailed(f"QEMU is '{status}' after loading the saved state")
-            digest = await loop.run_in_executor(None, feeder.result, 30.0)
+            digest = await asyncio.wait_for(hashing, 30.0)
             if digest != meta.get("sha256"):
                 raise ResumeFailed("the saved state is damaged (its checksum does not match)")
             self.discard()
@@ -306,33 +309,16 @@ class SavedState:
             await _disconnect(client)
 
 
-class _Feeder(threading.Thread):
-    """Copies the state file into QEMU's pipe and hashes it on the way."""
-
-    def __init__(self, path: Path, fd: int) -> None:
-        super().__init__(name="pilothouse-state-feeder", daemon=True)
-        self.path, self.fd = path, fd
-        self.digest = hashlib.sha256()
-        self.error: str | None = None
-
-    def run(self) -> None:
-        try:
-            with open(self.path, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    self.digest.update(chunk)
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(self.fd, view):]
-        except OSError as e:  # BrokenPipe: QEMU stopped reading (it failed, or was killed)
-            self.error = e.strerror or str(e)
-        finally:
-            os.close(self.fd)
-
-    def result(self, timeout: float) -> str:
-        self.join(timeout)
-        if self.is_alive() or self.error:
-            return ""
-        return self.digest.hexdigest()
+def _hash_file(path: Path) -> str:
+    """The state file's sha256; empty when it cannot be read (it then does not match)."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(CHUNK):
+                h.update(chunk)
+    except OSError:
+        return ""
+    return h.hexdigest()
 
 
 def _hash_and_sync(path: Path) -> tuple[str, int]:

@@ -4,8 +4,9 @@ from the command line. It exits when QEMU exits. It holds:
 
 - the engine's loopback port (desktop/vm/wake_proxy.py), forwarding to QEMU's own forward;
 - the idle clock and sleep/wake (desktop/vm/sleep.py) on its own QMP monitor;
-- the guest clock: set from the host's (desktop/vm/guest_agent.py) when the helper starts
-  (after a boot, or a resume from a saved state) and after every wake;
+- the guest clock: set from the host's (desktop/vm/guest_agent.py) after every wake (the
+  manager sets it after a resume; a cold boot reads it from the RTC). It is started beside
+  QEMU, before the guest runs, and never talks to the guest agent while the manager may;
 - the published-port forwards (desktop/vm/portsync.py);
 - a control socket (POSIX), one JSON line per request: {"cmd": "status" | "sleep" | "wake" |
   "reload"} -> one JSON line back (desktop/vm/sleep_control.py is the client).
@@ -23,13 +24,14 @@ import sys
 import threading
 from pathlib import Path
 
+import psutil
 from qemu.qmp import QMPClient, Runstate
 
 from desktop.vm import engine_access
 from desktop.vm.config import VMConfig
-from desktop.vm.guest_agent import AgentError, GuestAgent, supported as agent_supported
+from desktop.vm.guest_agent import GuestAgent, supported as agent_supported
 from desktop.vm.portsync import RELEVANT, PortSync
-from desktop.vm.sleep import SleepController, set_guest_clock
+from desktop.vm.sleep import SleepController
 from desktop.vm.tls import TLSFiles
 from desktop.vm.unix_socket import monitor_address
 from desktop.vm.wake_proxy import WakeProxy
@@ -119,15 +121,6 @@ class Helper:
             os.umask(old)
 
     # -- life -----------------------------------------------------------------------------------
-    async def _set_clock(self) -> None:
-        if self.agent is None:
-            return
-        try:
-            await set_guest_clock(self.agent, timeout=60.0)
-            log.info("guest clock set from the host")
-        except AgentError as e:
-            log.info("guest clock not set: %s", e)
-
     def _on_qmp_event(self, name: str) -> None:
         if name in ("STOP", "RESUME"):
             self.sleep.runstate_changed(name == "RESUME")
@@ -140,8 +133,21 @@ class Helper:
         while self.qmp.runstate == Runstate.RUNNING:
             await self.qmp.runstate_changed()
 
+    async def _connect_qmp(self, timeout: float = 120.0) -> None:
+        # Started beside a QEMU that is still coming up: its monitor socket appears shortly.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:
+                await self.qmp.connect(monitor_address(self.state_dir / "qmp-sleep.sock"))
+                return
+            except Exception:  # noqa: BLE001 - qemu.qmp raises ConnectError wrapping the OS error
+                if loop.time() > deadline or (self.qemu_pid and not psutil.pid_exists(self.qemu_pid)):
+                    raise
+                await asyncio.sleep(0.05)  # QEMU creates its socket with no other signal
+
     async def run(self) -> None:
-        await self.qmp.connect(monitor_address(self.state_dir / "qmp-sleep.sock"))
+        await self._connect_qmp()
         loop = asyncio.get_running_loop()
         await self.proxy.start()  # the engine port answers from here on
         await self._start_control()
@@ -149,8 +155,7 @@ class Helper:
         threading.Thread(target=self._pump_events, args=(loop, stop_events), daemon=True).start()
         portsync = PortSync(self.state_dir)
         tasks = [asyncio.ensure_future(c) for c in (
-            self.sleep.run(), portsync.run(self.state_dir / "qmp-ports.sock"), self._set_clock(),
-            self._watch_qmp_events())]
+            self.sleep.run(), portsync.run(self.state_dir / "qmp-ports.sock"), self._watch_qmp_events())]
         try:
             await self._qemu_gone()
         finally:
