@@ -137,7 +137,6 @@ class VMWing:
         if self.sleep_watch is not None:
             await self.sleep_watch.aclose()
         if self.panel is not None:
-            await self.panel.tasks.cancel_all()
-            await self.panel.image_box.tasks.cancel_all()
+            await self.panel.aclose()
             await self.one_click.aclose()
             await self.context_offer.aclose()

@@ -30,6 +30,7 @@ class VMPanel(QWidget):
         self.tasks = TaskSet()
         self._reads_started = 0
         self._reads_shown = 0
+        self._closed = False
         title = QLabel("Virtual machine")
         title.setObjectName("pageTitle")
         title.setStyleSheet("font-size: 16pt; font-weight: 600;")
@@ -107,7 +108,15 @@ class VMPanel(QWidget):
         self._timer.stop()
 
     def refresh(self) -> None:
-        self.tasks.spawn(self._refresh())
+        if not self._closed:
+            self.tasks.spawn(self._refresh())
+
+    async def aclose(self) -> None:
+        """No reads after this (the timer may be running: an action starts it)."""
+        self._closed = True
+        self._timer.stop()
+        await self.tasks.cancel_all()
+        await self.image_box.tasks.cancel_all()
 
     async def _refresh(self) -> None:
         # Reads overlap (the timer, and the end of an action); one that began before another
@@ -135,7 +144,7 @@ class VMPanel(QWidget):
                                  else (st.accelerator or "chosen when the VM starts"))
         self.endpoint_label.setText(f"{st.docker_host} (mutual TLS, 127.0.0.1 only)" if st.docker_host else "—")
         self.resources_label.setText(self.resources_text())
-        await self.usage.update_from(st)
+        # The state's words and its buttons change together, before the figures are read.
         running = st.state in ("running", "starting")
         self.buttons["start"].setEnabled(not running and not busy)
         self.buttons["stop"].setEnabled(running and not busy)
@@ -147,6 +156,7 @@ class VMPanel(QWidget):
         if text != self.console.toPlainText():
             self.console.setPlainText(text)
             self.console.verticalScrollBar().setValue(self.console.verticalScrollBar().maximum())
+        await self.usage.update_from(st)
 
     def run(self, action: str) -> None:
         self.action_requested.emit(action)
