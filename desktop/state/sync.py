@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 _QUIET_ACTIONS = ("exec_", "attach", "resize", "top", "export", "commit", "archive-path",
                   "extract-to-dir", "copy")
 _BATCH = 100  # ids per filtered list call (keeps the URL short)
+# "restarting" ends with a start, or with nothing at all when the engine gives up (no event says
+# so): a restarting container is listed again this often until it is in another state.
+TRANSIENT_RECHECK_S = 1.0
 # The state an event itself announces. The row shows it at once; the filtered list that
 # follows brings the rest (status text, ports). In a burst of 200 changes the lists queue
 # behind each other on the engine, and the rows waited for them (p95 ~140 ms).
@@ -39,6 +42,8 @@ class EngineSync:
         self._watch: EngineWatch | None = None
         self._dirty: set[str] = set()
         self._stale: set[str] = set()  # listed while the engine's list lagged its own events
+        self._transient: set[str] = set()  # listed as restarting: listed again shortly
+        self._transient_task: asyncio.Task | None = None
         self._ledger = EventLedger()
         # One list in flight at a time: answers are applied in the order they were asked for.
         self._listing = asyncio.Lock()
@@ -98,6 +103,7 @@ class EngineSync:
             # Everything asked for before this list is covered by it.
             self._dirty &= self._ledger.newer_than(mark)
             self.containers.sync_all(listed.values(), keep=keep)
+            self._transient |= {r.id for r in listed.values() if r.state == "restarting"}
             self.synced = True
         self._schedule_recheck()
         # The containers are what the window opens on: call it loaded now, and let the other
@@ -179,10 +185,20 @@ class EngineSync:
                 (upsert.append(row) if row is not None else gone.append(cid))
         self.containers.upsert(upsert)
         self.containers.remove(gone)
+        self._transient |= {r.id for r in upsert if r.state == "restarting"}
 
     def _schedule_recheck(self) -> None:
+        if self._transient and (self._transient_task is None or self._transient_task.done()) and not self._closing:
+            self._transient_task = asyncio.get_running_loop().create_task(self._recheck_transient(),
+                                                                          name="engine-sync-transient")
         if self._stale and (self._recheck_task is None or self._recheck_task.done()) and not self._closing:
             self._recheck_task = asyncio.get_running_loop().create_task(self._recheck(), name="engine-sync-recheck")
+
+    async def _recheck_transient(self) -> None:
+        await asyncio.sleep(TRANSIENT_RECHECK_S)
+        self._dirty |= self._transient
+        self._transient = set()
+        self._kick()
 
     async def _recheck(self) -> None:
         await asyncio.sleep(self._ledger.delay(self._stale))
@@ -194,5 +210,5 @@ class EngineSync:
         self._closing = True  # nothing queued may reach the stores (and the UI) any more
         if self._watch is not None:
             await self._watch.aclose()
-        for t in (self._recheck_task, self._hooks_task, self._flush_task, self._task):
+        for t in (self._recheck_task, self._transient_task, self._hooks_task, self._flush_task, self._task):
             await cancel_and_wait(t)
