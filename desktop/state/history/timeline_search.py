@@ -7,7 +7,7 @@ import heapq
 import sqlite3
 import time
 
-from desktop.state.history.timeline import (_COLS, _FROM, _HEX_ID, PLANS, TextMatcher, TimelineEvent, TimelineFilter,
+from desktop.state.history.timeline_rows import (_COLS, _FROM, _HEX_ID, PLANS, TextMatcher, TimelineEvent, TimelineFilter,
                                             _container_fts, _row, _searched_values, _tokens, _where, _words,
                                             fts_query)
 
