@@ -578,8 +578,8 @@ class VMManager:
                 say("stopped; the next start resumes where it left off")
                 return self.status()
             except SaveFailed as e:
-                if not (self._proc.poll() is None if self._proc is not None and self._proc.pid == pid
-                        else _qemu_alive(pid)):
+                # A QEMU killed mid-save takes a moment to exit (its memory is torn down first).
+                if await self._wait_exit(pid, 3.0):
                     self._write_state(state="stopped", pid=None,
                                       detail=f"QEMU exited while saving the VM's state ({e}); the next start boots "
                                              "from scratch")

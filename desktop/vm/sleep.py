@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 SETTLE_POLL_S = 0.5
 SETTLE_MAX_S = 15.0
+# The guest kernel reports freed pages about 2 s after they are freed: no verdict before that.
+SETTLE_MIN_S = 3.0
 SETTLE_STEP_BYTES = 4 << 20  # RSS falling by less than this between polls: reporting is done
 # QEMU using more than this share of a core over the idle period: the guest is at work (a
 # silent build step, a container starting) though no bytes move; idle it uses well under 1%.
@@ -194,9 +196,11 @@ class SleepController:
         # Free page reporting hands blocks back about 2 s after they are freed, in batches; the
         # host has no event for it, so watch QEMU's resident size until it stops falling.
         last = self._rss()
-        deadline = time.monotonic() + SETTLE_MAX_S
+        started = time.monotonic()
+        deadline = started + SETTLE_MAX_S
         steady = 0
-        while time.monotonic() < deadline and serial == self._activity_serial and steady < 3:
+        while (time.monotonic() < deadline and serial == self._activity_serial
+               and (steady < 3 or time.monotonic() - started < SETTLE_MIN_S)):
             await asyncio.sleep(SETTLE_POLL_S)
             now = self._rss()
             steady = steady + 1 if last - now < SETTLE_STEP_BYTES else 0
