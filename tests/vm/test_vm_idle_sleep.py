@@ -24,25 +24,11 @@ from desktop.vm.machine import VMManager
 from desktop.vm.qmp_control import qmp_command
 from tests.harness.private_engine import TEST_IMAGE
 from tests.ui.conftest import aloop, await_  # noqa: F401 - the qasync fixtures
+from tests.vm.test_vm_lifecycle import wait_until
 
 pytestmark = [pytest.mark.vm, pytest.mark.timeout(900)]
 
 IDLE_S = 2.0
-
-
-def wait_until(check, timeout: float, what: str):
-    """Poll a condition until it holds (the guest and the helper give the test no signal)."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-            if result:
-                return result
-        except Exception as e:  # noqa: BLE001 - keep the last failure for the message
-            last = e
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last!r})")
 
 
 def helper_state(vm: VMManager) -> dict:
