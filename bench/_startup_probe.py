@@ -35,7 +35,7 @@ prefetch = Prefetch.start_for(endpoints[0].host, engine_name(endpoints))
 
 import psutil  # noqa: E402
 
-from desktop.app import run_gui  # noqa: E402
+from desktop.gui import run_gui  # noqa: E402
 
 
 def report(ph) -> None:

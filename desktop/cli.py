@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     # ---- end desktop entry--------------------------------------------------------------------------
     prefetch = Prefetch.start_for(endpoints[0].host, engine_name(endpoints))
 
-    from desktop.app import run_gui
+    from desktop.gui import run_gui
 
     return run_gui(host=args.host, screenshot=args.screenshot, page=args.page, endpoints=endpoints,
                    prefetch=prefetch)

@@ -88,6 +88,9 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     assert page.state.tasks.watched == {"*"}
 
     assert nodes.select_key(target.node_id)
+    # The selected node's tasks, under the table.
+    qtbot.waitUntil(lambda: nodes.node_tasks.text().startswith(f"Tasks on {target.hostname} ("), timeout=10000)
+    assert "spread." in nodes.node_tasks.text() and " running" in nodes.node_tasks.text()
     click(qtbot, nodes.buttons["drain"][0])
     text = answer_confirm(qtbot, accept=True)
     assert text.startswith(f"Drain {target.hostname}? Its ")
@@ -96,6 +99,7 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     qtbot.waitUntil(lambda: _cell(nodes, target.node_id, "Tasks") == "0"
                     and sum(int(_cell(nodes, n.node_id, "Tasks") or 0) for n in cluster.nodes) == 6, timeout=40000)
     assert nodes.select_key(target.node_id)
+    qtbot.waitUntil(lambda: nodes.node_tasks.text() == f"No tasks on {target.hostname}.", timeout=10000)
     click(qtbot, nodes.buttons["activate"][0])
     qtbot.waitUntil(lambda: _cell(nodes, target.node_id, "Availability") == "active", timeout=15000)
 

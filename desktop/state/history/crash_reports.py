@@ -172,8 +172,10 @@ class CrashReporter:
         self._on_containers_upserted(self._containers.all())
 
     def _on_containers_upserted(self, rows) -> None:
+        # Containers that merely exist are profiled by their `create` or `start` event; inspecting
+        # every created one on a resync would be a thousand calls on a big engine.
         for c in rows:
-            if c.state in ("running", "restarting", "created") and c.id not in self._profiles:
+            if c.state in ("running", "restarting") and c.id not in self._profiles:
                 self._profile_soon(c.engine_id, c.id)
 
     def _profile_soon(self, engine: str, cid: str) -> None:

@@ -17,9 +17,17 @@ from desktop.state.history.crash_reports import CrashReport, get_report
 from desktop.ui.async_tasks import TaskSet
 
 
-class HistoryFeature:
-    def __init__(self, *, window, engines, events, store, crash_reports, notifier, stats_hubs, details,
-                 settings, settings_page, client_for, activity, stats_views, dashboard=None) -> None:
+class HistoryWing:
+    """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing. It reads the
+    monitoring wing's events, crash reports, notifier, stats hubs and pages, adds tabs to the
+    container details, and a row to the Settings page of the desk wing; `store` is None to keep no
+    history."""
+
+    def __init__(self, shared, monitoring, details, desk, store) -> None:
+        window, engines, settings = shared.window, shared.engines, shared.settings
+        events, crash_reports, notifier = monitoring.all_events, monitoring.crash_reports, monitoring.notifier
+        stats_hubs, activity, dashboard = monitoring.stats_hubs, monitoring.activity_page, monitoring.dashboard_page
+        stats_views, settings_page, client_for = monitoring.stats_history_views, desk.settings_page, engines.client_for
         self.window = window
         self.engines = engines
         self.events = events

@@ -15,12 +15,16 @@ from desktop.ui.async_tasks import TaskSet
 
 log = logging.getLogger(__name__)
 
-class SeeingInside:
+class InsideWing:
     """`show_engine(key|None)`, `set_engine_count(n)`, `aclose()`, as every wing."""
 
-    def __init__(self, *, window, engines, details, settings, containers_page, containers, compose=None) -> None:
-        """`compose`: the Compose wing, whose page gets a Graph view of the selected project."""
+    def __init__(self, shared, containers, details, compose=None) -> None:
+        """`containers`: the Containers wing, whose page's menu gets "Debug…"; `compose`: the
+        Compose wing, whose page gets a Graph view of the selected project."""
         from desktop.ui.inside.logs_page import LogsPage
+
+        window, engines, settings = shared.window, shared.engines, shared.settings
+        containers_page, containers = containers.page, shared.containers
 
         self.window, self.engines, self.details, self.settings = window, engines, details, settings
         self.tasks = TaskSet()

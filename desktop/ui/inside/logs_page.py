@@ -144,6 +144,11 @@ class LogsPage(QWidget):
         self._list_timer.setSingleShot(True)
         self._list_timer.setInterval(300)
         self._list_timer.timeout.connect(self.refresh_list)
+        # Rebuilding the list of every engine's containers costs tens of ms at a thousand: while the
+        # page is hidden, changes only mark it stale and the page catches up when shown.
+        self._list_stale = False
+        self._listed_projects: list | None = None
+        self._listed: list[tuple[str, str]] = []  # (id, text) of the picker's items, in order
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_changed)
         store.reset.connect(self._on_store_reset)
@@ -184,36 +189,58 @@ class LogsPage(QWidget):
     def _on_engine(self, c) -> bool:
         return c is not None and (self.engine_id is None or c.engine_id == self.engine_id)
 
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        if self._list_stale:
+            self.refresh_list()
+
     def refresh_list(self) -> None:
         """The picker and the scope list follow the engines' containers (checks are kept)."""
+        self._list_stale = False
+        self._list_timer.stop()
+        listed = [(c.id, f"{self._label(c)}  ({c.state})")
+                  for c in sorted(self._containers(), key=lambda c: (c.state != "running", self._label(c)))]
+        several = self.engine_count() > 1
+        projects = (several, self._projects())
+        if listed == self._listed and projects == self._listed_projects:
+            return  # a change the list does not show (a status text, stats, a label)
         checked = set(self.checked_ids())
         current = self.scope.currentData()
-        self.scope.clear()
-        self.scope.addItem("Running containers", RUNNING)
-        self.scope.addItem("All containers", ALL)
-        several = self.engine_count() > 1
-        for eid, project in self._projects():
-            where = f" on {self.engine_label(eid)}" if several else ""
-            self.scope.addItem(f"Compose project {project}{where}", project_key(eid, project))
-        self.scope.addItem("Chosen in the list", CHOSEN)
-        i = self.scope.findData(current) if current is not None else 0
-        self.scope.setCurrentIndex(max(0, i))
+        if projects != self._listed_projects:
+            self._listed_projects = projects
+            self.scope.clear()
+            self.scope.addItem("Running containers", RUNNING)
+            self.scope.addItem("All containers", ALL)
+            for eid, project in projects[1]:
+                where = f" on {self.engine_label(eid)}" if several else ""
+                self.scope.addItem(f"Compose project {project}{where}", project_key(eid, project))
+            self.scope.addItem("Chosen in the list", CHOSEN)
+            i = self.scope.findData(current) if current is not None else 0
+            self.scope.setCurrentIndex(max(0, i))
         self._setting_checks = True
         try:
-            self.picker.clear()
-            for c in sorted(self._containers(), key=lambda c: (c.state != "running", self._label(c))):
-                item = QListWidgetItem(f"{self._label(c)}  ({c.state})")
-                item.setData(IdRole, c.id)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if c.id in checked else Qt.CheckState.Unchecked)
-                self.picker.addItem(item)
+            if [cid for cid, _ in listed] == [cid for cid, _ in self._listed]:
+                for i, ((_, text), (_, was)) in enumerate(zip(listed, self._listed)):
+                    if text != was:
+                        self.picker.item(i).setText(text)  # same rows in the same order: states changed
+            else:
+                self.picker.clear()
+                for cid, text in listed:
+                    item = QListWidgetItem(text)
+                    item.setData(IdRole, cid)
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                    item.setCheckState(Qt.CheckState.Checked if cid in checked else Qt.CheckState.Unchecked)
+                    self.picker.addItem(item)
+            self._listed = listed
         finally:
             self._setting_checks = False
         if current is None:
             self._on_scope_chosen()
 
     def _on_store_changed(self, _items) -> None:
-        if not self._list_timer.isActive():
+        if not self.isVisible():
+            self._list_stale = True
+        elif not self._list_timer.isActive():
             self._list_timer.start()
 
     def _on_store_reset(self) -> None:

@@ -13,13 +13,14 @@ from desktop.engine.swarm_records import SwarmNode, SwarmSecret, SwarmService
 from desktop.engine.swarm_specs import (check_secret_data, parse_constraint, parse_cpus, parse_memory, parse_replicas,
                                         parse_secret_name, parse_service_form, parse_service_name)
 from desktop.state.swarm import SwarmState
-from desktop.presentation.swarm import (drain_summary, node_role_text, node_status_text, ports_text,
+from desktop.presentation.swarm import (drain_summary, node_role_text, node_status_text, node_tasks_text, ports_text,
                                         replicas_text, update_text)
 from desktop.ui.swarm.join_tokens import JoinTokensPanel
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
 from desktop.ui.objects.object_model import Column, ObjectTableModel
 from desktop.ui.objects.object_page import ObjectPage
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class _LeasingPage(ObjectPage):
@@ -84,10 +85,27 @@ class NodesTab(_LeasingPage):
         self.tokens_panel = JoinTokensPanel(self)
         self.layout().insertWidget(3, self.tokens_panel)
         self.tokens_panel.hide()
+        # The selected node's tasks (the tab's lease keeps every current task listed).
+        self.node_tasks = plain_label()
+        self.node_tasks.setObjectName("nodeTasks")
+        self.node_tasks.setWordWrap(True)
+        self.layout().addWidget(self.node_tasks)
+        self.node_tasks.hide()
+        self.view.selectionModel().selectionChanged.connect(lambda *_a: self._render_node_tasks())
+        self.listen(state.tasks.refreshed, self._render_node_tasks)
 
     def _one(self) -> SwarmNode | None:
         sel = self.selected()
         return sel[0] if sel else None
+
+    def _render_node_tasks(self) -> None:
+        n = self._one()
+        if n is None:
+            self.node_tasks.hide()
+            return
+        names = {s.id: s.name for s in self.state.services.all()}
+        self.node_tasks.setText(node_tasks_text(n, self.state.tasks.of_node(n.id), names))
+        self.node_tasks.show()
 
     def _role(self, role: str) -> None:
         n = self._one()

@@ -1,0 +1,90 @@
+"""The GUI process: logging, the Qt application on a qasync loop, the settings and the history
+file, the composition root (desktop/app.py) started in the order that paints the table first,
+and its shutdown when the window closes (or, with a screenshot, once the PNG is written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from desktop.app import Pilothouse
+from desktop.engine.endpoints import Endpoint, discover
+from desktop.engine.prefetch import Prefetch
+from desktop.state import startup
+from desktop.state.settings import SettingsStore
+
+def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
+            endpoints: Sequence[Endpoint] | None = None, prefetch: Prefetch | None = None,
+            on_loaded=None, first_load_timeout: float = 5) -> int:
+    """Run the app until the window closes (or, with `screenshot`, until the PNG is written).
+
+    `first_load_timeout`: how long the other wings wait for the first table (benchmarks: longer).
+    """
+    import qasync
+
+    from desktop.state.history.store import HistoryStore
+    from desktop.state.memory import settle_heap, tune_allocator
+    from desktop.ui.features.vm import default_vm_manager
+    from desktop.ui.qt_app import make_qapp
+
+    from desktop.app_log import LogFile
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    log_file = LogFile().start()  # Help > Open the log folder
+    tune_allocator()  # container logs: big parse buffers go back to the OS when freed
+    qapp = make_qapp()
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+    endpoints = endpoints or discover(host)
+    settings = SettingsStore()
+    discovered = endpoints
+    endpoints, extras = startup.choose_primary(discovered, settings.current.engines, settings.current.primary_engine,
+                                               explicit_host=host is not None)
+    if endpoints[0].host != discovered[0].host:
+        prefetch = None  # it asked the discovered engine; the window opens on the chosen one
+    history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
+    history.start()  # its writer thread opens the file; nothing here waits for it
+    ph = Pilothouse(endpoints, extras, settings=settings,
+                    vm_factory=default_vm_manager, defer_secondary=True, history=history)
+    result = 0
+
+    async def main() -> None:
+        nonlocal result
+        ph.start(prefetch, sessions_after_paint=True)
+        minimised = not (screenshot or on_loaded is not None) and settings.current.start_minimised
+        if not minimised:
+            ph.window.show()
+            try:  # the window opens on the table; the other wings follow right after
+                await ph.first_load(timeout=first_load_timeout)
+            except asyncio.TimeoutError:
+                pass
+            ph.window.repaint()
+            if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
+                on_loaded(ph)
+                return
+        ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
+        ph.install_secondary()
+        settle_heap()
+        if not ph.desk.tray.show() and minimised:  # a screenshot always shows the window
+            ph.window.showMinimized()
+        if screenshot:
+            from desktop.ui.screenshot import save_screenshot
+
+            result = await save_screenshot(ph, screenshot, page)
+            return
+        closed = asyncio.get_running_loop().create_future()
+        qapp.lastWindowClosed.connect(lambda: closed.done() or closed.set_result(None))
+        ph.desk.quitting.connect(lambda: closed.done() or closed.set_result(None))
+        await closed
+
+    try:
+        with loop:
+            loop.run_until_complete(main())
+            loop.run_until_complete(ph.aclose())
+            loop.run_until_complete(history.aclose())
+    finally:
+        asyncio.set_event_loop(None)
+        log_file.stop()
+    return result
