@@ -82,7 +82,7 @@ class LogRegion:
         k = self.spilled
         c = self.sealed[k]
         freed = self._chunk_bytes(c)
-        self.sealed[k] = SpilledChunk(file, c)
+        self.sealed[k] = SpilledChunk(file, c, background=True)
         self.spilled += 1
         self.mem_sealed -= freed
         return freed
@@ -204,6 +204,11 @@ class LogBuffer:
     @property
     def spill_file(self) -> SpillFile | None:
         return self._spill
+
+    def settle(self) -> None:
+        """Wait until the chunks being moved to disk are there (chunks are written in a thread)."""
+        if self._spill is not None:
+            self._spill.settle()
 
     def clear(self) -> None:
         self.older, self.newer = LogRegion(), LogRegion()
