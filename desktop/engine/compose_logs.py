@@ -350,9 +350,9 @@ class MergedLogSession:
             by_client.setdefault(id(s.client), (s.client, []))[1].append(s)
         for client, group in by_client.values():
             dialer = raw_dialer(client)
-            if dialer is not None:  # a UNIX socket: requests go out raw, no client to make
+            if dialer is not None:  # a UNIX socket: requests go out raw, followed on one thread
                 for s in group:
-                    s.use_api(dialer)
+                    s.use_api(dialer.share())
                 continue
             try:
                 apis = await client.run(lambda c=client, n=len(group): [stream_api(c) for _ in range(n)])

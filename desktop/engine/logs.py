@@ -138,6 +138,7 @@ class _Stream:
         self._pace = 0.008 if params.get("follow") else pace
         self.closed = False
         self.messages = 0  # engine messages read (a long line is several)
+        self._handed = False  # read by a FollowMux from its head on
         threading.Thread(target=self._run, name=f"logs-{cid[:12]}", daemon=True).start()
 
     def close(self) -> None:
@@ -223,6 +224,9 @@ class _Stream:
                 self._loop.call_soon_threadsafe(self._on_open)
             dm = LogDemuxer(chunked=chunked, multiplexed=None if self._tty is None else not self._tty,
                             tag=self._tag)
+            if isinstance(res, RawLogResponse) and self._params.get("follow") and self._stop_at is None:
+                self._hand_to_mux(api, res, dm)
+                return
             pending: list[bytes] = []
             size = 0
             gather = 0 if self._params.get("follow") else PIECE_SIZE
@@ -259,10 +263,36 @@ class _Stream:
             if not self.closed:
                 err = exc
         finally:
-            if isinstance(self._res, RawLogResponse):
-                self._res.close()
-            if not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._finish, err)
+            if not self._handed:
+                if isinstance(self._res, RawLogResponse):
+                    self._res.close()
+                if not self._loop.is_closed():
+                    self._loop.call_soon_threadsafe(self._finish, err)
+
+    def _hand_to_mux(self, dialer: RawDialer, res: RawLogResponse, dm: LogDemuxer) -> None:
+        """A followed stream is read from here on by the dialer's one follow thread."""
+        def on_data(raw: bytes) -> bool:
+            if self.closed:
+                return False
+            self._post(dm.feed(raw))
+            return not dm.ended
+
+        def on_end(err: BaseException | None) -> None:
+            try:
+                if not self.closed:
+                    self._post(dm.finish())
+                self.messages = dm.messages
+            finally:
+                res.close()
+                if not self._loop.is_closed():
+                    self._loop.call_soon_threadsafe(self._finish, None if self.closed else err)
+
+        self._handed = True
+        first = res.take_buffered()
+        if first and not on_data(first):
+            on_end(None)
+            return
+        dialer.follow_mux(self._gate).add(res.sock, on_data, on_end)
 
     def _finish(self, err: BaseException | None) -> None:
         self._drain()
@@ -390,7 +420,8 @@ class LogSession:
         name = f"container {self.cid[:12]}"
         try:
             if self._api is None:
-                self._api = raw_dialer(self.client) or await open_stream_api(self.client)
+                dialer = raw_dialer(self.client)
+                self._api = dialer.share() if dialer is not None else await open_stream_api(self.client)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read the logs of", name) from exc
         # What the inspect tells (the creation time, for the backfill's progress) is not needed for

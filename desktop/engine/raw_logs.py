@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from urllib.parse import quote, urlencode
 
 from desktop.engine.raw_http import open_stream
@@ -24,18 +25,45 @@ MAX_ERROR_BODY = 1 << 20  # what is read of an error response's body
 class RawDialer:
     """Where raw requests go: an engine's UNIX socket and the API version the client agreed on.
 
-    Stands where a LogSession would otherwise hold an SDK client (it has the same `close()`)."""
+    Stands where a LogSession would otherwise hold an SDK client: each session that uses it
+    takes a share (`share()`) and gives it back with `close()`; the sessions of one merged view
+    share one, and with it one thread that reads all their followed streams (`follow_mux`)."""
 
     def __init__(self, socket_path: str, api_version: str) -> None:
         self.socket_path = socket_path
         self.api_version = api_version
+        self._users = 0
+        self._mux = None
+        self._lock = threading.Lock()
+
+    def share(self) -> "RawDialer":
+        with self._lock:
+            self._users += 1
+        return self
 
     def open_logs(self, cid: str, params: dict) -> "RawLogResponse":
         """Send the logs request and read the response's head (blocking: call it in a worker)."""
         return RawLogResponse(self, cid, params)
 
+    def follow_mux(self, gate):
+        """The thread that reads this dialer's followed streams (made on first use)."""
+        from desktop.engine.log_follow_mux import FollowMux
+
+        with self._lock:
+            if self._mux is None:
+                self._mux = FollowMux(gate)
+            return self._mux
+
     def close(self) -> None:
-        """Nothing to release: every response has its own socket."""
+        """Give a share back; the last one stops the follow thread (every response has its own
+        socket, closed by its stream)."""
+        with self._lock:
+            self._users -= 1
+            mux, last = self._mux, self._users <= 0
+            if last:
+                self._mux = None
+        if last and mux is not None:
+            mux.stop()
 
 
 def _api_error(status: int, body: bytes) -> Exception:
@@ -109,6 +137,11 @@ class RawLogResponse:
                     break
                 body += data
             raise _api_error(self.status, body[:MAX_ERROR_BODY])
+
+    def take_buffered(self) -> bytes:
+        """The body bytes that came with the head (before the socket is read elsewhere)."""
+        data, self._first = self._first, b""
+        return data
 
     def read1(self, n: int) -> bytes:
         if self._first:
