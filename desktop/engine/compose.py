@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.engine.endpoints import Endpoint
+from desktop.system_programs import system_program_env
 
 INSTALL_HINT = ("Compose is not installed. Install the Docker Compose plugin (Debian/Ubuntu: "
                 "“sudo apt install docker-compose-plugin” from Docker's repository, or see "
@@ -46,7 +47,7 @@ class ComposeTool:
 def _version_of(argv: Sequence[str]) -> str | None:
     try:
         out = subprocess.run([*argv, "version"], capture_output=True, text=True, timeout=20,
-                             stdin=subprocess.DEVNULL)
+                             stdin=subprocess.DEVNULL, env=system_program_env())
     except (OSError, subprocess.TimeoutExpired):
         return None
     if out.returncode != 0:
@@ -75,7 +76,7 @@ def find_compose(path: str | None = None) -> ComposeTool | None:
 
 def engine_env(endpoint: Endpoint, base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment for Compose: ours, with the engine's endpoint replacing any DOCKER_* choice."""
-    env = dict(os.environ if base is None else base)
+    env = system_program_env(base)
     for k in ("DOCKER_HOST", "DOCKER_CONTEXT", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
         env.pop(k, None)
     env["DOCKER_HOST"] = endpoint.host

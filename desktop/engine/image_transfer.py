@@ -26,6 +26,7 @@ from desktop.engine.fresh_file import fresh_file
 from desktop.engine.specs import ImageRef, SpecError, parse_image_ref, parse_repository, parse_tag
 from desktop.engine.stream_clients import docker_cli_args, docker_cli_env
 from desktop.engine.streams import CancelledByUser, StreamJob
+from desktop.system_programs import system_program_env
 
 CHUNK = 1 << 20
 
@@ -222,7 +223,7 @@ async def login(client: EngineClient, registry: str, username: str, password: st
         # The CLI asks the same engine to check the login, then stores it as it always does; it
         # reaches the engine as we do (the SSH forward; TLS with the engine's certificates).
         argv = ["docker", *docker_cli_args(client), "login", "--username", username, "--password-stdin", registry]
-        env = docker_cli_env(dict(os.environ))
+        env = docker_cli_env(system_program_env())
 
         def cli() -> subprocess.CompletedProcess:
             return subprocess.run(argv, input=password, capture_output=True, text=True, timeout=60, env=env)

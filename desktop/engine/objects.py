@@ -59,6 +59,20 @@ class ObjectsClient:
         raw = await self._call("list", "containers", self.client.api.containers, all=True, filters=dict(filters))
         return sorted(ContainerRefs.from_api(r).name for r in raw)
 
+    async def image_users(self, image_id: str) -> list[str]:
+        """The containers made from exactly this image, as the engine says now (not descendants)."""
+        raw = await self._call("list", "containers", self.client.api.containers, all=True,
+                               filters={"ancestor": image_id})
+        return sorted(ContainerRefs.from_api(r).name for r in raw if r.get("ImageID") == image_id)
+
+    async def volume_users(self, name: str) -> list[str]:
+        """The containers that mount this volume, as the engine says now."""
+        return await self._users({"volume": name})
+
+    async def network_users(self, name: str) -> list[str]:
+        """The containers attached to this network (stopped ones too), as the engine says now."""
+        return await self._users({"network": name})
+
     # -- images ---------------------------------------------------------------------------------
     async def list_images(self) -> list[Image]:
         api, eid = self.client.api, self.engine_id

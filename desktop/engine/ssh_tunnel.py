@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from desktop.engine.errors import EngineUnreachableError
+from desktop.system_programs import system_program_env
 
 DEFAULT_REMOTE_SOCKET = "/var/run/docker.sock"
 
@@ -134,7 +135,8 @@ class SSHTunnel:
         self.clear_forward_error()
         self._stderr_closed = closed = threading.Event()
         self._proc = proc = subprocess.Popen(self.argv(local), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                             stderr=subprocess.PIPE, start_new_session=True)
+                                             stderr=subprocess.PIPE, start_new_session=True,
+                                             env=system_program_env())
         threading.Thread(target=self._drain, args=(proc, closed), name="ssh-stderr", daemon=True).start()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -7,14 +7,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import docker.errors
+
 from desktop.engine.errors import (ConflictError, EngineError, EngineUnreachableError, InvalidInputError,
                                    NotFoundError, PortAllocatedError, translate)
-from desktop.engine.swarm_records import (JoinTokens, ServiceLogLine, SwarmInfo, SwarmNode, SwarmSecret,
-                                          SwarmService, SwarmTask)
+from desktop.engine.swarm_logs import ServiceLogStream
+from desktop.engine.swarm_records import JoinTokens, SwarmInfo, SwarmNode, SwarmSecret, SwarmService, SwarmTask
+from desktop.engine.swarm_hold import (held_spec, restore_delay, resumed_spec, rollback_spec,
+                                       without_our_labels)
 from desktop.engine.swarm_specs import ServiceRequest, service_spec
 
 if TYPE_CHECKING:
@@ -321,20 +324,38 @@ class SwarmClient:
         return await self._call("create", f"service {req.name}", create)
 
     async def _update_service(self, service: SwarmService, action: str, change: Callable[[dict], None] | None,
-                              rollback: bool = False) -> list[str]:
-        """Read the current spec, change it, send it with its version; returns the engine's warnings."""
+                              build: Callable[[dict], dict | None] | None = None) -> list[str]:
+        """Read the current spec, change it, send it with its version; returns the engine's warnings.
+
+        `build(raw)` makes the whole spec from the service's inspect instead; when it gives None,
+        the swarm's own rollback (back to PreviousSpec) is asked for."""
         api = self.client.api
 
-        def update() -> list[str]:
+        def once() -> list[str]:
             raw = api.inspect_service(service.id)
-            spec = raw["Spec"]
-            if change is not None:
-                change(spec)
             params: dict[str, Any] = {"version": raw["Version"]["Index"]}
-            if rollback:
+            if build is not None:
+                spec = build(raw)
+            else:
+                spec = raw["Spec"]
+                if change is not None:
+                    change(spec)
+            if spec is None:
+                spec = raw["Spec"]
                 params["rollback"] = "previous"
             res = api._post_json(api._url("/services/{0}/update", service.id), data=spec, params=params)
             return list((api._result(res, json=True) or {}).get("Warnings") or [])
+
+        def update() -> list[str]:
+            # The swarm writes the service too (an update's status): a change read just before one of
+            # its writes is refused as out of sequence, and is made again from the newer version.
+            for attempt in range(3):
+                try:
+                    return once()
+                except docker.errors.APIError as exc:
+                    if attempt == 2 or "update out of sequence" not in str(exc):
+                        raise
+            return []
 
         return await self._call(action, f"service {service.name}", update)
 
@@ -351,6 +372,9 @@ class SwarmClient:
         """Start a rolling update to `image` (the swarm replaces tasks `parallelism` at a time)."""
 
         def change(spec: dict) -> None:
+            # A new update starts from its own spec: a hold and a saved earlier version belong to the last one.
+            restore_delay(spec)
+            spec["Labels"] = without_our_labels(spec).get("Labels") or {}
             spec["TaskTemplate"]["ContainerSpec"]["Image"] = image
             spec["TaskTemplate"]["ForceUpdate"] = int(spec["TaskTemplate"].get("ForceUpdate") or 0)
             uc = dict(spec.get("UpdateConfig") or {})
@@ -372,15 +396,35 @@ class SwarmClient:
         return await self._update_service(service, "update", change)
 
     async def rollback(self, service: SwarmService) -> list[str]:
-        """Go back to the service's previous spec (also stops an update under way)."""
+        """Go back to the spec from before the update (also stops an update under way): the swarm's
+        own rollback, or the spec saved in a label when a hold or a resume replaced the swarm's."""
         if not service.can_roll_back:
             raise InvalidInputError(f"Service {service.name} has no earlier version to roll back to.")
-        return await self._update_service(service, "roll back", None, rollback=True)
+        return await self._update_service(service, "roll back", None, build=rollback_spec)
+
+    async def hold_update(self, service: SwarmService) -> list[str]:
+        """Hold a rolling update (desktop/engine/swarm_hold.py says how, and what it costs)."""
+
+        def build(raw: dict) -> dict:
+            state = (raw.get("UpdateStatus") or {}).get("State") or ""
+            uc = (raw.get("Spec") or {}).get("UpdateConfig") or {}
+            if state != "updating":
+                raise InvalidInputError(f"Service {service.name} is not updating now: there is nothing to hold.")
+            if int(uc.get("Parallelism") if uc.get("Parallelism") is not None else 1) == 0:
+                raise InvalidInputError(f"Service {service.name} replaces every task at once: there is no "
+                                        "later batch to hold.")
+            return held_spec(raw)
+
+        return await self._update_service(service, "hold the update of", None, build=build)
+
+    async def resume_update(self, service: SwarmService) -> list[str]:
+        """Let a held or paused update go on with the tasks still on the old version."""
+        return await self._update_service(service, "resume the update of", None, build=resumed_spec)
 
     async def remove_service(self, service: SwarmService) -> None:
         await self._call("remove", f"service {service.name}", self.client.api.remove_service, service.id)
 
-    def service_logs(self, service_id: str, *, tail: int = 500, follow: bool = False) -> "ServiceLogStream":
+    def service_logs(self, service_id: str, *, tail: int = 500, follow: bool = False) -> ServiceLogStream:
         return ServiceLogStream(self.client, service_id, tail=tail, follow=follow)
 
     # -- secrets and configs -----------------------------------------------------------------
@@ -396,110 +440,3 @@ class SwarmClient:
         api = self.client.api
         fn = api.remove_secret if item.kind == "secret" else api.remove_config
         await self._call("remove", f"{item.kind} {item.name}", fn, item.id)
-
-
-class ServiceLogStream:
-    """`docker service logs` for one service: every task's lines across nodes, with their origin.
-
-    `read()` (blocking, run it in the executor) returns the last `tail` lines; with `follow`,
-    `iterate(callback)` hands batches to `callback` until `close()`.
-    """
-
-    def __init__(self, client: "EngineClient", service_id: str, *, tail: int, follow: bool) -> None:
-        self.client = client
-        self.service_id = service_id
-        self.tail = tail
-        self.follow = follow
-        self._res = None
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def _open(self):
-        api = self.client.api
-        params = {"details": 1, "stdout": 1, "stderr": 1, "timestamps": 1, "follow": int(self.follow),
-                  "tail": str(self.tail)}
-        res = api._get(api._url("/services/{0}/logs", self.service_id), params=params, stream=True)
-        api._raise_for_status(res)
-        with self._lock:
-            self._res = res
-            if self._closed:
-                res.close()
-        return api, res
-
-    def iterate(self, on_batch: Callable[[list[ServiceLogLine]], None]) -> None:
-        """Blocking: read frames and hand them over in batches until the stream ends or is closed."""
-        import struct
-
-        api, res = self._open()
-        try:
-            api._disable_socket_timeout(api._get_raw_response_socket(res))
-            raw = res.raw  # urllib3 undoes the chunked encoding; frames are 8-byte header + payload
-            batch: list[ServiceLogLine] = []
-            pending = {1: "", 2: ""}
-            while True:
-                header = raw.read(8)
-                if len(header) < 8:
-                    break
-                stream, size = struct.unpack(">BxxxL", header)
-                payload = raw.read(size) if size else b""
-                text = pending.get(stream, "") + payload.decode("utf-8", "replace")
-                lines = text.split("\n")
-                pending[stream] = lines.pop()
-                for line in lines:
-                    batch.append(parse_service_log_line(line, "stderr" if stream == 2 else "stdout"))
-                if self.follow and batch:
-                    on_batch(batch)
-                    batch = []
-            for stream, rest in pending.items():
-                if rest:
-                    batch.append(parse_service_log_line(rest, "stderr" if stream == 2 else "stdout"))
-            if batch:
-                # Nodes answer one after another: merge their lines into one timeline.
-                batch.sort(key=lambda ln: ln.timestamp)
-                on_batch(batch)
-        except (OSError, ValueError, AttributeError):
-            if not self._closed:
-                raise
-        finally:
-            res.close()
-
-    def read(self) -> list[ServiceLogLine]:
-        out: list[ServiceLogLine] = []
-        self.iterate(out.extend)
-        return out
-
-    def close(self) -> None:
-        with self._lock:
-            self._closed = True
-            res = self._res
-        if res is not None:
-            try:
-                sock = res.raw._fp.fp.raw._sock  # wake a thread blocked in recv
-                import socket
-
-                sock.shutdown(socket.SHUT_RDWR)
-            except Exception:  # noqa: BLE001 - already closed, or another transport
-                pass
-            res.close()
-
-
-_TS_RE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z$")
-
-
-def parse_service_log_line(line: str, stream: str = "stdout") -> ServiceLogLine:
-    """`<timestamp> com.docker.swarm.node.id=…,com.docker.swarm.service.id=…,com.docker.swarm.task.id=… <text>`."""
-    ts = ""
-    rest = line
-    head, _, tail = rest.partition(" ")
-    if _TS_RE.match(head):
-        ts, rest = head, tail
-    attrs: dict[str, str] = {}
-    head, _, tail = rest.partition(" ")
-    if head.startswith("com.docker.swarm.") or ",com.docker.swarm." in head:
-        for kv in head.split(","):
-            k, _, v = kv.partition("=")
-            attrs[k] = v
-        rest = tail
-    return ServiceLogLine(text=rest, stream=stream, timestamp=ts, task_id=attrs.get("com.docker.swarm.task.id", ""),
-                          node_id=attrs.get("com.docker.swarm.node.id", ""),
-                          service_id=attrs.get("com.docker.swarm.service.id", ""))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from desktop.engine.swarm_hold import held_delay
 from desktop.engine.swarm_records import SwarmNode, SwarmService, SwarmTask
 
 UPDATE_STATE_TEXT = {
@@ -42,6 +43,8 @@ def ports_text(s: SwarmService) -> str:
 
 
 def update_text(s: SwarmService) -> str:
+    if s.update_state == "updating" and held_delay(s.labels) is not None:
+        return "update held"
     return UPDATE_STATE_TEXT.get(s.update_state, s.update_state)
 
 
@@ -61,6 +64,13 @@ class UpdateProgress:
     total: int
     slots: tuple[SlotProgress, ...]
     message: str = ""
+    pending: int = 0  # slots not started yet (their newest task still runs another image)
+    parallelism: int = 1
+    held_delay_ns: int | None = None  # the update's own delay while Pilothouse holds it
+
+    @property
+    def held(self) -> bool:
+        return self.held_delay_ns is not None and self.state == "updating"
 
     @property
     def fraction(self) -> float:
@@ -93,7 +103,49 @@ def update_progress(service: SwarmService | None, tasks: Iterable[SwarmTask],
                   for k, t in sorted(newest.items(), key=lambda kv: (len(kv[0]), kv[0])))
     total = service.replicas if service.mode == "replicated" and service.replicas is not None else len(slots)
     done = sum(s.updated for s in slots)
-    return UpdateProgress(service.update_state, service.image, min(done, total), total, slots, service.update_message)
+    pending = sum(1 for s in slots if s.image != service.image)
+    return UpdateProgress(service.update_state, service.image, min(done, total), total, slots, service.update_message,
+                          pending, service.update_parallelism, held_delay(service.labels))
+
+
+def seconds_text(ns: int) -> str:
+    s = ns / 1e9
+    return f"{s:g} s" if s < 120 else f"{s / 60:.0f} min"
+
+
+def pause_blocker(p: UpdateProgress) -> str:
+    """Why Pause cannot hold this update (empty when it can)."""
+    if p.state != "updating":
+        return "Only an update under way can be held; a rollback cannot."
+    if p.held:
+        return "The update is held."
+    if p.parallelism == 0:
+        return "This update replaces every task at once: there is no later batch to hold."
+    if p.pending <= p.parallelism:
+        return (f"{p.pending} task{'s' if p.pending != 1 else ''} still to replace: the swarm would replace "
+                f"{'them' if p.pending != 1 else 'it'} before it holds.")
+    return ""
+
+
+def pause_hint(p: UpdateProgress) -> str:
+    """What Pause, Resume and the engine's own pause do, for the line under the progress bar."""
+    batch = "task" if p.parallelism == 1 else f"batch of {p.parallelism} tasks"
+    if p.held:
+        own = seconds_text(p.held_delay_ns or 0) if p.held_delay_ns else "no"
+        return (f"Held by Pilothouse: the update's delay between batches is set to 10 years (the swarm has no "
+                f"pause call). Resume puts its {own} delay back; the swarm then replaces the next {batch} at once "
+                f"and goes on with the rest.")
+    if p.state == "rollback_paused":
+        return ("The swarm paused the rollback itself. Resume sends the service's spec again, as `docker service "
+                "update` does; the swarm then replaces the tasks not yet rolled back, as an update.")
+    if p.paused:
+        return ("The swarm paused the update itself. Resume sends the service's spec again, as `docker service "
+                f"update` does; the swarm then goes on with the tasks still on the old version, {batch} at a time.")
+    if p.state == "updating":
+        return (f"Pause: the swarm finishes any task it is replacing and replaces one more {batch}, then holds "
+                "(the swarm has no pause call: Pilothouse sets the update's delay to 10 years, and any change "
+                "restarts the swarm's rollout). Roll back still returns to the version from before the update.")
+    return ""
 
 
 def task_rows(tasks: Sequence[SwarmTask]) -> list[SwarmTask]:
@@ -124,3 +176,19 @@ def drain_summary(node: SwarmNode, tasks: Sequence[SwarmTask], service_names: Ma
     shown = ", ".join(sorted(names)[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
     return (f"Drain {node.hostname}? Its {len(current)} task{'s' if len(current) != 1 else ''} ({shown}) will be "
             "stopped there and started on other nodes.")
+
+
+def node_tasks_text(node: SwarmNode, tasks: Sequence[SwarmTask], service_names: Mapping[str, str]) -> str:
+    """The selected node's tasks under the Nodes table: which service's replica, in which state."""
+    current = [t for t in tasks if t.node_id == node.id and t.current]
+    if not current:
+        return f"No tasks on {node.hostname}."
+
+    def name(t: SwarmTask) -> str:
+        svc = service_names.get(t.service_id, t.service_id[:12])
+        return f"{svc}.{t.slot}" if t.slot is not None else svc
+
+    rows = sorted((name(t), t.state) for t in current)
+    shown = " · ".join(f"{n} {state}" for n, state in rows[:40])
+    more = f" · and {len(rows) - 40} more" if len(rows) > 40 else ""
+    return f"Tasks on {node.hostname} ({len(rows)}): {shown}{more}"

@@ -114,7 +114,7 @@ class EngineObjects:
 
     def __init__(self, registry: EngineRegistry, primary: str) -> None:
         self.registry = registry
-        self.primary = primary
+        self._first_primary = primary
         self.selected: str | None = None
         self._status_hooks: dict[str, tuple[EngineSession, Callable]] = {}
         self._wanted = False
@@ -125,6 +125,12 @@ class EngineObjects:
         self.usage_changed = Listeners()  # any engine's "used by" index changed
         self.reachability_changed = Listeners()  # an engine came or went: pages update their notice
         self._states: PerEngine[ObjectsState] = PerEngine(registry, self._add, self._remove, eager=True)
+
+    @property
+    def primary(self) -> str:
+        """The engine that stands for all now: the registry's primary ("Make primary" moves it)."""
+        p = self.registry.primary
+        return p.key if p is not None else self._first_primary
 
     # -- per engine ----------------------------------------------------------------------------
     def _add(self, s: EngineSession) -> ObjectsState:
@@ -188,7 +194,7 @@ class EngineObjects:
         if self.selected is not None:
             return [self.selected]
         keys = self.connected()
-        first = self.registry.primary.key if self.registry.primary is not None else self.primary
+        first = self.primary
         return sorted(keys, key=lambda k: k != first) or [first]
 
     # -- lazy listing --------------------------------------------------------------------------

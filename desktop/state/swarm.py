@@ -72,7 +72,11 @@ class SwarmState:
             return
         self._wanted = True
         if self._stale and self.info is not None and self.info.is_manager:
-            self._task = asyncio.ensure_future(self._load_quietly())
+            # Each list's task is made here, not inside another task: on the page's first show, every
+            # extra hop through the loop can wait behind Qt laying out and painting the page.
+            self._stale = False
+            loads = [asyncio.ensure_future(s.load()) for s in self.stores]
+            self._task = asyncio.ensure_future(self._after_loads(loads))
 
     @property
     def is_manager(self) -> bool:
@@ -111,13 +115,14 @@ class SwarmState:
     async def _load(self) -> None:
         await asyncio.gather(*(s.load() for s in self.stores))
 
-    async def _load_quietly(self) -> None:
-        try:
-            self._stale = False
-            await self._load()
-        except EngineError as err:
-            self._stale = True
-            log.info("swarm list failed: %s", err)
+    async def _after_loads(self, loads: list[asyncio.Future]) -> None:
+        results = await asyncio.gather(*loads, return_exceptions=True)
+        for res in results:
+            if isinstance(res, EngineError):
+                self._stale = True
+                log.info("swarm list failed: %s", res)
+            elif isinstance(res, BaseException):
+                raise res
 
     # -- events ------------------------------------------------------------------------------
     def on_event(self, ev: EngineEvent) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QToolButton, QListWidget, QListWidgetItem, QMainWindow,
                                QStackedWidget, QStatusBar, QVBoxLayout, QWidget)
 
 from desktop.state.connection import CONNECTED, UNREACHABLE, ConnectionState, ConnectionStatus
@@ -11,6 +11,7 @@ from desktop.ui.engines.engine_status import EngineLostBanner, EngineStatusLabel
 from desktop.ui.engines.unencrypted_banner import UnencryptedEngineBanner
 from desktop.ui.resources import app_icon, icon
 from desktop.ui.widgets.accessible_names import name_inner_controls
+from desktop.ui.widgets.dialogs import inform
 from desktop.ui.widgets.plain_text import plain_label
 
 SHORTCUTS_HELP = """<table>
@@ -226,10 +227,13 @@ class MainWindow(QMainWindow):
             if hasattr(w, "set_engine_available"):
                 w.set_engine_available(available)
 
-    def show_shortcuts(self) -> None:
-        QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP)
+    def show_shortcuts(self):
+        return inform(self, "shortcutsDialog", "Keyboard shortcuts", SHORTCUTS_HELP, rich=True)
 
-    def show_about(self) -> None:
+    def show_about(self):
         from desktop import __version__
 
-        QMessageBox.about(self, "About Pilothouse", f"Pilothouse {__version__}: a light, honest desktop manager for container engines.")
+        box = inform(self, "aboutDialog", "About Pilothouse",
+                     f"Pilothouse {__version__}: a light, honest desktop manager for container engines.")
+        box.setIconPixmap(app_icon().pixmap(64, 64))
+        return box

@@ -52,9 +52,23 @@ async def save_screenshot(ph, path: str, page: str) -> int:
             continue
         if loop.time() >= deadline or all(monitoring.stats_hubs.latest(cid) is not None for cid in live):
             break
+    note = await _vm_image_note(ph) if page == "vm" else ""
     if not ph.window.grab().save(path):
         print(f"pilothouse: could not write {path}", file=sys.stderr)
         return 1
     rows = shown_rows(ph, page)
-    print(f"pilothouse: wrote {path}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else ""))
+    print(f"pilothouse: wrote {path}: the {page} page" + (f", {rows} row{'s' if rows != 1 else ''}" if rows is not None else "")
+          + note)
     return result
+
+
+async def _vm_image_note(ph) -> str:
+    """The VM page's image line, read afresh: a packaged app's check that it found its own image."""
+    from desktop.ui.vm.vm_image_box import describe_image
+
+    panel = ph.vm.panel
+    if panel is None:
+        return ", no VM on this host"
+    status = await panel.image_box.refresh()
+    await _next_paint()
+    return f", VM image: {describe_image(status)}"

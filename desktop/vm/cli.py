@@ -29,6 +29,8 @@ def _parser() -> argparse.ArgumentParser:
         s.add_argument("--share", action="append", metavar="DIR", help="host folder to share (repeatable; replaces the saved list)")
         s.add_argument("--update-image", action="store_true", help="build the current image first when the one found is older")
         s.add_argument("--keep-old-image", action="store_true", help="boot an older image without asking")
+        s.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="how long to wait for the engine (default 300 under software emulation, 90 with an accelerator)")
         if name == "start":
             s.add_argument("--cold", action="store_true", help="boot from scratch even when a saved state exists")
     sub.add_parser("image", help="show which VM image is used and whether it is current")
@@ -159,8 +161,12 @@ def main(argv: list[str]) -> int:
                 elif sys.stdin.isatty():
                     allow_old = True
             print(f"{args.cmd.capitalize()}ing the Pilothouse VM", flush=True)
-            coro = (vm.start(_say, allow_outdated=allow_old, cold=args.cold) if args.cmd == "start"
-                    else vm.restart(_say, allow_outdated=allow_old))
+            _say(f"image: {vm.paths.image_dir}" + (" (bundled with this app)"
+                                                   if vm.paths.image_dir == bundled_image_dir() else ""))
+            if args.timeout is not None and args.timeout <= 0:
+                raise VMError("the timeout is a number of seconds greater than 0")
+            coro = (vm.start(_say, timeout=args.timeout, allow_outdated=allow_old, cold=args.cold) if args.cmd == "start"
+                    else vm.restart(_say, allow_outdated=allow_old, timeout=args.timeout))
             _print_status(asyncio.run(coro))
             return 0
         vm = VMManager(None, paths)

@@ -23,6 +23,7 @@ from typing import Callable
 
 import psutil
 
+from desktop.system_programs import system_program_env
 from desktop.vm import engine_access, file_events, guest_agent, image_files, qemu, sleep_control
 from desktop.vm.config import VMConfig
 from desktop.vm.paths import VMPaths, host_arch
@@ -233,7 +234,7 @@ class VMManager:
     def _qemu_img(self, *args: str) -> str:
         system = Path(qemu.find_qemu(self.arch))
         exe = shutil.which("qemu-img") or str(system.with_name("qemu-img" + system.suffix))
-        res = subprocess.run([exe, *args], capture_output=True, text=True, check=False)
+        res = subprocess.run([exe, *args], capture_output=True, text=True, check=False, env=system_program_env())
         if res.returncode != 0:
             raise VMError(f"qemu-img {args[0]} failed: {res.stderr.strip()}")
         return res.stdout
@@ -379,7 +380,8 @@ class VMManager:
             with open(self.paths.qemu_log, "wb") as log:
                 self._proc = subprocess.Popen(
                     qemu.build_argv(spec), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                    start_new_session=True, pass_fds=(lock_fd,) if lock_fd is not None else ())
+                    start_new_session=True, pass_fds=(lock_fd,) if lock_fd is not None else (),
+                    env=system_program_env())
         finally:
             if lock_fd is not None:
                 os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
@@ -604,10 +606,11 @@ class VMManager:
         for sock in (self.paths.qmp_socket, self.paths.qmp_portsync_socket, self.paths.qmp_sleep_socket):
             sock.unlink(missing_ok=True)
 
-    async def restart(self, progress: Progress | None = None, allow_outdated: bool = False) -> VMStatus:
+    async def restart(self, progress: Progress | None = None, allow_outdated: bool = False,
+                      timeout: float | None = None) -> VMStatus:
         """A full shutdown and a cold boot (a fresh engine; resource changes apply)."""
         await self.stop(progress=progress, shutdown=True)
-        return await self.start(progress, allow_outdated=allow_outdated, cold=True)
+        return await self.start(progress, timeout=timeout, allow_outdated=allow_outdated, cold=True)
 
     async def delete(self, progress: Progress | None = None) -> None:
         """Stop the VM and remove its disk, certificates, state and docker context."""

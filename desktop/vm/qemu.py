@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from desktop.system_programs import system_program_env
 from desktop.vm.host_platform import HostPlatform, path_dirs, qemu_candidates, qemu_install_command
 
 PROBE_MARK = b"PILOTHOUSE-PROBE-OK"
@@ -111,7 +112,8 @@ def kernel_cmdline(arch: str, accel: str = "tcg") -> str:
 def _probe_blocking(argv: list[str], timeout: float) -> tuple[bool, str]:
     # The probe guest prints the mark and powers off (-no-reboot makes QEMU exit), so waiting
     # for QEMU to exit within the deadline is the whole check.
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            env=system_program_env())
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,59 +1,51 @@
-"""The PyInstaller bundle builds once, starts and renders the window against the real engine."""
+"""The PyInstaller bundle builds once, starts and renders the window against the real engine, and
+carries the real VM image for its architecture (booted in test_bundle_vm.py)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import shutil
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.packaging
+from tests.packaging.conftest import Bundle, frozen_env
+
+# The bundle is built in the first test that asks for it (minutes on two shared cores).
+pytestmark = [pytest.mark.packaging, pytest.mark.timeout(1200)]
 
 
-def test_bundle_starts_and_renders(tmp_path, engine_host, test_image):
-    if shutil.which("pyinstaller", path=str(Path(sys.executable).parent)) is None:
-        pytest.skip("PyInstaller is not installed (pip install '.[test]')")
-    # A stand-in VM image (the real one is 60 MB and tested in tests/vm): the bundle must carry
-    # the image for its architecture, and the frozen app must pick it.
-    from desktop.vm.image_build import expected_version
+def _sha256(path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def test_bundle_starts_and_renders(pyinstaller_bundle: Bundle, tmp_path, engine_host, test_image):
     from desktop.vm.paths import host_arch
 
-    image = tmp_path / "vm-image"
-    image.mkdir()
-    for name in ("vmlinuz", "initramfs.img", "probe.img"):
-        (image / name).write_bytes(b"stand-in " + name.encode())
-    (image / "manifest.json").write_text(json.dumps({"arch": host_arch(), "version": expected_version()}))
-    build_env = {**os.environ, "PILOTHOUSE_BUNDLE_VM_IMAGE": str(image)}
-    build = subprocess.run(
-        [str(Path(sys.executable).parent / "pyinstaller"), str(ROOT / "packaging" / "pyinstaller" / "pilothouse.spec"),
-         "--noconfirm", "--log-level", "WARN", "--distpath", str(tmp_path / "dist"),
-         "--workpath", str(tmp_path / "build")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=900, env=build_env)
-    assert build.returncode == 0, build.stderr[-3000:]
-    exe = tmp_path / "dist" / "pilothouse" / "pilothouse"
-    assert exe.is_file()
+    exe, internal = pyinstaller_bundle.exe, pyinstaller_bundle.internal
     # lean: the unused Qt modules stayed out
-    internal = tmp_path / "dist" / "pilothouse" / "_internal" / "PySide6"
-    assert not list(internal.glob("QtQml*")) and not list(internal.glob("QtNetwork*"))
+    assert not list((internal / "PySide6").glob("QtQml*")) and not list((internal / "PySide6").glob("QtNetwork*"))
 
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "DOCKER_HOST")}
-    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"),
-               XDG_DATA_HOME=str(tmp_path / "data"))  # its history database too, not the user's
+    env = frozen_env(XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_DATA_HOME=str(tmp_path / "data"),
+                     XDG_CACHE_HOME=str(tmp_path / "cache"))  # its history database too, not the user's
     version = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=60, env=env)
     assert version.returncode == 0 and version.stdout.startswith("pilothouse "), version.stderr
-    vm_env = {k: v for k, v in env.items() if not k.startswith("PILOTHOUSE_VM_")}
-    vm_image = subprocess.run([str(exe), "vm", "image"], capture_output=True, text=True, timeout=60, env=vm_env)
+    vm_image = subprocess.run([str(exe), "vm", "image"], capture_output=True, text=True, timeout=60, env=env)
     assert vm_image.returncode == 0, vm_image.stdout + vm_image.stderr
     assert f"vm-image/{host_arch()} (bundled with this app)" in vm_image.stdout and "state:        current" in vm_image.stdout
+    # the real image, byte for byte as built
+    bundled = internal / "vm-image" / host_arch()
+    manifest = json.loads((bundled / "manifest.json").read_text())
+    assert manifest["arch"] == host_arch()
+    for name, meta in manifest["files"].items():
+        assert _sha256(bundled / name) == meta["sha256"], name
     # a first-use build inside the bundle has Debian's keys and the recipe
-    internal_root = tmp_path / "dist" / "pilothouse" / "_internal"
-    assert (internal_root / "desktop/vm/keys/debian-archive-keyring.pgp").is_file()
-    assert {"init", "image-lock.json"} <= {p.name for p in (internal_root / "vm-recipe").iterdir()}
+    assert (internal / "desktop/vm/keys/debian-archive-keyring.pgp").is_file()
+    assert {"init", "image-lock.json"} <= {p.name for p in (internal / "vm-recipe").iterdir()}
     shot = tmp_path / "bundle.png"
     run = subprocess.run([str(exe), "--host", engine_host, "--screenshot", str(shot)], cwd=tmp_path,
                          capture_output=True, text=True, timeout=180, env=env)

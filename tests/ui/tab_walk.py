@@ -3,7 +3,7 @@ the focused widget, and the widgets focus visits recorded.
 
 A walk finds three kinds of problem:
 - a control a mouse can use that Tab never reaches (it is shown, enabled and takes focus by click
-  or Tab, yet is not in the chain);
+  or Tab, yet is not in the chain), a label's link and a control in a table's cell included;
 - a trap: Tab pressed and the focus stays where it was (a table that walks its cells, a text box
   that types a tab), or the chain goes round inside the page and never leaves it;
 - an order that jumps against reading order: back up the page without moving to a column to the
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import (QAbstractButton, QAbstractItemView, QAbstractSlider, QAbstractSpinBox, QApplication,
-                               QComboBox, QLineEdit, QPlainTextEdit, QScrollBar, QTabBar, QTextEdit, QWidget)
+                               QComboBox, QLabel, QLineEdit, QPlainTextEdit, QScrollBar, QTabBar, QTextEdit, QWidget)
 from PySide6.QtTest import QTest
 
 # Controls a keyboard user must reach: things to press, type in, choose from or read through.
@@ -36,12 +36,28 @@ def _target(w: QWidget) -> QWidget:
     return w
 
 
+def is_link_label(w: QWidget) -> bool:
+    """A label showing a link a mouse can follow: a control, which Tab must reach too."""
+    return (isinstance(w, QLabel) and "<a " in w.text() and w.textFormat() != Qt.TextFormat.PlainText
+            and bool(w.textInteractionFlags() & Qt.TextInteractionFlag.LinksAccessibleByMouse))
+
+
+def _index_widget(w: QWidget, view: QAbstractItemView) -> bool:
+    """A control put in a cell (setIndexWidget, setCellWidget): the page's own, not the view's."""
+    if w.parentWidget() is not view.viewport() or view.model() is None:
+        return False
+    index = view.indexAt(w.geometry().center())
+    return index.isValid() and view.indexWidget(index) is w
+
+
 def _inside_other_control(w: QWidget, root: QWidget) -> bool:
     """Part of another control (a combo's line edit, a spin box's editor, an item view's editor or
     scroll bar, a tab bar's scroll button): reached through that control."""
     p = w.parentWidget()
     while p is not None and p is not root:
-        if isinstance(p, (QComboBox, QAbstractSpinBox, QAbstractItemView, QTabBar)):
+        if isinstance(p, QAbstractItemView) and _index_widget(w, p):
+            pass
+        elif isinstance(p, (QComboBox, QAbstractSpinBox, QAbstractItemView, QTabBar)):
             return True
         p = p.parentWidget()
     return False
@@ -61,15 +77,18 @@ def controls(root: QWidget) -> list[QWidget]:
     out: list[QWidget] = []
     seen: set[int] = set()
     for w in [root, *root.findChildren(QWidget)]:
-        if not isinstance(w, CONTROLS) or isinstance(w, QScrollBar) or _inside_other_control(w, root):
+        if not (isinstance(w, CONTROLS) or is_link_label(w)) or isinstance(w, QScrollBar) \
+                or _inside_other_control(w, root):
             continue
         if _unchecked_in_group(w):
             continue
         w = _target(w)
         if id(w) in seen or not w.isVisible() or not w.isEnabled() or w.window() is not root.window():
             continue
-        if not (w.focusPolicy() & Qt.FocusPolicy.TabFocus) or w.width() <= 1 or w.height() <= 1:
+        if w.width() <= 1 or w.height() <= 1:
             continue
+        if not (w.focusPolicy() & Qt.FocusPolicy.TabFocus) and not is_link_label(w):
+            continue  # (a link a mouse follows stays in: Tab must reach it, see `walk`)
         if w is not root and not root.isAncestorOf(w):
             continue
         seen.add(id(w))
@@ -158,6 +177,12 @@ def walk(root: QWidget, label: str, allowed=None, start: QWidget | None = None) 
         QTest.keyClick(current, Qt.Key.Key_Tab)
         QApplication.processEvents()
         nxt = QApplication.focusWidget()
+        for _ in range(current.text().count("<a ") if is_link_label(current) else 0):
+            if nxt is not current:
+                break
+            QTest.keyClick(current, Qt.Key.Key_Tab)  # a label's Tab goes from link to link, then on
+            QApplication.processEvents()
+            nxt = QApplication.focusWidget()
         if nxt is current and keeps_tab(current):  # its own way out
             QTest.keyClick(current, Qt.Key.Key_Tab, Qt.KeyboardModifier.ControlModifier)
             QApplication.processEvents()

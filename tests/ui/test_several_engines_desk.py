@@ -1,5 +1,5 @@
-"""Tray, Compose, Dashboard and Disk usage with two real engines: each follows the engine switcher,
-rows are tagged with their engine, actions reach the engine the row belongs to."""
+"""Tray, Compose, Dashboard and Disk usage with two real engines: each follows the engine switcher
+and "Make primary", rows are tagged with their engine, actions reach the engine the row belongs to."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def test_tray_lists_both_engines_and_stops_on_the_right_one(two, qtbot, docker_a
         names = ph.desk.tray.container_names()
         assert f"{name} (host)" in names and f"{name} (second)" in names
         states = [a.text() for a in ph.desk.tray.menu.actions()]
-        assert "Engine host: connected" in states and "Engine second: connected" in states
+        assert "Engine host (primary): connected" in states and "Engine second: connected" in states
 
         sub = ph.desk.tray.container_menu(f"{name} (second)")
         with qtbot.waitSignal(ph.desk.tray.container_action_done, timeout=30000):
@@ -112,4 +112,37 @@ def test_dashboard_and_disk_usage_follow_the_selected_engine(two, qtbot, docker_
         ph.window.select_engine(None)
         assert not ph.monitoring.overviews.get("second").watching
     finally:
+        api_b.remove_volume(vol)
+
+
+def test_make_primary_moves_the_disk_order_and_the_tray_client_at_once(two, qtbot, await_, api_b, run_id):
+    """Settings → Engines → Make primary: the Disk page lists and shows the new primary first, and
+    the tray's client is the new primary's (its menu marks it), at once, not from the next start."""
+    ph = two
+    disk, tray, combo = ph.objects.disk_page, ph.desk.tray, ph.objects.disk_page.engine_combo
+    vol = f"pht-{run_id}-primary"
+    api_b.create_volume(vol)
+    theirs = api_b.create_container(TEST_IMAGE, command=["sleep", "3600"])["Id"]
+    try:
+        assert [combo.itemText(i) for i in range(combo.count())] == ["host", "second"]
+        assert theirs not in {c.id for c in await_(tray.client.list_containers())}
+        ph.window.show_page("settings")
+        table = ph.desk.settings_page.engines_table
+        assert table.select("second")
+        qtbot.mouseClick(table.buttons["primary"], Qt.MouseButton.LeftButton)
+        assert ph.engines.primary.key == "second" and ph.window.engine_switcher.currentData() == "second"
+
+        assert [combo.itemText(i) for i in range(combo.count())] == ["second", "host"]
+        assert theirs in {c.id for c in await_(tray.client.list_containers())}  # the second engine answers
+        tray.menu.aboutToShow.emit()
+        lines = [a.text() for a in tray.menu.actions()]
+        assert "Engine second (primary): connected" in lines and "Engine host: connected" in lines
+        ph.window.show_page("disk")
+        assert disk.engine == "second"
+        qtbot.waitUntil(lambda: disk.usage is not None and vol in [r.name for r in disk.usage.of("volume")],
+                        timeout=20000)
+        ph.window.select_engine(None)  # all engines: the Disk page stays on the primary
+        assert disk.engine == "second" and combo.itemText(0) == "second"
+    finally:
+        api_b.remove_container(theirs, force=True)
         api_b.remove_volume(vol)

@@ -88,6 +88,9 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     assert page.state.tasks.watched == {"*"}
 
     assert nodes.select_key(target.node_id)
+    # The selected node's tasks, under the table.
+    qtbot.waitUntil(lambda: nodes.node_tasks.text().startswith(f"Tasks on {target.hostname} ("), timeout=10000)
+    assert "spread." in nodes.node_tasks.text() and " running" in nodes.node_tasks.text()
     click(qtbot, nodes.buttons["drain"][0])
     text = answer_confirm(qtbot, accept=True)
     assert text.startswith(f"Drain {target.hostname}? Its ")
@@ -96,17 +99,24 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
     qtbot.waitUntil(lambda: _cell(nodes, target.node_id, "Tasks") == "0"
                     and sum(int(_cell(nodes, n.node_id, "Tasks") or 0) for n in cluster.nodes) == 6, timeout=40000)
     assert nodes.select_key(target.node_id)
+    qtbot.waitUntil(lambda: nodes.node_tasks.text() == f"No tasks on {target.hostname}.", timeout=10000)
     click(qtbot, nodes.buttons["activate"][0])
     qtbot.waitUntil(lambda: _cell(nodes, target.node_id, "Availability") == "active", timeout=15000)
 
     click(qtbot, nodes.buttons["joinTokens"][0])
     panel = nodes.tokens_panel
     qtbot.waitUntil(panel.isVisible, timeout=10000)
-    token = swarm_api.inspect_swarm()["JoinTokens"]["Worker"]
+    tokens = swarm_api.inspect_swarm()["JoinTokens"]
+    token = tokens["Worker"]
     assert token not in panel.text() and token not in panel.line("worker")
-    panel.linkActivated.emit("worker")
-    assert panel.line("worker") == f"docker swarm join --token {token} {cluster.manager.address}:2377"
-    assert swarm_api.inspect_swarm()["JoinTokens"]["Manager"] not in panel.text()
+    exact = f"docker swarm join --token {token} {cluster.manager.address}:2377"
+    click(qtbot, panel.copy_buttons["worker"])  # the exact line, though it is not shown
+    assert QApplication.clipboard().text() == exact and token not in panel.text()
+    click(qtbot, panel.show_buttons["worker"])
+    assert panel.line("worker") == exact and panel.fields["worker"].text() == exact
+    assert tokens["Manager"] not in panel.text() and panel.show_buttons["worker"].text() == "Hide token"
+    click(qtbot, panel.show_buttons["worker"])
+    assert token not in panel.text()
 
     # Leaving the page stops the task refreshes.
     ph.window.show_page("containers")
@@ -387,8 +397,9 @@ def test_page_follows_the_engine_switcher(qtbot, await_, aloop, swarm_cluster):
 
 
 def test_swarm_tabs_service_page_and_forms_in_tab_order(qtbot, app_factory, await_, swarm_cluster, swarm_api):
-    """A swarm manager's tabs, a service's page and the create forms, walked with real Tab presses:
-    every control reached in reading order, no trap."""
+    """A swarm manager's tabs, the join tokens, a service's page and the create forms, walked with
+    real Tab presses: every control reached in reading order, no trap; the page's controls named."""
+    from tests.ui.a11y_names import nameless
     from tests.ui.tab_walk import TAB_JUMPS, walk
 
     ph, page, view = _manager(qtbot, app_factory, await_, swarm_cluster)
@@ -411,6 +422,17 @@ def test_swarm_tabs_service_page_and_forms_in_tab_order(qtbot, app_factory, awai
         qtbot.waitUntil(lambda: not dlg.isVisible())
         ph.window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is ph.window)
+    # The join tokens, shown on the Nodes tab: each line, Show token and Copy reached in order, named.
+    view.tabs.setCurrentWidget(view.nodes)
+    click(qtbot, view.nodes.buttons["joinTokens"][0])
+    panel = view.nodes.tokens_panel
+    qtbot.waitUntil(lambda: panel.isVisible() and bool(panel.text()), timeout=10000)
+    walked = walk(page, "swarm, Nodes tab with the join tokens", TAB_JUMPS)
+    problems += walked.problems
+    order = [w for w in walked.visited if panel.isAncestorOf(w)]
+    assert order == [panel.fields["worker"], panel.show_buttons["worker"], panel.copy_buttons["worker"],
+                     panel.fields["manager"], panel.show_buttons["manager"], panel.copy_buttons["manager"]], order
+    problems += [f"swarm page: nameless {p}" for p in nameless(page)]
     view.tabs.setCurrentWidget(view.services)
     qtbot.waitUntil(lambda: view.services.select_key(sid), timeout=20000)
     click(qtbot, view.services.buttons["openService"][0])

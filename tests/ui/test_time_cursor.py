@@ -11,11 +11,13 @@ import time
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from desktop.engine.logs_window import parse_timestamp
 from desktop.state.history import stats_tiers
 from desktop.state.history.timeline import Gap
 from desktop.ui.history.timeline_model import row_key
+from tests.ui.tab_walk import TAB_JUMPS, walk
 
 TICKING = "i=0; while :; do echo line $i; i=$((i+1)); sleep 0.2; done"
 
@@ -103,9 +105,17 @@ def test_activity_is_the_timeline_with_live_events_and_a_shared_time_cursor(hist
     m2 = cursor.moment
     assert m2.source is view.at and m2.container == cid and abs(m2.t - target) < 30
     assert view.cpu.mark_time == m2.t and view.at.text.startswith("At ")
-    # "Show in Activity": the timeline at that moment, the nearest event selected, the logs there.
+    # "Show in Activity", with the keyboard (Tab reaches the line and then its link, Enter follows
+    # it): the timeline at that moment, the nearest event selected, the logs there.
+    ph.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is ph.window)
+    walked = walk(detail, "container page, Stats tab with a moment", TAB_JUMPS)
+    assert not walked.problems and view.at.label in walked.visited, walked.problems
+    view.at.label.setFocus(Qt.FocusReason.TabFocusReason)
+    QTest.keyClick(view.at.label, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is view.at.label and view.at.label.selectedText() == "Show in Activity"
     with qtbot.waitSignal(page.moment.loaded, timeout=20000):
-        view.at.label.linkActivated.emit("activity")
+        QTest.keyClick(view.at.label, Qt.Key.Key_Return)
     assert ph.window.page("activity").isVisible()
     qtbot.waitUntil(lambda: page.view.selectionModel().currentIndex().isValid(), timeout=10000)
     chosen = page.model.rows[page.view.selectionModel().currentIndex().row()]

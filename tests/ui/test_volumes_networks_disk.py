@@ -55,6 +55,33 @@ def test_volume_create_in_use_refused_then_removed(volumes, qtbot, docker_api, m
         docker_api.inspect_volume(name)
 
 
+def test_removal_follows_the_engine_not_a_stale_usage(volumes, qtbot, docker_api, make_container, run_id,
+                                                     monkeypatch):
+    """A container removed from the CLI a moment ago may still be in the usage the page knows:
+    removing its volume must not be refused for it (the engine is asked)."""
+    page = volumes
+    name = f"pht-{run_id}-stale"
+    docker_api.create_volume(name)
+    try:
+        holder = f"pht-{run_id}-gone"
+        make_container(holder, binds=[f"{name}:/data"])
+        qtbot.waitUntil(lambda: holder in row_texts(page, name)[4], timeout=10000)
+        usage = page.stores.state_for(page.model.item(page.model.row_of(name))).usage
+        docker_api.remove_container(holder, force=True)
+        monkeypatch.setattr(usage, "volume_users", lambda _n: [holder])  # the view has not heard yet
+        select(qtbot, page, name)
+        click(qtbot, page.buttons["remove"][0])
+        assert name in answer_confirm(qtbot, accept=True)
+        qtbot.waitUntil(lambda: page.model.row_of(name) < 0, timeout=10000)
+        with pytest.raises(docker.errors.NotFound):
+            docker_api.inspect_volume(name)
+    finally:
+        try:
+            docker_api.remove_volume(name)
+        except docker.errors.NotFound:
+            pass
+
+
 def test_volume_browse_upload_download_export_import_clone(volumes, qtbot, docker_api, run_id, tmp_path):
     page = volumes
     a, b = f"pht-{run_id}-a", f"pht-{run_id}-b"

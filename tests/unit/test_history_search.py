@@ -9,13 +9,15 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
+import threading
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from desktop.engine.records import EngineEvent
-from desktop.state.history.schema import FTS_COLUMNS
+from desktop.state.history.schema import FTS_COLUMNS, HistoryUpdating
 from desktop.state.history.store import HistoryStore
 from desktop.state.history.timeline import PLANS, TextMatcher, TimelineFilter, matches, query_around, query_events
 
@@ -162,8 +164,8 @@ _V1_EVENTS = ("CREATE TABLE events(id INTEGER PRIMARY KEY, engine INTEGER NOT NU
               " scope TEXT NOT NULL DEFAULT 'local', filled INTEGER NOT NULL DEFAULT 0)")
 
 
-def test_a_history_of_the_first_schema_is_carried_over(tmp_path):
-    path = tmp_path / "h.sqlite"
+def _first_schema_file(path) -> None:
+    """A history file as the first schema wrote it: four events, numbered in the order seen."""
     old = sqlite3.connect(path, isolation_level=None)
     old.execute("PRAGMA journal_mode=WAL")
     old.execute("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
@@ -185,6 +187,11 @@ def test_a_history_of_the_first_schema_is_carried_over(tmp_path):
     old.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
     old.close()
 
+
+
+def test_a_history_of_the_first_schema_is_carried_over(tmp_path):
+    path = tmp_path / "h.sqlite"
+    _first_schema_file(path)
     store = HistoryStore(path)
     store.start()
     store.add_events([EngineEvent("container", "stop", "f" * 64, {"name": "web"}, T0 + 10, "local")], "local")
@@ -197,4 +204,35 @@ def test_a_history_of_the_first_schema_is_carried_over(tmp_path):
         assert [e.action for e in store.read_blocking(query_events, TimelineFilter(text="code 137"))] == ["die"]
         assert store.read_blocking(lambda c: c.execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0]) == "2"
     finally:
+        store.close_blocking()
+
+
+def test_reads_during_the_format_update_say_why_and_updated_follows(tmp_path):
+    """A long history takes minutes to bring up to date: reads meanwhile fail at once with a sentence
+    (not after a wait, not with an SQL error), and `updated` says when the file can be read."""
+    path = tmp_path / "h.sqlite"
+    _first_schema_file(path)
+    entered, gate = threading.Event(), threading.Event()
+
+    class Held(HistoryStore):
+        def _on_update(self) -> None:  # the update starts, and is held until the test has read
+            super()._on_update()
+            entered.set()
+            gate.wait(30)
+
+    store = Held(path)
+    announced = []
+    store.updated.connect(lambda: announced.append(True))
+    store.start()
+    try:
+        assert entered.wait(30)
+        with pytest.raises(HistoryUpdating, match="brought up to this version's format"):
+            store.read_blocking(query_events, TimelineFilter(limit=0))
+        assert announced == []
+        gate.set()
+        store.flush().result(30)
+        assert announced == [True]
+        assert len(store.read_blocking(query_events, TimelineFilter(limit=0))) == 4
+    finally:
+        gate.set()
         store.close_blocking()

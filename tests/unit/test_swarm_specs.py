@@ -6,7 +6,8 @@ import pytest
 
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError
-from desktop.engine.swarm import parse_service_log_line, task_problem
+from desktop.engine.swarm import task_problem
+from desktop.engine.swarm_logs import parse_service_log_line
 from desktop.engine.swarm_records import JoinTokens, SwarmNode, SwarmService, SwarmTask
 from desktop.engine.swarm_specs import (parse_advertise_addr, parse_constraint, parse_memory, parse_service_form,
                                         service_spec)

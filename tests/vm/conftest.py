@@ -16,20 +16,19 @@ import pytest
 from desktop.vm import image_build
 from desktop.vm.config import VMConfig
 from desktop.vm.machine import VMManager
-from desktop.vm.paths import VMPaths, default_image_dir
+from desktop.vm.paths import VMPaths
 from tests.harness.private_engine import TEST_IMAGE, engine_with_test_image
+from tests.harness.vm_image import built_vm_image
 
 
 @pytest.fixture(scope="session")
 def vm_image_dir() -> Path:
     if shutil.which("qemu-system-x86_64") is None and not os.environ.get("PILOTHOUSE_QEMU"):
         pytest.skip("QEMU not installed (make test installs qemu-system-x86)")
-    out = default_image_dir()
     try:
-        image_build.build(out=out, progress=lambda m: print(f"[vm build] {m}", flush=True))
+        return built_vm_image()
     except image_build.BuildError as e:
         pytest.fail(f"building the VM image failed: {e}")
-    return out
 
 
 @pytest.fixture(scope="session")

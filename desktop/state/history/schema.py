@@ -10,6 +10,7 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ class HistoryOpenError(RuntimeError):
     """Not even a fresh history file could be made (the folder is not writable)."""
 
 
+class HistoryUpdating(RuntimeError):
+    """The file is being brought to this version's format: it cannot be read until that is done."""
+
+
 def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Connection:
     """A connection with the pragmas every user of the file wants. Blocking: not on the UI thread."""
     if readonly:
@@ -97,7 +102,7 @@ def connect(path: str | os.PathLike, *, readonly: bool = False) -> sqlite3.Conne
     return conn
 
 
-def _initialise(conn: sqlite3.Connection) -> None:
+def _initialise(conn: sqlite3.Connection, on_update: Callable[[], None] | None = None) -> None:
     # auto_vacuum must be chosen before the first table exists; incremental lets the disk cap
     # hand freed pages back to the file system.
     conn.execute("PRAGMA auto_vacuum=INCREMENTAL")
@@ -114,6 +119,8 @@ def _initialise(conn: sqlite3.Connection) -> None:
         if row is not None and int(row[0]) > SCHEMA_VERSION:
             raise sqlite3.DatabaseError(f"history schema {row[0]} is newer than this Pilothouse knows")
         if row is not None and int(row[0]) == 1:
+            if on_update is not None:
+                on_update()  # a million events take minutes: whoever reads is told why it waits
             _migrate_from_1(conn)
         for stmt in _DDL:
             conn.execute(stmt)
@@ -187,8 +194,10 @@ def _kind_of(err: sqlite3.Error) -> str:
     return "locked" if ("locked" in text or "busy" in text) else "corrupt"
 
 
-def open_history(path: str | os.PathLike) -> tuple[sqlite3.Connection, str | None]:
-    """(writer connection, notice). The notice is a sentence when the old file was moved aside."""
+def open_history(path: str | os.PathLike,
+                 on_update: Callable[[], None] | None = None) -> tuple[sqlite3.Connection, str | None]:
+    """(writer connection, notice). The notice is a sentence when the old file was moved aside.
+    `on_update()` is called (on this thread) before an older file's format is brought up to date."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -200,7 +209,7 @@ def open_history(path: str | os.PathLike) -> tuple[sqlite3.Connection, str | Non
         conn = None
         try:
             conn = connect(path)
-            _initialise(conn)
+            _initialise(conn, on_update)
             try:
                 os.chmod(path, 0o600)
             except OSError:

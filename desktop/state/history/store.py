@@ -19,7 +19,8 @@ from typing import Any
 
 from desktop.engine.records import COMPOSE_PROJECT, EngineEvent
 from desktop.state.history import stats_tiers
-from desktop.state.history.schema import FTS_COLUMNS, HistoryOpenError, connect, move_aside, open_history
+from desktop.state.history.schema import (FTS_COLUMNS, HistoryOpenError, HistoryUpdating, connect, move_aside,
+                                          open_history)
 from desktop.state.history.wording import detail_of
 from desktop.state.observable import Listeners
 
@@ -69,6 +70,10 @@ class HistoryStore:
         self.cap_bytes = cap_bytes
         self.notices = Listeners()
         self.notice: str | None = None  # the latest, for a page opened later
+        # While an older file's format is brought up to date, reads fail at once with this
+        # sentence, and `updated()` is announced (on the loop) once the file can be read.
+        self.updating: str | None = None
+        self.updated = Listeners()
         self._clock = clock
         self._q: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
@@ -164,6 +169,8 @@ class HistoryStore:
         return self._reader.submit(self._read, fn, args).result()
 
     def _read(self, fn, args):
+        if self.updating is not None and not self._opened.is_set():
+            raise HistoryUpdating(self.updating)
         self._opened.wait(30)
         if self.broken:
             raise HistoryOpenError(self.broken)
@@ -200,9 +207,22 @@ class HistoryStore:
         else:
             self.notices.emit(sentence)
 
+    def _on_update(self) -> None:
+        self.updating = ("The history file is being brought up to this version's format; with a long history "
+                         "this takes a few minutes. Nothing is lost: this session's events are shown meanwhile.")
+
+    def _updated(self) -> None:
+        if self.updating is None:
+            return
+        self.updating = None
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.updated.emit)
+        else:
+            self.updated.emit()
+
     def _open(self) -> sqlite3.Connection | None:
         try:
-            conn, notice = open_history(self.path)
+            conn, notice = open_history(self.path, self._on_update)
         except (HistoryOpenError, OSError) as err:
             self.broken = str(err)
             self._announce(f"{err} History is not being kept.")
@@ -240,6 +260,7 @@ class HistoryStore:
     def _writer(self) -> None:
         conn = self._open()
         self._opened.set()
+        self._updated()
         last_beat = last_maintain = time.monotonic()
         while True:
             timeout = max(0.05, HEARTBEAT_SECONDS - (time.monotonic() - last_beat))

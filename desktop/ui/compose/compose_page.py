@@ -16,7 +16,7 @@ from desktop.engine.client import EngineClient
 from desktop.presentation.containers import port_links
 from desktop.state.compose_projects import ComposeProject, ComposeProjects
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.dialogs import confirm, open_file_dialog
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
 from desktop.ui.widgets.focus_order import place_after
@@ -320,7 +320,7 @@ class ComposePage(QWidget):
         dlg.setNameFilters(["Compose files (*.yml *.yaml)", "All files (*)"])
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
         dlg.fileSelected.connect(self.open_project_file)
-        dlg.open()  # not exec(): the event loop (and the engine sync) keep running
+        open_file_dialog(dlg)  # not exec(): the event loop (and the engine sync) keep running
 
     def open_project_file(self, path: str) -> ComposeProject | None:
         try:

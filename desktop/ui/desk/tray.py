@@ -44,8 +44,10 @@ class Tray(QObject):
     def __init__(self, client: EngineClient, store: ContainerStore, status: ConnectionStatus,
                  vm: VMControl | None = None, parent=None, notify_enabled=lambda: True, engines=None) -> None:
         super().__init__(parent)
-        self.client, self.store, self.status, self.vm = client, store, status, vm
+        self._client, self.store, self.status, self.vm = client, store, status, vm
         self.engines = engines  # an EngineRegistry: `store` and `status` then cover every engine
+        if engines is not None:
+            engines.primary_changed.connect(self._on_engines_primary_changed)
         self.notify_enabled = notify_enabled
         self.shown = False  # the icon is in the desktop's tray (closing the window may keep us there)
         self.tasks = TaskSet()
@@ -58,6 +60,16 @@ class Tray(QObject):
         self.icon.activated.connect(self._on_icon_activated)
         status.changed.connect(lambda s: self._update_tooltip())
         self.rebuild()
+
+    @property
+    def client(self) -> EngineClient:
+        """The primary engine's client: it follows "Make primary" (the given one without a registry)."""
+        if self.engines is not None and self.engines.primary is not None:
+            return self.engines.primary.client
+        return self._client
+
+    def _on_engines_primary_changed(self, _session) -> None:
+        self.rebuild()  # the engine lines mark the new primary
 
     @staticmethod
     def available() -> bool:
@@ -105,8 +117,10 @@ class Tray(QObject):
         m.clear()
         s = self.status.current
         if self.several:
+            primary = self.engines.primary
             for session in self.engines.sessions:
-                line = m.addAction(f"Engine {session.key}: {session.status.current.state}")
+                mark = " (primary)" if session is primary else ""
+                line = m.addAction(f"Engine {session.key}{mark}: {session.status.current.state}")
                 line.setObjectName(f"trayEngineState_{session.key}")
                 line.setEnabled(False)
         else:
@@ -182,6 +196,8 @@ class Tray(QObject):
             self.notify(f"The VM could not {action}: {exc}")
 
     async def aclose(self) -> None:
+        if self.engines is not None:
+            self.engines.primary_changed.disconnect(self._on_engines_primary_changed)
         await self.tasks.cancel_all()
         if self.shown:
             self.icon.hide()

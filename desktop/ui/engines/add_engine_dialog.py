@@ -14,6 +14,7 @@ from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineError
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.dialogs import open_file_dialog
 
 FIELDS = (
     ("name", "Name", "build-server"),
@@ -97,7 +98,7 @@ class AddEngineDialog(QDialog):
         dlg = QFileDialog(self, f"Choose the {title.lower()}")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
         dlg.fileSelected.connect(edit.setText)
-        dlg.open()
+        open_file_dialog(dlg)
 
     def show_error(self, field: str, message: str) -> None:
         label = self.errors.get(field) or self.errors["address"]

@@ -83,6 +83,7 @@ class HistoryWing:
         self.sampler.start()
         self.page.report_opened.connect(self.open_report)
         store.notices.connect(self.page.show_notice)
+        store.updated.connect(self.page.on_history_updated)
         if store.notice:
             self.page.show_notice(store.notice)
         if dashboard is not None and engines.sessions:
@@ -197,6 +198,7 @@ class HistoryWing:
             return
         self.recorder.backfilled.disconnect(self._on_recorder_backfilled)
         self.store.notices.disconnect(self.page.show_notice)
+        self.store.updated.disconnect(self.page.on_history_updated)
         self.settings.changed.disconnect(self._on_settings_changed)
         await self.sampler.aclose()
         await self.recorder.aclose()

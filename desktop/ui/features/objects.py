@@ -42,6 +42,7 @@ class ObjectsWing(QObject):
             window.add_page(key, title, key, page)
             page.set_engine_available(window.status.is_connected)
         self.stores.reachability_changed.connect(self._follow_engines)
+        shared.engines.primary_changed.connect(self._on_engines_primary_changed)
         self._follow_engines()
         window.pages.currentChanged.connect(self._on_window_page_changed)
         self._usage_checked = time.monotonic()
@@ -81,6 +82,11 @@ class ObjectsWing(QObject):
         keys = sorted((s.key for s in self.shared.engines.sessions), key=lambda k: k != stores.primary)
         self.disk_page.set_engines(keys, lambda k: stores.state(k).calls)
 
+    def _on_engines_primary_changed(self, session) -> None:
+        self._follow_engines()  # the Disk page lists the new primary first
+        if self.stores.selected is None and session is not None:
+            self.disk_page.show_engine(session.key)  # under "All engines" it shows the primary
+
     def add_container_menu_entries(self, menu, containers) -> None:
         """Commit / export entries in the Containers page's context menu (one container)."""
         if len(containers) != 1:
@@ -106,6 +112,7 @@ class ObjectsWing(QObject):
 
     async def aclose(self) -> None:
         QApplication.instance().applicationStateChanged.disconnect(self._on_application_state)
+        self.shared.engines.primary_changed.disconnect(self._on_engines_primary_changed)
         await self.tasks.cancel_all()
         for page in self.pages:
             await page.tasks.cancel_all()

@@ -37,6 +37,9 @@ class GraphMoment(QObject):
         self.label.setObjectName("graphMoment")
         self.label.setTextFormat(Qt.TextFormat.RichText)
         self.label.setWordWrap(True)
+        # Tab reaches the link and Enter follows it, as a click does.
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse
+                                           | Qt.TextInteractionFlag.LinksAccessibleByKeyboard)
         self.label.linkActivated.connect(lambda _link: self.moment_opened.emit())
         self.label.hide()
         self.text = ""  # the line's plain text (tests)

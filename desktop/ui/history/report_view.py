@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtGui import QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, QPlainTextEdit, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -71,27 +71,46 @@ class CrashReportView(QDialog):
         self.logs = QPlainTextEdit("\n".join(report.logs) if report.logs else "(no output)")
         self.logs.setReadOnly(True)
         self.logs.setFont(mono)
+        self.logs.setAccessibleName("Last log lines")
         self.health = QPlainTextEdit(_health_text(report.health))
         self.health.setReadOnly(True)
         self.health.setFont(mono)
+        self.health.setAccessibleName("Health log")
         exits = QPlainTextEdit("\n".join(f"{time.strftime('%H:%M:%S', time.localtime(t))}  exit code {c}"
                                          for t, c in report.exit_history))
         exits.setReadOnly(True)
-        tabs = QTabWidget()
-        tabs.addTab(facts, "Facts")
-        tabs.addTab(self.logs, f"Last {len(report.logs)} log lines")
-        tabs.addTab(self.health, "Health log")
-        tabs.addTab(exits, "Exits")
-        tabs.setCurrentIndex(1 if report.logs else 0)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        exits.setAccessibleName("Exits")
+        self.tabs = QTabWidget()
+        self.tabs.addTab(facts, "Facts")
+        self.tabs.addTab(self.logs, f"Last {len(report.logs)} log lines")
+        self.tabs.addTab(self.health, "Health log")
+        self.tabs.addTab(exits, "Exits")
+        self.tabs.setCurrentIndex(1 if report.logs else 0)
+        # The buttons are made in the order they are laid out (actions left, Close right): Tab
+        # follows the order they were made in.
+        buttons = QDialogButtonBox()
         buttons.rejected.connect(self.reject)
         self.show_moment = buttons.addButton("Show the exit in Activity", QDialogButtonBox.ButtonRole.ActionRole)
         self.show_moment.setToolTip("The timeline at the exit, with the figures of that moment")
         self.show_moment.clicked.connect(lambda: self.moment_requested.emit(report))
+        # The facts are labels (selectable by mouse, not Tab stops each): one button hands the
+        # whole report to a keyboard user, and to a bug tracker.
+        self.copy_button = buttons.addButton("Copy as text", QDialogButtonBox.ButtonRole.ActionRole)
+        self.copy_button.setToolTip("The cause, the facts, the stats and the last log lines, as plain text")
+        self.copy_button.clicked.connect(lambda: QGuiApplication.clipboard().setText(self.as_text()))
+        buttons.addButton(QDialogButtonBox.StandardButton.Close)
         lay = QVBoxLayout(self)
         lay.addWidget(cause)
-        lay.addWidget(tabs, 1)
+        lay.addWidget(self.tabs, 1)
         lay.addWidget(buttons)
+
+    def as_text(self) -> str:
+        """The report as plain text: cause, facts, stats and the last log lines."""
+        r = self.report
+        lines = [f"Crash report: {r.name}", r.cause, ""]
+        lines += [f"{k}: {lab.text()}" for k, lab in self.fact_labels.items()]
+        lines += [f"Stats: {self.stats_label.text()}", "", "Last log lines:", *(r.logs or ["(no output)"])]
+        return "\n".join(lines)
 
 
 def _health_text(h: dict | None) -> str:

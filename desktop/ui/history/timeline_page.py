@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QHBoxLay
 
 from desktop.state.history.crash_reports import list_reports
 from desktop.state.history.live_events import LiveEvents
+from desktop.state.history.schema import HistoryUpdating
 from desktop.state.history.time_cursor import Moment, TimeCursor
 from desktop.state.history.timeline import (Gap, TimelineFilter, distinct_values, gaps, matches, query_around,
                                             query_events, rows_around)
@@ -414,6 +415,10 @@ class TimelinePage(QWidget):
                     self._fill_choices(self.project, await self.store.read(distinct_values, "project"))
             except asyncio.CancelledError:
                 raise
+            except HistoryUpdating as exc:  # not an error: the file is busy for a while, and says so
+                self.message.show_info(str(exc))
+                rows, at_newest = self._session_rows(f, t_ns, sort)
+                sort_keys = None
             except Exception as exc:  # noqa: BLE001 - the history is unavailable: say so, show the session
                 self.message.show_error(f"The history cannot be read ({exc}); this session's events are shown.")
                 rows, at_newest = self._session_rows(f, t_ns, sort)
@@ -611,6 +616,11 @@ class TimelinePage(QWidget):
     # -- the rest -----------------------------------------------------------------------------------
     def show_notice(self, sentence: str) -> None:
         self.message.show_error(sentence)
+
+    def on_history_updated(self) -> None:
+        """The file's format is up to date: what the page said about it is over, read it again."""
+        self.message.hide()
+        self.refresh()
 
     def _on_reports_double_clicked(self, index: QModelIndex) -> None:
         r = self.reports_model.report_at(index.row())

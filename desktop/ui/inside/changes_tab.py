@@ -20,6 +20,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.containers.detail.files_tab import download_reporting
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.dialogs import open_file_dialog
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 COLOURS = {"added": "#2e7d32", "changed": "#b26a00", "deleted": "#b3261e"}
@@ -236,7 +237,7 @@ class ChangesTab(QWidget):
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dlg.selectFile(printable(n.name))
         dlg.fileSelected.connect(lambda dest, p=n.path: self.tasks.spawn(self.download(p, dest)))
-        dlg.open()
+        open_file_dialog(dlg)
 
     async def download(self, path: str, dest: str) -> bool:
         return await download_reporting(self.files, self.message, path, dest) is not None
@@ -249,7 +250,7 @@ class ChangesTab(QWidget):
         dlg = commit_dialog(self.window(), ObjectsClient(self.client), self.container.id, self.container.name)
         self.commit_dialog = dlg
         dlg.accepted.connect(lambda: self.message.show_info("Committed: the new image is on the Images page."))
-        dlg.open()
+        open_file_dialog(dlg)
         return dlg
 
     async def aclose(self) -> None:

@@ -18,6 +18,7 @@ from desktop.metrics.ring_buffer import write_csv
 from desktop.metrics.stats_hub import StatsHub, Subscription
 from desktop.ui.widgets.live_graph import LiveGraph
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.dialogs import open_file_dialog
 
 
 class ContainerStatsView(QWidget):
@@ -134,7 +135,7 @@ class ContainerStatsView(QWidget):
         dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dlg.setDefaultSuffix("csv")
         dlg.fileSelected.connect(self.export_csv)
-        dlg.open()  # not exec(): the app keeps running while the dialog is up
+        open_file_dialog(dlg)  # not exec(): the app keeps running while the dialog is up
 
     def export_csv(self, path: str) -> asyncio.Task | None:
         """Write the history to `path` off the UI thread; emits `exported` or `export_failed`."""

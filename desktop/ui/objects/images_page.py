@@ -205,7 +205,13 @@ class ImagesPage(ObjectPage):
             return
         errors = []
         for im in items:
-            in_use = usage(im)
+            try:
+                # The engine's word, not the page's: a container removed a moment ago from the CLI
+                # may still be in the usage the page knows.
+                in_use = [] if force else await self.stores.state_for(im).calls.image_users(im.id)
+            except Exception as err:  # noqa: BLE001 - reported per image, the rest continue
+                errors.append(str(err))
+                continue
             if in_use and not force:
                 # Refuse before untagging anything: a half-untagged image helps nobody.
                 errors.append(f"{im.display_name} is used by {', '.join(in_use)}: remove "

@@ -108,10 +108,12 @@ class ObjectTableModel(QAbstractTableModel):
     def columnCount(self, parent=QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self._columns)
 
-    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self._columns[section].title
-        return None
+    def headerData(self, section: int, orientation, role=_DISPLAY):
+        # Asked for every role of every section at each header paint: the int test first (an enum
+        # comparison costs ~1.5 µs).
+        if role != _DISPLAY or orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self._columns):
+            return None
+        return self._columns[section].title
 
     def item(self, row: int):
         return self._store.get(self._keys[row]) if 0 <= row < len(self._keys) else None

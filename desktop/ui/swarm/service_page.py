@@ -19,10 +19,12 @@ from desktop.engine.errors import EngineError
 from desktop.engine.swarm import task_problem
 from desktop.engine.swarm_records import SwarmService
 from desktop.state.swarm import SwarmState
-from desktop.presentation.swarm import ports_text, replicas_text, task_rows, update_progress, update_text
+from desktop.presentation.swarm import (pause_blocker, pause_hint, ports_text, replicas_text, task_rows,
+                                        update_progress, update_text)
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.plain_text import plain_label
 
 TASK_COLUMNS = ("Task", "Node", "Image", "Desired", "State", "Problem", "Updated")
 
@@ -38,13 +40,14 @@ class ServicePage(QWidget):
         self.tasks = TaskSet()
         self._lease = None
         self._log_stream = None
+        self._hold_busy = False
         back = QPushButton("← Services")
         back.setObjectName("serviceBackButton")
         back.clicked.connect(self.back_requested)
-        self.title = QLabel()
+        self.title = plain_label()
         self.title.setObjectName("serviceTitle")
         self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
-        self.summary = QLabel()
+        self.summary = plain_label()
         self.summary.setObjectName("serviceSummary")
         self.summary.setWordWrap(True)
         top = QHBoxLayout()
@@ -57,26 +60,34 @@ class ServicePage(QWidget):
         self.progress_box.setObjectName("updateProgress")
         pb = QVBoxLayout(self.progress_box)
         pb.setContentsMargins(0, 0, 0, 0)
-        self.progress_label = QLabel()
+        self.progress_label = plain_label()
         self.progress_label.setObjectName("updateProgressLabel")
         self.progress_bar = QProgressBar()
         self.progress_bar.setObjectName("updateProgressBar")
-        self.slots_label = QLabel()
+        self.slots_label = plain_label()
         self.slots_label.setObjectName("updateSlots")
         self.slots_label.setWordWrap(True)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setObjectName("pauseUpdateButton")
+        self.pause_button.clicked.connect(self._on_pause_clicked)
         self.resume_button = QPushButton("Resume update")
         self.resume_button.setObjectName("resumeUpdateButton")
-        self.resume_button.setToolTip("The swarm paused the update (a task failed): try the remaining tasks again")
         self.resume_button.clicked.connect(self._on_resume_clicked)
+        # What Pause and Resume really do (the swarm has no pause call), in words under the bar.
+        self.hold_hint = plain_label()
+        self.hold_hint.setObjectName("updateHoldHint")
+        self.hold_hint.setWordWrap(True)
         self.rollback_button = QPushButton("Roll back")
         self.rollback_button.setObjectName("serviceRollbackButton")
         self.rollback_button.clicked.connect(self._on_rollback_clicked)
         prow = QHBoxLayout()
         prow.addWidget(self.progress_bar, 1)
+        prow.addWidget(self.pause_button)
         prow.addWidget(self.resume_button)
         prow.addWidget(self.rollback_button)
         pb.addWidget(self.progress_label)
         pb.addLayout(prow)
+        pb.addWidget(self.hold_hint)
         pb.addWidget(self.slots_label)
 
         # -- tabs: tasks, logs, inspect
@@ -85,6 +96,7 @@ class ServicePage(QWidget):
         self.task_table = QTableWidget(0, len(TASK_COLUMNS))
         self.task_table.setTabKeyNavigation(False)  # Tab leaves the table (arrows move between cells)
         self.task_table.setObjectName("serviceTasks")
+        self.task_table.setAccessibleName("Tasks")
         self.task_table.setHorizontalHeaderLabels(TASK_COLUMNS)
         self.task_table.horizontalHeader().setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         self.task_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -103,6 +115,7 @@ class ServicePage(QWidget):
         self.tabs.addTab(tw, "Tasks")
         self.logs = QPlainTextEdit()
         self.logs.setObjectName("serviceLogs")
+        self.logs.setAccessibleName("Service logs")
         self.logs.setReadOnly(True)
         self.logs.setMaximumBlockCount(20000)
         self.follow = QCheckBox("Follow")
@@ -123,6 +136,7 @@ class ServicePage(QWidget):
         self.tabs.addTab(lw, "Logs")
         self.inspect = QPlainTextEdit()
         self.inspect.setObjectName("serviceInspect")
+        self.inspect.setAccessibleName("Service as JSON (docker service inspect)")
         self.inspect.setReadOnly(True)
         self.tabs.addTab(self.inspect, "Inspect")
         self.tabs.currentChanged.connect(self._on_tab_changed)
@@ -223,7 +237,16 @@ class ServicePage(QWidget):
         self.progress_bar.setRange(0, max(p.total, 1))
         self.progress_bar.setValue(p.updated)
         self.slots_label.setText("  ".join(f"{'✔' if sl.updated else '…'} {sl.slot}: {sl.state}" for sl in p.slots))
-        self.resume_button.setVisible(p.paused)
+        blocker = pause_blocker(p)
+        self.pause_button.setVisible(p.state == "updating" and not p.held)
+        self.pause_button.setEnabled(not blocker and not self._hold_busy)
+        self.pause_button.setToolTip(blocker or "Hold the update (what it does is written under the bar)")
+        self.resume_button.setVisible(p.paused or p.held)
+        self.resume_button.setEnabled(not self._hold_busy)
+        self.resume_button.setToolTip("Let the update go on with the tasks still on the old version")
+        hint = pause_hint(p)
+        self.hold_hint.setText(hint)
+        self.hold_hint.setVisible(bool(hint))
         self.rollback_button.setEnabled(s.can_roll_back and not s.update_state.startswith("rollback"))
 
     def _render_tasks(self) -> None:
@@ -261,16 +284,30 @@ class ServicePage(QWidget):
         except EngineError as err:
             self.message.show_error(str(err))
 
+    def _on_pause_clicked(self) -> None:
+        s = self.service
+        if s is not None:
+            self.tasks.spawn(self._hold_call(self.state.swarm.hold_update(s),
+                                             f"The update of {s.name} holds after the swarm's next batch."))
+
     def _on_resume_clicked(self) -> None:
         s = self.service
         if s is not None:
-            self.tasks.spawn(self._resume(s))
+            self.tasks.spawn(self._hold_call(self.state.swarm.resume_update(s),
+                                             f"The update of {s.name} goes on."))
 
-    async def _resume(self, s: SwarmService) -> None:
+    async def _hold_call(self, coro, done: str) -> None:
+        self._hold_busy = True
+        self.pause_button.setEnabled(False)
+        self.resume_button.setEnabled(False)
         try:
-            await self.state.swarm.update_image(s, s.image)
+            await coro
+            self.message.show_info(done)
         except EngineError as err:
             self.message.show_error(str(err))
+        finally:
+            self._hold_busy = False
+            self._render()
 
     # -- logs and inspect ---------------------------------------------------------------------
     def _on_tab_changed(self, index: int) -> None:

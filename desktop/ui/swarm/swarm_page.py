@@ -13,6 +13,7 @@ from desktop.engine.swarm_records import SwarmInfo
 from desktop.engine.swarm_specs import parse_advertise_addr
 from desktop.state.swarm import SwarmState
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
 from desktop.ui.widgets.message_bar import MessageBar
@@ -173,6 +174,7 @@ class SwarmPage(QWidget):
             if view is None:
                 view = self.views[self.engine] = ManagerView(st, self._endpoint)
                 self.stack.addWidget(view)
+                name_inner_controls(view)  # made after the window named the page's own
             self.stack.setCurrentWidget(view)
         else:
             self.explain.show_info(st.info, self.engine or "This engine")

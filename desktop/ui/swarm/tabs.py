@@ -6,19 +6,21 @@ import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QHeaderView, QLabel
+from PySide6.QtWidgets import QHeaderView
 
 from desktop.engine.specs import SpecError
 from desktop.engine.swarm_records import SwarmNode, SwarmSecret, SwarmService
 from desktop.engine.swarm_specs import (check_secret_data, parse_constraint, parse_cpus, parse_memory, parse_replicas,
                                         parse_secret_name, parse_service_form, parse_service_name)
 from desktop.state.swarm import SwarmState
-from desktop.presentation.swarm import (drain_summary, mask_token, node_role_text, node_status_text, ports_text,
+from desktop.presentation.swarm import (drain_summary, node_role_text, node_status_text, node_tasks_text, ports_text,
                                         replicas_text, update_text)
+from desktop.ui.swarm.join_tokens import JoinTokensPanel
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
 from desktop.ui.objects.object_model import Column, ObjectTableModel
 from desktop.ui.objects.object_page import ObjectPage
+from desktop.ui.widgets.plain_text import plain_label
 
 
 class _LeasingPage(ObjectPage):
@@ -83,10 +85,27 @@ class NodesTab(_LeasingPage):
         self.tokens_panel = JoinTokensPanel(self)
         self.layout().insertWidget(3, self.tokens_panel)
         self.tokens_panel.hide()
+        # The selected node's tasks (the tab's lease keeps every current task listed).
+        self.node_tasks = plain_label()
+        self.node_tasks.setObjectName("nodeTasks")
+        self.node_tasks.setWordWrap(True)
+        self.layout().addWidget(self.node_tasks)
+        self.node_tasks.hide()
+        self.view.selectionModel().selectionChanged.connect(lambda *_a: self._render_node_tasks())
+        self.listen(state.tasks.refreshed, self._render_node_tasks)
 
     def _one(self) -> SwarmNode | None:
         sel = self.selected()
         return sel[0] if sel else None
+
+    def _render_node_tasks(self) -> None:
+        n = self._one()
+        if n is None:
+            self.node_tasks.hide()
+            return
+        names = {s.id: s.name for s in self.state.services.all()}
+        self.node_tasks.setText(node_tasks_text(n, self.state.tasks.of_node(n.id), names))
+        self.node_tasks.show()
 
     def _role(self, role: str) -> None:
         n = self._one()
@@ -142,51 +161,6 @@ class NodesTab(_LeasingPage):
     async def _load_tokens(self) -> None:
         self.tokens_panel.set_tokens(await self.state.swarm.join_tokens())
         self.tokens_panel.show()
-
-
-class JoinTokensPanel(QLabel):
-    """The join lines, masked until a click reveals one (a token lets a machine into the swarm)."""
-
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self.setObjectName("joinTokens")
-        self.setWordWrap(True)
-        self.setTextFormat(self.textFormat().RichText)
-        self.setStyleSheet("QLabel#joinTokens { background: palette(base); border: 1px solid palette(mid);"
-                           " border-radius: 4px; padding: 6px; }")
-        self.linkActivated.connect(self._on_link_activated)
-        self._tokens = None
-        self.revealed: set[str] = set()
-        self.setTextInteractionFlags(self.textInteractionFlags() | self.textInteractionFlags().TextSelectableByMouse)
-
-    def set_tokens(self, tokens) -> None:
-        self._tokens = tokens
-        self.revealed = set()
-        self._render()
-
-    def line(self, role: str) -> str:
-        """What is on screen for `role` (the exact command once revealed)."""
-        t = self._tokens
-        if t is None:
-            return ""
-        if role in self.revealed:
-            return t.join_command(role)
-        token = t.manager if role == "manager" else t.worker
-        return f"docker swarm join --token {mask_token(token)} {t.manager_addr}"
-
-    def reveal(self, role: str) -> None:
-        self.revealed.add(role)
-        self._render()
-
-    def _on_link_activated(self, link: str) -> None:
-        self.reveal(link)
-
-    def _render(self) -> None:
-        rows = []
-        for role in ("worker", "manager"):
-            action = "" if role in self.revealed else f' <a href="{role}">Show token</a>'
-            rows.append(f"<b>Add a {role}:</b> run on that machine{action}<br><code>{self.line(role)}</code>")
-        self.setText("<br><br>".join(rows))
 
 
 class ServicesTab(_LeasingPage):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-import os
 import shutil
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (QApplication, QFrame, QHBoxLayout, QLabel, QProgr
                                QVBoxLayout, QWidget)
 
 from desktop.state.vm_engine import ENGINE_NAME as CONTEXT_NAME  # the VM writes a docker context of this name
+from desktop.system_programs import system_program_env
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.plain_text import plain_label
 
@@ -227,7 +227,7 @@ class ContextOffer(QFrame):
         self.show()
 
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        env = system_program_env()
         env["DOCKER_CONFIG"] = str(self.docker_config_dir)
         return env
 

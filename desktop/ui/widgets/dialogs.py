@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QMessageBox, QWidget
+from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
+
+from desktop.ui.widgets.accessible_names import name_inner_controls
 
 
 async def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
@@ -38,3 +40,22 @@ async def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
     box.finished.connect(finished)
     box.open()
     return await fut
+
+
+def inform(parent: QWidget, name: str, title: str, text: str, *, rich: bool = False) -> QMessageBox:
+    """Show a message with one Close button, without a nested event loop (a static
+    QMessageBox.information would run one inside the asyncio loop's callback). `name` is its
+    objectName; it is deleted once closed."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Close, parent)
+    box.setObjectName(name)
+    box.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def open_file_dialog(dlg: QFileDialog) -> None:
+    """Open a file dialog without a nested event loop. Where the platform has no native dialog it
+    is Qt's own, whose combo boxes' lists have no names: they take their combo's."""
+    dlg.open()
+    name_inner_controls(dlg)

@@ -18,6 +18,7 @@ from desktop.presentation.sizes import binary_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.dialogs import open_file_dialog
 
 EntryRole = Qt.ItemDataRole.UserRole + 1
 
@@ -169,13 +170,13 @@ class FilesTab(QWidget):
             dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
             dlg.selectFile(printable(e.name))
         dlg.fileSelected.connect(lambda dest: self.tasks.spawn(self.download(e.path, dest)))
-        dlg.open()
+        open_file_dialog(dlg)
 
     def _on_upload_clicked(self) -> None:
         dlg = QFileDialog(self, f"Upload into {self.path}")
         dlg.setFileMode(QFileDialog.FileMode.ExistingFiles)
         dlg.filesSelected.connect(lambda paths: self.tasks.spawn(self.upload(list(paths))))
-        dlg.open()
+        open_file_dialog(dlg)
 
     async def download(self, path: str, dest: str) -> bool:
         text = await download_reporting(self.files, self.message, path, dest)

@@ -25,6 +25,7 @@ from desktop.ui.containers.detail.log_search_bar import LogSearchBar
 from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.dialogs import open_file_dialog
 
 log = logging.getLogger(__name__)
 
@@ -347,7 +348,7 @@ class LogsTab(QWidget):
         name = self.containers[0][1] if len(self.containers) == 1 else "project"
         dlg.selectFile(f"{name}.log")
         dlg.fileSelected.connect(lambda path: self.tasks.spawn(self.save_to(path)))
-        dlg.open()
+        open_file_dialog(dlg)
 
     async def save_to(self, path: str, filtered: bool | None = None) -> int:
         """Write the log (or, in filter mode, only the matching lines) to a file; returns lines written."""
