@@ -55,11 +55,14 @@ class SpillFile:
         self._lock = threading.Lock()
         self.closed = False
         self._writer: ThreadPoolExecutor | None = None
+        self._size_lock = threading.Lock()  # the owner and the writer both take room at the end
+        self.backlog = 0  # bytes handed to the writer and not on disk yet
 
     def reserve(self, n: int) -> int:
         """Room for n bytes at the end (written later by `write_at`); returns where it starts."""
-        at = self.size
-        self.size += n
+        with self._size_lock:
+            at = self.size
+            self.size += n
         return at
 
     def write_at(self, at: int, *parts) -> None:
@@ -127,9 +130,11 @@ class SpilledChunk:
     """
 
     __slots__ = ("file", "n", "data_at", "data_len", "offs_at", "ts_at", "tags_at", "ts_min", "ts_max", "_batch",
-                 "esc_lines")
+                 "esc_at", "esc_n", "_size")
 
     def __init__(self, file: SpillFile, batch: LogBatch, *, background: bool = False) -> None:
+        """Args:
+            background: written by the file's writer thread (else here and now)."""
         self.file = file
         self.n = len(batch)
         self.data_len = len(batch.data)
@@ -142,11 +147,11 @@ class SpilledChunk:
         self.tags_at = self.ts_at + ts.nbytes
         self.ts_min = int(ts.min()) if self.n else 0
         self.ts_max = int(ts.max()) if self.n else 0
-        # What a search memoised on the batch (its coloured lines) is kept: a few bytes a line
-        # at most, and the search of a log on disk then does not look for escapes again.
-        self.esc_lines = batch.__dict__.get("_esc_lines")
+        self.esc_at, self.esc_n = -1, 0  # its coloured lines' index, written after it (-1: none)
         self._batch: LogBatch | None = batch
+        self._size = self.data_len + offs.nbytes + ts.nbytes + tags.nbytes
         if background:
+            file.backlog += self._size
             file.writer().submit(self._write, offs, ts, tags)
         else:
             self._write(offs, ts, tags)
@@ -155,15 +160,22 @@ class SpilledChunk:
         batch = self._batch
         if batch is None:
             return
-        if self.esc_lines is None:  # while it is at hand: a search then skips looking for escapes
-            self.esc_lines = escape_lines(batch)
         try:
+            # The lines holding escapes, found while the chunk is at hand and kept on disk beside
+            # it: a search of the log on disk then does not look for them again.
+            esc = escape_lines(batch).astype(np.int32)
+            esc_at = self.file.reserve(esc.nbytes) if len(esc) else -1
             self.file.write_at(self.data_at, batch.data, offs, ts, tags)
+            if len(esc):
+                self.file.write_at(esc_at, esc)
+            self.esc_at, self.esc_n = esc_at, len(esc)
         except SpillClosed:
             return  # the view closed: nothing will read it
         except OSError as exc:  # disk full: the chunk stays in memory, readable as before
             log.warning("could not move %d log bytes to disk: %s", self.data_len, exc)
             return
+        finally:
+            self.file.backlog -= self._size
         self._batch = None
 
     def __len__(self) -> int:
@@ -178,8 +190,7 @@ class SpilledChunk:
     def nbytes(self) -> int:
         """What it holds in memory (a few numbers, and the batch until it is on disk)."""
         b = self._batch
-        n = 96 + (self.esc_lines.nbytes if self.esc_lines is not None else 0)
-        return n if b is None else n + len(b.data) + b.offs.nbytes + b.ts.nbytes + b.tags.nbytes
+        return 96 if b is None else 96 + len(b.data) + b.offs.nbytes + b.ts.nbytes + b.tags.nbytes
 
     def load_offs(self) -> np.ndarray:
         b = self._batch
@@ -228,8 +239,10 @@ class SpilledChunk:
         ts = np.frombuffer(rest, np.int64, self.n, (self.n + 1) * 4)
         tags = np.frombuffer(rest, TAG_DTYPE, self.n, (self.n + 1) * 4 + self.n * 8)
         batch = LogBatch(data, offs, ts, tags)
-        if self.esc_lines is not None:
-            object.__setattr__(batch, "_esc_lines", self.esc_lines)
+        # (written: its escape index was set before the batch was let go)
+        esc = np.frombuffer(self.file.read(self.esc_at, self.esc_n * 4), np.int32).astype(np.int64) \
+            if self.esc_n else np.zeros(0, np.int64)
+        object.__setattr__(batch, "_esc_lines", esc)
         return batch
 
     def locate(self, j: int) -> tuple[bytes, int, int, int, int]:

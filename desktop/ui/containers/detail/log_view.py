@@ -163,7 +163,9 @@ class LogView(QAbstractScrollArea):
                 self._sel = ((l0 + older_added, c0), (l1 + older_added, c1))
         if newer_added or self.filter_rows is not None:
             self._content_changed = True
-        if not self._repaint.isActive():
+        if len(self.buffer) == older_added + newer_added and not self._painted:
+            self._refresh()  # the first lines: shown now, not a coalescing interval later
+        elif not self._repaint.isActive():
             self._repaint.start()
 
     def _on_buffer_cleared(self) -> None:
