@@ -13,7 +13,7 @@ import numpy as np
 from desktop.engine.client import EngineClient
 from desktop.engine.logs import LogOptions, LogSession, raw_dialer
 from desktop.engine.stream_clients import stream_api
-from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, merge_by_time
+from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, escape_lines, merge_by_time
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,12 @@ class _Merger:
             del parts[:k]
             if take:
                 out.append(concat_batches(take))
-        return _pieces(merge_by_time(out)), [sum(len(p.data) for p in parts) for parts in self.parts]
+        pieces = _pieces(merge_by_time(out))
+        for piece in pieces:
+            # Found here, in the merge thread, while the piece is at hand: the first search of
+            # the view then does not walk every chunk for escape sequences (memoised on it).
+            escape_lines(piece)
+        return pieces, [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:

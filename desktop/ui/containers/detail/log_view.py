@@ -298,18 +298,16 @@ class LogView(QAbstractScrollArea):
             return False
         return self.search is None or self.search.display_pattern.search(text, plen) is None
 
-    def _draw_plain(self, p: QPainter, pen, x: float, y: float, shown) -> float:
-        """Draw a plain line's prefix runs and text (in `pen`, as a layout would) with its top at
-        y; returns its width."""
+    def _plain_runs(self, runs: dict, x: float, y: float, shown) -> float:
+        """Add a plain line's prefix runs and text to `runs` ((bold, colour) -> [(point, text)]),
+        to be drawn with one font and pen change per kind of run, not per line; returns its width."""
         text, plen, _tag, (pfmts, _spans) = shown
         base = y + self._ascent
         x0 = x
         for start, length, f in pfmts:
             piece = text[start:start + length]
             bold = f.fontWeight() >= QFont.Weight.Bold
-            p.setPen(f.foreground().color())
-            p.setFont(self._bold_font if bold else self.font())
-            p.drawText(QPointF(x, base), piece)
+            runs.setdefault((bold, f.foreground().color().rgba()), []).append((QPointF(x, base), piece))
             key = (piece, bold)
             w = self._run_width.get(key)
             if w is None:
@@ -318,11 +316,18 @@ class LogView(QAbstractScrollArea):
                 w = self._run_width[key] = (self._bold_metrics if bold else self._metrics).horizontalAdvance(piece)
             x += w
         body = text[plen:]
-        p.setPen(pen)
-        p.setFont(self.font())
-        p.drawText(QPointF(x, base), body)
+        runs.setdefault((False, None), []).append((QPointF(x, base), body))
         # a fixed-width font: ASCII text is as wide as its characters (measuring costs a shaping)
         return x - x0 + (len(body) * self.char_width if body.isascii() else self._metrics.horizontalAdvance(body))
+
+    def _draw_runs(self, p: QPainter, pen, runs: dict) -> None:
+        for (bold, rgba), items in runs.items():
+            p.setFont(self._bold_font if bold else self.font())
+            p.setPen(pen if rgba is None else QColor.fromRgba(rgba))
+            for point, text in items:
+                p.drawText(point, text)
+        p.setPen(pen)
+        p.setFont(self.font())
 
     def _layout(self, line: int, width: float, shown=None) -> tuple[QTextLayout, int, int]:
         text, plen, tag, (pfmts, spans) = shown if shown is not None else self.display_text(line)
@@ -417,13 +422,14 @@ class LogView(QAbstractScrollArea):
                 row += 1
         grew = False
         pen = p.pen()
+        runs: dict = {}
         self._painted_h = []
         for line, y, layout, h, shown in items:
             plen, tag = shown[1], shown[2]
             if tag & STDERR:
                 p.fillRect(QRectF(0, y, 3, h), STDERR_MARK)
             if layout is None:
-                w = self._draw_plain(p, pen, GUTTER + dx, y, shown)
+                w = self._plain_runs(runs, GUTTER + dx, y, shown)
                 layout = _LazyLayout(lambda line=line: self._layout(line, width)[0])  # for clicks
             else:
                 layout.draw(p, QPointF(GUTTER + dx, y))
@@ -433,6 +439,7 @@ class LogView(QAbstractScrollArea):
                 grew = True
             self._painted.append((line, y, layout, plen))
             self._painted_h.append(h)
+        self._draw_runs(p, pen, runs)
         p.end()
         if grew:
             QTimer.singleShot(0, self._sync_scrollbar)
