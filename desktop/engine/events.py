@@ -41,6 +41,7 @@ class EngineWatch:
         self._task: asyncio.Task | None = None
         self._stream = None
         self._closed = False
+        self._ended = False  # the end was taken by ready(): the next __anext__ stops
 
     def __aiter__(self) -> "EngineWatch":
         self._ensure_started()
@@ -52,10 +53,27 @@ class EngineWatch:
 
     async def __anext__(self) -> WatchItem:
         self._ensure_started()
+        if self._ended:
+            raise StopAsyncIteration
         item = await self._queue.get()
         if item is _END:
             raise StopAsyncIteration
         return item
+
+    def ready(self) -> list[WatchItem]:
+        """The items already waiting, in order, without waiting for more: a burst of events is
+        handed over as one read, and its consumer can apply it as one change."""
+        out: list[WatchItem] = []
+        while not self._ended:
+            try:
+                item = self._queue.get_nowait()
+            except asyncio.QueueEmpty:
+                break
+            if item is _END:
+                self._ended = True
+                break
+            out.append(item)
+        return out
 
     def retry_now(self) -> None:
         """Skip the rest of the current wait (the user pressed Retry)."""

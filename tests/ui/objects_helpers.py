@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hypothesis  # noqa: F401 - loaded now: its plugin's lazy import at session end crashed in 3.11's compiler
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QLineEdit, QMessageBox, QPlainTextEdit
+from PySide6.QtWidgets import QApplication, QCheckBox, QComboBox, QFileDialog, QLineEdit, QMessageBox, QPlainTextEdit
 
 
 def click(qtbot, widget) -> None:
@@ -75,3 +75,17 @@ def row_texts(page, key: str) -> list[str]:
     if r < 0:  # not listed yet (the object stores list right after the containers)
         return [""] * page.model.columnCount()
     return [page.model.index(r, c).data() or "" for c in range(page.model.columnCount())]
+
+
+def choose_in_file_dialog(qtbot, path) -> None:
+    """Qt's own file dialog (no native one offscreen): the path typed over the name field, Enter."""
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QFileDialog), timeout=10000)
+    dlg = QApplication.activeModalWidget()
+    dlg.activateWindow()  # (the window manager's part: the dialog shown is the active window)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dlg)
+    edit = dlg.findChild(QLineEdit, "fileNameEdit")
+    edit.setFocus()
+    edit.selectAll()  # (the suggested name is typed over)
+    qtbot.keyClicks(edit, str(path))
+    qtbot.keyClick(edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=10000)

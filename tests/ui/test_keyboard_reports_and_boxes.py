@@ -8,12 +8,13 @@ import asyncio
 
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QPushButton
 
 from desktop.engine.saved_engines import SavedEngine
 from desktop.ui.history.report_view import CrashReportView
 from desktop.ui.widgets.dialogs import confirm
 from tests.ui.a11y_names import nameless
+from tests.ui.objects_helpers import choose_in_file_dialog
 from tests.ui.tab_walk import TAB_JUMPS, walk
 
 
@@ -161,5 +162,25 @@ def test_qt_file_dialog_tabs_in_order_and_names_its_lists(ph, qtbot):
     try:
         problems = _walk_dialog(qtbot, dlg, "Open compose file")
         assert not problems, "\n".join(problems)
+    finally:
+        dlg.reject()
+
+
+def test_a_form_browse_button_fills_its_field_through_the_file_dialog(ph, qtbot, tmp_path):
+    """Images → Load…: Browse opens the file dialog (opened, not run in a nested loop); the file
+    chosen there, with the keyboard, is the form's."""
+    tar = tmp_path / "images.tar"
+    tar.write_bytes(b"")
+    ph.window.show_page("images")
+    images = ph.objects.images_page
+    images.load()
+    qtbot.waitUntil(lambda: images.load_dialog_opened is not None and images.load_dialog_opened.isVisible(),
+                    timeout=20000)
+    dlg = images.load_dialog_opened
+    try:
+        browse = dlg.findChild(QPushButton, "pathBrowse")
+        browse.click()
+        choose_in_file_dialog(qtbot, tar)
+        assert dlg.inputs["path"].text() == str(tar) and dlg.isVisible()
     finally:
         dlg.reject()

@@ -443,3 +443,17 @@ def test_swarm_tabs_service_page_and_forms_in_tab_order(qtbot, app_factory, awai
         QApplication.processEvents()
         problems += walk(page, f"service page, {sp.tabs.tabText(i)} tab", TAB_JUMPS).problems
     assert not problems, "\n".join(problems)
+
+
+def test_screenshot_of_the_swarm_page(swarm_cluster, swarm_api, tmp_path):
+    """`pilothouse --screenshot FILE --page swarm`: a real process, waiting for the swarm's lists."""
+    from PySide6.QtGui import QImage
+
+    from tests.ui.test_cli import run_cli
+
+    png = tmp_path / "swarm.png"
+    out = run_cli("--host", swarm_cluster.manager.host, "--screenshot", str(png), "--page", "swarm")
+    assert out.returncode == 0, out.stderr
+    assert f"wrote {png}: the swarm page, 3 rows" in out.stdout, out.stdout  # the Nodes tab, listed
+    img = QImage(str(png))
+    assert not img.isNull() and img.width() >= 800 and img.height() >= 500

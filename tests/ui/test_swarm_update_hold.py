@@ -122,7 +122,8 @@ def test_the_swarms_own_pause_after_a_failed_task_and_resume(qtbot, app_factory,
     qtbot.waitUntil(lambda: _cell(view.services, sid, "Replicas") == "3/3", timeout=40000)
 
     (flags / "ok").unlink()  # the tasks running go on; any new one fails at once
-    sp = _open_update(qtbot, view, sid, parallelism="1", delay="1", monitor="3")
+    # The 3 s delay gives the failure time to reach the manager before a second task would start.
+    sp = _open_update(qtbot, view, sid, parallelism="1", delay="3", monitor="3")
     qtbot.waitUntil(lambda: "(update paused)" in sp.progress_label.text() and sp.resume_button.isVisible(),
                     timeout=60000)
     assert "update paused due to failure or early termination of task" in sp.progress_label.text()

@@ -7,8 +7,8 @@ import tarfile
 import docker
 import pytest
 
-from tests.ui.objects_helpers import (answer_confirm, click, fill, open_dialog, row_texts, select,
-                                      submit_and_wait_closed, submit_and_wait_error)
+from tests.ui.objects_helpers import (answer_confirm, choose_in_file_dialog, click, fill, open_dialog, row_texts,
+                                      select, submit_and_wait_closed, submit_and_wait_error)
 
 
 def members(path) -> dict[str, bytes]:
@@ -108,7 +108,8 @@ def test_volume_browse_upload_download_export_import_clone(volumes, qtbot, docke
         page.import_selected(str(tmp_path / "a.tar"))
         answer_confirm(qtbot, accept=True)
         qtbot.waitUntil(lambda: "Imported" in page.message.text(), timeout=10000)
-        page.export_selected(str(tmp_path / "b.tar"))
+        click(qtbot, page.buttons["export"][0])  # through the file dialog, opened without a nested loop
+        choose_in_file_dialog(qtbot, tmp_path / "b.tar")
         qtbot.waitUntil(lambda: f"Exported {b}" in page.message.text(), timeout=10000)
         assert members(tmp_path / "a.tar") == members(tmp_path / "b.tar") == {"notes.txt": src.read_bytes()}
         # clone

@@ -22,7 +22,8 @@ class ComposeWing:
 
     def _engine_is_local(self, key: str) -> bool:
         """The engine shares this machine's files (a UNIX socket or named pipe, not ssh/tcp)."""
-        session = self.shared.engines.get(key) if key else self.shared.primary
+        engines = self.shared.engines
+        session = engines.get(key) if key else (engines.primary or self.shared.primary)  # (Make primary moves it)
         if session is None:
             return False
         ep = session.client.endpoint or session.endpoints[0]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import time
 
-from PySide6.QtWidgets import (QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
 from desktop.engine.errors import EngineError
@@ -16,6 +16,7 @@ from desktop.presentation.containers import age
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.engine.tar_safety import printable
+from desktop.ui.widgets.dialogs import choose_path
 from desktop.ui.widgets.plain_text import plain_label
 
 
@@ -100,7 +101,8 @@ class VolumeBrowser(QDialog):
             self.message.show_error("Choose a file to download (export the volume to get a whole folder).")
             return None
         if dest is None:
-            dest, _ = QFileDialog.getSaveFileName(self, f"Download {printable(e.name)}", printable(e.name))
+            choose_path(self, f"Download {printable(e.name)}", "save", self.download, suggested=printable(e.name))
+            return None  # downloaded once a path is chosen
         if not dest:
             return None
 
@@ -112,7 +114,8 @@ class VolumeBrowser(QDialog):
 
     def upload(self, src: str | None = None):
         if src is None:
-            src, _ = QFileDialog.getOpenFileName(self, f"Upload into {self.path}")
+            choose_path(self, f"Upload into {self.path}", "open", self.upload)
+            return None  # uploaded once a file is chosen
         if not src:
             return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtWidgets import QFileDialog, QHeaderView
+from PySide6.QtWidgets import QHeaderView
 
 from desktop.engine.object_records import Volume
 from desktop.engine.run_request import FormErrors
@@ -14,7 +14,7 @@ from desktop.engine.volume_files import VolumeFiles
 from desktop.presentation.objects import used_by_text
 from desktop.presentation.sizes import human_size
 from desktop.state.engine_objects import EngineObjects, merged_key
-from desktop.ui.widgets.dialogs import confirm
+from desktop.ui.widgets.dialogs import choose_path, confirm
 from desktop.ui.widgets.engine_choice import chosen_engine, target
 from desktop.ui.widgets.form_dialog import Field, FormDialog
 from desktop.ui.objects.object_forms import volume_create_dialog
@@ -152,7 +152,8 @@ class VolumesPage(ObjectPage):
         if v is None:
             return None
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {v.name}", f"{v.name}.tar")
+            choose_path(self, f"Export {v.name}", "save", self.export_selected, suggested=f"{v.name}.tar")
+            return None  # exported once a path is chosen
         if not path:
             return None
 
@@ -167,7 +168,8 @@ class VolumesPage(ObjectPage):
         if v is None:
             return None
         if path is None:
-            path, _ = QFileDialog.getOpenFileName(self, f"Import a tar into {v.name}")
+            choose_path(self, f"Import a tar into {v.name}", "open", self.import_selected)
+            return None  # imported once a file is chosen
         if not path:
             return None
 

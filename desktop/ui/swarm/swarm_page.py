@@ -136,6 +136,14 @@ class SwarmPage(QWidget):
         return self.views.get(self.engine) if self.engine else None
 
     @property
+    def model(self):
+        """The table on screen (a manager's current tab), for the screenshot's row count."""
+        view = self.view
+        if view is None or not self.state or not self.state.is_manager:
+            return None
+        return getattr(view.tabs.currentWidget(), "model", None)
+
+    @property
     def ready(self) -> bool:
         """The page shows what it will show (a screenshot waits for this)."""
         st = self.state

@@ -59,3 +59,23 @@ def open_file_dialog(dlg: QFileDialog) -> None:
     is Qt's own, whose combo boxes' lists have no names: they take their combo's."""
     dlg.open()
     name_inner_controls(dlg)
+
+
+def choose_path(parent: QWidget, title: str, mode: str, on_chosen, *, suggested: str = "") -> QFileDialog:
+    """Ask for a path with a file dialog opened as `open_file_dialog` does (not the static
+    QFileDialog functions, which run a nested event loop). `mode`: "open" (an existing file),
+    "save" or "folder"; `on_chosen(path)` once one is accepted."""
+    dlg = QFileDialog(parent, title)
+    if mode == "folder":
+        dlg.setFileMode(QFileDialog.FileMode.Directory)
+        dlg.setOption(QFileDialog.Option.ShowDirsOnly)
+    elif mode == "open":
+        dlg.setFileMode(QFileDialog.FileMode.ExistingFile)
+    else:
+        dlg.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+    if suggested:
+        dlg.selectFile(suggested)
+    dlg.fileSelected.connect(lambda path: path and on_chosen(path))
+    dlg.finished.connect(lambda _r: dlg.deleteLater())
+    open_file_dialog(dlg)
+    return dlg

@@ -12,13 +12,14 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout,
                                QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from desktop.engine.errors import EngineError
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError
 from desktop.ui.widgets.accessible_names import name_inner_controls
+from desktop.ui.widgets.dialogs import choose_path
 
 ERROR_STYLE = "color: #b42318;"
 
@@ -140,17 +141,8 @@ class FormDialog(QDialog):
         b = QPushButton("Browse…")
         b.setObjectName(f"{f.key}Browse")
 
-        def browse() -> None:
-            if f.kind == "folder":
-                path = QFileDialog.getExistingDirectory(self, f.label)
-            elif f.kind == "open_file":
-                path, _ = QFileDialog.getOpenFileName(self, f.label)
-            else:
-                path, _ = QFileDialog.getSaveFileName(self, f.label)
-            if path:
-                line.setText(path)
-
-        b.clicked.connect(browse)
+        mode = {"folder": "folder", "open_file": "open"}.get(f.kind, "save")
+        b.clicked.connect(lambda: choose_path(self, f.label, mode, line.setText))
         h.addWidget(b)
         return holder
 
