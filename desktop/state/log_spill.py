@@ -65,11 +65,6 @@ class SpillFile:
             self.size += n
         return at
 
-    def add_backlog(self, n: int) -> None:
-        """Count bytes handed to the writer (n < 0: written); both threads change it."""
-        with self._size_lock:
-            self.backlog += n
-
     def write_at(self, at: int, *parts) -> None:
         """Write the parts one after the other from `at` (in a writer thread: the lock is taken
         per megabyte, so a line drawn from the file meanwhile waits for one piece at most)."""
@@ -156,12 +151,12 @@ class SpilledChunk:
         self._batch: LogBatch | None = batch
         self._size = self.data_len + offs.nbytes + ts.nbytes + tags.nbytes
         if background:
-            file.add_backlog(self._size)
-            file.writer().submit(self._write, offs, ts, tags, True)
+            file.backlog += self._size
+            file.writer().submit(self._write, offs, ts, tags)
         else:
             self._write(offs, ts, tags)
 
-    def _write(self, offs, ts, tags, background_write: bool = False) -> None:
+    def _write(self, offs, ts, tags) -> None:
         batch = self._batch
         if batch is None:
             return
@@ -180,8 +175,7 @@ class SpilledChunk:
             log.warning("could not move %d log bytes to disk: %s", self.data_len, exc)
             return
         finally:
-            if background_write:
-                self.file.add_backlog(-self._size)
+            self.file.backlog -= self._size
         self._batch = None
 
     def __len__(self) -> int:
