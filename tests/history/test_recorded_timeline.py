@@ -183,8 +183,18 @@ def test_count_over_a_filter(run, followed, make_container, docker_api):
 def test_exit_codes_and_signals_are_searched_as_the_rows_say_them(run, followed, make_container, docker_api):
     async def scenario():
         f = await followed()
-        crashed = make_container(command=("sh", "-c", "exit 3"))
-        killed = make_container()
+
+        def made(**kw) -> str:
+            # A word of a search is also the prefix of a container ID: an ID that starts with a
+            # digit would be found by "3" or "137" for that reason alone.
+            for _ in range(40):
+                cid = make_container(**kw)
+                if not cid[0].isdigit():
+                    return cid
+            raise AssertionError("40 container IDs in a row started with a digit")
+
+        crashed = made(command=("sh", "-c", "exit 3"))
+        killed = made()
         died = f.expect(lambda ev: ev.id == crashed and ev.action == "die")
         docker_api.start(crashed)
         await asyncio.wait_for(died, 20)
