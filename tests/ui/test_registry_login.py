@@ -64,7 +64,7 @@ def test_login_stores_through_helper_then_push_works(docker_config, ph, qtbot, d
         assert not store.exists()
         fill(qtbot, dlg, password="s3cret-pw")
         submit_and_wait_closed(qtbot, dlg)
-        assert "docker-credential-phtest" in page.message.text()
+        qtbot.waitUntil(lambda: "docker-credential-phtest" in page.message.text(), timeout=10000)  # said once stored
         assert json.loads(store.read_text())[auth_registry.address] == {"Username": "pilot", "Secret": "s3cret-pw"}
         # Pilothouse wrote no password: the configuration is as it was, no other file appeared
         assert json.loads((cfgdir / "config.json").read_text()) == {"credsStore": "phtest"}
