@@ -89,8 +89,9 @@ def test_nodes_tasks_drain_confirmation_and_join_tokens(qtbot, app_factory, awai
 
     assert nodes.select_key(target.node_id)
     # The selected node's tasks, under the table.
-    qtbot.waitUntil(lambda: nodes.node_tasks.text().startswith(f"Tasks on {target.hostname} ("), timeout=10000)
-    assert "spread." in nodes.node_tasks.text() and " running" in nodes.node_tasks.text()
+    # (a task may still be starting when it is first listed: the line follows it to running)
+    qtbot.waitUntil(lambda: nodes.node_tasks.text().startswith(f"Tasks on {target.hostname} (")
+                    and "spread." in nodes.node_tasks.text() and " running" in nodes.node_tasks.text(), timeout=30000)
     click(qtbot, nodes.buttons["drain"][0])
     text = answer_confirm(qtbot, accept=True)
     assert text.startswith(f"Drain {target.hostname}? Its ")
