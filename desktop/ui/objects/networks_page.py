@@ -85,17 +85,9 @@ class NetworksPage(ObjectPage):
             self.message.show_error(f"{', '.join(builtin)} {'is' if len(builtin) == 1 else 'are'} built into the "
                                     "engine and cannot be removed.")
             return
-        # The engine's word, not the page's: a container removed a moment ago from the CLI may
-        # still be in the usage the page knows.
-        busy = []
-        for n in items:
-            try:
-                users = await self.stores.state_for(n).calls.network_users(n.name)
-            except Exception as err:  # noqa: BLE001 - the engine is away: say so, remove nothing
-                self.message.show_error(str(err))
-                return
-            if users:
-                busy.append((n.name, users))
+        busy = await self.engine_users(items, lambda calls, n: calls.network_users(n.name))
+        if busy is None:
+            return
         if busy:
             self.message.show_error(" ".join(f"Network {n} is used by {', '.join(u)}; disconnect "
                                              f"{'them' if len(u) > 1 else 'it'} first." for n, u in busy))

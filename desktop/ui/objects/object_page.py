@@ -139,6 +139,21 @@ class ObjectPage(QWidget):
         self.view.scrollTo(idx)
         return True
 
+    async def engine_users(self, items, users_of) -> list[tuple[str, list[str]]] | None:
+        """(name, users) of the items the engine says are in use, asked now: a container removed a
+        moment ago from the CLI may still be in the usage the page knows. `users_of(calls, item)`
+        is the engine call. None (the page says why) when the engine cannot be asked."""
+        busy = []
+        for item in items:
+            try:
+                users = await users_of(self.stores.state_for(item).calls, item)
+            except Exception as err:  # noqa: BLE001 - the engine is away: say so, remove nothing
+                self.message.show_error(str(err))
+                return None
+            if users:
+                busy.append((item.name, users))
+        return busy
+
     def spawn(self, coro):
         """Run an action; EngineError/SpecError become the message bar's sentence."""
         async def guarded():

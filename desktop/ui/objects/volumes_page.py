@@ -106,17 +106,9 @@ class VolumesPage(ObjectPage):
         return self.spawn(self._remove(items)) if items else None
 
     async def _remove(self, items: list[Volume]) -> None:
-        # The engine's word, not the page's: a container removed a moment ago from the CLI may
-        # still be in the usage the page knows.
-        busy = []
-        for v in items:
-            try:
-                users = await self.stores.state_for(v).calls.volume_users(v.name)
-            except Exception as err:  # noqa: BLE001 - the engine is away: say so, remove nothing
-                self.message.show_error(str(err))
-                return
-            if users:
-                busy.append((v.name, users))
+        busy = await self.engine_users(items, lambda calls, v: calls.volume_users(v.name))
+        if busy is None:
+            return
         if busy:
             self.message.show_error(" ".join(f"Volume {n} is in use by {', '.join(u)}; remove "
                                              f"{'those containers' if len(u) > 1 else 'that container'} first."
