@@ -334,6 +334,8 @@ async def bench_merged(api, client, host, args, stalls) -> None:
     print(f"# merged {len(buf):,} of {total:,} lines; {buf.disk_bytes() / 1e6:,.0f} MB spilled to disk, "
           f"{buf.memory_raw_bytes() / 1e6:,.0f} MB in memory; UI stall during load "
           f"p99={statistics.quantiles(load_stalls, n=100)[98]:.1f} ms", flush=True)
+    pending = sum(1 for _, c in buf.chunks() if getattr(c, "pending", False))
+    print(f"# chunks still being written to disk when the load ended: {pending}", flush=True)
     ts = np.concatenate([loaded(c).ts for _, c in buf.chunks()])
     print(f"# time-ordered: {bool(np.all(ts[1:] >= ts[:-1]))}", flush=True)
     figure("logs_merged_first_screen_ms", first * 1000, first_base * 1000, "<=", 300)

@@ -11,9 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from desktop.engine.client import EngineClient
-from desktop.engine.logs import LogOptions, LogSession
+from desktop.engine.logs import LogOptions, LogSession, raw_dialer
 from desktop.engine.stream_clients import stream_api
-from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, merge_by_time
+from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, escape_lines, merge_by_time
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +123,12 @@ class _Merger:
             del parts[:k]
             if take:
                 out.append(concat_batches(take))
-        return _pieces(merge_by_time(out)), [sum(len(p.data) for p in parts) for parts in self.parts]
+        pieces = _pieces(merge_by_time(out))
+        for piece in pieces:
+            # Found here, in the merge thread, while the piece is at hand: the first search of
+            # the view then does not walk every chunk for escape sequences (memoised on it).
+            escape_lines(piece)
+        return pieces, [sum(len(p.data) for p in parts) for parts in self.parts]
 
 
 class MergedLogSession:
@@ -187,7 +192,7 @@ class MergedLogSession:
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
                        on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold,
-                       first_tail=SCREEN_TAIL, defer_backfill=not live)
+                       first_tail=SCREEN_TAIL, defer_backfill=not live, defer_follow=not live)
         self.sessions.append(s)
         return s
 
@@ -323,6 +328,8 @@ class MergedLogSession:
         if len(tail):
             self.on_lines(tail)
         self._started = True
+        for s in first:  # every tail is in: now the follow streams (each reads its gap since its tail)
+            s.start_follow()
         for i, r in enumerate(results):
             if isinstance(r, BaseException):  # that container is gone: the others go on
                 self._progress[i] = None
@@ -347,6 +354,11 @@ class MergedLogSession:
         for s in sessions:
             by_client.setdefault(id(s.client), (s.client, []))[1].append(s)
         for client, group in by_client.values():
+            dialer = raw_dialer(client)
+            if dialer is not None:  # a UNIX socket: requests go out raw, followed on one thread
+                for s in group:
+                    s.use_api(dialer.share())
+                continue
             try:
                 apis = await client.run(lambda c=client, n=len(group): [stream_api(c) for _ in range(n)])
             except Exception as exc:  # noqa: BLE001 - each session then tries, and reports, itself

@@ -97,3 +97,27 @@ def merge_by_time(batches: list[LogBatch]) -> LogBatch:
         i = j
     del dst
     return LogBatch(bytes(out), offs, allb.ts[order], allb.tags[order])
+
+
+def escape_lines(batch: LogBatch) -> np.ndarray:
+    """Indexes of the lines holding an escape sequence (memoised on the immutable batch)."""
+    cached = batch.__dict__.get("_esc_lines")
+    if cached is None:
+        data = batch.data
+        # bytes.find, not a regex: `re` walks a one-byte pattern at ~60 MB/s, find at ~2 GB/s;
+        # one find per coloured line (the rest of a line is skipped)
+        found: list[int] = []
+        find = data.find
+        pos = find(b"\x1b")
+        while pos >= 0:
+            found.append(pos)
+            pos = find(b"\n", pos)
+            if pos < 0:
+                break
+            pos = find(b"\x1b", pos)
+        if found:
+            cached = np.searchsorted(batch.offs[1:].astype(np.int64) - 1, np.asarray(found, np.int64), side="left")
+        else:
+            cached = np.zeros(0, np.int64)
+        object.__setattr__(batch, "_esc_lines", cached)
+    return cached

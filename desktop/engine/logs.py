@@ -28,7 +28,8 @@ from desktop.engine.errors import EngineError, translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
 from desktop.engine.log_records import LogBatch, concat_batches
-from desktop.engine.stream_clients import open_stream_api
+from desktop.engine.raw_logs import RawDialer, RawLogResponse
+from desktop.engine.stream_clients import local_socket_path, open_stream_api
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ class _Stream:
         self._pace = 0.008 if params.get("follow") else pace
         self.closed = False
         self.messages = 0  # engine messages read (a long line is several)
+        self._handed = False  # read by a FollowMux from its head on
         threading.Thread(target=self._run, name=f"logs-{cid[:12]}", daemon=True).start()
 
     def close(self) -> None:
@@ -144,6 +146,9 @@ class _Stream:
         self.closed = True
         res = self._res
         if res is None:
+            return
+        if isinstance(res, RawLogResponse):
+            res.shutdown()  # the reader closes it
             return
         try:
             sock = res.raw._fp.fp.raw
@@ -201,17 +206,27 @@ class _Stream:
         err: BaseException | None = None
         try:
             api = self._api
-            res = api._get(api._url("/containers/{0}/logs", self._cid), params=self._params, stream=True)
-            self._res = res
-            if self.closed:
-                self.close()
-                return
-            api._raise_for_status(res)
+            if isinstance(api, RawDialer):
+                res = fp = api.open_logs(self._cid, self._params)
+                chunked = res.chunked
+                self._res = res
+                if self.closed:
+                    return
+            else:
+                res = api._get(api._url("/containers/{0}/logs", self._cid), params=self._params, stream=True)
+                self._res = res
+                if self.closed:
+                    self.close()
+                    return
+                api._raise_for_status(res)
+                fp, chunked = res.raw._fp.fp, bool(res.raw._fp.chunked)
             if not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._on_open)
-            fp = res.raw._fp.fp
-            dm = LogDemuxer(chunked=bool(res.raw._fp.chunked), multiplexed=None if self._tty is None else not self._tty,
+            dm = LogDemuxer(chunked=chunked, multiplexed=None if self._tty is None else not self._tty,
                             tag=self._tag)
+            if isinstance(res, RawLogResponse) and self._params.get("follow") and self._stop_at is None:
+                self._hand_to_mux(api, res, dm)
+                return
             pending: list[bytes] = []
             size = 0
             gather = 0 if self._params.get("follow") else PIECE_SIZE
@@ -248,12 +263,47 @@ class _Stream:
             if not self.closed:
                 err = exc
         finally:
-            if not self._loop.is_closed():
-                self._loop.call_soon_threadsafe(self._finish, err)
+            if not self._handed:
+                if isinstance(self._res, RawLogResponse):
+                    self._res.close()
+                if not self._loop.is_closed():
+                    self._loop.call_soon_threadsafe(self._finish, err)
+
+    def _hand_to_mux(self, dialer: RawDialer, res: RawLogResponse, dm: LogDemuxer) -> None:
+        """A followed stream is read from here on by the dialer's one follow thread."""
+        def on_data(raw: bytes) -> bool:
+            if self.closed:
+                return False
+            self._post(dm.feed(raw))
+            return not dm.ended
+
+        def on_end(err: BaseException | None) -> None:
+            try:
+                if not self.closed:
+                    self._post(dm.finish())
+                self.messages = dm.messages
+            finally:
+                res.close()
+                if not self._loop.is_closed():
+                    self._loop.call_soon_threadsafe(self._finish, None if self.closed else err)
+
+        self._handed = True
+        first = res.take_buffered()
+        if first and not on_data(first):
+            on_end(None)
+            return
+        dialer.follow_mux(self._gate).add(res.sock, on_data, on_end)
 
     def _finish(self, err: BaseException | None) -> None:
         self._drain()
         self._done(err)
+
+
+def raw_dialer(client: EngineClient) -> RawDialer | None:
+    """Raw requests to the engine's UNIX socket (local, or an SSH engine's forward); None for
+    tcp and TLS engines, which keep the SDK."""
+    path = local_socket_path(client)
+    return RawDialer(path, client.api.api_version) if path is not None else None
 
 
 class _Gates:
@@ -279,19 +329,24 @@ class LogSession:
                  on_lines: Callable[[LogBatch], None], on_backfill: Callable[[LogBatch], None] = lambda b: None,
                  on_progress: Callable[[float | None], None] = lambda f: None,
                  on_ended: Callable[[str], None] = lambda s: None, backfill_gate=None,
-                 first_tail: int = TAIL_FIRST, defer_backfill: bool = False, api=None) -> None:
+                 first_tail: int = TAIL_FIRST, defer_backfill: bool = False, defer_follow: bool = False,
+                 api=None) -> None:
         """Args:
             backfill_gate: an object whose `wait()` the backfill's reader calls between pieces
                 (besides the UI's foreground gate): a merged view holds a source back that is far ahead.
             first_tail: how many of the newest lines come first, before the older ones.
             defer_backfill: `start` delivers the tail only; `start_backfill` reads the rest (a
                 merged view first paints the newest lines of every container, then backfills).
-            api: the streaming SDK client to use (made for it by `stream_api`; the session closes
-                it); None: the session makes its own.
+            defer_follow: `start` neither follows nor inspects; `start_follow` does (a merged
+                view's first screen waits for every tail, and fifty follow streams, gap reads and
+                inspects sent beside them made the engine answer the tails 3x later).
+            api: the streaming client to use (an SDK client made for it by `stream_api`, or a
+                RawDialer; the session closes it); None: the session makes its own.
         """
         self.client, self.cid, self.options, self.tag = client, cid, options, tag
         self.backfill_gate = backfill_gate
-        self.first_tail, self.defer_backfill = first_tail, defer_backfill
+        self.first_tail, self.defer_backfill, self.defer_follow = first_tail, defer_backfill, defer_follow
+        self._first: LogBatch | None = None  # the tail, while following waits for start_follow
         self._backfill_plan: tuple[_Mark, int | None] | None = None
         self._info: asyncio.Future | None = None
         self._follow_task: asyncio.Future | None = None
@@ -311,8 +366,8 @@ class LogSession:
         self.closed = False
 
     def use_api(self, api) -> None:
-        """Stream through this SDK client (made by `stream_api`; the session closes it) rather
-        than making one in `start`."""
+        """Stream through this client (an SDK client made by `stream_api`, or a RawDialer; the
+        session closes it) rather than making one in `start`."""
         if self._api is None:
             self._api = api
         else:
@@ -365,14 +420,15 @@ class LogSession:
         name = f"container {self.cid[:12]}"
         try:
             if self._api is None:
-                self._api = await open_stream_api(self.client)
+                dialer = raw_dialer(self.client)
+                self._api = dialer.share() if dialer is not None else await open_stream_api(self.client)
         except Exception as exc:  # noqa: BLE001
             raise translate(exc, "read the logs of", name) from exc
         # What the inspect tells (the creation time, for the backfill's progress) is not needed for
         # the tail: it runs beside the streams, not before them (the demuxer tells a TTY's log from
         # a multiplexed one by its first byte), so a view of many containers opens at once.
-        self._info = asyncio.ensure_future(self._inspect())
-        self._info.add_done_callback(lambda t: t.cancelled() or t.exception())
+        if not self.defer_follow:
+            self._start_inspect()
         want = self.options.tail  # None: the whole log
         # The last `first_tail` lines come first whatever was asked: "last 100,000" is ~6 MB the
         # engine decodes at ~170k lines/s, so the rest of it is backfilled like "all" is.
@@ -394,15 +450,30 @@ class LogSession:
         if len(first):
             self._last = _Mark.last(first)
             self.on_lines(first)
-        if self.options.follow:
+        if self.options.follow and not self.defer_follow:
             self._connecting = True
             self._follow_task = asyncio.ensure_future(self._connect_follow(first))
+        elif self.options.follow:
+            self._first = first
         if (want is None or want > first_tail) and (len(first) >= tail or cut_line) and not whole:
             self._backfill_plan = (_Mark.first(first), want)
             if not self.defer_backfill:
                 await self.start_backfill()
         else:
             self.on_progress(None)
+
+    def _start_inspect(self) -> None:
+        if self._info is None:
+            self._info = asyncio.ensure_future(self._inspect())
+            self._info.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    def start_follow(self) -> None:
+        """Follow new lines from the end of the tail (after `start`, when it was told to defer it)."""
+        first, self._first = self._first, None
+        if first is None or self.closed or self._follow_task is not None:
+            return
+        self._connecting = True
+        self._follow_task = asyncio.ensure_future(self._connect_follow(first))
 
     async def start_backfill(self) -> None:
         """Start reading the older lines (after `start`, when it was told to defer them)."""
@@ -412,6 +483,7 @@ class LogSession:
         stop_at, want = plan
         created = 0
         if want is None:
+            self._start_inspect()
             try:
                 created = self._parse_created((await self._info).get("Created", ""))
             except Exception as exc:  # noqa: BLE001 - only the progress bar's start is lost

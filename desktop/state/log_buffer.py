@@ -29,6 +29,7 @@ from desktop.state.log_spill import SpilledChunk, SpillFile, loaded
 from desktop.state.observable import Listeners
 
 SEAL_BYTES = 8 << 20  # an open chunk is sealed into immutable arrays at this size
+BACKLOG_BYTES = SEAL_BYTES  # spill writes in flight before the next one is made in place
 _TAG_CODE = np.dtype(TAG_DTYPE).char  # the array module's code for the tag type
 
 
@@ -82,7 +83,9 @@ class LogRegion:
         k = self.spilled
         c = self.sealed[k]
         freed = self._chunk_bytes(c)
-        self.sealed[k] = SpilledChunk(file, c)
+        # Written by the file's writer thread, unless it is a chunk behind: then here, as memory
+        # must stay near the limit however busy the machine keeps that thread.
+        self.sealed[k] = SpilledChunk(file, c, background=file.backlog < BACKLOG_BYTES)
         self.spilled += 1
         self.mem_sealed -= freed
         return freed
@@ -204,6 +207,11 @@ class LogBuffer:
     @property
     def spill_file(self) -> SpillFile | None:
         return self._spill
+
+    def settle(self) -> None:
+        """Wait until the chunks being moved to disk are there (chunks are written in a thread)."""
+        if self._spill is not None:
+            self._spill.settle()
 
     def clear(self) -> None:
         self.older, self.newer = LogRegion(), LogRegion()

@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from desktop.state.ansi import CSI_BYTES_RE
-from desktop.engine.log_records import LogBatch
+from desktop.engine.log_records import LogBatch, escape_lines as _escape_lines
 from desktop.state.log_buffer import LogBuffer, LogRegion
 from desktop.state.log_spill import loaded
 from desktop.state.regex_literals import required_literal
@@ -37,30 +37,6 @@ def compile_query(text: str, *, regex: bool, case_sensitive: bool) -> tuple[re.P
         raise SearchError(f"Not a valid regular expression: {err.msg}{where}.") from None
     except (OverflowError, RecursionError):
         raise SearchError("That regular expression is too large.") from None
-
-
-def _escape_lines(batch: LogBatch) -> np.ndarray:
-    """Indexes of the lines holding an escape sequence (memoised on the immutable batch)."""
-    cached = batch.__dict__.get("_esc_lines")
-    if cached is None:
-        data = batch.data
-        # bytes.find, not a regex: `re` walks a one-byte pattern at ~60 MB/s, find at ~2 GB/s;
-        # one find per coloured line (the rest of a line is skipped)
-        found: list[int] = []
-        find = data.find
-        pos = find(b"\x1b")
-        while pos >= 0:
-            found.append(pos)
-            pos = find(b"\n", pos)
-            if pos < 0:
-                break
-            pos = find(b"\x1b", pos)
-        if found:
-            cached = np.searchsorted(batch.offs[1:].astype(np.int64) - 1, np.asarray(found, np.int64), side="left")
-        else:
-            cached = np.zeros(0, np.int64)
-        object.__setattr__(batch, "_esc_lines", cached)
-    return cached
 
 
 class _Query:
@@ -121,13 +97,13 @@ def _scan_whole(pattern: re.Pattern[bytes], data: bytes) -> list[int]:
 
 
 def _gather_lines(data: bytes, starts: np.ndarray, ends: np.ndarray) -> bytes:
-    """The bytes data[starts[k]:ends[k]] of every k, joined (one vectorised gather)."""
-    lens = ends - starts
-    idx = np.repeat(starts - np.concatenate(([0], np.cumsum(lens)[:-1])), lens) + np.arange(int(lens.sum()))
-    return np.frombuffer(data, np.uint8)[idx].tobytes()
+    """The bytes data[starts[k]:ends[k]] of every k, joined (views joined once: 3x faster than
+    a vectorised gather, whose index array is 8 bytes per byte gathered)."""
+    mv = memoryview(data)
+    return b"".join([mv[a:z] for a, z in zip(starts.tolist(), ends.tolist())])
 
 
-def _scan_literal(q: _Query, data: bytes) -> list[int] | np.ndarray | None:
+def _scan_literal(q: _Query, data: bytes, ends: np.ndarray) -> list[int] | np.ndarray | None:
     """Matches found through the query's literal: only lines holding it are matched (None: the
     literal is in too many lines for that to pay)."""
     hay = data.lower() if q.fold else data
@@ -138,7 +114,7 @@ def _scan_literal(q: _Query, data: bytes) -> list[int] | np.ndarray | None:
         if hay.count(lit, 0, sample) * DENSE > lines:
             return None
     out: list[int] = []
-    find, rfind = hay.find, hay.rfind
+    find = hay.find
     k = len(lit)
     pos, n = 0, len(hay)
     if q.exact:  # each occurrence is a match; they do not overlap
@@ -152,21 +128,25 @@ def _scan_literal(q: _Query, data: bytes) -> list[int] | np.ndarray | None:
             j = find(lit, end + 1)
         return out
     # The lines holding the literal, joined and scanned in one pass: a regex call per line would
-    # cost more than the scan of the whole text it saves.
-    firsts, lasts = [], []
+    # cost more than the scan of the whole text it saves. Two finds per such line (the literal,
+    # then the line's end to go on from); where each line starts and ends comes from `ends`.
+    found = []
     while True:
         j = find(lit, pos)
         if j < 0:
             break
+        found.append(j)
         end = find(b"\n", j)
-        end = n - 1 if end < 0 else end
-        firsts.append(rfind(b"\n", 0, j) + 1)
-        lasts.append(end + 1)
+        if end < 0:
+            break
         pos = end + 1
-    if not firsts:
+    if not found:
         return out
-    a = np.asarray(firsts, np.int64)
-    z = np.asarray(lasts, np.int64)
+    li = np.searchsorted(ends, np.asarray(found, np.int64), side="left")
+    z = np.append(ends, n - 1)[li] + 1  # the line's end with its newline (the text's end if none)
+    a = np.zeros(len(li), np.int64)
+    inner = li > 0
+    a[inner] = ends[li[inner] - 1] + 1
     text = _gather_lines(data, a, z)
     hits = np.asarray(_scan_whole(q.pattern, text), np.int64)
     if not len(hits):
@@ -180,7 +160,7 @@ def _scan(q: "_Query | re.Pattern[bytes]", data: bytes, ends: np.ndarray, regex:
     """Line index of every match in `data` (lines ending at `ends`), in order."""
     if isinstance(q, re.Pattern):
         q = _Query(q, regex)
-    starts = _scan_literal(q, data) if q.literal is not None else None
+    starts = _scan_literal(q, data, ends) if q.literal is not None else None
     if starts is None:
         starts = _scan_whole(q.pattern, data)
     if not len(starts):
@@ -208,7 +188,9 @@ def scan_batch(pattern: "re.Pattern[bytes] | _Query", batch: LogBatch, *, strip_
         stripped = CSI_BYTES_RE.sub(b"", data)
         return _scan(q, stripped, np.flatnonzero(np.frombuffer(stripped, np.uint8) == 10))
     plain = _scan(q, data, ends)
-    plain = plain[~np.isin(plain, esc)]
+    if len(plain):  # drop the coloured lines' hits (both sorted: no hashing as np.isin does)
+        at = np.minimum(np.searchsorted(esc, plain), len(esc) - 1)
+        plain = plain[esc[at] != plain]
     coloured = CSI_BYTES_RE.sub(b"", _gather_lines(data, batch.offs[esc].astype(np.int64),
                                                  batch.offs[esc + 1].astype(np.int64)))  # those lines only
     hits = _scan(q, coloured, np.flatnonzero(np.frombuffer(coloured, np.uint8) == 10))

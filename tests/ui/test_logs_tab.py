@@ -167,8 +167,8 @@ def test_streams_stop_when_the_page_closes_and_typed_tail(make_container, docker
     tab.since.lineEdit().returnPressed.emit()
     assert tab.range_error.isVisibleTo(tab) and "15m" in tab.range_error.text()
 
-    def log_threads():
-        return [t for t in threading.enumerate() if t.name == f"logs-{cid[:12]}"]
+    def log_threads():  # its readers: a thread per request, and the one that reads followed streams
+        return [t for t in threading.enumerate() if t.name in (f"logs-{cid[:12]}", "log-follow")]
 
     assert log_threads()
     page.back_requested.emit()

@@ -120,6 +120,7 @@ def test_memory_stays_within_1_3x_of_the_text_held_in_memory(tmp_path):
             buf.append(b)
             del b
             if k % 10 == 9:
+                buf.settle()  # chunks go to disk in a writer thread: measured once they are there
                 gc.collect()
                 used = tracemalloc.get_traced_memory()[0] - base
                 peak_ratio = max(peak_ratio, used / buf.memory_raw_bytes())
@@ -142,4 +143,36 @@ def test_a_spilled_chunk_answers_for_its_fields(tmp_path):
     assert np.array_equal(spilled.ts, whole.ts) and np.array_equal(spilled.tags, whole.tags)
     assert np.array_equal(spilled.offs, whole.offs) and spilled.data == whole.data
     assert spilled.data.split(b"\n")[0].decode() == expected_line(start)
+    buf.close()
+
+
+def test_coloured_lines_on_disk_are_found_as_displayed_and_the_ui_thread_does_not_write(tmp_path):
+    """Chunks go to disk in the spill file's writer thread, with the index of their coloured
+    lines beside them: a search of lines on disk finds text an escape sequence splits."""
+    import threading
+
+    buf = LogBuffer(memory_limit=1 << 20, spill_dir=str(tmp_path))
+    writers = set()
+    real = os.pwrite
+
+    def watched(fd, data, pos):
+        writers.add(threading.current_thread().name)
+        return real(fd, data, pos)
+
+    os.pwrite, saved = watched, os.pwrite
+    try:
+        for first in range(0, 200_000, 20_000):
+            lines = [(f"{i:09d} \x1b[31mERR\x1b[0mOR disk full" if i % 50 == 0 else
+                      f"{i:09d} INFO GET /api/items/{i % 1000} status=200 took a while").encode()
+                     for i in range(first, first + 20_000)]
+            buf.append(LogBatch.from_lines(lines, list(range(first, first + 20_000))))
+        buf.settle()
+    finally:
+        os.pwrite = saved
+    assert buf.disk_bytes() > 0 and writers and all(n.startswith("log-spill") for n in writers)
+    spilled = [c for _, c in buf.chunks() if isinstance(c, SpilledChunk)]
+    assert spilled and not any(c.pending for c in spilled)
+    s = LogSearch("ERROR disk", case_sensitive=True)
+    s.adopt(s.scan_snapshot(s.snapshot(buf)))
+    assert np.array_equal(s.lines(), np.arange(0, 200_000, 50))
     buf.close()

@@ -87,6 +87,7 @@ class LogView(QAbstractScrollArea):
         self._anchor = 0  # first visible line (top-anchored mode)
         self._max_width = 0.0
         self._painted: list[tuple[int, float, QTextLayout, int]] = []  # (line, y, layout, prefix length)
+        self._painted_h: list[float] = []  # the height of each painted line
         self._sel: tuple[tuple[int, int], tuple[int, int]] | None = None  # (anchor, cursor) as (line, char)
         self._fmt_cache: dict[Style, QTextCharFormat] = {}
         self._source_prefix: dict[tuple[int, int], tuple[str, QTextCharFormat]] = {}
@@ -109,6 +110,12 @@ class LogView(QAbstractScrollArea):
         fm = QFontMetricsF(self.font())
         self.line_height = fm.height()
         self.char_width = fm.horizontalAdvance("M")
+        self._metrics = fm
+        self._ascent = fm.ascent()
+        self._bold_font = QFont(self.font())
+        self._bold_font.setWeight(QFont.Weight.Bold)
+        self._bold_metrics = QFontMetricsF(self._bold_font)
+        self._run_width: dict[tuple[str, bool], float] = {}
 
     def visible_rows(self) -> int:
         return max(1, int(self.viewport().height() // self.line_height))
@@ -156,7 +163,9 @@ class LogView(QAbstractScrollArea):
                 self._sel = ((l0 + older_added, c0), (l1 + older_added, c1))
         if newer_added or self.filter_rows is not None:
             self._content_changed = True
-        if not self._repaint.isActive():
+        if len(self.buffer) == older_added + newer_added and not self._painted:
+            self._refresh()  # the first lines: shown now, not a coalescing interval later
+        elif not self._repaint.isActive():
             self._repaint.start()
 
     def _on_buffer_cleared(self) -> None:
@@ -279,8 +288,49 @@ class LogView(QAbstractScrollArea):
         """Where the "more characters" note starts in a drawn line, or None when it is whole."""
         return self._cuts.get(line)
 
-    def _layout(self, line: int, width: float) -> tuple[QTextLayout, int, int]:
-        text, plen, tag, (pfmts, spans) = self.display_text(line)
+    def _plain(self, line: int, shown) -> bool:
+        """Whether a line can be drawn as runs of text, without a QTextLayout: one line, no
+        colours of its own, no match or selection on it, nothing a layout would expand. Laying
+        out each line was most of a paint (a screenful of new lines ~30 times a second while
+        following twenty busy containers)."""
+        text, plen, _tag, (_pfmts, spans) = shown
+        if self.wrap or spans or "\t" in text or self._selection_in(line, len(text)) is not None:
+            return False
+        return self.search is None or self.search.display_pattern.search(text, plen) is None
+
+    def _plain_runs(self, runs: dict, x: float, y: float, shown) -> float:
+        """Add a plain line's prefix runs and text to `runs` ((bold, colour) -> [(point, text)]),
+        to be drawn with one font and pen change per kind of run, not per line; returns its width."""
+        text, plen, _tag, (pfmts, _spans) = shown
+        base = y + self._ascent
+        x0 = x
+        for start, length, f in pfmts:
+            piece = text[start:start + length]
+            bold = f.fontWeight() >= QFont.Weight.Bold
+            runs.setdefault((bold, f.foreground().color().rgba()), []).append((QPointF(x, base), piece))
+            key = (piece, bold)
+            w = self._run_width.get(key)
+            if w is None:
+                if len(self._run_width) > 4096:
+                    self._run_width.clear()
+                w = self._run_width[key] = (self._bold_metrics if bold else self._metrics).horizontalAdvance(piece)
+            x += w
+        body = text[plen:]
+        runs.setdefault((False, None), []).append((QPointF(x, base), body))
+        # a fixed-width font: ASCII text is as wide as its characters (measuring costs a shaping)
+        return x - x0 + (len(body) * self.char_width if body.isascii() else self._metrics.horizontalAdvance(body))
+
+    def _draw_runs(self, p: QPainter, pen, runs: dict) -> None:
+        for (bold, rgba), items in runs.items():
+            p.setFont(self._bold_font if bold else self.font())
+            p.setPen(pen if rgba is None else QColor.fromRgba(rgba))
+            for point, text in items:
+                p.drawText(point, text)
+        p.setPen(pen)
+        p.setFont(self.font())
+
+    def _layout(self, line: int, width: float, shown=None) -> tuple[QTextLayout, int, int]:
+        text, plen, tag, (pfmts, spans) = shown if shown is not None else self.display_text(line)
         layout = QTextLayout(text, self.font())
         opt = self._text_option.get(self.wrap)
         if opt is None:
@@ -340,38 +390,56 @@ class LogView(QAbstractScrollArea):
         width = self.viewport().width() - 2 * GUTTER
         dx = -self.horizontalScrollBar().value()
         items = []
+
+        def item(line: int):
+            """(layout or None when drawn plain, its height, what display_text gave)."""
+            shown = self.display_text(line)
+            if self._plain(line, shown):
+                return None, self.line_height, shown
+            layout = self._layout(line, width, shown)[0]
+            return layout, layout.boundingRect().height() or self.line_height, shown
+
         if self.following:
             y, row = vh, rows - 1
             while row >= 0 and y > 0:
                 line = self.line_of_row(row)
-                layout, plen, tag = self._layout(line, width)
-                h = layout.boundingRect().height() or self.line_height
+                layout, h, shown = item(line)
                 y -= h
-                items.append((line, y, layout, plen, tag))
+                items.append((line, y, layout, h, shown))
                 row -= 1
             items.reverse()
             if items and items[0][1] > 0:  # fewer lines than the view: start at the top
                 shift = items[0][1]
-                items = [(a, y - shift, c, d, e) for a, y, c, d, e in items]
+                items = [(a, y - shift, c, h, d) for a, y, c, h, d in items]
             self._anchor = items[0][0] if items else 0
         else:
             y, row = 0.0, self.row_of_line(self._anchor)
             while row < rows and y < vh:
                 line = self.line_of_row(row)
-                layout, plen, tag = self._layout(line, width)
-                items.append((line, y, layout, plen, tag))
-                y += layout.boundingRect().height() or self.line_height
+                layout, h, shown = item(line)
+                items.append((line, y, layout, h, shown))
+                y += h
                 row += 1
         grew = False
-        for line, y, layout, plen, tag in items:
+        pen = p.pen()
+        runs: dict = {}
+        self._painted_h = []
+        for line, y, layout, h, shown in items:
+            plen, tag = shown[1], shown[2]
             if tag & STDERR:
-                p.fillRect(QRectF(0, y, 3, layout.boundingRect().height() or self.line_height), STDERR_MARK)
-            layout.draw(p, QPointF(GUTTER + dx, y))
-            w = layout.maximumWidth()
+                p.fillRect(QRectF(0, y, 3, h), STDERR_MARK)
+            if layout is None:
+                w = self._plain_runs(runs, GUTTER + dx, y, shown)
+                layout = _LazyLayout(lambda line=line: self._layout(line, width)[0])  # for clicks
+            else:
+                layout.draw(p, QPointF(GUTTER + dx, y))
+                w = layout.maximumWidth()
             if w > self._max_width and not self.wrap:
                 self._max_width = w
                 grew = True
             self._painted.append((line, y, layout, plen))
+            self._painted_h.append(h)
+        self._draw_runs(p, pen, runs)
         p.end()
         if grew:
             QTimer.singleShot(0, self._sync_scrollbar)
@@ -388,8 +456,10 @@ class LogView(QAbstractScrollArea):
         return (start, end) if end > start else None
 
     def _hit(self, pos) -> tuple[int, int] | None:
-        for line, y, layout, _ in self._painted:
-            h = layout.boundingRect().height() or self.line_height
+        heights = self._painted_h if len(self._painted_h) == len(self._painted) else [None] * len(self._painted)
+        for (line, y, layout, _), h in zip(self._painted, heights):
+            if h is None:
+                h = layout.boundingRect().height() or self.line_height
             if y <= pos.y() < y + h:
                 x = pos.x() - GUTTER + self.horizontalScrollBar().value()
                 for i in range(layout.lineCount()):
@@ -474,6 +544,22 @@ class LogView(QAbstractScrollArea):
             self.verticalScrollBar().setValue(0)
             return
         super().keyPressEvent(event)
+
+
+class _LazyLayout:
+    """A painted line's QTextLayout, made only when something asks it (a click, a selection):
+    plain lines are drawn without one."""
+
+    __slots__ = ("_make", "_real")
+
+    def __init__(self, make) -> None:
+        self._make = make
+        self._real = None
+
+    def __getattr__(self, name):
+        if self._real is None:
+            self._real = self._make()
+        return getattr(self._real, name)
 
 
 def _range(start: int, length: int, fmt: QTextCharFormat):
