@@ -70,9 +70,13 @@ def concat_batches(batches: list[LogBatch]) -> LogBatch:
 
 
 def merge_by_time(batches: list[LogBatch]) -> LogBatch:
-    """Interleave batches (each in its own order) by timestamp; equal times keep input order."""
+    """Every line of the batches in timestamp order; equal times keep input order.
+
+    One batch is sorted too: a container's own log is not strictly in time order (the engine
+    stamps stdout and stderr in two copiers, and writes them to the file in either order, a few
+    microseconds apart)."""
     allb = concat_batches(batches)
-    if len(batches) <= 1 or len(allb) == 0:
+    if len(allb) == 0:
         return allb
     order = np.argsort(allb.ts, kind="stable")
     if np.array_equal(order, np.arange(len(order))):
