@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from desktop.engine.client import EngineClient
-from desktop.engine.logs import LogOptions, LogSession, raw_dialer
+from desktop.engine.logs import MARGIN_NS, LogOptions, LogSession, raw_dialer
 from desktop.engine.stream_clients import stream_api
 from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, escape_lines, merge_by_time
 
@@ -24,6 +24,10 @@ FDS_PER_SOURCE = 3  # a follow stream, a backfill stream and a short tail reques
 # ~100 rows; the newest screenful of the merge is among the newest lines of each container).
 SCREEN_TAIL = 200
 LIVE_FRAME = 0.016  # live lines are handed on at most this often (one frame)
+# Live lines wait this long after arriving, so that one arriving a little after a newer line of
+# another container (each stream has its own socket and reader; a loaded engine or machine
+# delivers them a few ms apart) still goes before it.
+LIVE_REORDER = 0.1
 
 
 def ensure_fd_headroom(sources: int) -> None:
@@ -92,6 +96,46 @@ def _pieces(b: LogBatch) -> list[LogBatch]:
     return out
 
 
+class LiveOrder:
+    """Live lines of several streams, handed on in time order.
+
+    Every line waits `window` seconds after it arrived; what is handed on is the oldest lines,
+    sorted, up to the first one still waiting. So each take is in time order, and a line that
+    arrives up to `window` after a newer one (of any stream) is still handed on before it."""
+
+    def __init__(self, window: float = LIVE_REORDER) -> None:
+        self.window = window
+        self._parts: list[tuple[np.ndarray, LogBatch]] = []  # (arrival time of each line, lines)
+
+    def add(self, b: LogBatch, now: float) -> None:
+        if len(b):
+            self._parts.append((np.full(len(b), now, np.float64), b))
+
+    def __len__(self) -> int:
+        return sum(len(b) for _, b in self._parts)
+
+    def waits_since(self, t: float) -> bool:
+        """Whether a line that arrived at or before `t` is still waiting."""
+        return any(len(a) and float(a.min()) <= t for a, _ in self._parts)
+
+    def take(self, now: float) -> tuple[LogBatch, float | None]:
+        """(the lines ready, in time order; when the next ones will be, None: nothing waits)."""
+        parts, self._parts = self._parts, []
+        if not parts:
+            return LogBatch.empty(), None
+        batches = [b for _, b in parts]
+        # The same stable order merge_by_time puts the lines in, applied to their arrival times.
+        order = np.argsort(np.concatenate([b.ts for b in batches]), kind="stable")
+        arrived = np.concatenate([a for a, _ in parts])[order]
+        merged = merge_by_time(batches)
+        young = np.flatnonzero(arrived > now - self.window)
+        k = int(young[0]) if len(young) else len(merged)
+        if k < len(merged):
+            self._parts = [(arrived[k:], merged.slice(k, len(merged)))]
+            return merged.slice(0, k), float(arrived[k]) + self.window
+        return merged, None
+
+
 class _Merger:
     """Runs in the session's one merge thread (so pieces keep their order): each source's
     backfilled lines not yet handed on; `flush(cut)` merges and hands on those older than `cut`."""
@@ -137,8 +181,10 @@ class MergedLogSession:
     The tails are merged by timestamp before the first delivery. Backfilled (older) lines are
     merged as they come, in pieces: lines older than every unfinished source's progress are
     final and handed on, so the whole log of 50 containers is never held twice in memory.
-    Live lines are delivered as they arrive (arrival order is timestamp order up to the
-    engine's own buffering). `add()` brings in a container while the view is open.
+    Tail lines a container's gap (what it wrote since its tail was read) could still come
+    before wait until every follow stream has read its gap; live lines then wait LIVE_REORDER
+    and go on merged by time, so the view is in time order even when streams deliver late.
+    `add()` brings in a container while the view is open.
     """
 
     def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], options: LogOptions = LogOptions(), *,
@@ -159,8 +205,10 @@ class MergedLogSession:
         self.ids: list[str] = []
         self.sessions: list[LogSession] = []
         self._held: list[list[LogBatch]] | None = []
-        self._live: list[LogBatch] = []  # live lines waiting for the next frame
+        self._order = LiveOrder()  # live lines waiting to be handed on in time order
         self._live_flush: asyncio.TimerHandle | None = None
+        self._held_rest: LogBatch | None = None  # tail lines a gap may still put lines before
+        self._release: asyncio.Future | None = None
         self._fill: list[_Backfill] = []
         self._merger = _Merger()
         # Merging megabytes of backfill takes the UI thread tens of ms a piece: done in a thread
@@ -172,6 +220,10 @@ class MergedLogSession:
         self._started = False
         self._closed = False
         self._backfill_over = False
+        # Loaded (progress None) once the backfill is merged and the lines held for the gaps are
+        # handed on: a view of stopped containers is then whole.
+        self._merged_all = False
+        self._held_out_at: float | None = None  # when the held lines went to the live order
         ensure_fd_headroom(len(containers))
         for cid, name in containers:
             self._make(cid, name)
@@ -201,18 +253,33 @@ class MergedLogSession:
         if self._held is not None and i < len(self._held):
             self._held[i].append(b)
             return
-        # Live lines of every source go on together, at most once a frame: twenty containers
-        # writing in bursts would otherwise make hundreds of small appends (and repaint
-        # requests) a second on the UI thread.
-        self._live.append(b)
+        # Live lines of every source go on together, at most once a frame (twenty containers
+        # writing in bursts would otherwise make hundreds of small appends, and repaint
+        # requests, a second on the UI thread), merged by time.
+        self._order.add(b, asyncio.get_running_loop().time())
+        self._schedule_live(LIVE_FRAME)
+
+    def _schedule_live(self, delay: float) -> None:
         if self._live_flush is None and not self._closed:
-            self._live_flush = asyncio.get_running_loop().call_later(LIVE_FRAME, self._flush_live)
+            self._live_flush = asyncio.get_running_loop().call_later(delay, self._flush_live)
 
     def _flush_live(self) -> None:
         self._live_flush = None
-        live, self._live = self._live, []
-        if live and not self._closed:
-            self.on_lines(concat_batches(live))
+        if self._closed:
+            return
+        now = asyncio.get_running_loop().time()
+        ready, due = self._order.take(now)
+        if len(ready):
+            self.on_lines(ready)
+        if due is not None:
+            self._schedule_live(max(LIVE_FRAME, due - now))
+        if self._held_out_at is not None and not self._order.waits_since(self._held_out_at):
+            self._held_out_at = None
+            self._loaded()
+
+    def _loaded(self) -> None:
+        if self._merged_all and self._held is None and self._held_out_at is None and not self._closed:
+            self.on_progress(None)
 
     def _give(self, i: int, b: LogBatch) -> None:
         if len(b) and not self._closed:
@@ -272,7 +339,8 @@ class MergedLogSession:
                 self.on_backfill(piece)
             self._pace_sources()
         if final:
-            self.on_progress(None)
+            self._merged_all = True
+            self._loaded()
 
     def _source_over(self, i: int) -> None:
         """Source i's backfill is over: what its tail held before the merged tail ends it."""
@@ -312,10 +380,14 @@ class MergedLogSession:
         first = list(self.sessions)
         await self._make_apis(first)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
-        held, self._held = self._held or [], None
+        held = self._held or []
+        # Lines the follow streams bring (first what each container wrote since its tail) are
+        # still held: each tail was read at its own moment, so one container's gap can hold
+        # lines older than another's tail end. They are merged in once every gap is in.
+        self._held = [[] for _ in held]
         # The merged tail starts where the latest-starting tail does: older tail lines of the
         # other sources end their own backfill, so the view is in time order from end to end.
-        tails = [concat_batches(parts) for parts in held]
+        tails = [merge_by_time(parts) for parts in held]  # each sorted: its cut below is by time
         starts = [int(t.ts[0]) for t in tails if len(t)]
         cut = max(starts) if starts else 0
         newer = []
@@ -325,11 +397,25 @@ class MergedLogSession:
                 self._fill[i].head = t.slice(0, k)
             newer.append(t.slice(k, len(t)) if k else t)
         tail = merge_by_time(newer)
-        if len(tail):
-            self.on_lines(tail)
+        # Shown at once: the tail lines older than every container's tail end (less the engine's
+        # stdout/stderr reordering), before which no gap can put a line. A container whose tail
+        # is empty may write anything next: then all of it waits for the gaps.
+        ok = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+        if not self.options.follow:
+            k = len(tail)
+        elif ok and all(len(tails[i]) for i in ok):
+            final = min(int(tails[i].ts[-1]) for i in ok) - MARGIN_NS
+            k = int(np.searchsorted(tail.ts, final, side="right"))
+        else:
+            k = 0
+        if k:
+            self.on_lines(tail.slice(0, k))
+        self._held_rest = tail.slice(k, len(tail))
         self._started = True
-        for s in first:  # every tail is in: now the follow streams (each reads its gap since its tail)
-            s.start_follow()
+        # Every tail is in: now the follow streams (each reads its gap since its tail).
+        follows = [f for f in (s.start_follow() for s in first) if f is not None]
+        self._release = asyncio.ensure_future(self._release_held(follows))
+        self._release.add_done_callback(lambda t: t.cancelled() or t.exception())
         for i, r in enumerate(results):
             if isinstance(r, BaseException):  # that container is gone: the others go on
                 self._progress[i] = None
@@ -346,6 +432,24 @@ class MergedLogSession:
             log.info("a merged log source failed to open: %s", e)
         await asyncio.gather(*(self._begin_backfill(i, s) for i, (s, r) in enumerate(zip(first, results))
                                if not isinstance(r, BaseException)))
+
+    async def _release_held(self, follows: list[asyncio.Future]) -> None:
+        """Every follow stream is subscribed and every gap read: the held lines go on, in time
+        order, and live lines from then on."""
+        if follows:
+            await asyncio.gather(*follows, return_exceptions=True)
+        if self._closed:
+            return
+        held, self._held = self._held or [], None
+        rest, self._held_rest = self._held_rest, None
+        merged = merge_by_time([b for b in [rest] if b is not None] + [concat_batches(p) for p in held])
+        if len(merged):
+            now = asyncio.get_running_loop().time()
+            self._order.add(merged, now)
+            self._held_out_at = now
+            self._schedule_live(LIVE_FRAME)
+        else:
+            self._loaded()
 
     async def _make_apis(self, sessions: list[LogSession]) -> None:
         """Every session's streaming client, made in one executor call per engine (one call each
@@ -400,6 +504,8 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._release is not None and not self._release.done():
+            self._release.cancel()
         if self._live_flush is not None:
             self._live_flush.cancel()
             self._live_flush = None

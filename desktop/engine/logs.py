@@ -467,13 +467,16 @@ class LogSession:
             self._info = asyncio.ensure_future(self._inspect())
             self._info.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    def start_follow(self) -> None:
-        """Follow new lines from the end of the tail (after `start`, when it was told to defer it)."""
+    def start_follow(self) -> asyncio.Future | None:
+        """Follow new lines from the end of the tail (after `start`, when it was told to defer it).
+        Returns what is done once the stream is subscribed and the lines written since the tail
+        are delivered (None: nothing to follow)."""
         first, self._first = self._first, None
         if first is None or self.closed or self._follow_task is not None:
-            return
+            return None
         self._connecting = True
         self._follow_task = asyncio.ensure_future(self._connect_follow(first))
+        return self._follow_task
 
     async def start_backfill(self) -> None:
         """Start reading the older lines (after `start`, when it was told to defer them)."""

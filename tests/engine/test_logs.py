@@ -200,3 +200,43 @@ def test_merged_view_is_in_time_order_across_tails_and_backfill(client, run, mak
     assert [t for t, _, tag in lines if tag >> 1 == 1] == [f"long {i}" for i in range(3 * TAIL_FIRST)]
     assert [t for t, _, tag in lines if tag >> 1 == 2] == [f"short {i}" for i in range(1, 7)]
     assert len(buf.older) > 0  # the backfill took part
+
+
+def test_merged_views_opened_while_containers_write_are_in_time_order(client, run, make_container, docker_api):
+    """Four containers write stdout and stderr at once; views opened one after another while
+    they write (each tail read at its own moment, gaps and follow streams delivered in whatever
+    order) are each in time order from end to end, every line once."""
+    n = 250
+    script = (f"i=0; while [ $i -lt {n} ]; do echo out $i; echo err $i >&2; i=$((i+1)); "
+              "[ $((i % 10)) = 0 ] && usleep 20000; done; sleep 3600")
+    ids = [make_container(command=("sh", "-c", script)) for _ in range(4)]
+    run(client.connect())
+    for c in ids:
+        docker_api.start(c)
+    expected = sorted(f"{k} {i}" for i in range(n) for k in ("out", "err"))
+
+    async def go():
+        loop = asyncio.get_running_loop()
+        views = []
+        deadline = loop.time() + 90
+        for j in range(4):
+            buf = LogBuffer()
+            m = MergedLogSession(client, [(c, f"c{k}") for k, c in enumerate(ids)], on_lines=buf.append,
+                                 on_backfill=buf.backfill)
+            await m.start()
+            views.append((m, buf))
+            # the next view opens once this one shows lines arriving (the writers are still going)
+            while len(buf) < (j + 1) * 200 and loop.time() < deadline:
+                await asyncio.sleep(0.01)
+        while any(len(buf) < 8 * n for _, buf in views) and loop.time() < deadline:
+            await asyncio.sleep(0.02)
+        for m, _ in views:
+            await m.aclose()
+        return [buf for _, buf in views]
+
+    for buf in run(go()):
+        lines = [buf.line(i) for i in range(len(buf))]
+        ts = [t for _, t, _ in lines]
+        assert ts == sorted(ts)
+        for k in range(1, 5):
+            assert sorted(text for text, _, tag in lines if tag >> 1 == k) == expected
