@@ -208,7 +208,7 @@ def test_merged_views_opened_while_containers_write_are_in_time_order(client, ru
     order) are each in time order from end to end, every line once."""
     n = 250
     script = (f"i=0; while [ $i -lt {n} ]; do echo out $i; echo err $i >&2; i=$((i+1)); "
-              "[ $((i % 10)) = 0 ] && usleep 20000; done; sleep 3600")
+              "[ $((i % 10)) = 0 ] && usleep 80000; done; sleep 3600")
     ids = [make_container(command=("sh", "-c", script)) for _ in range(4)]
     run(client.connect())
     for c in ids:
