@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -192,8 +193,11 @@ class MergedLogSession:
                  on_progress: Callable[[float | None], None] = lambda f: None,
                  on_ended: Callable[[str], None] = lambda s: None,
                  client_of: Callable[[str], EngineClient] | None = None,
-                 on_source_added: Callable[[str], None] = lambda name: None) -> None:
-        """`client_of(container id)`: each container's own engine (containers of several engines)."""
+                 on_source_added: Callable[[str], None] = lambda name: None,
+                 running: Callable[[str], bool] | None = None) -> None:
+        """`client_of(container id)`: each container's own engine (containers of several engines).
+        `running(container id)`: whether it may still write (None: any may); a stopped one's tail
+        is its whole end, so the first screen need not wait for its gap."""
         if not containers:
             raise ValueError("no containers to merge")
         if len(containers) > MAX_SOURCES:
@@ -201,6 +205,8 @@ class MergedLogSession:
         self.client, self.options, self.client_of = client, options, client_of
         self.on_lines, self.on_backfill, self.on_progress, self.on_ended = on_lines, on_backfill, on_progress, on_ended
         self.on_source_added = on_source_added
+        self.running = running
+        self._loop: asyncio.AbstractEventLoop | None = None
         self.sources: list[str] = []
         self.ids: list[str] = []
         self.sessions: list[LogSession] = []
@@ -256,18 +262,20 @@ class MergedLogSession:
         # Live lines of every source go on together, at most once a frame (twenty containers
         # writing in bursts would otherwise make hundreds of small appends, and repaint
         # requests, a second on the UI thread), merged by time.
-        self._order.add(b, asyncio.get_running_loop().time())
+        self._order.add(b, time.monotonic())
         self._schedule_live(LIVE_FRAME)
 
     def _schedule_live(self, delay: float) -> None:
         if self._live_flush is None and not self._closed:
-            self._live_flush = asyncio.get_running_loop().call_later(delay, self._flush_live)
+            if self._loop is None:
+                self._loop = asyncio.get_running_loop()
+            self._live_flush = self._loop.call_later(delay, self._flush_live)
 
     def _flush_live(self) -> None:
         self._live_flush = None
         if self._closed:
             return
-        now = asyncio.get_running_loop().time()
+        now = time.monotonic()
         ready, due = self._order.take(now)
         if len(ready):
             self.on_lines(ready)
@@ -377,6 +385,7 @@ class MergedLogSession:
         Every backfill waits for the last tail: read beside them, they would slow the tails down
         (the engine decodes a whole log file for each), and the first screen would wait for it.
         """
+        self._loop = asyncio.get_running_loop()
         first = list(self.sessions)
         await self._make_apis(first)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
@@ -400,10 +409,13 @@ class MergedLogSession:
         # Shown at once: the tail lines older than every container's tail end (less the engine's
         # stdout/stderr reordering), before which no gap can put a line. A container whose tail
         # is empty may write anything next: then all of it waits for the gaps.
-        ok = [i for i, r in enumerate(results) if not isinstance(r, BaseException)]
+        ok = [i for i, r in enumerate(results) if not isinstance(r, BaseException)
+              and (self.running is None or self.running(self.ids[i]))]
         if not self.options.follow:
             k = len(tail)
-        elif ok and all(len(tails[i]) for i in ok):
+        elif not ok:  # none of them can write more: every tail is its container's end
+            k = len(tail)
+        elif all(len(tails[i]) for i in ok):
             final = min(int(tails[i].ts[-1]) for i in ok) - MARGIN_NS
             k = int(np.searchsorted(tail.ts, final, side="right"))
         else:
@@ -444,7 +456,7 @@ class MergedLogSession:
         rest, self._held_rest = self._held_rest, None
         merged = merge_by_time([b for b in [rest] if b is not None] + [concat_batches(p) for p in held])
         if len(merged):
-            now = asyncio.get_running_loop().time()
+            now = time.monotonic()
             self._order.add(merged, now)
             self._held_out_at = now
             self._schedule_live(LIVE_FRAME)

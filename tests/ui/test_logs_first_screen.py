@@ -29,7 +29,9 @@ def writer(name: str) -> str:
 
 def open_tab(ph, qtbot, ids, names, merged=True):
     client = ph.engines.client_for(ph.all_containers.get(ids[0]))
-    tab = LogsTab(client, list(zip(ids, names)), merged=merged)
+    # as the app's callers do: a stopped container's tail is its whole end
+    tab = LogsTab(client, list(zip(ids, names)), merged=merged,
+                  running=lambda cid: ph.all_containers.get(cid).state not in ("exited", "dead"))
     tab.resize(1000, 600)
     qtbot.addWidget(tab)
     tab.show()
@@ -47,7 +49,8 @@ def test_first_screen_is_the_newest_lines_then_backfill_and_search_says_partial(
         docker_api.exec_start(docker_api.exec_create(cid, ["touch", "/tmp/go"]))
     for cid in ids:
         docker_api.wait(cid, timeout=300)
-    qtbot.waitUntil(lambda: all(ph.all_containers.get(c) is not None for c in ids), timeout=20000)
+    qtbot.waitUntil(lambda: all(ph.all_containers.get(c) is not None and ph.all_containers.get(c).state == "exited"
+                                for c in ids), timeout=20000)
     tab = open_tab(ph, qtbot, ids, names)
     deliveries: list[tuple[int, int, int]] = []  # (older added, newer added, older lines then)
     first: list[list[str]] = []
