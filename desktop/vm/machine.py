@@ -299,6 +299,8 @@ class VMManager:
             note = "a cold boot was asked for" if cold else f"booting from scratch: {verdict.reason}"
             say(note)
             saved.discard()
+        elif not saved.exists():
+            saved.discard()  # a state file whose description is gone (a crash just after a resume)
         resume = verdict.usable and not cold
         self._ensure_disk()
         # The engine port is the helper's (a proxy that wakes a sleeping VM); QEMU forwards
