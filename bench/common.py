@@ -44,8 +44,22 @@ def bench_engine():
     return engine_with_test_image("PILOTHOUSE_BENCH_DOCKER_HOST")
 
 
+def _schedstat() -> tuple[float, float] | None:
+    """This thread's time on a CPU and time runnable but waiting for one, in ms (Linux)."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            ran, waited = f.read().split()[:2]
+    except OSError:
+        return None
+    return int(ran) / 1e6, int(waited) / 1e6
+
+
 class LagProbe:
-    """Measures UI-thread stalls: a 5 ms Qt timer records how late each tick is."""
+    """Measures UI-thread stalls: a 5 ms Qt timer records how late each tick is.
+
+    It also tells a stall the app caused from one the machine did: for the whole probe and for
+    its longest stall, how long the UI thread ran and how long it was runnable but waited for a
+    CPU (on a loaded machine the second is the scheduler's, not the app's)."""
 
     def __init__(self, interval_ms: int = 5) -> None:
         from PySide6.QtCore import QTimer
@@ -53,23 +67,44 @@ class LagProbe:
         self.interval = interval_ms / 1000
         self.samples: list[float] = []
         self._last = 0.0
+        self._last_sched: tuple[float, float] | None = None
+        self._start_sched: tuple[float, float] | None = None
+        self.split: tuple[float, float] | None = None  # (ran, waited for a CPU) over the probe
+        self.worst_split: tuple[float, float, float] | None = None  # (stall, ran, waited) of the longest
         self._timer = QTimer()
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self._tick)
 
     def _tick(self) -> None:
         now = time.perf_counter()
+        sched = _schedstat()
         if self._last:
-            self.samples.append(max(0.0, now - self._last - self.interval) * 1000)
-        self._last = now
+            lag = max(0.0, now - self._last - self.interval) * 1000
+            self.samples.append(lag)
+            if sched and self._last_sched and (self.worst_split is None or lag > self.worst_split[0]):
+                self.worst_split = (lag, sched[0] - self._last_sched[0], sched[1] - self._last_sched[1])
+        self._last, self._last_sched = now, sched
 
     def start(self) -> None:
         self.samples, self._last = [], 0.0
+        self.split = self.worst_split = None
+        self._start_sched = _schedstat()
         self._timer.start()
 
     def stop(self) -> list[float]:
         self._timer.stop()
+        end = _schedstat()
+        if end and self._start_sched:
+            self.split = (end[0] - self._start_sched[0], end[1] - self._start_sched[1])
         return self.samples
+
+    def describe(self) -> str:
+        """Where the UI thread's time went (a '#' note line for the figures)."""
+        if self.split is None or self.worst_split is None:
+            return "no schedstat on this system"
+        lag, ran, waited = self.worst_split
+        return (f"UI thread ran {self.split[0]:.0f} ms and waited for a CPU {self.split[1]:.0f} ms; "
+                f"longest stall {lag:.0f} ms: ran {ran:.0f} ms, waited for a CPU {waited:.0f} ms")
 
     @staticmethod
     def summary(samples: list[float]) -> tuple[float, float]:

@@ -4,7 +4,8 @@ Figures (each against a baseline measured in the same run):
 - cold start to the fully populated table vs bare PySide6 window start + raw containers/json;
 - RSS after load vs a bare PySide6 window;
 - UI-thread stall during the load and during a burst of 200 state changes made by the docker CLI
-  (baseline: the same lag probe on an idle bare window);
+  (baseline: the same lag probe on an idle bare window; for the burst also a bare window through
+  the same burst), each with how long the UI thread ran and how long it waited for a CPU;
 - engine change → row updated latency (baseline: the engine's own event delivery to a raw
   subscriber);
 - filter typing → rows filtered and painted, p95, and a click on each column header, worst (vs
@@ -36,6 +37,10 @@ PER_PROJECT = 10
 LABEL = "pilothouse.bench"
 PY = sys.executable
 HERE = os.path.dirname(os.path.abspath(__file__))
+BURSTS = int(os.environ.get("BENCH_BURSTS", "1"))
+# BENCH_SKIP_COLD=1: only the in-process figures (load stall, change latency, bursts, filter, sort),
+# not the cold starts and the reconnect probe.
+SKIP_COLD = os.environ.get("BENCH_SKIP_COLD") == "1"
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -60,6 +65,16 @@ def raw_list_seconds(host: str) -> float:
 
 
 def populate(api: docker.APIClient) -> list[str]:
+    # An engine named by PILOTHOUSE_BENCH_DOCKER_HOST that already holds this bench's containers
+    # (a run before) is used as it is: creating 1000 containers is most of a run's time.
+    have = api.containers(all=True, filters={"label": LABEL})
+    if len(have) == N_CONTAINERS:
+        by_name = {c["Names"][0].lstrip("/"): c for c in have}
+        want = [by_name[f"bench-{i:04d}"]["Id"] for i in range(0, N_CONTAINERS, N_CONTAINERS // N_RUNNING)]
+        for cid in want:
+            api.unpause(cid) if api.inspect_container(cid)["State"]["Paused"] else api.start(cid)
+        return want
+
     def make(i: int) -> tuple[str, bool]:
         labels = {LABEL: "1"}
         if i < N_PROJECTS * PER_PROJECT:
@@ -112,9 +127,35 @@ def in_process_figures(host: str, running: list[str]) -> None:
         w.close()
         return samples
 
+    cli = shutil.which("docker")
+
+    async def burst_200() -> None:
+        """200 state changes (pause/unpause of the 50 running containers, twice) from the CLI."""
+        for verb in ("pause", "unpause", "pause", "unpause"):
+            proc = await asyncio.create_subprocess_exec(cli, "--host", host, verb, *running,
+                                                        stdout=asyncio.subprocess.DEVNULL)
+            await proc.wait()
+        await sleep_ui(1.0)
+
+    async def bare_burst_baseline() -> list[float]:
+        """The lag probe on a bare window while the same burst runs: the engine's own work for
+        200 pauses (a runc per change) takes CPUs from every process on a small machine."""
+        w = QMainWindow()
+        w.resize(1200, 720)
+        w.show()
+        out: list[float] = []
+        for _ in range(BURSTS):
+            probe.start()
+            await burst_200()
+            out.append(max(probe.stop() or [0.0]))
+            print(f"# bare window, same burst: stall max {out[-1]:.1f} ms ({probe.describe()})", flush=True)
+        w.close()
+        return out
+
     async def main() -> None:
         idle = await idle_baseline()
         idle_p99, idle_max = LagProbe.summary(idle)
+        bare_burst = await bare_burst_baseline()
 
         ph = Pilothouse([Endpoint(host, "--host")])
         ph.window.resize(1200, 720)
@@ -124,6 +165,7 @@ def in_process_figures(host: str, running: list[str]) -> None:
         await ph.first_load(timeout=120)
         await sleep_ui(0.2)
         load = probe.stop()
+        print(f"# load: {probe.describe()}", flush=True)
         p99, mx = LagProbe.summary(load)
         figure("containers.load_stall_p99", p99, idle_p99, "<=16ms", "ms")
         figure("containers.load_stall_max", mx, idle_max, "<=50ms", "ms")
@@ -161,7 +203,6 @@ def in_process_figures(host: str, running: list[str]) -> None:
                 pass
 
         threading.Thread(target=raw_reader, daemon=True).start()
-        cli = shutil.which("docker")
         target = running[:10]
 
         # Isolated changes, one at a time, from another process.
@@ -175,19 +216,22 @@ def in_process_figures(host: str, running: list[str]) -> None:
         raw_single = list(raw_latency)
         figure("containers.change_to_row_p95", percentile(single, 95), percentile(raw_single, 95), "<=100ms", "ms")
 
-        # A burst of 200 state changes (pause/unpause of 50 containers, twice) from the CLI.
+        # A burst of 200 state changes (pause/unpause of 50 containers, twice) from the CLI;
+        # BENCH_BURSTS runs it that many times (the target holds for every run: the worst counts).
         row_latency.clear()
         raw_latency.clear()
-        probe.start()
-        for verb in ("pause", "unpause", "pause", "unpause"):
-            proc = await asyncio.create_subprocess_exec(cli, "--host", host, verb, *running,
-                                                        stdout=asyncio.subprocess.DEVNULL)
-            await proc.wait()
-        await sleep_ui(1.0)
-        burst = probe.stop()
+        burst: list[float] = []
+        for run in range(BURSTS):
+            probe.start()
+            await burst_200()
+            samples = probe.stop()
+            burst += samples
+            print(f"# burst {run + 1}: stall max {max(samples or [0.0]):.1f} ms ({probe.describe()})", flush=True)
         p99, mx = LagProbe.summary(burst)
         figure("containers.burst200_stall_p99", p99, idle_p99, "<=16ms", "ms")
         figure("containers.burst200_stall_max", mx, idle_max, "<=50ms", "ms")
+        # The same, against a bare window through the same burst: the share that is the app's.
+        figure("containers.burst200_stall_max_vs_bare_in_burst", mx, max(bare_burst), "<=50ms", "ms")
         # Baseline: the same burst's events as a raw subscriber thread receives them (the engine
         # itself delivers late under a burst; the gap between the two is Pilothouse's share).
         figure("containers.burst200_change_to_row_p95", percentile(row_latency, 95),
@@ -252,24 +296,26 @@ def main() -> None:
         running = populate(api)
         print(f"# populated {N_CONTAINERS} containers ({len(running)} running) in {time.perf_counter() - t:.1f}s",
               flush=True)
-        spawn("bare")  # warm the page cache for both
-        spawn("app", host)
-        bare = [spawn("bare") for _ in range(3)]
-        app = [spawn("app", host) for _ in range(3)]
-        raw = [raw_list_seconds(host) for _ in range(5)]
-        bare_t, bare_rss = median([b[0] for b in bare]), median([b[1] for b in bare])
-        app_t, app_rss = median([a[0] for a in app]), median([a[1] for a in app])
-        raw_t = median(raw)
-        assert all(int(a[3]) >= N_CONTAINERS for a in app), app
-        print(f"# bare window {bare_t * 1000:.0f} ms, raw containers/json {raw_t * 1000:.0f} ms, "
-              f"app {app_t * 1000:.0f} ms", flush=True)
-        figure("containers.cold_start_to_table", app_t * 1000, (bare_t + raw_t) * 1000, "<=1.5", "ms")
-        figure("containers.rss_after_load", app_rss / 2**20, bare_rss / 2**20, "<=2", "MiB")
+        if not SKIP_COLD:
+            spawn("bare")  # warm the page cache for both
+            spawn("app", host)
+            bare = [spawn("bare") for _ in range(3)]
+            app = [spawn("app", host) for _ in range(3)]
+            raw = [raw_list_seconds(host) for _ in range(5)]
+            bare_t, bare_rss = median([b[0] for b in bare]), median([b[1] for b in bare])
+            app_t, app_rss = median([a[0] for a in app]), median([a[1] for a in app])
+            raw_t = median(raw)
+            assert all(int(a[3]) >= N_CONTAINERS for a in app), app
+            print(f"# bare window {bare_t * 1000:.0f} ms, raw containers/json {raw_t * 1000:.0f} ms, "
+                  f"app {app_t * 1000:.0f} ms", flush=True)
+            figure("containers.cold_start_to_table", app_t * 1000, (bare_t + raw_t) * 1000, "<=1.5", "ms")
+            figure("containers.rss_after_load", app_rss / 2**20, bare_rss / 2**20, "<=2", "MiB")
         in_process_figures(host, running)
         api.close()
     # Reconnect (engine answering → page current, against a raw /_ping loop of the same run):
     # its own small engine, which it stops and kills.
-    subprocess.call([PY, os.path.join(HERE, "_reconnect_probe.py")])
+    if not SKIP_COLD:
+        subprocess.call([PY, os.path.join(HERE, "_reconnect_probe.py")])
 
 
 if __name__ == "__main__":

@@ -191,8 +191,12 @@ def main() -> int:
             run = in_container(api, share, binds=[], privileged=True)
             for label, opts in VARIANTS.items():
                 try:
+                    # The share stays busy for a while after a workload: the host saw its changes
+                    # (made through QEMU's 9p server) and file_events sends each back to the guest
+                    # agent, which touches it inside the share; umount succeeds once that drains.
                     run(["/usr/bin/busybox", "sh", "-c",
-                         f"umount '{share}' && mount -t 9p -o {opts} phshare0 '{share}'"], prefix=nsenter)
+                         f"i=0; until umount '{share}' 2>/dev/null; do i=$((i+1)); [ $i -lt 600 ] || exit 1; "
+                         f"sleep 0.1; done; mount -t 9p -o {opts} phshare0 '{share}'"], prefix=nsenter)
                     mounted = lambda a, _run=run: _run([f"{share}/fsbench", *a], prefix=nsenter)  # noqa: E731
                     report(label.replace("=", "_"), workloads(mounted, str(share), args.mib, args.files), host,
                            args.mib, args.files)

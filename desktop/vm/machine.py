@@ -261,6 +261,14 @@ class VMManager:
         `on_phase(name)` is called once per guest boot phase (BOOT_PHASES) as the console shows it.
         Cancelling the awaiting task stops QEMU and leaves the VM stopped."""
         say = progress or (lambda _msg: None)
+        # Seconds from the call to each step, kept in state.json: bench/_vm_resume_probe.py
+        # prints them, and a slow start can be told apart from a slow engine.
+        began = time.perf_counter()
+        timings: dict[str, float] = {}
+
+        def mark(step: str) -> None:
+            timings[step] = round(time.perf_counter() - began, 3)
+
         if self.status().state in ("starting", "running", "stopping"):
             raise VMAlreadyRunning("the VM is already running")
         image = self.paths.image_dir
@@ -285,11 +293,14 @@ class VMManager:
                           shares=shares)
         saved = self.saved_state()
         verdict = saved.check(now)
+        mark("checked")
         note = ""
         if saved.exists() and (cold or not verdict.usable):
             note = "a cold boot was asked for" if cold else f"booting from scratch: {verdict.reason}"
             say(note)
             saved.discard()
+        elif not saved.exists():
+            saved.discard()  # a state file whose description is gone (a crash just after a resume)
         resume = verdict.usable and not cold
         self._ensure_disk()
         # The engine port is the helper's (a proxy that wakes a sleeping VM); QEMU forwards
@@ -310,14 +321,16 @@ class VMManager:
         if resume:
             say("resuming the saved state")
             self._launch(dataclasses.replace(spec, incoming=True))
+            mark("qemu_launched")
             self._write_state(state="starting", pid=self._proc.pid, docker_port=port, guest_port=guest_port,
                               helper_pid=None, qmp=qmp, accelerator=accel.name,
                               accelerator_reason=accel.reason, started_at=time.time(), detail="", fingerprint=now,
                               agent=agent is not None)
             # The helper's own start-up (a Python process) overlaps the state's loading.
             helper = self._spawn_helper()
+            mark("helper_spawned")
             try:
-                await saved.resume(self._qmp_address(0), lambda: self._proc.poll() is None, say)
+                await saved.resume(self._qmp_address(0), lambda: self._proc.poll() is None, say, mark=mark)
                 note = "resumed the saved state"
             except ResumeFailed as e:
                 await self._kill()
@@ -342,15 +355,17 @@ class VMManager:
         deadline = timeout or (300.0 if accel.name == "tcg" else 90.0)
         try:
             # After a resume the clock and shares are put right while dockerd is reached.
-            fixing = asyncio.ensure_future(self._after_resume(say)) if resume else None
+            fixing = asyncio.ensure_future(self._after_resume(say, mark)) if resume else None
             try:
                 await self._wait_ready(guest_port, deadline, say, on_phase, interval=0.05 if resume else 0.25)
+                mark("engine_answered")
                 if fixing is not None:
                     await fixing
             finally:
                 if fixing is not None and not fixing.done():
                     fixing.cancel()
             await self._await_helper(helper, port)
+            mark("helper_port_open")
         except asyncio.CancelledError:
             if self.status().state == "starting":
                 await self._kill()
@@ -363,7 +378,8 @@ class VMManager:
             raise
         engine_access.write_docker_context(self.paths.docker_config_dir, port, self.tls)
         self._spawn_file_events()
-        self._write_state(state="running")
+        mark("ready")
+        self._write_state(state="running", start_timings=timings)
         say(f"engine ready at {engine_access.docker_host(port)} (docker context '{engine_access.CONTEXT_NAME}')")
         return self.status()
 
@@ -386,12 +402,14 @@ class VMManager:
             if lock_fd is not None:
                 os.close(lock_fd)  # QEMU holds the inherited lock for as long as it runs
 
-    async def _after_resume(self, say: Progress) -> None:
+    async def _after_resume(self, say: Progress, mark: Progress) -> None:
         """The guest runs again with the clock it had when it was saved: set it, remount shares."""
         agent = self.guest_agent()
         try:
             await agent.call("clock", f"{time.time():.0f}", timeout=10)
+            mark("clock_set")
             await agent.call("mount-shares", timeout=30)
+            mark("shares_mounted")
         except guest_agent.AgentError as e:
             say(f"after the resume: {e}")
 

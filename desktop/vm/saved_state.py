@@ -247,7 +247,7 @@ class SavedState:
 
     # ---- resume -------------------------------------------------------------------------
     async def resume(self, qmp_address, process_alive: Callable[[], bool], say: Progress,
-                     timeout: float = 120.0) -> None:
+                     timeout: float = 120.0, mark: Progress = lambda _step: None) -> None:
         """Feed the saved state to a QEMU started with `-incoming defer -S`, check it, and let
         the guest run. The state is discarded once the guest runs (the disk moves on).
         Raises ResumeFailed; the caller kills that QEMU and boots cold."""
@@ -262,6 +262,7 @@ class SavedState:
                     raise ResumeFailed("QEMU exited before it could load the saved state")
                 try:
                     await asyncio.wait_for(client.connect(monitor_address(qmp_address)), 5)
+                    mark("qmp_connected")
                     break
                 except Exception:  # noqa: BLE001 - the monitor socket is not there yet
                     if loop.time() > deadline:
@@ -280,6 +281,7 @@ class SavedState:
                 os.close(fd)
             hashing = loop.run_in_executor(None, _hash_file, self.state)
             await client.execute("migrate-incoming", {"uri": "fd:pilothouse-state"})
+            mark("incoming_started")
             while True:
                 if not process_alive():
                     raise ResumeFailed("QEMU could not load the saved state (it is damaged or from another "
@@ -290,13 +292,20 @@ class SavedState:
                 if loop.time() > deadline:
                     raise ResumeFailed(f"loading the saved state took longer than {timeout:.0f} s")
                 await asyncio.sleep(0.02)  # the destination sends no completion event before 8.x
+            mark("state_loaded")
             if status != "paused":
                 raise ResumeFailed(f"QEMU is '{status}' after loading the saved state")
             digest = await asyncio.wait_for(hashing, 30.0)
+            mark("hash_checked")
             if digest != meta.get("sha256"):
                 raise ResumeFailed("the saved state is damaged (its checksum does not match)")
-            self.discard()
+            # The description goes before the guest runs (without it the state is never used
+            # again); the big file after: unlinking a few hundred MiB that sit in the page cache
+            # takes the kernel ~0.1 s, which the guest need not wait for.
+            self.meta.unlink(missing_ok=True)
             await client.execute("cont")
+            mark("cont")
+            await loop.run_in_executor(None, self.discard)
             say(f"saved state loaded ({meta.get('size', 0) / 2**20:.0f} MiB in {loop.time() - started:.1f} s)")
         except ResumeFailed:
             raise

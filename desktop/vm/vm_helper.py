@@ -27,12 +27,9 @@ from pathlib import Path
 import psutil
 from qemu.qmp import QMPClient, Runstate
 
-from desktop.vm import engine_access
 from desktop.vm.config import VMConfig
 from desktop.vm.guest_agent import GuestAgent, supported as agent_supported
-from desktop.vm.portsync import RELEVANT, PortSync
 from desktop.vm.sleep import SleepController
-from desktop.vm.tls import TLSFiles
 from desktop.vm.unix_socket import monitor_address
 from desktop.vm.wake_proxy import WakeProxy
 
@@ -49,9 +46,8 @@ class Helper:
         config = VMConfig.load(state_dir / "config.json")
         self.qmp = QMPClient("pilothouse-helper")
         self.agent = GuestAgent(state_dir / "agent") if agent_supported() else None
-        self.tls = TLSFiles(state_dir / "tls")
-        # Its own calls go to QEMU's forward directly: they are not activity.
-        self.api = engine_access.api_client(self.guest_port, self.tls, timeout=30, version="1.41")
+        self.tls = None
+        self.api = None  # made by _engine_side(), once the engine port is open
         self.sleep = SleepController(self._qmp_execute, self.agent, self._count_running, config.sleep_after_s,
                                      state_dir / "sleep.json", self.qemu_pid)
         self.proxy = WakeProxy(self.port, self.guest_port, self.sleep)
@@ -61,6 +57,16 @@ class Helper:
     async def _qmp_execute(self, command: str):
         return await self.qmp.execute(command)
 
+    def _engine_side(self) -> None:
+        # The docker SDK (and cryptography, through tls) cost a few hundred ms of CPU to import;
+        # a resume waits for the engine port, not for these, so they load once it is open.
+        from desktop.vm import engine_access
+        from desktop.vm.tls import TLSFiles
+
+        self.tls = TLSFiles(self.state_dir / "tls")
+        # Its own calls go to QEMU's forward directly: they are not activity.
+        self.api = engine_access.api_client(self.guest_port, self.tls, timeout=30, version="1.41")
+
     async def _count_running(self) -> int:
         rows = await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.api.containers(filters={"status": "running"}))
@@ -68,6 +74,9 @@ class Helper:
 
     # -- container events: the running count ------------------------------------------------------
     def _pump_events(self, loop: asyncio.AbstractEventLoop, stop: threading.Event) -> None:
+        from desktop.vm import engine_access
+        from desktop.vm.portsync import RELEVANT
+
         while not stop.is_set():
             try:
                 api = engine_access.api_client(self.guest_port, self.tls, timeout=None, version="1.41")
@@ -151,6 +160,9 @@ class Helper:
         loop = asyncio.get_running_loop()
         await self.proxy.start()  # the engine port answers from here on
         await self._start_control()
+        self._engine_side()
+        from desktop.vm.portsync import PortSync
+
         stop_events = threading.Event()
         threading.Thread(target=self._pump_events, args=(loop, stop_events), daemon=True).start()
         portsync = PortSync(self.state_dir)
@@ -169,7 +181,8 @@ class Helper:
             if self._control is not None:
                 self._control.close()
                 (self.state_dir / "helper.sock").unlink(missing_ok=True)
-            self.api.close()
+            if self.api is not None:
+                self.api.close()
             with contextlib.suppress(Exception):
                 await self.qmp.disconnect()
 

@@ -85,14 +85,16 @@ def test_idle_vm_sleeps_with_an_events_stream_open_and_the_first_request_wakes_i
         wait_until(lambda: vm.status().sleeping, 180, "the idle VM to sleep")
         assert run_status(vm) == "paused"
         assert helper_state(vm)["last_sleep"]["reason"] == "idle"
+        asleep_at = time.monotonic()
         asleep_cpu = psutil.Process(vm.status().pid).cpu_times()
-        time.sleep(5)  # time passing while asleep is what the clock check below is about
+        time.sleep(10)  # time passing while asleep is what the clock check below is about
         after = psutil.Process(vm.status().pid).cpu_times()
-        print(f"QEMU CPU while asleep: {(after.user + after.system - asleep_cpu.user - asleep_cpu.system) / 5 * 100:.2f}% of a core")
+        print(f"QEMU CPU while asleep: {(after.user + after.system - asleep_cpu.user - asleep_cpu.system) / 10 * 100:.2f}% of a core")
 
         # The first request wakes it: an answer, slower, never an error. The container sees the
         # host's clock, though the guest's own clocks stood still while it slept.
         api = vm.api_client(timeout=300)
+        asleep_s = time.monotonic() - asleep_at
         t0 = time.time()
         assert api.ping() is True
         print(f"first ping after the sleep: {time.time() - t0:.3f} s")
@@ -101,8 +103,12 @@ def test_idle_vm_sleeps_with_an_events_stream_open_and_the_first_request_wakes_i
         host_t1 = time.time()
         guest_now, uptime_after = int(out.split()[0]), float(out.split()[1])
         assert int(host_t0) - 1 <= guest_now <= int(host_t1) + 1, (host_t0, guest_now, host_t1)
+        # The guest's uptime advanced by the awake time only. Measured from before the idle wait, so
+        # the guest's own rate error (a few percent for a kernel that calibrated its clock on a busy
+        # host) over the awake part is in it: half the time seen asleep is the bound, not all of it.
         slept = time.monotonic() - host_before - (uptime_after - uptime_before)
-        assert slept >= 4, f"the guest's clocks should have stood still while asleep ({slept:.1f} s)"
+        assert slept >= asleep_s / 2, \
+            f"the guest's clocks should have stood still while asleep ({slept:.1f} s of {asleep_s:.1f} s)"
         assert not vm.status().sleeping and run_status(vm) == "running"
 
         # The events stream came through the sleep: it carries the new container's events.

@@ -38,6 +38,15 @@ MembersRole = Qt.ItemDataRole.UserRole + 4  # a project's or service's container
 StateKeyRole = Qt.ItemDataRole.UserRole + 5
 FilterTextRole = Qt.ItemDataRole.UserRole + 6
 
+_ACCESSIBLETEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_TEXTALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_UNANSWERED = frozenset(int(r) for r in (Qt.ItemDataRole.DecorationRole, Qt.ItemDataRole.FontRole,
+                                         Qt.ItemDataRole.BackgroundRole, Qt.ItemDataRole.CheckStateRole,
+                                         Qt.ItemDataRole.SizeHintRole, Qt.ItemDataRole.EditRole,
+                                         Qt.ItemDataRole.StatusTipRole, Qt.ItemDataRole.WhatsThisRole))
 _NCOLS = len(COLUMNS)
 _TOP = 0  # internalId of top-level indexes; a project's services use its pid, a service's replicas the service's
 # A list longer than this is shown a screenful first (more rows than a tall window holds), the
@@ -395,8 +404,11 @@ class ContainerTreeModel(QAbstractItemModel):
     def members(self, p: Project | Service) -> list[Container]:
         return self.tree.members(p)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid():
+    def data(self, index: QModelIndex, role: int = _DISPLAY):
+        # A repaint asks each visible cell for seven roles (Qt's initStyleOption), some never
+        # answered here: those go back before the row is looked up. (The roles are plain ints
+        # here: an enum member's lookup costs more than the comparison.)
+        if role in _UNANSWERED or not index.isValid():
             return None
         item = self._item(index)
         if item is None:
@@ -407,7 +419,7 @@ class ContainerTreeModel(QAbstractItemModel):
         if isinstance(item, Service):
             return self._service_data(item, col, role)
         c = item
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return self._container_text(c, col)
         if role == ContainerRole:
             return c
@@ -415,9 +427,9 @@ class ContainerTreeModel(QAbstractItemModel):
             return "container"
         if role == StateKeyRole:
             return pres.state_key(c)
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+        if role == _FOREGROUND and col == COL_STATE:
             return QColor(pres.state_colour(c))
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             if col == COL_NAME:
                 return plain_tooltip(f"{c.name}\nID {c.short_id}\n{c.command}")
             if col == COL_STATE:
@@ -430,14 +442,14 @@ class ContainerTreeModel(QAbstractItemModel):
             if col in STATS_COLUMNS:
                 return stats_sort_value(self.stats_source(c.id) if self.stats_source else None, col)
             return (self._container_text(c, col) or "").lower()
-        if role == Qt.ItemDataRole.TextAlignmentRole and col in STATS_COLUMNS:
+        if role == _TEXTALIGNMENT and col in STATS_COLUMNS:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_MEM:
+        if role == _TOOLTIP and col == COL_MEM:
             s = self.stats_source(c.id) if self.stats_source else None
             return stats_text.memory_tooltip(s) if s is not None else None
         if role == FilterTextRole:
             return c
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+        if role == _ACCESSIBLETEXT and col == COL_NAME:
             return f"Container {c.name}, {pres.state_text(c)}"
         return None
 
@@ -447,7 +459,7 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _project_data(self, p: Project, col: int, role: int):
         members = self.members(p)
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return project_text(p.name, p.engine_id, members, col, self._engine_label)
         if role == KindRole:
             return "project"
@@ -455,21 +467,21 @@ class ContainerTreeModel(QAbstractItemModel):
             return members
         if role == StateKeyRole:
             return pres.project_state(members)[1]
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+        if role == _FOREGROUND and col == COL_STATE:
             return QColor(pres.STATE_COLOURS[pres.project_state(members)[1]])
         if role == SortRole:
             if col == COL_CREATED:
                 return project_created(members)
             return (project_text(p.name, p.engine_id, members, col, self._engine_label) or "").lower()
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
+        if role == _TOOLTIP and col == COL_NAME:
             return plain_tooltip(f"Compose project {p.name}")
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+        if role == _ACCESSIBLETEXT and col == COL_NAME:
             return f"Compose project {p.name}, {pres.project_state(members)[0]}"
         return None
 
     def _service_data(self, s: Service, col: int, role: int):
         members = self.members(s)
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             if col == COL_ENGINE:
                 return self._engine_label(s.project.engine_id)
             return service_text(s.name, members, col)
@@ -479,14 +491,14 @@ class ContainerTreeModel(QAbstractItemModel):
             return members
         if role == StateKeyRole:
             return pres.project_state(members)[1]
-        if role == Qt.ItemDataRole.ForegroundRole and col == COL_STATE:
+        if role == _FOREGROUND and col == COL_STATE:
             return QColor(pres.STATE_COLOURS[pres.project_state(members)[1]])
         if role == SortRole:
             return service_sort_key(s.name, members, col)
-        if role == Qt.ItemDataRole.ToolTipRole and col == COL_NAME:
+        if role == _TOOLTIP and col == COL_NAME:
             n = len(members)
             return plain_tooltip(f"Compose service {s.name} of {s.project.name}: {n} container{'s' if n != 1 else ''}")
-        if role == Qt.ItemDataRole.AccessibleTextRole and col == COL_NAME:
+        if role == _ACCESSIBLETEXT and col == COL_NAME:
             return f"Compose service {s.name}, {pres.project_state(members)[0]}"
         return None
 
