@@ -358,6 +358,7 @@ class LogSession:
         self._streams: list[_Stream] = []
         self._last: _Mark | None = None
         self._held: list[LogBatch] | None = None  # followed lines that arrived before the tail
+        self._end_held: str | None = None  # the first stream's end, said after its held lines
         self._tail = LogBatch.empty()
         self._sync = "live"
         self._fetched_messages = 0
@@ -522,7 +523,7 @@ class LogSession:
             self._release_held(concat_batches([tail, gap]))
         except EngineError as err:
             if not self.closed:
-                self._held = None
+                self._held = self._end_held = None
                 self.on_ended(str(err))
         finally:
             self._connecting = False
@@ -550,6 +551,9 @@ class LogSession:
         self._sync = "undecided" if len(first) else "live"
         if len(held):
             self._follow_feed(held)
+        said, self._end_held = self._end_held, None
+        if said is not None and not self.closed:
+            self.on_ended(said)
 
     def _follow_feed(self, b: LogBatch) -> None:
         """Followed lines of the first stream, cut where the tail ends.
@@ -646,10 +650,13 @@ class LogSession:
                 return
             if self.closed:
                 return
-            if err is not None:
-                self.on_ended(str(translate(err, "follow the logs of", f"container {self.cid[:12]}")))
-            else:
-                self.on_ended("")
+            said = "" if err is None else str(translate(err, "follow the logs of", f"container {self.cid[:12]}"))
+            if opened is not None and self._held is not None:
+                # The stream ended while the gap since the tail is still being read: its lines
+                # are held until then, and the end is said after them.
+                self._end_held = said
+                return
+            self.on_ended(said)
 
         def on_open() -> None:
             if opened is not None and not opened.done():
