@@ -80,9 +80,12 @@ def test_a_crash_notification_opens_its_report_after_the_container_is_gone(histo
     with qtbot.waitSignal(page.moment.loaded, timeout=20000):
         view.show_moment.click()
     assert ph.monitoring.time_cursor.moment.t == view.report.last_time
-    qtbot.waitUntil(lambda: page.view.selectionModel().currentIndex().isValid(), timeout=10000)
-    chosen = page.model.rows[page.view.selectionModel().currentIndex().row()]
-    assert (chosen.actor, chosen.action) == (cid, "die") or abs(chosen.time_nano / 1e9 - view.report.last_time) < 1
+    def chosen():
+        index = page.view.selectionModel().currentIndex()
+        return page.model.rows[index.row()] if index.isValid() else None
+
+    qtbot.waitUntil(lambda: chosen() is not None, timeout=10000)
+    assert (chosen().actor, chosen().action) == (cid, "die") or abs(chosen().time_nano / 1e9 - view.report.last_time) < 1
     assert "gone from the engine" in page.moment.logs_caption.text()
     view.close()
     # It stays in the history: the timeline's Crash reports tab lists it.

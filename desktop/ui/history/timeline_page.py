@@ -561,10 +561,15 @@ class TimelinePage(QWidget):
         was_sorted = self._sort is not None
         if was_sorted:
             self.set_sort(None)
+        # Live events still waiting for the next flush belong among the rows the nearest is
+        # picked from (a crash report's exit is often one of them).
+        self._flush_timer.stop()
+        self._flush_live()
         rows = self.model.rows
         span = self.range.currentData()
         # Already among the rows shown (the newest ones, back to the oldest row of the range).
-        if not was_sorted and rows and self._around is None and self._at_newest and row_time(rows[-1]) <= t * 1e9 and \
+        if not was_sorted and not self._querying and rows and self._around is None and self._at_newest and \
+                row_time(rows[-1]) <= t * 1e9 and \
                 (not isinstance(span, int) or t >= time.time() - span):
             self._select_row(self.model.nearest_row(t))
             return
