@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from desktop.engine.client import EngineClient
-from desktop.engine.logs import MARGIN_NS, LogOptions, LogSession, raw_dialer
+from desktop.engine.logs import LogOptions, LogSession, raw_dialer
 from desktop.engine.stream_clients import stream_api
 from desktop.engine.log_records import MAX_SOURCES, LogBatch, concat_batches, escape_lines, merge_by_time
 
@@ -129,7 +129,8 @@ class LiveOrder:
         order = np.argsort(np.concatenate([b.ts for b in batches]), kind="stable")
         arrived = np.concatenate([a for a, _ in parts])[order]
         merged = merge_by_time(batches)
-        young = np.flatnonzero(arrived > now - self.window)
+        # (due is arrival + window: compared the same way, so a line taken later is never due now)
+        young = np.flatnonzero(arrived + self.window > now)
         k = int(young[0]) if len(young) else len(merged)
         if k < len(merged):
             self._parts = [(arrived[k:], merged.slice(k, len(merged)))]
@@ -182,9 +183,10 @@ class MergedLogSession:
     The tails are merged by timestamp before the first delivery. Backfilled (older) lines are
     merged as they come, in pieces: lines older than every unfinished source's progress are
     final and handed on, so the whole log of 50 containers is never held twice in memory.
-    Tail lines a container's gap (what it wrote since its tail was read) could still come
-    before wait until every follow stream has read its gap; live lines then wait LIVE_REORDER
-    and go on merged by time, so the view is in time order even when streams deliver late.
+    Every follow stream is open before the tails are read, so the first screen is every
+    source's lines up to that moment; the newest of them, and live lines from then on, wait
+    LIVE_REORDER and go on merged by time, so the view is in time order even when streams
+    deliver late.
     `add()` brings in a container while the view is open.
     """
 
@@ -193,11 +195,8 @@ class MergedLogSession:
                  on_progress: Callable[[float | None], None] = lambda f: None,
                  on_ended: Callable[[str], None] = lambda s: None,
                  client_of: Callable[[str], EngineClient] | None = None,
-                 on_source_added: Callable[[str], None] = lambda name: None,
-                 running: Callable[[str], bool] | None = None) -> None:
-        """`client_of(container id)`: each container's own engine (containers of several engines).
-        `running(container id)`: whether it may still write (None: any may); a stopped one's tail
-        is its whole end, so the first screen need not wait for its gap."""
+                 on_source_added: Callable[[str], None] = lambda name: None) -> None:
+        """`client_of(container id)`: each container's own engine (containers of several engines)."""
         if not containers:
             raise ValueError("no containers to merge")
         if len(containers) > MAX_SOURCES:
@@ -205,7 +204,6 @@ class MergedLogSession:
         self.client, self.options, self.client_of = client, options, client_of
         self.on_lines, self.on_backfill, self.on_progress, self.on_ended = on_lines, on_backfill, on_progress, on_ended
         self.on_source_added = on_source_added
-        self.running = running
         self._loop: asyncio.AbstractEventLoop | None = None
         self.sources: list[str] = []
         self.ids: list[str] = []
@@ -213,8 +211,6 @@ class MergedLogSession:
         self._held: list[list[LogBatch]] | None = []
         self._order = LiveOrder()  # live lines waiting to be handed on in time order
         self._live_flush: asyncio.TimerHandle | None = None
-        self._held_rest: LogBatch | None = None  # tail lines a gap may still put lines before
-        self._release: asyncio.Future | None = None
         self._fill: list[_Backfill] = []
         self._merger = _Merger()
         # Merging megabytes of backfill takes the UI thread tens of ms a piece: done in a thread
@@ -226,10 +222,10 @@ class MergedLogSession:
         self._started = False
         self._closed = False
         self._backfill_over = False
-        # Loaded (progress None) once the backfill is merged and the lines held for the gaps are
+        # Loaded (progress None) once the backfill is merged and the newest tail lines are
         # handed on: a view of stopped containers is then whole.
         self._merged_all = False
-        self._held_out_at: float | None = None  # when the held lines went to the live order
+        self._held_out_at: float | None = None  # when the newest tail lines went to the live order
         ensure_fd_headroom(len(containers))
         for cid, name in containers:
             self._make(cid, name)
@@ -250,7 +246,7 @@ class MergedLogSession:
                        on_backfill=(lambda b: self.on_lines(b)) if live else (lambda b, i=i: self._backfilled(i, b)),
                        on_progress=(lambda f: None) if live else (lambda f, i=i: self._prog(i, f)),
                        on_ended=lambda s, i=i: self._end(i, s), backfill_gate=self._fill[i].hold,
-                       first_tail=SCREEN_TAIL, defer_backfill=not live, defer_follow=not live)
+                       first_tail=SCREEN_TAIL, defer_backfill=not live, follow_first=not live)
         self.sessions.append(s)
         return s
 
@@ -389,11 +385,10 @@ class MergedLogSession:
         first = list(self.sessions)
         await self._make_apis(first)
         results = await asyncio.gather(*(s.start() for s in first), return_exceptions=True)
-        held = self._held or []
-        # Lines the follow streams bring (first what each container wrote since its tail) are
-        # still held: each tail was read at its own moment, so one container's gap can hold
-        # lines older than another's tail end. They are merged in once every gap is in.
-        self._held = [[] for _ in held]
+        # Each source's follow stream was open before its tail was read: what each has handed on
+        # is its every line up to about now (tail, then what it wrote since, cut where the tail
+        # ends). From here on lines go through the live order.
+        held, self._held = self._held or [], None
         # The merged tail starts where the latest-starting tail does: older tail lines of the
         # other sources end their own backfill, so the view is in time order from end to end.
         tails = [merge_by_time(parts) for parts in held]  # each sorted: its cut below is by time
@@ -406,28 +401,22 @@ class MergedLogSession:
                 self._fill[i].head = t.slice(0, k)
             newer.append(t.slice(k, len(t)) if k else t)
         tail = merge_by_time(newer)
-        # Shown at once: the tail lines older than every container's tail end (less the engine's
-        # stdout/stderr reordering), before which no gap can put a line. A container whose tail
-        # is empty may write anything next: then all of it waits for the gaps.
-        ok = [i for i, r in enumerate(results) if not isinstance(r, BaseException)
-              and (self.running is None or self.running(self.ids[i]))]
-        if not self.options.follow:
-            k = len(tail)
-        elif not ok:  # none of them can write more: every tail is its container's end
-            k = len(tail)
-        elif all(len(tails[i]) for i in ok):
-            final = min(int(tails[i].ts[-1]) for i in ok) - MARGIN_NS
-            k = int(np.searchsorted(tail.ts, final, side="right"))
-        else:
-            k = 0
+        # Shown at once: every line older than the newest one less the live order's window. A
+        # line still on its way was written after the newest line handed on, or at most that
+        # window before it; the newest lines wait in the live order, where one still on its way
+        # goes before them. With every follow stream over (stopped containers), nothing is.
+        open_ = [i for i, r in enumerate(results) if not isinstance(r, BaseException) and i not in self._ended]
+        k = len(tail)
+        if self.options.follow and open_ and len(tail):
+            k = int(np.searchsorted(tail.ts, int(tail.ts[-1]) - int(LIVE_REORDER * 1e9), side="left"))
         if k:
             self.on_lines(tail.slice(0, k))
-        self._held_rest = tail.slice(k, len(tail))
+        if k < len(tail):
+            now = time.monotonic()
+            self._order.add(tail.slice(k, len(tail)), now)
+            self._held_out_at = now
+            self._schedule_live(LIVE_FRAME)
         self._started = True
-        # Every tail is in: now the follow streams (each reads its gap since its tail).
-        follows = [f for f in (s.start_follow() for s in first) if f is not None]
-        self._release = asyncio.ensure_future(self._release_held(follows))
-        self._release.add_done_callback(lambda t: t.cancelled() or t.exception())
         for i, r in enumerate(results):
             if isinstance(r, BaseException):  # that container is gone: the others go on
                 self._progress[i] = None
@@ -444,24 +433,6 @@ class MergedLogSession:
             log.info("a merged log source failed to open: %s", e)
         await asyncio.gather(*(self._begin_backfill(i, s) for i, (s, r) in enumerate(zip(first, results))
                                if not isinstance(r, BaseException)))
-
-    async def _release_held(self, follows: list[asyncio.Future]) -> None:
-        """Every follow stream is subscribed and every gap read: the held lines go on, in time
-        order, and live lines from then on."""
-        if follows:
-            await asyncio.gather(*follows, return_exceptions=True)
-        if self._closed:
-            return
-        held, self._held = self._held or [], None
-        rest, self._held_rest = self._held_rest, None
-        merged = merge_by_time([b for b in [rest] if b is not None] + [concat_batches(p) for p in held])
-        if len(merged):
-            now = time.monotonic()
-            self._order.add(merged, now)
-            self._held_out_at = now
-            self._schedule_live(LIVE_FRAME)
-        else:
-            self._loaded()
 
     async def _make_apis(self, sessions: list[LogSession]) -> None:
         """Every session's streaming client, made in one executor call per engine (one call each
@@ -516,8 +487,6 @@ class MergedLogSession:
 
     async def aclose(self) -> None:
         self._closed = True
-        if self._release is not None and not self._release.done():
-            self._release.cancel()
         if self._live_flush is not None:
             self._live_flush.cancel()
             self._live_flush = None

@@ -329,7 +329,7 @@ class LogSession:
                  on_lines: Callable[[LogBatch], None], on_backfill: Callable[[LogBatch], None] = lambda b: None,
                  on_progress: Callable[[float | None], None] = lambda f: None,
                  on_ended: Callable[[str], None] = lambda s: None, backfill_gate=None,
-                 first_tail: int = TAIL_FIRST, defer_backfill: bool = False, defer_follow: bool = False,
+                 first_tail: int = TAIL_FIRST, defer_backfill: bool = False, follow_first: bool = False,
                  api=None) -> None:
         """Args:
             backfill_gate: an object whose `wait()` the backfill's reader calls between pieces
@@ -337,16 +337,17 @@ class LogSession:
             first_tail: how many of the newest lines come first, before the older ones.
             defer_backfill: `start` delivers the tail only; `start_backfill` reads the rest (a
                 merged view first paints the newest lines of every container, then backfills).
-            defer_follow: `start` neither follows nor inspects; `start_follow` does (a merged
-                view's first screen waits for every tail, and fifty follow streams, gap reads and
-                inspects sent beside them made the engine answer the tails 3x later).
+            follow_first: `start` subscribes the follow stream before it reads the tail, so the
+                stream brings every line the tail does not (no second read of what was written
+                meanwhile), and the inspect waits for the backfill: a merged view's first screen
+                needs every source's lines up to the moment it is shown, and fifty such reads
+                and inspects sent beside the tails made the engine answer them 3x later.
             api: the streaming client to use (an SDK client made for it by `stream_api`, or a
                 RawDialer; the session closes it); None: the session makes its own.
         """
         self.client, self.cid, self.options, self.tag = client, cid, options, tag
         self.backfill_gate = backfill_gate
-        self.first_tail, self.defer_backfill, self.defer_follow = first_tail, defer_backfill, defer_follow
-        self._first: LogBatch | None = None  # the tail, while following waits for start_follow
+        self.first_tail, self.defer_backfill, self.follow_first = first_tail, defer_backfill, follow_first
         self._backfill_plan: tuple[_Mark, int | None] | None = None
         self._info: asyncio.Future | None = None
         self._follow_task: asyncio.Future | None = None
@@ -428,8 +429,12 @@ class LogSession:
         # What the inspect tells (the creation time, for the backfill's progress) is not needed for
         # the tail: it runs beside the streams, not before them (the demuxer tells a TTY's log from
         # a multiplexed one by its first byte), so a view of many containers opens at once.
-        if not self.defer_follow:
+        if not self.follow_first:
             self._start_inspect()
+        elif self.options.follow:
+            await self._subscribe_first()
+            if self.closed:
+                return
         want = self.options.tail  # None: the whole log
         # The last `first_tail` lines come first whatever was asked: "last 100,000" is ~6 MB the
         # engine decodes at ~170k lines/s, so the rest of it is backfilled like "all" is.
@@ -451,11 +456,12 @@ class LogSession:
         if len(first):
             self._last = _Mark.last(first)
             self.on_lines(first)
-        if self.options.follow and not self.defer_follow:
+        if self.options.follow and self.follow_first:
+            self._connecting = False
+            self._release_held(first)
+        elif self.options.follow:
             self._connecting = True
             self._follow_task = asyncio.ensure_future(self._connect_follow(first))
-        elif self.options.follow:
-            self._first = first
         if (want is None or want > first_tail) and (len(first) >= tail or cut_line) and not whole:
             self._backfill_plan = (_Mark.first(first), want)
             if not self.defer_backfill:
@@ -468,16 +474,17 @@ class LogSession:
             self._info = asyncio.ensure_future(self._inspect())
             self._info.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    def start_follow(self) -> asyncio.Future | None:
-        """Follow new lines from the end of the tail (after `start`, when it was told to defer it).
-        Returns what is done once the stream is subscribed and the lines written since the tail
-        are delivered (None: nothing to follow)."""
-        first, self._first = self._first, None
-        if first is None or self.closed or self._follow_task is not None:
-            return None
+    async def _subscribe_first(self) -> None:
+        """Open the follow stream before the tail is read: what it brings meanwhile waits for
+        the tail (and is cut where the tail ends); an engine refusing it raises as the tail would."""
         self._connecting = True
-        self._follow_task = asyncio.ensure_future(self._connect_follow(first))
-        return self._follow_task
+        opened = asyncio.get_running_loop().create_future()
+        self._held = []
+        self._start_follow(opened=opened)
+        err = await opened
+        if err is not None:
+            self._held, self._connecting = None, False
+            raise translate(err, "read the logs of", f"container {self.cid[:12]}")
 
     async def start_backfill(self) -> None:
         """Start reading the older lines (after `start`, when it was told to defer them)."""

@@ -29,9 +29,7 @@ def writer(name: str) -> str:
 
 def open_tab(ph, qtbot, ids, names, merged=True):
     client = ph.engines.client_for(ph.all_containers.get(ids[0]))
-    # as the app's callers do: a stopped container's tail is its whole end
-    tab = LogsTab(client, list(zip(ids, names)), merged=merged,
-                  running=lambda cid: ph.all_containers.get(cid).state not in ("exited", "dead"))
+    tab = LogsTab(client, list(zip(ids, names)), merged=merged)
     tab.resize(1000, 600)
     qtbot.addWidget(tab)
     tab.show()

@@ -351,9 +351,7 @@ class LogsPage(QWidget):
         self.placeholder.hide()
         self.levels = LevelIndex()
         clients = self._clients = {c.id: self.client_for(c) for c in cs}
-        stopped = {c.id for c in cs if c.state in ("exited", "dead")}
-        tab = LogsTab(clients[cs[0].id], [(c.id, self._label(c)) for c in cs], merged=True, client_of=clients.__getitem__,
-                      running=lambda cid: cid not in stopped)
+        tab = LogsTab(clients[cs[0].id], [(c.id, self._label(c)) for c in cs], merged=True, client_of=clients.__getitem__)
         tab.setObjectName("logsPageView")
         tab.search_bar.row_filter = self._row_filter
         tab.buffer.changed.connect(self._on_buffer_changed)

@@ -68,9 +68,7 @@ class ContainerDetailPage(QWidget):
             self._add_container_tabs(container)
         else:
             self.title.setText(project or "")
-            stopped = {c.id for c in self.members if c.state in ("exited", "dead")}
-            self.logs = LogsTab(client, [(c.id, c.compose_service or c.name) for c in self.members], merged=True,
-                                running=lambda cid: cid not in stopped)
+            self.logs = LogsTab(client, [(c.id, c.compose_service or c.name) for c in self.members], merged=True)
             self.add_tab("Logs", self.logs)
         self._show_state()
         store.upserted.connect(self._on_store_upserted)

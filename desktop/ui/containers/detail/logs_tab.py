@@ -45,14 +45,13 @@ class LogsTab(QWidget):
     loaded = Signal()
 
     def __init__(self, client: EngineClient, containers: Sequence[tuple[str, str]], *, merged: bool = False,
-                 parent=None, client_of=None, running=None) -> None:
+                 parent=None, client_of=None) -> None:
         super().__init__(parent)
         self.setObjectName("logsTab")
         self.client = client
         self.containers = list(containers)  # (id, name or service)
         self.merged = merged
         self.client_of = client_of  # merged containers of several engines: container id -> its client
-        self.running = running  # merged: container id -> whether it may still write (None: any may)
         self.tasks = TaskSet()
         self.buffer = LogBuffer()
         if merged:
@@ -244,8 +243,7 @@ class LogsTab(QWidget):
         if self.merged:
             self.buffer.sources = [name for _, name in self.containers]
             self.session = MergedLogSession(self.client, self.containers, opts, client_of=self.client_of,
-                                            on_source_added=self.buffer.sources.append, running=self.running,
-                                            **kw)
+                                            on_source_added=self.buffer.sources.append, **kw)
         else:
             self.session = LogSession(self.client, self.containers[0][0], opts, **kw)
         try:
