@@ -4,7 +4,7 @@ Run: python bench/logs.py [--lines 10000000] [--follow-seconds 60] [--flood-seco
      python bench/logs.py --parts merged,follow_many [--scale small]
 The merged parts measure one view over many containers, each figure against `docker logs` of the
 same containers run in the same moment (the machine is shared, so absolute times are noisy and
-the ratios are what to read): 50 containers x 100,000 lines (first screen, whole merge, regex
+the ratios are what to read): 50 containers x 100,000 lines (first screen, exited and running, whole merge, regex
 search over all 5 million lines with part of them spilled to disk, memory), then 20 containers
 writing 1,000 lines/s each followed live (UI stalls). `--scale small` is a quick check at a tenth.
 Uses PILOTHOUSE_TEST_DOCKER_HOST, or starts (and destroys) a private engine. The big log
@@ -265,24 +265,35 @@ async def bench_terminal(api, client, args, stalls, idle_stalls) -> None:
         api.remove_container(tc["Id"], force=True)
 
 
-def merged_containers(api: docker.APIClient, n: int, lines: int) -> list[str]:
-    """n exited containers with `lines` lines of log each, kept between runs (by count)."""
+def merged_containers(api: docker.APIClient, n: int, lines: int, running: bool = False) -> list[str]:
+    """n containers with `lines` lines of log each, kept between runs (by count): exited, or
+    (running) still running, quiet after writing them."""
     from concurrent.futures import ThreadPoolExecutor
 
+    def written(cid: str) -> bool:
+        return api.logs(cid, tail=1).startswith(b"%09d" % lines)
+
     def one(i: int) -> str:
-        name = f"pilothouse-bench-merged-{lines}-{i:03d}"
+        name = f"pilothouse-bench-merged-{'run-' if running else ''}{lines}-{i:03d}"
         try:
             info = api.inspect_container(name)
-            if info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 0:
+            if running and info["State"]["Status"] == "running" and written(info["Id"]):
+                return info["Id"]
+            if not running and info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 0:
                 return info["Id"]
             api.remove_container(name, force=True)
         except docker.errors.NotFound:
             pass
-        c = api.create_container(TEST_IMAGE, command=["sh", "-c", GEN % lines], name=name,
-                                 labels={BENCH_LABEL: "merged"},
+        c = api.create_container(TEST_IMAGE, command=["sh", "-c", GEN % lines + ("; exec sleep 1000000" if running else "")],
+                                 name=name, labels={BENCH_LABEL: "merged"},
                                  host_config=api.create_host_config(network_mode="none"))
         api.start(c["Id"])
-        api.wait(c["Id"], timeout=3600)
+        if running:
+            deadline = time.time() + 3600
+            while not written(c["Id"]) and time.time() < deadline:
+                time.sleep(0.5)
+        else:
+            api.wait(c["Id"], timeout=3600)
         return c["Id"]
 
     t0 = time.time()
@@ -346,6 +357,21 @@ async def bench_merged(api, client, host, args, stalls) -> None:
           flush=True)
     rss = proc.memory_info().rss - rss0
     print(f"# RSS grew {rss / 1e6:,.0f} MB for {buf.memory_raw_bytes() / 1e6:,.0f} MB of log text in memory", flush=True)
+
+    # the same first screen over running containers (quiet now): their follow streams stay open
+    run_ids = merged_containers(api, n, each, running=True)
+    run_base = docker_logs_parallel(host, run_ids, ("--tail", "60"))
+    rtab = LogsTab(client, [(cid, f"run{i:03d}") for i, cid in enumerate(run_ids)], merged=True)
+    rtab.resize(1100, 700)
+    rtab.show()
+    QApplication.processEvents()
+    rbuf, rview = rtab.buffer, rtab.view
+    t0 = time.perf_counter()
+    rtab.start()
+    rfirst = await wait_for(lambda: len(rbuf) > 0 and rview._painted and rview._painted[-1][0] == len(rbuf) - 1, 60)
+    figure("logs_merged_running_first_screen_ms", rfirst * 1000, run_base * 1000, "<=", 300)
+    await rtab.aclose()
+    rtab.close()
 
     # regex search over every line, in memory and on disk, as the search bar runs it (a worker)
     s = LogSearch(r"status=5\d\d", regex=True, case_sensitive=True)

@@ -401,14 +401,17 @@ class MergedLogSession:
                 self._fill[i].head = t.slice(0, k)
             newer.append(t.slice(k, len(t)) if k else t)
         tail = merge_by_time(newer)
-        # Shown at once: every line older than the newest one less the live order's window. A
-        # line still on its way was written after the newest line handed on, or at most that
-        # window before it; the newest lines wait in the live order, where one still on its way
-        # goes before them. With every follow stream over (stopped containers), nothing is.
+        # Shown at once: every line older than "now" less the live order's window. A line still
+        # on its way from a source was written at most that window before its engine's now, and
+        # that is at least the source's newest line and the clock the engine answered its tail
+        # by (the Date header, to the second: a quiet view shows whole at once). The newest
+        # lines wait in the live order, where one still on its way goes before them. With every
+        # follow stream over (stopped containers), nothing is on its way.
         open_ = [i for i, r in enumerate(results) if not isinstance(r, BaseException) and i not in self._ended]
         k = len(tail)
         if self.options.follow and open_ and len(tail):
-            k = int(np.searchsorted(tail.ts, int(tail.ts[-1]) - int(LIVE_REORDER * 1e9), side="left"))
+            now_ns = min(max(first[i].engine_date_ns, int(tails[i].ts[-1]) if len(tails[i]) else 0) for i in open_)
+            k = int(np.searchsorted(tail.ts, now_ns - int(LIVE_REORDER * 1e9), side="left"))
         if k:
             self.on_lines(tail.slice(0, k))
         if k < len(tail):

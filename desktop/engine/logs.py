@@ -28,7 +28,7 @@ from desktop.engine.errors import EngineError, translate
 from desktop.engine.foreground import ForegroundGate
 from desktop.engine.log_demux import LogDemuxer
 from desktop.engine.log_records import LogBatch, concat_batches
-from desktop.engine.raw_logs import RawDialer, RawLogResponse
+from desktop.engine.raw_logs import RawDialer, RawLogResponse, http_date_ns
 from desktop.engine.stream_clients import local_socket_path, open_stream_api
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ class _Stream:
         self._scheduled = False
         self._lock = threading.Lock()
         self._res = None
+        self.date_ns = 0  # the engine's clock when it answered (its Date header), 0: unknown
         # After a small read, pause so the kernel gathers more: far fewer wake-ups and syscalls
         # per line (the engine flushes every line). Following: up to 8 ms of latency.
         self._pace = 0.008 if params.get("follow") else pace
@@ -208,7 +209,7 @@ class _Stream:
             api = self._api
             if isinstance(api, RawDialer):
                 res = fp = api.open_logs(self._cid, self._params)
-                chunked = res.chunked
+                chunked, self.date_ns = res.chunked, res.date_ns
                 self._res = res
                 if self.closed:
                     return
@@ -220,6 +221,7 @@ class _Stream:
                     return
                 api._raise_for_status(res)
                 fp, chunked = res.raw._fp.fp, bool(res.raw._fp.chunked)
+                self.date_ns = http_date_ns(res.headers.get("Date", ""))
             if not self._loop.is_closed():
                 self._loop.call_soon_threadsafe(self._on_open)
             dm = LogDemuxer(chunked=chunked, multiplexed=None if self._tty is None else not self._tty,
@@ -363,6 +365,9 @@ class LogSession:
         self._tail = LogBatch.empty()
         self._sync = "live"
         self._fetched_messages = 0
+        # The engine's clock when it last answered a request of this session (0: unknown): no
+        # line it has yet to deliver is older than this, less its delivery delay.
+        self.engine_date_ns = 0
         self.following = False
         self.backfilling = False
         self.closed = False
@@ -403,6 +408,7 @@ class LogSession:
                     done=lambda e: fut.done() or fut.set_result(e), gate=self.client.foreground)
         self._streams.append(s)
         err = await fut
+        self.engine_date_ns = max(self.engine_date_ns, s.date_ns)
         if s in self._streams:
             self._streams.remove(s)
         if err is not None:

@@ -87,6 +87,17 @@ def _api_error(status: int, body: bytes) -> Exception:
     return cls(f"{status} Server Error: {message}", response=resp, explanation=message)
 
 
+def http_date_ns(text: str) -> int:
+    """An HTTP Date header as ns since the epoch (0: none or unreadable). The engine writes it
+    when it answers, from the clock its log lines are stamped with, cut to the second."""
+    from email.utils import parsedate_to_datetime
+
+    try:
+        return int(parsedate_to_datetime(text).timestamp()) * 1_000_000_000 if text else 0
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return 0
+
+
 class RawLogResponse:
     """One logs response: the head is read when it is made (raising the engine's error for any
     status but 200, or ConnectionError when the stream is not HTTP); `read1(n)` then returns the
@@ -127,6 +138,7 @@ class RawLogResponse:
             k, _, v = line.partition(":")
             headers[k.strip().lower()] = v.strip()
         self.chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+        self.date_ns = http_date_ns(headers.get("date", ""))
         self._first = buf[end + 4:]
         if self.status != 200:
             body = self._first

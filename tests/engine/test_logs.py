@@ -240,3 +240,49 @@ def test_merged_views_opened_while_containers_write_are_in_time_order(client, ru
         assert ts == sorted(ts)
         for k in range(1, 5):
             assert sorted(text for text, _, tag in lines if tag >> 1 == k) == expected
+
+
+def test_a_merged_view_of_quiet_running_containers_shows_its_first_screen_at_once(client, run, make_container,
+                                                                                 docker_api):
+    """Running containers that wrote a while ago: their follow streams stay open, yet no line
+    can still be on its way (the engine's clock, told with its answers, is well past them), so
+    when start() returns the view already shows every line from its first one on (the older
+    ones follow as backfill); and one stopped container among them."""
+    ids = [make_container(command=("sh", "-c", f"for i in $(seq 1 50); do echo q{k} $i; done; sleep 3600"))
+           for k in range(3)]
+    ids.append(make_container(command=("sh", "-c", "for i in $(seq 1 50); do echo q3 $i; done")))
+    run(client.connect())
+    for c in ids:
+        docker_api.start(c)
+    docker_api.wait(ids[-1], timeout=60)
+    written = {}  # text -> the engine's stamp, as RFC 3339
+    for c in ids:
+        while len(docker_api.logs(c).splitlines()) < 50:
+            time.sleep(0.02)
+        for line in docker_api.logs(c, timestamps=True).decode().splitlines():
+            stamp, text = line.split(" ", 1)
+            written[text] = stamp
+    newest = max(written.values())
+    epoch = time.mktime(time.strptime(newest[:19], "%Y-%m-%dT%H:%M:%S")) - time.timezone + float("0." + newest[20:29])
+    while time.time() < epoch + 1.3:  # quiet for longer than the engine's Date header's second
+        time.sleep(0.05)
+
+    async def go():
+        buf = LogBuffer()
+        done = asyncio.Event()
+        m = MergedLogSession(client, [(c, f"q{k}") for k, c in enumerate(ids)], on_lines=buf.append,
+                             on_backfill=buf.backfill, on_progress=lambda f: f is None and done.set())
+        await m.start()
+        first = [buf.line(i)[0] for i in range(len(buf))]
+        await asyncio.wait_for(done.wait(), 30)
+        lines = [buf.line(i) for i in range(len(buf))]
+        await m.aclose()
+        return first, lines
+
+    first, lines = run(go())
+    assert first
+    oldest_shown = min(written[t] for t in first)
+    assert sorted(first) == sorted(t for t, stamp in written.items() if stamp >= oldest_shown)
+    assert sorted(t for t, _, _ in lines) == sorted(written)
+    ts = [t for _, t, _ in lines]
+    assert ts == sorted(ts)
