@@ -86,6 +86,10 @@ class LogsPage(QWidget):
         self.picker = QListWidget()
         self.picker.setObjectName("logsPicker")
         self.picker.setAccessibleName("Containers whose logs to merge")
+        # Names of one project share their start: elided in the middle, each keeps what tells it
+        # apart (and the full name is its tooltip).
+        self.picker.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.picker.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.picker.itemChanged.connect(self._on_picker_item_changed)
 
         self.level_boxes: dict[str, QCheckBox] = {}
@@ -223,10 +227,12 @@ class LogsPage(QWidget):
                 for i, ((_, text), (_, was)) in enumerate(zip(listed, self._listed)):
                     if text != was:
                         self.picker.item(i).setText(text)  # same rows in the same order: states changed
+                        self.picker.item(i).setToolTip(text)
             else:
                 self.picker.clear()
                 for cid, text in listed:
                     item = QListWidgetItem(text)
+                    item.setToolTip(text)
                     item.setData(IdRole, cid)
                     item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                     item.setCheckState(Qt.CheckState.Checked if cid in checked else Qt.CheckState.Unchecked)
