@@ -519,7 +519,7 @@ class VMManager:
         if self.status().state != "running":
             raise VMError("the VM is not running")
         reply = await asyncio.get_running_loop().run_in_executor(
-            None, sleep_control.request, self.paths.helper_socket, "sleep")
+            None, sleep_control.request, self.paths.helper_socket, "sleep", sleep_control.SLEEP_TIMEOUT_S)
         if not reply.get("ok"):
             raise VMError(f"the VM did not sleep: {reply.get('error') or 'no reason given'}")
         return self.status()

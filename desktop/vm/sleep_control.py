@@ -19,6 +19,11 @@ def has_control_socket() -> bool:
     return hasattr(socket, "AF_UNIX")
 
 
+# Going to sleep waits for the guest to hand its free memory back (up to a minute on a loaded
+# host) and for QEMU's size to settle (up to 15 s) before it answers.
+SLEEP_TIMEOUT_S = 180.0
+
+
 def request(helper_socket: Path, cmd: str, timeout: float = 60.0) -> dict:
     """One request to the helper: {"ok": bool, "error": str?, "state": {...}}."""
     if not hasattr(socket, "AF_UNIX"):
