@@ -17,7 +17,7 @@ import docker
 import psutil
 
 from common import figure
-from desktop.vm.machine import VMManager
+from desktop.vm.machine import VMError, VMManager
 from tests.harness.private_engine import TEST_IMAGE
 
 WINDOW_S = 60
@@ -47,6 +47,18 @@ def _fresh_ps(vm: VMManager) -> float:
     return time.perf_counter() - t
 
 
+def _sleep(vm: VMManager) -> None:
+    """Sleep now; a refusal for traffic (what it was is printed) is tried again, up to 3 times."""
+    for attempt in range(3):
+        try:
+            asyncio.run(vm.sleep_now())
+            return
+        except VMError as e:
+            if "traffic" not in str(e) or attempt == 2:
+                raise
+            print(f"# sleep refused, trying again: {e}", flush=True)
+
+
 def sleep_figures(vm: VMManager, api: docker.APIClient, accel: str) -> None:
     qemu = psutil.Process(vm.status().pid)
     vm.set_sleep_after(0)  # the bench decides when it sleeps
@@ -55,14 +67,14 @@ def sleep_figures(vm: VMManager, api: docker.APIClient, accel: str) -> None:
     time.sleep(10)  # let the removals' after-effects settle before the idle window
     awake = _cpu_pct(qemu, WINDOW_S)
     figure(f"vm_idle_awake_host_cpu_pct_{accel}", awake, IDLE_AWAKE_BEFORE_PCT, "<=1%", unit="%")
-    asyncio.run(vm.sleep_now())
+    _sleep(vm)
     asleep = _cpu_pct(qemu, WINDOW_S)
     figure(f"vm_asleep_host_cpu_pct_{accel}", asleep, awake, "<=0.2%", unit="%")
 
     asyncio.run(vm.wake())
     woke = []
     for _ in range(3):
-        asyncio.run(vm.sleep_now())
+        _sleep(vm)
         woke.append(_fresh_ps(vm))
     awake_ps = statistics.median([_fresh_ps(vm) for _ in range(5)])
     first = statistics.median(woke)
@@ -78,7 +90,7 @@ def sleep_figures(vm: VMManager, api: docker.APIClient, accel: str) -> None:
         api.start(c)
         api.wait(c, timeout=900)
         peak = qemu.memory_info().rss
-        asyncio.run(vm.sleep_now())
+        _sleep(vm)
         after = qemu.memory_info().rss
     finally:
         asyncio.run(vm.wake())

@@ -27,10 +27,13 @@ from desktop.vm.guest_agent import AgentError, GuestAgent
 log = logging.getLogger(__name__)
 
 SETTLE_POLL_S = 0.5
-SETTLE_MAX_S = 15.0
+SETTLE_MAX_S = 30.0
 # The guest kernel reports freed pages about 2 s after they are freed: no verdict before that.
 SETTLE_MIN_S = 3.0
 SETTLE_STEP_BYTES = 4 << 20  # RSS falling by less than this between polls: reporting is done
+# ...for this many polls in a row: the kernel reports a batch, then waits its 2 s again, so a
+# shorter calm (it was 1.5 s) ended the wait between two batches with most memory still held.
+SETTLE_STEADY_POLLS = 6
 # QEMU using more than this share of a core over the idle period: the guest is at work (a
 # silent build step, a container starting) though no bytes move; idle it uses well under 1%.
 BUSY_CPU_PCT = 5.0
@@ -78,15 +81,18 @@ class SleepController:
         self.clock_task: asyncio.Task | None = None
         self.outstanding: Callable[[], int] = lambda: 0  # the proxy's unanswered connections
         self.busy_reason = ""  # why the last due sleep did not happen
+        self.last_activity_what = ""
 
     # -- what the proxy calls ---------------------------------------------------------------------
     @property
     def awake(self) -> bool:
         return not self.asleep and not self._lock.locked()
 
-    def note_activity(self) -> None:
+    def note_activity(self, what: str = "") -> None:
+        """Engine traffic or a change that counts as use; `what` (for the user) says which."""
         self.last_activity = time.monotonic()
         self._activity_serial += 1
+        self.last_activity_what = what
 
     async def ensure_awake(self) -> None:
         async with self._lock:
@@ -96,7 +102,7 @@ class SleepController:
     # -- inputs -------------------------------------------------------------------------------------
     def set_sleep_after(self, seconds: float | None) -> None:
         self.sleep_after_s = seconds if seconds and seconds > 0 else None
-        self.note_activity()  # a new timeout counts from now
+        self.note_activity("the idle time was changed")  # a new timeout counts from now
         self._write()
         self._kick.set()
 
@@ -104,7 +110,7 @@ class SleepController:
         if running != self.running:
             self.running = running
             if running:
-                self.note_activity()
+                self.note_activity(f"{running} container(s) running")
             self._write()
             self._kick.set()
 
@@ -200,7 +206,7 @@ class SleepController:
         deadline = started + SETTLE_MAX_S
         steady = 0
         while (time.monotonic() < deadline and serial == self._activity_serial
-               and (steady < 3 or time.monotonic() - started < SETTLE_MIN_S)):
+               and (steady < SETTLE_STEADY_POLLS or time.monotonic() - started < SETTLE_MIN_S)):
             await asyncio.sleep(SETTLE_POLL_S)
             now = self._rss()
             steady = steady + 1 if last - now < SETTLE_STEP_BYTES else 0
@@ -229,7 +235,8 @@ class SleepController:
             await self._settle(serial)
             async with self._lock:  # held only while stopping: traffic waits milliseconds
                 if serial != self._activity_serial:
-                    return "engine traffic while preparing to sleep"
+                    what = self.last_activity_what
+                    return "engine traffic while preparing to sleep" + (f" ({what})" if what else "")
                 await self._qmp("stop")
                 self.asleep = True
             self.last_sleep = {"reason": reason, "at": time.time(), "rss_before": rss_before,
@@ -244,7 +251,7 @@ class SleepController:
         t = time.monotonic()
         await self._qmp("cont")
         self.asleep = False
-        self.note_activity()
+        self.note_activity("the VM woke")
         if self.agent is not None:
             # Whole seconds before any request reaches dockerd, then to the millisecond.
             try:
@@ -271,7 +278,7 @@ class SleepController:
         if self._lock.locked() or not (running and self.asleep):
             return
         self.asleep = False
-        self.note_activity()
+        self.note_activity("the VM was continued")
         self._write()
         self._kick.set()
 

@@ -20,7 +20,7 @@ def has_control_socket() -> bool:
 
 
 # Going to sleep waits for the guest to hand its free memory back (up to a minute on a loaded
-# host) and for QEMU's size to settle (up to 15 s) before it answers.
+# host) and for QEMU's size to settle (up to 30 s) before it answers.
 SLEEP_TIMEOUT_S = 180.0
 
 

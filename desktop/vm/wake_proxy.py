@@ -32,7 +32,7 @@ class Gate(Protocol):
     @property
     def awake(self) -> bool: ...
 
-    def note_activity(self) -> None: ...
+    def note_activity(self, what: str = "") -> None: ...
 
     async def ensure_awake(self) -> None: ...
 
@@ -75,7 +75,7 @@ class WakeProxy:
         self.connections += 1
         up_w = None
         try:
-            self.gate.note_activity()
+            self.gate.note_activity("a connection to the engine")
             if not self.gate.awake:
                 await self.gate.ensure_awake()
             try:
@@ -107,7 +107,7 @@ class WakeProxy:
                     self._client_spoke_last.add(conn)
                 else:
                     self._client_spoke_last.discard(conn)
-                gate.note_activity()
+                gate.note_activity("a request to the engine" if from_client else "the engine answering a request")
                 if not gate.awake:
                     await gate.ensure_awake()
                 dst.write(data)

@@ -26,7 +26,7 @@ class Gate:
     def awake(self) -> bool:
         return not self.asleep
 
-    def note_activity(self) -> None:
+    def note_activity(self, what: str = "") -> None:
         self.activity += 1
 
     async def ensure_awake(self) -> None:
