@@ -327,16 +327,24 @@ async def bench_merged(api, client, host, args, stalls) -> None:
     first_base = docker_logs_parallel(host, ids, ("--tail", "60"))  # one screenful of each
     load_base = docker_logs_parallel(host, ids)
 
+    async def open_merged(cids: list[str], prefix: str, memory_limit: int | None = None):
+        """A merged view over `cids`, shown and started: (view, when it started, seconds to the
+        first screen painted down to its newest line)."""
+        tab = LogsTab(client, [(cid, f"{prefix}{i:03d}") for i, cid in enumerate(cids)], merged=True)
+        if memory_limit is not None:
+            tab.buffer.memory_limit = memory_limit
+        tab.resize(1100, 700)
+        tab.show()
+        QApplication.processEvents()
+        b, v = tab.buffer, tab.view
+        started = time.perf_counter()
+        tab.start()
+        shown = await wait_for(lambda: len(b) > 0 and v._painted and v._painted[-1][0] == len(b) - 1, 60)
+        return tab, started, shown
+
     rss0 = proc.memory_info().rss
-    tab = LogsTab(client, [(cid, f"svc{i:03d}") for i, cid in enumerate(ids)], merged=True)
-    tab.buffer.memory_limit = args.memory_limit_mb << 20
-    tab.resize(1100, 700)
-    tab.show()
-    QApplication.processEvents()
-    buf, view = tab.buffer, tab.view
-    t0 = time.perf_counter()
-    tab.start()
-    first = await wait_for(lambda: len(buf) > 0 and view._painted and view._painted[-1][0] == len(buf) - 1, 60)
+    tab, t0, first = await open_merged(ids, "svc", args.memory_limit_mb << 20)
+    buf = tab.buffer
     stalls.start()
     await wait_for(lambda: tab.is_loaded, 3600, 0.02)
     load = time.perf_counter() - t0
@@ -361,14 +369,7 @@ async def bench_merged(api, client, host, args, stalls) -> None:
     # the same first screen over running containers (quiet now): their follow streams stay open
     run_ids = merged_containers(api, n, each, running=True)
     run_base = docker_logs_parallel(host, run_ids, ("--tail", "60"))
-    rtab = LogsTab(client, [(cid, f"run{i:03d}") for i, cid in enumerate(run_ids)], merged=True)
-    rtab.resize(1100, 700)
-    rtab.show()
-    QApplication.processEvents()
-    rbuf, rview = rtab.buffer, rtab.view
-    t0 = time.perf_counter()
-    rtab.start()
-    rfirst = await wait_for(lambda: len(rbuf) > 0 and rview._painted and rview._painted[-1][0] == len(rbuf) - 1, 60)
+    rtab, _, rfirst = await open_merged(run_ids, "run")
     figure("logs_merged_running_first_screen_ms", rfirst * 1000, run_base * 1000, "<=", 300)
     await rtab.aclose()
     rtab.close()
