@@ -31,6 +31,14 @@ log = logging.getLogger(__name__)
 # round finds several streams' samples already in their socket buffers (about 2 wakes a second).
 # Opening and closing streams is not delayed by it: those commands wake the wait.
 BATCH_SECONDS = 0.5
+# A stream that wants every n-th sample only (a table cell, StatsStreams.set_every) is content
+# with one each n seconds: when every open stream is such a glance, the wait is n seconds and
+# each read finds about n documents in the socket, of which only the newest is decoded (CPU %
+# needs no older one: each document carries the previous tick's CPU counters). One wake, read
+# and decode per stream every n seconds instead of 2 wakes a second and a read per document.
+# A stream's first two samples are read as they come (the first has no previous tick: its
+# CPU % is 0), so a row scrolled into view shows its figures at once.
+EAGER_SAMPLES = 2
 
 
 class MuxStream:
@@ -44,7 +52,8 @@ class MuxStream:
         self.prev: StatsSample | None = None
         self.closed = False
         self.every = 1  # decode every n-th document (StatsStreams.set_every); the rest are dropped
-        self.seen = 0
+        self.posted = 0  # samples handed on so far
+        self.decode_after = 0.0  # glance stream: monotonic time from which the next newest document is decoded
 
     def close(self) -> None:
         self.closed = True
@@ -63,6 +72,7 @@ class StatsMux:
         self._wake_r.setblocking(False)
         self._sel.register(self._wake_r, selectors.EVENT_READ, None)
         self._commands: deque = deque()
+        self._streams: set[MuxStream] = set()  # connected
         self._stopped = False
         self.batch_seconds = BATCH_SECONDS
         self._buf = bytearray(65536)
@@ -102,7 +112,7 @@ class StatsMux:
                         had_data = True
                         self._on_readable(key.data)
                 if had_data and self.batch_seconds:
-                    self._linger(time.monotonic() + self.batch_seconds)
+                    self._linger(time.monotonic() + self._wait_seconds())
         finally:
             for key in list(self._sel.get_map().values()):
                 if key.data is not None:
@@ -111,19 +121,28 @@ class StatsMux:
             self._wake_r.close()
             self._wake_w.close()
 
+    def _wait_seconds(self) -> float:
+        every = min((s.every for s in self._streams), default=1)
+        return self.batch_seconds if every <= 1 else max(self.batch_seconds, float(every))
+
     def _linger(self, until: float) -> None:
-        """Let samples gather until `until`, still serving open/close commands meanwhile."""
+        """Let samples gather until `until`, still serving open/close commands and the first
+        samples of new streams meanwhile."""
         while not self._stopped:
             remaining = until - time.monotonic()
             if remaining <= 0:
                 return
-            ready, _, _ = select.select([self._wake_r], [], [], remaining)
-            if ready:
-                try:
-                    self._wake_r.recv(4096)
-                except BlockingIOError:
-                    pass
-                self._run_commands()
+            eager = {s.sock: s for s in self._streams if s.posted < EAGER_SAMPLES and s.sock is not None}
+            ready, _, _ = select.select([self._wake_r, *eager], [], [], remaining)
+            for r in ready:
+                if r is self._wake_r:
+                    try:
+                        self._wake_r.recv(4096)
+                    except BlockingIOError:
+                        pass
+                    self._run_commands()
+                elif eager[r].sock is r:  # not closed by a command just run
+                    self._on_readable(eager[r])
 
     def _run_commands(self) -> None:
         while self._commands:
@@ -143,6 +162,7 @@ class StatsMux:
             return
         s.sock = sock
         self._sel.register(sock, selectors.EVENT_READ, s)
+        self._streams.add(s)
 
     def _on_readable(self, s: MuxStream) -> None:
         if s.sock is None:
@@ -164,11 +184,15 @@ class StatsMux:
             return
         try:
             docs = s.parser.feed(data)
-            wanted = []
-            for line in docs:
-                s.seen += 1
-                if (s.seen - 1) % s.every == 0:
-                    wanted.append(json.loads(line))
+            if s.every > 1 and s.posted >= EAGER_SAMPLES:
+                now = time.monotonic()
+                if not docs or now < s.decode_after:
+                    docs = []
+                else:
+                    docs = docs[-1:]
+                    # A little early is fine: the reads of one wait arrive a few ms apart.
+                    s.decode_after = now + s.every - self.batch_seconds
+            wanted = [json.loads(line) for line in docs]
         except ValueError as err:  # malformed framing or JSON: this stream cannot go on
             self._end(s, f"Unreadable stats from the engine: {err}")
             return
@@ -178,11 +202,13 @@ class StatsMux:
                 self._end(s, "")
                 return
             s.prev = sample
+            s.posted += 1
             self._post(s, sample)
         if s.parser.finished:
             self._end(s, "")
 
     def _end(self, s: MuxStream, reason: str, post: bool = True) -> None:
+        self._streams.discard(s)
         sock, s.sock = s.sock, None
         if sock is not None:
             try:

@@ -240,3 +240,41 @@ def test_streams_come_back_after_the_engine_restarts(restartable_engine, run, te
     finally:
         api.remove_container(cid, force=True)
         api.close()
+
+
+def test_a_table_rows_glance_stream_reads_only_the_newest_sample_every_two_ticks(client, run, make_container,
+                                                                                  docker_api):
+    busy = make_container(command=BURN, start=True)
+    proc = psutil.Process(docker_api.inspect_container(busy)["State"]["Pid"])
+
+    def cpu_seconds() -> float:
+        t = proc.cpu_times()
+        return t.user + t.system
+
+    async def go():
+        store, hub = await connected_hub(client)
+        got, kernel = [], []
+
+        def on_sample(s):
+            got.append(s)
+            kernel.append((time.monotonic(), cpu_seconds()))
+
+        sub = hub.subscribe(busy, on_sample, glance=True)
+        await until(lambda: len(got) >= 6, 60, "six glance samples")
+        sub.close()
+        hub.close()
+        # On the engine's clock (it ticks once a second, later when loaded, never sooner): after
+        # the first two, about one sample per GLANCE_EVERY ticks, each the newest the engine had
+        # sent.
+        times = [s.time for s in got]
+        gaps = [b - a for a, b in zip(times[1:], times[2:])]
+        assert sum(gaps) / len(gaps) > 1.4, times
+        # Its CPU % is the engine's figure for its own last second, a real one from the second
+        # sample on (a row scrolled into view shows one at once): as busy as the kernel counted.
+        (t0, c0), (t1, c1) = kernel[1], kernel[-1]
+        real = (c1 - c0) / (t1 - t0) * 100
+        ours = sum(s.cpu_percent for s in got[2:]) / len(got[2:])
+        assert real > 0 and got[1].cpu_percent > 0, ([s.cpu_percent for s in got], real)
+        assert abs(ours - real) <= max(5.0, 0.35 * real), ([s.cpu_percent for s in got], real)
+
+    run(go())
