@@ -1,35 +1,24 @@
 """Fetch the engine's identity and container list while the app is still importing Qt.
 
-Standard library only (no docker SDK, no Qt), started first thing by the entry point on a
-thread: socket waits release the GIL, so the engine works on the list while the interpreter
-imports the rest. The result is an optimistic first paint; the real connection then resyncs
-(the events subscription is opened before that resync, so nothing is missed).
+Standard library only (no docker SDK, no Qt, not even http.client: desktop/engine/raw_http.py),
+started first thing by the entry point on a thread: socket waits release the GIL, so the engine
+works on the list while the interpreter imports the rest. The result is an optimistic first
+paint; the real connection then resyncs (the events subscription is opened before that resync,
+so nothing is missed).
 """
 
 from __future__ import annotations
 
-import http.client
 import json
-import socket
 import threading
 from typing import Any
 
+from desktop.engine import raw_http
 from desktop.engine.records import Container, EngineInfo
 
 # A busy engine takes seconds to list 20,000 containers; the real connection starts meanwhile
 # anyway, and whichever list comes first is shown.
 PREFETCH_TIMEOUT = 60.0
-
-
-class _UnixHTTP(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(self.timeout)
-        self.sock.connect(self._path)
 
 
 class Prefetch:
@@ -54,24 +43,18 @@ class Prefetch:
         p._thread.start()
         return p
 
-    def _get(self, conn: http.client.HTTPConnection, path: str) -> Any:
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read()
-        if resp.status != 200:
-            raise OSError(f"{path}: HTTP {resp.status}")
+    def _get(self, path: str) -> Any:
+        status, body = raw_http.get(self.host[len("unix://"):], path, PREFETCH_TIMEOUT)
+        if status != 200:
+            raise OSError(f"{path}: HTTP {status}")
         return json.loads(body)
 
     def _run(self) -> None:
         try:
-            conn = _UnixHTTP(self.host[len("unix://"):], PREFETCH_TIMEOUT)
-            try:
-                version = self._get(conn, "/version")
-                v = version.get("ApiVersion", "1.41")
-                info = self._get(conn, f"/v{v}/info")
-                rows = self._get(conn, f"/v{v}/containers/json?all=1")
-            finally:
-                conn.close()
+            version = self._get("/version")
+            v = version.get("ApiVersion", "1.41")
+            info = self._get(f"/v{v}/info")
+            rows = self._get(f"/v{v}/containers/json?all=1")
             engine = EngineInfo.from_api(info, version, self.host)
             tag = self.tag or engine.id
             self.result = (engine, [Container.from_api(r, tag) for r in rows])

@@ -28,6 +28,62 @@ def open_stream(socket_path: str, api_version: str, path: str, timeout: float | 
     return sock
 
 
+def get(socket_path: str, path: str, timeout: float) -> tuple[int, bytes]:
+    """One `GET path` on its own connection, read to the end: (status, body).
+
+    For the start-up prefetch, which must not wait for http.client (it pulls in email and ssl,
+    ~12 ms of imports before the first paint). Raises OSError when the reply is cut short and
+    ValueError when it is not HTTP.
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(socket_path)
+        sock.sendall((f"GET {path} HTTP/1.1\r\nHost: docker\r\nUser-Agent: pilothouse\r\n"
+                      "Connection: close\r\n\r\n").encode())
+        parts = []
+        while data := sock.recv(1 << 20):
+            parts.append(data)
+    finally:
+        sock.close()
+    head, sep, body = b"".join(parts).partition(b"\r\n\r\n")
+    if not sep:
+        raise OSError(f"{path}: the engine closed the connection before the reply's headers")
+    lines = head.decode("latin-1").split("\r\n")
+    status_line = lines[0].split()
+    if len(status_line) < 2 or not status_line[0].startswith("HTTP/") or not status_line[1].isdigit():
+        raise ValueError(f"{path}: not an HTTP reply: {lines[0][:80]!r}")
+    headers = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        body = _dechunk(body, path)
+    elif "content-length" in headers:
+        n = int(headers["content-length"])
+        if len(body) < n:
+            raise OSError(f"{path}: the reply was cut short ({len(body)} of {n} bytes)")
+        body = body[:n]
+    return int(status_line[1]), body
+
+
+def _dechunk(data: bytes, path: str) -> bytes:
+    out = []
+    pos = 0
+    while True:
+        eol = data.find(b"\r\n", pos)
+        if eol < 0:
+            raise OSError(f"{path}: the reply was cut short inside its chunks")
+        size = int(data[pos:eol].split(b";")[0], 16)  # ValueError when it is not a chunk size
+        if size == 0:
+            return b"".join(out)
+        start = eol + 2
+        if len(data) < start + size + 2:
+            raise OSError(f"{path}: the reply was cut short inside a chunk")
+        out.append(data[start:start + size])
+        pos = start + size + 2
+
+
 class ChunkedLines:
     """HTTP/1.1 response bytes in → JSON document lines out (status line, headers, chunked body).
 
