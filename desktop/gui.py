@@ -15,6 +15,14 @@ from desktop.engine.prefetch import Prefetch
 from desktop.state import startup
 from desktop.state.settings import SettingsStore
 
+def _default_vm_manager():
+    # Imported when the VM wing is made, after the first table paint: the VM panel and its
+    # widgets are ~50 ms of imports the window does not need to open.
+    from desktop.ui.features.vm import default_vm_manager
+
+    return default_vm_manager()
+
+
 def run_gui(host: str | None = None, screenshot: str | None = None, page: str = "containers",
             endpoints: Sequence[Endpoint] | None = None, prefetch: Prefetch | None = None,
             on_loaded=None, first_load_timeout: float = 5) -> int:
@@ -26,7 +34,6 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
 
     from desktop.state.history.store import HistoryStore
     from desktop.state.memory import settle_heap, tune_allocator
-    from desktop.ui.features.vm import default_vm_manager
     from desktop.ui.qt_app import make_qapp
 
     from desktop.app_log import LogFile
@@ -45,9 +52,8 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     if endpoints[0].host != discovered[0].host:
         prefetch = None  # it asked the discovered engine; the window opens on the chosen one
     history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
-    history.start()  # its writer thread opens the file; nothing here waits for it
     ph = Pilothouse(endpoints, extras, settings=settings,
-                    vm_factory=default_vm_manager, defer_secondary=True, history=history)
+                    vm_factory=_default_vm_manager, defer_secondary=True, history=history)
     result = 0
 
     async def main() -> None:
@@ -64,6 +70,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
                 on_loaded(ph)
                 return
+        # Its writer thread opens the file: after the first paint, which does not need it, and on
+        # the running loop, where its notices are then delivered. Writes queued before wait.
+        history.start()
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         ph.install_secondary()
         settle_heap()
