@@ -17,9 +17,7 @@ Prints FIGURE lines; exits 0 whether or not targets are met.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import sqlite3
 import statistics
 import subprocess
 import sys

@@ -8,7 +8,6 @@ by line from a worker thread to the loop. A run is cancelled by terminating the 
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import shutil
 import subprocess

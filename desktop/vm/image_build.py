@@ -32,10 +32,10 @@ import zstandard
 from desktop.vm import cpio_newc, deb_file, elf_info, image_lock
 from desktop.vm.cpio_newc import Node
 from desktop.vm.debian_index import ArchiveError, Sources, load_index
-from desktop.vm.download import DownloadCancelled, DownloadError, atomic_write, download, fsync_dir, sha256_file
+from desktop.vm.download import DownloadCancelled, DownloadError, atomic_write, download, fsync_dir
 from desktop.vm.image_recipe import (
     ARCHES, BINARIES, BUSYBOX_LINKS, GUEST_FILES, PROBE_INIT, RECIPE_VERSION, SKELETON_DIRS, SKELETON_FILES,
-    SKELETON_LINKS, UNUSED_PLUGIN_LIBS, XTABLES_LINKS, ArchSpec, merged, modules_for, recipe_dir,
+    SKELETON_LINKS, UNUSED_PLUGIN_LIBS, XTABLES_LINKS, ArchSpec, modules_for, recipe_dir,
 )
 from desktop.vm.image_files import (  # noqa: F401 - also the builder's public names
     IMAGE_FILES, ImageState, bundled_image_dir, expected_version, find_image, image_state,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import posixpath
 import time
 
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget,
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QHeaderView, QPushButton, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
 from desktop.engine.errors import EngineError

@@ -6,7 +6,7 @@ import datetime
 import os
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QToolButton,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QHeaderView, QLineEdit, QPushButton, QToolButton,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from desktop.engine.archive import LIST_BYTE_LIMIT, ContainerFiles, FileEntry
