@@ -135,3 +135,41 @@ def test_filter_and_sort_at_a_few_thousand_rows(qtbot, aloop):
             got = [container_sort_key(table.index(r, 0).data(ContainerRole), col, lambda e: "")
                    for r in range(table.rowCount()) if table.index(r, 0).data(KindRole) == "container"]
             assert got == sorted(keys, reverse=order == Qt.SortOrder.DescendingOrder), (COLUMNS[col], order)
+
+
+def test_a_list_longer_than_the_window_is_painted_once_with_its_scroll_bar(qtbot, aloop, docker_api, make_container,
+                                                                            run_id):
+    """A reset of a list that needs a scroll bar: the table is painted once, already narrowed by
+    the bar, not once without it, again when the bar narrows it and a third time when the
+    stretched column shrinks; the viewport's updates are on again afterwards."""
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    for i in range(40):
+        make_container(f"pht-{run_id}-tall-{i:02d}")
+    rows = [Container.from_api(r, "e") for r in docker_api.containers(all=True)]
+    store = ContainerStore()
+    page = _page(qtbot, store)
+    qtbot.waitExposed(page)
+    viewport = page.view.viewport()
+    painted: list[int] = []
+
+    class PaintCounter(QObject):
+        def eventFilter(self, obj, ev):  # noqa: N802 - Qt's name
+            if ev.type() == QEvent.Type.Paint:
+                painted.append(obj.width())
+            return False
+
+    counter = PaintCounter()
+    viewport.installEventFilter(counter)
+    for _ in range(3):  # the empty table's own paints first
+        QApplication.processEvents()
+    painted.clear()
+    store.replace_all(rows)
+    qtbot.waitUntil(lambda: viewport.updatesEnabled() and bool(painted), timeout=5000)
+    for _ in range(5):  # the view's zero-delay timers (layout, column repaint) all run here
+        QApplication.processEvents()
+    viewport.removeEventFilter(counter)
+    assert page.view.verticalScrollBar().isVisible()
+    assert painted == [viewport.width()], painted
+    assert page.view.indexAt(viewport.rect().topLeft()).isValid()

@@ -49,9 +49,10 @@ _UNANSWERED = frozenset(int(r) for r in (Qt.ItemDataRole.DecorationRole, Qt.Item
                                          Qt.ItemDataRole.StatusTipRole, Qt.ItemDataRole.WhatsThisRole))
 _NCOLS = len(COLUMNS)
 _TOP = 0  # internalId of top-level indexes; a project's services use its pid, a service's replicas the service's
-# A list longer than this is shown a screenful first (more rows than a tall window holds), the
-# rest added in chunks sized to keep each turn of the event loop short.
-FIRST_ROWS = 200
+# A list longer than this is shown in part first, the rest added in chunks sized to keep each
+# turn of the event loop short. Each chunk relayouts and repaints every visible row (Qt's tree
+# view does on any insert), so a list of a usual size goes in whole: one reset, one paint.
+FIRST_ROWS = 1000
 CHUNK_BUDGET_S = 0.012
 
 

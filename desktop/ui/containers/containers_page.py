@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QModelIndex, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
                                QMenu, QToolButton, QTreeView, QVBoxLayout, QWidget)
@@ -316,6 +316,21 @@ class ContainersPage(QWidget):
     def _on_model_reset(self) -> None:
         self._expand_projects()
         self._update_count()
+        # One paint per reset, not three: laid out at once (not on the view's delayed-layout
+        # timer), the scroll bar a long list needs is there before the first paint, and the
+        # repaint Qt schedules when that bar narrows the stretched Image column (a timer of the
+        # view's own) falls while the viewport's updates are off; turning them on again after
+        # that timer paints every row once.
+        viewport = self.view.viewport()
+        if not viewport.updatesEnabled():
+            self.view.doItemsLayout()
+            return
+        viewport.setUpdatesEnabled(False)
+        self.view.doItemsLayout()
+        # The bar's arrival is a posted layout request: handled now, the viewport narrows and the
+        # column's repaint timer starts here, before the timer below (which then fires after it).
+        QCoreApplication.sendPostedEvents(self.view, QEvent.Type.LayoutRequest)
+        QTimer.singleShot(0, viewport, lambda: viewport.setUpdatesEnabled(True))
 
     def _expand_projects(self) -> None:
         # Only projects and services have children: expandAll() would visit all 1,000 rows through Python.
