@@ -138,3 +138,28 @@ def test_a_saved_engine_whose_files_are_gone_says_why(ph, qtbot, tmp_path):
         click(qtbot, table.buttons["test"])
     assert sig.args[1] == f"ci cannot be reached as saved: No CA certificate file at {gone}." and not sig.args[2]
     assert table.message.is_error
+
+
+def test_a_hidden_engines_table_catches_up_when_shown(two, qtbot, second_engine, await_):
+    """An engine that goes away while Settings is hidden: the table is not rebuilt for nobody,
+    and shows the engine's state the moment it is shown; shown, it follows the engine live."""
+    import asyncio
+
+    from desktop.ui.desk.engines_table import STATE_TEXT
+
+    ph = two
+    ph.window.show_page("settings")
+    table = ph.desk.settings_page.engines_table
+    assert cells(table, "second")[3] == "● Connected"
+    ph.window.show_page("containers")
+    assert not table.isVisible()
+    session = ph.engines.get("second")
+    try:
+        await_(asyncio.to_thread(second_engine.stop), timeout=60)
+        qtbot.waitUntil(lambda: session.status.current.state != CONNECTED, timeout=30000)
+        assert cells(table, "second")[3] == "● Connected"  # as last shown
+        ph.window.show_page("settings")
+        assert cells(table, "second")[3] == STATE_TEXT[session.status.current.state]
+    finally:
+        await_(asyncio.to_thread(second_engine.start), timeout=60)
+    qtbot.waitUntil(lambda: cells(table, "second")[3] == "● Connected", timeout=30000)

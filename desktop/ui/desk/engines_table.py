@@ -104,6 +104,7 @@ class EnginesTable(QWidget):
         lay.addWidget(self.message)
 
         self._followed: list = []
+        self._stale = False  # an engine's state changed while the table was hidden
         store.changed.connect(self._on_store_changed)
         if engines is not None:
             engines.added.connect(self._on_engines_added)
@@ -161,6 +162,7 @@ class EnginesTable(QWidget):
         return text, tip
 
     def refresh(self) -> None:
+        self._stale = False
         keep = self.selected_name()
         self.rows = self._all_rows()
         primary = self.primary_name()
@@ -233,7 +235,17 @@ class EnginesTable(QWidget):
         self.refresh()
 
     def _on_status_changed(self, _state) -> None:
-        self.refresh()
+        # Engines' states change at every reconnect; a table nobody sees is brought up to date
+        # when it is shown, not rebuilt each time.
+        if self.isVisible():
+            self.refresh()
+        else:
+            self._stale = True
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def _on_store_changed(self, _settings, names) -> None:
         if "engines" in names or "primary_engine" in names:
