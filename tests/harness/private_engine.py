@@ -182,6 +182,30 @@ class PrivateEngine:
                 return
             time.sleep(0.02)  # a process we killed, on its way out
 
+    def _kill_shims(self) -> None:
+        """The containers' shims left by a dockerd that was killed (or did not stop in time):
+        they re-parent to init and would keep their containers running after the engine is gone.
+        Each is found by the containerd address in its argv, and killed with its children."""
+        root = str(self.root)
+        shims, parents = [], {}
+        for d in Path("/proc").iterdir():
+            if not d.name.isdigit():
+                continue
+            try:
+                argv = (d / "cmdline").read_bytes().split(b"\0")
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            parents[int(d.name)] = ppid
+            if argv and argv[0].endswith(b"containerd-shim-runc-v2") and b"-address" in argv:
+                address = argv[argv.index(b"-address") + 1] if argv.index(b"-address") + 1 < len(argv) else b""
+                if address.decode(errors="replace").startswith(root):
+                    shims.append(int(d.name))
+        for shim in shims:
+            for pid in [p for p, pp in parents.items() if pp == shim] + [shim]:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+
     @property
     def running(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
@@ -195,6 +219,7 @@ class PrivateEngine:
     def destroy(self) -> None:
         """Stop, remove containers' mounts, the bridge and the folder."""
         self.stop()
+        self._kill_shims()
         _run(["ip", "link", "del", self.bridge])
         # overlay mounts may linger after a SIGKILL; unmount before deleting.
         mounts = Path("/proc/mounts").read_text().splitlines()
