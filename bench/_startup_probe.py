@@ -36,13 +36,16 @@ prefetch = Prefetch.start_for(endpoints[0].host, engine_name(endpoints))
 from desktop.gui import run_gui  # noqa: E402
 
 
-def report(ph) -> None:
-    from PySide6.QtWidgets import QApplication
+async def report(ph) -> None:
+    """Awaited by run_gui at the first load: it waits on the running loop (spinning
+    processEvents() inside the running task re-entered the app's other tasks, which qasync
+    refuses, and could leave the probe hung)."""
+    import asyncio
 
     viewport = ph.containers.page.view.viewport()
     if not viewport.updatesEnabled():  # the reset's one paint is still to come: the clock waits for it
         while not viewport.updatesEnabled():
-            QApplication.processEvents()
+            await asyncio.sleep(0)
         viewport.repaint()
     elapsed = time.time() - spawned
     import psutil  # after the clock stops, as for the bare window: the app itself does not need it yet
@@ -51,8 +54,11 @@ def report(ph) -> None:
     rows = model.rowCount()
     rss = psutil.Process().memory_info().rss
     # Then every row in the table: a big list shows its first screen and adds the rest in chunks.
-    while model.loading:
-        QApplication.processEvents()
+    if model.loading:
+        added = asyncio.get_running_loop().create_future()
+        model.all_rows_added.connect(lambda: added.done() or added.set_result(None))
+        if model.loading:
+            await added
     all_rows = time.time() - spawned
     print(elapsed, rss, rows, len(ph.primary.containers), all_rows, model.rowCount(),
           psutil.Process().memory_info().rss, flush=True)

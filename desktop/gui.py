@@ -68,7 +68,9 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                 pass
             ph.window.repaint()
             if on_loaded is not None:  # benchmarks: the real start-up path, reported at first load
-                on_loaded(ph)
+                reported = on_loaded(ph)
+                if asyncio.iscoroutine(reported):  # it waits for more on the running loop
+                    await reported
                 return
         # Its writer thread opens the file: after the first paint, which does not need it, and on
         # the running loop, where its notices are then delivered. Writes queued before wait.
