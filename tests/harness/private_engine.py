@@ -186,7 +186,7 @@ class PrivateEngine:
         """The containers' shims left by a dockerd that was killed (or did not stop in time):
         they re-parent to init and would keep their containers running after the engine is gone.
         Each is found by the containerd address in its argv, and killed with its children."""
-        root = str(self.root)
+        root = str(self.root).rstrip("/") + "/"  # (not another engine's folder with a longer name)
         shims, parents = [], {}
         for d in Path("/proc").iterdir():
             if not d.name.isdigit():
@@ -197,8 +197,8 @@ class PrivateEngine:
             except (OSError, IndexError, ValueError):
                 continue  # gone meanwhile
             parents[int(d.name)] = ppid
-            if argv and argv[0].endswith(b"containerd-shim-runc-v2") and b"-address" in argv:
-                address = argv[argv.index(b"-address") + 1] if argv.index(b"-address") + 1 < len(argv) else b""
+            if argv[0].endswith(b"containerd-shim-runc-v2") and b"-address" in argv[:-1]:
+                address = argv[argv.index(b"-address") + 1]
                 if address.decode(errors="replace").startswith(root):
                     shims.append(int(d.name))
         for shim in shims:
