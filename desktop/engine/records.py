@@ -26,12 +26,25 @@ _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 _intern = sys.intern
 
 
+# Equal label sets, one mapping: the containers of one image with no labels of their own all
+# carry the image's labels. Bounded (a Compose container's set is its own: it names its replica);
+# cleared when full, which only ends the sharing for the records made after.
+_LABEL_SETS: dict[tuple, Mapping[str, str]] = {}
+_LABEL_SETS_MAX = 4096
+
+
 def _shared_labels(d: Mapping[str, str] | None) -> Mapping[str, str]:
     """Labels of a listed container, keys and short values interned: 20,000 containers repeat the
-    same few keys and project names (~1/3 of a record's memory)."""
+    same few keys and project names (~1/3 of a record's memory), and equal sets share a mapping."""
     if not d:
         return _NO_LABELS
-    return MappingProxyType({_intern(k): (_intern(v) if len(v) < 80 else v) for k, v in d.items()})
+    flat = tuple(x for k, v in d.items() for x in (_intern(k), _intern(v) if len(v) < 80 else v))
+    m = _LABEL_SETS.get(flat)
+    if m is None:
+        if len(_LABEL_SETS) >= _LABEL_SETS_MAX:
+            _LABEL_SETS.clear()
+        m = _LABEL_SETS[flat] = MappingProxyType(dict(zip(flat[::2], flat[1::2])))
+    return m
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,7 @@ class ContainerTreeModel(QAbstractItemModel):
             self._refilter()
 
     def _refilter(self) -> None:
-        accepts = self.filter.accepts
-        rows = [c for c in self._store.all() if accepts(c)]
+        rows = self.filter.select(self._store.all())
         ids = {c.id for c in rows}
         if ids == self._shown:
             return  # the same rows (a keystroke that hides nothing more)
@@ -184,8 +183,8 @@ class ContainerTreeModel(QAbstractItemModel):
     def _fill(self, every: list[Container], shown: int | None) -> None:
         """Everything anew from the store's records (`shown`: place only that many rows now)."""
         self._members.rebuild(every)
-        accepts = self.filter.accepts
-        rows = [c for c in every if accepts(c)]
+        self.filter.forget_labels()
+        rows = self.filter.select(every)
         self._place(rows, {c.id for c in rows}, shown)
 
     def _retain(self, ids: set[str]) -> None:
@@ -406,15 +405,16 @@ class ContainerTreeModel(QAbstractItemModel):
         return self.tree.members(p)
 
     def data(self, index: QModelIndex, role: int = _DISPLAY):
-        # A repaint asks each visible cell for seven roles (Qt's initStyleOption), some never
-        # answered here: those go back before the row is looked up. (The roles are plain ints
-        # here: an enum member's lookup costs more than the comparison.)
+        # Roles never answered here go back before the row is looked up. (The roles are plain
+        # ints here: an enum member's lookup costs more than the comparison.)
         if role in _UNANSWERED or not index.isValid():
             return None
         item = self._item(index)
         if item is None:
             return None
-        col = index.column()
+        return self._data(item, index.column(), role)
+
+    def _data(self, item, col: int, role: int):
         if isinstance(item, Project):
             return self._project_data(item, col, role)
         if isinstance(item, Service):
