@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QModelIndex, QPoint, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QCursor, QFontMetrics, QIcon, QPainter
+from PySide6.QtGui import QColor, QCursor, QFontMetrics, QGuiApplication, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QToolTip
 
 from desktop.presentation import containers as pres
@@ -44,26 +44,17 @@ def row_actions(index: QModelIndex) -> list[tuple[str, str] | None]:
     return out
 
 
-class NameDelegate(QStyledItemDelegate):
-    """Names cut in the middle: both ends say something (a replica's number is at the end)."""
-
-    def initStyleOption(self, option: QStyleOptionViewItem, index: QModelIndex) -> None:  # noqa: N802
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
-
-
 class StateDelegate(QStyledItemDelegate):
     """A coloured dot before the state text."""
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
+        # The cell's panel (selection) straight from the style, with the option the view gives:
+        # the text is drawn here, so the seven roles of initStyleOption are not asked for.
+        widget = option.widget
+        if widget is not None:
+            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
         colour = QColor(pres.STATE_COLOURS.get(index.data(StateKeyRole) or "", "#7a7f87"))
-        text = opt.text
-        opt.text = ""
-        style = opt.widget.style() if opt.widget else None
-        if style:
-            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        text = index.data() or ""
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = option.rect
@@ -71,7 +62,8 @@ class StateDelegate(QStyledItemDelegate):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawEllipse(r.left() + 6, r.center().y() - d // 2, d, d)
-        painter.setPen(opt.palette.highlightedText().color() if opt.state & QStyle.StateFlag.State_Selected else colour)
+        selected = option.state & QStyle.StateFlag.State_Selected
+        painter.setPen(option.palette.highlightedText().color() if selected else colour)
         painter.drawText(r.adjusted(6 + d + 6, 0, -2, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         painter.restore()
 
@@ -100,14 +92,15 @@ class PortsDelegate(QStyledItemDelegate):
         return out
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget:
-            opt.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        widget = option.widget
+        if widget is not None:  # the panel only (as the state cell: no roles asked for)
+            widget.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        links = self._layout(option, index)
+        if not links:
+            return
         painter.save()
         font = option.font
-        for rect, label, url in self._layout(option, index):
+        for rect, label, url in links:
             font.setUnderline(url is not None)
             painter.setFont(font)
             painter.setPen(option.palette.link().color() if url else option.palette.text().color())
@@ -131,7 +124,7 @@ class ActionsDelegate(QStyledItemDelegate):
         super().__init__(parent)
         self._trigger = trigger
         self.enabled = True
-        self._hover: tuple[int, int, int, str] | None = None
+        self._strips: dict[tuple, QPixmap] = {}
 
     @staticmethod
     def button_rects(rect: QRect, n: int) -> list[QRect]:
@@ -142,26 +135,51 @@ class ActionsDelegate(QStyledItemDelegate):
         return QSize(4 + 4 * (BUTTON + GAP), BUTTON + 6)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
-        opt = QStyleOptionViewItem(option)
-        self.initStyleOption(opt, index)
-        opt.text = ""
-        if opt.widget:
-            opt.widget.style().drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
-        actions = row_actions(index)
-        cursor = opt.widget.mapFromGlobal(QCursor.pos()) if opt.widget else QPoint(-1, -1)
+        # Every visible row paints this cell: the cell's panel (selection) straight from the
+        # style, and the row's buttons as one pixmap made once per set of buttons, ink and
+        # density (four icon paints through Python per row cost a third of the table's paint).
+        widget = option.widget
+        style = widget.style() if widget is not None else None
+        if style is not None:
+            style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
+        names = tuple(a[0] if a is not None else None for a in row_actions(index))
+        if not names:
+            return
+        rects = self.button_rects(option.rect, len(names))
+        if self.enabled and widget is not None:
+            cursor = widget.mapFromGlobal(QCursor.pos())
+            for rect, name in zip(rects, names):
+                if name is not None and rect.contains(cursor):
+                    painter.save()
+                    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+                    painter.setPen(Qt.PenStyle.NoPen)
+                    painter.setBrush(option.palette.midlight())
+                    painter.drawRoundedRect(rect, 4, 4)
+                    painter.restore()
+        dev = painter.device()
+        dpr = dev.devicePixelRatioF() if dev is not None else 1.0
+        painter.drawPixmap(rects[0].topLeft(), self._strip(names, dpr))
+
+    def _strip(self, names: tuple, dpr: float) -> QPixmap:
         mode = QIcon.Mode.Normal if self.enabled else QIcon.Mode.Disabled
-        painter.save()
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for rect, act in zip(self.button_rects(option.rect, len(actions)), actions):
-            if act is None:
-                continue
-            name = act[0]
-            if self.enabled and rect.contains(cursor):
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(option.palette.midlight())
-                painter.drawRoundedRect(rect, 4, 4)
-            icon(name).paint(painter, rect.adjusted(4, 4, -4, -4), Qt.AlignmentFlag.AlignCenter, mode)
-        painter.restore()
+        key = (names, mode, dpr, QGuiApplication.palette().cacheKey())
+        pm = self._strips.get(key)
+        if pm is None:
+            if len(self._strips) > 32:  # an old palette's or density's
+                self._strips.clear()
+            w = len(names) * (BUTTON + GAP) - GAP
+            pm = QPixmap(max(1, round(w * dpr)), max(1, round(BUTTON * dpr)))
+            pm.setDevicePixelRatio(dpr)
+            pm.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            for i, name in enumerate(names):
+                if name is not None:
+                    rect = QRect(i * (BUTTON + GAP) + 4, 4, BUTTON - 8, BUTTON - 8)
+                    icon(name).paint(p, rect, Qt.AlignmentFlag.AlignCenter, mode)
+            p.end()
+            self._strips[key] = pm
+        return pm
 
     def action_at(self, option: QStyleOptionViewItem, index: QModelIndex, pos: QPoint) -> tuple[str, str] | None:
         actions = row_actions(index)

@@ -16,7 +16,7 @@ from desktop.state.container_counts import StateTally
 from desktop.state.containers import ContainerStore
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.container_actions import ContainerActions, resolve
-from desktop.ui.containers.container_delegates import ActionsDelegate, NameDelegate, PortsDelegate, StateDelegate
+from desktop.ui.containers.container_delegates import ActionsDelegate, PortsDelegate, StateDelegate
 from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE)
 from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole, containers_at
@@ -104,8 +104,10 @@ class ContainersPage(QWidget):
         self.state_delegate = StateDelegate(self.view)
         self.ports_delegate = PortsDelegate(self._open_url, self.view)
         self.actions_delegate = ActionsDelegate(self._on_row_action, self.view)
-        self.name_delegate = NameDelegate(self.view)
-        self.view.setItemDelegateForColumn(COL_NAME, self.name_delegate)
+        # Names (and images) cut in the middle: both ends say something (a replica's number is
+        # at the end, an image's tag too). Set on the view, not by a delegate of the column: a
+        # Python delegate costs each visible row a call and a copy of its style option.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.view.setItemDelegateForColumn(COL_STATE, self.state_delegate)
         self.view.setItemDelegateForColumn(COL_PORTS, self.ports_delegate)
         self.view.setItemDelegateForColumn(COL_ACTIONS, self.actions_delegate)
