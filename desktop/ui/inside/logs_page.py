@@ -148,15 +148,15 @@ class LogsPage(QWidget):
         self._list_timer.setSingleShot(True)
         self._list_timer.setInterval(300)
         self._list_timer.timeout.connect(self.refresh_list)
-        # Rebuilding the list of every engine's containers costs tens of ms at a thousand: while the
-        # page is hidden, changes only mark it stale and the page catches up when shown.
-        self._list_stale = False
+        # Building the list of every engine's containers costs tens of ms at a thousand and over a
+        # second at 20,000: it is built when the page is first shown (or asked about), and while
+        # the page is hidden changes only mark it stale and the page catches up when shown.
+        self._list_stale = True
         self._listed_projects: list | None = None
         self._listed: list[tuple[str, str]] = []  # (id, text) of the picker's items, in order
         store.upserted.connect(self._on_store_upserted)
         store.removed.connect(self._on_store_changed)
         store.reset.connect(self._on_store_reset)
-        self.refresh_list()
 
     # -- which containers ------------------------------------------------------------------------
     def _label(self, c) -> str:
@@ -291,9 +291,14 @@ class LogsPage(QWidget):
             return self.checked_ids()
         return [c.id for c in self.store.all() if self._in_scope(c, scope)]
 
+    def _catch_up(self) -> None:
+        if self._list_stale:
+            self.refresh_list()
+
     def choose_scope(self, scope) -> None:
         """Pick a scope as a user would (its containers get checked): RUNNING, ALL, CHOSEN or
         (engine id, project) for a Compose project."""
+        self._catch_up()
         if isinstance(scope, tuple):
             scope = project_key(*scope)
         self.scope.setCurrentIndex(self.scope.findData(scope))
@@ -306,6 +311,7 @@ class LogsPage(QWidget):
         self.set_checked(self.scope_ids(scope))
 
     def set_checked(self, ids) -> None:
+        self._catch_up()
         want = set(ids)
         self._setting_checks = True
         try:
@@ -316,6 +322,7 @@ class LogsPage(QWidget):
             self._setting_checks = False
 
     def checked_ids(self) -> list[str]:
+        self._catch_up()
         out = []
         for i in range(self.picker.count()):
             item = self.picker.item(i)
@@ -329,6 +336,7 @@ class LogsPage(QWidget):
 
     # -- the merged view -----------------------------------------------------------------------------
     def show_checked(self) -> None:
+        self._catch_up()
         scope = self.scope.currentData()
         self.tasks.spawn(self.show_containers(self.checked_ids(), scope=scope))
 
