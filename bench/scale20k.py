@@ -117,7 +117,7 @@ def in_process(host: str, running: list[str]) -> None:
         ph.window.show()
         await ph.first_load(timeout=300)
         ph.window.repaint()
-        ph.install_secondary()
+        await ph.install_secondary_gradually()
         settle_heap()
         await until(lambda: not model.loading, 300)
         await asyncio.sleep(1.0)  # the resync after the first list, and the stats of the first screen

@@ -76,7 +76,7 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         # the running loop, where its notices are then delivered. Writes queued before wait.
         history.start()
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
-        ph.install_secondary()
+        await ph.install_secondary_gradually()
         settle_heap()
         if not ph.desk.tray.show() and minimised:  # a screenshot always shows the window
             ph.window.showMinimized()
