@@ -54,6 +54,7 @@ _TOP = 0  # internalId of top-level indexes; a project's services use its pid, a
 # view does on any insert), so a list of a usual size goes in whole: one reset, one paint.
 FIRST_ROWS = 1000
 CHUNK_BUDGET_S = 0.012
+LAYOUT_GIVE_UP_S = 0.05
 
 
 class ContainerTreeModel(QAbstractItemModel):
@@ -79,6 +80,7 @@ class ContainerTreeModel(QAbstractItemModel):
         self.stats_source = None  # cid → latest StatsSample or None, once monitoring provides one
         self.first_rows = FIRST_ROWS
         self._chunk = 500
+        self._chunk_done = 0.0  # when the last chunk went in (0: none since the last reset)
         self._more = QTimer(self)
         self._more.setSingleShot(True)
         self._more.setInterval(0)
@@ -253,6 +255,7 @@ class ContainerTreeModel(QAbstractItemModel):
         self.beginResetModel()
         self._fill(self._store.all(), self.first_rows)
         self.endResetModel()
+        self._chunk_done = 0.0
         if self.tree.has_pending:
             self._more.start()
         else:
@@ -265,13 +268,25 @@ class ContainerTreeModel(QAbstractItemModel):
 
     def _add_more_rows(self) -> None:
         t = time.perf_counter()
-        n = self.tree.take_pending(self._chunk, self._begin_insert_range, self.endInsertRows)
-        spent = time.perf_counter() - t
+        # A tree view lays out every row again after an insert at the top level, so what a chunk
+        # costs grows with the rows already in: once the turn after the last chunk (that layout
+        # and a paint) overran the budget several times over, every further chunk stalls about
+        # as long whatever its size, and each doubles the rows shown: a few such layouts, not
+        # dozens.
+        turn = t - self._chunk_done if self._chunk_done else 0.0
+        n = self._chunk
+        if turn > LAYOUT_GIVE_UP_S:
+            n = max(n, len(self.tree.top))
+        n = self.tree.take_pending(n, self._begin_insert_range, self.endInsertRows)
+        done = time.perf_counter()
+        spent = done - t
         if n and spent > 0:  # aim the next chunk at the budget (a busy machine makes it smaller)
             self._chunk = max(100, min(5000, int(self._chunk * CHUNK_BUDGET_S / spent)))
         if self.tree.has_pending:
+            self._chunk_done = done
             self._more.start()
         else:
+            self._chunk_done = 0.0
             self.all_rows_added.emit()
 
     def _on_store_upserted(self, rows: list[Container]) -> None:
