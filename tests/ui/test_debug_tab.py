@@ -42,8 +42,7 @@ def test_debug_a_container_without_a_shell(static_container, docker_api, ph, qtb
     assert shown_rows(containers, f"{ROLE_LABEL}=helper") == {}
     assert engine_rows(docker_api, f"{ROLE_LABEL}=helper").keys() == {helper}
     assert containers.tally.total == len(ph.all_containers.all()) - 1
-    assert helper not in {ph.inside.logs_page.picker.item(i).data(Qt.ItemDataRole.UserRole + 1)
-                          for i in range(ph.inside.logs_page.picker.count())}
+    assert helper not in {cid for cid, _ in ph.inside.logs_page.picker_model.rows()}
     type_line(qtbot, tab, "ps")
     qtbot.waitUntil(lambda: screen_has(tab, "/busybox sleep 3600"), timeout=10000)
     type_line(qtbot, tab, "ls -1 /proc/1/root/")

@@ -4,7 +4,6 @@ time range and save; one Compose project; containers of two engines in one view.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
 
 LOGGER = ("i=0; while [ $i -lt 3 ]; do i=$((i+1)); echo \"INFO {n} ok $i\"; echo \"ERROR {n} bad $i\" >&2; "
           "echo \"WARN {n} slow $i\"; echo \"{n} plain $i\"; sleep 0.1; done; "
@@ -144,7 +143,7 @@ def test_containers_of_two_engines_in_one_view(two, docker_api, api_b, test_imag
             two.window.select_engine("second")
         qtbot.waitUntil(lambda: len(page.tab.buffer) == 1, timeout=20000)
         assert [cid for cid, _ in page.tab.containers] == [there]
-        listed = {page.picker.item(i).data(Qt.ItemDataRole.UserRole + 1) for i in range(page.picker.count())}
+        listed = {cid for cid, _ in page.picker_model.rows()}
         assert there in listed and here not in listed
         # "all containers" over the selected engine; all engines again when the switcher says so
         page.choose_scope("all")
@@ -159,3 +158,37 @@ def test_containers_of_two_engines_in_one_view(two, docker_api, api_b, test_imag
     finally:
         for api, cid in made:
             api.remove_container(cid, force=True)
+
+
+def test_checking_containers_in_the_list_by_hand(make_container, ph, qtbot, run_id):
+    """A click on a container's check box in the list adds it to the set and makes the scope
+    "Chosen in the list"; a second click takes it out; the list shows the engine's names."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtWidgets import QStyle, QStyleOptionViewItem
+
+    ids = [make_container(f"pht-{run_id}-pick-{n}", command=("sleep", "3600"), start=True) for n in ("a", "b")]
+    page = open_logs(ph, qtbot)
+    wait_listed(ph, qtbot, ids)
+    page.choose_scope("running")
+    assert set(ids) <= set(page.checked_ids())
+    page.set_checked([])
+    model, view = page.picker_model, page.picker
+    row = [cid for cid, _ in model.rows()].index(ids[1])
+    idx = model.index(row)
+    assert idx.data() == f"pht-{run_id}-pick-b  (running)"
+    view.scrollTo(idx)
+
+    def click() -> None:
+        opt = QStyleOptionViewItem()
+        opt.initFrom(view)
+        opt.rect = view.visualRect(idx)
+        opt.features |= QStyleOptionViewItem.ViewItemFeature.HasCheckIndicator
+        box = view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemCheckIndicator, opt, view)
+        qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=box.center() if box.isValid()
+                         else opt.rect.topLeft() + QPoint(8, opt.rect.height() // 2))
+
+    click()
+    assert page.checked_ids() == [ids[1]]
+    assert page.scope.currentData() == "chosen"
+    click()
+    assert page.checked_ids() == []

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton, QSplitter,
+                               QVBoxLayout, QWidget)
 
 from desktop.engine.log_records import MAX_SOURCES
 from desktop.engine.logs import parse_since
@@ -18,11 +18,11 @@ from desktop.presentation.containers import is_debug_helper
 from desktop.state.log_levels import LEVELS, LevelIndex, time_rows
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
+from desktop.ui.inside.container_picker import ContainerPickerModel
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
 
 RUNNING, ALL, CHOSEN = "running", "all", "chosen"
-IdRole = Qt.ItemDataRole.UserRole + 1
 LEVEL_LABELS = {"error": "Errors", "warn": "Warnings", "info": "Info", "other": "No level"}
 
 
@@ -53,7 +53,6 @@ class LogsPage(QWidget):
         self.tasks = TaskSet()
         self.tab: LogsTab | None = None
         self.levels = LevelIndex()
-        self._setting_checks = False
         self.engine_id: str | None = None  # the engine switcher's choice (None: every engine)
         self.view_scope = None  # what the open view shows: a scope that takes in new containers, or CHOSEN
         self._clients: dict = {}  # container id -> its engine's client, for the open view
@@ -83,14 +82,17 @@ class LogsPage(QWidget):
         head.addStretch(1)
         head.addWidget(legend)
 
-        self.picker = QListWidget()
+        self.picker_model = ContainerPickerModel(self)
+        self.picker = QListView()
+        self.picker.setModel(self.picker_model)
+        self.picker.setUniformItemSizes(True)  # 20,000 rows: laid out without asking each one
         self.picker.setObjectName("logsPicker")
         self.picker.setAccessibleName("Containers whose logs to merge")
         # Names of one project share their start: elided in the middle, each keeps what tells it
         # apart (and the full name is its tooltip).
         self.picker.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.picker.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.picker.itemChanged.connect(self._on_picker_item_changed)
+        self.picker_model.checked_by_user.connect(self._on_picker_item_changed)
 
         self.level_boxes: dict[str, QCheckBox] = {}
         filters = QHBoxLayout()
@@ -221,25 +223,11 @@ class LogsPage(QWidget):
             self.scope.addItem("Chosen in the list", CHOSEN)
             i = self.scope.findData(current) if current is not None else 0
             self.scope.setCurrentIndex(max(0, i))
-        self._setting_checks = True
-        try:
-            if [cid for cid, _ in listed] == [cid for cid, _ in self._listed]:
-                for i, ((_, text), (_, was)) in enumerate(zip(listed, self._listed)):
-                    if text != was:
-                        self.picker.item(i).setText(text)  # same rows in the same order: states changed
-                        self.picker.item(i).setToolTip(text)
-            else:
-                self.picker.clear()
-                for cid, text in listed:
-                    item = QListWidgetItem(text)
-                    item.setToolTip(text)
-                    item.setData(IdRole, cid)
-                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                    item.setCheckState(Qt.CheckState.Checked if cid in checked else Qt.CheckState.Unchecked)
-                    self.picker.addItem(item)
-            self._listed = listed
-        finally:
-            self._setting_checks = False
+        if [cid for cid, _ in listed] == [cid for cid, _ in self._listed]:
+            self.picker_model.set_texts(listed)  # same rows in the same order: states changed
+        else:
+            self.picker_model.set_rows(listed, checked)
+        self._listed = listed
         if current is None:
             self._on_scope_chosen()
 
@@ -312,27 +300,14 @@ class LogsPage(QWidget):
 
     def set_checked(self, ids) -> None:
         self._catch_up()
-        want = set(ids)
-        self._setting_checks = True
-        try:
-            for i in range(self.picker.count()):
-                item = self.picker.item(i)
-                item.setCheckState(Qt.CheckState.Checked if item.data(IdRole) in want else Qt.CheckState.Unchecked)
-        finally:
-            self._setting_checks = False
+        self.picker_model.set_checked(set(ids))  # (not the user's choice: the scope stays)
 
     def checked_ids(self) -> list[str]:
         self._catch_up()
-        out = []
-        for i in range(self.picker.count()):
-            item = self.picker.item(i)
-            if item.checkState() == Qt.CheckState.Checked:
-                out.append(item.data(IdRole))
-        return out
+        return self.picker_model.checked_ids()
 
-    def _on_picker_item_changed(self, _item) -> None:
-        if not self._setting_checks:
-            self.scope.setCurrentIndex(self.scope.findData(CHOSEN))
+    def _on_picker_item_changed(self) -> None:
+        self.scope.setCurrentIndex(self.scope.findData(CHOSEN))
 
     # -- the merged view -----------------------------------------------------------------------------
     def show_checked(self) -> None:
