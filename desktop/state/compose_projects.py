@@ -133,8 +133,22 @@ class ComposeProjects:
         return [self._make(n, groups.get((e, n), []), e) for e, n in keys]
 
     def get(self, key: str) -> ComposeProject | None:
-        """A project by key ("engine|name"), or by bare name (the first engine's with that name)."""
-        return next((p for p in self.all() if key in (p.key, p.name)), None)
+        """A project by key ("engine|name"), or by bare name (the first engine's with that name).
+        Only that project's containers are gathered and only its files read (the page asks at
+        every selection and state change; making every project took 25 ms at 20,000 containers)."""
+        wanted = {key}
+        if "|" in key:
+            wanted.add(key.rsplit("|", 1)[1])  # (an engine's key may hold a "|": the name cannot)
+        members: dict[tuple[str, str], list[Container]] = {}
+        for c in self.store.all():
+            name = c.labels.get(COMPOSE_PROJECT)
+            if name in wanted and (self.engine is None or c.engine_id == self.engine):
+                members.setdefault((c.engine_id, name), []).append(c)
+        opened = {k for k in self._opened if k[1] in wanted and (self.engine is None or k[0] == self.engine)}
+        for e, n in sorted(set(members) | opened, key=lambda k: (k[1], k[0])):
+            if key in ((f"{e}|{n}" if e else n), n):
+                return self._make(n, members.get((e, n), []), e)
+        return None
 
     def _make(self, name: str, members: list[Container], engine: str = "") -> ComposeProject:
         opened = self._opened.get((engine, name))
