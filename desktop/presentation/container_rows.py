@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from desktop.engine.records import Container
+from desktop.engine.records import COMPOSE_PROJECT, DEBUG_ROLE_LABEL, Container
 from desktop.presentation.container_columns import (COL_CREATED, COL_ENGINE, COL_IMAGE, COL_NAME, COL_PORTS,
                                                     COL_STATE, EngineLabel, container_sort_key)
-from desktop.engine.records import COMPOSE_PROJECT, DEBUG_ROLE_LABEL
 from desktop.presentation.containers import is_debug_helper, matches_search
 
 _ACTIVE = ("running", "restarting", "paused")
-_SEP = "\n"
+_SEP = "\n"  # between the label texts kept for the filter (the search field holds one line)
 # Columns with an order of their own; the others (CPU %, Memory, Actions) order by name.
 KEYED_COLUMNS = (COL_NAME, COL_ENGINE, COL_IMAGE, COL_STATE, COL_PORTS, COL_CREATED)
 

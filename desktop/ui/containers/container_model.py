@@ -54,7 +54,8 @@ _TOP = 0  # internalId of top-level indexes; a project's services use its pid, a
 # view does on any insert), so a list of a usual size goes in whole: one reset, one paint.
 FIRST_ROWS = 1000
 CHUNK_BUDGET_S = 0.012
-LAYOUT_GIVE_UP_S = 0.05
+# The turn after a chunk (the view's relayout and a paint) longer than this: chunks double.
+RELAYOUT_OVERRUN_S = 0.05
 
 
 class ContainerTreeModel(QAbstractItemModel):
@@ -275,7 +276,7 @@ class ContainerTreeModel(QAbstractItemModel):
         # dozens.
         turn = t - self._chunk_done if self._chunk_done else 0.0
         n = self._chunk
-        if turn > LAYOUT_GIVE_UP_S:
+        if turn > RELAYOUT_OVERRUN_S:
             n = max(n, len(self.tree.top))
         n = self.tree.take_pending(n, self._begin_insert_range, self.endInsertRows)
         done = time.perf_counter()
