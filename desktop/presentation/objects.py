@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 
-def used_by_text(users: list[str]) -> str:
+USAGE_UNKNOWN = "…"  # the engine's containers are still being listed: used or not is not known yet
+USAGE_UNKNOWN_TIP = "Listing the engine's containers to see which use it…"
+
+
+def used_by_text(users: list[str], known: bool = True) -> str:
+    if not known:
+        return USAGE_UNKNOWN
     if not users:
         return ""
     if len(users) <= 2:

@@ -24,6 +24,30 @@ async def until(pred, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)  # polling a local condition that events update
 
 
+def test_objects_are_listed_before_their_users(engine_host, test_image, run):
+    """The images arrive before the (much longer) list of every container that says which use
+    them: what the Images page shows first does not wait for it."""
+    async def go():
+        client = EngineClient([Endpoint(engine_host, "--host")])
+        status = ConnectionStatus()
+        sync = EngineSync(client, ContainerStore(), status)
+        state = ObjectsState(client)
+        state.attach(sync)
+        usage_known_at_images = []
+        state.images.reset.connect(lambda: usage_known_at_images.append(state.usage.loaded))
+        sync.start()
+        try:
+            await until(lambda: state.usage.loaded)
+            assert usage_known_at_images == [False]
+            assert any(test_image in i.tags for i in state.images.all())
+        finally:
+            await sync.aclose()
+            await state.aclose()
+            await client.aclose()
+
+    run(go())
+
+
 def test_stores_follow_cli_changes(engine_host, run, docker_cli, docker_api, test_image, run_id):
     async def go():
         client = EngineClient([Endpoint(engine_host, "--host")])

@@ -8,6 +8,9 @@ import tarfile
 
 import docker
 import pytest
+from PySide6.QtCore import Qt
+
+from desktop.presentation.objects import USAGE_UNKNOWN, USAGE_UNKNOWN_TIP
 
 from tests.harness.registry import registry  # noqa: F401 - the fixture
 from tests.ui.objects_helpers import (answer_confirm, click, field_error, fill, open_dialog, row_texts, select,
@@ -49,6 +52,26 @@ def test_list_tags_and_used_by_follow_events(page, qtbot, docker_api, test_image
     finally:
         docker_api.remove_image(f"pht-{run_id}/second:x")
     qtbot.waitUntil(lambda: f"pht-{run_id}/second:x" not in row_texts(page, image_id)[0], timeout=10000)
+
+
+def test_used_by_says_unknown_until_the_containers_are_listed(page, qtbot, docker_api, test_image, make_container,
+                                                             run_id, await_):
+    """A blank Used by means no container uses the image: before the engine's containers are
+    listed (the index lists them after the images) the cell says it is not known yet instead."""
+    image_id = docker_api.inspect_image(test_image)["Id"]
+    name = f"pht-{run_id}-user"
+    make_container(name)
+    qtbot.waitUntil(lambda: page.stores.images.get(image_id) is not None, timeout=10000)
+    usage = page.stores.state_for(page.stores.images.get(image_id)).usage
+    qtbot.waitUntil(lambda: name in usage.image_users(image_id), timeout=10000)
+    usage.loaded = False  # as it is before that engine's first container list
+    page.model.usage_changed()
+    assert row_texts(page, image_id)[4] == USAGE_UNKNOWN
+    assert page.model.index(page.model.row_of(image_id), 4).data(Qt.ItemDataRole.ToolTipRole) == USAGE_UNKNOWN_TIP
+    await_(usage.load())  # the real list
+    assert usage.loaded
+    qtbot.waitUntil(lambda: name in row_texts(page, image_id)[4] or "more" in row_texts(page, image_id)[4],
+                    timeout=10000)
 
 
 def test_pull_from_registry_with_progress(page, qtbot, docker_api, make_container, registry, run_id):  # noqa: F811

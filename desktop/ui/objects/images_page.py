@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QHeaderView, QTableWidget, QTableWidgetItem, QVBoxLayout
 
 from desktop.engine.object_records import Image
-from desktop.presentation.objects import image_usage_state, used_by_text
+from desktop.presentation.objects import USAGE_UNKNOWN_TIP, image_usage_state, used_by_text
 from desktop.presentation.sizes import human_size
 from desktop.presentation.containers import age
 from desktop.state.engine_objects import EngineObjects, merged_key
@@ -39,14 +39,17 @@ class ImagesPage(ObjectPage):
         def users(i: Image) -> list[str]:
             return stores.state_for(i).usage.image_users(i.id)
 
+        def known(i: Image) -> bool:  # the engine's containers were listed
+            return stores.state_for(i).usage.loaded
+
         columns = [
             Column("Repository:Tag", lambda i: i.display_name + ("  (dangling)" if i.dangling else ""),
                    tooltip=lambda i: "\n".join(i.tags + i.digests) or "No tag: a dangling image"),
             Column("Image ID", lambda i: i.short_id),
             Column("Size", lambda i: human_size(i.size), sort=lambda i: i.size, align_right=True),
             Column("Created", lambda i: age(i.created), sort=lambda i: i.created),
-            Column("Used by", lambda i: used_by_text(users(i)), usage=True, sort=lambda i: len(users(i)),
-                   tooltip=lambda i: "\n".join(users(i)) or "No container uses this image"),
+            Column("Used by", lambda i: used_by_text(users(i), known(i)), usage=True, sort=lambda i: len(users(i)),
+                   tooltip=lambda i: ("\n".join(users(i)) or "No container uses this image") if known(i) else USAGE_UNKNOWN_TIP),
             Column("Engine", lambda i: i.engine_id),
         ]
         model = ObjectTableModel(stores.images, columns, merged_key)

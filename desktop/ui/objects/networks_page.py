@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHeaderView
 
 from desktop.engine.object_records import Network
-from desktop.presentation.objects import used_by_text
+from desktop.presentation.objects import USAGE_UNKNOWN_TIP, used_by_text
 from desktop.state.engine_objects import EngineObjects, merged_key
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.engine_choice import chosen_engine, target
@@ -26,14 +26,17 @@ class NetworksPage(ObjectPage):
         def users(n: Network) -> list[str]:
             return stores.state_for(n).usage.network_users(n.name)
 
+        def known(n: Network) -> bool:  # the engine's containers were listed
+            return stores.state_for(n).usage.loaded
+
         columns = [
             Column("Name", lambda n: n.name),
             Column("Driver", lambda n: n.driver),
             Column("Scope", lambda n: n.scope),
             Column("Subnet", lambda n: ", ".join(n.subnets)),
             Column("Gateway", lambda n: ", ".join(n.gateways)),
-            Column("Containers", lambda n: used_by_text(users(n)), usage=True,
-                   tooltip=lambda n: "\n".join(users(n)) or "No container is attached"),
+            Column("Containers", lambda n: used_by_text(users(n), known(n)), usage=True,
+                   tooltip=lambda n: ("\n".join(users(n)) or "No container is attached") if known(n) else USAGE_UNKNOWN_TIP),
             Column("Engine", lambda n: n.engine_id),
         ]
         model = ObjectTableModel(stores.networks, columns, merged_key)

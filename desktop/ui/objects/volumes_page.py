@@ -11,7 +11,7 @@ from desktop.engine.object_records import Volume
 from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError, parse_name
 from desktop.engine.volume_files import VolumeFiles
-from desktop.presentation.objects import used_by_text
+from desktop.presentation.objects import USAGE_UNKNOWN_TIP, used_by_text
 from desktop.presentation.sizes import human_size
 from desktop.state.engine_objects import EngineObjects, merged_key
 from desktop.ui.widgets.dialogs import choose_path, confirm
@@ -35,14 +35,17 @@ class VolumesPage(ObjectPage):
         def users(v: Volume) -> list[str]:
             return stores.state_for(v).usage.volume_users(v.name)
 
+        def known(v: Volume) -> bool:  # the engine's containers were listed
+            return stores.state_for(v).usage.loaded
+
         columns = [
             Column("Name", lambda v: v.name),
             Column("Driver", lambda v: v.driver),
             Column("Mountpoint", lambda v: v.mountpoint),
             Column("Size", lambda v: human_size(v.size) if v.size is not None else "", sort=lambda v: v.size or -1,
                    align_right=True, tooltip=lambda v: "" if v.size is not None else "Press Measure sizes"),
-            Column("Used by", lambda v: used_by_text(users(v)), usage=True,
-                   tooltip=lambda v: "\n".join(users(v)) or "No container uses this volume"),
+            Column("Used by", lambda v: used_by_text(users(v), known(v)), usage=True,
+                   tooltip=lambda v: ("\n".join(users(v)) or "No container uses this volume") if known(v) else USAGE_UNKNOWN_TIP),
             Column("Engine", lambda v: v.engine_id),
         ]
         model = ObjectTableModel(stores.volumes, columns, merged_key)
