@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 from desktop.engine.endpoints import Endpoint
 from desktop.engine.errors import EngineUnreachableError, PermissionDeniedError, translate
 from desktop.engine.foreground import ForegroundGate
-from desktop.engine.records import Container, ContainerDetails, EngineInfo
+from desktop.engine.records import Container, ContainerDetails, EngineInfo, containers_from_json
 from desktop.engine.ssh_tunnel import SSHTunnel, explain_forward_failure
 
 log = logging.getLogger(__name__)
@@ -237,8 +237,16 @@ class EngineClient:
         api = self.api
 
         def fetch() -> list[Container]:
-            # Records are built in the worker too: 1000 of them are ~10 ms the UI need not wait for.
-            return [Container.from_api(r, eid) for r in api.containers(all=all, filters=dict(filters or {}))]
+            # The SDK's containers() without its whole-reply parse (see containers_from_json);
+            # records are built in the worker too: 1000 of them are ~10 ms the UI need not wait for.
+            from docker.utils import convert_filters
+
+            params: dict[str, Any] = {"all": 1 if all else 0}
+            if filters:
+                params["filters"] = convert_filters(dict(filters))
+            res = api._get(api._url("/containers/json"), params=params)
+            api._raise_for_status(res)
+            return containers_from_json(res.content, eid)
 
         try:
             return await self.run(fetch)

@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from desktop.engine import raw_http
-from desktop.engine.records import Container, EngineInfo
+from desktop.engine.records import Container, EngineInfo, containers_from_json
 
 # A busy engine takes seconds to list 20,000 containers; the real connection starts meanwhile
 # anyway, and whichever list comes first is shown.
@@ -54,10 +54,11 @@ class Prefetch:
             version = self._get("/version")
             v = version.get("ApiVersion", "1.41")
             info = self._get(f"/v{v}/info")
-            rows = self._get(f"/v{v}/containers/json?all=1")
+            status, body = raw_http.get(self.host[len("unix://"):], f"/v{v}/containers/json?all=1", PREFETCH_TIMEOUT)
+            if status != 200:
+                raise OSError(f"containers/json: HTTP {status}")
             engine = EngineInfo.from_api(info, version, self.host)
-            tag = self.tag or engine.id
-            self.result = (engine, [Container.from_api(r, tag) for r in rows])
+            self.result = (engine, containers_from_json(body, self.tag or engine.id))
         except BaseException as exc:  # noqa: BLE001 - any failure just means no prefetch
             self.error = exc
         finally:
