@@ -68,6 +68,19 @@ def _env_free_api_client() -> type:
     return _EnvFreeAPIClient
 
 
+def container_list_body(api: "docker.APIClient", *, all: bool = True, filters: Mapping[str, Any] | None = None) -> bytes:
+    """The SDK's containers() call without its parse of the whole reply (parse_container_list
+    makes each record as its object is read)."""
+    from docker.utils import convert_filters
+
+    params: dict[str, Any] = {"all": 1 if all else 0}
+    if filters:
+        params["filters"] = convert_filters(dict(filters))
+    res = api._get(api._url("/containers/json"), params=params)
+    api._raise_for_status(res)
+    return res.content
+
+
 class EngineClient:
     """One engine, reached through the first answering endpoint of a candidate list.
 
@@ -237,16 +250,8 @@ class EngineClient:
         api = self.api
 
         def fetch() -> list[Container]:
-            # The SDK's containers() without its whole-reply parse (see containers_from_json);
-            # records are built in the worker too: 1000 of them are ~10 ms the UI need not wait for.
-            from docker.utils import convert_filters
-
-            params: dict[str, Any] = {"all": 1 if all else 0}
-            if filters:
-                params["filters"] = convert_filters(dict(filters))
-            res = api._get(api._url("/containers/json"), params=params)
-            api._raise_for_status(res)
-            return containers_from_json(res.content, eid)
+            # Records are built in the worker too: 1000 of them are ~10 ms the UI need not wait for.
+            return containers_from_json(container_list_body(api, all=all, filters=filters), eid)
 
         try:
             return await self.run(fetch)

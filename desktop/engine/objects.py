@@ -11,8 +11,9 @@ from typing import Any
 import docker.errors
 import docker.types
 
-from desktop.engine.client import EngineClient
+from desktop.engine.client import EngineClient, container_list_body
 from desktop.engine.errors import ConflictError, EngineError, NotFoundError, translate
+from desktop.engine.records import parse_container_list
 from desktop.engine.object_records import (ContainerRefs, DiskUsage, Image, ImageLayer, Network, Plugin,
                                            UsageRow, Volume, image_from_inspect)
 from desktop.engine.specs import SpecError, parse_name, parse_repository, parse_subnet, parse_tag
@@ -52,8 +53,8 @@ class ObjectsClient:
         filters = {"id": ids} if ids else {}
         api = self.client.api
         # Records are built in the executor too: thousands of rows must not cost the UI thread.
-        return await self._call("list", "containers",
-                                lambda: [ContainerRefs.from_api(r) for r in api.containers(all=True, filters=filters)])
+        return await self._call("list", "containers", lambda: parse_container_list(
+            container_list_body(api, all=True, filters=filters), ContainerRefs.from_api, ContainerRefs))
 
     async def _users(self, filters: Mapping[str, Any]) -> list[str]:
         raw = await self._call("list", "containers", self.client.api.containers, all=True, filters=dict(filters))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 COMPOSE_PROJECT = "com.docker.compose.project"
 COMPOSE_SERVICE = "com.docker.compose.service"
@@ -146,8 +148,9 @@ class Container:
         )
 
 
-def containers_from_json(body: bytes | str, engine_id: str = "") -> list[Container]:
-    """/containers/json's reply as records, each made as soon as its object is parsed.
+def parse_container_list(body: bytes | str, make: Callable[[dict], T], kind: type[T]) -> list[T]:
+    """/containers/json's reply as `make(object)` (a `kind`) of each container, each made as soon
+    as its object is parsed.
 
     Parsing the whole reply into dicts first held ~50 MB more at 20,000 containers, and what it
     freed stayed in the process: the records made meanwhile sit in the allocator's arenas among
@@ -158,13 +161,17 @@ def containers_from_json(body: bytes | str, engine_id: str = "") -> list[Contain
         # Only a container object has these, with a list of names (a label's value is a string,
         # ports and networks have none of them); anything else is kept for the object around it.
         if "Id" in d and "State" in d and isinstance(d.get("Names"), list):
-            return Container.from_api(d, engine_id)
+            return make(d)
         return d
 
     rows = json.loads(body, object_hook=container)
     if not isinstance(rows, list):
         raise ValueError(f"the engine's container list is a {type(rows).__name__}, not a list")
-    return [r if isinstance(r, Container) else Container.from_api(r, engine_id) for r in rows]
+    return [r if isinstance(r, kind) else make(r) for r in rows]  # (an old engine's, without State)
+
+
+def containers_from_json(body: bytes | str, engine_id: str = "") -> list[Container]:
+    return parse_container_list(body, lambda d: Container.from_api(d, engine_id), Container)
 
 
 @dataclass(frozen=True)

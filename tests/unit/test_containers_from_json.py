@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from desktop.engine.records import Container, containers_from_json
+from desktop.engine.object_records import ContainerRefs
+from desktop.engine.records import Container, containers_from_json, parse_container_list
 
 text = st.text(max_size=12)
 # Keys a container object has, as label names too: the parser must not take a labels object for one.
@@ -43,6 +44,8 @@ def same(a: Container, b: Container) -> bool:
 def test_same_records_as_parsing_the_whole_reply(rows, engine_id):
     body = json.dumps(rows).encode()
     got = containers_from_json(body, engine_id)
+    refs = parse_container_list(body, ContainerRefs.from_api, ContainerRefs)
+    assert refs == [ContainerRefs.from_api(r) for r in json.loads(body)]
     want = [Container.from_api(r, engine_id) for r in json.loads(body)]
     assert len(got) == len(want) and all(same(g, w) for g, w in zip(got, want))
 
