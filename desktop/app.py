@@ -73,8 +73,9 @@ class Pilothouse:
 
         Their modules are imported first, in a worker thread: importing them is most of what
         making the wings costs (~0.7 of ~0.85 s), and there it takes the UI thread's turn only in
-        the interpreter's short switch intervals. Nothing is imported here meanwhile, so the two
-        threads never wait on each other's module locks."""
+        the interpreter's short switch intervals. The UI thread may import meanwhile too (the
+        engine session): the import system's per-module locks keep the two apart, and only an
+        import cycle between them could deadlock, which the layer contracts rule out."""
         if not self.secondary_installed:
             await asyncio.get_running_loop().run_in_executor(None, _import_wing_modules)
         for _ in self._secondary_steps():
