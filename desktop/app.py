@@ -75,7 +75,7 @@ class Pilothouse:
         making the wings costs (~0.7 of ~0.85 s), and there it takes the UI thread's turn only in
         the interpreter's short switch intervals. The UI thread may import meanwhile too (the
         engine session): the import system's per-module locks keep the two apart, and only an
-        import cycle between them could deadlock, which the layer contracts rule out."""
+        import cycle could deadlock them, which desktop's modules do not have (tests/unit/test_layers.py)."""
         if not self.secondary_installed:
             await asyncio.get_running_loop().run_in_executor(None, _import_wing_modules)
         for _ in self._secondary_steps():
