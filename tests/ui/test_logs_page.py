@@ -129,6 +129,9 @@ def test_containers_of_two_engines_in_one_view(two, docker_api, api_b, test_imag
             made.append((api, c["Id"]))
         page = two.inside.logs_page
         wait_listed(two, qtbot, [cid for _, cid in made])
+        texts = dict(page.picker_model.rows())  # with two engines each row says whose it is
+        assert texts[made[0][1]] == f"host/pht-{run_id}-here  (running)"
+        assert texts[made[1][1]] == f"second/pht-{run_id}-there  (running)"
         page.set_checked([cid for _, cid in made])
         with qtbot.waitSignal(page.shown, timeout=10000):
             page.show_checked()

@@ -204,9 +204,13 @@ class LogsPage(QWidget):
         """The picker and the scope list follow the engines' containers (checks are kept)."""
         self._list_stale = False
         self._list_timer.stop()
-        listed = [(c.id, f"{self._label(c)}  ({c.state})")
-                  for c in sorted(self._containers(), key=lambda c: (c.state != "running", self._label(c)))]
         several = self.engine_count() > 1
+        engine_label = self.engine_label
+        # Each label made once (20,000 rows: the sort and the list would make it twice each).
+        labelled = [(c.state != "running", f"{engine_label(c.engine_id)}/{c.name}" if several else c.name, c)
+                    for c in self._containers()]
+        labelled.sort(key=lambda e: (e[0], e[1]))
+        listed = [(c.id, f"{label}  ({c.state})") for _, label, c in labelled]
         projects = (several, self._projects())
         if listed == self._listed and projects == self._listed_projects:
             return  # a change the list does not show (a status text, stats, a label)
