@@ -20,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import os
+import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from typing import Callable
 
 from qemu.qmp import QMPClient
 
+from desktop.vm.qemu import machine_args
 from desktop.vm.unix_socket import monitor_address
 
 STATE_NAME = "memory.state"
@@ -70,7 +72,26 @@ def fingerprint(*, qemu: Path, image_dir: Path, tls_dir: Path, accel: str, arch:
             pass
     return {"image": image, "qemu": {"path": str(qemu), **_file_id(qemu)}, "accelerator": accel, "arch": arch,
             "cpus": cpus, "memory_mib": memory_mib, "disk_gib": disk_gib, "shares": list(shares),
-            "tls": tls.hexdigest()}
+            "tls": tls.hexdigest(),
+            # The board, accelerator options and CPU model QEMU is started with, and the host
+            # processor: `-cpu host` (and TCG's `max`) give the guest this processor's features,
+            # and a guest resumed on one without them can fault at its next instruction.
+            "machine": machine_args(arch, accel, cpus, memory_mib), "host_cpu": host_cpu_id()}
+
+
+def host_cpu_id() -> str:
+    """This computer's processor: its model and feature flags (Linux), else what Python's
+    platform module says (macOS and Windows: never run)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            first = f.read().split("\n\n", 1)[0]
+    except OSError:
+        first = ""
+    keep = [line for line in first.splitlines()
+            if line.split(":", 1)[0].strip() in ("vendor_id", "model name", "flags", "CPU implementer", "CPU part",
+                                                   "Features")]
+    text = "\n".join(keep) or f"{platform.machine()} {platform.processor()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _difference(saved: dict, now: dict) -> str:
@@ -87,6 +108,10 @@ def _difference(saved: dict, now: dict) -> str:
         return "the shared folders changed"
     if saved.get("tls") != now["tls"]:
         return "the VM's TLS certificates changed"
+    if saved.get("machine") != now["machine"]:
+        return "the VM's machine (board, CPU model or accelerator options) changed since the state was saved"
+    if saved.get("host_cpu") != now["host_cpu"]:
+        return "this computer's processor is not the one the state was saved on"
     return ""
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.vm import guest_agent
+from desktop.vm import guest_agent, saved_state
 from desktop.vm.file_events import watched_roots
 from desktop.vm.saved_state import FORMAT, SavedState, fingerprint
 
@@ -64,6 +64,25 @@ def test_changed_settings_say_what_changed(tmp_path: Path, changes, reason):
     saved = _saved(tmp_path, _fp(tmp_path))
     verdict = saved.check(_fp(tmp_path, **changes))
     assert not verdict.usable and verdict.reason == reason
+
+
+def test_a_state_from_another_processor_or_cpu_model_boots_cold(tmp_path: Path, monkeypatch):
+    now = _fp(tmp_path)
+    assert now["machine"][now["machine"].index("-cpu") + 1] == "max"  # TCG's model
+    saved = _saved(tmp_path, now)
+    monkeypatch.setattr(saved_state, "host_cpu_id", lambda: "another-processor")
+    assert saved.check(_fp(tmp_path)).reason == "this computer's processor is not the one the state was saved on"
+    monkeypatch.undo()
+    other = tmp_path / "other"
+    other.mkdir()
+    now = _fp(other)
+    older = _saved(other, dict(now, machine=[a.replace("max", "qemu64") for a in now["machine"]]))
+    assert older.check(now).reason == (
+        "the VM's machine (board, CPU model or accelerator options) changed since the state was saved")
+
+
+def test_this_processor_is_named_the_same_each_time():
+    assert saved_state.host_cpu_id() == saved_state.host_cpu_id() and len(saved_state.host_cpu_id()) == 16
 
 
 def test_changed_image_and_qemu_are_named(tmp_path: Path):
