@@ -15,13 +15,12 @@ import logging
 import select
 import selectors
 import socket
-import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from urllib.parse import quote
 
 from desktop.engine.raw_http import ChunkedLines, open_stream
+from desktop.engine.selector_thread import SelectorThread
 from desktop.engine.stats_formulas import StatsSample, StreamEnded, sample_from_api
 
 log = logging.getLogger(__name__)
@@ -60,66 +59,41 @@ class MuxStream:
         self._mux._command(("remove", self))
 
 
-class StatsMux:
+class StatsMux(SelectorThread):
     """The selector thread; `open(cid)` returns a MuxStream whose items go to `post(stream, item)`."""
 
     def __init__(self, socket_path: str, api_version: str, post: Callable[[object, object], None]) -> None:
+        super().__init__("stats-mux")
         self.socket_path = socket_path
         self.api_version = api_version
         self._post = post
-        self._sel = selectors.DefaultSelector()
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_r.setblocking(False)
-        self._sel.register(self._wake_r, selectors.EVENT_READ, None)
-        self._commands: deque = deque()
         self._streams: set[MuxStream] = set()  # connected
-        self._stopped = False
         self.batch_seconds = BATCH_SECONDS
         self._buf = bytearray(65536)
         self._view = memoryview(self._buf)
-        self._thread = threading.Thread(target=self._run, name="stats-mux", daemon=True)
-        self._thread.start()
+        self._start()
 
     def open(self, cid: str) -> MuxStream:
         s = MuxStream(self, cid)
         self._command(("add", s))
         return s
 
-    def stop(self) -> None:
-        self._stopped = True
-        self._command(("stop", None))
-
-    def _command(self, cmd) -> None:
-        self._commands.append(cmd)
-        try:
-            self._wake_w.send(b"x")
-        except OSError:
-            pass  # stopped: the thread is gone
-
     # -- the thread ---------------------------------------------------------------------------------
     def _run(self) -> None:
-        try:
-            while not self._stopped:
-                had_data = False
-                for key, _ in self._sel.select():
-                    if key.data is None:
-                        try:
-                            self._wake_r.recv(4096)
-                        except BlockingIOError:
-                            pass
-                        self._run_commands()
-                    else:
-                        had_data = True
-                        self._on_readable(key.data)
-                if had_data and self.batch_seconds:
-                    self._linger(time.monotonic() + self._wait_seconds())
-        finally:
-            for key in list(self._sel.get_map().values()):
-                if key.data is not None:
-                    self._end(key.data, "")
-            self._sel.close()
-            self._wake_r.close()
-            self._wake_w.close()
+        while not self._stopped:
+            had_data = False
+            for key, _ in self._sel.select():
+                if key.data is None:
+                    self._drain_wake()
+                    self._run_commands()
+                else:
+                    had_data = True
+                    self._on_readable(key.data)
+            if had_data and self.batch_seconds:
+                self._linger(time.monotonic() + self._wait_seconds())
+
+    def _end_at_exit(self, data, sock) -> None:
+        self._end(data, "")
 
     def _wait_seconds(self) -> float:
         every = min((s.every for s in self._streams), default=1)
@@ -136,10 +110,7 @@ class StatsMux:
             ready, _, _ = select.select([self._wake_r, *eager], [], [], remaining)
             for r in ready:
                 if r is self._wake_r:
-                    try:
-                        self._wake_r.recv(4096)
-                    except BlockingIOError:
-                        pass
+                    self._drain_wake()
                     self._run_commands()
                 elif eager[r].sock is r:  # not closed by a command just run
                     self._on_readable(eager[r])
