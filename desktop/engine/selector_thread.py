@@ -15,7 +15,7 @@ from collections import deque
 
 
 class SelectorThread:
-    """Subclasses write `_run()` (the loop: `_select()`, then their commands and sockets) and
+    """Subclasses write `_run()` (the loop: `self._sel.select()`, then their commands and sockets) and
     `_end_at_exit(data, sock)`, and call `_start()` at the end of their `__init__`."""
 
     def __init__(self, name: str) -> None:

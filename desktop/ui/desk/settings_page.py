@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from desktop.state.settings import THEMES, Settings, SettingsStore, validate_field
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.palette_sheet import set_palette_sheet
 
 # (field, label, kind, help) grouped by section; kind: bool, int, theme, engines
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
@@ -100,7 +101,7 @@ class SettingsPage(QWidget):
                     h.setWordWrap(True)  # a long help line wraps instead of widening the page
                     h.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
                     self.helps[name] = h
-                    h.setStyleSheet("color: palette(placeholder-text); font-size: 9pt;")
+                    set_palette_sheet(h, "color: palette(placeholder-text); font-size: 9pt;")
                     cl.addWidget(h)
                 if kind == "engines":
                     form.addRow(cell)  # the table spans the box; its title names it

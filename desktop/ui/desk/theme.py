@@ -6,6 +6,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
+from desktop.ui.widgets.palette_sheet import repolish
+
 LIGHT, DARK = "light", "dark"
 
 _DARK = {
@@ -72,14 +74,9 @@ class ThemeManager(QObject):
             if self.app.style().name().lower() != "fusion":
                 self.app.setStyle("Fusion")
             self.app.setPalette(make_palette(scheme))
-            # Style sheets resolve palette(...) when a widget is polished: re-polish those.
-            for w in self.app.allWidgets():
-                sheet = w.styleSheet()
-                if sheet:
-                    w.setStyleSheet("")
-                    w.setStyleSheet(sheet)
-            for w in self.app.topLevelWidgets():
-                w.update()
+            # Style sheets resolve palette(...) when a widget is polished: those are set again.
+            # (Every widget repaints on its own: the new palette sends each a PaletteChange.)
+            repolish()
             self.applied.emit(scheme)
         return scheme
 

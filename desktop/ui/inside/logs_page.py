@@ -21,6 +21,7 @@ from desktop.ui.containers.detail.logs_tab import LogsTab
 from desktop.ui.inside.container_picker import ContainerPickerModel
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_palette_sheet
 
 RUNNING, ALL, CHOSEN = "running", "all", "chosen"
 LEVEL_LABELS = {"error": "Errors", "warn": "Warnings", "info": "Info", "other": "No level"}
@@ -72,7 +73,7 @@ class LogsPage(QWidget):
         self.show_button.setObjectName("logsShow")
         self.show_button.clicked.connect(self.show_checked)
         legend = QLabel("Each line: container | stdout, container ! stderr")
-        legend.setStyleSheet("color: palette(placeholder-text);")
+        set_palette_sheet(legend, "color: palette(placeholder-text);")
         head = QHBoxLayout()
         head.addWidget(title)
         head.addSpacing(12)

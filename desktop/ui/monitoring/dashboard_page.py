@@ -20,12 +20,13 @@ from desktop.metrics.engine_overview import EngineOverview
 from desktop.metrics.host import HostMonitor, HostSample, HostWatch
 from desktop.state.connection import ConnectionStatus
 from desktop.ui.widgets.live_graph import LiveGraph
+from desktop.ui.widgets.palette_sheet import set_palette_sheet
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName("dashCard")
-    frame.setStyleSheet("#dashCard { background: palette(base); border: 1px solid #d8dde3; border-radius: 6px; }")
+    set_palette_sheet(frame, "#dashCard { background: palette(base); border: 1px solid #d8dde3; border-radius: 6px; }")
     lay = QVBoxLayout(frame)
     lay.setContentsMargins(12, 10, 12, 10)
     head = QLabel(title)
@@ -81,7 +82,7 @@ class DashboardPage(QWidget):
         # Several engines: which engine the figures are of (see set_source).
         self.source_label = QLabel()
         self.source_label.setObjectName("dashboardSource")
-        self.source_label.setStyleSheet("color: palette(placeholder-text);")
+        set_palette_sheet(self.source_label, "color: palette(placeholder-text);")
         self.source_label.hide()
 
         engine_card, el = _card("Engine")

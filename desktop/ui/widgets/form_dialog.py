@@ -20,6 +20,7 @@ from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError
 from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.dialogs import choose_path
+from desktop.ui.widgets.palette_sheet import set_palette_sheet
 
 ERROR_STYLE = "color: #b42318;"
 
@@ -67,7 +68,7 @@ class FormDialog(QDialog):
             box.addWidget(holder)
             if f.help:
                 h = QLabel(f.help)
-                h.setStyleSheet("color: palette(mid); font-size: 9pt;")
+                set_palette_sheet(h, "color: palette(mid); font-size: 9pt;")
                 h.setWordWrap(True)
                 box.addWidget(h)
             box.addWidget(err)
