@@ -162,11 +162,12 @@ class LogsPage(QWidget):
         store.reset.connect(self._on_store_reset)
 
     # -- which containers ------------------------------------------------------------------------
-    def _label(self, c) -> str:
-        name = c.name
-        if self.engine_count() > 1:
-            name = f"{self.engine_label(c.engine_id)}/{name}"
-        return name
+    def _label(self, c, several: bool | None = None) -> str:
+        """The container's name, after its engine's when several are followed (`several`: known
+        already, for a loop over thousands)."""
+        if several is None:
+            several = self.engine_count() > 1
+        return f"{self.engine_label(c.engine_id)}/{c.name}" if several else c.name
 
     def _containers(self) -> list:
         """The containers the page offers: the selected engine's, or every engine's."""
@@ -206,10 +207,8 @@ class LogsPage(QWidget):
         self._list_stale = False
         self._list_timer.stop()
         several = self.engine_count() > 1
-        engine_label = self.engine_label
         # Each label made once (20,000 rows: the sort and the list would make it twice each).
-        labelled = [(c.state != "running", f"{engine_label(c.engine_id)}/{c.name}" if several else c.name, c)
-                    for c in self._containers()]
+        labelled = [(c.state != "running", self._label(c, several), c) for c in self._containers()]
         labelled.sort(key=lambda e: (e[0], e[1]))
         listed = [(c.id, f"{label}  ({c.state})") for _, label, c in labelled]
         projects = (several, self._projects())
