@@ -38,7 +38,9 @@ def stop(ph, await_) -> None:
     ph.window.deleteLater()
 
 
-def test_second_start_restores_the_first_ones_window(engine_host, test_image, qtbot, await_):
+def test_second_start_restores_the_first_ones_window(engine_host, test_image, qtbot, await_, docker_api, run_id):
+    volume = f"pht-{run_id}-remembered"
+    docker_api.create_volume(volume)
     first = start(engine_host, await_)
     try:
         assert not first.memory.path.exists()  # a first start: Qt's defaults
@@ -66,6 +68,10 @@ def test_second_start_restores_the_first_ones_window(engine_host, test_image, qt
     try:
         w = second.window
         assert w.current_page_key() == "volumes"
+        # reopened on it, the page lists the engine's volumes (as when it is chosen by hand)
+        page = second.objects.volumes_page
+        qtbot.waitUntil(lambda: page.model.row_of(volume) >= 0 or any(
+            page.model.index(r, 0).data() == volume for r in range(page.model.rowCount())), timeout=20000)
         assert w.side_panel.isHidden() and not second.menus.actions["sidebar"].isChecked()
         header = second.containers.page.view.header()
         assert header.sectionSize(COL_NAME) == 333
@@ -81,6 +87,7 @@ def test_second_start_restores_the_first_ones_window(engine_host, test_image, qt
         assert split.sizes() == wanted_split
     finally:
         stop(second, await_)
+        docker_api.remove_volume(volume)
 
 
 def test_size_and_place_survive_a_restart(engine_host, test_image, tmp_path):

@@ -46,6 +46,10 @@ class ObjectsWing(QObject):
         self._follow_engines()
         window.pages.currentChanged.connect(self._on_window_page_changed)
         self._usage_checked = time.monotonic()
+        # The window may already be on one of them: it reopens on the page it was closed on, and
+        # shows it the moment the page is added (above), before this wing could hear of it.
+        if window.pages.currentWidget() in self.pages:
+            self.stores.want()
         QApplication.instance().applicationStateChanged.connect(self._on_application_state)
         self.images_page.container_created.connect(self.container_created)
         if shared.primary.status.is_connected:  # made after the first resync: list now
