@@ -13,7 +13,7 @@ from desktop.ui.resources import app_icon, icon
 from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.dialogs import inform
 from desktop.ui.widgets.plain_text import plain_label
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 SHORTCUTS_HELP = """<table>
 <tr><td><b>Space</b></td><td>Start or stop the selected containers</td></tr>
@@ -62,8 +62,8 @@ class MainWindow(QMainWindow):
         self.engine_switcher.currentIndexChanged.connect(self._on_switcher_index_changed)
         self.engine_switcher.hide()  # only worth showing with two or more engines
         self.sidebar.setIconSize(QSize(20, 20))
-        set_palette_sheet(self.sidebar, "QListWidget#sidebar { border: none; background: palette(window); font-size: 11pt; }"
-                          " QListWidget#sidebar::item { padding: 8px 6px; }")
+        set_sheet(self.sidebar, "QListWidget#sidebar { border: none; background: palette(window); font-size: 11pt; }"
+                                " QListWidget#sidebar::item { padding: 8px 6px; }")
         self.pages = QStackedWidget()
         self.pages.setObjectName("pages")
         self.sidebar.currentRowChanged.connect(self.pages.setCurrentIndex)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 from desktop.state.settings import HostLimits, SettingsStore
 
@@ -55,6 +55,11 @@ def test_theme_switch_repaints(ph, qtbot, tmp_path):
     # the window background really is dark now
     bg = after.pixelColor(after.width() - 5, after.height() // 2)
     assert bg.lightness() < 80, bg.name()
+    # and text whose sheet sets only its font (the page title) is light on it, not still black
+    title = ph.desk.settings_page.findChild(QLabel, "pageTitle").grab().toImage()
+    lightest = max(title.pixelColor(x, y).lightness() for x in range(0, title.width(), 2)
+                   for y in range(0, title.height(), 2))
+    print("LIGHTEST", lightest, title.width(), title.height()); assert lightest > 170, lightest
     ph.settings.update(theme="system")
     assert ph.desk.theme.effective == "light"
 

@@ -21,7 +21,7 @@ from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
 from desktop.ui.widgets.focus_order import place_after
 from desktop.ui.widgets.plain_text import plain_tooltip
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 OUTPUT_MAX_LINES = 5000
 REFRESH_MS = 100  # engine changes are gathered this long before the lists are rebuilt
@@ -61,10 +61,10 @@ class ComposePage(QWidget):
 
         title = QLabel("Compose")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.tool_label = QLabel("Looking for Compose…")
         self.tool_label.setObjectName("composeTool")
-        set_palette_sheet(self.tool_label, "color: palette(placeholder-text);")
+        set_sheet(self.tool_label, "color: palette(placeholder-text);")
         self.open_button = QPushButton("Open compose file…")
         self.open_button.setObjectName("composeOpen")
         self.open_button.setToolTip("Add a project from its compose.yaml (Ctrl+O)")

@@ -22,6 +22,7 @@ from desktop.presentation.container_columns import (COL_ACTIONS, COL_CREATED, CO
 from desktop.ui.containers.container_model import ContainerRole, ContainerTreeModel, KindRole, containers_at
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.resources import icon
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 # (action, label, shortcut, tooltip)
 BULK_ACTIONS = (
@@ -63,7 +64,7 @@ class ContainersPage(QWidget):
 
         title = QLabel("Containers")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.search = QLineEdit()
         self.search.setObjectName("containerSearch")
         self.search.setPlaceholderText("Search by name, image, ID, label or project (Ctrl+F)")

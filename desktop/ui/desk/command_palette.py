@@ -15,7 +15,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop.fuzzy_match import rank
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 log = logging.getLogger(__name__)
 MAX_SHOWN = 200
@@ -55,14 +55,14 @@ class CommandPalette(QDialog):
         self.results.itemActivated.connect(lambda _it: self.trigger_current())
         self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # arrows go through the query field
         hint = QLabel("↑↓ to choose · Enter to run · Esc to close")
-        set_palette_sheet(hint, "color: palette(placeholder-text); font-size: 9pt;")
+        set_sheet(hint, "color: palette(placeholder-text); font-size: 9pt;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 8, 8, 8)
         lay.addWidget(self.query)
         lay.addWidget(self.results, 1)
         lay.addWidget(hint)
-        set_palette_sheet(self, "#commandPalette { border: 1px solid palette(mid); border-radius: 6px; }"
-                          " QLineEdit#paletteQuery { font-size: 12pt; padding: 4px; }")
+        set_sheet(self, "#commandPalette { border: 1px solid palette(mid); border-radius: 6px; }"
+                        " QLineEdit#paletteQuery { font-size: 12pt; padding: 4px; }")
         self.resize(560, 380)
 
         # Ctrl+K becomes Cmd+K on macOS through Qt's key mapping.

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFormLayout, QGroupBox, QHB
 
 from desktop.state.settings import THEMES, Settings, SettingsStore, validate_field
 from desktop.ui.widgets.message_bar import MessageBar
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 # (field, label, kind, help) grouped by section; kind: bool, int, theme, engines
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, str], ...]], ...] = (
@@ -62,7 +62,7 @@ class SettingsPage(QWidget):
 
         title = QLabel("Settings")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.message = MessageBar(self)
         self.message.setObjectName("settingsMessage")
 
@@ -81,7 +81,7 @@ class SettingsPage(QWidget):
                 self.editors[name] = editor
                 err = QLabel()
                 err.setObjectName(f"error_{name}")
-                err.setStyleSheet("color: #b3261e;")
+                set_sheet(err, "color: #b3261e;")
                 err.setWordWrap(True)
                 err.hide()
                 self.errors[name] = err
@@ -101,7 +101,7 @@ class SettingsPage(QWidget):
                     h.setWordWrap(True)  # a long help line wraps instead of widening the page
                     h.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
                     self.helps[name] = h
-                    set_palette_sheet(h, "color: palette(placeholder-text); font-size: 9pt;")
+                    set_sheet(h, "color: palette(placeholder-text); font-size: 9pt;")
                     cl.addWidget(h)
                 if kind == "engines":
                     form.addRow(cell)  # the table spans the box; its title names it

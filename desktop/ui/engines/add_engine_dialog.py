@@ -15,6 +15,7 @@ from desktop.engine.errors import EngineError
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.plain_text import plain_label
 from desktop.ui.widgets.dialogs import open_file_dialog
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 FIELDS = (
     ("name", "Name", "build-server"),
@@ -54,7 +55,7 @@ class AddEngineDialog(QDialog):
             edit.setAccessibleName(label)
             err = QLabel()
             err.setObjectName(f"error_{key}")
-            err.setStyleSheet("color: #b3261e;")
+            set_sheet(err, "color: #b3261e;")
             err.setWordWrap(True)
             err.hide()
             edit.textChanged.connect(lambda _t, e=err: e.hide())

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSizePol
 
 from desktop.state.connection import CONNECTED, CONNECTING, RECONNECTING, UNREACHABLE, ConnectionState
 from desktop.ui.widgets.plain_text import plain_tooltip
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 DOT = {CONNECTED: "#2e9d4f", CONNECTING: "#c48a00", RECONNECTING: "#c48a00", UNREACHABLE: "#c8372d"}
 
@@ -50,8 +51,8 @@ class EngineLostBanner(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("engineLostBanner")
-        self.setStyleSheet("#engineLostBanner { background: #fff4d6; border-bottom: 1px solid #e6c86e; }"
-                           " QLabel { color: #5c4400; }")
+        set_sheet(self, "#engineLostBanner { background: #fff4d6; border-bottom: 1px solid #e6c86e; }"
+                        " QLabel { color: #5c4400; }")
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # holds the engine's own error text
@@ -92,7 +93,7 @@ class NoEnginePage(QWidget):
         super().__init__(parent)
         self.setObjectName("noEnginePage")
         head = QLabel("No container engine is running")
-        head.setStyleSheet("font-size: 18pt; font-weight: 600;")
+        set_sheet(head, "font-size: 18pt; font-weight: 600;")
         self.body = QLabel()
         self.body.setObjectName("noEngineDetails")
         self.body.setWordWrap(True)

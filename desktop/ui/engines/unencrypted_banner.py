@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel
 
+from desktop.ui.widgets.palette_sheet import set_sheet
+
 
 class UnencryptedEngineBanner(QFrame):
     """Stays visible as long as such an engine is configured: there is no dismissing a risk."""
@@ -12,8 +14,8 @@ class UnencryptedEngineBanner(QFrame):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("unencryptedEngineBanner")
-        self.setStyleSheet("#unencryptedEngineBanner { background: #fde2e1; border-bottom: 1px solid #e0a3a0; }"
-                           " QLabel { color: #6b1410; }")
+        set_sheet(self, "#unencryptedEngineBanner { background: #fde2e1; border-bottom: 1px solid #e0a3a0; }"
+                        " QLabel { color: #6b1410; }")
         self.label = QLabel()
         self.label.setObjectName("unencryptedEngineText")
         self.label.setTextFormat(Qt.TextFormat.PlainText)  # engine addresses are not markup

@@ -19,6 +19,7 @@ from desktop.ui.history.graph_moment import GraphMoment
 from desktop.ui.history.stats_history_view import RANGES, include_moment
 from desktop.ui.widgets.live_graph import LiveGraph
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class EngineHistoryView(QFrame):
@@ -35,7 +36,7 @@ class EngineHistoryView(QFrame):
         self.store, self.engine = store, engine
         self.tasks = TaskSet()
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: 600;")
+        set_sheet(self.title, "font-weight: 600;")
         self.range = QComboBox()
         for label, secs in RANGES:
             self.range.addItem(label, secs)

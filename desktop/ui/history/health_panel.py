@@ -14,6 +14,7 @@ from desktop.engine.errors import EngineError
 from desktop.state.history.health import HealthReport, health_report
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class HealthPanel(QWidget):
@@ -32,7 +33,7 @@ class HealthPanel(QWidget):
         self.verdict = plain_label("Reading the health check…")
         self.verdict.setObjectName("healthVerdict")
         self.verdict.setWordWrap(True)
-        self.verdict.setStyleSheet("font-size: 11pt; font-weight: 600;")
+        set_sheet(self.verdict, "font-size: 11pt; font-weight: 600;")
         self.form = QFormLayout()
         self.fields: dict[str, QLabel] = {}
         for key in ("Command", "Interval", "Timeout", "Retries", "Start period", "Status", "Failing streak"):

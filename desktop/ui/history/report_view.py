@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFormLayout, QLabel, Q
 from desktop.state.history.causes import format_bytes
 from desktop.state.history.crash_reports import CrashReport
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 def stats_summary(report: CrashReport) -> str:
@@ -44,7 +45,7 @@ class CrashReportView(QDialog):
         cause = plain_label(report.cause)  # it quotes the container's last output
         cause.setObjectName("crashCause")
         cause.setWordWrap(True)
-        cause.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        set_sheet(cause, "font-size: 12pt; font-weight: 600;")
 
         facts = QWidget()
         form = QFormLayout(facts)

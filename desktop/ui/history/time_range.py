@@ -7,6 +7,7 @@ from PySide6.QtCore import QDateTime, Signal
 from PySide6.QtWidgets import QDateTimeEdit, QHBoxLayout, QLabel, QWidget
 
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 FORMAT = "yyyy-MM-dd HH:mm:ss"
 
@@ -30,7 +31,7 @@ class CustomRange(QWidget):
             edit.dateTimeChanged.connect(self._on_edit_changed)
         self.error = plain_label("")
         self.error.setObjectName("activityRangeError")
-        self.error.setStyleSheet("color: #b00020;")
+        set_sheet(self.error, "color: #b00020;")
         self.error.hide()
         lay = QHBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)

@@ -32,6 +32,7 @@ from desktop.ui.history.timeline_model import (COL_ENGINE, COL_OBJECT, COL_PROJE
                                                SORT_OF_COLUMN, ReportsModel, RowRole, TimelineModel, row_key,
                                                row_time)
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 RANGES = (("Last hour", 3600), ("Last day", 86400), ("Last week", 7 * 86400), ("Last month", 30 * 86400),
           ("Everything", None))
@@ -84,7 +85,7 @@ class TimelinePage(QWidget):
 
         title = QLabel("Activity")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.message = MessageBar(self)
         self.search = QLineEdit()
         self.search.setObjectName("activitySearch")

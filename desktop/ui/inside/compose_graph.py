@@ -21,7 +21,7 @@ from desktop.engine.errors import EngineError
 from desktop.state.compose_graph import ProjectGraph, ServiceNode, build_graph
 from desktop.state.compose_spec import ComposeSpec, ComposeSpecError, read_compose_spec
 from desktop.ui.async_tasks import TaskSet
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 NODE_W, NODE_H, COL_GAP, ROW_GAP = 190, 64, 110, 34
 FILL = {"running": "#d7f0db", "exited": "#e6e7ea", "created": "#eef0f3", "paused": "#dbe7f7",
@@ -93,7 +93,7 @@ class ComposeGraphTab(QWidget):
         self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.legend = QLabel("Edges: depends on (condition) · dashed: shared network or volume · border: health"
                              " · dashed border: not created")
-        set_palette_sheet(self.legend, "color: palette(placeholder-text);")
+        set_sheet(self.legend, "color: palette(placeholder-text);")
         self.source = QLabel("")
         self.source.setObjectName("composeGraphSource")
         self.source.setWordWrap(True)

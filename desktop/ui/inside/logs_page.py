@@ -21,7 +21,7 @@ from desktop.ui.containers.detail.logs_tab import LogsTab
 from desktop.ui.inside.container_picker import ContainerPickerModel
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 RUNNING, ALL, CHOSEN = "running", "all", "chosen"
 LEVEL_LABELS = {"error": "Errors", "warn": "Warnings", "info": "Info", "other": "No level"}
@@ -60,7 +60,7 @@ class LogsPage(QWidget):
 
         title = QLabel("Logs")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.scope = QComboBox()
         self.scope.setObjectName("logsScope")
         self.scope.setAccessibleName("Which containers")
@@ -73,7 +73,7 @@ class LogsPage(QWidget):
         self.show_button.setObjectName("logsShow")
         self.show_button.clicked.connect(self.show_checked)
         legend = QLabel("Each line: container | stdout, container ! stderr")
-        set_palette_sheet(legend, "color: palette(placeholder-text);")
+        set_sheet(legend, "color: palette(placeholder-text);")
         head = QHBoxLayout()
         head.addWidget(title)
         head.addSpacing(12)
@@ -120,7 +120,7 @@ class LogsPage(QWidget):
             filters.addWidget(w)
         self.time_error = plain_label("")
         self.time_error.setObjectName("logsTimeError")
-        self.time_error.setStyleSheet("color: #b3261e;")
+        set_sheet(self.time_error, "color: #b3261e;")
         filters.addWidget(self.time_error)
         filters.addStretch(1)
         self._bounds: tuple[int | None, int | None] = (None, None)

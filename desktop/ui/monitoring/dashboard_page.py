@@ -20,17 +20,17 @@ from desktop.metrics.engine_overview import EngineOverview
 from desktop.metrics.host import HostMonitor, HostSample, HostWatch
 from desktop.state.connection import ConnectionStatus
 from desktop.ui.widgets.live_graph import LiveGraph
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 def _card(title: str) -> tuple[QFrame, QVBoxLayout]:
     frame = QFrame()
     frame.setObjectName("dashCard")
-    set_palette_sheet(frame, "#dashCard { background: palette(base); border: 1px solid #d8dde3; border-radius: 6px; }")
+    set_sheet(frame, "#dashCard { background: palette(base); border: 1px solid #d8dde3; border-radius: 6px; }")
     lay = QVBoxLayout(frame)
     lay.setContentsMargins(12, 10, 12, 10)
     head = QLabel(title)
-    head.setStyleSheet("font-weight: 600; font-size: 11pt; border: none;")
+    set_sheet(head, "font-weight: 600; font-size: 11pt; border: none;")
     lay.addWidget(head)
     return frame, lay
 
@@ -78,25 +78,25 @@ class DashboardPage(QWidget):
         self._host_watch: HostWatch | None = None
 
         title = QLabel("Dashboard")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         # Several engines: which engine the figures are of (see set_source).
         self.source_label = QLabel()
         self.source_label.setObjectName("dashboardSource")
-        set_palette_sheet(self.source_label, "color: palette(placeholder-text);")
+        set_sheet(self.source_label, "color: palette(placeholder-text);")
         self.source_label.hide()
 
         engine_card, el = _card("Engine")
         self.engine_label = QLabel()
         self.engine_label.setObjectName("engineFacts")
         self.engine_label.setTextFormat(Qt.TextFormat.RichText)
-        self.engine_label.setStyleSheet("border: none;")
+        set_sheet(self.engine_label, "border: none;")
         el.addWidget(self.engine_label)
         el.addStretch(1)
         counts_card, cl = _card("Objects")
         self.counts_label = QLabel()
         self.counts_label.setObjectName("engineCounts")
         self.counts_label.setTextFormat(Qt.TextFormat.RichText)
-        self.counts_label.setStyleSheet("border: none;")
+        set_sheet(self.counts_label, "border: none;")
         cl.addWidget(self.counts_label)
         cl.addStretch(1)
         top_row = QHBoxLayout()
@@ -106,7 +106,7 @@ class DashboardPage(QWidget):
         live_card, ll = _card("Running containers, live")
         self.totals_label = QLabel("Waiting for the first figures…")
         self.totals_label.setObjectName("containerTotals")
-        self.totals_label.setStyleSheet("border: none;")
+        set_sheet(self.totals_label, "border: none;")
         ll.addWidget(self.totals_label)
         self.total_cpu = LiveGraph("CPU, all containers", ("CPU",), stats_text.percent, y_min_range=5)
         self.total_mem = LiveGraph("Memory, all containers", ("used",), binary_size, y_min_range=1024 ** 2, binary=True)
@@ -122,7 +122,7 @@ class DashboardPage(QWidget):
         host_card, hl = _card("This computer")
         self.host_label = QLabel()
         self.host_label.setObjectName("hostFacts")
-        self.host_label.setStyleSheet("border: none;")
+        set_sheet(self.host_label, "border: none;")
         hl.addWidget(self.host_label)
         self.host_cpu = LiveGraph("CPU", ("total",), stats_text.percent, y_min_range=5)
         self.host_cores = LiveGraph("CPU per core", (), stats_text.percent, y_min_range=5)

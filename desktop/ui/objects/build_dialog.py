@@ -14,6 +14,7 @@ from desktop.engine.streams import StreamError
 from desktop.ui.widgets.engine_choice import chosen, engine_fields
 from desktop.ui.widgets.form_dialog import Field
 from desktop.ui.objects.pull_dialog import TransferDialog
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> TransferDialog:
@@ -42,7 +43,7 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
         if errors:
             raise FormErrors(errors)
         dlg.progress.log.clear()
-        dlg.progress.bar.setStyleSheet("")
+        set_sheet(dlg.progress.bar, "")
         dlg.progress.start(f"Building {path.name}…")
         try:
             await build_job(chosen(client, values), path, dlg.progress.feed_build, tag=tag, dockerfile=values["dockerfile"].strip() or "Dockerfile",
@@ -51,7 +52,7 @@ def build_dialog(parent: QWidget, client: EngineClient, folder: str = "") -> Tra
             b = dlg.progress.build
             where = f" at {b.failed_step}" if b.failed_step else ""
             dlg.progress.caption.setText(f"Failed at step {b.step}/{b.steps}." if b.steps else "Failed.")
-            dlg.progress.bar.setStyleSheet("QProgressBar::chunk { background: #d92d20; }")
+            set_sheet(dlg.progress.bar, "QProgressBar::chunk { background: #d92d20; }")
             dlg.progress.stop()  # flush the last lines before looking for the step
             if b.failed_step:
                 dlg.progress.show_failed_step(b.failed_step)

@@ -13,6 +13,7 @@ from desktop.presentation.sizes import human_size
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 KINDS = (("image", "Images", "dangling images no container uses"), ("container", "Containers", "stopped containers"),
          ("volume", "Volumes", "volumes no container uses"), ("build-cache", "Build cache", "unused build cache"))
@@ -31,7 +32,7 @@ class DiskUsagePage(QWidget):
         self.usage: DiskUsage | None = None
         self._engine_available = False
         title = QLabel("Disk usage")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setObjectName("refreshButton")
         self.refresh_button.clicked.connect(lambda: self.refresh())
@@ -71,7 +72,7 @@ class DiskUsagePage(QWidget):
             self.table.setCellWidget(r, 4, b)
         self.table.setFixedHeight(34 * len(KINDS) + self.table.horizontalHeader().sizeHint().height() + 4)
         plugins_title = QLabel("Engine plugins")
-        plugins_title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        set_sheet(plugins_title, "font-size: 12pt; font-weight: 600;")
         self.plugins = QTableWidget(0, 3)
         self.plugins.setTabKeyNavigation(False)
         self.plugins.setObjectName("pluginsTable")

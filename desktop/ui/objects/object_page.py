@@ -14,6 +14,7 @@ from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.objects.object_model import ItemRole, ObjectFilterProxy, ObjectTableModel
 from desktop.ui.resources import icon
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class ObjectPage(QWidget):
@@ -31,7 +32,7 @@ class ObjectPage(QWidget):
 
         heading = QLabel(title)
         heading.setObjectName("pageTitle")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(heading, "font-size: 16pt; font-weight: 600;")
         self.search = QLineEdit()
         self.search.setObjectName(f"{object_name}Search")
         self.search.setPlaceholderText(f"Filter {noun}s (Ctrl+F)")
@@ -73,7 +74,7 @@ class ObjectPage(QWidget):
         self.engine_notice = plain_label()
         self.engine_notice.setObjectName(f"{object_name}EngineNotice")
         self.engine_notice.setWordWrap(True)
-        self.engine_notice.setStyleSheet("color: #b54708;")
+        set_sheet(self.engine_notice, "color: #b54708;")
         self.engine_notice.hide()
         self.count_label = QLabel()
         self.count_label.setObjectName(f"{object_name}Count")

@@ -25,6 +25,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 TASK_COLUMNS = ("Task", "Node", "Image", "Desired", "State", "Problem", "Updated")
 
@@ -46,7 +47,7 @@ class ServicePage(QWidget):
         back.clicked.connect(self.back_requested)
         self.title = plain_label()
         self.title.setObjectName("serviceTitle")
-        self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        set_sheet(self.title, "font-size: 15pt; font-weight: 600;")
         self.summary = plain_label()
         self.summary.setObjectName("serviceSummary")
         self.summary.setWordWrap(True)

@@ -17,6 +17,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.dialogs import confirm
 from desktop.ui.widgets.form_dialog import Field, FormDialog
 from desktop.ui.widgets.message_bar import MessageBar
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class StacksTab(QWidget):
@@ -29,7 +30,7 @@ class StacksTab(QWidget):
         self.run = None
         self.stacks = []
         heading = QLabel("Stacks")
-        heading.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(heading, "font-size: 16pt; font-weight: 600;")
         self.deploy_button = QPushButton("Deploy…")
         self.deploy_button.setObjectName("deployStackButton")
         self.deploy_button.setToolTip("Deploy a Compose file as a stack (docker stack deploy)")

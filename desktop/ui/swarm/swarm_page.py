@@ -21,6 +21,7 @@ from desktop.ui.swarm.service_page import ServicePage
 from desktop.ui.swarm.stacks_tab import StacksTab
 from desktop.ui.swarm.tabs import NodesTab, SecretsTab, ServicesTab
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class ManagerView(QStackedWidget):
@@ -67,7 +68,7 @@ class ExplainView(QWidget):
         self.setObjectName("swarmExplain")
         self.heading = QLabel()
         self.heading.setObjectName("swarmExplainHeading")
-        self.heading.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        set_sheet(self.heading, "font-size: 15pt; font-weight: 600;")
         self.text = plain_label()
         self.text.setObjectName("swarmExplainText")
         self.text.setWordWrap(True)

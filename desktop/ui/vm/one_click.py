@@ -23,6 +23,7 @@ from desktop.state.vm_engine import ENGINE_NAME as CONTEXT_NAME  # the VM writes
 from desktop.system_programs import system_program_env
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 if TYPE_CHECKING:
     from desktop.vm.one_click import Step
@@ -54,7 +55,7 @@ class VMOneClick(QWidget):
         self.start_button.setDefault(True)
         self.start_button.setAutoDefault(True)
         self.start_button.setMinimumHeight(34)
-        self.start_button.setStyleSheet("QPushButton#startVmButton { font-weight: 600; padding: 4px 18px; }")
+        set_sheet(self.start_button, "QPushButton#startVmButton { font-weight: 600; padding: 4px 18px; }")
         self.start_button.clicked.connect(self._on_start_clicked)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("cancelVmButton")
@@ -156,7 +157,7 @@ class VMOneClick(QWidget):
         if step.fraction is not None:
             self.progress.setValue(int(step.fraction * PROGRESS_STEPS))
         label = {"image": "VM image", "boot": "Booting", "ready": "Ready"}.get(step.stage, step.stage)
-        self.step_label.setStyleSheet("")
+        set_sheet(self.step_label, "")
         self.step_label.setText(f"{label}: {step.text}")
 
     async def _run(self) -> None:
@@ -170,10 +171,10 @@ class VMOneClick(QWidget):
             await self._start(self.show_step)
             ok = True
         except asyncio.CancelledError:
-            self.step_label.setStyleSheet("")
+            set_sheet(self.step_label, "")
             self.step_label.setText("Cancelled. Nothing half-made was kept; click again to start over.")
         except Exception as exc:  # noqa: BLE001 - VMError and ImageError carry sentences
-            self.step_label.setStyleSheet("color: #8a1f14;")
+            set_sheet(self.step_label, "color: #8a1f14;")
             self.step_label.setText(f"The VM could not start: {exc}")
         finally:
             self.cancel_button.hide()
@@ -193,8 +194,8 @@ class ContextOffer(QFrame):
     def __init__(self, docker_config_dir: Path, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("vmContextOffer")
-        self.setStyleSheet("#vmContextOffer { background: #e8f0fa; border-bottom: 1px solid #b8cde6; }"
-                           " QLabel { color: #1d3b5c; }")
+        set_sheet(self, "#vmContextOffer { background: #e8f0fa; border-bottom: 1px solid #b8cde6; }"
+                        " QLabel { color: #1d3b5c; }")
         self.docker_config_dir = docker_config_dir
         self.tasks = TaskSet()
         self.label = QLabel()

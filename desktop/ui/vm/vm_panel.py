@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QPlainTextEdit,
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 STATE_TEXT = {"stopped": "Stopped", "starting": "Starting…", "running": "Running", "stopping": "Stopping…",
               "crashed": "Crashed", "sleeping": "Sleeping — the next engine request wakes it"}
@@ -33,7 +34,7 @@ class VMPanel(QWidget):
         self._closed = False
         title = QLabel("Virtual machine")
         title.setObjectName("pageTitle")
-        title.setStyleSheet("font-size: 16pt; font-weight: 600;")
+        set_sheet(title, "font-size: 16pt; font-weight: 600;")
         intro = QLabel("A small Linux VM (QEMU) that runs its own Docker engine, reached only over mutual TLS. "
                        "It is what macOS and Windows use; on Linux it is there if you want an isolated engine.")
         intro.setWordWrap(True)

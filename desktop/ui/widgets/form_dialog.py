@@ -20,7 +20,7 @@ from desktop.engine.run_request import FormErrors
 from desktop.engine.specs import SpecError
 from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.dialogs import choose_path
-from desktop.ui.widgets.palette_sheet import set_palette_sheet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 ERROR_STYLE = "color: #b42318;"
 
@@ -57,7 +57,7 @@ class FormDialog(QDialog):
             self.inputs[f.key] = w
             err = QLabel()
             err.setObjectName(f"{f.key}Error")
-            err.setStyleSheet(ERROR_STYLE)
+            set_sheet(err, ERROR_STYLE)
             err.setWordWrap(True)
             err.hide()
             self.errors[f.key] = err
@@ -68,7 +68,7 @@ class FormDialog(QDialog):
             box.addWidget(holder)
             if f.help:
                 h = QLabel(f.help)
-                set_palette_sheet(h, "color: palette(mid); font-size: 9pt;")
+                set_sheet(h, "color: palette(mid); font-size: 9pt;")
                 h.setWordWrap(True)
                 box.addWidget(h)
             box.addWidget(err)
@@ -77,7 +77,7 @@ class FormDialog(QDialog):
             form.addRow("" if f.kind == "check" else f.label, cell)
         self.form_error = QLabel()
         self.form_error.setObjectName("formError")
-        self.form_error.setStyleSheet(ERROR_STYLE)
+        set_sheet(self.form_error, ERROR_STYLE)
         self.form_error.setWordWrap(True)
         self.form_error.hide()
         self.status = QLabel()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QStyle, QToolButton
 
+from desktop.ui.widgets.palette_sheet import set_sheet
+
 
 class MessageBar(QFrame):
     def __init__(self, parent=None) -> None:
@@ -44,14 +46,14 @@ class MessageBar(QFrame):
 
     def show_info(self, text: str) -> None:
         self._show_kind(False)
-        self.setStyleSheet("MessageBar { background: #e8f0fa; border: 1px solid #b8cde6; border-radius: 4px; }"
-                           " QLabel { color: #1d3b5c; }")
+        set_sheet(self, "MessageBar { background: #e8f0fa; border: 1px solid #b8cde6; border-radius: 4px; }"
+                        " QLabel { color: #1d3b5c; }")
         self.label.setText(text)
         self.show()
 
     def show_error(self, text: str) -> None:
         self._show_kind(True)
-        self.setStyleSheet("MessageBar { background: #fdecea; border: 1px solid #f1b5ae; border-radius: 4px; }"
-                           " QLabel { color: #8a1f14; }")
+        set_sheet(self, "MessageBar { background: #fdecea; border: 1px solid #f1b5ae; border-radius: 4px; }"
+                        " QLabel { color: #8a1f14; }")
         self.label.setText(text)
         self.show()

@@ -1,8 +1,9 @@
-"""Style sheets that name palette colours (`palette(window)`), set again when the theme changes.
+"""Widgets' style sheets, set again when the theme changes.
 
-Qt resolves `palette(...)` when a widget is polished, so after a new application palette such
-a sheet must be set again. The widgets that have one are kept here, instead of walking every
-widget of the application: that walk wrapped each of Qt's own internal widgets (scroll bars,
+Qt resolves a sheet against the palette when the widget is polished: `palette(...)` colours, and
+the text colour a sheet that sets only a font leaves to the palette. After a new application
+palette each sheet must be set again, so every sheet goes through `set_sheet` and the widgets
+are kept here, instead of walking every widget of the application: that walk wrapped each of Qt's own internal widgets (scroll bars,
 popups, the parts of dialogs) in a Python object every time, and the full test run once died
 of a segmentation fault inside it (most likely a stale wrapper for a reused address).
 """
@@ -12,14 +13,15 @@ from __future__ import annotations
 import shiboken6
 from PySide6.QtWidgets import QWidget
 
-_sheeted: list[QWidget] = []
+_sheeted: list[QWidget] = []  # widgets given a sheet here, each once
 
 
-def set_palette_sheet(widget: QWidget, sheet: str) -> None:
+def set_sheet(widget: QWidget, sheet: str) -> None:
     """`widget.setStyleSheet(sheet)`, set again by `repolish()` after a palette change."""
     widget.setStyleSheet(sheet)
-    _sheeted[:] = [w for w in _sheeted if shiboken6.isValid(w)]
-    _sheeted.append(widget)
+    _sheeted[:] = [w for w in _sheeted if shiboken6.isValid(w) and w is not widget]
+    if sheet:
+        _sheeted.append(widget)
 
 
 def repolish() -> None:

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QHeaderView, QLabel, QPlainTextEdit, QProgressBar
 
 from desktop.engine.progress import BuildProgress, LayerProgress
 from desktop.presentation.sizes import human_size
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 REPAINT_MS = 34  # ≤ 30 repaints per second
 
@@ -51,7 +52,7 @@ class ProgressPanel(QWidget):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
         self.log.setMinimumHeight(200)
-        self.log.setStyleSheet("font-family: monospace;")
+        set_sheet(self.log, "font-family: monospace;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.caption)

@@ -16,6 +16,7 @@ from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.logs_tab import LogsTab
 from desktop.ui.widgets.accessible_names import name_inner_controls
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 
 class ContainerDetailPage(QWidget):
@@ -42,10 +43,10 @@ class ContainerDetailPage(QWidget):
         back.setShortcut("Alt+Left")  # not Esc: vi in the Terminal tab needs it
         self.title = plain_label()
         self.title.setObjectName("detailTitle")
-        self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
+        set_sheet(self.title, "font-size: 15pt; font-weight: 600;")
         self.subtitle = plain_label()
         self.subtitle.setObjectName("detailSubtitle")
-        self.subtitle.setStyleSheet("color: #5f6673;")
+        set_sheet(self.subtitle, "color: #5f6673;")
         head = QHBoxLayout()
         head.addWidget(back)
         head.addSpacing(6)

@@ -20,6 +20,7 @@ from desktop.engine.client import EngineClient
 from desktop.engine.errors import EngineError
 from desktop.engine.records import Container
 from desktop.ui.async_tasks import TaskSet
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 MASK = "••••••••"
 PathRole = Qt.ItemDataRole.UserRole + 1  # the JSON path of an item
@@ -79,7 +80,7 @@ class InspectTab(QWidget):
         self.refresh.clicked.connect(self.load)
         self.error = QLabel("")
         self.error.setObjectName("inspectError")
-        self.error.setStyleSheet("color: #b3261e;")
+        set_sheet(self.error, "color: #b3261e;")
         self.error.setWordWrap(True)
         self.error.hide()
 

@@ -14,6 +14,7 @@ from desktop.state.log_search import LogSearch, SearchError
 from desktop.ui.async_tasks import TaskSet
 from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.plain_text import plain_label
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 SYNC_SEARCH_LINES = 50_000  # above this a new search scans in a worker thread (~3 MB: 5-30 ms)
 SYNC_UPDATE_LINES = 20_000  # above this, lines that arrived are scanned in a worker thread
@@ -60,7 +61,7 @@ class LogSearchBar(QWidget):
         self.next.setToolTip("Next match (F3, Enter)")
         self.search_error = plain_label("")
         self.search_error.setObjectName("logSearchError")
-        self.search_error.setStyleSheet("color: #b3261e;")
+        set_sheet(self.search_error, "color: #b3261e;")
         self.search_error.hide()
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)

@@ -26,6 +26,7 @@ from desktop.ui.containers.detail.log_view import LogView
 from desktop.ui.widgets.message_bar import MessageBar
 from desktop.ui.widgets.plain_text import plain_label
 from desktop.ui.widgets.dialogs import open_file_dialog
+from desktop.ui.widgets.palette_sheet import set_sheet
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ class LogsTab(QWidget):
         self._range = (None, None)
         self.range_error = plain_label("")
         self.range_error.setObjectName("logRangeError")
-        self.range_error.setStyleSheet("color: #b3261e;")
+        set_sheet(self.range_error, "color: #b3261e;")
         self.range_error.hide()
         self.timestamps = QCheckBox("Timestamps")
         self.timestamps.setObjectName("logTimestamps")
