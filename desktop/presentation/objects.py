@@ -17,8 +17,11 @@ def used_by_text(users: list[str], known: bool = True) -> str:
     return f"{users[0]}, {users[1]} and {len(users) - 2} more"
 
 
-def image_usage_state(users: list[str], dangling: bool) -> str:
-    """`in use`, `unused` or `dangling` (a dangling image in use counts as in use)."""
+def image_usage_state(users: list[str], dangling: bool, known: bool = True) -> str:
+    """`in use`, `unused` or `dangling` (a dangling image in use counts as in use); `unknown` while
+    the engine's containers are still being listed, when an image with no user yet may be in use."""
     if users:
         return "in use"
+    if not known:
+        return "unknown"
     return "dangling" if dangling else "unused"

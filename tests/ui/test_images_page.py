@@ -74,6 +74,28 @@ def test_used_by_says_unknown_until_the_containers_are_listed(page, qtbot, docke
                     timeout=10000)
 
 
+def test_usage_toggles_keep_images_listed_until_their_use_is_known(page, qtbot, docker_api, make_container,
+                                                                    run_id, await_):
+    """Unticking Unused before the engine's containers are listed must not hide every image as
+    unused: those not yet known to be used stay listed, and go once the list says they are unused."""
+    image_id = unique_image(docker_api, make_container, f"pht-{run_id}/lonely", "v1", size=1000)
+    try:
+        qtbot.waitUntil(lambda: page.stores.images.get(image_id) is not None, timeout=10000)
+        usage = page.stores.state_for(page.stores.images.get(image_id)).usage
+        await_(usage.load())
+        assert usage.image_users(image_id) == []
+        usage.loaded = False  # as it is before that engine's first container list
+        page.toggles["unused"].setChecked(False)
+        assert page.select_key(image_id)
+        await_(usage.load())
+        qtbot.waitUntil(lambda: not page.select_key(image_id), timeout=10000)
+        page.toggles["unused"].setChecked(True)
+        assert page.select_key(image_id)
+    finally:
+        page.toggles["unused"].setChecked(True)
+        docker_api.remove_image(image_id, force=True)
+
+
 def test_pull_from_registry_with_progress(page, qtbot, docker_api, make_container, registry, run_id):  # noqa: F811
     repo = f"{registry.address}/pht/pull-{run_id}"
     image_id = unique_image(docker_api, make_container, repo, "v1", size=2_000_000)

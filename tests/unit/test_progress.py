@@ -64,3 +64,5 @@ def test_presentation():
     im = Image.from_api({"Id": "sha256:" + "f" * 64, "RepoTags": ["<none>:<none>"], "Size": 1, "Created": 0})
     assert im.dangling and im.display_name == "<none>" and image_usage_state([], im.dangling) == "dangling"
     assert image_usage_state(["x"], True) == "in use"
+    assert image_usage_state([], False, known=False) == "unknown"
+    assert image_usage_state(["x"], False, known=False) == "in use"

@@ -93,8 +93,12 @@ class ImagesPage(ObjectPage):
             self.proxy.set_predicate(None)
         else:
             stores = self.stores
-            self.proxy.set_predicate(
-                lambda i: image_usage_state(stores.state_for(i).usage.image_users(i.id), i.dangling) in shown)
+
+            def keep(i: Image) -> bool:  # an image not known to be unused yet stays listed until it is
+                usage = stores.state_for(i).usage
+                state = image_usage_state(usage.image_users(i.id), i.dangling, usage.loaded)
+                return state == "unknown" or state in shown
+            self.proxy.set_predicate(keep)
         self._update_count()
 
     def _on_usage_changed(self) -> None:
