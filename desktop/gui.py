@@ -90,12 +90,30 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
         ph.desk.quitting.connect(lambda: closed.done() or closed.set_result(None))
         await closed
 
+    async def lifetime() -> None:
+        try:
+            await main()
+        finally:
+            await ph.aclose()
+            await history.aclose()
+            await _end_other_tasks()
+
+    # One run of the loop, ended with no task left: qasync processes Qt's events once more after
+    # each run_until_complete with no running loop, and a task stepped there fails.
     try:
         with loop:
-            loop.run_until_complete(main())
-            loop.run_until_complete(ph.aclose())
-            loop.run_until_complete(history.aclose())
+            loop.run_until_complete(lifetime())
     finally:
         asyncio.set_event_loop(None)
         log_file.stop()
     return result
+
+
+async def _end_other_tasks(grace: float = 2.0) -> None:
+    """Cancel what is still running (a panel's refresh, a timer's fetch) and give it `grace`
+    seconds to unwind, as asyncio.run does before it closes its loop."""
+    rest = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for t in rest:
+        t.cancel()
+    if rest:
+        await asyncio.wait(rest, timeout=grace)
