@@ -88,6 +88,10 @@ class Pilothouse:
         from desktop.ui.features import compose, desk, details, history, inside, menus, monitoring, objects, swarm, vm
 
         yield
+        # Its first PNG loads Qt's image reader (~12 ms): after the first paint, which needs none.
+        from desktop.ui.resources import app_icon
+
+        self.window.setWindowIcon(app_icon())
         shared, wing = self.shared, self._wing
         self.objects = wing(objects.ObjectsWing(shared))
         yield

@@ -50,7 +50,6 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.setObjectName("mainWindow")
         self.setWindowTitle("Pilothouse")
-        self.setWindowIcon(app_icon())
         self.resize(1200, 720)
         self.sidebar = QListWidget()
         self.sidebar.setObjectName("sidebar")

@@ -44,6 +44,7 @@ def test_second_start_restores_the_first_ones_window(engine_host, test_image, qt
     first = start(engine_host, await_)
     try:
         assert not first.memory.path.exists()  # a first start: Qt's defaults
+        assert not first.window.windowIcon().isNull()  # set with the other wings, after the first paint
         first.menus.actions["sidebar"].trigger()  # hidden
         assert first.window.side_panel.isHidden()
         header = first.containers.page.view.header()
