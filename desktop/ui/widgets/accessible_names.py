@@ -4,7 +4,6 @@ a name it says only "button" or "list". Each takes its owner's name."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QComboBox, QLineEdit, QToolButton, QWidget
 
 CLEAR_ACTION = "_q_qlineeditclearaction"  # the object name Qt gives a line edit's clear action
@@ -14,6 +13,8 @@ def spoken_name(widget: QWidget) -> str:
     """What a screen reader calls `widget`: its accessible name, or the label Qt finds for it."""
     if widget.accessibleName():
         return widget.accessibleName()
+    from PySide6.QtGui import QAccessible  # its eight enums (~6 ms) only when a name is looked up
+
     iface = QAccessible.queryAccessibleInterface(widget)
     return iface.text(QAccessible.Text.Name) if iface is not None and iface.isValid() else ""
 

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
+
+if TYPE_CHECKING:  # made when first shown: their classes' enums cost ~5 ms on the way to the first paint
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from desktop.ui.widgets.accessible_names import name_inner_controls
 
@@ -13,6 +17,7 @@ from desktop.ui.widgets.accessible_names import name_inner_controls
 async def confirm(parent: QWidget, title: str, text: str, ok_text: str, *,
                   details: str = "", checkbox: str | None = None, destructive: bool = True) -> tuple[bool, bool]:
     """Ask; returns (confirmed, checkbox_checked). The dialog's objectName is `confirmDialog`."""
+    from PySide6.QtWidgets import QCheckBox, QMessageBox
     box = QMessageBox(QMessageBox.Icon.Warning if destructive else QMessageBox.Icon.Question, title, text,
                       QMessageBox.StandardButton.NoButton, parent)
     box.setObjectName("confirmDialog")
@@ -46,6 +51,7 @@ def inform(parent: QWidget, name: str, title: str, text: str, *, rich: bool = Fa
     """Show a message with one Close button, without a nested event loop (a static
     QMessageBox.information would run one inside the asyncio loop's callback). `name` is its
     objectName; it is deleted once closed."""
+    from PySide6.QtWidgets import QMessageBox
     box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Close, parent)
     box.setObjectName(name)
     box.setTextFormat(Qt.TextFormat.RichText if rich else Qt.TextFormat.PlainText)
@@ -65,6 +71,7 @@ def choose_path(parent: QWidget, title: str, mode: str, on_chosen, *, suggested:
     """Ask for a path with a file dialog opened as `open_file_dialog` does (not the static
     QFileDialog functions, which run a nested event loop). `mode`: "open" (an existing file),
     "save" or "folder"; `on_chosen(path)` once one is accepted."""
+    from PySide6.QtWidgets import QFileDialog
     dlg = QFileDialog(parent, title)
     if mode == "folder":
         dlg.setFileMode(QFileDialog.FileMode.Directory)
