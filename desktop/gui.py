@@ -32,7 +32,6 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     """
     import qasync
 
-    from desktop.state.history.store import HistoryStore
     from desktop.state.memory import settle_heap, tune_allocator
     from desktop.ui.qt_app import make_qapp
 
@@ -51,13 +50,12 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                                                explicit_host=host is not None)
     if endpoints[0].host != discovered[0].host:
         prefetch = None  # it asked the discovered engine; the window opens on the chosen one
-    history = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
-    ph = Pilothouse(endpoints, extras, settings=settings,
-                    vm_factory=_default_vm_manager, defer_secondary=True, history=history)
+    ph = Pilothouse(endpoints, extras, settings=settings, vm_factory=_default_vm_manager, defer_secondary=True)
+    history = None
     result = 0
 
     async def main() -> None:
-        nonlocal result
+        nonlocal result, history
         ph.start(prefetch, sessions_after_paint=True)
         minimised = not (screenshot or on_loaded is not None) and settings.current.start_minimised
         if not minimised:
@@ -72,8 +70,12 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
                 if asyncio.iscoroutine(reported):  # it waits for more on the running loop
                     await reported
                 return
-        # Its writer thread opens the file: after the first paint, which does not need it, and on
-        # the running loop, where its notices are then delivered. Writes queued before wait.
+        # The history is made after the first paint, which does not need it (its store and sqlite3
+        # take ~12 ms to import), and before the wings that record into it. Its writer thread
+        # opens the file on the running loop, where its notices are then delivered.
+        from desktop.state.history.store import HistoryStore
+
+        history = ph.history_store = HistoryStore(cap_bytes=settings.current.history_cap_mb * 1_000_000)
         history.start()
         ph.start_sessions()  # the prefetched table is on screen: now the SDK and the live engine
         await ph.install_secondary_gradually()
@@ -95,7 +97,8 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
             await main()
         finally:
             await ph.aclose()
-            await history.aclose()
+            if history is not None:
+                await history.aclose()
             await _end_other_tasks()
 
     # One run of the loop, ended with no task left: qasync processes Qt's events once more after
