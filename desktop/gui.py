@@ -32,8 +32,10 @@ def run_gui(host: str | None = None, screenshot: str | None = None, page: str = 
     """
     import qasync
 
+    from desktop.ui.qt_app import make_qapp, quicken_pyside_imports
+
+    quicken_pyside_imports()  # before the modules of the window are imported
     from desktop.state.memory import settle_heap, tune_allocator
-    from desktop.ui.qt_app import make_qapp
 
     from desktop.app_log import LogFile
 
