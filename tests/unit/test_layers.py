@@ -74,3 +74,18 @@ def test_no_module_imports_itself_through_others():
     mine = {m for m in graph.modules if m.startswith(ACYCLIC)}
     edges = {m: {i for i in graph.find_modules_directly_imported_by(m) if i in mine} for m in mine}
     assert _cycles(edges) == []
+
+
+def test_the_wing_modules_imported_ahead_are_the_wings_made_after_the_first_paint():
+    """desktop/app.py imports WING_MODULES in a worker thread before making the wings beyond
+    Containers; a wing left out of that list is imported on the UI thread instead."""
+    import ast
+
+    from desktop.app import WING_MODULES
+
+    tree = ast.parse((ROOT / "desktop" / "app.py").read_text())
+    steps = next(n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name == "_secondary_steps")
+    made = {f"{node.module}.{alias.name}" if node.module == "desktop.ui.features" else node.module
+            for node in ast.walk(steps) if isinstance(node, ast.ImportFrom)
+            and node.module.startswith("desktop.ui.features") for alias in node.names}
+    assert made and made <= set(WING_MODULES), made - set(WING_MODULES)
