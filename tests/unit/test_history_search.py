@@ -158,6 +158,30 @@ def test_exit_codes_are_found_as_the_rows_say_them(tmp_path):
         store.close_blocking()
 
 
+def test_a_short_number_is_not_searched_as_the_start_of_an_id(tmp_path):
+    """"3" and "137" are a count, an exit code or part of a name far more often than an ID's start:
+    only a word of four characters or more finds a container by the first characters of its ID,
+    on the word index and in memory alike."""
+    events = [EngineEvent("container", "start", "3" + "a" * 63, {"name": "web"}, T0, "local"),
+              EngineEvent("container", "die", "b" * 64, {"name": "job", "exitCode": "3"}, T0 + 1, "local"),
+              EngineEvent("container", "start", "137c" + "0" * 60, {"name": "api"}, T0 + 2, "local")]
+    store = _write(tmp_path / "h.sqlite", [[(e, False) for e in events]])
+    try:
+        for plan in PLANS:
+            def names(text):
+                return sorted(e.name for e in store.read_blocking(
+                    query_events, TimelineFilter(text=text, limit=100), plan))
+
+            assert names("3") == ["job"], plan  # its exit code, not web's ID
+            assert names("137") == [], plan
+            assert names("3aaa") == ["web"] and names("137c") == ["api"], plan
+    finally:
+        store.close_blocking()
+    values = ("web", "", "", "start", "", "3" + "a" * 63)
+    assert not TextMatcher("3").matches(values, "start")
+    assert TextMatcher("3aaa").matches(values, "start")
+
+
 _V1_EVENTS = ("CREATE TABLE events(id INTEGER PRIMARY KEY, engine INTEGER NOT NULL, t INTEGER NOT NULL,"
               " type TEXT NOT NULL, action TEXT NOT NULL, actor TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',"
               " image TEXT NOT NULL DEFAULT '', project TEXT NOT NULL DEFAULT '', attrs TEXT NOT NULL DEFAULT '{}',"

@@ -62,6 +62,13 @@ class Gap:
 _WORD = re.compile(r"[\w\-.:/]+", re.UNICODE)
 _TOKEN = re.compile(r"[\w\-]+", re.UNICODE)  # the index's tokenizer: unicode61, '-' and '_' kept in words
 _HEX_ID = re.compile(r"[0-9a-f]{12,64}")
+# A word this short is a number or a name far more often than the start of an ID ("3", "db",
+# "137" would each find every container whose ID starts so): it does not search the ID column.
+_SHORT_HEX = re.compile(r"[0-9a-f]{1,3}")
+
+
+def _searches_ids(word: str) -> bool:
+    return not _SHORT_HEX.fullmatch(word.casefold())
 
 
 def _tokens(s: str) -> list[str]:
@@ -79,6 +86,8 @@ def fts_query(text: str, prefix: bool = True) -> str:
     out = []
     for w in _words(text):
         phrase = '"' + w.replace('"', '""') + '"' + star
+        if not _searches_ids(w):
+            phrase = "- {actor} : " + phrase
         said = actions_for(w, prefix)  # the row's wording ("exited", "removed") names these actions
         out.append("(" + " OR ".join([phrase, *(f'action:"{a}"' for a in said)]) + ")" if said else phrase)
     return " AND ".join(out)  # (FTS5 reads no implicit AND between parenthesised groups)
@@ -95,17 +104,26 @@ class TextMatcher:
             phrase = _tokens(w)
             parts = [re.escape(t) + r"(?![\w\-])" for t in phrase[:-1]] + [re.escape(phrase[-1])]
             pattern = re.compile(r"(?<![\w\-])" + r"[^\w\-\x00]+".join(parts), re.UNICODE)
-            self.words.append((pattern, frozenset(actions_for(w))))
+            self.words.append((pattern, frozenset(actions_for(w)), _searches_ids(w)))
 
     def __bool__(self) -> bool:
         return bool(self.words)
 
     def matches(self, values: tuple[str, ...], action: str = "") -> bool:
+        """`values` in the index's columns (schema.FTS_COLUMNS): the ID, last, is left out for
+        the words too short to be one's start."""
         joined = "\x00".join(values).casefold()
+        without_id = None
         said = None
-        for pattern, actions in self.words:
-            if pattern.search(joined):
-                continue
+        for pattern, actions, ids in self.words:
+            if ids:
+                if pattern.search(joined):
+                    continue
+            else:
+                if without_id is None:
+                    without_id = "\x00".join(values[:-1]).casefold()
+                if pattern.search(without_id):
+                    continue
             if actions:
                 if said is None:
                     said = set(_tokens(action))
