@@ -108,7 +108,8 @@ def test_search_filters_and_prefix_words(tmp_path):
     store.add_events([_ev(1, "web-frontend"), _ev(2, "db"), _ev(3, "web-backend")], "local").result(10)
     found = store.read_blocking(query_events, TimelineFilter(text="web-f", limit=0))
     assert [r.name for r in found] == ["web-frontend"]
-    assert fts_query('a "b') == '"a"* AND "b"*' and fts_query('a', prefix=False) == '"a"'
+    assert fts_query('web "x') == '"web"* AND "x"*' and fts_query('web', prefix=False) == '"web"'
+    assert fts_query("db 3") == '- {actor} : "db"* AND - {actor} : "3"*'  # too short to be an ID's start
     assert [r.name for r in store.read_blocking(query_events, TimelineFilter(container="db"))] == ["db"]
     store.close_blocking()
 
