@@ -28,8 +28,10 @@ def when(ns: int) -> str:
 
 
 def gap_text(g: Gap) -> str:
-    mins = (g.end - g.start) / 60e9
-    span = f"{mins:.0f} min" if mins < 120 else f"{mins / 60:.1f} h"
+    secs = (g.end - g.start) / 1e9
+    mins = secs / 60
+    # (under a minute it said "0 min": a restart of the app is seconds)
+    span = f"{secs:.0f} s" if secs < 59.5 else f"{mins:.0f} min" if mins < 120 else f"{mins / 60:.1f} h"
     filled = f"; {g.filled} events read back from the engine's buffer" if g.filled else \
         "; the engine's buffer had nothing more"
     return f"Not watching for {span} (Pilothouse was closed or the engine unreachable){filled}"
