@@ -36,7 +36,8 @@ class EngineStatusLabel(QLabel):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
-        return QSize(min(super().minimumSizeHint().width(), 160), super().minimumSizeHint().height())
+        hint = super().minimumSizeHint()  # rich text: each ask lays the sentence out
+        return QSize(min(hint.width(), 160), hint.height())
 
     def show_state(self, s: ConnectionState) -> None:
         self.setText(f"<span style='color:{DOT[s.state]}'>●</span> {html.escape(status_text(s))}")
