@@ -4,7 +4,6 @@ stay in the process after loading. No-ops where glibc is not the allocator."""
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 _M_MMAP_THRESHOLD = -3
@@ -13,8 +12,16 @@ _M_MMAP_THRESHOLD = -3
 def _libc():
     if not sys.platform.startswith("linux"):
         return None
+    # glibc's soname first: find_library runs `ldconfig -p` in a child process (a few ms at start).
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return ctypes.CDLL("libc.so.6")
+    except OSError:
+        pass
+    from ctypes.util import find_library
+
+    name = find_library("c")
+    try:
+        return ctypes.CDLL(name) if name else None
     except OSError:
         return None
 
